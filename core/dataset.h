@@ -1,0 +1,86 @@
+// Datasets: what can be exported. A DatasetSpec comes from configuration; a Dataset is the spec
+// resolved against its source (columns and their types known).
+#ifndef EXPORTD_CORE_DATASET_H_
+#define EXPORTD_CORE_DATASET_H_
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace exportd {
+
+class Source;
+
+enum class FieldType { kInteger, kReal, kText, kTimestamp, kBoolean, kAny };
+std::string_view FieldTypeName(FieldType t);  // "integer", "real", "text", "timestamp", "boolean", "any"
+
+struct Field {
+  std::string name;
+  FieldType type = FieldType::kAny;
+  bool from_document = false;  // a declared field flattened out of the JSON document column
+};
+
+struct DocumentSpec {
+  std::string column;               // the table column holding one JSON object per row
+  std::vector<std::string> fields;  // top-level keys flattened into columns of their own
+};
+
+struct SourceSpec {
+  std::string type = "sqlite";
+  std::string path;   // absolute after configuration is loaded
+  std::string table;
+  int busy_timeout_ms = 5000;
+};
+
+struct DatasetSpec {
+  std::string name;
+  std::string description;
+  SourceSpec source;
+  std::string key;                         // unique; stable order and keyset paging
+  std::optional<std::string> time_field;   // stored as RFC 3339 text (UTC) or unix seconds
+  std::optional<std::string> partition_field;
+  std::vector<std::string> columns;        // empty: every column of the table but the document
+  std::optional<DocumentSpec> document;
+};
+
+class Dataset {
+ public:
+  Dataset(DatasetSpec spec, std::vector<Field> fields);
+
+  const DatasetSpec& spec() const { return spec_; }
+  const std::string& name() const { return spec_.name; }
+  // Every exportable field: the table columns, then the document fields, in declared order.
+  const std::vector<Field>& fields() const { return fields_; }
+  // nullptr if unknown.
+  const Field* FindField(std::string_view name) const;
+
+ private:
+  DatasetSpec spec_;
+  std::vector<Field> fields_;
+  std::map<std::string, size_t, std::less<>> index_;
+};
+
+// Datasets by name, each with the Source that reads it. Immutable after start-up, so safe to
+// share between threads without locking.
+class DatasetCatalog {
+ public:
+  struct Entry {
+    std::shared_ptr<const Dataset> dataset;
+    std::shared_ptr<Source> source;
+  };
+
+  Status Add(Entry entry);  // kAlreadyExists on a duplicate name
+  const Entry* Find(std::string_view name) const;  // nullptr if unknown
+  std::vector<const Entry*> List() const;          // by name
+
+ private:
+  std::map<std::string, Entry, std::less<>> entries_;
+};
+
+}  // namespace exportd
+
+#endif  // EXPORTD_CORE_DATASET_H_

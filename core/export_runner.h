@@ -1,0 +1,47 @@
+// One attempt of one export: read -> flatten -> format -> write -> commit, file after file.
+#ifndef EXPORTD_CORE_EXPORT_RUNNER_H_
+#define EXPORTD_CORE_EXPORT_RUNNER_H_
+
+#include <string>
+#include <vector>
+
+#include "core/dataset.h"
+#include "core/object_store.h"
+#include "core/source.h"
+#include "core/status.h"
+#include "core/task.h"
+
+namespace exportd {
+
+// How a running export reports progress and learns it must stop. Implemented by the scheduler.
+class ExportControl {
+ public:
+  virtual ~ExportControl() = default;
+  // Called once the total is known, about every 256 rows, and after every committed file.
+  // A non-OK return stops the export with that status (kCancelled when the task was
+  // cancelled, kAborted when the service is shutting down).
+  virtual Status OnProgress(const Progress& progress) = 0;
+};
+
+struct ExportOutcome {
+  std::vector<FileInfo> files;  // part-00001.<ext>, ... in order
+  FileInfo manifest;            // manifest.json
+};
+
+// The fields to export: request.fields, or every dataset field when that is empty.
+std::vector<std::string> ResolveFields(const ExportRequest& request, const Dataset& dataset);
+
+// Runs the export of `task` from `source` into `store`:
+//  - counts the matching rows first (progress.rows_total), then reads them in key order;
+//  - rolls to a new file after request.max_rows_per_file rows; an export with no rows yields one
+//    file with just the header (CSV/TSV), "[]" (JSON) or nothing (NDJSON);
+//  - commits each file (visible only when complete), then writes manifest.json (task id,
+//    canonical request, transaction time, files with rows, bytes, sha256).
+// On failure the objects already committed stay; the caller decides whether to delete them.
+Result<ExportOutcome> RunExport(const Task& task, const Dataset& dataset, Source& source,
+                                ObjectStore& store, ExportControl& control,
+                                TimePoint transaction_time);
+
+}  // namespace exportd
+
+#endif  // EXPORTD_CORE_EXPORT_RUNNER_H_

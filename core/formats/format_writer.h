@@ -1,0 +1,41 @@
+// Output formats. A FormatWriter appends the bytes of one file to a caller-owned buffer, so the
+// export path never allocates per cell and writes to storage in large blocks.
+//
+//   CSV    RFC 4180: header row, CRLF line ends, fields quoted when they contain a comma, quote,
+//          CR or LF (quotes doubled); NULL is an empty field, the empty string is "".
+//   TSV    header row, LF line ends, tab / newline / CR / backslash inside values escaped as
+//          \t \n \r \\; NULL is an empty field.
+//   JSON   one array of objects per file; numbers and booleans unquoted, NULL as null.
+//   NDJSON one object per line (LF).
+#ifndef EXPORTD_CORE_FORMATS_FORMAT_WRITER_H_
+#define EXPORTD_CORE_FORMATS_FORMAT_WRITER_H_
+
+#include <memory>
+#include <span>
+#include <string>
+
+#include "core/request.h"
+#include "core/source.h"
+
+namespace exportd {
+
+// Not thread-safe; one writer per file being written.
+class FormatWriter {
+ public:
+  virtual ~FormatWriter() = default;
+  // Starts a file with these column names (the header, "[" for JSON, nothing for NDJSON).
+  virtual void BeginFile(std::span<const std::string> columns, std::string& out) = 0;
+  // REQUIRES: row.size() == columns.size() of the current file.
+  virtual void WriteRow(std::span<const Cell> row, std::string& out) = 0;
+  virtual void EndFile(std::string& out) = 0;
+};
+
+std::unique_ptr<FormatWriter> MakeFormatWriter(Format format);
+
+// Appends `s` as the body of a JSON string (without the surrounding quotes), escaping what
+// RFC 8259 requires. Shared with the manifest and canonical-request serialisers.
+void AppendJsonEscaped(std::string_view s, std::string& out);
+
+}  // namespace exportd
+
+#endif  // EXPORTD_CORE_FORMATS_FORMAT_WRITER_H_

@@ -1,0 +1,63 @@
+// ObjectStore: where export files go. Implemented in storage/ (local disk; S3 later).
+#ifndef EXPORTD_CORE_OBJECT_STORE_H_
+#define EXPORTD_CORE_OBJECT_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/clock.h"
+#include "core/status.h"
+
+namespace exportd {
+
+struct ObjectInfo {
+  int64_t bytes = 0;   // as stored (after compression)
+  std::string sha256;  // lowercase hex of the stored bytes
+};
+
+struct ObjectOptions {
+  std::string content_type;
+  bool gzip = false;  // compress on the way in; bytes and sha256 describe the compressed object
+};
+
+// Writes one object. Nothing is visible to readers until Commit() succeeds; destroying an
+// uncommitted writer discards what was written. Not thread-safe.
+class ObjectWriter {
+ public:
+  virtual ~ObjectWriter() = default;
+  virtual Status Write(std::string_view data) = 0;
+  // Flushes, makes durable and publishes atomically. At most once.
+  virtual Result<ObjectInfo> Commit() = 0;
+};
+
+// Reads a committed object, for downloads. Thread-compatible.
+class ObjectReader {
+ public:
+  virtual ~ObjectReader() = default;
+  virtual int64_t size() const = 0;
+  // Reads up to `len` bytes at `offset` into `buf`; returns the count (0 at the end).
+  virtual Result<size_t> ReadAt(int64_t offset, char* buf, size_t len) = 0;
+};
+
+// Objects are addressed by (task id, file name). Thread-safe.
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+  virtual Result<std::unique_ptr<ObjectWriter>> Create(std::string_view task_id,
+                                                       std::string_view name,
+                                                       const ObjectOptions& options) = 0;
+  virtual Result<std::unique_ptr<ObjectReader>> Open(std::string_view task_id,
+                                                     std::string_view name) = 0;
+  // Removes every object of a task, committed or partial. OK if there is none.
+  virtual Status DeleteAll(std::string_view task_id) = 0;
+  // A URL a client can fetch the object from until `expires_at`.
+  virtual Result<std::string> DownloadUrl(std::string_view task_id, std::string_view name,
+                                          TimePoint expires_at) = 0;
+};
+
+}  // namespace exportd
+
+#endif  // EXPORTD_CORE_OBJECT_STORE_H_

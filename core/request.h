@@ -1,0 +1,79 @@
+// The export request: what a client asked for, in the normalised (canonical) form that decides
+// the output. Parsing from JSON or URL query parameters lives in api/; validation against a
+// dataset lives here (ValidateRequest), so every front end shares the same rules.
+#ifndef EXPORTD_CORE_REQUEST_H_
+#define EXPORTD_CORE_REQUEST_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/status.h"
+
+namespace exportd {
+
+class Dataset;
+
+enum class Format { kCsv, kTsv, kJson, kNdjson };
+enum class Compression { kNone, kGzip };
+
+std::string_view FormatName(Format f);               // "csv"
+std::optional<Format> ParseFormat(std::string_view);  // "csv" | "tsv" | "json" | "ndjson"
+std::string_view FormatExtension(Format f);           // "csv"
+std::string_view FormatContentType(Format f);         // "text/csv; charset=utf-8"
+std::string_view CompressionName(Compression c);      // "none" | "gzip"
+std::optional<Compression> ParseCompression(std::string_view);
+
+// A scalar in a filter. Integers and reals are kept apart so that binding is exact.
+using FilterValue = std::variant<std::monostate /*null*/, bool, int64_t, double, std::string>;
+
+enum class FilterOp { kEq, kNe, kGt, kGte, kLt, kLte, kIn, kPrefix, kNull };
+std::string_view FilterOpName(FilterOp op);  // "eq", "ne", "gt", ..., "in", "prefix", "null"
+std::optional<FilterOp> ParseFilterOp(std::string_view name);
+
+struct Condition {
+  std::string field;
+  FilterOp op = FilterOp::kEq;
+  // kIn: one or more values; kNull: exactly one bool (true = IS NULL); others: exactly one value.
+  std::vector<FilterValue> values;
+
+  friend bool operator==(const Condition&, const Condition&) = default;
+};
+
+inline constexpr int64_t kMaxRowsPerFile = 80000;
+
+struct ExportRequest {
+  std::string dataset;
+  Format format = Format::kCsv;
+  std::vector<std::string> fields;          // empty: every field of the dataset, in dataset order
+  std::vector<Condition> filter;            // ANDed; canonical order: by field, then op
+  std::optional<TimePoint> since;           // inclusive
+  std::optional<TimePoint> until;           // exclusive
+  std::vector<std::string> partitions;      // empty: all; canonical order: sorted, unique
+  int64_t max_rows_per_file = kMaxRowsPerFile;
+  Compression compression = Compression::kNone;
+
+  friend bool operator==(const ExportRequest&, const ExportRequest&) = default;
+};
+
+// Sorts conditions and partitions into canonical order and removes duplicate partitions.
+void Canonicalize(ExportRequest& request);
+
+// Checks a request against a dataset: known fields, operators that fit the field's type, value
+// types, since < until, time/partition filters only where the dataset has those fields,
+// max_rows_per_file range. kInvalidArgument with a JSON pointer on failure.
+Status ValidateRequest(const ExportRequest& request, const Dataset& dataset);
+
+struct Notify {
+  std::optional<std::string> webhook;
+  std::vector<std::string> email;
+
+  friend bool operator==(const Notify&, const Notify&) = default;
+};
+
+}  // namespace exportd
+
+#endif  // EXPORTD_CORE_REQUEST_H_

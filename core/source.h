@@ -1,0 +1,73 @@
+// Source and RecordReader: how core reads the rows of a dataset. Implemented in storage/.
+#ifndef EXPORTD_CORE_SOURCE_H_
+#define EXPORTD_CORE_SOURCE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/request.h"
+#include "core/status.h"
+
+namespace exportd {
+
+enum class CellKind : uint8_t {
+  kNull,
+  kNumber,  // text is a JSON-compatible number literal, e.g. "42", "-1.5", "1e-05"
+  kText,    // text is the UTF-8 string value (unescaped)
+  kBool,    // text is "true" or "false"
+  kJson,    // text is a raw JSON object or array (from a document)
+};
+
+// One value of one row. `text` points into the reader's buffers.
+struct Cell {
+  CellKind kind = CellKind::kNull;
+  std::string_view text;
+};
+
+// What to read: resolved by core before it reaches a Source.
+struct SourceQuery {
+  std::vector<std::string> fields;  // output columns in order; never empty
+  std::vector<Condition> filter;
+  std::optional<TimePoint> since;
+  std::optional<TimePoint> until;
+  std::vector<std::string> partitions;
+  // Keyset resume: only rows whose key is greater than this one.
+  std::optional<FilterValue> after_key;
+};
+
+// Iterates rows in ascending key order:
+//   for (; reader->Next();) { use reader->row(); }
+//   RETURN_IF_ERROR(reader->status());
+// Not thread-safe; one reader is used by one thread.
+class RecordReader {
+ public:
+  virtual ~RecordReader() = default;
+  // Advances to the next row. False at the end or on error.
+  virtual bool Next() = 0;
+  // REQUIRES: the last Next() returned true. Valid until the next call to Next().
+  // One cell per SourceQuery::fields entry, in that order.
+  virtual std::span<const Cell> row() const = 0;
+  // REQUIRES: the last Next() returned true. The dataset key of the current row.
+  virtual FilterValue key() const = 0;
+  // OK unless Next() stopped because of an error.
+  virtual Status status() const = 0;
+};
+
+// Thread-safe: several workers may count and read at once (each reader has its own connection).
+// Errors: kUnavailable/kDeadlineExceeded for transient trouble (busy, locked, I/O),
+// kFailedPrecondition/kNotFound for permanent trouble (missing table or column).
+class Source {
+ public:
+  virtual ~Source() = default;
+  virtual Result<int64_t> Count(const SourceQuery& query) = 0;
+  virtual Result<std::unique_ptr<RecordReader>> Read(const SourceQuery& query) = 0;
+};
+
+}  // namespace exportd
+
+#endif  // EXPORTD_CORE_SOURCE_H_

@@ -1,0 +1,145 @@
+#include "core/task.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+namespace exportd {
+
+std::string_view TaskStateName(TaskState s) {
+  switch (s) {
+    case TaskState::kPending: return "Pending";
+    case TaskState::kProcessing: return "Processing";
+    case TaskState::kSucceeded: return "Succeeded";
+    case TaskState::kFailed: return "Failed";
+    case TaskState::kCancelled: return "Cancelled";
+  }
+  return "Unknown";
+}
+
+std::optional<TaskState> ParseTaskState(std::string_view name) {
+  for (TaskState s : {TaskState::kPending, TaskState::kProcessing, TaskState::kSucceeded,
+                      TaskState::kFailed, TaskState::kCancelled}) {
+    if (TaskStateName(s) == name) return s;
+  }
+  return std::nullopt;
+}
+
+bool IsTerminal(TaskState s) {
+  return s == TaskState::kSucceeded || s == TaskState::kFailed || s == TaskState::kCancelled;
+}
+
+std::string_view TriggerName(Trigger t) {
+  switch (t) {
+    case Trigger::kStart: return "start";
+    case Trigger::kSucceed: return "succeed";
+    case Trigger::kFail: return "fail";
+    case Trigger::kRetry: return "retry";
+    case Trigger::kRecover: return "recover";
+    case Trigger::kCancel: return "cancel";
+  }
+  return "unknown";
+}
+
+std::optional<TaskState> NextState(TaskState from, Trigger trigger) {
+  switch (from) {
+    case TaskState::kPending:
+      if (trigger == Trigger::kStart) return TaskState::kProcessing;
+      if (trigger == Trigger::kCancel) return TaskState::kCancelled;
+      return std::nullopt;
+    case TaskState::kProcessing:
+      switch (trigger) {
+        case Trigger::kSucceed: return TaskState::kSucceeded;
+        case Trigger::kFail: return TaskState::kFailed;
+        case Trigger::kRetry:
+        case Trigger::kRecover: return TaskState::kPending;
+        case Trigger::kCancel: return TaskState::kCancelled;
+        case Trigger::kStart: return std::nullopt;
+      }
+      return std::nullopt;
+    case TaskState::kSucceeded:
+    case TaskState::kFailed:
+    case TaskState::kCancelled:
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+Result<Transitioned> ApplyTransition(const Task& task, const TransitionArgs& args) {
+  std::optional<TaskState> next = NextState(task.state, args.trigger);
+  if (!next) {
+    return FailedPrecondition("task " + task.id + " is " + std::string(TaskStateName(task.state)) +
+                              "; cannot " + std::string(TriggerName(args.trigger)));
+  }
+  Transitioned out{task, TaskEvent{}};
+  Task& t = out.task;
+  t.state = *next;
+  t.updated_at = args.now;
+  switch (args.trigger) {
+    case Trigger::kStart:
+      ++t.attempts;
+      t.started_at = args.now;
+      t.not_before.reset();
+      t.progress = Progress{};
+      break;
+    case Trigger::kSucceed:
+      t.files = args.files;
+      t.manifest = args.manifest;
+      t.error.reset();
+      break;
+    case Trigger::kFail:
+      t.error = args.error;
+      t.files.clear();
+      t.manifest.reset();
+      break;
+    case Trigger::kRetry:
+      t.error = args.error;
+      t.not_before = args.not_before;
+      break;
+    case Trigger::kRecover:
+      t.not_before.reset();
+      break;
+    case Trigger::kCancel:
+      t.files.clear();
+      t.manifest.reset();
+      break;
+  }
+  if (IsTerminal(t.state)) {
+    t.finished_at = args.now;
+    t.not_before.reset();
+  }
+  out.event.task_id = t.id;
+  out.event.at = args.now;
+  out.event.type = std::string(TriggerName(args.trigger));
+  out.event.from = task.state;
+  out.event.to = t.state;
+  out.event.detail = args.detail;
+  if (out.event.detail.empty() && args.error) out.event.detail = args.error->message;
+  return out;
+}
+
+ProgressView ViewProgress(const Task& task, TimePoint now) {
+  ProgressView view;
+  const Progress& p = task.progress;
+  if (task.state == TaskState::kSucceeded) {
+    view.percent = 100.0;
+    view.eta_seconds = 0;
+    return view;
+  }
+  if (!p.rows_total) return view;
+  if (*p.rows_total <= 0) {
+    view.percent = task.state == TaskState::kProcessing ? 0.0 : 100.0;
+    return view;
+  }
+  double fraction = std::clamp(double(p.rows) / double(*p.rows_total), 0.0, 1.0);
+  view.percent = std::floor(fraction * 1000.0) / 10.0;
+  if (task.state == TaskState::kProcessing && task.started_at && p.rows > 0) {
+    double elapsed = std::chrono::duration<double>(now - *task.started_at).count();
+    if (elapsed < 0) elapsed = 0;
+    double remaining = elapsed * double(*p.rows_total - p.rows) / double(p.rows);
+    view.eta_seconds = std::max<int64_t>(0, static_cast<int64_t>(std::ceil(remaining)));
+  }
+  return view;
+}
+
+}  // namespace exportd

@@ -1,0 +1,131 @@
+#include "core/task.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <utility>
+
+namespace exportd {
+namespace {
+
+constexpr TaskState kAllStates[] = {TaskState::kPending, TaskState::kProcessing,
+                                    TaskState::kSucceeded, TaskState::kFailed,
+                                    TaskState::kCancelled};
+constexpr Trigger kAllTriggers[] = {Trigger::kStart,   Trigger::kSucceed, Trigger::kFail,
+                                    Trigger::kRetry,   Trigger::kRecover, Trigger::kCancel};
+
+TimePoint At(int seconds) { return TimePoint{} + std::chrono::seconds(1'700'000'000 + seconds); }
+
+Task PendingTask() {
+  Task t;
+  t.id = "01TEST";
+  t.created_at = t.updated_at = At(0);
+  return t;
+}
+
+// The whole table of ../shared/API.md: anything not listed here must be refused.
+TEST(StateMachineTest, EveryLegalAndIllegalTransition) {
+  const std::map<std::pair<TaskState, Trigger>, TaskState> legal = {
+      {{TaskState::kPending, Trigger::kStart}, TaskState::kProcessing},
+      {{TaskState::kPending, Trigger::kCancel}, TaskState::kCancelled},
+      {{TaskState::kProcessing, Trigger::kSucceed}, TaskState::kSucceeded},
+      {{TaskState::kProcessing, Trigger::kFail}, TaskState::kFailed},
+      {{TaskState::kProcessing, Trigger::kRetry}, TaskState::kPending},
+      {{TaskState::kProcessing, Trigger::kRecover}, TaskState::kPending},
+      {{TaskState::kProcessing, Trigger::kCancel}, TaskState::kCancelled},
+  };
+  int checked = 0;
+  for (TaskState from : kAllStates) {
+    for (Trigger trigger : kAllTriggers) {
+      auto it = legal.find({from, trigger});
+      std::optional<TaskState> next = NextState(from, trigger);
+      Task task = PendingTask();
+      task.state = from;
+      auto applied = ApplyTransition(task, {.trigger = trigger, .now = At(5)});
+      if (it == legal.end()) {
+        EXPECT_FALSE(next.has_value()) << TaskStateName(from) << " + " << TriggerName(trigger);
+        ASSERT_FALSE(applied.ok());
+        EXPECT_EQ(applied.status().code(), StatusCode::kFailedPrecondition);
+      } else {
+        ASSERT_TRUE(next.has_value()) << TaskStateName(from) << " + " << TriggerName(trigger);
+        EXPECT_EQ(*next, it->second);
+        ASSERT_TRUE(applied.ok());
+        EXPECT_EQ(applied->task.state, it->second);
+        EXPECT_EQ(applied->event.from, from);
+        EXPECT_EQ(applied->event.to, it->second);
+        EXPECT_EQ(applied->event.type, TriggerName(trigger));
+      }
+      ++checked;
+    }
+  }
+  EXPECT_EQ(checked, 30);
+}
+
+TEST(StateMachineTest, TerminalStatesNeverChange) {
+  for (TaskState s : {TaskState::kSucceeded, TaskState::kFailed, TaskState::kCancelled}) {
+    EXPECT_TRUE(IsTerminal(s));
+    for (Trigger trigger : kAllTriggers) EXPECT_FALSE(NextState(s, trigger).has_value());
+  }
+  EXPECT_FALSE(IsTerminal(TaskState::kPending));
+  EXPECT_FALSE(IsTerminal(TaskState::kProcessing));
+}
+
+TEST(StateMachineTest, StartCountsAttemptsAndResetsProgress) {
+  Task t = PendingTask();
+  t.progress.rows = 99;
+  auto started = ApplyTransition(t, {.trigger = Trigger::kStart, .now = At(1)});
+  ASSERT_TRUE(started.ok());
+  EXPECT_EQ(started->task.attempts, 1);
+  EXPECT_EQ(started->task.started_at, At(1));
+  EXPECT_EQ(started->task.progress.rows, 0);
+  EXPECT_FALSE(started->task.finished_at.has_value());
+
+  TaskError err{"source_unavailable", "database is locked", true};
+  auto retried = ApplyTransition(started->task, {.trigger = Trigger::kRetry, .now = At(2),
+                                                 .error = err, .not_before = At(4)});
+  ASSERT_TRUE(retried.ok());
+  EXPECT_EQ(retried->task.state, TaskState::kPending);
+  EXPECT_EQ(retried->task.not_before, At(4));
+  EXPECT_EQ(retried->task.error, err);
+  EXPECT_EQ(retried->event.detail, "database is locked");
+
+  auto again = ApplyTransition(retried->task, {.trigger = Trigger::kStart, .now = At(4)});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->task.attempts, 2);
+  EXPECT_FALSE(again->task.not_before.has_value());
+}
+
+TEST(StateMachineTest, SucceedStoresFilesAndFinishTime) {
+  Task t = PendingTask();
+  t.state = TaskState::kProcessing;
+  FileInfo f{"part-00001.csv", 10, 100, "ab", "text/csv"};
+  auto done = ApplyTransition(t, {.trigger = Trigger::kSucceed, .now = At(9), .files = {f}});
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->task.files.size(), 1u);
+  EXPECT_EQ(done->task.finished_at, At(9));
+}
+
+TEST(StateMachineTest, StateNamesRoundTrip) {
+  for (TaskState s : kAllStates) EXPECT_EQ(ParseTaskState(TaskStateName(s)), s);
+  EXPECT_FALSE(ParseTaskState("pending").has_value());
+  EXPECT_FALSE(ParseTaskState("").has_value());
+}
+
+TEST(ProgressViewTest, PercentAndEta) {
+  Task t = PendingTask();
+  t.state = TaskState::kProcessing;
+  t.started_at = At(0);
+  EXPECT_FALSE(ViewProgress(t, At(1)).percent.has_value());
+  t.progress.rows_total = 1000;
+  t.progress.rows = 250;
+  ProgressView v = ViewProgress(t, At(10));
+  ASSERT_TRUE(v.percent.has_value());
+  EXPECT_DOUBLE_EQ(*v.percent, 25.0);
+  ASSERT_TRUE(v.eta_seconds.has_value());
+  EXPECT_EQ(*v.eta_seconds, 30);  // 10 s for 250 rows, 750 to go
+  t.state = TaskState::kSucceeded;
+  EXPECT_DOUBLE_EQ(*ViewProgress(t, At(10)).percent, 100.0);
+}
+
+}  // namespace
+}  // namespace exportd
