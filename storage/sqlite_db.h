@@ -1,0 +1,116 @@
+// RAII handles for SQLite and the one function that translates SQLite errors into Status.
+#ifndef EXPORTD_STORAGE_SQLITE_DB_H_
+#define EXPORTD_STORAGE_SQLITE_DB_H_
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/request.h"
+#include "core/status.h"
+
+namespace exportd {
+
+// Maps a SQLite result code to a Status:
+//   BUSY, LOCKED, IOERR, FULL, CANTOPEN, PROTOCOL, INTERRUPT -> kUnavailable (transient)
+//   CORRUPT, NOTADB                                          -> kDataLoss
+//   CONSTRAINT                                               -> kAlreadyExists
+//   READONLY, PERM, AUTH                                     -> kPermissionDenied
+//   anything else (e.g. "no such table")                     -> kFailedPrecondition
+// `db` may be null; when set, its error message is included.
+Status SqliteStatus(int rc, sqlite3* db, std::string_view context);
+
+class Statement;
+
+// One connection. Not thread-safe: guard it or give each thread its own.
+class Database {
+ public:
+  // flags: SQLITE_OPEN_READONLY, or SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE.
+  // Always adds SQLITE_OPEN_NOMUTEX (callers serialise) and sets the busy timeout.
+  static Result<Database> Open(const std::string& path, int flags, int busy_timeout_ms = 5000);
+
+  Database() = default;
+  Database(Database&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+  Database& operator=(Database&& other) noexcept;
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+  ~Database();
+
+  sqlite3* get() const { return db_; }
+  // Runs one or more statements without results.
+  Status Exec(std::string_view sql);
+  Result<Statement> Prepare(std::string_view sql);
+
+ private:
+  explicit Database(sqlite3* db) : db_(db) {}
+  sqlite3* db_ = nullptr;
+};
+
+// A prepared statement. Binding indexes are 1-based, as in SQLite.
+class Statement {
+ public:
+  Statement() = default;
+  Statement(Statement&& other) noexcept
+      : stmt_(std::exchange(other.stmt_, nullptr)), db_(other.db_) {}
+  Statement& operator=(Statement&& other) noexcept;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement();
+
+  sqlite3_stmt* get() const { return stmt_; }
+
+  Statement& Bind(int index, int64_t value);
+  Statement& Bind(int index, double value);
+  Statement& Bind(int index, std::string_view value);  // copied (SQLITE_TRANSIENT)
+  Statement& Bind(int index, const char* value) { return Bind(index, std::string_view(value)); }
+  Statement& Bind(int index, const std::optional<std::string>& value);
+  Statement& Bind(int index, const std::optional<int64_t>& value);
+  Statement& BindNull(int index);
+  Statement& Bind(int index, const FilterValue& value);
+
+  // Steps once: true if a row is available, false when done. Errors are translated.
+  Result<bool> Step();
+  // Steps to completion, expecting no rows.
+  Status Run();
+  void Reset();
+
+  int64_t ColumnInt(int col) const { return sqlite3_column_int64(stmt_, col); }
+  double ColumnDouble(int col) const { return sqlite3_column_double(stmt_, col); }
+  std::string ColumnText(int col) const;
+  std::optional<std::string> ColumnOptText(int col) const;
+  std::optional<int64_t> ColumnOptInt(int col) const;
+  bool ColumnIsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+ private:
+  friend class Database;
+  Statement(sqlite3_stmt* stmt, sqlite3* db) : stmt_(stmt), db_(db) {}
+  sqlite3_stmt* stmt_ = nullptr;
+  sqlite3* db_ = nullptr;
+};
+
+// BEGIN IMMEDIATE on construction (check status()), ROLLBACK on destruction unless committed.
+class Transaction {
+ public:
+  explicit Transaction(Database& db);
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  const Status& status() const { return status_; }
+  Status Commit();
+
+ private:
+  Database& db_;
+  Status status_;
+  bool done_ = false;
+};
+
+// Quotes an identifier for SQL: "name" with inner quotes doubled.
+std::string QuoteIdentifier(std::string_view name);
+
+}  // namespace exportd
+
+#endif  // EXPORTD_STORAGE_SQLITE_DB_H_
