@@ -119,6 +119,8 @@ Statement& Statement::Bind(int index, const FilterValue& value) {
           BindNull(index);
         } else if constexpr (std::is_same_v<T, bool>) {
           Bind(index, int64_t{v ? 1 : 0});
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          Bind(index, std::string_view(v));
         } else {
           Bind(index, v);
         }
