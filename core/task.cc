@@ -66,6 +66,10 @@ std::optional<TaskState> NextState(TaskState from, Trigger trigger) {
 }
 
 Result<Transitioned> ApplyTransition(const Task& task, const TransitionArgs& args) {
+  if (args.expect_state && *args.expect_state != task.state) {
+    return FailedPrecondition("task " + task.id + " is " + std::string(TaskStateName(task.state)) +
+                              ", not " + std::string(TaskStateName(*args.expect_state)));
+  }
   std::optional<TaskState> next = NextState(task.state, args.trigger);
   if (!next) {
     return FailedPrecondition("task " + task.id + " is " + std::string(TaskStateName(task.state)) +
@@ -86,6 +90,13 @@ Result<Transitioned> ApplyTransition(const Task& task, const TransitionArgs& arg
       t.files = args.files;
       t.manifest = args.manifest;
       t.error.reset();
+      // The final counters are those of the files (progress is persisted only now and then).
+      t.progress.rows = 0;
+      t.progress.bytes = 0;
+      for (const FileInfo& f : t.files) {
+        t.progress.rows += f.rows;
+        t.progress.bytes += f.bytes;
+      }
       break;
     case Trigger::kFail:
       t.error = args.error;

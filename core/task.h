@@ -105,6 +105,9 @@ struct TransitionArgs {
   std::optional<FileInfo> manifest;      // kSucceed
   std::optional<TimePoint> not_before;   // kRetry
   std::string detail;                    // free text for the event row
+  // When set, the transition applies only if the stored task is in this state (kFailedPrecondition
+  // otherwise): lets a caller act on what it last saw without a read-modify-write race.
+  std::optional<TaskState> expect_state;
 };
 
 // Applies a transition to a copy of `task`: the new state and the fields that go with it

@@ -1,0 +1,206 @@
+// Every path of the API in one place (mirrors openapi.yaml), plus the cross-cutting parts:
+// authentication, request logging, problem+json for every error, 405 with Allow.
+#include "api/api_server.h"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "api/handlers.h"
+#include "api/problem.h"
+
+namespace exportd::api {
+namespace {
+
+using Clock_ = std::chrono::steady_clock;
+
+enum class Access { kPublic, kApiKey };
+
+using PublicHandler = void (*)(HandlerContext&, const httplib::Request&, httplib::Response&);
+using AuthedHandler = void (*)(HandlerContext&, const Principal&, const httplib::Request&,
+                               httplib::Response&);
+
+struct Route {
+  std::string method;
+  std::string pattern;
+  PublicHandler public_handler = nullptr;
+  AuthedHandler authed_handler = nullptr;
+};
+
+constexpr const char* kId = "([^/]+)";
+
+std::vector<Route> RouteTable() {
+  const std::string exports = "/v1/exports";
+  const std::string one = exports + "/" + kId;
+  return {
+      {"POST", exports, nullptr, HandleCreateExport},
+      {"GET", exports, nullptr, HandleListExports},
+      {"GET", one, nullptr, HandleGetExport},
+      {"DELETE", one, nullptr, HandleDeleteExport},
+      {"POST", one + "/cancel", nullptr, HandleCancelExport},
+      {"GET", one + "/events", nullptr, HandleListEvents},
+      {"GET", one + "/files/" + kId, HandleDownload, nullptr},
+      {"GET", "/v1/datasets", nullptr, HandleListDatasets},
+      {"GET", "/healthz", HandleHealthz, nullptr},
+      {"GET", "/readyz", HandleReadyz, nullptr},
+      {"GET", "/metrics", HandleMetrics, nullptr},
+      {"GET", "/openapi.yaml", HandleOpenApi, nullptr},
+  };
+}
+
+// Per-request bookkeeping for the access log. cpp-httplib runs a request's pre-routing
+// handler, handler and logger on one thread, one request at a time.
+thread_local Clock_::time_point t_request_start;
+thread_local std::string t_request_id;
+
+std::string NewRequestId() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
+  return buf;
+}
+
+}  // namespace
+
+struct ApiServer::Impl {
+  Impl(ApiDependencies deps, ApiOptions options) {
+    ctx.deps = std::move(deps);
+    ctx.options = std::move(options);
+  }
+
+  void Register();
+
+  HandlerContext ctx;
+  httplib::Server server;
+  int bound_port = 0;
+};
+
+void ApiServer::Impl::Register() {
+  HandlerContext* c = &ctx;
+  std::map<std::string, std::set<std::string>> methods_by_pattern;
+  for (const Route& route : RouteTable()) {
+    methods_by_pattern[route.pattern].insert(route.method);
+    httplib::Server::Handler handler;
+    if (route.authed_handler != nullptr) {
+      AuthedHandler h = route.authed_handler;
+      handler = [c, h](const httplib::Request& req, httplib::Response& res) {
+        Result<Principal> who = Authenticate(*c, req);
+        if (!who.ok()) {
+          SendStatus(req, res, who.status());
+          return;
+        }
+        h(*c, *who, req, res);
+      };
+    } else {
+      PublicHandler h = route.public_handler;
+      handler = [c, h](const httplib::Request& req, httplib::Response& res) { h(*c, req, res); };
+    }
+    if (route.method == "GET") server.Get(route.pattern, handler);
+    if (route.method == "POST") server.Post(route.pattern, handler);
+    if (route.method == "DELETE") server.Delete(route.pattern, handler);
+  }
+  // Every other method on a known path: 405 with the methods that exist.
+  for (const auto& [pattern, methods] : methods_by_pattern) {
+    std::string allow;
+    for (const std::string& m : methods) allow += (allow.empty() ? "" : ", ") + m;
+    if (methods.count("GET")) allow += ", HEAD";
+    auto not_allowed = [allow](const httplib::Request& req, httplib::Response& res) {
+      res.set_header("Allow", allow);
+      SendProblem(req, res, 405, req.method + " is not allowed here; use " + allow);
+    };
+    if (!methods.count("GET")) server.Get(pattern, not_allowed);
+    if (!methods.count("POST")) server.Post(pattern, not_allowed);
+    if (!methods.count("DELETE")) server.Delete(pattern, not_allowed);
+    server.Put(pattern, not_allowed);
+    server.Patch(pattern, not_allowed);
+    server.Options(pattern, not_allowed);
+  }
+
+  server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+    t_request_start = Clock_::now();
+    std::string given = req.get_header_value("X-Request-Id");
+    bool usable = !given.empty() && given.size() <= 64;
+    for (char ch : given) usable = usable && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_');
+    t_request_id = usable ? given : NewRequestId();
+    res.set_header("X-Request-Id", t_request_id);
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  // Called for every response with status >= 400; fills in a problem body where a handler (or
+  // cpp-httplib itself: 404 no route, 413 too large, 400 unparsable) left none.
+  server.set_error_handler(httplib::Server::HandlerWithResponse(
+      [](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty() || res.content_length_ > 0) return httplib::Server::HandlerResponse::Unhandled;
+    std::string detail;
+    switch (res.status) {
+      case 404: detail = "no route for " + req.method + " " + req.path; break;
+      case 413: detail = "the request body is larger than the limit of 1 MiB"; break;
+      default: detail = "the request could not be processed"; break;
+    }
+    SendProblem(req, res, res.status, detail);
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  server.set_exception_handler(
+      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown exception";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        spdlog::error("{} {}: unhandled exception: {}", req.method, req.path, what);
+        SendProblem(req, res, 500, "internal error");
+      });
+  server.set_logger([c](const httplib::Request& req, const httplib::Response& res) {
+    double seconds = std::chrono::duration<double>(Clock_::now() - t_request_start).count();
+    c->metrics.Record(res.status, seconds);
+    spdlog::info("{} {} {} {:.1f}ms id={}", req.method, req.path, res.status, seconds * 1000.0,
+                 t_request_id);
+  });
+}
+
+ApiServer::ApiServer(ApiDependencies deps, ApiOptions options)
+    : impl_(std::make_unique<Impl>(std::move(deps), std::move(options))) {
+  const ApiOptions& o = impl_->ctx.options;
+  int threads = std::max(1, o.threads);
+  impl_->server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  impl_->server.set_tcp_nodelay(true);
+  impl_->server.set_payload_max_length(o.max_body_bytes);
+  impl_->server.set_read_timeout(o.read_timeout);
+  impl_->server.set_write_timeout(o.write_timeout);
+  impl_->server.set_keep_alive_timeout(5);
+  impl_->Register();
+}
+
+ApiServer::~ApiServer() { Stop(); }
+
+Status ApiServer::Bind() {
+  const ApiOptions& o = impl_->ctx.options;
+  if (o.port == 0) {
+    int port = impl_->server.bind_to_any_port(o.host);
+    if (port <= 0) return Unavailable("cannot bind " + o.host + ":0");
+    impl_->bound_port = port;
+    return Status::Ok();
+  }
+  if (!impl_->server.bind_to_port(o.host, o.port)) {
+    return Unavailable("cannot listen on " + o.host + ":" + std::to_string(o.port) +
+                       " (address in use or not available)");
+  }
+  impl_->bound_port = o.port;
+  return Status::Ok();
+}
+
+void ApiServer::Serve() { impl_->server.listen_after_bind(); }
+
+void ApiServer::Stop() {
+  if (impl_->server.is_running()) impl_->server.stop();
+}
+
+int ApiServer::port() const { return impl_->bound_port; }
+
+}  // namespace exportd::api

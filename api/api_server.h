@@ -1,0 +1,72 @@
+// ApiServer: the HTTP face of exportd (cpp-httplib kept out of this header so that including it
+// stays cheap). Routes mirror openapi.yaml; handlers are thin and call ExportService.
+#ifndef EXPORTD_API_API_SERVER_H_
+#define EXPORTD_API_API_SERVER_H_
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "core/export_service.h"
+#include "core/key_store.h"
+#include "core/object_store.h"
+#include "core/status.h"
+#include "core/task_store.h"
+
+namespace exportd::api {
+
+struct ApiOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;  // 0: any free port (see ApiServer::port())
+  int threads = 8;
+  size_t max_body_bytes = 1 << 20;
+  std::chrono::seconds download_url_ttl{86400};
+  std::chrono::seconds read_timeout{30};
+  std::chrono::seconds write_timeout{60};
+  std::string openapi_yaml;  // served verbatim at /openapi.yaml
+};
+
+// Checks a pre-signed download link: OK, or kPermissionDenied.
+using LinkVerifier = std::function<Status(const std::string& task_id, const std::string& name,
+                                          const std::string& expires,
+                                          const std::string& signature, TimePoint now)>;
+using Sha256HexFn = std::function<std::string(std::string_view)>;
+
+struct ApiDependencies {
+  ExportService* service = nullptr;
+  ApiKeyStore* keys = nullptr;
+  TaskStore* tasks = nullptr;  // for readiness checks
+  ObjectStore* objects = nullptr;
+  const Clock* clock = nullptr;
+  LinkVerifier verify_link;
+  Sha256HexFn sha256_hex;
+  std::function<int()> running_exports;  // for /metrics; may be empty
+};
+
+// Thread-safe: Serve() runs the listener; Stop() may be called from any thread (e.g. a signal
+// watcher). The dependencies must outlive the server.
+class ApiServer {
+ public:
+  ApiServer(ApiDependencies deps, ApiOptions options);
+  ~ApiServer();
+  ApiServer(const ApiServer&) = delete;
+  ApiServer& operator=(const ApiServer&) = delete;
+
+  // Binds the listening socket (kUnavailable if the address is taken).
+  Status Bind();
+  // REQUIRES: Bind() succeeded. Serves until Stop(); returns after in-flight requests finish.
+  void Serve();
+  void Stop();
+  // The bound port (useful with port 0).
+  int port() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace exportd::api
+
+#endif  // EXPORTD_API_API_SERVER_H_

@@ -1,0 +1,115 @@
+// GET /v1/exports/{id}/files/{name}?expires=&signature=: streams a file of a Succeeded task.
+#include <memory>
+
+#include "api/handlers.h"
+#include "api/problem.h"
+#include "core/ulid.h"
+
+namespace exportd::api {
+namespace {
+
+constexpr size_t kChunk = 256 * 1024;
+
+struct ByteRange {
+  int64_t first = 0;
+  int64_t last = 0;  // inclusive
+};
+
+// Resolves the single range of a Range header against `size`; nullopt if unsatisfiable.
+std::optional<ByteRange> Resolve(const httplib::Range& r, int64_t size) {
+  int64_t first = r.first;
+  int64_t last = r.second;
+  if (first < 0) {  // suffix range: the last `last` bytes
+    if (last <= 0) return std::nullopt;
+    first = std::max<int64_t>(0, size - last);
+    last = size - 1;
+  } else if (last < 0 || last >= size) {
+    last = size - 1;
+  }
+  if (first >= size || first > last) return std::nullopt;
+  return ByteRange{first, last};
+}
+
+}  // namespace
+
+void HandleDownload(HandlerContext& ctx, const httplib::Request& req, httplib::Response& res) {
+  std::string id = req.matches[1];
+  std::string name = req.matches[2];
+  std::string expires = req.get_param_value("expires");
+  std::string signature = req.get_param_value("signature");
+  if (!IsUlid(id) || expires.empty() || signature.empty()) {
+    SendProblem(req, res, 403, "a valid signed link is required");
+    return;
+  }
+  Status verified = ctx.deps.verify_link(id, name, expires, signature, ctx.deps.clock->Now());
+  if (!verified.ok()) {
+    SendProblem(req, res, 403, verified.message());
+    return;
+  }
+  Result<FileInfo> file = ctx.deps.service->DownloadableFile(id, name);
+  if (!file.ok()) {
+    // The link was genuine, so the file existed: it has been deleted since.
+    SendProblem(req, res, 410, "file " + name + " of export " + id + " is no longer available");
+    return;
+  }
+  Result<std::unique_ptr<ObjectReader>> opened = ctx.deps.objects->Open(id, name);
+  if (!opened.ok()) {
+    if (opened.status().code() == StatusCode::kNotFound) {
+      SendProblem(req, res, 410, "file " + name + " of export " + id + " is no longer available");
+    } else {
+      SendStatus(req, res, opened.status());
+    }
+    return;
+  }
+  std::shared_ptr<ObjectReader> reader = std::move(opened).value();
+  int64_t size = reader->size();
+  std::string etag = "\"" + file->sha256 + "\"";
+  res.set_header("ETag", etag);
+  res.set_header("Accept-Ranges", "bytes");
+  res.set_header("Content-Disposition", "attachment; filename=\"" + name + "\"");
+  res.set_header("Cache-Control", "private, max-age=0");
+  if (req.get_header_value("If-None-Match") == etag) {
+    res.status = 304;
+    return;
+  }
+  // cpp-httplib slices every response by req.ranges, error bodies included; where this handler
+  // decides to ignore the Range header (several ranges) or to refuse it (416), the ranges are
+  // cleared first. The Request object is a non-const local of cpp-httplib's connection loop,
+  // so modifying it through const_cast is well-defined.
+  auto& ranges = const_cast<httplib::Ranges&>(req.ranges);
+  if (ranges.size() > 1) ranges.clear();  // RFC 9110 lets a server answer 200 with the whole file
+  ByteRange range{0, size - 1};
+  if (!ranges.empty()) {
+    std::optional<ByteRange> resolved = Resolve(ranges[0], size);
+    if (!resolved) {
+      ranges.clear();
+      res.set_header("Content-Range", "bytes */" + std::to_string(size));
+      SendProblem(req, res, 416, "range not satisfiable for a file of " + std::to_string(size) +
+                                     " bytes");
+      return;
+    }
+    range = *resolved;
+  }
+  int64_t length = size == 0 ? 0 : range.last - range.first + 1;
+  std::string content_type = file->content_type.empty() ? "application/octet-stream"
+                                                        : file->content_type;
+  // The provider serves the whole object by absolute offset; for a single satisfiable range
+  // (checked above) cpp-httplib answers 206 with Content-Range and asks only for those bytes.
+  HandlerContext* context = &ctx;
+  std::string remote = req.remote_addr;
+  res.set_content_provider(
+      static_cast<size_t>(size), content_type,
+      [reader](size_t offset, size_t want, httplib::DataSink& sink) {
+        std::string buf(std::min(kChunk, want), '\0');
+        Result<size_t> n = reader->ReadAt(static_cast<int64_t>(offset), buf.data(), buf.size());
+        if (!n.ok() || *n == 0) return false;
+        return sink.write(buf.data(), *n);
+      },
+      [context, id, name, length, remote](bool success) {
+        context->deps.service->RecordDownload(
+            id, name + ": " + std::to_string(length) + " bytes to " + remote +
+                    (success ? "" : " (interrupted)"));
+      });
+}
+
+}  // namespace exportd::api

@@ -1,0 +1,230 @@
+// Handlers for /v1/exports and /v1/datasets.
+#include <charconv>
+
+#include "api/handlers.h"
+#include "api/problem.h"
+#include "api/request_codec.h"
+#include "api/task_json.h"
+#include "core/ulid.h"
+
+namespace exportd::api {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t kMaxIdempotencyKey = 255;
+
+TaskViewContext ViewContext(const HandlerContext& ctx) {
+  return {ctx.deps.objects, ctx.deps.clock->Now(), ctx.options.download_url_ttl};
+}
+
+// Task ids are ULIDs; anything else cannot name a task (and never reaches the store).
+bool ValidTaskId(const std::string& id) { return IsUlid(id); }
+
+void SendTask(HandlerContext& ctx, httplib::Response& res, int http_status, const Task& task) {
+  TaskViewContext view = ViewContext(ctx);
+  if (!IsTerminal(task.state)) {
+    res.set_header("Retry-After", "1");
+    res.set_header("X-Progress", ProgressHeader(task, view.now));
+  }
+  SendJson(res, http_status, TaskToJson(task, view).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+bool IsJsonContentType(const std::string& content_type) {
+  std::string media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && media.back() == ' ') media.pop_back();
+  for (char& c : media) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return media == "application/json" ||
+         (media.size() > 5 && media.compare(media.size() - 5, 5, "+json") == 0);
+}
+
+}  // namespace
+
+void SendJson(httplib::Response& res, int http_status, const std::string& body) {
+  res.status = http_status;
+  res.set_content(body, "application/json");
+}
+
+void HandleCreateExport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                        httplib::Response& res) {
+  Result<CreateExportInput> input = Status(StatusCode::kInternal, "unset");
+  if (!req.body.empty()) {
+    if (!IsJsonContentType(req.get_header_value("Content-Type"))) {
+      SendProblem(req, res, 415, "the request body must be application/json");
+      return;
+    }
+    if (!req.params.empty()) {
+      SendStatus(req, res, InvalidArgument("send the request either as a JSON body or as query "
+                                           "parameters, not both"));
+      return;
+    }
+    input = ParseCreateExportJson(req.body);
+  } else {
+    if (req.params.empty()) {
+      SendStatus(req, res, Malformed("empty request: send a JSON body or query parameters"));
+      return;
+    }
+    input = ParseCreateExportQuery(req.params);
+  }
+  if (input.ok()) {
+    // Values are typed by the dataset's fields (query strings carry only text).
+    const DatasetCatalog::Entry* entry = ctx.deps.service->datasets().Find(input->request.dataset);
+    if (entry != nullptr) {
+      Status coerced = CoerceForDataset(input->request, *entry->dataset);
+      if (!coerced.ok()) input = coerced;
+    }
+  }
+  if (!input.ok()) {
+    SendStatus(req, res, input.status());
+    return;
+  }
+  CreateExportArgs args;
+  args.request = std::move(input->request);
+  args.tag = std::move(input->tag);
+  args.notify = std::move(input->notify);
+  if (req.has_header("Idempotency-Key")) {
+    std::string key = req.get_header_value("Idempotency-Key");
+    bool printable = !key.empty() && key.size() <= kMaxIdempotencyKey;
+    for (char c : key) printable = printable && c >= 0x21 && c <= 0x7e;
+    if (!printable) {
+      SendProblem(req, res, 400, "Idempotency-Key must be 1 to 255 visible ASCII characters");
+      return;
+    }
+    args.idempotency_key = key;
+  }
+  Result<CreateExportResult> created = ctx.deps.service->Create(who, std::move(args));
+  if (!created.ok()) {
+    SendStatus(req, res, created.status());
+    return;
+  }
+  res.set_header("Location", "/v1/exports/" + created->task.id);
+  SendTask(ctx, res, created->replayed ? 200 : 202, created->task);
+}
+
+void HandleListExports(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                       httplib::Response& res) {
+  TaskListQuery query;
+  for (const auto& [name, value] : req.params) {
+    if (req.params.count(name) > 1) {
+      SendProblem(req, res, 400, "query parameter '" + name + "' is repeated");
+      return;
+    }
+    if (name == "status") {
+      query.state = ParseTaskState(value);
+      if (!query.state) {
+        SendStatus(req, res, InvalidArgument("status must be one of Pending, Processing, "
+                                             "Succeeded, Failed, Cancelled", "/status"));
+        return;
+      }
+    } else if (name == "dataset") {
+      query.dataset = value;
+    } else if (name == "query_hash") {
+      query.query_hash = value;
+    } else if (name == "limit") {
+      int limit = 0;
+      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), limit);
+      if (ec != std::errc() || ptr != value.data() + value.size()) {
+        SendProblem(req, res, 400, "limit must be an integer");
+        return;
+      }
+      if (limit < 1 || limit > 200) {
+        SendStatus(req, res, InvalidArgument("limit must be between 1 and 200", "/limit"));
+        return;
+      }
+      query.limit = limit;
+    } else if (name == "cursor") {
+      if (!ValidTaskId(value)) {
+        SendProblem(req, res, 400, "cursor is not one this server returned");
+        return;
+      }
+      query.before_id = value;
+    } else {
+      SendStatus(req, res, InvalidArgument("unknown query parameter '" + name + "'"));
+      return;
+    }
+  }
+  Result<TaskPage> page = ctx.deps.service->List(who, query);
+  if (!page.ok()) {
+    SendStatus(req, res, page.status());
+    return;
+  }
+  TaskViewContext view = ViewContext(ctx);
+  json items = json::array();
+  for (const Task& t : page->items) items.push_back(TaskToJson(t, view));
+  json body = {{"items", std::move(items)},
+               {"next_cursor", page->next_cursor ? json(*page->next_cursor) : json(nullptr)}};
+  SendJson(res, 200, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void HandleGetExport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                     httplib::Response& res) {
+  std::string id = req.matches[1];
+  if (!ValidTaskId(id)) {
+    SendStatus(req, res, NotFound("no export " + id));
+    return;
+  }
+  Result<Task> task = ctx.deps.service->Get(who, id);
+  if (!task.ok()) {
+    SendStatus(req, res, task.status());
+    return;
+  }
+  SendTask(ctx, res, 200, *task);
+}
+
+void HandleCancelExport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                        httplib::Response& res) {
+  std::string id = req.matches[1];
+  if (!ValidTaskId(id)) {
+    SendStatus(req, res, NotFound("no export " + id));
+    return;
+  }
+  Result<Task> task = ctx.deps.service->Cancel(who, id);
+  if (!task.ok()) {
+    SendStatus(req, res, task.status());
+    return;
+  }
+  SendTask(ctx, res, 202, *task);
+}
+
+void HandleDeleteExport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                        httplib::Response& res) {
+  std::string id = req.matches[1];
+  if (!ValidTaskId(id)) {
+    SendStatus(req, res, NotFound("no export " + id));
+    return;
+  }
+  Status deleted = ctx.deps.service->DeleteFiles(who, id);
+  if (!deleted.ok()) {
+    SendStatus(req, res, deleted);
+    return;
+  }
+  res.status = 204;
+}
+
+void HandleListEvents(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                      httplib::Response& res) {
+  std::string id = req.matches[1];
+  if (!ValidTaskId(id)) {
+    SendStatus(req, res, NotFound("no export " + id));
+    return;
+  }
+  Result<std::vector<TaskEvent>> events = ctx.deps.service->Events(who, id);
+  if (!events.ok()) {
+    SendStatus(req, res, events.status());
+    return;
+  }
+  json items = json::array();
+  for (const TaskEvent& e : *events) items.push_back(EventToJson(e));
+  SendJson(res, 200, json{{"items", std::move(items)}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void HandleListDatasets(HandlerContext& ctx, const Principal&, const httplib::Request&,
+                        httplib::Response& res) {
+  json items = json::array();
+  for (const DatasetCatalog::Entry* entry : ctx.deps.service->datasets().List()) {
+    items.push_back(DatasetToJson(*entry->dataset));
+  }
+  SendJson(res, 200, json{{"items", std::move(items)}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+}  // namespace exportd::api

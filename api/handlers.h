@@ -1,0 +1,68 @@
+// Handlers of every route, one group per file; api_server.cc maps paths to them.
+// Internal to api/.
+#ifndef EXPORTD_API_HANDLERS_H_
+#define EXPORTD_API_HANDLERS_H_
+
+#include <httplib.h>
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+
+#include "api/api_server.h"
+#include "core/export_service.h"
+
+namespace exportd::api {
+
+// Request counters for /metrics. Thread-safe.
+class Metrics {
+ public:
+  void Record(int http_status, double seconds);
+  std::string Render(int running_exports) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::map<int, uint64_t> requests_by_status_;  // guarded by mu_
+  double seconds_sum_ = 0;                      // guarded by mu_
+  uint64_t count_ = 0;                          // guarded by mu_
+};
+
+struct HandlerContext {
+  ApiDependencies deps;
+  ApiOptions options;
+  Metrics metrics;
+};
+
+// Authenticates a bearer API key. kUnauthenticated when missing or invalid.
+Result<Principal> Authenticate(const HandlerContext& ctx, const httplib::Request& req);
+
+// /v1/exports...
+void HandleCreateExport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                        httplib::Response& res);
+void HandleListExports(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                       httplib::Response& res);
+void HandleGetExport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                     httplib::Response& res);
+void HandleCancelExport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                        httplib::Response& res);
+void HandleDeleteExport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                        httplib::Response& res);
+void HandleListEvents(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                      httplib::Response& res);
+void HandleListDatasets(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                        httplib::Response& res);
+// /v1/exports/{id}/files/{name}: the signature is the credential.
+void HandleDownload(HandlerContext& ctx, const httplib::Request& req, httplib::Response& res);
+// Unauthenticated service routes.
+void HandleHealthz(HandlerContext& ctx, const httplib::Request& req, httplib::Response& res);
+void HandleReadyz(HandlerContext& ctx, const httplib::Request& req, httplib::Response& res);
+void HandleMetrics(HandlerContext& ctx, const httplib::Request& req, httplib::Response& res);
+void HandleOpenApi(HandlerContext& ctx, const httplib::Request& req, httplib::Response& res);
+
+// Writes a JSON body.
+void SendJson(httplib::Response& res, int http_status, const std::string& body);
+
+}  // namespace exportd::api
+
+#endif  // EXPORTD_API_HANDLERS_H_

@@ -1,0 +1,806 @@
+#include "api/request_codec.h"
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "core/time_format.h"
+
+namespace exportd::api {
+namespace {
+
+using Json = nlohmann::json;
+
+// The request schema nests four levels deep ({"filter": {"f": {"in": [..]}}}); anything much
+// deeper is hostile and is discarded while parsing rather than built.
+constexpr int kMaxJsonDepth = 16;
+constexpr size_t kMaxInValues = 1000;
+
+// One JSON pointer reference token (RFC 6901): '~' -> "~0", '/' -> "~1".
+std::string PointerToken(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) {
+    if (!out.empty()) out += ", ";
+    out += item;
+  }
+  return out;
+}
+
+size_t CodePoints(std::string_view s) {
+  size_t n = 0;
+  for (char c : s) {
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
+bool IsAsciiControlOrSpace(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u <= 0x20 || u == 0x7F;
+}
+
+bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    char c = s[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != prefix[i]) return false;
+  }
+  return true;
+}
+
+// An absolute http(s) URL with a host, printable ASCII only (non-ASCII must be
+// percent-encoded), and no user info: credentials do not belong in a stored hook, and an '@'
+// in the authority makes the host ambiguous to allowlists.
+Status ValidateWebhook(std::string_view url) {
+  const std::string pointer = "/notify/webhook";
+  if (url.size() > kMaxWebhookUrlBytes) {
+    return InvalidArgument(
+        "webhook URL is longer than " + std::to_string(kMaxWebhookUrlBytes) + " bytes", pointer);
+  }
+  for (char c : url) {
+    if (IsAsciiControlOrSpace(c) || static_cast<unsigned char>(c) >= 0x80) {
+      return InvalidArgument("webhook URL holds a space, control or non-ASCII character", pointer);
+    }
+  }
+  size_t rest_at = 0;
+  if (StartsWithNoCase(url, "https://")) {
+    rest_at = 8;
+  } else if (StartsWithNoCase(url, "http://")) {
+    rest_at = 7;
+  } else {
+    return InvalidArgument("webhook must be an absolute http:// or https:// URL", pointer);
+  }
+  std::string_view rest = url.substr(rest_at);
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.find('@') != std::string_view::npos) {
+    return InvalidArgument("webhook URL must not carry user info", pointer);
+  }
+  std::string_view host = authority;
+  std::string_view port;
+  if (!authority.empty() && authority.front() == '[') {
+    const size_t close = authority.find(']');
+    if (close == std::string_view::npos || close == 1) {
+      return InvalidArgument("webhook URL has a malformed IPv6 host", pointer);
+    }
+    host = authority.substr(0, close + 1);
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty()) {
+      if (after.front() != ':') return InvalidArgument("webhook URL has a malformed host", pointer);
+      port = after.substr(1);
+      if (port.empty()) return InvalidArgument("webhook URL has an empty port", pointer);
+    }
+  } else if (const size_t colon = authority.rfind(':'); colon != std::string_view::npos) {
+    host = authority.substr(0, colon);
+    port = authority.substr(colon + 1);
+    if (port.empty()) return InvalidArgument("webhook URL has an empty port", pointer);
+  }
+  if (host.empty()) return InvalidArgument("webhook URL has no host", pointer);
+  if (!port.empty()) {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535) {
+      return InvalidArgument("webhook URL has an invalid port", pointer);
+    }
+  }
+  return Status::Ok();
+}
+
+// Deliberately simple: exactly one '@' with something on both sides, no whitespace or control
+// characters (CR/LF would inject mail headers), and none of ",;<>" (which would smuggle a second
+// recipient into a header).
+Status ValidateEmail(std::string_view address, const std::string& pointer) {
+  if (address.empty() || address.size() > 254) {
+    return InvalidArgument("an email address has 1 to 254 characters", pointer);
+  }
+  for (char c : address) {
+    if (IsAsciiControlOrSpace(c) || c == ',' || c == ';' || c == '<' || c == '>') {
+      return InvalidArgument("'" + std::string(address) + "' is not an email address", pointer);
+    }
+  }
+  const size_t at = address.find('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 == address.size() ||
+      address.find('@', at + 1) != std::string_view::npos) {
+    return InvalidArgument("'" + std::string(address) + "' is not an email address", pointer);
+  }
+  return Status::Ok();
+}
+
+Status ValidateNotify(const Notify& notify) {
+  if (notify.webhook) RETURN_IF_ERROR(ValidateWebhook(*notify.webhook));
+  if (notify.email.size() > kMaxEmails) {
+    return InvalidArgument("at most " + std::to_string(kMaxEmails) + " email addresses",
+                           "/notify/email");
+  }
+  for (size_t i = 0; i < notify.email.size(); ++i) {
+    RETURN_IF_ERROR(ValidateEmail(notify.email[i], "/notify/email/" + std::to_string(i)));
+  }
+  return Status::Ok();
+}
+
+Status MaxRowsOutOfRange() {
+  return InvalidArgument(
+      "max_rows_per_file must be between 1 and " + std::to_string(kMaxRowsPerFile),
+      "/max_rows_per_file");
+}
+
+// Well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF). Query
+// values arrive percent-decoded and unchecked; the JSON parser checks its own strings.
+bool IsUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto b0 = static_cast<unsigned char>(s[i]);
+    size_t len = 1;
+    unsigned char lo = 0x80;
+    unsigned char hi = 0xBF;
+    if (b0 < 0x80) {
+      ++i;
+      continue;
+    } else if (b0 >= 0xC2 && b0 <= 0xDF) {
+      len = 2;
+    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+      len = 3;
+      if (b0 == 0xE0) lo = 0xA0;
+      if (b0 == 0xED) hi = 0x9F;
+    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+      len = 4;
+      if (b0 == 0xF0) lo = 0x90;
+      if (b0 == 0xF4) hi = 0x8F;
+    } else {
+      return false;
+    }
+    if (i + len > s.size()) return false;
+    for (size_t k = 1; k < len; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+Result<TimePoint> ParseTime(std::string_view text, const std::string& pointer) {
+  auto t = ParseRfc3339(text);
+  if (!t) {
+    return InvalidArgument(
+        "'" + std::string(text) + "' is not an RFC 3339 timestamp (2024-01-31T12:00:00Z)", pointer);
+  }
+  return *t;
+}
+
+Result<Format> ParseFormatValue(std::string_view text, const std::string& pointer) {
+  auto f = ParseFormat(text);
+  if (!f) {
+    return InvalidArgument(
+        "unknown format '" + std::string(text) + "'; expected csv, tsv, json or ndjson", pointer);
+  }
+  return *f;
+}
+
+Result<Compression> ParseCompressionValue(std::string_view text) {
+  auto c = ParseCompression(text);
+  if (!c) {
+    return InvalidArgument("unknown compression '" + std::string(text) + "'; expected none or gzip",
+                           "/compression");
+  }
+  return *c;
+}
+
+Result<FilterOp> ParseOpName(std::string_view name, const std::string& pointer) {
+  auto op = ParseFilterOp(name);
+  if (!op) {
+    return InvalidArgument("unknown operator '" + std::string(name) +
+                               "'; expected eq, ne, gt, gte, lt, lte, in, prefix or null",
+                           pointer);
+  }
+  return *op;
+}
+
+// ---- JSON form ----
+
+// Records the first duplicate member name (with its pointer) and discards anything nested
+// deeper than kMaxJsonDepth. Used as nlohmann's parser callback.
+class JsonGuard {
+ public:
+  bool OnEvent(int depth, Json::parse_event_t event, Json& parsed) {
+    using E = Json::parse_event_t;
+    switch (event) {
+      case E::object_start:
+      case E::array_start:
+        if (depth >= kMaxJsonDepth) {
+          Fail(
+              Malformed("the JSON nests deeper than " + std::to_string(kMaxJsonDepth) + " levels"));
+          return false;
+        }
+        CountElement();
+        frames_.push_back(Frame{event == E::array_start, {}, {}, -1});
+        return true;
+      case E::object_end:
+      case E::array_end:
+        if (!frames_.empty()) frames_.pop_back();
+        return true;
+      case E::key:
+        if (!frames_.empty() && parsed.is_string()) {
+          Frame& top = frames_.back();
+          top.key = parsed.get<std::string>();
+          if (!top.keys.insert(top.key).second) {
+            Fail(Malformed("member '" + top.key + "' appears twice", Pointer()));
+          }
+        }
+        return true;
+      case E::value:
+        CountElement();
+        return true;
+    }
+    return true;
+  }
+
+  const std::optional<Status>& error() const { return error_; }
+
+ private:
+  struct Frame {
+    bool is_array = false;
+    std::set<std::string> keys;
+    std::string key;
+    long index = -1;
+  };
+
+  void CountElement() {
+    if (!frames_.empty() && frames_.back().is_array) ++frames_.back().index;
+  }
+
+  std::string Pointer() const {
+    std::string out;
+    for (const Frame& f : frames_) {
+      out += '/';
+      out += f.is_array ? std::to_string(f.index) : PointerToken(f.key);
+    }
+    return out;
+  }
+
+  void Fail(Status status) {
+    if (!error_) error_ = std::move(status);
+  }
+
+  std::vector<Frame> frames_;
+  std::optional<Status> error_;
+};
+
+Result<std::string> JsonString(const Json& v, const std::string& pointer) {
+  if (!v.is_string()) return Malformed(pointer + " must be a string", pointer);
+  return v.get<std::string>();
+}
+
+Result<std::vector<std::string>> JsonStringArray(const Json& v, const std::string& pointer) {
+  if (!v.is_array()) return Malformed(pointer + " must be an array of strings", pointer);
+  std::vector<std::string> out;
+  out.reserve(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    ASSIGN_OR_RETURN(std::string s, JsonString(v[i], pointer + "/" + std::to_string(i)));
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Result<FilterValue> JsonScalar(const Json& v, const std::string& pointer) {
+  switch (v.type()) {
+    case Json::value_t::null:
+      return FilterValue(std::monostate{});
+    case Json::value_t::boolean:
+      return FilterValue(v.get<bool>());
+    case Json::value_t::number_integer:
+      return FilterValue(v.get<int64_t>());
+    case Json::value_t::number_unsigned: {
+      const auto u = v.get<uint64_t>();
+      if (u <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        return FilterValue(static_cast<int64_t>(u));
+      }
+      return FilterValue(static_cast<double>(u));
+    }
+    case Json::value_t::number_float: {
+      const double d = v.get<double>();
+      if (!std::isfinite(d)) return Malformed("number out of range", pointer);
+      return FilterValue(d);
+    }
+    case Json::value_t::string:
+      return FilterValue(v.get<std::string>());
+    default:
+      return Malformed("a filter value must be a string, number, boolean or null", pointer);
+  }
+}
+
+Status ParseJsonFilter(const Json& filter, std::vector<Condition>& out) {
+  if (!filter.is_object()) return Malformed("filter must be an object", "/filter");
+  for (const auto& [name, spec] : filter.items()) {
+    const std::string field_pointer = "/filter/" + PointerToken(name);
+    if (!spec.is_object()) {
+      ASSIGN_OR_RETURN(FilterValue value, JsonScalar(spec, field_pointer));
+      out.push_back(Condition{name, FilterOp::kEq, {std::move(value)}});
+      continue;
+    }
+    if (spec.empty()) return InvalidArgument("no operator given", field_pointer);
+    for (const auto& [op_name, arg] : spec.items()) {
+      const std::string op_pointer = field_pointer + "/" + PointerToken(op_name);
+      ASSIGN_OR_RETURN(FilterOp op, ParseOpName(op_name, op_pointer));
+      Condition c{name, op, {}};
+      switch (op) {
+        case FilterOp::kIn:
+          if (!arg.is_array()) return Malformed("'in' takes an array of values", op_pointer);
+          if (arg.empty() || arg.size() > kMaxInValues) {
+            return InvalidArgument("'in' takes 1 to " + std::to_string(kMaxInValues) + " values",
+                                   op_pointer);
+          }
+          for (size_t i = 0; i < arg.size(); ++i) {
+            ASSIGN_OR_RETURN(FilterValue value,
+                             JsonScalar(arg[i], op_pointer + "/" + std::to_string(i)));
+            c.values.push_back(std::move(value));
+          }
+          break;
+        case FilterOp::kPrefix:
+          if (!arg.is_string()) return Malformed("'prefix' takes a string", op_pointer);
+          c.values.emplace_back(arg.get<std::string>());
+          break;
+        case FilterOp::kNull:
+          if (!arg.is_boolean()) return Malformed("'null' takes true or false", op_pointer);
+          c.values.emplace_back(arg.get<bool>());
+          break;
+        default: {
+          ASSIGN_OR_RETURN(FilterValue value, JsonScalar(arg, op_pointer));
+          c.values.push_back(std::move(value));
+          break;
+        }
+      }
+      out.push_back(std::move(c));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ParseJsonNotify(const Json& v, Notify& out) {
+  if (!v.is_object()) return Malformed("notify must be an object", "/notify");
+  std::vector<std::string> unknown;
+  for (const auto& [key, member] : v.items()) {
+    if (key == "webhook") {
+      if (member.is_null()) continue;
+      ASSIGN_OR_RETURN(std::string url, JsonString(member, "/notify/webhook"));
+      out.webhook = std::move(url);
+    } else if (key == "email") {
+      if (member.is_null()) continue;
+      ASSIGN_OR_RETURN(out.email, JsonStringArray(member, "/notify/email"));
+    } else {
+      unknown.push_back(key);
+    }
+  }
+  if (!unknown.empty()) {
+    return InvalidArgument("unknown member(s) of notify: " + Join(unknown),
+                           "/notify/" + PointerToken(unknown.front()));
+  }
+  return ValidateNotify(out);
+}
+
+Result<int64_t> JsonMaxRows(const Json& v) {
+  const std::string pointer = "/max_rows_per_file";
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<uint64_t>();
+    if (u < 1 || u > static_cast<uint64_t>(kMaxRowsPerFile)) return MaxRowsOutOfRange();
+    return static_cast<int64_t>(u);
+  }
+  if (!v.is_number_integer()) return Malformed("max_rows_per_file must be an integer", pointer);
+  const auto rows = v.get<int64_t>();
+  if (rows < 1 || rows > kMaxRowsPerFile) return MaxRowsOutOfRange();
+  return rows;
+}
+
+Result<CreateExportInput> FromJsonObject(const Json& doc) {
+  CreateExportInput in;
+  ExportRequest& r = in.request;
+  auto member = [&doc](const char* name) -> const Json* {
+    auto it = doc.find(name);
+    return it == doc.end() || it->is_null() ? nullptr : &*it;
+  };
+
+  const Json* dataset = member("dataset");
+  if (dataset == nullptr) return Malformed("dataset is required", "/dataset");
+  ASSIGN_OR_RETURN(r.dataset, JsonString(*dataset, "/dataset"));
+
+  std::optional<Format> format;
+  if (const Json* v = member("format")) {
+    ASSIGN_OR_RETURN(std::string name, JsonString(*v, "/format"));
+    ASSIGN_OR_RETURN(format, ParseFormatValue(name, "/format"));
+  }
+  if (const Json* v = member("fileType")) {
+    ASSIGN_OR_RETURN(std::string name, JsonString(*v, "/fileType"));
+    ASSIGN_OR_RETURN(Format alias, ParseFormatValue(name, "/fileType"));
+    if (format && *format != alias) {
+      return InvalidArgument("format and fileType disagree", "/fileType");
+    }
+    format = alias;
+  }
+  if (format) r.format = *format;
+
+  if (const Json* v = member("fields")) {
+    ASSIGN_OR_RETURN(r.fields, JsonStringArray(*v, "/fields"));
+    if (r.fields.empty()) {
+      return InvalidArgument("fields must not be empty; omit it to export every field", "/fields");
+    }
+  }
+  if (const Json* v = member("filter")) RETURN_IF_ERROR(ParseJsonFilter(*v, r.filter));
+  if (const Json* v = member("since")) {
+    ASSIGN_OR_RETURN(std::string text, JsonString(*v, "/since"));
+    ASSIGN_OR_RETURN(r.since, ParseTime(text, "/since"));
+  }
+  if (const Json* v = member("until")) {
+    ASSIGN_OR_RETURN(std::string text, JsonString(*v, "/until"));
+    ASSIGN_OR_RETURN(r.until, ParseTime(text, "/until"));
+  }
+  if (const Json* v = member("partitions")) {
+    ASSIGN_OR_RETURN(r.partitions, JsonStringArray(*v, "/partitions"));
+    if (r.partitions.empty()) {
+      return InvalidArgument("partitions must not be empty; omit it to export every partition",
+                             "/partitions");
+    }
+    if (r.partitions.size() > kMaxPartitions) {
+      return InvalidArgument("at most " + std::to_string(kMaxPartitions) + " partitions",
+                             "/partitions");
+    }
+  }
+  if (const Json* v = member("max_rows_per_file")) {
+    ASSIGN_OR_RETURN(r.max_rows_per_file, JsonMaxRows(*v));
+  }
+  if (const Json* v = member("compression")) {
+    ASSIGN_OR_RETURN(std::string name, JsonString(*v, "/compression"));
+    ASSIGN_OR_RETURN(r.compression, ParseCompressionValue(name));
+  }
+  if (const Json* v = member("tag")) {
+    ASSIGN_OR_RETURN(std::string tag, JsonString(*v, "/tag"));
+    if (CodePoints(tag) > kMaxTagChars) {
+      return Malformed("tag is longer than " + std::to_string(kMaxTagChars) + " characters",
+                       "/tag");
+    }
+    in.tag = std::move(tag);
+  }
+  if (const Json* v = member("notify")) RETURN_IF_ERROR(ParseJsonNotify(*v, in.notify));
+
+  static const std::set<std::string, std::less<>> kKnown = {
+      "dataset", "format",     "fileType",          "fields",      "filter", "since",
+      "until",   "partitions", "max_rows_per_file", "compression", "tag",    "notify"};
+  std::vector<std::string> unknown;
+  for (const auto& [key, value] : doc.items()) {
+    if (!kKnown.contains(key)) unknown.push_back(key);
+  }
+  if (!unknown.empty()) {
+    return InvalidArgument("unknown member(s): " + Join(unknown),
+                           "/" + PointerToken(unknown.front()));
+  }
+  return in;
+}
+
+// ---- query form ----
+
+std::vector<std::string> SplitCommas(std::string_view s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = s.find(',', start);
+    out.emplace_back(s.substr(start, comma == std::string_view::npos ? comma : comma - start));
+    if (comma == std::string_view::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+struct QueryFilterKey {
+  std::string field;
+  FilterOp op = FilterOp::kEq;
+  std::string pointer;  // as in the JSON form: "/filter/<field>" or "/filter/<field>/<op>"
+};
+
+// `spec` is the key without "filter.".
+QueryFilterKey SplitQueryFilterKey(std::string_view spec) {
+  QueryFilterKey key{std::string(spec), FilterOp::kEq, {}};
+  if (const size_t dot = spec.rfind('.'); dot != std::string_view::npos) {
+    if (auto op = ParseFilterOp(spec.substr(dot + 1))) {
+      key.field = std::string(spec.substr(0, dot));
+      key.op = *op;
+    }
+  }
+  key.pointer = "/filter/" + PointerToken(key.field);
+  if (key.op != FilterOp::kEq) {
+    key.pointer += '/';
+    key.pointer += FilterOpName(key.op);
+  }
+  return key;
+}
+
+Status AddQueryCondition(const QueryFilterKey& key, std::string_view value,
+                         std::vector<Condition>& out) {
+  Condition c{key.field, key.op, {}};
+  if (key.op == FilterOp::kIn) {
+    std::vector<std::string> items = SplitCommas(value);
+    if (items.size() > kMaxInValues) {
+      return InvalidArgument("'in' takes 1 to " + std::to_string(kMaxInValues) + " values",
+                             key.pointer);
+    }
+    for (auto& item : items) c.values.emplace_back(std::move(item));
+  } else if (key.op == FilterOp::kNull) {
+    if (value != "true" && value != "false") {
+      return Malformed("'null' takes true or false", key.pointer);
+    }
+    c.values.emplace_back(value == "true");
+  } else {
+    c.values.emplace_back(std::string(value));
+  }
+  out.push_back(std::move(c));
+  return Status::Ok();
+}
+
+Result<int64_t> QueryMaxRows(std::string_view text) {
+  const std::string pointer = "/max_rows_per_file";
+  int64_t rows = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), rows);
+  if (end != text.data() + text.size() || text.empty()) {
+    return Malformed("max_rows_per_file must be an integer", pointer);
+  }
+  // Digits too many for int64 are still an integer, just far out of range.
+  if (ec == std::errc::result_out_of_range) return MaxRowsOutOfRange();
+  if (ec != std::errc()) return Malformed("max_rows_per_file must be an integer", pointer);
+  if (rows < 1 || rows > kMaxRowsPerFile) return MaxRowsOutOfRange();
+  return rows;
+}
+
+// ---- coercion ----
+
+template <typename T>
+bool ParseWhole(std::string_view s, T& out) {
+  if (s.empty()) return false;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && end == s.data() + s.size();
+}
+
+// 2^63 as a double: the first value past int64's range.
+constexpr double kTwoPow63 = 9223372036854775808.0;
+// Integers up to 2^53 in magnitude are exact as doubles.
+constexpr int64_t kMaxExactInDouble = int64_t{1} << 53;
+
+Status CoerceValue(const Field& field, FilterValue& value, const std::string& pointer) {
+  auto not_a = [&](std::string_view what) {
+    return InvalidArgument("'" + std::get<std::string>(value) + "' is not " + std::string(what) +
+                               " (field '" + field.name + "' is " +
+                               std::string(FieldTypeName(field.type)) + ")",
+                           pointer);
+  };
+  switch (field.type) {
+    case FieldType::kInteger: {
+      if (const auto* s = std::get_if<std::string>(&value)) {
+        int64_t i = 0;
+        double d = 0;
+        if (ParseWhole(*s, i)) {
+          value = i;
+        } else if (ParseWhole(*s, d) && std::isfinite(d)) {
+          value = d;
+        } else {
+          return not_a("a number");
+        }
+      }
+      if (const auto* d = std::get_if<double>(&value);
+          d != nullptr && std::trunc(*d) == *d && *d >= -kTwoPow63 && *d < kTwoPow63) {
+        value = static_cast<int64_t>(*d);
+      }
+      return Status::Ok();
+    }
+    case FieldType::kReal: {
+      if (const auto* s = std::get_if<std::string>(&value)) {
+        double d = 0;
+        if (!ParseWhole(*s, d) || !std::isfinite(d)) return not_a("a number");
+        value = d;
+      } else if (const auto* i = std::get_if<int64_t>(&value);
+                 i != nullptr && *i >= -kMaxExactInDouble && *i <= kMaxExactInDouble) {
+        value = static_cast<double>(*i);
+      }
+      return Status::Ok();
+    }
+    case FieldType::kBoolean:
+      if (const auto* s = std::get_if<std::string>(&value)) {
+        if (*s != "true" && *s != "false") return not_a("true or false");
+        value = (*s == "true");
+      }
+      return Status::Ok();
+    case FieldType::kTimestamp:
+      if (const auto* s = std::get_if<std::string>(&value)) {
+        auto t = ParseRfc3339(*s);
+        if (!t) return not_a("an RFC 3339 timestamp");
+        value = FormatRfc3339(*t);
+      }
+      return Status::Ok();
+    case FieldType::kText:
+    case FieldType::kAny:
+      return Status::Ok();
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<CreateExportInput> ParseCreateExportJson(std::string_view body) {
+  JsonGuard guard;
+  Json doc;
+  try {
+    doc = Json::parse(
+        body.begin(), body.end(),
+        [&guard](int depth, Json::parse_event_t event, Json& parsed) {
+          return guard.OnEvent(depth, event, parsed);
+        },
+        /*allow_exceptions=*/true, /*ignore_comments=*/false);
+  } catch (const Json::exception& e) {
+    return Malformed(std::string("the body is not valid JSON: ") + e.what());
+  }
+  if (guard.error()) return *guard.error();
+  if (!doc.is_object()) return Malformed("the body must be a JSON object");
+  // Nothing below throws for an object built by the parser (every access is type-checked
+  // first), but keep exceptions inside this module whatever changes.
+  try {
+    return FromJsonObject(doc);
+  } catch (const std::exception& e) {
+    return Malformed(std::string("unexpected JSON content: ") + e.what());
+  }
+}
+
+Result<CreateExportInput> ParseCreateExportQuery(
+    const std::multimap<std::string, std::string>& params) {
+  CreateExportInput in;
+  ExportRequest& r = in.request;
+  std::optional<Format> format;
+  std::optional<Format> file_type;
+  bool has_dataset = false;
+  std::vector<std::string> unknown;
+  for (auto it = params.begin(); it != params.end();) {
+    const std::string& key = it->first;
+    const auto range = params.equal_range(key);
+    std::vector<std::string_view> values;
+    for (auto v = range.first; v != range.second; ++v) values.emplace_back(v->second);
+    it = range.second;
+
+    const bool repeatable = key == "fields" || key == "partitions" || key == "notify.email";
+    const bool known = repeatable || key == "dataset" || key == "format" || key == "fileType" ||
+                       key == "since" || key == "until" || key == "max_rows_per_file" ||
+                       key == "compression" || key == "tag" || key == "notify.webhook" ||
+                       key.starts_with("filter.");
+    if (!known) {
+      unknown.push_back(key);
+      continue;
+    }
+    std::optional<QueryFilterKey> filter_key;
+    std::string pointer;
+    if (key.starts_with("filter.")) {
+      filter_key = SplitQueryFilterKey(std::string_view(key).substr(7));
+      pointer = filter_key->pointer;
+    } else if (key.starts_with("notify.")) {
+      pointer = "/notify/" + key.substr(7);
+    } else {
+      pointer = "/" + key;
+    }
+    if (!IsUtf8(key)) return Malformed("a parameter name is not valid UTF-8");
+    for (std::string_view v : values) {
+      if (!IsUtf8(v)) return Malformed("parameter '" + key + "' is not valid UTF-8", pointer);
+    }
+    if (!repeatable && values.size() > 1) {
+      return Malformed("parameter '" + key + "' is given more than once", pointer);
+    }
+    const std::string_view value = values.front();
+    if (key == "dataset") {
+      r.dataset = std::string(value);
+      has_dataset = true;
+    } else if (key == "format") {
+      ASSIGN_OR_RETURN(format, ParseFormatValue(value, pointer));
+    } else if (key == "fileType") {
+      ASSIGN_OR_RETURN(file_type, ParseFormatValue(value, pointer));
+    } else if (key == "fields" || key == "partitions" || key == "notify.email") {
+      std::vector<std::string>& list = key == "fields"       ? r.fields
+                                       : key == "partitions" ? r.partitions
+                                                             : in.notify.email;
+      for (std::string_view v : values) {
+        for (auto& item : SplitCommas(v)) list.push_back(std::move(item));
+      }
+    } else if (key == "since") {
+      ASSIGN_OR_RETURN(r.since, ParseTime(value, pointer));
+    } else if (key == "until") {
+      ASSIGN_OR_RETURN(r.until, ParseTime(value, pointer));
+    } else if (key == "max_rows_per_file") {
+      ASSIGN_OR_RETURN(r.max_rows_per_file, QueryMaxRows(value));
+    } else if (key == "compression") {
+      ASSIGN_OR_RETURN(r.compression, ParseCompressionValue(value));
+    } else if (key == "tag") {
+      if (CodePoints(value) > kMaxTagChars) {
+        return Malformed("tag is longer than " + std::to_string(kMaxTagChars) + " characters",
+                         pointer);
+      }
+      in.tag = std::string(value);
+    } else if (key == "notify.webhook") {
+      in.notify.webhook = std::string(value);
+    } else {
+      RETURN_IF_ERROR(AddQueryCondition(*filter_key, value, r.filter));
+    }
+  }
+  if (!unknown.empty()) {
+    return InvalidArgument("unknown parameter(s): " + Join(unknown),
+                           "/" + PointerToken(unknown.front()));
+  }
+  if (!has_dataset) return Malformed("dataset is required", "/dataset");
+  if (format && file_type && *format != *file_type) {
+    return InvalidArgument("format and fileType disagree", "/fileType");
+  }
+  if (format) r.format = *format;
+  if (file_type) r.format = *file_type;
+  if (r.partitions.size() > kMaxPartitions) {
+    return InvalidArgument("at most " + std::to_string(kMaxPartitions) + " partitions",
+                           "/partitions");
+  }
+  RETURN_IF_ERROR(ValidateNotify(in.notify));
+  return in;
+}
+
+Status CoerceForDataset(ExportRequest& request, const Dataset& dataset) {
+  for (Condition& c : request.filter) {
+    const Field* field = dataset.FindField(c.field);
+    if (field == nullptr || c.op == FilterOp::kNull || c.op == FilterOp::kPrefix) continue;
+    std::string pointer = "/filter/" + PointerToken(c.field);
+    if (c.op != FilterOp::kEq) {
+      pointer += '/';
+      pointer += FilterOpName(c.op);
+    }
+    for (size_t i = 0; i < c.values.size(); ++i) {
+      RETURN_IF_ERROR(
+          CoerceValue(*field, c.values[i],
+                      c.op == FilterOp::kIn ? pointer + "/" + std::to_string(i) : pointer));
+    }
+  }
+  return Status::Ok();
+}
+
+Status PrepareForDataset(ExportRequest& request, const Dataset& dataset) {
+  RETURN_IF_ERROR(CoerceForDataset(request, dataset));
+  RETURN_IF_ERROR(ValidateRequest(request, dataset));
+  Canonicalize(request);
+  return Status::Ok();
+}
+
+}  // namespace exportd::api

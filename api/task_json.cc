@@ -1,0 +1,128 @@
+#include "api/task_json.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "core/canonical_json.h"
+#include "core/time_format.h"
+
+namespace exportd::api {
+namespace {
+
+using nlohmann::json;
+
+json OptTime(const std::optional<TimePoint>& t) {
+  return t ? json(FormatRfc3339(*t)) : json(nullptr);
+}
+
+json FileToJson(const std::string& task_id, const FileInfo& f, const TaskViewContext& ctx) {
+  json out = {{"name", f.name},
+              {"rows", f.rows},
+              {"bytes", f.bytes},
+              {"sha256", f.sha256},
+              {"content_type", f.content_type}};
+  TimePoint expires = ctx.now + ctx.url_ttl;
+  Result<std::string> url = ctx.objects->DownloadUrl(task_id, f.name, expires);
+  out["url"] = url.ok() ? json(*url) : json(nullptr);
+  out["expires_at"] = FormatRfc3339(expires);
+  return out;
+}
+
+}  // namespace
+
+json TaskToJson(const Task& task, const TaskViewContext& ctx) {
+  ProgressView view = ViewProgress(task, ctx.now);
+  json progress = {
+      {"rows", task.progress.rows},
+      {"rows_total", task.progress.rows_total ? json(*task.progress.rows_total) : json(nullptr)},
+      {"bytes", task.progress.bytes},
+      {"percent", view.percent ? json(*view.percent) : json(nullptr)},
+      {"eta_seconds", view.eta_seconds ? json(*view.eta_seconds) : json(nullptr)},
+  };
+  json error = nullptr;
+  if (task.error) {
+    error = {{"code", task.error->code},
+             {"message", task.error->message},
+             {"retryable", task.error->retryable}};
+  }
+  json notify = nullptr;
+  if (task.notify.webhook || !task.notify.email.empty()) {
+    notify = json::object();
+    if (task.notify.webhook) notify["webhook"] = *task.notify.webhook;
+    if (!task.notify.email.empty()) notify["email"] = task.notify.email;
+  }
+  json files = json::array();
+  const std::string self = "/v1/exports/" + task.id;
+  json links = {{"self", self}, {"cancel", self + "/cancel"}, {"events", self + "/events"}};
+  if (task.state == TaskState::kSucceeded) {
+    for (const FileInfo& f : task.files) files.push_back(FileToJson(task.id, f, ctx));
+    if (task.manifest) {
+      Result<std::string> url =
+          ctx.objects->DownloadUrl(task.id, task.manifest->name, ctx.now + ctx.url_ttl);
+      if (url.ok()) links["manifest"] = *url;
+    }
+  }
+  return json{
+      {"id", task.id},
+      {"status", std::string(TaskStateName(task.state))},
+      {"dataset", task.request.dataset},
+      {"format", std::string(FormatName(task.request.format))},
+      {"request", json::parse(CanonicalJson(task.request))},
+      {"query_hash", task.query_hash},
+      {"tag", task.tag ? json(*task.tag) : json(nullptr)},
+      {"notify", notify},
+      {"created_at", FormatRfc3339(task.created_at)},
+      {"started_at", OptTime(task.started_at)},
+      {"finished_at", OptTime(task.finished_at)},
+      {"updated_at", FormatRfc3339(task.updated_at)},
+      {"attempts", task.attempts},
+      {"max_attempts", task.max_attempts},
+      {"progress", progress},
+      {"error", error},
+      {"cancel_requested", task.cancel_requested},
+      {"files", files},
+      {"links", links},
+  };
+}
+
+json EventToJson(const TaskEvent& event) {
+  return json{
+      {"at", FormatRfc3339(event.at)},
+      {"type", event.type},
+      {"from", event.from ? json(std::string(TaskStateName(*event.from))) : json(nullptr)},
+      {"to", event.to ? json(std::string(TaskStateName(*event.to))) : json(nullptr)},
+      {"detail", event.detail},
+  };
+}
+
+json DatasetToJson(const Dataset& dataset) {
+  json fields = json::array();
+  for (const Field& f : dataset.fields()) {
+    fields.push_back({{"name", f.name}, {"type", std::string(FieldTypeName(f.type))}});
+  }
+  const DatasetSpec& spec = dataset.spec();
+  return json{
+      {"name", spec.name},
+      {"description", spec.description},
+      {"key", spec.key},
+      {"time_field", spec.time_field ? json(*spec.time_field) : json(nullptr)},
+      {"partition_field", spec.partition_field ? json(*spec.partition_field) : json(nullptr)},
+      {"fields", fields},
+  };
+}
+
+std::string ProgressHeader(const Task& task, TimePoint now) {
+  ProgressView view = ViewProgress(task, now);
+  std::string out;
+  if (view.percent) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%g%% ", *view.percent);
+    out += buf;
+  }
+  out += "(" + std::to_string(task.progress.rows) + "/";
+  out += task.progress.rows_total ? std::to_string(*task.progress.rows_total) : "?";
+  out += " rows)";
+  return out;
+}
+
+}  // namespace exportd::api

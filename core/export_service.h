@@ -1,0 +1,90 @@
+// ExportService: the operations of the export API, free of HTTP. api/ calls only this.
+#ifndef EXPORTD_CORE_EXPORT_SERVICE_H_
+#define EXPORTD_CORE_EXPORT_SERVICE_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/dataset.h"
+#include "core/object_store.h"
+#include "core/request.h"
+#include "core/scheduler.h"
+#include "core/status.h"
+#include "core/task.h"
+#include "core/task_store.h"
+
+namespace exportd {
+
+// Who is asking. A principal sees only its own tasks; an admin sees every task.
+struct Principal {
+  std::string id;
+  bool admin = false;
+};
+
+struct ServiceOptions {
+  int max_attempts = 3;
+  std::chrono::seconds idempotency_window{24 * 3600};
+};
+
+struct CreateExportArgs {
+  ExportRequest request;
+  std::optional<std::string> tag;
+  Notify notify;
+  std::optional<std::string> idempotency_key;
+};
+
+struct CreateExportResult {
+  Task task;
+  bool replayed = false;  // an earlier task with the same idempotency key and request
+};
+
+// Thread-safe. The referenced objects must outlive the service.
+class ExportService {
+ public:
+  using Sha256HexFn = std::function<std::string(std::string_view)>;
+
+  ExportService(TaskStore& tasks, const DatasetCatalog& datasets, ObjectStore& objects,
+                Scheduler& scheduler, const Clock& clock, ServiceOptions options,
+                Sha256HexFn sha256_hex);
+
+  // Validates the request against its dataset (kInvalidArgument), stores a Pending task durably
+  // and wakes the scheduler. With an idempotency key already used by this principal within the
+  // window: the same request replays the original task; another request is kAlreadyExists.
+  Result<CreateExportResult> Create(const Principal& who, CreateExportArgs args);
+
+  // kNotFound for unknown ids and for other principals' tasks.
+  Result<Task> Get(const Principal& who, const std::string& id);
+  Result<TaskPage> List(const Principal& who, TaskListQuery query);
+  // Pending: Cancelled at once. Processing: cancel_requested, Cancelled within a progress tick.
+  // Terminal: kFailedPrecondition.
+  Result<Task> Cancel(const Principal& who, const std::string& id);
+  // Removes the files of a terminal task (the record stays). kFailedPrecondition otherwise.
+  Status DeleteFiles(const Principal& who, const std::string& id);
+  Result<std::vector<TaskEvent>> Events(const Principal& who, const std::string& id);
+
+  // For a download whose link signature has been verified: the Succeeded task that lists
+  // `name` (a data file or the manifest). kNotFound otherwise.
+  Result<FileInfo> DownloadableFile(const std::string& id, const std::string& name);
+  // Appends a "download" event (who/where/bytes in detail).
+  void RecordDownload(const std::string& id, const std::string& detail);
+
+  const DatasetCatalog& datasets() const { return datasets_; }
+
+ private:
+  Result<Task> GetOwned(const Principal& who, const std::string& id);
+
+  TaskStore& tasks_;
+  const DatasetCatalog& datasets_;
+  ObjectStore& objects_;
+  Scheduler& scheduler_;
+  const Clock& clock_;
+  const ServiceOptions options_;
+  Sha256HexFn sha256_hex_;
+};
+
+}  // namespace exportd
+
+#endif  // EXPORTD_CORE_EXPORT_SERVICE_H_

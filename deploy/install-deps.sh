@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Installs what exportd needs from Debian packages (and, with --test, what its test suite
+# needs). Idempotent and quiet when everything is already there.
+#   deploy/install-deps.sh          build and run dependencies
+#   deploy/install-deps.sh --test   also test tools (GoogleTest, Node.js packages of tests/contract)
+set -euo pipefail
+
+want_test=0
+[[ "${1:-}" == "--test" ]] && want_test=1
+
+packages=(
+  build-essential cmake ninja-build pkg-config git ca-certificates curl
+  libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libsqlite3-dev sqlite3
+  libcurl4-openssl-dev libssl-dev zlib1g-dev libsimdjson-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+if (( want_test )); then
+  packages+=(clang libclang-rt-14-dev python3)
+  command -v node >/dev/null 2>&1 || packages+=(nodejs)
+  command -v npm >/dev/null 2>&1 || packages+=(npm)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+# node/npm may come from outside Debian (e.g. nodesource); their presence on PATH is enough.
+if (( ${#missing[@]} )); then
+  echo "install-deps: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  sudo_cmd=()
+  (( EUID == 0 )) || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq >/dev/null
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if (( want_test )); then
+  root=$(cd "$(dirname "$0")/.." && pwd)
+  contract="$root/tests/contract"
+  if [[ -f "$contract/package-lock.json" ]]; then
+    stamp="$contract/node_modules/.lock-stamp"
+    if [[ ! -f "$stamp" ]] || ! cmp -s "$contract/package-lock.json" "$stamp"; then
+      echo "install-deps: npm ci in tests/contract" >&2
+      (cd "$contract" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+      cp "$contract/package-lock.json" "$stamp"
+    fi
+  fi
+fi

@@ -1,0 +1,238 @@
+#include "server/app.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <spdlog/spdlog.h>
+#include <thread>
+
+#include "api/api_server.h"
+#include "core/clock.h"
+#include "core/dataset.h"
+#include "core/export_service.h"
+#include "core/scheduler.h"
+#include "core/time_format.h"
+#include "server/logging.h"
+#include "storage/demo_dataset.h"
+#include "storage/digest.h"
+#include "storage/local_object_store.h"
+#include "storage/sqlite_dataset.h"
+#include "storage/sqlite_key_store.h"
+#include "storage/sqlite_source.h"
+#include "storage/sqlite_task_store.h"
+#include "storage/url_signer.h"
+
+namespace exportd {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string TaskDbPath(const Config& c) { return (fs::path(c.data_dir) / "exportd.db").string(); }
+
+// The data dir holds secrets and other people's data: owner-only.
+Status PrepareDataDir(const Config& config) {
+  std::error_code ec;
+  fs::create_directories(config.data_dir, ec);
+  if (ec) return Unavailable("cannot create data_dir " + config.data_dir + ": " + ec.message());
+  if (::chmod(config.data_dir.c_str(), 0700) != 0) {
+    return PermissionDenied("cannot restrict data_dir " + config.data_dir + " to mode 0700");
+  }
+  fs::create_directories(fs::path(config.data_dir) / "exports", ec);
+  if (ec) return Unavailable("cannot create " + config.data_dir + "/exports: " + ec.message());
+  return Status::Ok();
+}
+
+std::string NewKeySecret() { return "xd_" + ToHex(RandomBytes(24)); }
+std::string NewKeyId() { return "key_" + ToHex(RandomBytes(6)); }
+
+Status InsertKey(ApiKeyStore& keys, const std::string& name, const std::string& secret,
+                 bool admin, ApiKey* inserted) {
+  ApiKey key;
+  key.id = NewKeyId();
+  key.name = name;
+  key.sha256 = Sha256Hex(secret);
+  key.admin = admin;
+  key.created_at = SystemClock().Now();
+  RETURN_IF_ERROR(keys.Insert(key));
+  if (inserted != nullptr) *inserted = key;
+  return Status::Ok();
+}
+
+// On first start: an admin key from EXPORTD_BOOTSTRAP_KEY, or a new one printed once.
+Status EnsureBootstrapKey(ApiKeyStore& keys) {
+  const char* given = std::getenv("EXPORTD_BOOTSTRAP_KEY");
+  if (given != nullptr && *given != '\0') {
+    ASSIGN_OR_RETURN(std::optional<ApiKey> existing, keys.FindActiveByDigest(Sha256Hex(given)));
+    if (existing) return Status::Ok();
+    Status inserted = InsertKey(keys, "bootstrap", given, /*admin=*/true, nullptr);
+    if (inserted.code() == StatusCode::kAlreadyExists) {
+      spdlog::warn("EXPORTD_BOOTSTRAP_KEY names a revoked key; it stays revoked");
+      return Status::Ok();
+    }
+    RETURN_IF_ERROR(inserted);
+    spdlog::info("admin API key taken from EXPORTD_BOOTSTRAP_KEY");
+    return Status::Ok();
+  }
+  ASSIGN_OR_RETURN(int64_t active, keys.CountActive());
+  if (active > 0) return Status::Ok();
+  std::string secret = NewKeySecret();
+  ApiKey key;
+  RETURN_IF_ERROR(InsertKey(keys, "bootstrap", secret, /*admin=*/true, &key));
+  std::cout << "admin API key: " << secret << std::endl;
+  spdlog::info("created admin API key {} (printed once on stdout)", key.id);
+  return Status::Ok();
+}
+
+Result<DatasetCatalog> LoadDatasets(const Config& config) {
+  std::vector<DatasetSpec> specs = config.datasets;
+  if (specs.empty()) {
+    std::string path = (fs::path(config.data_dir) / "demo" / "samples.sqlite").string();
+    if (!fs::exists(path)) {
+      std::error_code ec;
+      fs::create_directories(fs::path(path).parent_path(), ec);
+      spdlog::info("creating the demo dataset ({} rows) at {}", config.demo_rows, path);
+      auto started = std::chrono::steady_clock::now();
+      RETURN_IF_ERROR(CreateDemoDataset(path, config.demo_rows));
+      spdlog::info("demo dataset ready in {:.1f} s",
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
+    specs.push_back(DemoDatasetSpec(path));
+  }
+  DatasetCatalog catalog;
+  for (const DatasetSpec& spec : specs) {
+    Result<Dataset> dataset = ResolveSqliteDataset(spec);
+    if (!dataset.ok()) return dataset.status().WithContext("dataset '" + spec.name + "'");
+    auto shared = std::make_shared<const Dataset>(std::move(dataset).value());
+    ASSIGN_OR_RETURN(std::shared_ptr<Source> source, OpenSqliteSource(shared));
+    RETURN_IF_ERROR(catalog.Add({shared, std::move(source)}));
+    spdlog::info("dataset '{}': {} fields from {} ({})", spec.name, shared->fields().size(),
+                 spec.source.path, spec.source.table);
+  }
+  return catalog;
+}
+
+// Waits for SIGTERM/SIGINT (blocked in every thread) and then stops the listener.
+class SignalWatcher {
+ public:
+  explicit SignalWatcher(api::ApiServer& server)
+      : thread_([&server] {
+          sigset_t set;
+          sigemptyset(&set);
+          sigaddset(&set, SIGTERM);
+          sigaddset(&set, SIGINT);
+          sigaddset(&set, SIGUSR1);  // sent by ~SignalWatcher to end the wait
+          int sig = 0;
+          sigwait(&set, &sig);
+          if (sig != SIGUSR1) {
+            spdlog::info("received {}; shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+          }
+          server.Stop();
+        }) {}
+  ~SignalWatcher() {
+    pthread_kill(thread_.native_handle(), SIGUSR1);
+    thread_.join();
+  }
+
+ private:
+  std::thread thread_;
+};
+
+}  // namespace
+
+Status RunServer(const Config& config, const std::string& openapi_yaml) {
+  for (const std::string& key : config.ignored_keys) {
+    spdlog::warn("configuration key '{}' is not used by this version", key);
+  }
+  RETURN_IF_ERROR(PrepareDataDir(config));
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteTaskStore> tasks, SqliteTaskStore::Open(TaskDbPath(config)));
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteKeyStore> keys, SqliteKeyStore::Open(TaskDbPath(config)));
+  RETURN_IF_ERROR(EnsureBootstrapKey(*keys));
+  ASSIGN_OR_RETURN(std::string secret,
+                   UrlSigner::LoadOrCreateSecret((fs::path(config.data_dir) / "url_secret").string()));
+  auto signer = std::make_shared<const UrlSigner>(secret);
+  LocalObjectStore objects((fs::path(config.data_dir) / "exports").string(), signer,
+                           config.PublicUrl());
+  ASSIGN_OR_RETURN(DatasetCatalog datasets, LoadDatasets(config));
+
+  SystemClock clock;
+  SpdLogger logger;
+  SchedulerOptions scheduler_options;
+  scheduler_options.workers = config.workers;
+  scheduler_options.retry_base_delay = Millis(config.retry_base_delay_ms);
+  scheduler_options.retry_max_delay = Millis(config.retry_max_delay_ms);
+  scheduler_options.max_rows_per_second = config.max_rows_per_second;
+  Scheduler scheduler(*tasks, datasets, objects, clock, logger, scheduler_options);
+  ServiceOptions service_options;
+  service_options.max_attempts = config.max_attempts;
+  ExportService service(*tasks, datasets, objects, scheduler, clock, service_options,
+                        [](std::string_view data) { return Sha256Hex(data); });
+
+  api::ApiDependencies deps;
+  deps.service = &service;
+  deps.keys = keys.get();
+  deps.tasks = tasks.get();
+  deps.objects = &objects;
+  deps.clock = &clock;
+  deps.verify_link = [signer](const std::string& id, const std::string& name,
+                              const std::string& expires, const std::string& signature,
+                              TimePoint now) {
+    return signer->Verify(id, name, expires, signature, now);
+  };
+  deps.sha256_hex = [](std::string_view data) { return Sha256Hex(data); };
+  deps.running_exports = [&scheduler] { return scheduler.running(); };
+  api::ApiOptions api_options;
+  api_options.host = config.ListenHost();
+  api_options.port = config.ListenPort();
+  api_options.threads = config.http_threads;
+  api_options.download_url_ttl = std::chrono::seconds(config.download_url_ttl_seconds);
+  api_options.openapi_yaml = openapi_yaml;
+  api::ApiServer server(std::move(deps), api_options);
+  RETURN_IF_ERROR(server.Bind());
+  RETURN_IF_ERROR(scheduler.Start());
+  {
+    SignalWatcher watcher(server);
+    spdlog::info("listening on http://{}:{} with {} workers; data in {}", api_options.host,
+                 server.port(), config.workers, config.data_dir);
+    server.Serve();  // returns once the watcher has stopped it
+  }
+  spdlog::info("stopping workers");
+  scheduler.Stop();
+  spdlog::info("stopped");
+  return Status::Ok();
+}
+
+Status CreateKeyCommand(const Config& config, const std::string& name, bool admin) {
+  RETURN_IF_ERROR(PrepareDataDir(config));
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteKeyStore> keys, SqliteKeyStore::Open(TaskDbPath(config)));
+  std::string secret = NewKeySecret();
+  ApiKey key;
+  RETURN_IF_ERROR(InsertKey(*keys, name, secret, admin, &key));
+  std::cout << secret << std::endl;
+  std::cerr << "created " << (admin ? "admin" : "user") << " key " << key.id << " ('" << name
+            << "'); the secret above is shown only once\n";
+  return Status::Ok();
+}
+
+Status ListKeysCommand(const Config& config) {
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteKeyStore> keys, SqliteKeyStore::Open(TaskDbPath(config)));
+  ASSIGN_OR_RETURN(std::vector<ApiKey> list, keys->List());
+  for (const ApiKey& k : list) {
+    std::cout << k.id << "\t" << k.name << "\t" << (k.admin ? "admin" : "user") << "\t"
+              << FormatRfc3339Seconds(k.created_at) << "\t"
+              << (k.revoked_at ? "revoked " + FormatRfc3339Seconds(*k.revoked_at) : "active")
+              << "\n";
+  }
+  return Status::Ok();
+}
+
+Status RevokeKeyCommand(const Config& config, const std::string& id) {
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteKeyStore> keys, SqliteKeyStore::Open(TaskDbPath(config)));
+  RETURN_IF_ERROR(keys->Revoke(id, SystemClock().Now()));
+  std::cerr << "revoked key " << id << "\n";
+  return Status::Ok();
+}
+
+}  // namespace exportd

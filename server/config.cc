@@ -1,0 +1,253 @@
+#include "server/config.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+namespace exportd {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+Status ConfigError(const std::string& msg) { return InvalidArgument("configuration: " + msg); }
+
+std::string Resolve(const std::string& base_dir, const std::string& path) {
+  if (path.empty() || fs::path(path).is_absolute() || base_dir.empty()) return path;
+  return (fs::path(base_dir) / path).lexically_normal().string();
+}
+
+template <typename T>
+Status Read(const json& obj, const char* key, T& out, const std::string& where) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return Status::Ok();
+  try {
+    out = it->get<T>();
+  } catch (const json::exception&) {
+    return ConfigError(where + key + " has the wrong type");
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> ReadLines(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return NotFound("configuration: cannot read fields_file " + path);
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) {
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (!line.empty() && line[0] != '#') lines.push_back(line);
+  }
+  return lines;
+}
+
+Result<DatasetSpec> ParseDataset(const json& d, size_t index, const std::string& base_dir) {
+  std::string where = "datasets[" + std::to_string(index) + "].";
+  if (!d.is_object()) return ConfigError(where + " must be an object");
+  DatasetSpec spec;
+  RETURN_IF_ERROR(Read(d, "name", spec.name, where));
+  RETURN_IF_ERROR(Read(d, "description", spec.description, where));
+  RETURN_IF_ERROR(Read(d, "key", spec.key, where));
+  std::string time_field, partition_field;
+  RETURN_IF_ERROR(Read(d, "time_field", time_field, where));
+  RETURN_IF_ERROR(Read(d, "partition_field", partition_field, where));
+  if (!time_field.empty()) spec.time_field = time_field;
+  if (!partition_field.empty()) spec.partition_field = partition_field;
+  RETURN_IF_ERROR(Read(d, "columns", spec.columns, where));
+  if (spec.name.empty()) return ConfigError(where + "name is required");
+  for (char c : spec.name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') {
+      return ConfigError(where + "name '" + spec.name + "' may hold only letters, digits, _ - .");
+    }
+  }
+  if (spec.key.empty()) return ConfigError(where + "key is required");
+  auto source = d.find("source");
+  if (source == d.end() || !source->is_object()) {
+    return ConfigError(where + "source is required (an object)");
+  }
+  RETURN_IF_ERROR(Read(*source, "type", spec.source.type, where + "source."));
+  RETURN_IF_ERROR(Read(*source, "path", spec.source.path, where + "source."));
+  RETURN_IF_ERROR(Read(*source, "table", spec.source.table, where + "source."));
+  RETURN_IF_ERROR(Read(*source, "busy_timeout_ms", spec.source.busy_timeout_ms, where + "source."));
+  if (spec.source.type != "sqlite") {
+    return ConfigError(where + "source.type '" + spec.source.type +
+                       "' is not supported (this build reads sqlite sources)");
+  }
+  if (spec.source.path.empty() || spec.source.table.empty()) {
+    return ConfigError(where + "source.path and source.table are required");
+  }
+  spec.source.path = Resolve(base_dir, spec.source.path);
+  auto doc = d.find("document");
+  if (doc != d.end() && !doc->is_null()) {
+    if (!doc->is_object()) return ConfigError(where + "document must be an object");
+    DocumentSpec document;
+    RETURN_IF_ERROR(Read(*doc, "column", document.column, where + "document."));
+    RETURN_IF_ERROR(Read(*doc, "fields", document.fields, where + "document."));
+    std::string fields_file;
+    RETURN_IF_ERROR(Read(*doc, "fields_file", fields_file, where + "document."));
+    if (!fields_file.empty()) {
+      ASSIGN_OR_RETURN(std::vector<std::string> more, ReadLines(Resolve(base_dir, fields_file)));
+      document.fields.insert(document.fields.end(), more.begin(), more.end());
+    }
+    if (document.column.empty()) return ConfigError(where + "document.column is required");
+    spec.document = std::move(document);
+  }
+  return spec;
+}
+
+const std::set<std::string>& KnownKeys() {
+  static const std::set<std::string> keys = {
+      "listen",           "data_dir",           "workers",           "max_attempts",
+      "download_url_ttl_seconds", "retry_base_delay_ms", "retry_max_delay_ms",
+      "max_rows_per_second", "public_url",       "demo_rows",         "log_level",
+      "http_threads",     "storage",            "datasets"};
+  return keys;
+}
+
+Result<int64_t> ParseInt(const std::string& name, const std::string& text) {
+  int64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size()) {
+    return ConfigError(name + "='" + text + "' is not an integer");
+  }
+  return value;
+}
+
+}  // namespace
+
+std::string Config::ListenHost() const { return listen.substr(0, listen.rfind(':')); }
+
+int Config::ListenPort() const {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return -1;
+  int port = -1;
+  std::string text = listen.substr(colon + 1);
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+  if (ec != std::errc() || ptr != text.data() + text.size()) return -1;
+  return port;
+}
+
+std::string Config::PublicUrl() const {
+  if (!public_url.empty()) return public_url;
+  std::string host = ListenHost();
+  if (host == "0.0.0.0" || host.empty()) host = "127.0.0.1";
+  return "http://" + host + ":" + std::to_string(ListenPort());
+}
+
+EnvLookup ProcessEnv() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+Result<Config> ParseConfig(const std::string& json_text, const std::string& base_dir) {
+  json root = json::parse(json_text, nullptr, /*allow_exceptions=*/false, /*ignore_comments=*/true);
+  if (root.is_discarded()) return ConfigError("not valid JSON");
+  if (!root.is_object()) return ConfigError("the top level must be an object");
+  Config config;
+  RETURN_IF_ERROR(Read(root, "listen", config.listen, ""));
+  RETURN_IF_ERROR(Read(root, "data_dir", config.data_dir, ""));
+  RETURN_IF_ERROR(Read(root, "workers", config.workers, ""));
+  RETURN_IF_ERROR(Read(root, "max_attempts", config.max_attempts, ""));
+  RETURN_IF_ERROR(Read(root, "download_url_ttl_seconds", config.download_url_ttl_seconds, ""));
+  RETURN_IF_ERROR(Read(root, "retry_base_delay_ms", config.retry_base_delay_ms, ""));
+  RETURN_IF_ERROR(Read(root, "retry_max_delay_ms", config.retry_max_delay_ms, ""));
+  RETURN_IF_ERROR(Read(root, "max_rows_per_second", config.max_rows_per_second, ""));
+  RETURN_IF_ERROR(Read(root, "public_url", config.public_url, ""));
+  RETURN_IF_ERROR(Read(root, "demo_rows", config.demo_rows, ""));
+  RETURN_IF_ERROR(Read(root, "log_level", config.log_level, ""));
+  RETURN_IF_ERROR(Read(root, "http_threads", config.http_threads, ""));
+  config.data_dir = Resolve(base_dir, config.data_dir);
+  if (auto storage = root.find("storage"); storage != root.end() && !storage->is_null()) {
+    if (!storage->is_object()) return ConfigError("storage must be an object");
+    RETURN_IF_ERROR(Read(*storage, "type", config.storage_type, "storage."));
+  }
+  if (auto datasets = root.find("datasets"); datasets != root.end() && !datasets->is_null()) {
+    if (!datasets->is_array()) return ConfigError("datasets must be an array");
+    for (size_t i = 0; i < datasets->size(); ++i) {
+      ASSIGN_OR_RETURN(DatasetSpec spec, ParseDataset((*datasets)[i], i, base_dir));
+      config.datasets.push_back(std::move(spec));
+    }
+  }
+  for (const auto& [key, value] : root.items()) {
+    if (!KnownKeys().count(key)) config.ignored_keys.push_back(key);
+  }
+  return config;
+}
+
+Result<Config> LoadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return NotFound("cannot read configuration file " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string base_dir = fs::absolute(path).parent_path().string();
+  Result<Config> config = ParseConfig(text.str(), base_dir);
+  if (!config.ok()) return config.status().WithContext(path);
+  return config;
+}
+
+Status ApplyEnvironment(Config& config, const EnvLookup& env) {
+  auto text = [&](const char* name, std::string& out) {
+    if (auto v = env(name)) out = *v;
+  };
+  auto integer = [&](const char* name, auto& out) -> Status {
+    if (auto v = env(name)) {
+      ASSIGN_OR_RETURN(int64_t parsed, ParseInt(name, *v));
+      out = static_cast<std::remove_reference_t<decltype(out)>>(parsed);
+    }
+    return Status::Ok();
+  };
+  text("EXPORTD_LISTEN", config.listen);
+  text("EXPORTD_DATA_DIR", config.data_dir);
+  text("EXPORTD_PUBLIC_URL", config.public_url);
+  text("EXPORTD_LOG_LEVEL", config.log_level);
+  RETURN_IF_ERROR(integer("EXPORTD_WORKERS", config.workers));
+  RETURN_IF_ERROR(integer("EXPORTD_MAX_ATTEMPTS", config.max_attempts));
+  RETURN_IF_ERROR(integer("EXPORTD_DOWNLOAD_URL_TTL_SECONDS", config.download_url_ttl_seconds));
+  RETURN_IF_ERROR(integer("EXPORTD_RETRY_BASE_DELAY_MS", config.retry_base_delay_ms));
+  RETURN_IF_ERROR(integer("EXPORTD_RETRY_MAX_DELAY_MS", config.retry_max_delay_ms));
+  RETURN_IF_ERROR(integer("EXPORTD_MAX_ROWS_PER_SECOND", config.max_rows_per_second));
+  RETURN_IF_ERROR(integer("EXPORTD_DEMO_ROWS", config.demo_rows));
+  RETURN_IF_ERROR(integer("EXPORTD_HTTP_THREADS", config.http_threads));
+  return Status::Ok();
+}
+
+Status Validate(const Config& config) {
+  int port = config.ListenPort();
+  if (port < 0 || port > 65535 || config.ListenHost().empty()) {
+    return ConfigError("listen must be HOST:PORT, got '" + config.listen + "'");
+  }
+  if (config.data_dir.empty()) return ConfigError("data_dir is empty");
+  if (config.workers < 1 || config.workers > 256) return ConfigError("workers must be 1..256");
+  if (config.max_attempts < 1 || config.max_attempts > 100) {
+    return ConfigError("max_attempts must be 1..100");
+  }
+  if (config.download_url_ttl_seconds < 1) {
+    return ConfigError("download_url_ttl_seconds must be positive");
+  }
+  if (config.retry_base_delay_ms < 0 || config.retry_max_delay_ms < config.retry_base_delay_ms) {
+    return ConfigError("need 0 <= retry_base_delay_ms <= retry_max_delay_ms");
+  }
+  if (config.max_rows_per_second < 0) return ConfigError("max_rows_per_second must be >= 0");
+  if (config.demo_rows < 1) return ConfigError("demo_rows must be positive");
+  if (config.http_threads < 1 || config.http_threads > 1024) {
+    return ConfigError("http_threads must be 1..1024");
+  }
+  if (config.storage_type != "local") {
+    return ConfigError("storage.type '" + config.storage_type +
+                       "' is not supported by this build (local only)");
+  }
+  static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "off"};
+  if (!levels.count(config.log_level)) {
+    return ConfigError("log_level must be one of trace, debug, info, warn, error, off");
+  }
+  return Status::Ok();
+}
+
+}  // namespace exportd

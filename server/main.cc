@@ -1,0 +1,115 @@
+// exportd: the export-job service and its operator commands.
+//
+//   exportd [serve] [--config PATH] [--listen HOST:PORT] [--data-dir DIR] [--workers N]
+//   exportd keys create --name NAME [--admin]
+//   exportd keys list
+//   exportd keys revoke KEY_ID
+#include <signal.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <spdlog/spdlog.h>
+
+#include "server/app.h"
+#include "server/config.h"
+#include "server/logging.h"
+
+namespace exportd {
+extern const char* const kOpenApiYaml;
+}  // namespace exportd
+
+namespace {
+
+struct CommonFlags {
+  std::string config_path;
+  std::string listen;
+  std::string data_dir;
+  int workers = 0;
+  std::string log_level;
+};
+
+void AddCommonFlags(CLI::App& app, CommonFlags& flags) {
+  app.add_option("-c,--config", flags.config_path, "JSON configuration file")
+      ->check(CLI::ExistingFile);
+  app.add_option("--data-dir", flags.data_dir, "Data directory (env EXPORTD_DATA_DIR)");
+  app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error|off");
+}
+
+// File, then environment, then flags.
+exportd::Result<exportd::Config> BuildConfig(const CommonFlags& flags) {
+  exportd::Config config;
+  if (!flags.config_path.empty()) {
+    ASSIGN_OR_RETURN(config, exportd::LoadConfigFile(flags.config_path));
+  }
+  RETURN_IF_ERROR(exportd::ApplyEnvironment(config, exportd::ProcessEnv()));
+  if (!flags.listen.empty()) config.listen = flags.listen;
+  if (!flags.data_dir.empty()) config.data_dir = flags.data_dir;
+  if (flags.workers > 0) config.workers = flags.workers;
+  if (!flags.log_level.empty()) config.log_level = flags.log_level;
+  RETURN_IF_ERROR(exportd::Validate(config));
+  return config;
+}
+
+int Fail(const exportd::Status& status) {
+  std::cerr << "exportd: " << status.ToString() << "\n";
+  return status.code() == exportd::StatusCode::kInvalidArgument ? 2 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Block the stop signals before any thread exists; the server's signal watcher waits for them.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  CLI::App app{"exportd: a REST service that turns data requests into durable export tasks"};
+  app.set_version_flag("--version", std::string("exportd 0.1.0"));
+  app.require_subcommand(0, 1);
+  CommonFlags flags;
+  AddCommonFlags(app, flags);
+
+  CLI::App* serve = app.add_subcommand("serve", "Run the service (the default)");
+  for (CLI::App* target : {&app, serve}) {
+    if (target == serve) AddCommonFlags(*serve, flags);
+    target->add_option("-l,--listen", flags.listen, "HOST:PORT to listen on (env EXPORTD_LISTEN)");
+    target->add_option("-w,--workers", flags.workers, "Concurrent exports (env EXPORTD_WORKERS)")
+        ->check(CLI::Range(1, 256));
+  }
+
+  CLI::App* keys = app.add_subcommand("keys", "Manage API keys");
+  keys->require_subcommand(1);
+  AddCommonFlags(*keys, flags);
+  std::string key_name;
+  bool key_admin = false;
+  std::string key_id;
+  CLI::App* create = keys->add_subcommand("create", "Create a key; prints its secret once");
+  create->add_option("--name", key_name, "A label for the key")->required();
+  create->add_flag("--admin", key_admin, "The key may see and manage every task");
+  CLI::App* list = keys->add_subcommand("list", "List keys (never their secrets)");
+  CLI::App* revoke = keys->add_subcommand("revoke", "Revoke a key at once");
+  revoke->add_option("key_id", key_id, "The id shown by 'keys list'")->required();
+
+  CLI11_PARSE(app, argc, argv);
+
+  exportd::Result<exportd::Config> config = BuildConfig(flags);
+  if (!config.ok()) return Fail(config.status());
+  exportd::SetUpLogging(config->log_level);
+
+  exportd::Status status;
+  if (create->parsed()) {
+    status = exportd::CreateKeyCommand(*config, key_name, key_admin);
+  } else if (list->parsed()) {
+    status = exportd::ListKeysCommand(*config);
+  } else if (revoke->parsed()) {
+    status = exportd::RevokeKeyCommand(*config, key_id);
+  } else {
+    status = exportd::RunServer(*config, exportd::kOpenApiYaml);
+  }
+  if (!status.ok()) return Fail(status);
+  return 0;
+}

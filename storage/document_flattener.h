@@ -1,0 +1,72 @@
+// DocumentFlattener: one JSON object per row -> one Cell per declared top-level key.
+#ifndef EXPORTD_STORAGE_DOCUMENT_FLATTENER_H_
+#define EXPORTD_STORAGE_DOCUMENT_FLATTENER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/source.h"
+#include "core/status.h"
+
+namespace exportd {
+
+// Parses documents with simdjson On-Demand and writes the values of the wanted keys into the
+// caller's row:
+//   number        kNumber, the raw JSON token (exact, never reformatted)
+//   string        kText, unescaped
+//   true / false  kBool
+//   null          kNull
+//   object/array  kJson, the raw JSON text
+// A wanted key the document lacks is kNull; keys not wanted are skipped; with duplicate keys the
+// first one counts (as SQLite's json_each, which the filter compiler uses). An empty document
+// (zero bytes) gives all NULLs. A document that is not a JSON object, or is malformed where the
+// parser walks, is kDataLoss. Values of keys that are not wanted are skipped structurally, not
+// validated in full (the cost of walking them is most of the work, see PERF-NOTES).
+//
+// Steady state allocates nothing: the padded input buffer and the parser's string buffer grow to
+// the largest document seen and are reused.
+//
+// Not thread-safe: one flattener per reader.
+class DocumentFlattener {
+ public:
+  struct Target {
+    std::string name;  // top-level key, unescaped
+    size_t slot = 0;   // index into the row passed to Flatten
+  };
+
+  // REQUIRES: target names are unique.
+  explicit DocumentFlattener(std::vector<Target> targets);
+  ~DocumentFlattener();
+  DocumentFlattener(const DocumentFlattener&) = delete;
+  DocumentFlattener& operator=(const DocumentFlattener&) = delete;
+
+  // Sets row[t.slot] for every target t. Cells point into buffers owned by this flattener and
+  // stay valid until the next Flatten() call or its destruction.
+  // REQUIRES: every slot < row.size(); the target slots of `row` hold what the previous call
+  // left there (or kNull): only slots written by the previous call are reset, so that sparse
+  // documents over thousands of fields cost per present key, not per declared field.
+  Status Flatten(std::string_view json, std::span<Cell> row);
+
+ private:
+  struct Impl;
+  // Returns the target index of `key`, or -1.
+  int Find(std::string_view key) const;
+
+  std::vector<Target> targets_;
+  // Open addressing, power-of-two size; entries are target index + 1 (0 = empty).
+  std::vector<uint32_t> table_;
+  size_t mask_ = 0;
+  std::vector<uint64_t> filled_in_row_;  // per target: the row number that last set it
+  std::vector<size_t> dirty_slots_;      // slots set by the previous call
+  uint64_t row_number_ = 0;
+  std::unique_ptr<Impl> impl_;           // simdjson parser and padded buffer
+};
+
+}  // namespace exportd
+
+#endif  // EXPORTD_STORAGE_DOCUMENT_FLATTENER_H_

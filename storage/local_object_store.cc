@@ -1,0 +1,276 @@
+#include "storage/local_object_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <system_error>
+
+#include "core/time_format.h"
+#include "storage/digest.h"
+#include "storage/posix_error.h"
+
+namespace exportd {
+namespace {
+
+// Small writes are gathered into blocks of this size; larger ones go straight to the file.
+constexpr size_t kWriteBlock = size_t{1} << 20;
+// zlib counts input in uInt; larger writes are fed in slices of this size.
+constexpr size_t kMaxDeflateInput = size_t{1} << 30;
+
+bool IsAlnum(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+std::string JoinPath(std::string_view a, std::string_view b) {
+  std::string out(a);
+  out.push_back('/');
+  out.append(b);
+  return out;
+}
+
+Status ZlibError(std::string_view context, int rc, const z_stream& zs) {
+  std::string message(context);
+  message += ": zlib error ";
+  message += std::to_string(rc);
+  if (zs.msg != nullptr) {
+    message += " (";
+    message += zs.msg;
+    message += ")";
+  }
+  return rc == Z_MEM_ERROR ? Status(StatusCode::kUnavailable, message) : Internal(message);
+}
+
+class LocalObjectWriter final : public ObjectWriter {
+ public:
+  LocalObjectWriter(std::string dir, std::string final_path, std::string temp_path, UniqueFd fd)
+      : dir_(std::move(dir)),
+        final_path_(std::move(final_path)),
+        temp_path_(std::move(temp_path)),
+        fd_(std::move(fd)) {
+    buffer_.reserve(kWriteBlock);
+  }
+
+  ~LocalObjectWriter() override {
+    if (deflating_) deflateEnd(&zs_);
+    if (!committed_) {
+      fd_ = UniqueFd();
+      ::unlink(temp_path_.c_str());
+    }
+  }
+
+  LocalObjectWriter(const LocalObjectWriter&) = delete;
+  LocalObjectWriter& operator=(const LocalObjectWriter&) = delete;
+
+  Status StartGzip(int level) {
+    zs_ = z_stream{};
+    // windowBits 15 + 16: a gzip header and trailer around the deflate stream.
+    const int rc = deflateInit2(&zs_, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+    if (rc != Z_OK) return ZlibError("deflateInit2", rc, zs_);
+    deflating_ = true;
+    deflate_out_.resize(kWriteBlock);
+    return Status::Ok();
+  }
+
+  Status Write(std::string_view data) override {
+    RETURN_IF_ERROR(status_);
+    if (committed_ || commit_started_) return FailedPrecondition("write after commit");
+    status_ = deflating_ ? Deflate(data, Z_NO_FLUSH) : Store(data);
+    return status_;
+  }
+
+  Result<ObjectInfo> Commit() override {
+    RETURN_IF_ERROR(status_);
+    if (committed_ || commit_started_) return FailedPrecondition("object already committed");
+    commit_started_ = true;
+    status_ = Publish();
+    RETURN_IF_ERROR(status_);
+    return ObjectInfo{.bytes = bytes_, .sha256 = sha256_.FinishHex()};
+  }
+
+ private:
+  Status Publish() {
+    if (deflating_) RETURN_IF_ERROR(Deflate({}, Z_FINISH));
+    RETURN_IF_ERROR(FlushBuffer());
+    if (::fsync(fd_.get()) != 0) return PosixError("fsync " + temp_path_, errno);
+    RETURN_IF_ERROR(fd_.Close("close " + temp_path_));
+    if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {
+      return PosixError("rename to " + final_path_, errno);
+    }
+    committed_ = true;
+    return SyncDirectory(dir_);
+  }
+
+  // Stored bytes: hashed and counted here, so the digest describes exactly what is on disk.
+  Status Store(std::string_view data) {
+    sha256_.Update(data);
+    bytes_ += static_cast<int64_t>(data.size());
+    if (buffer_.size() + data.size() <= kWriteBlock) {
+      buffer_.append(data);
+      return Status::Ok();
+    }
+    RETURN_IF_ERROR(FlushBuffer());
+    if (data.size() >= kWriteBlock) return WriteFully(fd_.get(), data, "write " + temp_path_);
+    buffer_.append(data);
+    return Status::Ok();
+  }
+
+  Status FlushBuffer() {
+    if (buffer_.empty()) return Status::Ok();
+    RETURN_IF_ERROR(WriteFully(fd_.get(), buffer_, "write " + temp_path_));
+    buffer_.clear();
+    return Status::Ok();
+  }
+
+  // Feeds `data` through deflate; Z_FINISH drains the stream and writes the gzip trailer.
+  Status Deflate(std::string_view data, int flush) {
+    do {
+      const size_t slice = std::min(data.size(), kMaxDeflateInput);
+      // zlib's next_in is not const-qualified but is only read.
+      zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+      zs_.avail_in = static_cast<uInt>(slice);
+      const int slice_flush = slice == data.size() ? flush : Z_NO_FLUSH;
+      int rc = Z_OK;
+      do {
+        zs_.next_out = reinterpret_cast<Bytef*>(deflate_out_.data());
+        zs_.avail_out = static_cast<uInt>(deflate_out_.size());
+        rc = deflate(&zs_, slice_flush);
+        if (rc == Z_STREAM_ERROR) return ZlibError("deflate", rc, zs_);
+        const size_t produced = deflate_out_.size() - zs_.avail_out;
+        if (produced > 0) RETURN_IF_ERROR(Store({deflate_out_.data(), produced}));
+      } while (zs_.avail_out == 0 || (slice_flush == Z_FINISH && rc != Z_STREAM_END));
+      data.remove_prefix(slice);
+    } while (!data.empty());
+    return Status::Ok();
+  }
+
+  const std::string dir_;
+  const std::string final_path_;
+  const std::string temp_path_;
+  UniqueFd fd_;
+  std::string buffer_;
+  Sha256 sha256_;
+  int64_t bytes_ = 0;
+  Status status_;  // the first error; every later call returns it
+  bool commit_started_ = false;
+  bool committed_ = false;  // renamed into place: nothing left to clean up
+  bool deflating_ = false;
+  z_stream zs_{};
+  std::string deflate_out_;
+};
+
+class LocalObjectReader final : public ObjectReader {
+ public:
+  LocalObjectReader(std::string path, UniqueFd fd, int64_t size)
+      : path_(std::move(path)), fd_(std::move(fd)), size_(size) {}
+
+  int64_t size() const override { return size_; }
+
+  Result<size_t> ReadAt(int64_t offset, char* buf, size_t len) override {
+    if (offset < 0) return InvalidArgument("negative read offset");
+    for (;;) {
+      const ssize_t n = ::pread(fd_.get(), buf, len, static_cast<off_t>(offset));
+      if (n >= 0) return static_cast<size_t>(n);
+      if (errno != EINTR) return PosixError("read " + path_, errno);
+    }
+  }
+
+ private:
+  const std::string path_;
+  UniqueFd fd_;
+  const int64_t size_;
+};
+
+}  // namespace
+
+Status ValidateTaskId(std::string_view task_id) {
+  if (task_id.empty() || task_id.size() > 64 ||
+      !std::all_of(task_id.begin(), task_id.end(), IsAlnum)) {
+    return InvalidArgument("task id must be 1 to 64 letters or digits");
+  }
+  return Status::Ok();
+}
+
+Status ValidateObjectName(std::string_view name) {
+  const auto allowed = [](char c) { return IsAlnum(c) || c == '.' || c == '_' || c == '-'; };
+  if (name.empty() || name.size() > 128 || !IsAlnum(name.front()) ||
+      !std::all_of(name.begin(), name.end(), allowed) ||
+      name.find("..") != std::string_view::npos) {
+    return InvalidArgument(
+        "object name must match [A-Za-z0-9][A-Za-z0-9._-]{0,127} without \"..\"");
+  }
+  return Status::Ok();
+}
+
+LocalObjectStore::LocalObjectStore(std::string root, std::shared_ptr<const UrlSigner> signer,
+                                   std::string public_base_url, int gzip_level)
+    : root_(std::move(root)),
+      signer_(std::move(signer)),
+      base_url_(std::move(public_base_url)),
+      gzip_level_(gzip_level) {
+  while (!base_url_.empty() && base_url_.back() == '/') base_url_.pop_back();
+}
+
+Result<std::unique_ptr<ObjectWriter>> LocalObjectStore::Create(std::string_view task_id,
+                                                               std::string_view name,
+                                                               const ObjectOptions& options) {
+  RETURN_IF_ERROR(ValidateTaskId(task_id));
+  RETURN_IF_ERROR(ValidateObjectName(name));
+  const std::string dir = JoinPath(root_, task_id);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return PosixError("create directory " + dir, ec.value());
+  std::string temp_path = dir + "/." + std::string(name) + ".tmp-" + ToHex(RandomBytes(8));
+  UniqueFd fd(::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!fd.valid()) return PosixError("create " + temp_path, errno);
+  auto writer = std::make_unique<LocalObjectWriter>(dir, JoinPath(dir, name), std::move(temp_path),
+                                                    std::move(fd));
+  if (options.gzip) RETURN_IF_ERROR(writer->StartGzip(gzip_level_));
+  return std::unique_ptr<ObjectWriter>(std::move(writer));
+}
+
+Result<std::unique_ptr<ObjectReader>> LocalObjectStore::Open(std::string_view task_id,
+                                                             std::string_view name) {
+  RETURN_IF_ERROR(ValidateTaskId(task_id));
+  RETURN_IF_ERROR(ValidateObjectName(name));
+  std::string path = JoinPath(JoinPath(root_, task_id), name);
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return PosixError("open " + path, errno);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return PosixError("stat " + path, errno);
+  if (!S_ISREG(st.st_mode)) return NotFound("not a file: " + path);
+  return std::unique_ptr<ObjectReader>(
+      std::make_unique<LocalObjectReader>(std::move(path), std::move(fd), st.st_size));
+}
+
+Status LocalObjectStore::DeleteAll(std::string_view task_id) {
+  RETURN_IF_ERROR(ValidateTaskId(task_id));
+  const std::string dir = JoinPath(root_, task_id);
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  if (ec) return PosixError("remove " + dir, ec.value());
+  return Status::Ok();
+}
+
+Result<std::string> LocalObjectStore::DownloadUrl(std::string_view task_id, std::string_view name,
+                                                  TimePoint expires_at) {
+  RETURN_IF_ERROR(ValidateTaskId(task_id));
+  RETURN_IF_ERROR(ValidateObjectName(name));
+  const int64_t expires = ToUnixSeconds(expires_at);
+  std::string url = base_url_;
+  url.append("/v1/exports/");
+  url.append(task_id);
+  url.append("/files/");
+  url.append(name);  // validated names need no percent-encoding
+  url.append("?expires=");
+  url.append(std::to_string(expires));
+  url.append("&signature=");
+  url.append(signer_->Sign(task_id, name, expires));
+  return url;
+}
+
+}  // namespace exportd

@@ -1,0 +1,387 @@
+#include "storage/sqlite_task_store.h"
+
+#include <utility>
+
+#include "core/time_format.h"
+#include "storage/migrations.h"
+#include "storage/task_codec.h"
+
+namespace exportd {
+namespace {
+
+constexpr std::string_view kInsertTask =
+    "INSERT INTO tasks (id, seq, principal, state, dataset, query_hash, idempotency_key,"
+    " created_at, updated_at, not_before, body)"
+    " VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM tasks), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+    " ?10)";
+constexpr std::string_view kUpdateTask =
+    "UPDATE tasks SET state = ?2, dataset = ?3, query_hash = ?4, updated_at = ?5,"
+    " not_before = ?6, body = ?7 WHERE id = ?1";
+constexpr std::string_view kSelectTask = "SELECT body FROM tasks WHERE id = ?1";
+constexpr std::string_view kTaskExists = "SELECT 1 FROM tasks WHERE id = ?1";
+constexpr std::string_view kSelectByIdempotencyKey =
+    "SELECT body FROM tasks WHERE principal = ?1 AND idempotency_key = ?2";
+constexpr std::string_view kSelectReady =
+    "SELECT id FROM tasks WHERE state = ?1 AND (not_before IS NULL OR not_before <= ?2)"
+    " ORDER BY seq LIMIT 1";
+constexpr std::string_view kSelectWakeup =
+    "SELECT MIN(not_before) FROM tasks WHERE state = ?1 AND not_before > ?2";
+constexpr std::string_view kSelectProcessing = "SELECT id FROM tasks WHERE state = ?1 ORDER BY seq";
+constexpr std::string_view kInsertEvent =
+    "INSERT INTO task_events (task_id, at, type, from_state, to_state, detail)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+constexpr std::string_view kSelectEvents =
+    "SELECT seq, task_id, at, type, from_state, to_state, detail FROM task_events"
+    " WHERE task_id = ?1 ORDER BY seq";
+constexpr std::string_view kHeartbeat =
+    "INSERT INTO store_heartbeat (id, at)"
+    " VALUES (1, CAST(strftime('%s', 'now') AS INTEGER) * 1000)"
+    " ON CONFLICT (id) DO UPDATE SET at = excluded.at";
+
+constexpr std::string_view kRecoverDetail = "recovered after restart";
+
+std::optional<int64_t> OptMillis(const std::optional<TimePoint>& t) {
+  if (!t) return std::nullopt;
+  return ToUnixMillis(*t);
+}
+
+std::optional<std::string> OptStateName(const std::optional<TaskState>& s) {
+  if (!s) return std::nullopt;
+  return std::string(TaskStateName(*s));
+}
+
+Result<std::optional<TaskState>> OptState(const std::optional<std::string>& name) {
+  if (!name) return std::optional<TaskState>();
+  std::optional<TaskState> state = ParseTaskState(*name);
+  if (!state) return DataLoss("stored event has unknown state '" + *name + "'");
+  return std::optional<TaskState>(state);
+}
+
+// Steps `stmt` once and decodes column 0 as a task body; nullopt when there is no row.
+Result<std::optional<Task>> ReadTask(Statement& stmt) {
+  ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::optional<Task>();
+  ASSIGN_OR_RETURN(Task task, DecodeTask(stmt.ColumnText(0)));
+  return std::optional<Task>(std::move(task));
+}
+
+Status TaskNotFound(const std::string& id) { return NotFound("task " + id + " not found"); }
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteTaskStore>> SqliteTaskStore::Open(const std::string& path) {
+  ASSIGN_OR_RETURN(Database db, OpenStoreDatabase(path));
+  return std::unique_ptr<SqliteTaskStore>(new SqliteTaskStore(std::move(db)));
+}
+
+Result<Task> SqliteTaskStore::LoadLocked(const std::string& id) {
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectTask));
+  stmt->Bind(1, AsText(id));
+  ASSIGN_OR_RETURN(std::optional<Task> task, ReadTask(*stmt));
+  if (!task) return TaskNotFound(id);
+  return std::move(*task);
+}
+
+Result<bool> SqliteTaskStore::ExistsLocked(const std::string& id) {
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kTaskExists));
+  stmt->Bind(1, AsText(id));
+  return stmt->Step();
+}
+
+Result<Task> SqliteTaskStore::SaveLocked(const Task& task) {
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kUpdateTask));
+  stmt->Bind(1, AsText(task.id))
+      .Bind(2, TaskStateName(task.state))
+      .Bind(3, AsText(task.request.dataset))
+      .Bind(4, AsText(task.query_hash))
+      .Bind(5, ToUnixMillis(task.updated_at))
+      .Bind(6, OptMillis(task.not_before))
+      .Bind(7, AsText(EncodeTask(task)));
+  RETURN_IF_ERROR(stmt->Run().WithContext("save task " + task.id));
+  if (sqlite3_changes(db_.get()) != 1) return TaskNotFound(task.id);
+  return TruncateTimes(task);
+}
+
+Status SqliteTaskStore::InsertEventLocked(const TaskEvent& event) {
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kInsertEvent));
+  stmt->Bind(1, AsText(event.task_id))
+      .Bind(2, ToUnixMillis(event.at))
+      .Bind(3, AsText(event.type))
+      .Bind(4, OptStateName(event.from))
+      .Bind(5, OptStateName(event.to))
+      .Bind(6, AsText(event.detail));
+  return stmt->Run().WithContext("event of task " + event.task_id);
+}
+
+Result<Task> SqliteTaskStore::TransitionLocked(const std::string& id, const TransitionArgs& args) {
+  ASSIGN_OR_RETURN(Task task, LoadLocked(id));
+  ASSIGN_OR_RETURN(Transitioned next, ApplyTransition(task, args));
+  ASSIGN_OR_RETURN(Task saved, SaveLocked(next.task));
+  RETURN_IF_ERROR(InsertEventLocked(next.event));
+  return saved;
+}
+
+Status SqliteTaskStore::Create(const Task& task) {
+  if (task.state != TaskState::kPending) {
+    return InvalidArgument("a new task must be Pending, not " +
+                           std::string(TaskStateName(task.state)));
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  // Checked before inserting so that the caller learns which key collided; the unique
+  // constraints stay as the backstop.
+  ASSIGN_OR_RETURN(bool exists, ExistsLocked(task.id));
+  if (exists) return Status(StatusCode::kAlreadyExists, "task " + task.id + " already exists");
+  if (task.idempotency_key) {
+    ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectByIdempotencyKey));
+    stmt->Bind(1, AsText(task.principal)).Bind(2, AsText(*task.idempotency_key));
+    ASSIGN_OR_RETURN(bool taken, stmt->Step());
+    if (taken) {
+      return Status(StatusCode::kAlreadyExists,
+                    "idempotency key already used by principal " + task.principal);
+    }
+  }
+  {
+    ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kInsertTask));
+    stmt->Bind(1, AsText(task.id))
+        .Bind(2, AsText(task.principal))
+        .Bind(3, TaskStateName(task.state))
+        .Bind(4, AsText(task.request.dataset))
+        .Bind(5, AsText(task.query_hash))
+        .Bind(6, task.idempotency_key)
+        .Bind(7, ToUnixMillis(task.created_at))
+        .Bind(8, ToUnixMillis(task.updated_at))
+        .Bind(9, OptMillis(task.not_before))
+        .Bind(10, AsText(EncodeTask(task)));
+    RETURN_IF_ERROR(stmt->Run().WithContext("create task " + task.id));
+  }
+  TaskEvent created;
+  created.task_id = task.id;
+  created.at = task.created_at;
+  created.type = "created";
+  created.to = TaskState::kPending;
+  RETURN_IF_ERROR(InsertEventLocked(created));
+  return tx.Commit();
+}
+
+Result<Task> SqliteTaskStore::Get(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return LoadLocked(id);
+}
+
+Result<std::optional<Task>> SqliteTaskStore::FindByIdempotencyKey(const std::string& principal,
+                                                                  const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectByIdempotencyKey));
+  stmt->Bind(1, AsText(principal)).Bind(2, AsText(key));
+  return ReadTask(*stmt);
+}
+
+Result<TaskPage> SqliteTaskStore::List(const TaskListQuery& query) {
+  if (query.limit < 1) return InvalidArgument("limit must be at least 1", "/limit");
+  // One statement per combination of filters (at most 32), each cached like the fixed ones.
+  std::string sql = "SELECT body FROM tasks";
+  std::vector<std::string> args;
+  auto add = [&](const char* column, const char* op, std::string value) {
+    sql += args.empty() ? " WHERE " : " AND ";
+    sql += column;
+    sql += op;
+    args.push_back(std::move(value));
+    sql += "?" + std::to_string(args.size());
+  };
+  if (query.principal) add("principal", " = ", *query.principal);
+  if (query.state) add("state", " = ", std::string(TaskStateName(*query.state)));
+  if (query.dataset) add("dataset", " = ", *query.dataset);
+  if (query.query_hash) add("query_hash", " = ", *query.query_hash);
+  if (query.before_id) add("id", " < ", *query.before_id);
+  sql += " ORDER BY id DESC LIMIT ?" + std::to_string(args.size() + 1);
+
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(sql));
+  for (size_t i = 0; i < args.size(); ++i) {
+    stmt->Bind(static_cast<int>(i) + 1, AsText(args[i]));
+  }
+  // One row more than asked tells whether another page exists.
+  stmt->Bind(static_cast<int>(args.size()) + 1, int64_t{query.limit} + 1);
+  TaskPage page;
+  for (;;) {
+    ASSIGN_OR_RETURN(std::optional<Task> task, ReadTask(*stmt));
+    if (!task) break;
+    if (page.items.size() == static_cast<size_t>(query.limit)) {
+      page.next_cursor = page.items.back().id;
+      break;
+    }
+    page.items.push_back(std::move(*task));
+  }
+  return page;
+}
+
+Result<Task> SqliteTaskStore::Transition(const std::string& id, const TransitionArgs& args) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  ASSIGN_OR_RETURN(Task task, TransitionLocked(id, args));
+  RETURN_IF_ERROR(tx.Commit());
+  return task;
+}
+
+Result<std::optional<Task>> SqliteTaskStore::ClaimNext(TimePoint now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  std::string id;
+  {
+    ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectReady));
+    stmt->Bind(1, TaskStateName(TaskState::kPending)).Bind(2, ToUnixMillis(now));
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) return std::optional<Task>();
+    id = stmt->ColumnText(0);
+  }
+  TransitionArgs args;
+  args.trigger = Trigger::kStart;
+  args.now = now;
+  ASSIGN_OR_RETURN(Task task, TransitionLocked(id, args));
+  RETURN_IF_ERROR(tx.Commit());
+  return std::optional<Task>(std::move(task));
+}
+
+Result<std::optional<TimePoint>> SqliteTaskStore::NextWakeup(TimePoint now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectWakeup));
+  stmt->Bind(1, TaskStateName(TaskState::kPending)).Bind(2, ToUnixMillis(now));
+  ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (!row || stmt->ColumnIsNull(0)) return std::optional<TimePoint>();
+  return std::optional<TimePoint>(FromUnixMillis(stmt->ColumnInt(0)));
+}
+
+Result<std::vector<std::string>> SqliteTaskStore::RecoverProcessing(TimePoint now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  std::vector<std::string> ids;
+  {
+    ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectProcessing));
+    stmt->Bind(1, TaskStateName(TaskState::kProcessing));
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (!row) break;
+      ids.push_back(stmt->ColumnText(0));
+    }
+  }
+  TransitionArgs args;
+  args.trigger = Trigger::kRecover;
+  args.now = now;
+  args.detail = std::string(kRecoverDetail);
+  for (const std::string& id : ids) {
+    ASSIGN_OR_RETURN(Task recovered, TransitionLocked(id, args));
+    (void)recovered;
+  }
+  RETURN_IF_ERROR(tx.Commit());
+  return ids;
+}
+
+Status SqliteTaskStore::UpdateProgress(const std::string& id, const Progress& progress,
+                                       TimePoint now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  ASSIGN_OR_RETURN(Task task, LoadLocked(id));
+  // A late report from a worker whose task was cancelled or recovered must not resurrect it.
+  if (task.state != TaskState::kProcessing) return Status::Ok();
+  task.progress = progress;
+  task.updated_at = now;
+  ASSIGN_OR_RETURN(Task saved, SaveLocked(task));
+  (void)saved;
+  return tx.Commit();
+}
+
+Result<Task> SqliteTaskStore::RequestCancel(const std::string& id, TimePoint now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  ASSIGN_OR_RETURN(Task task, LoadLocked(id));
+  if (task.state != TaskState::kProcessing) {
+    return FailedPrecondition("task " + id + " is " + std::string(TaskStateName(task.state)) +
+                              "; only a Processing task takes a cancel request");
+  }
+  if (task.cancel_requested) return task;
+  task.cancel_requested = true;
+  task.updated_at = now;
+  ASSIGN_OR_RETURN(Task saved, SaveLocked(task));
+  TaskEvent event;
+  event.task_id = id;
+  event.at = now;
+  event.type = "cancel_requested";
+  RETURN_IF_ERROR(InsertEventLocked(event));
+  RETURN_IF_ERROR(tx.Commit());
+  return saved;
+}
+
+Result<Task> SqliteTaskStore::ReplaceFiles(const std::string& id, std::vector<FileInfo> files,
+                                           const std::string& event_type, TimePoint now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  ASSIGN_OR_RETURN(Task task, LoadLocked(id));
+  if (!IsTerminal(task.state)) {
+    return FailedPrecondition("task " + id + " is " + std::string(TaskStateName(task.state)) +
+                              "; files change only on a finished task");
+  }
+  task.files = std::move(files);
+  task.updated_at = now;
+  ASSIGN_OR_RETURN(Task saved, SaveLocked(task));
+  TaskEvent event;
+  event.task_id = id;
+  event.at = now;
+  event.type = event_type;
+  RETURN_IF_ERROR(InsertEventLocked(event));
+  RETURN_IF_ERROR(tx.Commit());
+  return saved;
+}
+
+Status SqliteTaskStore::AppendEvent(const TaskEvent& event) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  ASSIGN_OR_RETURN(bool exists, ExistsLocked(event.task_id));
+  if (!exists) return TaskNotFound(event.task_id);
+  RETURN_IF_ERROR(InsertEventLocked(event));
+  return tx.Commit();
+}
+
+Result<std::vector<TaskEvent>> SqliteTaskStore::Events(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<TaskEvent> events;
+  {
+    ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectEvents));
+    stmt->Bind(1, AsText(id));
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (!row) break;
+      TaskEvent event;
+      event.seq = stmt->ColumnInt(0);
+      event.task_id = stmt->ColumnText(1);
+      event.at = FromUnixMillis(stmt->ColumnInt(2));
+      event.type = stmt->ColumnText(3);
+      ASSIGN_OR_RETURN(event.from, OptState(stmt->ColumnOptText(4)));
+      ASSIGN_OR_RETURN(event.to, OptState(stmt->ColumnOptText(5)));
+      event.detail = stmt->ColumnText(6);
+      events.push_back(std::move(event));
+    }
+  }
+  // Every task has its "created" event, so no rows means no task (tasks are never deleted).
+  if (events.empty()) {
+    ASSIGN_OR_RETURN(bool exists, ExistsLocked(id));
+    if (!exists) return TaskNotFound(id);
+  }
+  return events;
+}
+
+Status SqliteTaskStore::CheckWritable() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kHeartbeat));
+  return stmt->Run().WithContext("heartbeat");
+}
+
+}  // namespace exportd

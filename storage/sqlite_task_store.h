@@ -1,0 +1,78 @@
+// TaskStore on one SQLite file (DATA_DIR/exportd.db), shared with SqliteKeyStore.
+#ifndef EXPORTD_STORAGE_SQLITE_TASK_STORE_H_
+#define EXPORTD_STORAGE_SQLITE_TASK_STORE_H_
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "core/task_store.h"
+#include "storage/sqlite_db.h"
+#include "storage/statement_cache.h"
+
+namespace exportd {
+
+// Thread-safe: one connection, serialised by a mutex; every write is one BEGIN IMMEDIATE
+// transaction, so several stores (or processes) on the same file also serialise correctly.
+// Tasks come back with their times truncated to milliseconds (the stored precision).
+class SqliteTaskStore final : public TaskStore {
+ public:
+  // Opens or creates the database at `path` and applies pending migrations. kFailedPrecondition
+  // if the file's schema is newer than this binary; kUnavailable if it cannot be opened.
+  static Result<std::unique_ptr<SqliteTaskStore>> Open(const std::string& path);
+
+  SqliteTaskStore(const SqliteTaskStore&) = delete;
+  SqliteTaskStore& operator=(const SqliteTaskStore&) = delete;
+
+  // REQUIRES: task.state == kPending (else kInvalidArgument).
+  Status Create(const Task& task) override;
+  Result<Task> Get(const std::string& id) override;
+  Result<std::optional<Task>> FindByIdempotencyKey(const std::string& principal,
+                                                   const std::string& key) override;
+  // kInvalidArgument if query.limit < 1.
+  Result<TaskPage> List(const TaskListQuery& query) override;
+
+  Result<Task> Transition(const std::string& id, const TransitionArgs& args) override;
+  Result<std::optional<Task>> ClaimNext(TimePoint now) override;
+  Result<std::optional<TimePoint>> NextWakeup(TimePoint now) override;
+  Result<std::vector<std::string>> RecoverProcessing(TimePoint now) override;
+
+  // kNotFound for an unknown id; OK without a change for a task that is not Processing.
+  Status UpdateProgress(const std::string& id, const Progress& progress, TimePoint now) override;
+  // Idempotent: a second request on a task already marked records no second event.
+  Result<Task> RequestCancel(const std::string& id, TimePoint now) override;
+  // Replaces `files` only; the manifest is left as it is.
+  Result<Task> ReplaceFiles(const std::string& id, std::vector<FileInfo> files,
+                            const std::string& event_type, TimePoint now) override;
+
+  // event.seq is ignored (the store assigns it); kNotFound if event.task_id is unknown.
+  Status AppendEvent(const TaskEvent& event) override;
+  // kNotFound if the task is unknown.
+  Result<std::vector<TaskEvent>> Events(const std::string& id) override;
+
+  // Commits a heartbeat row: proves the lock can be taken and a synced write succeeds.
+  Status CheckWritable() override;
+
+ private:
+  explicit SqliteTaskStore(Database db) : db_(std::move(db)), statements_(db_) {}
+
+  // The *Locked methods REQUIRE mu_ held.
+  Result<Task> LoadLocked(const std::string& id);  // kNotFound
+  Result<bool> ExistsLocked(const std::string& id);
+  // Rewrites the task's row; returns the task as stored.
+  Result<Task> SaveLocked(const Task& task);
+  Status InsertEventLocked(const TaskEvent& event);
+  // Load, ApplyTransition, save, record the event. REQUIRES: a transaction is open.
+  Result<Task> TransitionLocked(const std::string& id, const TransitionArgs& args);
+
+  std::mutex mu_;
+  Database db_;                // guarded by mu_
+  StatementCache statements_;  // guarded by mu_; declared after db_, destroyed before it
+};
+
+}  // namespace exportd
+
+#endif  // EXPORTD_STORAGE_SQLITE_TASK_STORE_H_

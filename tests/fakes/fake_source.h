@@ -1,0 +1,120 @@
+// An in-memory Source over a vector of rows, for tests of what sits downstream of a Source.
+// Rows are served in order (the key is the 1-based row number); filters are ignored, the
+// projection in SourceQuery::fields is honoured. Faults: Count() or Read() can fail, and the
+// reader can stop with a given Status at the Nth row.
+// Not thread-safe (unlike a real Source): one test thread drives it.
+#ifndef EXPORTD_TESTS_FAKES_FAKE_SOURCE_H_
+#define EXPORTD_TESTS_FAKES_FAKE_SOURCE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/source.h"
+#include "core/status.h"
+
+namespace exportd::fakes {
+
+// An owned cell value; Cell::text points into it while a row is current.
+struct FakeValue {
+  CellKind kind = CellKind::kNull;
+  std::string text;
+};
+
+inline FakeValue NullValue() { return {CellKind::kNull, ""}; }
+inline FakeValue Num(std::string text) { return {CellKind::kNumber, std::move(text)}; }
+inline FakeValue Text(std::string text) { return {CellKind::kText, std::move(text)}; }
+inline FakeValue Bool(bool b) { return {CellKind::kBool, b ? "true" : "false"}; }
+inline FakeValue Json(std::string text) { return {CellKind::kJson, std::move(text)}; }
+
+using FakeRow = std::vector<FakeValue>;
+
+class FakeRecordReader final : public RecordReader {
+ public:
+  // `rows` and `columns` index into them; both must outlive the reader.
+  FakeRecordReader(const std::vector<FakeRow>& rows, std::vector<size_t> columns,
+                   std::optional<std::pair<int64_t, Status>> fail_at)
+      : rows_(rows), columns_(std::move(columns)), fail_at_(std::move(fail_at)) {
+    cells_.resize(columns_.size());
+  }
+
+  bool Next() override {
+    if (!status_.ok()) return false;
+    const int64_t next_row = position_ + 1;  // 1-based number of the row Next() would yield
+    if (fail_at_ && next_row == fail_at_->first) {
+      status_ = fail_at_->second;
+      return false;
+    }
+    if (static_cast<size_t>(position_) >= rows_.size()) return false;
+    const FakeRow& row = rows_[static_cast<size_t>(position_)];
+    for (size_t i = 0; i < columns_.size(); ++i) {
+      cells_[i] = Cell{row[columns_[i]].kind, row[columns_[i]].text};
+    }
+    position_ = next_row;
+    return true;
+  }
+
+  std::span<const Cell> row() const override { return cells_; }
+  FilterValue key() const override { return position_; }
+  Status status() const override { return status_; }
+
+ private:
+  const std::vector<FakeRow>& rows_;
+  const std::vector<size_t> columns_;
+  const std::optional<std::pair<int64_t, Status>> fail_at_;
+  std::vector<Cell> cells_;
+  int64_t position_ = 0;  // rows delivered so far
+  Status status_;
+};
+
+class FakeSource final : public Source {
+ public:
+  FakeSource(std::vector<std::string> columns, std::vector<FakeRow> rows)
+      : columns_(std::move(columns)), rows_(std::move(rows)) {}
+
+  // Next() for the `row`th row (1-based) returns false and status() becomes `status`.
+  void FailAtRow(int64_t row, Status status) { fail_at_ = {row, std::move(status)}; }
+  void FailCount(Status status) { count_status_ = std::move(status); }
+  void FailRead(Status status) { read_status_ = std::move(status); }
+
+  const std::optional<SourceQuery>& last_query() const { return last_query_; }
+  int reads() const { return reads_; }
+
+  Result<int64_t> Count(const SourceQuery& query) override {
+    last_query_ = query;
+    if (!count_status_.ok()) return count_status_;
+    return static_cast<int64_t>(rows_.size());
+  }
+
+  Result<std::unique_ptr<RecordReader>> Read(const SourceQuery& query) override {
+    last_query_ = query;
+    ++reads_;
+    if (!read_status_.ok()) return read_status_;
+    std::vector<size_t> indexes;
+    for (const std::string& field : query.fields) {
+      size_t i = 0;
+      while (i < columns_.size() && columns_[i] != field) ++i;
+      if (i == columns_.size()) return FailedPrecondition("fake source has no column " + field);
+      indexes.push_back(i);
+    }
+    return std::unique_ptr<RecordReader>(
+        std::make_unique<FakeRecordReader>(rows_, std::move(indexes), fail_at_));
+  }
+
+ private:
+  const std::vector<std::string> columns_;
+  const std::vector<FakeRow> rows_;
+  std::optional<std::pair<int64_t, Status>> fail_at_;
+  Status count_status_;
+  Status read_status_;
+  std::optional<SourceQuery> last_query_;
+  int reads_ = 0;
+};
+
+}  // namespace exportd::fakes
+
+#endif  // EXPORTD_TESTS_FAKES_FAKE_SOURCE_H_

@@ -1,0 +1,127 @@
+#include "storage/document_flattener.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace exportd {
+namespace {
+
+struct Got {
+  CellKind kind;
+  std::string text;
+  friend bool operator==(const Got&, const Got&) = default;
+};
+
+std::ostream& operator<<(std::ostream& os, const Got& g) {
+  return os << static_cast<int>(g.kind) << ":" << g.text;
+}
+
+Got N(std::string t) { return {CellKind::kNumber, std::move(t)}; }
+Got T(std::string t) { return {CellKind::kText, std::move(t)}; }
+Got B(std::string t) { return {CellKind::kBool, std::move(t)}; }
+Got J(std::string t) { return {CellKind::kJson, std::move(t)}; }
+Got Null() { return {CellKind::kNull, ""}; }
+
+// Targets occupy slots 1..n of a row with one unrelated slot 0 before them.
+class Harness {
+ public:
+  explicit Harness(const std::vector<std::string>& names) : flattener_(Targets(names)),
+                                                            row_(names.size() + 1) {
+    row_[0] = {CellKind::kText, "column"};
+  }
+
+  Status Flatten(std::string_view json) { return flattener_.Flatten(json, row_); }
+
+  std::vector<Got> Cells() const {
+    std::vector<Got> out;
+    for (size_t i = 1; i < row_.size(); ++i) {
+      out.push_back({row_[i].kind, std::string(row_[i].text)});
+    }
+    return out;
+  }
+  const Cell& untouched() const { return row_[0]; }
+
+ private:
+  static std::vector<DocumentFlattener::Target> Targets(const std::vector<std::string>& names) {
+    std::vector<DocumentFlattener::Target> t;
+    for (size_t i = 0; i < names.size(); ++i) t.push_back({names[i], i + 1});
+    return t;
+  }
+  DocumentFlattener flattener_;
+  std::vector<Cell> row_;
+};
+
+TEST(DocumentFlattenerTest, NumbersKeepTheirRawToken) {
+  Harness h({"a", "b", "c", "d", "e", "f"});
+  ASSERT_TRUE(h.Flatten(R"({"a": 1e-05, "b": -0, "c": 12345678901234567890,)"
+                        R"( "d": 0.10, "e" :  -1.5E+300 , "f":7})")
+                  .ok());
+  EXPECT_EQ(h.Cells(), (std::vector<Got>{N("1e-05"), N("-0"), N("12345678901234567890"),
+                                         N("0.10"), N("-1.5E+300"), N("7")}));
+  EXPECT_EQ(h.untouched().text, "column");
+}
+
+TEST(DocumentFlattenerTest, StringsAreUnescaped) {
+  Harness h({"nl", "quote", "e", "emoji", "slash", "plain"});
+  ASSERT_TRUE(h.Flatten(R"({"nl": "a\nb", "quote": "say \"hi\"", "e": "caf\u00e9",)"
+                        R"( "emoji": "\ud83d\ude00", "slash": "a\\b\/c", "plain": "é 東"})")
+                  .ok());
+  EXPECT_EQ(h.Cells(), (std::vector<Got>{T("a\nb"), T("say \"hi\""), T("caf\xC3\xA9"),
+                                         T("\xF0\x9F\x98\x80"), T("a\\b/c"), T("é 東")}));
+}
+
+TEST(DocumentFlattenerTest, LiteralsNestedValuesAndMissingKeys) {
+  Harness h({"t", "f", "n", "obj", "arr", "missing"});
+  ASSERT_TRUE(h.Flatten(R"({"t": true, "f": false, "n": null,)"
+                        R"( "obj": {"x": [1, {"y": "}"}]}, "arr": [ 1, 2 ], "ignored": {"t": 5}})")
+                  .ok());
+  EXPECT_EQ(h.Cells(), (std::vector<Got>{B("true"), B("false"), Null(),
+                                         J(R"({"x": [1, {"y": "}"}]})"), J("[ 1, 2 ]"), Null()}));
+}
+
+TEST(DocumentFlattenerTest, KeysAreMatchedUnescapedAndFirstDuplicateWins) {
+  Harness h({"café", "a\"b", "x"});
+  ASSERT_TRUE(h.Flatten(R"({"caf\u00e9": 1, "a\"b": 2, "x": 3, "x": 4})").ok());
+  EXPECT_EQ(h.Cells(), (std::vector<Got>{N("1"), N("2"), N("3")}));
+}
+
+TEST(DocumentFlattenerTest, EachRowResetsWhatThePreviousRowSet) {
+  Harness h({"a", "b"});
+  ASSERT_TRUE(h.Flatten(R"({"a": 1, "b": "x"})").ok());
+  ASSERT_TRUE(h.Flatten(R"({"b": "y"})").ok());
+  EXPECT_EQ(h.Cells(), (std::vector<Got>{Null(), T("y")}));
+  ASSERT_TRUE(h.Flatten("").ok());
+  EXPECT_EQ(h.Cells(), (std::vector<Got>{Null(), Null()}));
+  ASSERT_TRUE(h.Flatten("{}").ok());
+  EXPECT_EQ(h.Cells(), (std::vector<Got>{Null(), Null()}));
+}
+
+TEST(DocumentFlattenerTest, CellsStayValidAcrossALongerDocument) {
+  Harness h({"s"});
+  ASSERT_TRUE(h.Flatten(R"({"s": "short"})").ok());
+  std::string big = R"({"pad": ")" + std::string(100000, 'x') + R"(", "s": "lo\tng"})";
+  ASSERT_TRUE(h.Flatten(big).ok());
+  EXPECT_EQ(h.Cells(), (std::vector<Got>{T("lo\tng")}));
+}
+
+TEST(DocumentFlattenerTest, MalformedDocumentsAreDataLoss) {
+  for (const char* bad : {R"({"a": 1,)", R"({"a" 1})", "not json", "[1, 2]", R"("text")",
+                          R"({"a": 01})", R"({"a": tru})", R"({"a": 1} x)",
+                          R"({"a": 1}{"b": 2})", R"({"a": "unterminated})", "{\"a\": \"\xC3\"}",
+                          R"({"a": [1, 2})", "   "}) {
+    Harness h({"a", "b"});
+    Status s = h.Flatten(bad);
+    EXPECT_EQ(s.code(), StatusCode::kDataLoss) << bad << " -> " << s.ToString();
+  }
+}
+
+TEST(DocumentFlattenerTest, NoTargetsParsesNothing) {
+  Harness h({});
+  EXPECT_TRUE(h.Flatten("{ not even json").ok());
+}
+
+
+}  // namespace
+}  // namespace exportd

@@ -1,0 +1,405 @@
+#include "core/export_runner.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/canonical_json.h"
+#include "core/time_format.h"
+#include "storage/digest.h"
+#include "storage/local_object_store.h"
+#include "tests/fakes/fake_source.h"
+
+namespace exportd {
+namespace {
+
+namespace fs = std::filesystem;
+using fakes::FakeRow;
+using fakes::FakeSource;
+
+// Records every progress report; returns `stop_with` from the `stop_at_call`th call on.
+class RecordingControl final : public ExportControl {
+ public:
+  Status OnProgress(const Progress& progress) override {
+    calls.push_back(progress);
+    if (stop_at_call > 0 && static_cast<int>(calls.size()) >= stop_at_call) return stop_with;
+    return Status::Ok();
+  }
+
+  std::vector<Progress> calls;
+  int stop_at_call = 0;  // 0: never stop
+  Status stop_with = Cancelled("task was cancelled");
+};
+
+std::string ReadFileBytes(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string Gunzip(const std::string& data) {
+  z_stream zs{};
+  EXPECT_EQ(inflateInit2(&zs, 15 + 16), Z_OK);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = static_cast<uInt>(data.size());
+  std::string out;
+  char buf[65536];
+  int rc = Z_OK;
+  do {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof buf;
+    rc = inflate(&zs, Z_NO_FLUSH);
+    EXPECT_TRUE(rc == Z_OK || rc == Z_STREAM_END) << rc;
+    out.append(buf, sizeof buf - zs.avail_out);
+  } while (rc == Z_OK);
+  inflateEnd(&zs);
+  return out;
+}
+
+std::vector<FakeRow> MakeRows(int n) {
+  std::vector<FakeRow> rows;
+  for (int i = 1; i <= n; ++i) {
+    rows.push_back({fakes::Num(std::to_string(i)),
+                    fakes::Text("rock, \"" + std::to_string(i) + "\""),
+                    i % 5 == 0 ? fakes::NullValue() : fakes::Num(std::to_string(i) + ".5")});
+  }
+  return rows;
+}
+
+std::string CsvRow(int i) {
+  return std::to_string(i) + ",\"rock, \"\"" + std::to_string(i) + "\"\"\"," +
+         (i % 5 == 0 ? "" : std::to_string(i) + ".5") + "\r\n";
+}
+
+class ExportRunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "export_runner_test.XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    base_ = tmpl;
+    root_ = base_ / "exports";
+    store_ = std::make_unique<LocalObjectStore>(
+        root_.string(), std::make_shared<UrlSigner>("secret"), "http://127.0.0.1:8080");
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(base_, ec);
+  }
+
+  static Task MakeTask(std::string id, Format format, int64_t max_rows,
+                       Compression compression = Compression::kNone) {
+    Task task;
+    task.id = std::move(id);
+    task.request.dataset = "samples";
+    task.request.format = format;
+    task.request.max_rows_per_file = max_rows;
+    task.request.compression = compression;
+    task.query_hash = Sha256Hex(CanonicalJson(task.request));
+    return task;
+  }
+
+  Result<ExportOutcome> Run(const Task& task, FakeSource& source, RecordingControl& control) {
+    return RunExport(task, dataset_, source, *store_, control, kTransactionTime);
+  }
+
+  std::vector<std::string> Entries(const std::string& task_id) const {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(root_ / task_id, ec)) {
+      names.push_back(e.path().filename().string());
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  std::string FileBytes(const std::string& task_id, const std::string& name) const {
+    return ReadFileBytes(root_ / task_id / name);
+  }
+
+  const TimePoint kTransactionTime = FromUnixMillis(1'763'761'778'123);
+  const Dataset dataset_{DatasetSpec{.name = "samples", .key = "id"},
+                         {Field{"id", FieldType::kInteger}, Field{"rock", FieldType::kText},
+                          Field{"depth", FieldType::kReal}}};
+  const std::vector<std::string> columns_ = {"id", "rock", "depth"};
+  fs::path base_;
+  fs::path root_;
+  std::unique_ptr<LocalObjectStore> store_;
+};
+
+TEST_F(ExportRunnerTest, ExactlyMaxRowsGiveOneFile) {
+  FakeSource source(columns_, MakeRows(3));
+  RecordingControl control;
+  Result<ExportOutcome> outcome = Run(MakeTask("t1", Format::kCsv, 3), source, control);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  ASSERT_EQ(outcome->files.size(), 1u);
+  EXPECT_EQ(outcome->files[0].name, "part-00001.csv");
+  EXPECT_EQ(outcome->files[0].rows, 3);
+  EXPECT_EQ(FileBytes("t1", "part-00001.csv"),
+            "id,rock,depth\r\n" + CsvRow(1) + CsvRow(2) + CsvRow(3));
+  EXPECT_EQ(Entries("t1"), (std::vector<std::string>{"manifest.json", "part-00001.csv"}));
+}
+
+TEST_F(ExportRunnerTest, OneRowMoreRollsOverWithAHeaderInEachFile) {
+  FakeSource source(columns_, MakeRows(7));
+  RecordingControl control;
+  Result<ExportOutcome> outcome = Run(MakeTask("t1", Format::kCsv, 3), source, control);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  ASSERT_EQ(outcome->files.size(), 3u);
+  const std::string header = "id,rock,depth\r\n";
+  EXPECT_EQ(FileBytes("t1", "part-00001.csv"), header + CsvRow(1) + CsvRow(2) + CsvRow(3));
+  EXPECT_EQ(FileBytes("t1", "part-00002.csv"), header + CsvRow(4) + CsvRow(5) + CsvRow(6));
+  EXPECT_EQ(FileBytes("t1", "part-00003.csv"), header + CsvRow(7));
+  EXPECT_EQ(outcome->files[0].rows, 3);
+  EXPECT_EQ(outcome->files[1].rows, 3);
+  EXPECT_EQ(outcome->files[2].rows, 1);
+  for (const FileInfo& f : outcome->files) {
+    EXPECT_EQ(f.content_type, FormatContentType(Format::kCsv));
+    EXPECT_EQ(f.bytes, static_cast<int64_t>(FileBytes("t1", f.name).size()));
+  }
+
+  FakeSource four(columns_, MakeRows(4));
+  outcome = Run(MakeTask("t2", Format::kCsv, 3), four, control);
+  ASSERT_TRUE(outcome.ok());
+  ASSERT_EQ(outcome->files.size(), 2u);
+  EXPECT_EQ(outcome->files[1].rows, 1);
+}
+
+TEST_F(ExportRunnerTest, ZeroRowsGiveOneEmptyFileInEveryFormat) {
+  const struct {
+    Format format;
+    const char* name;
+    const char* content;
+  } cases[] = {{Format::kCsv, "part-00001.csv", "id,rock,depth\r\n"},
+               {Format::kTsv, "part-00001.tsv", "id\trock\tdepth\n"},
+               {Format::kJson, "part-00001.json", "[]\n"},
+               {Format::kNdjson, "part-00001.ndjson", ""}};
+  int n = 0;
+  for (const auto& c : cases) {
+    const std::string id = "t" + std::to_string(++n);
+    FakeSource source(columns_, {});
+    RecordingControl control;
+    Result<ExportOutcome> outcome = Run(MakeTask(id, c.format, 10), source, control);
+    ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+    ASSERT_EQ(outcome->files.size(), 1u) << c.name;
+    EXPECT_EQ(outcome->files[0].name, c.name);
+    EXPECT_EQ(outcome->files[0].rows, 0);
+    EXPECT_EQ(FileBytes(id, c.name), c.content);
+  }
+}
+
+TEST_F(ExportRunnerTest, JsonAndNdjsonFilesParseBack) {
+  FakeSource source(columns_, MakeRows(5));
+  RecordingControl control;
+  Result<ExportOutcome> json = Run(MakeTask("t1", Format::kJson, 2), source, control);
+  ASSERT_TRUE(json.ok()) << json.status().ToString();
+  ASSERT_EQ(json->files.size(), 3u);
+  int next_id = 1;
+  for (const FileInfo& f : json->files) {
+    const auto parsed = nlohmann::json::parse(FileBytes("t1", f.name));
+    ASSERT_TRUE(parsed.is_array());
+    EXPECT_EQ(static_cast<int64_t>(parsed.size()), f.rows);
+    for (const auto& row : parsed) EXPECT_EQ(row["id"], next_id++);
+  }
+  EXPECT_TRUE(nlohmann::json::parse(FileBytes("t1", "part-00003.json"))[0]["depth"].is_null());
+
+  Result<ExportOutcome> ndjson = Run(MakeTask("t2", Format::kNdjson, 4), source, control);
+  ASSERT_TRUE(ndjson.ok());
+  std::istringstream lines(FileBytes("t2", "part-00001.ndjson"));
+  std::string line;
+  int count = 0;
+  while (std::getline(lines, line)) {
+    EXPECT_EQ(nlohmann::json::parse(line)["rock"], "rock, \"" + std::to_string(++count) + "\"");
+  }
+  EXPECT_EQ(count, 4);
+}
+
+TEST_F(ExportRunnerTest, GzipFilesDecompressToTheUncompressedExport) {
+  FakeSource source(columns_, MakeRows(2500));
+  RecordingControl control;
+  Result<ExportOutcome> plain = Run(MakeTask("plain", Format::kCsv, 1000), source, control);
+  Result<ExportOutcome> gzip =
+      Run(MakeTask("gzip", Format::kCsv, 1000, Compression::kGzip), source, control);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  ASSERT_TRUE(gzip.ok()) << gzip.status().ToString();
+  ASSERT_EQ(gzip->files.size(), 3u);
+  ASSERT_EQ(plain->files.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(gzip->files[i].name, plain->files[i].name + ".gz");
+    EXPECT_EQ(gzip->files[i].rows, plain->files[i].rows);
+    const std::string stored = FileBytes("gzip", gzip->files[i].name);
+    EXPECT_EQ(gzip->files[i].bytes, static_cast<int64_t>(stored.size()));
+    EXPECT_EQ(gzip->files[i].sha256, Sha256Hex(stored));
+    EXPECT_EQ(Gunzip(stored), FileBytes("plain", plain->files[i].name));
+  }
+}
+
+TEST_F(ExportRunnerTest, ManifestDescribesTheFilesOnDisk) {
+  FakeSource source(columns_, MakeRows(5));
+  RecordingControl control;
+  Task task = MakeTask("t1", Format::kCsv, 2, Compression::kGzip);
+  task.request.partitions = {"b", "a"};
+  Result<ExportOutcome> outcome = Run(task, source, control);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+
+  const std::string manifest_text = FileBytes("t1", "manifest.json");
+  EXPECT_EQ(outcome->manifest.name, "manifest.json");
+  EXPECT_EQ(outcome->manifest.sha256, Sha256Hex(manifest_text));
+  EXPECT_EQ(outcome->manifest.bytes, static_cast<int64_t>(manifest_text.size()));
+  EXPECT_EQ(outcome->manifest.content_type, "application/json");
+
+  const auto manifest = nlohmann::json::parse(manifest_text);
+  ExportRequest canonical = task.request;
+  Canonicalize(canonical);
+  EXPECT_EQ(manifest["task_id"], "t1");
+  EXPECT_EQ(manifest["request"], nlohmann::json::parse(CanonicalJson(canonical)));
+  EXPECT_EQ(manifest["query_hash"], task.query_hash);
+  EXPECT_EQ(manifest["transaction_time"], FormatRfc3339(kTransactionTime));
+  EXPECT_EQ(manifest["rows"], 5);
+  ASSERT_EQ(manifest["files"].size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    const auto& entry = manifest["files"][i];
+    const FileInfo& f = outcome->files[i];
+    EXPECT_EQ(entry["name"], f.name);
+    EXPECT_EQ(entry["rows"], f.rows);
+    EXPECT_EQ(entry["bytes"], f.bytes);
+    EXPECT_EQ(entry["content_type"], f.content_type);
+    const std::string on_disk = FileBytes("t1", f.name);
+    EXPECT_EQ(entry["sha256"], Sha256Hex(on_disk));
+    EXPECT_EQ(entry["bytes"], on_disk.size());
+  }
+}
+
+TEST_F(ExportRunnerTest, BuildsTheQueryFromTheRequest) {
+  FakeSource source(columns_, MakeRows(2));
+  RecordingControl control;
+  Task task = MakeTask("t1", Format::kCsv, 10);
+  task.request.fields = {"depth", "id"};
+  task.request.filter = {Condition{"rock", FilterOp::kPrefix, {std::string("bas")}}};
+  task.request.since = FromUnixMillis(1000);
+  task.request.until = FromUnixMillis(2000);
+  task.request.partitions = {"p1"};
+  ASSERT_TRUE(Run(task, source, control).ok());
+  ASSERT_TRUE(source.last_query().has_value());
+  const SourceQuery& query = *source.last_query();
+  EXPECT_EQ(query.fields, (std::vector<std::string>{"depth", "id"}));
+  EXPECT_EQ(query.filter, task.request.filter);
+  EXPECT_EQ(query.since, task.request.since);
+  EXPECT_EQ(query.until, task.request.until);
+  EXPECT_EQ(query.partitions, task.request.partitions);
+  EXPECT_FALSE(query.after_key.has_value());
+  EXPECT_EQ(FileBytes("t1", "part-00001.csv"), "depth,id\r\n1.5,1\r\n2.5,2\r\n");
+}
+
+TEST(ResolveFieldsTest, EmptyMeansEveryDatasetFieldInOrder) {
+  const Dataset dataset(DatasetSpec{.name = "d"},
+                        {Field{"b", FieldType::kText}, Field{"a", FieldType::kText}});
+  ExportRequest request;
+  EXPECT_EQ(ResolveFields(request, dataset), (std::vector<std::string>{"b", "a"}));
+  request.fields = {"a"};
+  EXPECT_EQ(ResolveFields(request, dataset), (std::vector<std::string>{"a"}));
+}
+
+TEST_F(ExportRunnerTest, ReportsProgress) {
+  FakeSource source(columns_, MakeRows(1000));
+  RecordingControl control;
+  Result<ExportOutcome> outcome = Run(MakeTask("t1", Format::kCsv, 600), source, control);
+  ASSERT_TRUE(outcome.ok());
+  ASSERT_FALSE(control.calls.empty());
+  EXPECT_EQ(control.calls.front().rows, 0);
+  for (const Progress& p : control.calls) EXPECT_EQ(p.rows_total, 1000);
+  std::vector<int64_t> rows;
+  for (const Progress& p : control.calls) rows.push_back(p.rows);
+  // The count, every 256 rows, and each commit (600 and 1000).
+  EXPECT_EQ(rows, (std::vector<int64_t>{0, 256, 512, 600, 768, 1000}));
+  for (size_t i = 1; i < control.calls.size(); ++i) {
+    EXPECT_GE(control.calls[i].bytes, control.calls[i - 1].bytes);
+  }
+  EXPECT_EQ(control.calls.back().bytes, outcome->files[0].bytes + outcome->files[1].bytes);
+}
+
+TEST_F(ExportRunnerTest, CancelFromProgressStopsAtOnce) {
+  FakeSource source(columns_, MakeRows(1000));
+  RecordingControl control;
+  control.stop_at_call = 3;  // count (0), 256 rows, then the commit of file 1 at 300 rows
+  Result<ExportOutcome> outcome = Run(MakeTask("t1", Format::kCsv, 300), source, control);
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.status().code(), StatusCode::kCancelled);
+  EXPECT_EQ(control.calls.size(), 3u);
+  EXPECT_EQ(control.calls.back().rows, 300);
+  // The committed file stays; nothing else (no second file, no manifest, no temporary file).
+  EXPECT_EQ(Entries("t1"), std::vector<std::string>{"part-00001.csv"});
+}
+
+TEST_F(ExportRunnerTest, CancelMidFileDiscardsThePartialFile) {
+  FakeSource source(columns_, MakeRows(1000));
+  RecordingControl control;
+  control.stop_at_call = 2;  // at 256 rows, inside file 1
+  control.stop_with = Aborted("shutting down");
+  Result<ExportOutcome> outcome = Run(MakeTask("t1", Format::kCsv, 300), source, control);
+  EXPECT_EQ(outcome.status().code(), StatusCode::kAborted);
+  EXPECT_TRUE(Entries("t1").empty());
+}
+
+TEST_F(ExportRunnerTest, CancelBeforeReadingReadsNothing) {
+  FakeSource source(columns_, MakeRows(10));
+  RecordingControl control;
+  control.stop_at_call = 1;
+  EXPECT_EQ(Run(MakeTask("t1", Format::kCsv, 5), source, control).status().code(),
+            StatusCode::kCancelled);
+  EXPECT_EQ(source.reads(), 0);
+  EXPECT_TRUE(Entries("t1").empty());
+}
+
+TEST_F(ExportRunnerTest, SourceFailureMidStreamIsReturnedAsIs) {
+  FakeSource source(columns_, MakeRows(10));
+  source.FailAtRow(5, Unavailable("database is locked"));
+  RecordingControl control;
+  Result<ExportOutcome> outcome = Run(MakeTask("t1", Format::kCsv, 3), source, control);
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(outcome.status().message(), "database is locked");
+  // File 1 (rows 1-3) was committed; file 2 (row 4) was not; there is no manifest.
+  EXPECT_EQ(Entries("t1"), std::vector<std::string>{"part-00001.csv"});
+}
+
+TEST_F(ExportRunnerTest, CountAndReadFailuresAreReturned) {
+  RecordingControl control;
+  FakeSource count_fails(columns_, MakeRows(1));
+  count_fails.FailCount(FailedPrecondition("no such table"));
+  EXPECT_EQ(Run(MakeTask("t1", Format::kCsv, 5), count_fails, control).status().code(),
+            StatusCode::kFailedPrecondition);
+  FakeSource read_fails(columns_, MakeRows(1));
+  read_fails.FailRead(Unavailable("busy"));
+  EXPECT_EQ(Run(MakeTask("t2", Format::kCsv, 5), read_fails, control).status().code(),
+            StatusCode::kUnavailable);
+  EXPECT_TRUE(Entries("t1").empty());
+  EXPECT_TRUE(Entries("t2").empty());
+}
+
+TEST_F(ExportRunnerTest, LargeExportCrossesTheFlushThreshold) {
+  std::vector<FakeRow> rows;
+  const std::string wide(1000, 'w');
+  for (int i = 1; i <= 12000; ++i)
+    rows.push_back({fakes::Num(std::to_string(i)), fakes::Text(wide), fakes::NullValue()});
+  FakeSource source(columns_, std::move(rows));
+  RecordingControl control;
+  Result<ExportOutcome> outcome = Run(MakeTask("t1", Format::kTsv, 10000), source, control);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  ASSERT_EQ(outcome->files.size(), 2u);
+  const std::string first = FileBytes("t1", "part-00001.tsv");
+  EXPECT_EQ(std::count(first.begin(), first.end(), '\n'), 10001);
+  EXPECT_EQ(outcome->files[0].sha256, Sha256Hex(first));
+  EXPECT_GT(first.size(), size_t{8} << 20);
+}
+
+}  // namespace
+}  // namespace exportd

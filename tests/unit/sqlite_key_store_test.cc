@@ -1,0 +1,138 @@
+#include "storage/sqlite_key_store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+
+#include "storage/digest.h"
+#include "storage/sqlite_task_store.h"
+
+namespace exportd {
+namespace {
+
+TimePoint AtMs(int64_t ms) { return TimePoint{} + std::chrono::milliseconds(ms); }
+
+class SqliteKeyStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "exportd-keys-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    path_ = (dir_ / "exportd.db").string();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<SqliteKeyStore> OpenStore() {
+    Result<std::unique_ptr<SqliteKeyStore>> store = SqliteKeyStore::Open(path_);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
+  static ApiKey Key(const std::string& id, const std::string& secret, bool admin, int64_t at_ms) {
+    ApiKey key;
+    key.id = id;
+    key.name = "label of " + id;
+    key.sha256 = Sha256Hex(secret);
+    key.admin = admin;
+    key.created_at = AtMs(at_ms);
+    return key;
+  }
+
+  std::filesystem::path dir_;
+  std::string path_;
+};
+
+void ExpectSameKey(const ApiKey& a, const ApiKey& b) {
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.name, b.name);
+  EXPECT_EQ(a.sha256, b.sha256);
+  EXPECT_EQ(a.admin, b.admin);
+  EXPECT_EQ(a.created_at, b.created_at);
+  EXPECT_EQ(a.revoked_at, b.revoked_at);
+}
+
+TEST_F(SqliteKeyStoreTest, InsertFindAndDurable) {
+  const ApiKey admin = Key("k-admin", "secret-1", true, 1'000);
+  const ApiKey user = Key("k-user", "secret-2", false, 2'000);
+  {
+    auto store = OpenStore();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Insert(admin).ok());
+    ASSERT_TRUE(store->Insert(user).ok());
+  }
+  auto store = OpenStore();  // a fresh connection: the keys are in the file
+  ASSERT_NE(store, nullptr);
+  Result<std::optional<ApiKey>> found = store->FindActiveByDigest(Sha256Hex("secret-2"));
+  ASSERT_TRUE(found.ok()) << found.status().ToString();
+  ASSERT_TRUE(found->has_value());
+  ExpectSameKey(**found, user);
+
+  found = store->FindActiveByDigest(Sha256Hex("no such secret"));
+  ASSERT_TRUE(found.ok());
+  EXPECT_FALSE(found->has_value());
+
+  Result<int64_t> count = store->CountActive();
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(*count, 2);
+}
+
+TEST_F(SqliteKeyStoreTest, DuplicateIdOrDigestIsAlreadyExists) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Insert(Key("k1", "s1", false, 1)).ok());
+  EXPECT_EQ(store->Insert(Key("k1", "s2", false, 2)).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store->Insert(Key("k2", "s1", false, 3)).code(), StatusCode::kAlreadyExists);
+  Result<std::vector<ApiKey>> keys = store->List();
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->size(), 1u);
+  ExpectSameKey(keys->at(0), Key("k1", "s1", false, 1));
+}
+
+TEST_F(SqliteKeyStoreTest, RevokeHidesKeyAndKeepsItListed) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->Insert(Key("k1", "s1", true, 1)).ok());
+  ASSERT_TRUE(store->Insert(Key("k2", "s2", false, 2)).ok());
+
+  ASSERT_TRUE(store->Revoke("k1", AtMs(50)).ok());
+  // Revoking again is OK and keeps the first time.
+  ASSERT_TRUE(store->Revoke("k1", AtMs(99)).ok());
+  EXPECT_EQ(store->Revoke("nope", AtMs(50)).code(), StatusCode::kNotFound);
+
+  Result<std::optional<ApiKey>> found = store->FindActiveByDigest(Sha256Hex("s1"));
+  ASSERT_TRUE(found.ok());
+  EXPECT_FALSE(found->has_value());
+  Result<int64_t> count = store->CountActive();
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(*count, 1);
+
+  Result<std::vector<ApiKey>> keys = store->List();
+  ASSERT_TRUE(keys.ok());
+  ASSERT_EQ(keys->size(), 2u);
+  EXPECT_EQ(keys->at(0).id, "k1");
+  EXPECT_EQ(keys->at(0).revoked_at, std::optional<TimePoint>(AtMs(50)));
+  EXPECT_EQ(keys->at(1).id, "k2");
+  EXPECT_EQ(keys->at(1).revoked_at, std::nullopt);
+
+  // A revoked digest cannot be reused: the digest column stays unique.
+  EXPECT_EQ(store->Insert(Key("k3", "s1", false, 3)).code(), StatusCode::kAlreadyExists);
+}
+
+TEST_F(SqliteKeyStoreTest, SharesTheFileWithTheTaskStore) {
+  Result<std::unique_ptr<SqliteTaskStore>> tasks = SqliteTaskStore::Open(path_);
+  ASSERT_TRUE(tasks.ok()) << tasks.status().ToString();
+  auto keys = OpenStore();
+  ASSERT_NE(keys, nullptr);
+  ASSERT_TRUE(keys->Insert(Key("k1", "s1", false, 1)).ok());
+  EXPECT_TRUE((*tasks)->CheckWritable().ok());
+  Result<int64_t> count = keys->CountActive();
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(*count, 1);
+}
+
+}  // namespace
+}  // namespace exportd

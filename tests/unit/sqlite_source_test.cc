@@ -1,0 +1,371 @@
+#include "storage/sqlite_source.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/time_format.h"
+#include "storage/sqlite_dataset.h"
+#include "storage/sqlite_db.h"
+
+namespace exportd {
+namespace {
+
+struct Got {
+  CellKind kind;
+  std::string text;
+  friend bool operator==(const Got&, const Got&) = default;
+};
+
+std::ostream& operator<<(std::ostream& os, const Got& g) {
+  static const char* kNames[] = {"null", "number", "text", "bool", "json"};
+  return os << kNames[static_cast<int>(g.kind)] << ":" << g.text;
+}
+
+Got N(std::string t) { return {CellKind::kNumber, std::move(t)}; }
+Got T(std::string t) { return {CellKind::kText, std::move(t)}; }
+Got B(std::string t) { return {CellKind::kBool, std::move(t)}; }
+Got J(std::string t) { return {CellKind::kJson, std::move(t)}; }
+Got Null() { return {CellKind::kNull, ""}; }
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "exportd-src-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+struct ReadResult {
+  std::vector<std::vector<Got>> rows;
+  std::vector<FilterValue> keys;
+  Status status;
+};
+
+ReadResult ReadAll(Source& source, const SourceQuery& query) {
+  ReadResult out;
+  auto reader = source.Read(query);
+  if (!reader.ok()) {
+    out.status = reader.status();
+    return out;
+  }
+  while ((*reader)->Next()) {
+    std::vector<Got> row;
+    for (const Cell& c : (*reader)->row()) row.push_back({c.kind, std::string(c.text)});
+    out.rows.push_back(std::move(row));
+    out.keys.push_back((*reader)->key());
+  }
+  out.status = (*reader)->status();
+  return out;
+}
+
+// Table items: every SQLite storage class, a boolean, a time field, a partition, a document.
+class SqliteSourceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = dir_.File("items.sqlite");
+    auto db = Database::Open(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->Exec(R"(
+      PRAGMA synchronous = OFF;
+      CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, qty INTEGER, price REAL, ok BOOLEAN,
+                          raw BLOB, at TEXT, region VARCHAR(10), extra, doc TEXT);
+      INSERT INTO items VALUES
+        (1, 'café, "q"', 42, 0.1, 1, x'00ff10', '2024-01-01T00:00:00Z', 'north', NULL,
+         '{"a": 1e-05, "b": "x\ny", "c": {"k": [1]}, "zeta": 9}'),
+        (2, NULL, -9223372036854775808, 1e20, 0, x'', '2024-01-02T00:00:00Z', 'south', 'anything',
+         NULL),
+        (3, '', 9007199254740993, 1e999, NULL, NULL, '2024-01-03T00:00:00.5Z', 'north', 3,
+         '{"b": true, "a": -0}'),
+        (4, 'z', 0, -1.5, 1, CAST('foo' AS BLOB), '2024-01-04T00:00:00Z', 'east', 1.5, '{}'),
+        (5, 'five', 5, 100.0, 0, x'666f6f62', '2024-01-05T00:00:00Z', 'south', NULL,
+         '{"a": 12345678901234567890, "b": "caf\u00e9 \ud83d\ude00"}');
+    )")
+                    .ok());
+    spec_.name = "items";
+    spec_.source.path = path_;
+    spec_.source.table = "items";
+    spec_.key = "id";
+    spec_.time_field = "at";
+    spec_.partition_field = "region";
+    spec_.document = DocumentSpec{"doc", {"a", "b", "c"}};
+    Open();
+  }
+
+  void Open() {
+    auto dataset = ResolveSqliteDataset(spec_);
+    ASSERT_TRUE(dataset.ok()) << dataset.status().ToString();
+    dataset_ = std::make_shared<const Dataset>(std::move(dataset).value());
+    auto source = OpenSqliteSource(dataset_);
+    ASSERT_TRUE(source.ok()) << source.status().ToString();
+    source_ = std::move(source).value();
+  }
+
+  std::vector<int64_t> Keys(const SourceQuery& q) {
+    ReadResult r = ReadAll(*source_, q);
+    EXPECT_TRUE(r.status.ok()) << r.status.ToString();
+    std::vector<int64_t> keys;
+    for (const FilterValue& k : r.keys) keys.push_back(std::get<int64_t>(k));
+    auto count = source_->Count(q);
+    EXPECT_TRUE(count.ok()) << count.status().ToString();
+    if (count.ok()) {
+      EXPECT_EQ(*count, static_cast<int64_t>(keys.size()));
+    }
+    return keys;
+  }
+
+  TempDir dir_;
+  std::string path_;
+  DatasetSpec spec_;
+  std::shared_ptr<const Dataset> dataset_;
+  std::shared_ptr<Source> source_;
+};
+
+TEST_F(SqliteSourceTest, ResolvesFieldsAndTypes) {
+  std::vector<std::pair<std::string, FieldType>> got;
+  for (const Field& f : dataset_->fields()) got.emplace_back(f.name, f.type);
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, FieldType>>{
+                     {"id", FieldType::kInteger},  {"name", FieldType::kText},
+                     {"qty", FieldType::kInteger}, {"price", FieldType::kReal},
+                     {"ok", FieldType::kBoolean},  {"raw", FieldType::kAny},
+                     {"at", FieldType::kTimestamp}, {"region", FieldType::kText},
+                     {"extra", FieldType::kAny},   {"a", FieldType::kAny},
+                     {"b", FieldType::kAny},       {"c", FieldType::kAny}}));
+  EXPECT_FALSE(dataset_->FindField("name")->from_document);
+  EXPECT_TRUE(dataset_->FindField("a")->from_document);
+  EXPECT_EQ(dataset_->FindField("doc"), nullptr);
+
+  spec_.columns = {"region", "id"};
+  auto listed = ResolveSqliteDataset(spec_);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->fields().size(), 5u);
+  EXPECT_EQ(listed->fields()[0].name, "region");
+}
+
+TEST_F(SqliteSourceTest, ResolveRejectsBadSpecs) {
+  auto expect_error = [&](DatasetSpec spec, const std::string& needle) {
+    auto r = ResolveSqliteDataset(spec);
+    ASSERT_FALSE(r.ok()) << needle;
+    EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("items"), std::string::npos) << r.status().ToString();
+    EXPECT_NE(r.status().message().find(needle), std::string::npos) << r.status().ToString();
+  };
+  DatasetSpec s = spec_;
+  s.key = "nokey";
+  expect_error(s, "'nokey'");
+  s = spec_;
+  s.time_field = "when";
+  expect_error(s, "'when'");
+  s = spec_;
+  s.partition_field = "zone";
+  expect_error(s, "'zone'");
+  s = spec_;
+  s.columns = {"id", "missing"};
+  expect_error(s, "'missing'");
+  s = spec_;
+  s.columns = {"id", "name", "id"};
+  expect_error(s, "'id'");
+  s = spec_;
+  s.document->column = "nodoc";
+  expect_error(s, "'nodoc'");
+  s = spec_;
+  s.document->fields = {"a", "qty"};  // a document field named like a column
+  expect_error(s, "'qty'");
+  s = spec_;
+  s.document->fields = {"a", "doc"};  // ... even the document column itself
+  expect_error(s, "'doc'");
+  s = spec_;
+  s.document->fields = {"a", "b", "a"};
+  expect_error(s, "'a'");
+  s = spec_;
+  s.source.table = "nope";
+  expect_error(s, "nope");
+  s = spec_;
+  s.time_field = "price";  // REAL is neither RFC 3339 text nor unix seconds
+  expect_error(s, "'price'");
+}
+
+TEST_F(SqliteSourceTest, ReadsEveryStorageClass) {
+  SourceQuery q;
+  for (const Field& f : dataset_->fields()) q.fields.push_back(f.name);
+  ReadResult r = ReadAll(*source_, q);
+  ASSERT_TRUE(r.status.ok()) << r.status.ToString();
+  ASSERT_EQ(r.rows.size(), 5u);
+  // id name qty price ok raw at region extra | a b c
+  EXPECT_EQ(r.rows[0], (std::vector<Got>{N("1"), T("café, \"q\""), N("42"), N("0.1"), B("true"),
+                                         T("AP8Q"), T("2024-01-01T00:00:00Z"), T("north"), Null(),
+                                         N("1e-05"), T("x\ny"), J(R"({"k": [1]})")}));
+  EXPECT_EQ(r.rows[1], (std::vector<Got>{N("2"), Null(), N("-9223372036854775808"), N("1.0e+20"),
+                                         B("false"), T(""), T("2024-01-02T00:00:00Z"), T("south"),
+                                         T("anything"), Null(), Null(), Null()}));
+  EXPECT_EQ(r.rows[2], (std::vector<Got>{N("3"), T(""), N("9007199254740993"), T("Inf"), Null(),
+                                         Null(), T("2024-01-03T00:00:00.5Z"), T("north"), N("3"),
+                                         N("-0"), B("true"), Null()}));
+  EXPECT_EQ(r.rows[3], (std::vector<Got>{N("4"), T("z"), N("0"), N("-1.5"), B("true"), T("Zm9v"),
+                                         T("2024-01-04T00:00:00Z"), T("east"), N("1.5"), Null(),
+                                         Null(), Null()}));
+  EXPECT_EQ(r.rows[4], (std::vector<Got>{N("5"), T("five"), N("5"), N("100.0"), B("false"),
+                                         T("Zm9vYg=="), T("2024-01-05T00:00:00Z"), T("south"),
+                                         Null(), N("12345678901234567890"),
+                                         T("caf\xC3\xA9 \xF0\x9F\x98\x80"), Null()}));
+  EXPECT_EQ(r.keys, (std::vector<FilterValue>{int64_t{1}, int64_t{2}, int64_t{3}, int64_t{4},
+                                              int64_t{5}}));
+}
+
+TEST_F(SqliteSourceTest, ProjectionInAnyOrder) {
+  SourceQuery q;
+  q.fields = {"b", "region", "a", "id"};
+  ReadResult r = ReadAll(*source_, q);
+  ASSERT_TRUE(r.status.ok());
+  ASSERT_EQ(r.rows.size(), 5u);
+  EXPECT_EQ(r.rows[0], (std::vector<Got>{T("x\ny"), T("north"), N("1e-05"), N("1")}));
+  EXPECT_EQ(r.rows[2], (std::vector<Got>{B("true"), T("north"), N("-0"), N("3")}));
+}
+
+TEST_F(SqliteSourceTest, FiltersCountEqualsRowsRead) {
+  SourceQuery q;
+  q.fields = {"id", "a"};
+  EXPECT_EQ(Keys(q), (std::vector<int64_t>{1, 2, 3, 4, 5}));
+  q.since = ParseRfc3339("2024-01-02T00:00:00Z");
+  q.until = ParseRfc3339("2024-01-05T00:00:00Z");
+  EXPECT_EQ(Keys(q), (std::vector<int64_t>{2, 3, 4}));
+  q.partitions = {"north", "south"};
+  EXPECT_EQ(Keys(q), (std::vector<int64_t>{2, 3}));
+  q.after_key = int64_t{2};
+  EXPECT_EQ(Keys(q), (std::vector<int64_t>{3}));
+  q = SourceQuery{};
+  q.fields = {"id"};
+  q.filter = {{"b", FilterOp::kEq, {std::string("x\ny")}}};
+  EXPECT_EQ(Keys(q), (std::vector<int64_t>{1}));
+  q.filter = {{"a", FilterOp::kNull, {false}}};
+  EXPECT_EQ(Keys(q), (std::vector<int64_t>{1, 3, 5}));
+  q.filter = {{"ok", FilterOp::kEq, {true}}, {"qty", FilterOp::kGte, {int64_t{0}}}};
+  EXPECT_EQ(Keys(q), (std::vector<int64_t>{1, 4}));
+}
+
+TEST_F(SqliteSourceTest, UnknownFieldIsInvalidArgument) {
+  SourceQuery q;
+  q.fields = {"id", "zeta"};  // in the documents, but not declared
+  EXPECT_EQ(ReadAll(*source_, q).status.code(), StatusCode::kInvalidArgument);
+  q.fields = {"id"};
+  q.filter = {{"doc", FilterOp::kNull, {true}}};
+  EXPECT_EQ(source_->Count(q).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(SqliteSourceTest, MalformedDocumentIsDataLossNamingTheKey) {
+  {
+    auto db = Database::Open(path_, SQLITE_OPEN_READWRITE);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->Exec("UPDATE items SET doc = '{\"a\": 1,' WHERE id = 4").ok());
+  }
+  SourceQuery q;
+  q.fields = {"id", "a"};
+  ReadResult r = ReadAll(*source_, q);
+  EXPECT_EQ(r.rows.size(), 3u);
+  EXPECT_EQ(r.status.code(), StatusCode::kDataLoss);
+  EXPECT_NE(r.status.message().find("row key 4"), std::string::npos) << r.status.ToString();
+  // Without document fields the document is never parsed.
+  q.fields = {"id"};
+  EXPECT_EQ(ReadAll(*source_, q).rows.size(), 5u);
+}
+
+TEST_F(SqliteSourceTest, ExclusiveLockIsUnavailable) {
+  spec_.source.busy_timeout_ms = 50;
+  Open();
+  sqlite3* locker = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &locker), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(locker, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  SourceQuery q;
+  q.fields = {"id", "a"};
+  auto count = source_->Count(q);
+  EXPECT_EQ(count.status().code(), StatusCode::kUnavailable) << count.status().ToString();
+  ReadResult r = ReadAll(*source_, q);
+  EXPECT_TRUE(r.rows.empty());
+  EXPECT_EQ(r.status.code(), StatusCode::kUnavailable) << r.status.ToString();
+  EXPECT_TRUE(IsTransient(r.status.code()));
+  ASSERT_EQ(sqlite3_exec(locker, "ROLLBACK", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(locker);
+  EXPECT_EQ(Keys(q).size(), 5u);
+}
+
+TEST_F(SqliteSourceTest, MissingTableIsFailedPrecondition) {
+  {
+    auto db = Database::Open(path_, SQLITE_OPEN_READWRITE);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->Exec("DROP TABLE items").ok());
+  }
+  SourceQuery q;
+  q.fields = {"id"};
+  auto count = source_->Count(q);
+  EXPECT_EQ(count.status().code(), StatusCode::kFailedPrecondition) << count.status().ToString();
+  EXPECT_FALSE(IsTransient(count.status().code()));
+  EXPECT_EQ(ReadAll(*source_, q).status.code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(SqliteSourceTest, ConcurrentReaders) {
+  SourceQuery q;
+  q.fields = {"id", "name", "a", "b"};
+  std::vector<size_t> rows(4);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < rows.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        ReadResult r = ReadAll(*source_, q);
+        if (r.status.ok()) rows[t] += r.rows.size();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (size_t n : rows) EXPECT_EQ(n, 100u);
+}
+
+TEST(SqliteSourceKeysTest, TextKeysAndUnixSecondsTime) {
+  TempDir dir;
+  const std::string path = dir.File("text_keys.sqlite");
+  {
+    auto db = Database::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->Exec("CREATE TABLE t (code TEXT PRIMARY KEY, at INTEGER);"
+                         "INSERT INTO t VALUES ('b', 1700000000), ('a', 0), ('c', NULL)")
+                    .ok());
+  }
+  DatasetSpec spec;
+  spec.name = "codes";
+  spec.source.path = path;
+  spec.source.table = "t";
+  spec.key = "code";
+  spec.time_field = "at";
+  auto dataset = ResolveSqliteDataset(spec);
+  ASSERT_TRUE(dataset.ok()) << dataset.status().ToString();
+  auto source = SqliteSource::Open(std::make_shared<const Dataset>(std::move(dataset).value()));
+  ASSERT_TRUE(source.ok());
+  EXPECT_EQ((*source)->table_info().time_storage, TimeStorage::kUnixSeconds);
+  SourceQuery q;
+  q.fields = {"code", "at"};
+  ReadResult r = ReadAll(**source, q);
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(r.keys, (std::vector<FilterValue>{std::string("a"), std::string("b"),
+                                              std::string("c")}));
+  EXPECT_EQ(r.rows[0], (std::vector<Got>{T("a"), T("1970-01-01T00:00:00Z")}));
+  EXPECT_EQ(r.rows[1], (std::vector<Got>{T("b"), T("2023-11-14T22:13:20Z")}));
+  EXPECT_EQ(r.rows[2], (std::vector<Got>{T("c"), Null()}));
+  q.after_key = std::string("a");
+  q.since = FromUnixMillis(1);
+  r = ReadAll(**source, q);
+  ASSERT_EQ(r.keys.size(), 1u);
+  EXPECT_EQ(r.keys[0], FilterValue(std::string("b")));
+}
+
+}  // namespace
+}  // namespace exportd

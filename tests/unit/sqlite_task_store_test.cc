@@ -1,0 +1,752 @@
+#include "storage/sqlite_task_store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/ulid.h"
+#include "storage/migrations.h"
+#include "storage/task_codec.h"
+
+namespace exportd {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+const TimePoint kT0 = TimePoint{} + milliseconds(1'700'000'000'000);
+
+Task NewTask(const std::string& id, const std::string& principal = "alice",
+             const std::string& dataset = "samples", const std::string& query_hash = "h1") {
+  Task t;
+  t.id = id;
+  t.principal = principal;
+  t.request.dataset = dataset;
+  t.request.filter = {Condition{"depth", FilterOp::kGt, {int64_t{3}}},
+                      Condition{"ratio", FilterOp::kLt, {0.5}}};
+  t.query_hash = query_hash;
+  t.created_at = t.updated_at = kT0;
+  return t;
+}
+
+TransitionArgs Args(Trigger trigger, TimePoint now) {
+  TransitionArgs args;
+  args.trigger = trigger;
+  args.now = now;
+  return args;
+}
+
+// A plain connection of its own to inspect or tamper with the file behind the store's back.
+class RawDb {
+ public:
+  explicit RawDb(const std::string& path) {
+    Result<Database> db = Database::Open(path, SQLITE_OPEN_READWRITE);
+    EXPECT_TRUE(db.ok()) << db.status().ToString();
+    if (db.ok()) db_ = std::move(db).value();
+  }
+  int64_t Int(const std::string& sql) {
+    Result<Statement> stmt = db_.Prepare(sql);
+    EXPECT_TRUE(stmt.ok()) << sql << ": " << stmt.status().ToString();
+    if (!stmt.ok()) return -1;
+    Result<bool> row = stmt->Step();
+    EXPECT_TRUE(row.ok() && *row) << sql;
+    return stmt->ColumnInt(0);
+  }
+  std::string Text(const std::string& sql) {
+    Result<Statement> stmt = db_.Prepare(sql);
+    EXPECT_TRUE(stmt.ok()) << sql << ": " << stmt.status().ToString();
+    if (!stmt.ok()) return "";
+    Result<bool> row = stmt->Step();
+    EXPECT_TRUE(row.ok() && *row) << sql;
+    return stmt->ColumnText(0);
+  }
+  // The query plan's detail lines joined by '\n'.
+  std::string Plan(const std::string& sql) {
+    Result<Statement> stmt = db_.Prepare("EXPLAIN QUERY PLAN " + sql);
+    EXPECT_TRUE(stmt.ok()) << sql << ": " << stmt.status().ToString();
+    std::string plan;
+    while (stmt.ok()) {
+      Result<bool> row = stmt->Step();
+      if (!row.ok() || !*row) break;
+      plan += stmt->ColumnText(3) + "\n";
+    }
+    return plan;
+  }
+  void Exec(const std::string& sql) { ASSERT_TRUE(db_.Exec(sql).ok()) << sql; }
+
+ private:
+  Database db_;
+};
+
+class SqliteTaskStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "exportd-tasks-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    path_ = (dir_ / "exportd.db").string();
+    store_ = OpenStore();
+    ASSERT_NE(store_, nullptr);
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::unique_ptr<SqliteTaskStore> OpenStore() {
+    Result<std::unique_ptr<SqliteTaskStore>> store = SqliteTaskStore::Open(path_);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return store.ok() ? std::move(store).value() : nullptr;
+  }
+
+  Task MustGet(const std::string& id) {
+    Result<Task> task = store_->Get(id);
+    EXPECT_TRUE(task.ok()) << id << ": " << task.status().ToString();
+    return task.ok() ? *task : Task{};
+  }
+
+  std::vector<TaskEvent> MustEvents(const std::string& id) {
+    Result<std::vector<TaskEvent>> events = store_->Events(id);
+    EXPECT_TRUE(events.ok()) << id << ": " << events.status().ToString();
+    return events.ok() ? *events : std::vector<TaskEvent>{};
+  }
+
+  std::vector<std::string> EventTypes(const std::string& id) {
+    std::vector<std::string> types;
+    for (const TaskEvent& e : MustEvents(id)) types.push_back(e.type);
+    return types;
+  }
+
+  // The id of the next claimed task, "" if none.
+  std::string Claim(TimePoint now) {
+    Result<std::optional<Task>> claimed = store_->ClaimNext(now);
+    EXPECT_TRUE(claimed.ok()) << claimed.status().ToString();
+    if (!claimed.ok() || !claimed->has_value()) return "";
+    EXPECT_EQ((*claimed)->state, TaskState::kProcessing);
+    return (*claimed)->id;
+  }
+
+  std::filesystem::path dir_;
+  std::string path_;
+  std::unique_ptr<SqliteTaskStore> store_;
+};
+
+TEST_F(SqliteTaskStoreTest, CreateGetRoundTrip) {
+  Task task = NewTask("01A");
+  task.tag = "t";
+  task.notify.webhook = "https://example.org/hook";
+  task.notify.email = {"ops@example.org"};
+  task.idempotency_key = "k1";
+  task.max_attempts = 7;
+  task.request.since = kT0 - seconds(3600);
+  task.progress.rows_total = 0;
+  ASSERT_TRUE(store_->Create(task).ok());
+  EXPECT_EQ(MustGet("01A"), task);
+
+  std::vector<TaskEvent> events = MustEvents("01A");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].type, "created");
+  EXPECT_EQ(events[0].task_id, "01A");
+  EXPECT_EQ(events[0].at, kT0);
+  EXPECT_EQ(events[0].from, std::nullopt);
+  EXPECT_EQ(events[0].to, TaskState::kPending);
+
+  EXPECT_EQ(store_->Get("nope").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->Events("nope").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(SqliteTaskStoreTest, CreateRefusesANonPendingTask) {
+  Task task = NewTask("01A");
+  task.state = TaskState::kSucceeded;
+  EXPECT_EQ(store_->Create(task).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->Get("01A").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(SqliteTaskStoreTest, SubMillisecondTimesAreTruncated) {
+  Task task = NewTask("01A");
+  task.created_at = kT0 + std::chrono::microseconds(1999);
+  ASSERT_TRUE(store_->Create(task).ok());
+  EXPECT_EQ(MustGet("01A").created_at, kT0 + milliseconds(1));
+  Result<Task> started =
+      store_->Transition("01A", Args(Trigger::kStart, kT0 + std::chrono::nanoseconds(5'000'001)));
+  ASSERT_TRUE(started.ok());
+  EXPECT_EQ(started->started_at, kT0 + milliseconds(5));
+  EXPECT_EQ(*started, MustGet("01A"));
+}
+
+TEST_F(SqliteTaskStoreTest, DataSurvivesReopen) {
+  Task task = NewTask("01A");
+  ASSERT_TRUE(store_->Create(task).ok());
+  ASSERT_TRUE(store_->Transition("01A", Args(Trigger::kStart, kT0 + seconds(1))).ok());
+  const Task before = MustGet("01A");
+  store_.reset();
+
+  store_ = OpenStore();
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(MustGet("01A"), before);
+  EXPECT_EQ(EventTypes("01A"), (std::vector<std::string>{"created", "start"}));
+}
+
+TEST_F(SqliteTaskStoreTest, OpenSetsWalAndMigratesOnce) {
+  ASSERT_TRUE(store_->Create(NewTask("01A")).ok());
+  store_.reset();
+  store_ = OpenStore();  // second open: nothing to migrate, nothing lost
+  ASSERT_NE(store_, nullptr);
+  store_ = OpenStore();
+  ASSERT_NE(store_, nullptr);
+
+  RawDb raw(path_);
+  const int64_t migrations = static_cast<int64_t>(EmbeddedMigrations().size());
+  ASSERT_GE(migrations, 1);
+  EXPECT_EQ(raw.Int("SELECT COUNT(*) FROM schema_migrations"), migrations);
+  EXPECT_EQ(raw.Int("SELECT MAX(version) FROM schema_migrations"), migrations);
+  EXPECT_EQ(raw.Text("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(raw.Int("SELECT COUNT(*) FROM tasks"), 1);
+  Result<Database> db = Database::Open(path_, SQLITE_OPEN_READWRITE);
+  ASSERT_TRUE(db.ok());
+  Result<int> version = SchemaVersion(*db);
+  ASSERT_TRUE(version.ok());
+  EXPECT_EQ(*version, migrations);
+}
+
+TEST_F(SqliteTaskStoreTest, NewerSchemaIsAClearError) {
+  store_.reset();
+  {
+    RawDb raw(path_);
+    raw.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 0)");
+  }
+  Result<std::unique_ptr<SqliteTaskStore>> store = SqliteTaskStore::Open(path_);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(store.status().message().find("newer"), std::string::npos) << store.status().ToString();
+}
+
+TEST(MigrationsTest, EachMigrationIsItsOwnTransaction) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "exportd-mig-XXXXXX").string();
+  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+  const std::filesystem::path dir = tmpl;
+  {
+    Result<Database> db =
+        Database::Open((dir / "m.db").string(), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db.ok());
+    const Migration good[] = {{1, "a", "CREATE TABLE a (x INTEGER); INSERT INTO a VALUES (1);"},
+                              {2, "b", "CREATE TABLE b (x INTEGER);"}};
+    ASSERT_TRUE(ApplyMigrations(*db, good).ok());
+    ASSERT_TRUE(ApplyMigrations(*db, good).ok());  // a re-run changes nothing
+    const Migration broken[] = {
+        good[0], good[1], {3, "c", "CREATE TABLE c (x INTEGER); INSERT INTO nowhere VALUES (1);"}};
+    Status s = ApplyMigrations(*db, broken);
+    EXPECT_FALSE(s.ok());
+    EXPECT_NE(s.message().find("3_c"), std::string::npos) << s.ToString();
+
+    Result<int> version = SchemaVersion(*db);
+    ASSERT_TRUE(version.ok());
+    EXPECT_EQ(*version, 2);
+    Result<Statement> a = db->Prepare("SELECT COUNT(*) FROM a");
+    ASSERT_TRUE(a.ok());
+    ASSERT_TRUE(a->Step().ok());
+    EXPECT_EQ(a->ColumnInt(0), 1);  // migration 1's insert ran exactly once
+    // The failed migration left nothing behind.
+    EXPECT_FALSE(db->Prepare("SELECT * FROM c").ok());
+
+    const Migration gap[] = {good[0], {3, "c", "SELECT 1;"}};
+    EXPECT_EQ(ApplyMigrations(*db, gap).code(), StatusCode::kFailedPrecondition);
+    // An older binary on this file: knows only migration 1.
+    const Migration older[] = {good[0]};
+    EXPECT_EQ(ApplyMigrations(*db, older).code(), StatusCode::kFailedPrecondition);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(SqliteTaskStoreTest, TransitionsAndTheirEvents) {
+  ASSERT_TRUE(store_->Create(NewTask("01A")).ok());
+
+  Result<Task> started = store_->Transition("01A", Args(Trigger::kStart, kT0 + seconds(1)));
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  EXPECT_EQ(started->state, TaskState::kProcessing);
+  EXPECT_EQ(started->attempts, 1);
+  EXPECT_EQ(started->started_at, kT0 + seconds(1));
+
+  // Illegal: the task and its events stay as they were.
+  Result<Task> again = store_->Transition("01A", Args(Trigger::kStart, kT0 + seconds(2)));
+  EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(MustGet("01A"), *started);
+  EXPECT_EQ(EventTypes("01A"), (std::vector<std::string>{"created", "start"}));
+
+  EXPECT_EQ(store_->Transition("nope", Args(Trigger::kStart, kT0)).status().code(),
+            StatusCode::kNotFound);
+
+  // A caller acting on a stale view (expects Pending) is refused, nothing written.
+  TransitionArgs stale = Args(Trigger::kCancel, kT0 + seconds(2));
+  stale.expect_state = TaskState::kPending;
+  EXPECT_EQ(store_->Transition("01A", stale).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(MustGet("01A"), *started);
+  EXPECT_EQ(MustEvents("01A").size(), 2u);
+
+  TransitionArgs succeed = Args(Trigger::kSucceed, kT0 + seconds(3));
+  succeed.files = {FileInfo{"part-00001.csv", 10, 100, "abc", "text/csv"}};
+  succeed.manifest = FileInfo{"manifest.json", 0, 50, "def", "application/json"};
+  succeed.detail = "10 rows";
+  Result<Task> done = store_->Transition("01A", succeed);
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->state, TaskState::kSucceeded);
+  EXPECT_EQ(done->finished_at, kT0 + seconds(3));
+  EXPECT_EQ(MustGet("01A"), *done);
+
+  std::vector<TaskEvent> events = MustEvents("01A");
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_LT(events[0].seq, events[1].seq);
+  EXPECT_LT(events[1].seq, events[2].seq);
+  EXPECT_EQ(events[1].type, "start");
+  EXPECT_EQ(events[1].from, TaskState::kPending);
+  EXPECT_EQ(events[1].to, TaskState::kProcessing);
+  EXPECT_EQ(events[2].type, "succeed");
+  EXPECT_EQ(events[2].at, kT0 + seconds(3));
+  EXPECT_EQ(events[2].from, TaskState::kProcessing);
+  EXPECT_EQ(events[2].to, TaskState::kSucceeded);
+  EXPECT_EQ(events[2].detail, "10 rows");
+
+  // Terminal: nothing moves it.
+  EXPECT_EQ(store_->Transition("01A", Args(Trigger::kCancel, kT0 + seconds(4))).status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(MustEvents("01A").size(), 3u);
+}
+
+TEST_F(SqliteTaskStoreTest, TaskAndEventCommitTogether) {
+  ASSERT_TRUE(store_->Create(NewTask("01A")).ok());
+  // Make every event insert fail from outside: the task update must roll back with it.
+  RawDb raw(path_);
+  raw.Exec(
+      "CREATE TRIGGER fail_events BEFORE INSERT ON task_events "
+      "BEGIN SELECT RAISE(ABORT, 'injected'); END");
+  Result<Task> started = store_->Transition("01A", Args(Trigger::kStart, kT0 + seconds(1)));
+  ASSERT_FALSE(started.ok());
+  EXPECT_EQ(MustGet("01A").state, TaskState::kPending);
+  Result<std::optional<Task>> claimed = store_->ClaimNext(kT0 + seconds(1));
+  EXPECT_FALSE(claimed.ok());
+  EXPECT_EQ(MustGet("01A").state, TaskState::kPending);
+  EXPECT_FALSE(store_->Create(NewTask("01B")).ok());
+  EXPECT_EQ(store_->Get("01B").status().code(), StatusCode::kNotFound);
+
+  raw.Exec("DROP TRIGGER fail_events");
+  EXPECT_EQ(Claim(kT0 + seconds(2)), "01A");
+  EXPECT_EQ(EventTypes("01A"), (std::vector<std::string>{"created", "start"}));
+}
+
+TEST_F(SqliteTaskStoreTest, ClaimNextIsFifoAndRespectsNotBefore) {
+  // Ids sort the other way round from creation: creation order, not id order, decides.
+  const std::vector<std::string> ids = {"05", "04", "03", "02", "01"};
+  for (size_t i = 0; i < ids.size(); ++i) {
+    Task task = NewTask(ids[i]);
+    if (i == 1) task.not_before = kT0 + seconds(10);
+    if (i == 3) task.not_before = kT0 + seconds(5);
+    ASSERT_TRUE(store_->Create(task).ok());
+  }
+  EXPECT_EQ(Claim(kT0), "05");
+  EXPECT_EQ(Claim(kT0), "03");
+  EXPECT_EQ(Claim(kT0), "01");
+  EXPECT_EQ(Claim(kT0), "");
+
+  Result<std::optional<TimePoint>> wakeup = store_->NextWakeup(kT0);
+  ASSERT_TRUE(wakeup.ok());
+  EXPECT_EQ(*wakeup, std::optional<TimePoint>(kT0 + seconds(5)));
+  wakeup = store_->NextWakeup(kT0 + seconds(5));  // "02" is ready then, so not a wakeup
+  ASSERT_TRUE(wakeup.ok());
+  EXPECT_EQ(*wakeup, std::optional<TimePoint>(kT0 + seconds(10)));
+
+  EXPECT_EQ(Claim(kT0 + seconds(10)), "04");  // the older of the two now-ready tasks
+  EXPECT_EQ(Claim(kT0 + seconds(10)), "02");
+  EXPECT_EQ(Claim(kT0 + seconds(10)), "");
+  wakeup = store_->NextWakeup(kT0 + seconds(10));
+  ASSERT_TRUE(wakeup.ok());
+  EXPECT_EQ(*wakeup, std::nullopt);
+  EXPECT_EQ(EventTypes("04"), (std::vector<std::string>{"created", "start"}));
+}
+
+TEST_F(SqliteTaskStoreTest, RetryWaitsForNotBefore) {
+  ASSERT_TRUE(store_->Create(NewTask("01A")).ok());
+  ASSERT_EQ(Claim(kT0), "01A");
+  TransitionArgs retry = Args(Trigger::kRetry, kT0 + seconds(1));
+  retry.error = TaskError{"source_unavailable", "busy", true};
+  retry.not_before = kT0 + seconds(30);
+  ASSERT_TRUE(store_->Transition("01A", retry).ok());
+
+  EXPECT_EQ(Claim(kT0 + seconds(29)), "");
+  Result<std::optional<TimePoint>> wakeup = store_->NextWakeup(kT0 + seconds(29));
+  ASSERT_TRUE(wakeup.ok());
+  EXPECT_EQ(*wakeup, std::optional<TimePoint>(kT0 + seconds(30)));
+  Result<std::optional<Task>> claimed = store_->ClaimNext(kT0 + seconds(30));
+  ASSERT_TRUE(claimed.ok());
+  ASSERT_TRUE(claimed->has_value());
+  EXPECT_EQ((*claimed)->attempts, 2);
+  EXPECT_EQ((*claimed)->not_before, std::nullopt);
+  EXPECT_EQ(MustEvents("01A")[2].detail, "busy");
+}
+
+TEST_F(SqliteTaskStoreTest, RecoverProcessingRequeuesRunningTasks) {
+  for (const char* id : {"01A", "01B", "01C"}) ASSERT_TRUE(store_->Create(NewTask(id)).ok());
+  ASSERT_EQ(Claim(kT0), "01A");
+  ASSERT_EQ(Claim(kT0), "01B");
+
+  store_.reset();  // a "restart"
+  store_ = OpenStore();
+  ASSERT_NE(store_, nullptr);
+  Result<std::vector<std::string>> recovered = store_->RecoverProcessing(kT0 + seconds(5));
+  ASSERT_TRUE(recovered.ok()) << recovered.status().ToString();
+  EXPECT_EQ(*recovered, (std::vector<std::string>{"01A", "01B"}));
+  for (const char* id : {"01A", "01B"}) {
+    Task task = MustGet(id);
+    EXPECT_EQ(task.state, TaskState::kPending);
+    std::vector<TaskEvent> events = MustEvents(id);
+    ASSERT_EQ(events.size(), 3u);
+    EXPECT_EQ(events[2].type, "recover");
+    EXPECT_EQ(events[2].from, TaskState::kProcessing);
+    EXPECT_EQ(events[2].to, TaskState::kPending);
+    EXPECT_EQ(events[2].detail, "recovered after restart");
+  }
+  EXPECT_EQ(EventTypes("01C"), (std::vector<std::string>{"created"}));
+
+  recovered = store_->RecoverProcessing(kT0 + seconds(6));
+  ASSERT_TRUE(recovered.ok());
+  EXPECT_TRUE(recovered->empty());
+  EXPECT_EQ(Claim(kT0 + seconds(6)), "01A");  // keeps its place in line
+}
+
+TEST_F(SqliteTaskStoreTest, IdempotencyKeyAndIdCollisions) {
+  Task first = NewTask("01A", "alice");
+  first.idempotency_key = "key-1";
+  ASSERT_TRUE(store_->Create(first).ok());
+
+  Task second = NewTask("01B", "alice", "other");
+  second.idempotency_key = "key-1";
+  EXPECT_EQ(store_->Create(second).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->Get("01B").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->Events("01B").status().code(), StatusCode::kNotFound);
+
+  Result<std::optional<Task>> found = store_->FindByIdempotencyKey("alice", "key-1");
+  ASSERT_TRUE(found.ok());
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ(**found, first);
+  found = store_->FindByIdempotencyKey("bob", "key-1");
+  ASSERT_TRUE(found.ok());
+  EXPECT_FALSE(found->has_value());
+
+  // Another principal may use the same key; tasks without a key never collide.
+  Task bobs = NewTask("01C", "bob");
+  bobs.idempotency_key = "key-1";
+  EXPECT_TRUE(store_->Create(bobs).ok());
+  EXPECT_TRUE(store_->Create(NewTask("01D", "alice")).ok());
+  EXPECT_TRUE(store_->Create(NewTask("01E", "alice")).ok());
+
+  // Same id: refused, original untouched.
+  Task dup = NewTask("01A", "mallory", "other", "h9");
+  EXPECT_EQ(store_->Create(dup).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(MustGet("01A"), first);
+  EXPECT_EQ(MustEvents("01A").size(), 1u);
+}
+
+TEST_F(SqliteTaskStoreTest, ListFiltersAndPaginates) {
+  // 30 tasks: principals alternate, datasets every third, hashes every fifth; a few started.
+  std::vector<Task> all;
+  for (int i = 0; i < 30; ++i) {
+    char id[8];
+    std::snprintf(id, sizeof(id), "T%03d", i);
+    Task task = NewTask(id, i % 2 == 0 ? "alice" : "bob", i % 3 == 0 ? "rocks" : "samples",
+                        i % 5 == 0 ? "h5" : "h1");
+    ASSERT_TRUE(store_->Create(task).ok());
+    all.push_back(task);
+  }
+  for (int i = 0; i < 6; ++i) ASSERT_NE(Claim(kT0), "");  // T000..T005 Processing
+
+  auto expected = [&](auto pred) {
+    std::vector<std::string> ids;
+    for (auto it = all.rbegin(); it != all.rend(); ++it) {
+      if (pred(*it)) ids.push_back(it->id);
+    }
+    return ids;
+  };
+  auto list_all = [&](TaskListQuery query, int* pages) {
+    std::vector<std::string> ids;
+    *pages = 0;
+    for (;;) {
+      Result<TaskPage> page = store_->List(query);
+      EXPECT_TRUE(page.ok()) << page.status().ToString();
+      if (!page.ok()) break;
+      ++*pages;
+      EXPECT_LE(page->items.size(), static_cast<size_t>(query.limit));
+      for (const Task& t : page->items) ids.push_back(t.id);
+      if (!page->next_cursor) break;
+      EXPECT_EQ(*page->next_cursor, page->items.back().id);
+      query.before_id = page->next_cursor;
+      if (*pages > 100) break;
+    }
+    return ids;
+  };
+
+  int pages = 0;
+  TaskListQuery q;
+  q.limit = 4;
+  EXPECT_EQ(list_all(q, &pages), expected([](const Task&) { return true; }));
+  EXPECT_EQ(pages, 8);  // 30 = 7 * 4 + 2
+
+  q.principal = "alice";  // 15 tasks
+  EXPECT_EQ(list_all(q, &pages), expected([](const Task& t) { return t.principal == "alice"; }));
+  EXPECT_EQ(pages, 4);
+
+  q.limit = 5;  // an exact multiple: no empty last page
+  EXPECT_EQ(list_all(q, &pages).size(), 15u);
+  EXPECT_EQ(pages, 3);
+
+  q = TaskListQuery{};
+  q.limit = 2;
+  q.state = TaskState::kProcessing;
+  EXPECT_EQ(list_all(q, &pages),
+            (std::vector<std::string>{"T005", "T004", "T003", "T002", "T001", "T000"}));
+  EXPECT_EQ(pages, 3);
+
+  q = TaskListQuery{};
+  q.dataset = "rocks";
+  q.query_hash = "h5";
+  q.principal = "alice";
+  EXPECT_EQ(list_all(q, &pages), (std::vector<std::string>{"T000"}));
+
+  q = TaskListQuery{};
+  q.state = TaskState::kPending;
+  q.dataset = "samples";
+  q.limit = 3;
+  EXPECT_EQ(list_all(q, &pages), expected([](const Task& t) {
+              return t.request.dataset == "samples" && t.id > "T005";
+            }));
+
+  q = TaskListQuery{};
+  q.before_id = "T010";
+  q.limit = 3;
+  Result<TaskPage> page = store_->List(q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items.size(), 3u);
+  EXPECT_EQ(page->items[0].id, "T009");
+  EXPECT_EQ(page->items[0].state, TaskState::kPending);
+  EXPECT_EQ(page->items[0], MustGet("T009"));
+
+  q.principal = "nobody";
+  page = store_->List(q);
+  ASSERT_TRUE(page.ok());
+  EXPECT_TRUE(page->items.empty());
+  EXPECT_EQ(page->next_cursor, std::nullopt);
+
+  q.limit = 0;
+  EXPECT_EQ(store_->List(q).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(SqliteTaskStoreTest, ProgressIsKeptOnlyWhileProcessing) {
+  ASSERT_TRUE(store_->Create(NewTask("01A")).ok());
+  const Progress p{100, 1000, 4096};
+  ASSERT_TRUE(store_->UpdateProgress("01A", p, kT0 + seconds(1)).ok());
+  EXPECT_EQ(MustGet("01A").progress, Progress{});  // Pending: ignored
+
+  ASSERT_EQ(Claim(kT0 + seconds(2)), "01A");
+  ASSERT_TRUE(store_->UpdateProgress("01A", p, kT0 + seconds(3)).ok());
+  Task task = MustGet("01A");
+  EXPECT_EQ(task.progress, p);
+  EXPECT_EQ(task.updated_at, kT0 + seconds(3));
+  EXPECT_EQ(EventTypes("01A"), (std::vector<std::string>{"created", "start"}));
+
+  ASSERT_TRUE(store_->Transition("01A", Args(Trigger::kFail, kT0 + seconds(4))).ok());
+  ASSERT_TRUE(store_->UpdateProgress("01A", Progress{999, 1000, 1}, kT0 + seconds(5)).ok());
+  EXPECT_EQ(MustGet("01A").progress, p);
+  EXPECT_EQ(MustGet("01A").updated_at, kT0 + seconds(4));
+
+  EXPECT_EQ(store_->UpdateProgress("nope", p, kT0).code(), StatusCode::kNotFound);
+}
+
+TEST_F(SqliteTaskStoreTest, RequestCancelOnlyWhileProcessing) {
+  ASSERT_TRUE(store_->Create(NewTask("01A")).ok());
+  EXPECT_EQ(store_->RequestCancel("01A", kT0).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store_->RequestCancel("nope", kT0).status().code(), StatusCode::kNotFound);
+
+  ASSERT_EQ(Claim(kT0), "01A");
+  Result<Task> marked = store_->RequestCancel("01A", kT0 + seconds(1));
+  ASSERT_TRUE(marked.ok()) << marked.status().ToString();
+  EXPECT_TRUE(marked->cancel_requested);
+  EXPECT_EQ(marked->state, TaskState::kProcessing);
+  EXPECT_EQ(MustGet("01A"), *marked);
+  ASSERT_TRUE(store_->RequestCancel("01A", kT0 + seconds(2)).ok());  // idempotent
+
+  std::vector<TaskEvent> events = MustEvents("01A");
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2].type, "cancel_requested");
+  EXPECT_EQ(events[2].at, kT0 + seconds(1));
+  EXPECT_EQ(events[2].from, std::nullopt);
+  EXPECT_EQ(events[2].to, std::nullopt);
+
+  ASSERT_TRUE(store_->Transition("01A", Args(Trigger::kCancel, kT0 + seconds(3))).ok());
+  EXPECT_EQ(store_->RequestCancel("01A", kT0 + seconds(4)).status().code(),
+            StatusCode::kFailedPrecondition);
+}
+
+TEST_F(SqliteTaskStoreTest, ReplaceFilesOnlyWhenTerminal) {
+  ASSERT_TRUE(store_->Create(NewTask("01A")).ok());
+  EXPECT_EQ(store_->ReplaceFiles("01A", {}, "files_deleted", kT0).status().code(),
+            StatusCode::kFailedPrecondition);
+  ASSERT_EQ(Claim(kT0), "01A");
+  EXPECT_EQ(store_->ReplaceFiles("01A", {}, "files_deleted", kT0).status().code(),
+            StatusCode::kFailedPrecondition);
+  TransitionArgs succeed = Args(Trigger::kSucceed, kT0 + seconds(1));
+  succeed.files = {FileInfo{"part-00001.csv", 1, 2, "x", "text/csv"},
+                   FileInfo{"part-00002.csv", 1, 2, "y", "text/csv"}};
+  ASSERT_TRUE(store_->Transition("01A", succeed).ok());
+
+  Result<Task> cleared = store_->ReplaceFiles("01A", {}, "files_deleted", kT0 + seconds(2));
+  ASSERT_TRUE(cleared.ok()) << cleared.status().ToString();
+  EXPECT_TRUE(cleared->files.empty());
+  EXPECT_EQ(cleared->state, TaskState::kSucceeded);
+  EXPECT_EQ(MustGet("01A"), *cleared);
+  std::vector<TaskEvent> events = MustEvents("01A");
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[3].type, "files_deleted");
+  EXPECT_EQ(events[3].at, kT0 + seconds(2));
+  EXPECT_EQ(events[3].to, std::nullopt);
+
+  EXPECT_EQ(store_->ReplaceFiles("nope", {}, "files_deleted", kT0).status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(SqliteTaskStoreTest, AppendEventAndCheckWritable) {
+  ASSERT_TRUE(store_->Create(NewTask("01A")).ok());
+  TaskEvent download;
+  download.seq = 12345;  // ignored
+  download.task_id = "01A";
+  download.at = kT0 + seconds(9);
+  download.type = "download";
+  download.detail = "part-00001.csv";
+  ASSERT_TRUE(store_->AppendEvent(download).ok());
+  std::vector<TaskEvent> events = MustEvents("01A");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].type, "download");
+  EXPECT_EQ(events[1].detail, "part-00001.csv");
+  EXPECT_EQ(events[1].at, kT0 + seconds(9));
+  EXPECT_NE(events[1].seq, 12345);
+
+  download.task_id = "nope";
+  EXPECT_EQ(store_->AppendEvent(download).code(), StatusCode::kNotFound);
+
+  ASSERT_TRUE(store_->CheckWritable().ok());
+  ASSERT_TRUE(store_->CheckWritable().ok());
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Int("SELECT COUNT(*) FROM store_heartbeat"), 1);
+}
+
+// The store's hot queries, as written in sqlite_task_store.cc, must be answered from an index.
+TEST_F(SqliteTaskStoreTest, QueriesUseIndexes) {
+  RawDb raw(path_);
+  const std::map<std::string, std::string> plans = {
+      {"SELECT id FROM tasks WHERE state = ?1 AND (not_before IS NULL OR not_before <= ?2)"
+       " ORDER BY seq LIMIT 1",
+       "tasks_state_seq"},
+      {"SELECT MIN(not_before) FROM tasks WHERE state = ?1 AND not_before > ?2",
+       "tasks_state_not_before"},
+      {"SELECT id FROM tasks WHERE state = ?1 ORDER BY seq", "tasks_state_seq"},
+      {"SELECT body FROM tasks WHERE state = 'Failed' AND id < 'x' ORDER BY id DESC LIMIT 5",
+       "tasks_state_id"},
+      {"SELECT body FROM tasks WHERE principal = 'a' AND idempotency_key = 'k'",
+       "tasks_idempotency"},
+      {"SELECT body FROM tasks WHERE principal = 'a' AND id < 'x' ORDER BY id DESC LIMIT 5",
+       "tasks_principal_id"},
+      {"SELECT body FROM tasks WHERE query_hash = 'h' ORDER BY id DESC LIMIT 5",
+       "tasks_query_hash_id"},
+      {"SELECT body FROM tasks WHERE dataset = 'd' ORDER BY id DESC LIMIT 5", "tasks_dataset_id"},
+      {"SELECT body FROM tasks WHERE id < 'x' ORDER BY id DESC LIMIT 5",
+       "sqlite_autoindex_tasks_1"},
+      {"SELECT seq, task_id, at, type, from_state, to_state, detail FROM task_events"
+       " WHERE task_id = 'x' ORDER BY seq",
+       "task_events_task"},
+  };
+  for (const auto& [sql, index] : plans) {
+    const std::string plan = raw.Plan(sql);
+    EXPECT_NE(plan.find(index), std::string::npos) << sql << "\n" << plan;
+    EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << sql << "\n" << plan;
+  }
+}
+
+// 8 threads on two stores (two connections to one file) create 400 tasks while claiming them:
+// every task is claimed exactly once.
+TEST_F(SqliteTaskStoreTest, ConcurrentCreateAndClaim) {
+  std::unique_ptr<SqliteTaskStore> second = OpenStore();
+  ASSERT_NE(second, nullptr);
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 50;
+  constexpr int kTotal = kThreads * kPerThread;
+
+  std::mutex mu;
+  std::vector<std::string> claimed;  // guarded by mu
+  std::vector<std::string> errors;   // guarded by mu
+  std::atomic<int> created{0};
+  auto worker = [&](SqliteTaskStore* store) {
+    auto fail = [&](const Status& s) {
+      std::lock_guard<std::mutex> lock(mu);
+      errors.push_back(s.ToString());
+    };
+    auto claim = [&] {
+      Result<std::optional<Task>> task = store->ClaimNext(kT0);
+      if (!task.ok()) {
+        fail(task.status());
+        return false;
+      }
+      if (!task->has_value()) return false;
+      std::lock_guard<std::mutex> lock(mu);
+      claimed.push_back((*task)->id);
+      return true;
+    };
+    for (int i = 0; i < kPerThread; ++i) {
+      Status s = store->Create(NewTask(NewUlid(kT0)));
+      if (!s.ok()) fail(s);
+      created.fetch_add(1);
+      claim();
+    }
+    // Once every Create has returned, an empty claim means no task is left for anyone.
+    for (;;) {
+      const bool all_created = created.load() == kTotal;
+      if (!claim() && all_created) break;
+      std::lock_guard<std::mutex> lock(mu);
+      if (!errors.empty()) break;
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back(worker, t % 2 == 0 ? store_.get() : second.get());
+  }
+  for (std::thread& t : threads) t.join();
+
+  ASSERT_TRUE(errors.empty()) << errors.front();
+  EXPECT_EQ(claimed.size(), static_cast<size_t>(kTotal));
+  std::set<std::string> unique(claimed.begin(), claimed.end());
+  EXPECT_EQ(unique.size(), static_cast<size_t>(kTotal));
+
+  TaskListQuery q;
+  q.limit = 1000;
+  Result<TaskPage> page = store_->List(q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items.size(), static_cast<size_t>(kTotal));
+  for (const Task& task : page->items) {
+    EXPECT_EQ(task.state, TaskState::kProcessing) << task.id;
+    EXPECT_EQ(task.attempts, 1) << task.id;
+    EXPECT_TRUE(unique.count(task.id)) << task.id;
+  }
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Int("SELECT COUNT(*) FROM task_events WHERE type = 'start'"), kTotal);
+  EXPECT_EQ(raw.Int("SELECT COUNT(DISTINCT task_id) FROM task_events WHERE type = 'start'"),
+            kTotal);
+}
+
+}  // namespace
+}  // namespace exportd

@@ -1,0 +1,204 @@
+#include "storage/task_codec.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+
+namespace exportd {
+namespace {
+
+TimePoint AtMs(int64_t ms) { return TimePoint{} + std::chrono::milliseconds(ms); }
+
+// Every field set to a non-default value, times at whole milliseconds.
+Task FullTask() {
+  Task t;
+  t.id = "01JD0000000000000000000001";
+  t.principal = "key-alice";
+  t.state = TaskState::kSucceeded;
+  t.request.dataset = "samples";
+  t.request.format = Format::kNdjson;
+  t.request.fields = {"id", "rock_type", "collected_at"};
+  t.request.filter = {
+      Condition{"a_null", FilterOp::kEq, {std::monostate{}}},
+      Condition{"b_bool", FilterOp::kNull, {true}},
+      Condition{"c_int", FilterOp::kGte, {int64_t{42}}},
+      Condition{"d_double", FilterOp::kLt, {2.5}},
+      Condition{"e_string", FilterOp::kPrefix, {std::string("bas\"alt\n")}},
+      Condition{"f_in",
+                FilterOp::kIn,
+                {int64_t{1}, 1.0, std::string("1"), false, std::monostate{},
+                 std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), 0.1,
+                 1e300, -1e-300}},
+      Condition{"g_ne", FilterOp::kNe, {int64_t{-7}}},
+  };
+  t.request.since = AtMs(1'700'000'000'123);
+  t.request.until = AtMs(1'700'000'900'999);
+  t.request.partitions = {"s1", "s2"};
+  t.request.max_rows_per_file = 1234;
+  t.request.compression = Compression::kGzip;
+  t.query_hash = std::string(64, 'a');
+  t.tag = "né tag ✓";
+  t.notify.webhook = "https://hooks.example.org/x?y=1";
+  t.notify.email = {"a@example.org", "b@example.org"};
+  t.idempotency_key = "idem-1";
+  t.created_at = AtMs(1'700'000'000'001);
+  t.updated_at = AtMs(1'700'000'000'999);
+  t.started_at = AtMs(1'700'000'000'500);
+  t.finished_at = AtMs(1'700'000'000'900);
+  t.not_before = AtMs(1'700'000'000'700);
+  t.attempts = 2;
+  t.max_attempts = 5;
+  t.progress = Progress{160000, 0, 98765};
+  t.error = TaskError{"source_unavailable", "busy", true};
+  t.cancel_requested = true;
+  t.files = {
+      FileInfo{"part-00001.ndjson.gz", 80000, 111, std::string(64, 'b'), "application/x-ndjson"},
+      FileInfo{"part-00002.ndjson.gz", 80000, 222, std::string(64, 'c'), "application/x-ndjson"}};
+  t.manifest = FileInfo{"manifest.json", 0, 333, std::string(64, 'd'), "application/json"};
+  return t;
+}
+
+Task RoundTrip(const Task& task) {
+  Result<Task> decoded = DecodeTask(EncodeTask(task));
+  EXPECT_TRUE(decoded.ok()) << decoded.status().ToString();
+  return decoded.ok() ? *decoded : Task{};
+}
+
+TEST(TaskCodecTest, EveryFieldRoundTrips) {
+  const Task task = FullTask();
+  EXPECT_EQ(RoundTrip(task), task);
+}
+
+TEST(TaskCodecTest, DefaultTaskRoundTrips) {
+  Task task;
+  task.id = "01JD0000000000000000000002";
+  EXPECT_EQ(RoundTrip(task), task);
+}
+
+TEST(TaskCodecTest, EveryStateRoundTrips) {
+  for (TaskState s : {TaskState::kPending, TaskState::kProcessing, TaskState::kSucceeded,
+                      TaskState::kFailed, TaskState::kCancelled}) {
+    Task task = FullTask();
+    task.state = s;
+    EXPECT_EQ(RoundTrip(task).state, s);
+  }
+}
+
+TEST(TaskCodecTest, EveryFormatCompressionAndOpRoundTrips) {
+  for (Format f : {Format::kCsv, Format::kTsv, Format::kJson, Format::kNdjson}) {
+    for (Compression c : {Compression::kNone, Compression::kGzip}) {
+      Task task = FullTask();
+      task.request.format = f;
+      task.request.compression = c;
+      EXPECT_EQ(RoundTrip(task).request, task.request);
+    }
+  }
+  Task task = FullTask();
+  task.request.filter.clear();
+  for (FilterOp op : {FilterOp::kEq, FilterOp::kNe, FilterOp::kGt, FilterOp::kGte, FilterOp::kLt,
+                      FilterOp::kLte, FilterOp::kIn, FilterOp::kPrefix, FilterOp::kNull}) {
+    task.request.filter.push_back(Condition{"x", op, {int64_t{1}}});
+  }
+  EXPECT_EQ(RoundTrip(task).request.filter, task.request.filter);
+}
+
+TEST(TaskCodecTest, IntegersAndRealsStayDistinct) {
+  Task task = FullTask();
+  task.request.filter = {Condition{"x", FilterOp::kIn, {int64_t{5}, 5.0, -0.0, 1e20}}};
+  const Task decoded = RoundTrip(task);
+  const std::vector<FilterValue>& values = decoded.request.filter.at(0).values;
+  ASSERT_EQ(values.size(), 4u);
+  ASSERT_TRUE(std::holds_alternative<int64_t>(values[0]));
+  EXPECT_EQ(std::get<int64_t>(values[0]), 5);
+  ASSERT_TRUE(std::holds_alternative<double>(values[1]));
+  EXPECT_EQ(std::get<double>(values[1]), 5.0);
+  ASSERT_TRUE(std::holds_alternative<double>(values[2]));
+  EXPECT_TRUE(std::signbit(std::get<double>(values[2])));
+  ASSERT_TRUE(std::holds_alternative<double>(values[3]));
+  EXPECT_EQ(std::get<double>(values[3]), 1e20);
+}
+
+TEST(TaskCodecTest, NonFiniteDoublesRoundTrip) {
+  Task task = FullTask();
+  const double inf = std::numeric_limits<double>::infinity();
+  task.request.filter = {
+      Condition{"x", FilterOp::kIn, {inf, -inf, std::numeric_limits<double>::quiet_NaN()}}};
+  const Task decoded = RoundTrip(task);
+  const std::vector<FilterValue>& values = decoded.request.filter.at(0).values;
+  ASSERT_EQ(values.size(), 3u);
+  EXPECT_EQ(std::get<double>(values[0]), inf);
+  EXPECT_EQ(std::get<double>(values[1]), -inf);
+  EXPECT_TRUE(std::isnan(std::get<double>(values[2])));
+}
+
+TEST(TaskCodecTest, RowsTotalNullAndZeroAreDistinct) {
+  Task task = FullTask();
+  task.progress.rows_total = std::nullopt;
+  EXPECT_EQ(RoundTrip(task).progress.rows_total, std::nullopt);
+  task.progress.rows_total = 0;
+  EXPECT_EQ(RoundTrip(task).progress.rows_total, std::optional<int64_t>(0));
+}
+
+TEST(TaskCodecTest, OptionalFieldsAbsentRoundTrip) {
+  Task task = FullTask();
+  task.tag.reset();
+  task.notify = Notify{};
+  task.idempotency_key.reset();
+  task.started_at.reset();
+  task.finished_at.reset();
+  task.not_before.reset();
+  task.error.reset();
+  task.files.clear();
+  task.manifest.reset();
+  task.request.since.reset();
+  task.request.until.reset();
+  EXPECT_EQ(RoundTrip(task), task);
+}
+
+TEST(TaskCodecTest, TimesAreKeptToTheMillisecond) {
+  Task task = FullTask();
+  task.created_at = AtMs(1'700'000'000'123) + std::chrono::microseconds(456);
+  task.request.since = AtMs(5) + std::chrono::nanoseconds(999'999);
+  const Task decoded = RoundTrip(task);
+  EXPECT_EQ(decoded.created_at, AtMs(1'700'000'000'123));
+  EXPECT_EQ(decoded.request.since, AtMs(5));
+  EXPECT_EQ(decoded, TruncateTimes(task));
+}
+
+TEST(TaskCodecTest, CorruptRecordsAreDataLoss) {
+  std::string good = EncodeTask(FullTask());
+  const std::string bad[] = {
+      "",
+      "not json",
+      "[]",
+      "{}",
+      // A wrong type must not be coerced.
+      [&] {
+        std::string s = good;
+        s.replace(s.find("\"attempts\":2"), 12, "\"attempts\":2.5");
+        return s;
+      }(),
+      [&] {
+        std::string s = good;
+        s.replace(s.find("\"state\":\"Succeeded\""), 19, "\"state\":\"Done\"");
+        return s;
+      }(),
+      [&] {
+        std::string s = good;
+        s.replace(s.find("\"v\":1"), 5, "\"v\":99");
+        return s;
+      }(),
+  };
+  for (const std::string& text : bad) {
+    Result<Task> decoded = DecodeTask(text);
+    ASSERT_FALSE(decoded.ok()) << text;
+    EXPECT_EQ(decoded.status().code(), StatusCode::kDataLoss) << text;
+  }
+}
+
+}  // namespace
+}  // namespace exportd
