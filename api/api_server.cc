@@ -65,6 +65,43 @@ std::string NewRequestId() {
   return buf;
 }
 
+// cpp-httplib answers 400 to a POST or DELETE that has neither Content-Length nor chunked
+// encoding before any handler runs, yet `curl -X POST url` sends exactly that. Such routes
+// therefore take a content reader and read the body themselves: none when no length is
+// announced, 413 beyond the cap. The body is stored into the Request, a non-const local of
+// cpp-httplib's connection loop, so writing it through const_cast is well-defined.
+httplib::Server::HandlerWithContentReader WithBody(httplib::Server::Handler handler,
+                                                  size_t max_body_bytes) {
+  return [handler = std::move(handler), max_body_bytes](const httplib::Request& req,
+                                                        httplib::Response& res,
+                                                        const httplib::ContentReader& read) {
+    bool announced = req.has_header("Content-Length") ||
+                     req.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos;
+    if (announced) {
+      auto& body = const_cast<std::string&>(req.body);
+      bool too_large = false;
+      bool complete = read([&](const char* data, size_t len) {
+        if (body.size() + len > max_body_bytes) {
+          too_large = true;
+          return false;
+        }
+        body.append(data, len);
+        return true;
+      });
+      if (too_large || (!complete && body.size() >= max_body_bytes)) {
+        SendProblem(req, res, 413, "the request body is larger than the limit of " +
+                                       std::to_string(max_body_bytes) + " bytes");
+        return;
+      }
+      if (!complete) {
+        SendProblem(req, res, 400, "the request body could not be read");
+        return;
+      }
+    }
+    handler(req, res);
+  };
+}
+
 }  // namespace
 
 struct ApiServer::Impl {
@@ -101,8 +138,8 @@ void ApiServer::Impl::Register() {
       handler = [c, h](const httplib::Request& req, httplib::Response& res) { h(*c, req, res); };
     }
     if (route.method == "GET") server.Get(route.pattern, handler);
-    if (route.method == "POST") server.Post(route.pattern, handler);
-    if (route.method == "DELETE") server.Delete(route.pattern, handler);
+    if (route.method == "POST") server.Post(route.pattern, WithBody(handler, ctx.options.max_body_bytes));
+    if (route.method == "DELETE") server.Delete(route.pattern, WithBody(handler, ctx.options.max_body_bytes));
   }
   // Every other method on a known path: 405 with the methods that exist.
   for (const auto& [pattern, methods] : methods_by_pattern) {

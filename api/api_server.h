@@ -42,7 +42,8 @@ struct ApiDependencies {
   const Clock* clock = nullptr;
   LinkVerifier verify_link;
   Sha256HexFn sha256_hex;
-  std::function<int()> running_exports;  // for /metrics; may be empty
+  std::function<int()> running_exports;        // for /metrics; may be empty
+  std::function<int64_t()> rows_exported;      // for /metrics; may be empty
 };
 
 // Thread-safe: Serve() runs the listener; Stop() may be called from any thread (e.g. a signal

@@ -19,7 +19,12 @@ namespace exportd::api {
 class Metrics {
  public:
   void Record(int http_status, double seconds);
-  std::string Render(int running_exports) const;
+  struct Gauges {
+    int running_exports = 0;
+    int64_t rows_exported = 0;
+    std::map<TaskState, int64_t> tasks_by_state;
+  };
+  std::string Render(const Gauges& gauges) const;
 
  private:
   mutable std::mutex mu_;

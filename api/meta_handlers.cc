@@ -13,7 +13,7 @@ void Metrics::Record(int http_status, double seconds) {
   ++count_;
 }
 
-std::string Metrics::Render(int running_exports) const {
+std::string Metrics::Render(const Gauges& gauges) const {
   std::lock_guard<std::mutex> lock(mu_);
   std::string out;
   out += "# HELP exportd_http_requests_total HTTP requests answered, by status code.\n";
@@ -30,7 +30,18 @@ std::string Metrics::Render(int running_exports) const {
   out += "exportd_http_request_duration_seconds_count " + std::to_string(count_) + "\n";
   out += "# HELP exportd_exports_running Exports running in this process.\n";
   out += "# TYPE exportd_exports_running gauge\n";
-  out += "exportd_exports_running " + std::to_string(running_exports) + "\n";
+  out += "exportd_exports_running " + std::to_string(gauges.running_exports) + "\n";
+  out += "# HELP exportd_rows_exported_total Rows written by exports that succeeded.\n";
+  out += "# TYPE exportd_rows_exported_total counter\n";
+  out += "exportd_rows_exported_total " + std::to_string(gauges.rows_exported) + "\n";
+  out += "# HELP exportd_tasks Tasks in the task store, by state.\n";
+  out += "# TYPE exportd_tasks gauge\n";
+  for (TaskState s : {TaskState::kPending, TaskState::kProcessing, TaskState::kSucceeded,
+                      TaskState::kFailed, TaskState::kCancelled}) {
+    auto it = gauges.tasks_by_state.find(s);
+    out += "exportd_tasks{state=\"" + std::string(TaskStateName(s)) + "\"} " +
+           std::to_string(it == gauges.tasks_by_state.end() ? 0 : it->second) + "\n";
+  }
   return out;
 }
 
@@ -49,8 +60,12 @@ void HandleReadyz(HandlerContext& ctx, const httplib::Request& req, httplib::Res
 }
 
 void HandleMetrics(HandlerContext& ctx, const httplib::Request&, httplib::Response& res) {
-  int running = ctx.deps.running_exports ? ctx.deps.running_exports() : 0;
-  res.set_content(ctx.metrics.Render(running), "text/plain; version=0.0.4; charset=utf-8");
+  Metrics::Gauges gauges;
+  if (ctx.deps.running_exports) gauges.running_exports = ctx.deps.running_exports();
+  if (ctx.deps.rows_exported) gauges.rows_exported = ctx.deps.rows_exported();
+  Result<std::map<TaskState, int64_t>> counts = ctx.deps.tasks->CountByState();
+  if (counts.ok()) gauges.tasks_by_state = std::move(counts).value();
+  res.set_content(ctx.metrics.Render(gauges), "text/plain; version=0.0.4; charset=utf-8");
 }
 
 void HandleOpenApi(HandlerContext& ctx, const httplib::Request&, httplib::Response& res) {

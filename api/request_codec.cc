@@ -493,7 +493,7 @@ Result<CreateExportInput> FromJsonObject(const Json& doc) {
   if (const Json* v = member("tag")) {
     ASSIGN_OR_RETURN(std::string tag, JsonString(*v, "/tag"));
     if (CodePoints(tag) > kMaxTagChars) {
-      return Malformed("tag is longer than " + std::to_string(kMaxTagChars) + " characters",
+      return InvalidArgument("tag is longer than " + std::to_string(kMaxTagChars) + " characters",
                        "/tag");
     }
     in.tag = std::move(tag);
@@ -750,7 +750,7 @@ Result<CreateExportInput> ParseCreateExportQuery(
       ASSIGN_OR_RETURN(r.compression, ParseCompressionValue(value));
     } else if (key == "tag") {
       if (CodePoints(value) > kMaxTagChars) {
-        return Malformed("tag is longer than " + std::to_string(kMaxTagChars) + " characters",
+        return InvalidArgument("tag is longer than " + std::to_string(kMaxTagChars) + " characters",
                          pointer);
       }
       in.tag = std::string(value);

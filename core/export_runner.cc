@@ -2,8 +2,12 @@
 
 #include <cstdio>
 #include <memory>
+#include <optional>
+#include <span>
+#include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "core/canonical_json.h"
 #include "core/formats/format_writer.h"
@@ -119,8 +123,10 @@ class PartSink {
   Status OpenFile() {
     const std::string name = PartName(static_cast<int>(files_.size()) + 1, task_.request);
     ObjectOptions options;
-    options.content_type = std::string(FormatContentType(task_.request.format));
     options.gzip = task_.request.compression == Compression::kGzip;
+    // A gzip file is served as what it is; its name (.csv.gz) still tells what is inside.
+    options.content_type = options.gzip ? std::string("application/gzip")
+                                        : std::string(FormatContentType(task_.request.format));
     ASSIGN_OR_RETURN(writer_, store_.Create(task_.id, name, options));
     current_ = FileInfo{.name = name, .content_type = options.content_type};
     rows_in_file_ = 0;

@@ -255,6 +255,7 @@ void Scheduler::Finish(const Task& task, const Status& status, const ExportOutco
   logger_.Info("task " + task.id + ": Processing -> " +
                std::string(TaskStateName(saved->state)) +
                (args.detail.empty() ? "" : " (" + args.detail + ")"));
+  if (saved->state == TaskState::kSucceeded) rows_exported_ += saved->progress.rows;
   if (saved->state == TaskState::kPending) Wake();  // other workers recompute their wake-up time
 }
 

@@ -67,6 +67,8 @@ class Scheduler {
   void Stop();
   // Number of exports running now.
   int running() const;
+  // Rows written by exports that succeeded in this process since it started.
+  int64_t rows_exported() const { return rows_exported_.load(); }
 
  private:
   struct Run {
@@ -94,6 +96,7 @@ class Scheduler {
   std::map<std::string, std::shared_ptr<Run>> runs_;  // guarded by mu_
   std::mt19937_64 rng_{std::random_device{}()};       // guarded by mu_
   std::atomic<bool> stop_flag_{false};
+  std::atomic<int64_t> rows_exported_{0};
   std::vector<std::thread> threads_;
 };
 

@@ -4,6 +4,7 @@
 #define EXPORTD_CORE_TASK_STORE_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,6 +69,9 @@ class TaskStore {
   // Appends a non-transition event (e.g. "download"). Events are append-only.
   virtual Status AppendEvent(const TaskEvent& event) = 0;
   virtual Result<std::vector<TaskEvent>> Events(const std::string& id) = 0;  // by seq
+
+  // How many tasks are in each state (states with none are absent). For /metrics.
+  virtual Result<std::map<TaskState, int64_t>> CountByState() = 0;
 
   // OK if the store can take writes now (for /readyz).
   virtual Status CheckWritable() = 0;

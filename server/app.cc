@@ -183,6 +183,7 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   };
   deps.sha256_hex = [](std::string_view data) { return Sha256Hex(data); };
   deps.running_exports = [&scheduler] { return scheduler.running(); };
+  deps.rows_exported = [&scheduler] { return scheduler.rows_exported(); };
   api::ApiOptions api_options;
   api_options.host = config.ListenHost();
   api_options.port = config.ListenPort();

@@ -329,6 +329,8 @@ Result<Task> SqliteTaskStore::ReplaceFiles(const std::string& id, std::vector<Fi
                               "; files change only on a finished task");
   }
   task.files = std::move(files);
+  // The manifest describes the files; with none left it would point at nothing.
+  if (task.files.empty()) task.manifest.reset();
   task.updated_at = now;
   ASSIGN_OR_RETURN(Task saved, SaveLocked(task));
   TaskEvent event;
@@ -376,6 +378,21 @@ Result<std::vector<TaskEvent>> SqliteTaskStore::Events(const std::string& id) {
     if (!exists) return TaskNotFound(id);
   }
   return events;
+}
+
+Result<std::map<TaskState, int64_t>> SqliteTaskStore::CountByState() {
+  static constexpr std::string_view kCountByState =
+      "SELECT state, COUNT(*) FROM tasks GROUP BY state";
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kCountByState));
+  std::map<TaskState, int64_t> counts;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    std::optional<TaskState> state = ParseTaskState(stmt->ColumnText(0));
+    if (state) counts[*state] = stmt->ColumnInt(1);
+  }
+  return counts;
 }
 
 Status SqliteTaskStore::CheckWritable() {

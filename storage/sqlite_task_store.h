@@ -54,6 +54,7 @@ class SqliteTaskStore final : public TaskStore {
   Result<std::vector<TaskEvent>> Events(const std::string& id) override;
 
   // Commits a heartbeat row: proves the lock can be taken and a synced write succeeds.
+  Result<std::map<TaskState, int64_t>> CountByState() override;
   Status CheckWritable() override;
 
  private:

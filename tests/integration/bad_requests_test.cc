@@ -120,13 +120,13 @@ TEST_F(BadRequestsTest, EveryBadRequestIsAProblemWithTheRightStatus) {
       {"form content type", "POST", "/v1/exports", "dataset=items",
        "application/x-www-form-urlencoded", {415}},
       // The list.
-      {"list limit 0", "GET", "/v1/exports?limit=0", "", "", {400}},
-      {"list limit 201", "GET", "/v1/exports?limit=201", "", "", {400}},
+      {"list limit 0", "GET", "/v1/exports?limit=0", "", "", {400, 422}},
+      {"list limit 201", "GET", "/v1/exports?limit=201", "", "", {400, 422}},
       {"list limit not a number", "GET", "/v1/exports?limit=ten", "", "", {400}},
       {"list bad cursor", "GET", "/v1/exports?cursor=%%%garbage", "", "", {400}},
       {"list bad cursor 2", "GET", "/v1/exports?cursor=AAAA", "", "", {400}},
-      {"list unknown status", "GET", "/v1/exports?status=Bogus", "", "", {400}},
-      {"list unknown parameter", "GET", "/v1/exports?colour=red", "", "", {400}},
+      {"list unknown status", "GET", "/v1/exports?status=Bogus", "", "", {400, 422}},
+      {"list unknown parameter", "GET", "/v1/exports?colour=red", "", "", {400, 422}},
       // Routes, methods and ids.
       {"unknown route", "GET", "/v1/nope", "", "", {404}},
       {"unknown route outside v1", "GET", "/nope", "", "", {404}},

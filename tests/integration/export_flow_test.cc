@@ -11,8 +11,6 @@ namespace {
 
 constexpr auto kExportTimeout = seconds(60);
 
-std::string Ext(const std::string& format) { return format; }
-
 struct FormatCase {
   std::string format;
   std::string compression;
@@ -43,7 +41,7 @@ TEST_P(FormatFlowTest, ExportsEveryRowExactly) {
   const std::string suffix = compression == "gzip" ? ".gz" : "";
   for (size_t i = 0; i < 3; ++i) {
     const Json& f = task["files"][i];
-    EXPECT_EQ(f.value("name", ""), "part-0000" + std::to_string(i + 1) + "." + Ext(format) + suffix)
+    EXPECT_EQ(f.value("name", ""), "part-0000" + std::to_string(i + 1) + "." + format + suffix)
         << f.dump();
     EXPECT_EQ(f.value("rows", -1), i < 2 ? 400 : 200) << f.dump();
     EXPECT_TRUE(f.contains("content_type") && f["content_type"].is_string()) << f.dump();
