@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <set>
 #include <thread>
@@ -77,6 +78,14 @@ httplib::Server::HandlerWithContentReader WithBody(httplib::Server::Handler hand
                                                         const httplib::ContentReader& read) {
     bool announced = req.has_header("Content-Length") ||
                      req.get_header_value("Transfer-Encoding").find("chunked") != std::string::npos;
+    // cpp-httplib refuses an announced length over its cap without calling the receiver.
+    if (req.has_header("Content-Length") &&
+        std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) >
+            max_body_bytes) {
+      SendProblem(req, res, 413, "the request body is larger than the limit of " +
+                                     std::to_string(max_body_bytes) + " bytes");
+      return;
+    }
     if (announced) {
       auto& body = const_cast<std::string&>(req.body);
       bool too_large = false;

@@ -1,5 +1,7 @@
 #include "core/export_service.h"
 
+#include <algorithm>
+
 #include "core/canonical_json.h"
 #include "core/ulid.h"
 
@@ -7,9 +9,9 @@ namespace exportd {
 
 ExportService::ExportService(TaskStore& tasks, const DatasetCatalog& datasets,
                              ObjectStore& objects, Scheduler& scheduler, const Clock& clock,
-                             ServiceOptions options, Sha256HexFn sha256_hex)
+                             Logger& logger, ServiceOptions options, Sha256HexFn sha256_hex)
     : tasks_(tasks), datasets_(datasets), objects_(objects), scheduler_(scheduler), clock_(clock),
-      options_(options), sha256_hex_(std::move(sha256_hex)) {}
+      logger_(logger), options_(options), sha256_hex_(std::move(sha256_hex)) {}
 
 Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExportArgs args) {
   const DatasetCatalog::Entry* entry = datasets_.Find(args.request.dataset);
@@ -18,6 +20,13 @@ Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExp
   }
   RETURN_IF_ERROR(ValidateRequest(args.request, *entry->dataset));
   Canonicalize(args.request);
+  // Every field in dataset order is what "no fields" means: one canonical form for both.
+  const std::vector<Field>& all = entry->dataset->fields();
+  if (args.request.fields.size() == all.size() &&
+      std::equal(all.begin(), all.end(), args.request.fields.begin(),
+                 [](const Field& f, const std::string& name) { return f.name == name; })) {
+    args.request.fields.clear();
+  }
 
   TimePoint now = clock_.Now();
   Task task;
@@ -58,6 +67,8 @@ Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExp
     if (existing) return replay(*existing);
   }
   RETURN_IF_ERROR(created);
+  logger_.Info("task " + task.id + ": created Pending (dataset " + task.request.dataset +
+               ", principal " + who.id + ")");
   scheduler_.Wake();
   return CreateExportResult{std::move(task), false};
 }
@@ -91,6 +102,7 @@ Result<Task> ExportService::Cancel(const Principal& who, const std::string& id) 
     args.expect_state = TaskState::kPending;
     args.detail = "cancelled by " + who.id;
     Result<Task> cancelled = tasks_.Transition(id, args);
+    if (cancelled.ok()) logger_.Info("task " + id + ": Pending -> Cancelled (" + args.detail + ")");
     if (cancelled.ok() || cancelled.status().code() != StatusCode::kFailedPrecondition) {
       return cancelled;
     }

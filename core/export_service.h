@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "core/dataset.h"
+#include "core/logger.h"
 #include "core/object_store.h"
 #include "core/request.h"
 #include "core/scheduler.h"
@@ -47,8 +48,8 @@ class ExportService {
   using Sha256HexFn = std::function<std::string(std::string_view)>;
 
   ExportService(TaskStore& tasks, const DatasetCatalog& datasets, ObjectStore& objects,
-                Scheduler& scheduler, const Clock& clock, ServiceOptions options,
-                Sha256HexFn sha256_hex);
+                Scheduler& scheduler, const Clock& clock, Logger& logger,
+                ServiceOptions options, Sha256HexFn sha256_hex);
 
   // Validates the request against its dataset (kInvalidArgument), stores a Pending task durably
   // and wakes the scheduler. With an idempotency key already used by this principal within the
@@ -81,6 +82,7 @@ class ExportService {
   ObjectStore& objects_;
   Scheduler& scheduler_;
   const Clock& clock_;
+  Logger& logger_;
   const ServiceOptions options_;
   Sha256HexFn sha256_hex_;
 };

@@ -167,7 +167,7 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   Scheduler scheduler(*tasks, datasets, objects, clock, logger, scheduler_options);
   ServiceOptions service_options;
   service_options.max_attempts = config.max_attempts;
-  ExportService service(*tasks, datasets, objects, scheduler, clock, service_options,
+  ExportService service(*tasks, datasets, objects, scheduler, clock, logger, service_options,
                         [](std::string_view data) { return Sha256Hex(data); });
 
   api::ApiDependencies deps;
