@@ -85,12 +85,14 @@ Scheduler::Scheduler(TaskStore& tasks, const DatasetCatalog& datasets, ObjectSto
 Scheduler::~Scheduler() { Stop(); }
 
 Status Scheduler::Start() {
+  // Checked before recovering: a second Start() must not put this process's running exports
+  // back to Pending (another worker would then run them a second time).
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!threads_.empty() || stopping_) return FailedPrecondition("scheduler already started");
   ASSIGN_OR_RETURN(std::vector<std::string> recovered, tasks_.RecoverProcessing(clock_.Now()));
   for (const std::string& id : recovered) {
     logger_.Info("task " + id + ": Processing -> Pending (recovered after restart)");
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!threads_.empty() || stopping_) return FailedPrecondition("scheduler already started");
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
     threads_.emplace_back([this] { WorkerLoop(); });
   }
@@ -138,7 +140,13 @@ void Scheduler::WorkerLoop() {
       if (stopping_) return;
       seen = wake_seq_;
     }
-    Result<std::optional<Task>> claimed = tasks_.ClaimNext(clock_.Now());
+    Result<std::optional<Task>> claimed = Status(StatusCode::kInternal, "unset");
+    {
+      // Reading the clock and claiming under one lock keeps started_at in claim (FIFO) order
+      // across this process's workers.
+      std::lock_guard<std::mutex> claim_lock(claim_mu_);
+      claimed = tasks_.ClaimNext(clock_.Now());
+    }
     if (claimed.ok() && claimed->has_value()) {
       const Task& task = **claimed;
       logger_.Info("task " + task.id + ": Pending -> Processing (attempt " +

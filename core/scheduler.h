@@ -89,6 +89,7 @@ class Scheduler {
   Logger& logger_;
   const SchedulerOptions options_;
 
+  std::mutex claim_mu_;  // serialises ClaimNext calls of this process's workers
   mutable std::mutex mu_;
   std::condition_variable wake_cv_;
   uint64_t wake_seq_ = 0;                              // guarded by mu_

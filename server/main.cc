@@ -93,6 +93,9 @@ int main(int argc, char** argv) {
   CLI::App* list = keys->add_subcommand("list", "List keys (never their secrets)");
   CLI::App* revoke = keys->add_subcommand("revoke", "Revoke a key at once");
   revoke->add_option("key_id", key_id, "The id shown by 'keys list'")->required();
+  // --config / --data-dir / --log-level may follow the leaf command too.
+  for (CLI::App* leaf : {create, list, revoke}) leaf->fallthrough();
+  keys->fallthrough();
 
   CLI11_PARSE(app, argc, argv);
 

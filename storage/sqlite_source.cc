@@ -1,5 +1,8 @@
 #include "storage/sqlite_source.h"
 
+#include <charconv>
+#include <cmath>
+
 #include <chrono>
 #include <string>
 #include <utility>
@@ -123,9 +126,18 @@ class SqliteRecordReader final : public RecordReader {
           }
           break;
         case SQLITE_FLOAT: {
-          std::string_view text = ColumnText(stmt, col);
-          const bool infinite = text == "Inf" || text == "-Inf";
-          cell = {infinite ? CellKind::kText : CellKind::kNumber, text};
+          // SQLite's own text form keeps 15 significant digits, which loses data; the shortest
+          // text that reads back as the same double (std::to_chars) is exact. SQLite stores
+          // NaN as NULL; infinities are not JSON numbers and go out as text.
+          const double value = sqlite3_column_double(stmt, col);
+          if (std::isinf(value)) {
+            cell = {CellKind::kText, value > 0 ? "Inf" : "-Inf"};
+            break;
+          }
+          char buf[32];
+          auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+          scratch_[i].assign(buf, ec == std::errc() ? end : buf);
+          cell = {CellKind::kNumber, scratch_[i]};
           break;
         }
         case SQLITE_TEXT:

@@ -115,7 +115,6 @@ TEST_F(BadRequestsTest, EveryBadRequestIsAProblemWithTheRightStatus) {
       {"query form, unknown filter field", "POST", "/v1/exports?dataset=items&filter.nope=1", "",
        "", {422}},
       // Size and media type.
-      {"body over 1 MiB", "POST", "/v1/exports", big, "application/json", {413}},
       {"not JSON content type", "POST", "/v1/exports", Obj(""), "text/plain", {415}},
       {"form content type", "POST", "/v1/exports", "dataset=items",
        "application/x-www-form-urlencoded", {415}},
@@ -162,6 +161,29 @@ TEST_F(BadRequestsTest, EveryBadRequestIsAProblemWithTheRightStatus) {
       EXPECT_TRUE(res.HasHeader("Allow")) << c.name << ": 405 without Allow";
     }
   }
+  // Over 1 MiB: the server may answer 413 as soon as it sees Content-Length and close, so the
+  // body is sent on a raw connection that does not need to finish writing. (A chunked oversize
+  // body is not tested: the server answers 413 mid-body and its close without draining resets
+  // the connection, so the client often cannot read the answer.)
+  {
+    SCOPED_TRACE("body over 1 MiB");
+    const std::string head = "POST /v1/exports HTTP/1.1\r\nHost: " + server_->host() +
+                             "\r\nAuthorization: Bearer " + server_->admin_key() +
+                             "\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                             "Content-Length: " + std::to_string(big.size()) + "\r\n\r\n";
+    auto res = api_->SendRaw(head, big);
+    EXPECT_EQ(res.status, 413) << res.Describe();
+    // The server closes with the unread body still queued, so the kernel may reset the
+    // connection before the answer's body arrives: check the body only when it is complete.
+    const std::string length = res.Header("Content-Length");
+    if (!length.empty() && res.body.size() < std::stoul(length)) {
+      EXPECT_EQ(res.Header("Content-Type").rfind("application/problem+json", 0), 0u)
+          << res.Describe();
+    } else {
+      EXPECT_TRUE(IsProblem(res));
+    }
+  }
+
   // Still alive and nothing was created by the bad requests.
   auto health = api_->Get("/healthz");
   EXPECT_EQ(health.status, 200) << health.Describe();

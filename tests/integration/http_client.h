@@ -52,6 +52,12 @@ class HttpClient {
   // point at this client's host:port.
   HttpResponse GetUrl(const std::string& url, const HeaderList& headers = {}) const;
 
+  // Writes `head` (request line and headers, ending with an empty line) on a fresh connection,
+  // gives the server up to a second to answer before any body is sent (a server may refuse an
+  // announced oversize body at once and close), then writes `body` ignoring write errors and
+  // reads the response. For requests an ordinary client cannot finish sending.
+  HttpResponse SendRaw(const std::string& head, const std::string& body) const;
+
   // Path and query of an absolute URL ("http://h:p/a?b" -> "/a?b"); "" if it is not http://.
   static std::string PathOf(const std::string& url);
 
