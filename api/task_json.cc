@@ -119,7 +119,10 @@ std::string ProgressHeader(const Task& task, TimePoint now) {
     std::snprintf(buf, sizeof buf, "%g%% ", *view.percent);
     out += buf;
   }
-  out += "(" + std::to_string(task.progress.rows) + "/";
+  // Appended piece by piece: `"(" + std::to_string(...)` trips GCC 12's -Wrestrict false positive.
+  out += '(';
+  out += std::to_string(task.progress.rows);
+  out += '/';
   out += task.progress.rows_total ? std::to_string(*task.progress.rows_total) : "?";
   out += " rows)";
   return out;

@@ -2,7 +2,7 @@
 # Installs what exportd needs from Debian packages (and, with --test, what its test suite
 # needs). Idempotent and quiet when everything is already there.
 #   deploy/install-deps.sh          build and run dependencies
-#   deploy/install-deps.sh --test   also test tools (GoogleTest, Node.js packages of tests/contract)
+#   deploy/install-deps.sh --test   also what the tests use (Node.js and npm)
 set -euo pipefail
 
 want_test=0
@@ -15,7 +15,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 if (( want_test )); then
-  packages+=(clang libclang-rt-14-dev python3)
+  packages+=(python3)
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi
@@ -36,15 +36,5 @@ if (( ${#missing[@]} )); then
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if (( want_test )); then
-  root=$(cd "$(dirname "$0")/.." && pwd)
-  contract="$root/tests/contract"
-  if [[ -f "$contract/package-lock.json" ]]; then
-    stamp="$contract/node_modules/.lock-stamp"
-    if [[ ! -f "$stamp" ]] || ! cmp -s "$contract/package-lock.json" "$stamp"; then
-      echo "install-deps: npm ci in tests/contract" >&2
-      (cd "$contract" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-      cp "$contract/package-lock.json" "$stamp"
-    fi
-  fi
-fi
+# The Node.js packages of tests/contract are installed by tests/contract/run.sh (npm ci from
+# its lockfile) when that test runs.
