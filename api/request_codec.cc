@@ -1,5 +1,7 @@
 #include "api/request_codec.h"
 
+#include "core/text.h"
+
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -20,21 +22,6 @@ using Json = nlohmann::json;
 constexpr int kMaxJsonDepth = 16;
 constexpr size_t kMaxInValues = 1000;
 
-// One JSON pointer reference token (RFC 6901): '~' -> "~0", '/' -> "~1".
-std::string PointerToken(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
@@ -163,40 +150,6 @@ Status MaxRowsOutOfRange() {
       "/max_rows_per_file");
 }
 
-// Well-formed UTF-8 (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF). Query
-// values arrive percent-decoded and unchecked; the JSON parser checks its own strings.
-bool IsUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto b0 = static_cast<unsigned char>(s[i]);
-    size_t len = 1;
-    unsigned char lo = 0x80;
-    unsigned char hi = 0xBF;
-    if (b0 < 0x80) {
-      ++i;
-      continue;
-    } else if (b0 >= 0xC2 && b0 <= 0xDF) {
-      len = 2;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-      len = 3;
-      if (b0 == 0xE0) lo = 0xA0;
-      if (b0 == 0xED) hi = 0x9F;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-      len = 4;
-      if (b0 == 0xF0) lo = 0x90;
-      if (b0 == 0xF4) hi = 0x8F;
-    } else {
-      return false;
-    }
-    if (i + len > s.size()) return false;
-    for (size_t k = 1; k < len; ++k) {
-      const auto b = static_cast<unsigned char>(s[i + k]);
-      if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return false;
-    }
-    i += len;
-  }
-  return true;
-}
 
 Result<TimePoint> ParseTime(std::string_view text, const std::string& pointer) {
   auto t = ParseRfc3339(text);
@@ -292,7 +245,7 @@ class JsonGuard {
     std::string out;
     for (const Frame& f : frames_) {
       out += '/';
-      out += f.is_array ? std::to_string(f.index) : PointerToken(f.key);
+      out += f.is_array ? std::to_string(f.index) : JsonPointerToken(f.key);
     }
     return out;
   }
@@ -351,7 +304,7 @@ Result<FilterValue> JsonScalar(const Json& v, const std::string& pointer) {
 Status ParseJsonFilter(const Json& filter, std::vector<Condition>& out) {
   if (!filter.is_object()) return Malformed("filter must be an object", "/filter");
   for (const auto& [name, spec] : filter.items()) {
-    const std::string field_pointer = "/filter/" + PointerToken(name);
+    const std::string field_pointer = "/filter/" + JsonPointerToken(name);
     if (!spec.is_object()) {
       ASSIGN_OR_RETURN(FilterValue value, JsonScalar(spec, field_pointer));
       out.push_back(Condition{name, FilterOp::kEq, {std::move(value)}});
@@ -359,7 +312,7 @@ Status ParseJsonFilter(const Json& filter, std::vector<Condition>& out) {
     }
     if (spec.empty()) return InvalidArgument("no operator given", field_pointer);
     for (const auto& [op_name, arg] : spec.items()) {
-      const std::string op_pointer = field_pointer + "/" + PointerToken(op_name);
+      const std::string op_pointer = field_pointer + "/" + JsonPointerToken(op_name);
       ASSIGN_OR_RETURN(FilterOp op, ParseOpName(op_name, op_pointer));
       Condition c{name, op, {}};
       switch (op) {
@@ -412,7 +365,7 @@ Status ParseJsonNotify(const Json& v, Notify& out) {
   }
   if (!unknown.empty()) {
     return InvalidArgument("unknown member(s) of notify: " + Join(unknown),
-                           "/notify/" + PointerToken(unknown.front()));
+                           "/notify/" + JsonPointerToken(unknown.front()));
   }
   return ValidateNotify(out);
 }
@@ -509,7 +462,7 @@ Result<CreateExportInput> FromJsonObject(const Json& doc) {
   }
   if (!unknown.empty()) {
     return InvalidArgument("unknown member(s): " + Join(unknown),
-                           "/" + PointerToken(unknown.front()));
+                           "/" + JsonPointerToken(unknown.front()));
   }
   return in;
 }
@@ -543,7 +496,7 @@ QueryFilterKey SplitQueryFilterKey(std::string_view spec) {
       key.op = *op;
     }
   }
-  key.pointer = "/filter/" + PointerToken(key.field);
+  key.pointer = "/filter/" + JsonPointerToken(key.field);
   if (key.op != FilterOp::kEq) {
     key.pointer += '/';
     key.pointer += FilterOpName(key.op);
@@ -718,9 +671,9 @@ Result<CreateExportInput> ParseCreateExportQuery(
     } else {
       pointer = "/" + key;
     }
-    if (!IsUtf8(key)) return Malformed("a parameter name is not valid UTF-8");
+    if (!IsValidUtf8(key)) return Malformed("a parameter name is not valid UTF-8");
     for (std::string_view v : values) {
-      if (!IsUtf8(v)) return Malformed("parameter '" + key + "' is not valid UTF-8", pointer);
+      if (!IsValidUtf8(v)) return Malformed("parameter '" + key + "' is not valid UTF-8", pointer);
     }
     if (!repeatable && values.size() > 1) {
       return Malformed("parameter '" + key + "' is given more than once", pointer);
@@ -762,7 +715,7 @@ Result<CreateExportInput> ParseCreateExportQuery(
   }
   if (!unknown.empty()) {
     return InvalidArgument("unknown parameter(s): " + Join(unknown),
-                           "/" + PointerToken(unknown.front()));
+                           "/" + JsonPointerToken(unknown.front()));
   }
   if (!has_dataset) return Malformed("dataset is required", "/dataset");
   if (format && file_type && *format != *file_type) {
@@ -782,7 +735,7 @@ Status CoerceForDataset(ExportRequest& request, const Dataset& dataset) {
   for (Condition& c : request.filter) {
     const Field* field = dataset.FindField(c.field);
     if (field == nullptr || c.op == FilterOp::kNull || c.op == FilterOp::kPrefix) continue;
-    std::string pointer = "/filter/" + PointerToken(c.field);
+    std::string pointer = "/filter/" + JsonPointerToken(c.field);
     if (c.op != FilterOp::kEq) {
       pointer += '/';
       pointer += FilterOpName(c.op);

@@ -1,5 +1,7 @@
 #include "core/request.h"
 
+#include "core/text.h"
+
 #include <algorithm>
 #include <cmath>
 #include <compare>
@@ -15,26 +17,11 @@ namespace {
 constexpr size_t kMaxInValues = 1000;
 constexpr size_t kMaxConditions = 256;
 
-// One JSON pointer reference token (RFC 6901): '~' -> "~0", '/' -> "~1".
-std::string PointerToken(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 // Where a condition sits in the JSON body: "/filter/<field>" for equality (the shorthand),
 // "/filter/<field>/<op>" otherwise.
 std::string ConditionPointer(const Condition& c) {
-  std::string p = "/filter/" + PointerToken(c.field);
+  std::string p = "/filter/" + JsonPointerToken(c.field);
   if (c.op != FilterOp::kEq) {
     p += '/';
     p += FilterOpName(c.op);
@@ -128,7 +115,7 @@ Status ValidateCondition(const Condition& c, const Dataset& dataset) {
   const Field* field = dataset.FindField(c.field);
   if (field == nullptr) {
     return InvalidArgument("unknown field '" + c.field + "' in dataset '" + dataset.name() + "'",
-                           "/filter/" + PointerToken(c.field));
+                           "/filter/" + JsonPointerToken(c.field));
   }
   const std::string pointer = ConditionPointer(c);
   const std::string op_name(FilterOpName(c.op));

@@ -1,0 +1,24 @@
+// Small text utilities shared by the request codec, validation and the format writers.
+#ifndef EXPORTD_CORE_TEXT_H_
+#define EXPORTD_CORE_TEXT_H_
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace exportd {
+
+// Length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629: no overlongs, no
+// surrogates, nothing above U+10FFFF), or 0 if the bytes there are not one. ASCII is 1.
+// REQUIRES: i < s.size().
+size_t Utf8SequenceLength(std::string_view s, size_t i);
+
+// True if all of `s` is well-formed UTF-8.
+bool IsValidUtf8(std::string_view s);
+
+// One JSON pointer reference token (RFC 6901): '~' -> "~0", '/' -> "~1".
+std::string JsonPointerToken(std::string_view s);
+
+}  // namespace exportd
+
+#endif  // EXPORTD_CORE_TEXT_H_

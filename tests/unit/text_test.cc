@@ -1,0 +1,30 @@
+#include "core/text.h"
+
+#include <gtest/gtest.h>
+
+namespace exportd {
+namespace {
+
+TEST(Utf8Test, AcceptsWellFormedSequences) {
+  EXPECT_TRUE(IsValidUtf8(""));
+  EXPECT_TRUE(IsValidUtf8("plain ascii"));
+  EXPECT_TRUE(IsValidUtf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"));  // é € 😀
+  EXPECT_EQ(Utf8SequenceLength("\xF0\x9F\x98\x80", 0), 4u);
+  EXPECT_EQ(Utf8SequenceLength("a", 0), 1u);
+}
+
+TEST(Utf8Test, RejectsMalformedSequences) {
+  for (std::string_view bad : {"\x80", "\xC0\xAF", "\xC3", "\xE0\x80\xAF", "\xED\xA0\x80",
+                               "\xF4\x90\x80\x80", "\xF5\x80\x80\x80", "ok\xFF"}) {
+    EXPECT_FALSE(IsValidUtf8(bad)) << testing::PrintToString(bad);
+  }
+}
+
+TEST(JsonPointerTokenTest, EscapesTildeAndSlash) {
+  EXPECT_EQ(JsonPointerToken("a/b~c"), "a~1b~0c");
+  EXPECT_EQ(JsonPointerToken("~1"), "~01");
+  EXPECT_EQ(JsonPointerToken(""), "");
+}
+
+}  // namespace
+}  // namespace exportd
