@@ -11,6 +11,7 @@
 
 #include "core/canonical_json.h"
 #include "core/formats/format_writer.h"
+#include "core/part_formatter.h"
 #include "core/time_format.h"
 
 namespace exportd {
@@ -22,17 +23,6 @@ constexpr size_t kFlushThreshold = size_t{4} << 20;
 constexpr int64_t kProgressEveryRows = 256;
 constexpr std::string_view kManifestName = "manifest.json";
 constexpr std::string_view kManifestContentType = "application/json";
-
-std::string PartName(int file_number, const ExportRequest& request) {
-  char number[16];
-  std::snprintf(number, sizeof number, "%05d", file_number);
-  std::string name = "part-";
-  name.append(number);
-  name.push_back('.');
-  name.append(FormatExtension(request.format));
-  if (request.compression == Compression::kGzip) name.append(".gz");
-  return name;
-}
 
 void AppendJsonStringField(std::string_view key, std::string_view value, std::string& out) {
   out.push_back('"');
@@ -76,84 +66,64 @@ std::string BuildManifest(const Task& task, TimePoint transaction_time,
   return out;
 }
 
-// One attempt's output side: the file being written and the files already committed.
-// Owns the reusable buffer; not thread-safe.
-class PartSink {
+// One attempt's output side: stores the parts a PartFormatter produces, commits each one and
+// reports progress. Not thread-safe.
+class StoreSink final : public PartSink {
  public:
-  PartSink(const Task& task, std::vector<std::string> columns, ObjectStore& store,
-           ExportControl& control, std::optional<int64_t> rows_total)
-      : task_(task),
-        columns_(std::move(columns)),
-        store_(store),
-        control_(control),
-        format_(MakeFormatWriter(task.request.format)),
-        rows_total_(rows_total) {
-    buffer_.reserve(kFlushThreshold + (size_t{1} << 20));
-  }
-
-  Status Append(std::span<const Cell> row) {
-    if (row.size() != columns_.size()) {
-      return Internal("source returned " + std::to_string(row.size()) + " cells for " +
-                      std::to_string(columns_.size()) + " fields");
+  // Continues after `task.checkpoint` when it is set.
+  StoreSink(const Task& task, ObjectStore& store, ExportControl& control,
+            std::optional<int64_t> rows_total, TimePoint transaction_time)
+      : task_(task), store_(store), control_(control), rows_total_(rows_total),
+        transaction_time_(transaction_time) {
+    if (task.checkpoint) {
+      files_ = task.files;
+      last_key_ = task.checkpoint->after_key;
+      rows_before_ = task.checkpoint->rows;
+      committed_bytes_ = task.checkpoint->bytes;
     }
-    if (writer_ == nullptr) RETURN_IF_ERROR(OpenFile());
-    format_->WriteRow(row, buffer_);
-    ++rows_in_file_;
-    ++rows_done_;
-    if (buffer_.size() >= kFlushThreshold) RETURN_IF_ERROR(Flush());
-    if (rows_in_file_ == task_.request.max_rows_per_file) {
-      RETURN_IF_ERROR(CommitFile());
-    } else if (rows_done_ % kProgressEveryRows == 0) {
-      RETURN_IF_ERROR(ReportProgress());
-    }
-    return Status::Ok();
   }
 
-  // Commits the file in progress, or an empty one when the export has no rows at all.
-  Status Finish() {
-    if (writer_ == nullptr && files_.empty()) RETURN_IF_ERROR(OpenFile());
-    if (writer_ != nullptr) RETURN_IF_ERROR(CommitFile());
-    return Status::Ok();
-  }
+  // The key of the row about to be appended: the checkpoint after a file names its last row.
+  void SetRowKey(FilterValue key) { last_key_ = std::move(key); }
+  // Rows of the whole export so far, earlier attempts included.
+  int64_t rows() const { return rows_before_ + formatter_->rows(); }
 
-  std::vector<FileInfo>& files() { return files_; }
-  int64_t rows_done() const { return rows_done_; }
+  // REQUIRES: called once, before any row; `formatter` feeds this sink and outlives it.
+  void Attach(const PartFormatter& formatter) { formatter_ = &formatter; }
 
- private:
-  Status OpenFile() {
-    const std::string name = PartName(static_cast<int>(files_.size()) + 1, task_.request);
-    ObjectOptions options;
-    options.gzip = task_.request.compression == Compression::kGzip;
-    // A gzip file is served as what it is; its name (.csv.gz) still tells what is inside.
-    options.content_type = options.gzip ? std::string("application/gzip")
-                                        : std::string(FormatContentType(task_.request.format));
+  Status BeginPart(int /*file_number*/, const std::string& name) override {
+    const ObjectOptions options = PartObjectOptions(task_.request);
     ASSIGN_OR_RETURN(writer_, store_.Create(task_.id, name, options));
     current_ = FileInfo{.name = name, .content_type = options.content_type};
-    rows_in_file_ = 0;
     file_bytes_ = 0;
-    format_->BeginFile(columns_, buffer_);
     return Status::Ok();
   }
 
-  Status Flush() {
-    if (buffer_.empty()) return Status::Ok();
-    RETURN_IF_ERROR(writer_->Write(buffer_));
-    file_bytes_ += static_cast<int64_t>(buffer_.size());
-    buffer_.clear();
+  Status Write(std::string_view bytes) override {
+    RETURN_IF_ERROR(writer_->Write(bytes));
+    file_bytes_ += static_cast<int64_t>(bytes.size());
     return Status::Ok();
   }
 
-  Status CommitFile() {
-    format_->EndFile(buffer_);
-    RETURN_IF_ERROR(Flush());
+  Status EndPart(int64_t rows) override {
+    // On refusal the writer is destroyed uncommitted with the sink: nothing is published.
+    RETURN_IF_ERROR(control_.BeforeCommit());
     ASSIGN_OR_RETURN(ObjectInfo info, writer_->Commit());
     writer_.reset();
-    current_.rows = rows_in_file_;
+    current_.rows = rows;
     current_.bytes = info.bytes;
     current_.sha256 = std::move(info.sha256);
     committed_bytes_ += info.bytes;
     file_bytes_ = 0;
     files_.push_back(std::move(current_));
+    Checkpoint next;
+    next.after_key = last_key_;
+    next.next_file = static_cast<int>(files_.size()) + 1;
+    next.rows = this->rows();
+    next.bytes = committed_bytes_;
+    next.rows_total = rows_total_;
+    next.transaction_time = transaction_time_;
+    RETURN_IF_ERROR(control_.OnFileCommitted(files_.back(), next));
     return ReportProgress();
   }
 
@@ -161,24 +131,27 @@ class PartSink {
   // file in progress, the best figure known before that file is committed.
   Status ReportProgress() {
     Progress progress;
-    progress.rows = rows_done_;
+    progress.rows = rows();
     progress.rows_total = rows_total_;
-    progress.bytes = committed_bytes_ + file_bytes_ + static_cast<int64_t>(buffer_.size());
+    progress.bytes =
+        committed_bytes_ + file_bytes_ + static_cast<int64_t>(formatter_->buffered_bytes());
     return control_.OnProgress(progress);
   }
 
+  std::vector<FileInfo>& files() { return files_; }
+
+ private:
   const Task& task_;
-  const std::vector<std::string> columns_;
   ObjectStore& store_;
   ExportControl& control_;
-  std::unique_ptr<FormatWriter> format_;
   const std::optional<int64_t> rows_total_;
+  const TimePoint transaction_time_;
+  const PartFormatter* formatter_ = nullptr;
 
-  std::string buffer_;
+  std::optional<FilterValue> last_key_;  // of the last row appended (or of the checkpoint)
+  int64_t rows_before_ = 0;              // rows committed by earlier attempts
   std::unique_ptr<ObjectWriter> writer_;  // null between files
   FileInfo current_;
-  int64_t rows_in_file_ = 0;
-  int64_t rows_done_ = 0;
   int64_t file_bytes_ = 0;       // handed to writer_ so far
   int64_t committed_bytes_ = 0;  // stored bytes of files_
   std::vector<FileInfo> files_;
@@ -194,10 +167,7 @@ std::vector<std::string> ResolveFields(const ExportRequest& request, const Datas
   return fields;
 }
 
-Result<ExportOutcome> RunExport(const Task& task, const Dataset& dataset, Source& source,
-                                ObjectStore& store, ExportControl& control,
-                                TimePoint transaction_time) {
-  const ExportRequest& request = task.request;
+Result<SourceQuery> ExportQuery(const ExportRequest& request, const Dataset& dataset) {
   if (request.max_rows_per_file < 1) {
     return InvalidArgument("max_rows_per_file must be at least 1", "/max_rows_per_file");
   }
@@ -208,23 +178,55 @@ Result<ExportOutcome> RunExport(const Task& task, const Dataset& dataset, Source
   query.since = request.since;
   query.until = request.until;
   query.partitions = request.partitions;
+  return query;
+}
 
-  ASSIGN_OR_RETURN(const int64_t rows_total, source.Count(query));
-  RETURN_IF_ERROR(control.OnProgress(Progress{.rows = 0, .rows_total = rows_total, .bytes = 0}));
+Result<ExportOutcome> RunExport(const Task& task, const Dataset& dataset, Source& source,
+                                ObjectStore& store, ExportControl& control,
+                                TimePoint transaction_time) {
+  const ExportRequest& request = task.request;
+  ASSIGN_OR_RETURN(SourceQuery query, ExportQuery(request, dataset));
+  const Checkpoint* checkpoint = task.checkpoint ? &*task.checkpoint : nullptr;
+  if (checkpoint != nullptr) {
+    if (checkpoint->next_file != static_cast<int>(task.files.size()) + 1) {
+      return FailedPrecondition("task " + task.id + ": checkpoint at file " +
+                                std::to_string(checkpoint->next_file) + " does not follow its " +
+                                std::to_string(task.files.size()) + " files");
+    }
+    query.after_key = checkpoint->after_key;
+    transaction_time = checkpoint->transaction_time;
+  }
+  const int64_t rows_before = checkpoint != nullptr ? checkpoint->rows : 0;
+
+  // On resume, the rows left are counted (the source may have changed since the first count).
+  ASSIGN_OR_RETURN(const int64_t rows_left, source.Count(query));
+  const int64_t rows_total = rows_before + rows_left;
+  RETURN_IF_ERROR(control.OnProgress(
+      Progress{.rows = rows_before,
+               .rows_total = rows_total,
+               .bytes = checkpoint != nullptr ? checkpoint->bytes : 0}));
 
   ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader, source.Read(query));
-  PartSink sink(task, query.fields, store, control, rows_total);
+  StoreSink sink(task, store, control, rows_total, transaction_time);
+  PartFormatter formatter(request, query.fields, sink, kFlushThreshold,
+                          checkpoint != nullptr ? checkpoint->next_file : 1);
+  sink.Attach(formatter);
   while (reader->Next()) {
-    RETURN_IF_ERROR(sink.Append(reader->row()));
+    sink.SetRowKey(reader->key());
+    RETURN_IF_ERROR(formatter.Append(reader->row()));
+    // A part that just ended has reported progress already.
+    if (formatter.in_part() && sink.rows() % kProgressEveryRows == 0) {
+      RETURN_IF_ERROR(sink.ReportProgress());
+    }
   }
   // A reader error leaves the file in progress uncommitted: its writer discards it.
   RETURN_IF_ERROR(reader->status());
-  RETURN_IF_ERROR(sink.Finish());
+  RETURN_IF_ERROR(formatter.Finish());
 
   ExportOutcome outcome;
   outcome.files = std::move(sink.files());
   const std::string manifest =
-      BuildManifest(task, transaction_time, outcome.files, sink.rows_done());
+      BuildManifest(task, transaction_time, outcome.files, sink.rows());
   ObjectOptions options;
   options.content_type = std::string(kManifestContentType);
   ASSIGN_OR_RETURN(std::unique_ptr<ObjectWriter> writer,

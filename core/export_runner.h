@@ -19,8 +19,16 @@ class ExportControl {
   virtual ~ExportControl() = default;
   // Called once the total is known, about every 256 rows, and after every committed file.
   // A non-OK return stops the export with that status (kCancelled when the task was
-  // cancelled, kAborted when the service is shutting down).
+  // cancelled, kAborted when the service is shutting down or the lease is lost).
   virtual Status OnProgress(const Progress& progress) = 0;
+  // Called just before each data file is published. A non-OK return stops the export and the
+  // file is discarded unpublished: a worker that cannot prove it still holds the task must not
+  // write anything visible.
+  virtual Status BeforeCommit() = 0;
+  // Called after each data file is published, with where the next file starts. Persists the
+  // checkpoint; a non-OK return stops the export with that status (the file stays published;
+  // kAborted when the lease was lost or the service drains at this checkpoint).
+  virtual Status OnFileCommitted(const FileInfo& file, const Checkpoint& next) = 0;
 };
 
 struct ExportOutcome {
@@ -30,13 +38,22 @@ struct ExportOutcome {
 
 // The fields to export: request.fields, or every dataset field when that is empty.
 std::vector<std::string> ResolveFields(const ExportRequest& request, const Dataset& dataset);
+// What RunExport asks `dataset`'s Source for (from the first row). kInvalidArgument when
+// max_rows_per_file < 1 or there is no field to export.
+Result<SourceQuery> ExportQuery(const ExportRequest& request, const Dataset& dataset);
 
 // Runs the export of `task` from `source` into `store`:
 //  - counts the matching rows first (progress.rows_total), then reads them in key order;
 //  - rolls to a new file after request.max_rows_per_file rows; an export with no rows yields one
 //    file with just the header (CSV/TSV), "[]" (JSON) or nothing (NDJSON);
-//  - commits each file (visible only when complete), then writes manifest.json (task id,
-//    canonical request, transaction time, files with rows, bytes, sha256).
+//  - commits each file (visible only when complete) and reports it with its checkpoint through
+//    control.OnFileCommitted, then writes manifest.json (task id, canonical request, transaction
+//    time, files with rows, bytes, sha256).
+// With task.checkpoint set, resumes: task.files are taken as committed, only rows after
+// checkpoint.after_key are counted (rows_total = rows done + rows left) and read, numbering
+// continues at checkpoint.next_file, and the manifest (listing every file) carries
+// checkpoint.transaction_time; so the files equal those of an uninterrupted run over the same
+// rows. Otherwise `transaction_time` is used.
 // On failure the objects already committed stay; the caller decides whether to delete them.
 Result<ExportOutcome> RunExport(const Task& task, const Dataset& dataset, Source& source,
                                 ObjectStore& store, ExportControl& control,

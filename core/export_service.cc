@@ -49,22 +49,25 @@ Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExp
                   "Idempotency-Key was already used with a different request (task " +
                       existing.id + ")");
   };
+  Status created;
   if (task.idempotency_key) {
     ASSIGN_OR_RETURN(std::optional<Task> existing,
                      tasks_.FindByIdempotencyKey(who.id, *task.idempotency_key));
-    if (existing) {
-      if (now - existing->created_at < options_.idempotency_window) return replay(*existing);
-      // The key has expired. The earlier task keeps it (the store holds one task per key), so
-      // this one is created without a key. TODO(issue 3): move the key to the new task.
-      task.idempotency_key.reset();
+    if (existing && now - existing->created_at < options_.idempotency_window) {
+      return replay(*existing);
     }
-  }
-  Status created = tasks_.Create(task);
-  if (created.code() == StatusCode::kAlreadyExists && task.idempotency_key) {
-    // Lost a race with a concurrent request carrying the same key.
-    ASSIGN_OR_RETURN(std::optional<Task> existing,
-                     tasks_.FindByIdempotencyKey(who.id, *task.idempotency_key));
-    if (existing) return replay(*existing);
+    // A key whose window has passed moves to the new task, in the same transaction that
+    // creates it, so the key names at most one task and a retry of this request replays it.
+    created = existing ? tasks_.CreateTakingKey(task, existing->id) : tasks_.Create(task);
+    if (created.code() == StatusCode::kAlreadyExists) {
+      // Lost a race with a concurrent request carrying the same key: that request's task is
+      // the one the key names now.
+      ASSIGN_OR_RETURN(std::optional<Task> winner,
+                       tasks_.FindByIdempotencyKey(who.id, *task.idempotency_key));
+      if (winner && winner->id != task.id) return replay(*winner);
+    }
+  } else {
+    created = tasks_.Create(task);
   }
   RETURN_IF_ERROR(created);
   logger_.Info("task " + task.id + ": created Pending (dataset " + task.request.dataset +

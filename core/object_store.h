@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/status.h"
@@ -53,6 +54,16 @@ class ObjectStore {
                                                      std::string_view name) = 0;
   // Removes every object of a task, committed or partial. OK if there is none.
   virtual Status DeleteAll(std::string_view task_id) = 0;
+  // Removes the objects of a task whose names are not in `keep`, partial ones included: what an
+  // interrupted attempt left after its last checkpoint, before a new attempt resumes. OK if
+  // there is none. The default removes nothing, which is safe (an uncommitted object is never
+  // listed, and the resumed attempt overwrites every name after the checkpoint) but leaves
+  // debris behind: stores override it and wrappers forward it.
+  virtual Status DeleteExcept(std::string_view task_id, const std::vector<std::string>& keep) {
+    (void)task_id;
+    (void)keep;
+    return Status::Ok();
+  }
   // A URL a client can fetch the object from until `expires_at`.
   virtual Result<std::string> DownloadUrl(std::string_view task_id, std::string_view name,
                                           TimePoint expires_at) = 0;

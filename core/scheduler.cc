@@ -15,54 +15,113 @@ Millis RetryDelay(const SchedulerOptions& options, int attempt, double jitter) {
   return Millis(static_cast<int64_t>(delay * std::clamp(jitter, 0.5, 1.0)));
 }
 
-// Bridges one running export to the scheduler: persists progress about once per interval,
-// throttles to max_rows_per_second, and turns a cancel request or shutdown into a stop.
+// Bridges one running export to the scheduler: heartbeats (progress + lease renewal) about
+// once per interval, records each committed file with its checkpoint, throttles to
+// max_rows_per_second, and turns a cancel request, a lost lease or the end of a drain into a
+// stop. Used by one worker thread.
 class Scheduler::Control final : public ExportControl {
  public:
   Control(Scheduler& scheduler, const Task& task, std::shared_ptr<Run> run)
-      : scheduler_(scheduler), task_(task), run_(std::move(run)),
-        started_(scheduler.clock_.Now()), last_persist_(started_) {}
+      : scheduler_(scheduler),
+        task_(task),
+        run_(std::move(run)),
+        key_{scheduler.options_.instance_id, task.attempts},
+        interval_(std::min<Millis>(scheduler.options_.progress_interval,
+                                   scheduler.options_.lease / 3)),
+        started_(scheduler.clock_.Now()),
+        last_persist_(started_),
+        lease_deadline_(task.lease ? task.lease->expires_at
+                                   : started_ + scheduler.options_.lease),
+        checkpoint_(task.checkpoint) {}
 
   Status OnProgress(const Progress& progress) override {
     RETURN_IF_ERROR(CheckStop());
+    last_progress_ = progress;
     TimePoint now = scheduler_.clock_.Now();
-    if (now - last_persist_ >= scheduler_.options_.progress_interval || !persisted_total_) {
+    if (now - last_persist_ >= interval_ || !persisted_total_) {
       RETURN_IF_ERROR(Persist(progress, now));
     }
     return Throttle(progress.rows);
   }
 
-  bool cancel_requested() const { return run_->cancel.load(); }
-
- private:
-  Status CheckStop() const {
-    if (run_->cancel.load()) return Cancelled("export cancelled");
-    if (scheduler_.stop_flag_.load()) return Aborted("exportd is shutting down");
+  Status BeforeCommit() override {
+    RETURN_IF_ERROR(CheckStop());
+    // A worker that was frozen past its lease may have been replaced: it must prove it still
+    // holds the task before publishing anything.
+    TimePoint now = scheduler_.clock_.Now();
+    if (now >= lease_deadline_) RETURN_IF_ERROR(Persist(std::nullopt, now));
     return Status::Ok();
   }
 
-  Status Persist(const Progress& progress, TimePoint now) {
+  Status OnFileCommitted(const FileInfo& file, const Checkpoint& next) override {
+    TimePoint now = scheduler_.clock_.Now();
+    Result<Task> saved = scheduler_.tasks_.CommitFile(task_.id, key_, file, next, now);
+    if (!saved.ok()) {
+      if (saved.status().code() == StatusCode::kAborted) return LoseLease(saved.status());
+      return saved.status().WithContext("recording " + file.name);
+    }
+    checkpoint_ = next;
+    if (saved->cancel_requested) run_->cancel.store(true);
+    // Draining: this checkpoint is where the export stops.
+    if (scheduler_.stop_flag_.load()) return Aborted("exportd is shutting down (drained)");
+    return CheckStop();
+  }
+
+  bool cancel_requested() const { return run_->cancel.load(); }
+  bool lease_lost() const { return run_->lease_lost.load(); }
+  const LeaseKey& key() const { return key_; }
+  // The last checkpoint recorded (by this attempt or an earlier one).
+  const std::optional<Checkpoint>& checkpoint() const { return checkpoint_; }
+
+ private:
+  Status CheckStop() const {
+    if (run_->lease_lost.load()) return Aborted("lease lost");
+    if (run_->cancel.load()) return Cancelled("export cancelled");
+    if (scheduler_.DrainOver()) return Aborted("exportd is shutting down");
+    return Status::Ok();
+  }
+
+  // The heartbeat: renews the lease and, when given, saves the progress; learns of a cancel
+  // requested through the store (e.g. through another instance).
+  Status Persist(const std::optional<Progress>& progress, TimePoint now) {
     last_persist_ = now;
-    persisted_total_ = progress.rows_total.has_value();
-    Status s = scheduler_.tasks_.UpdateProgress(task_.id, progress, now);
-    if (!s.ok()) scheduler_.logger_.Warn("task " + task_.id + ": progress: " + s.ToString());
-    // A cancel may have been requested through the store by someone who could not reach
-    // this process's in-memory flag.
-    Result<Task> stored = scheduler_.tasks_.Get(task_.id);
-    if (stored.ok() && (stored->cancel_requested || stored->state != TaskState::kProcessing)) {
-      run_->cancel.store(true);
+    if (progress) persisted_total_ = progress->rows_total.has_value();
+    Result<Task> stored = scheduler_.tasks_.Heartbeat(task_.id, key_, progress, now,
+                                                      scheduler_.options_.lease);
+    if (stored.ok()) {
+      lease_deadline_ = now + scheduler_.options_.lease;
+      if (stored->cancel_requested) run_->cancel.store(true);
+    } else if (stored.status().code() == StatusCode::kAborted) {
+      return LoseLease(stored.status());
+    } else {
+      scheduler_.logger_.Warn("task " + task_.id + ": heartbeat: " + stored.status().ToString());
+      // Unable to renew, the lease runs out: from then on another instance may own the task.
+      if (now >= lease_deadline_) {
+        return LoseLease(Aborted("could not renew the lease before it expired: " +
+                                 stored.status().ToString()));
+      }
     }
     return CheckStop();
   }
 
-  // Sleeps in short slices so a cancel or a stop is still noticed quickly.
+  Status LoseLease(const Status& why) {
+    run_->lease_lost.store(true);
+    scheduler_.logger_.Warn("task " + task_.id + ": stopping, " + why.message());
+    return Aborted(why.message());
+  }
+
+  // Sleeps in short slices so a cancel or a stop is still noticed quickly; keeps the lease
+  // renewed through a long wait.
   Status Throttle(int64_t rows) {
     int64_t rate = scheduler_.options_.max_rows_per_second;
     if (rate <= 0) return Status::Ok();
-    auto due = started_ + std::chrono::microseconds(rows * 1'000'000 / rate);
+    const int64_t rows_before = task_.checkpoint ? task_.checkpoint->rows : 0;
+    auto due =
+        started_ + std::chrono::microseconds((rows - rows_before) * 1'000'000 / rate);
     for (;;) {
       TimePoint now = scheduler_.clock_.Now();
       if (now >= due) return Status::Ok();
+      if (now - last_persist_ >= interval_) RETURN_IF_ERROR(Persist(last_progress_, now));
       auto slice = std::min<std::chrono::nanoseconds>(due - now, Millis(50));
       std::this_thread::sleep_for(slice);
       RETURN_IF_ERROR(CheckStop());
@@ -72,9 +131,14 @@ class Scheduler::Control final : public ExportControl {
   Scheduler& scheduler_;
   const Task& task_;
   std::shared_ptr<Run> run_;
-  TimePoint started_;
+  const LeaseKey key_;
+  const Millis interval_;
+  const TimePoint started_;
   TimePoint last_persist_;
+  TimePoint lease_deadline_;  // on clock_: until then the lease is ours without asking
   bool persisted_total_ = false;
+  std::optional<Progress> last_progress_;
+  std::optional<Checkpoint> checkpoint_;
 };
 
 Scheduler::Scheduler(TaskStore& tasks, const DatasetCatalog& datasets, ObjectStore& objects,
@@ -89,7 +153,8 @@ Status Scheduler::Start() {
   // back to Pending (another worker would then run them a second time).
   std::lock_guard<std::mutex> lock(mu_);
   if (!threads_.empty() || stopping_) return FailedPrecondition("scheduler already started");
-  ASSIGN_OR_RETURN(std::vector<std::string> recovered, tasks_.RecoverProcessing(clock_.Now()));
+  ASSIGN_OR_RETURN(std::vector<std::string> recovered,
+                   tasks_.RecoverProcessing(clock_.Now(), options_.instance_id));
   for (const std::string& id : recovered) {
     logger_.Info("task " + id + ": Processing -> Pending (recovered after restart)");
   }
@@ -115,16 +180,36 @@ bool Scheduler::Cancel(const std::string& task_id) {
   return true;
 }
 
-void Scheduler::Stop() {
+void Scheduler::Stop(Millis drain) {
   std::vector<std::thread> threads;
   {
     std::lock_guard<std::mutex> lock(mu_);
+    const int64_t deadline =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(
+            (std::chrono::steady_clock::now() + drain).time_since_epoch())
+            .count();
+    if (!stop_flag_.load() || deadline < drain_deadline_ns_.load()) {
+      drain_deadline_ns_.store(deadline);
+    }
     stopping_ = true;
     stop_flag_.store(true);
     threads.swap(threads_);
+    if (!runs_.empty() && drain > Millis(0)) {
+      logger_.Info("draining " + std::to_string(runs_.size()) +
+                   " running exports to their next checkpoint (at most " +
+                   std::to_string(drain.count()) + " ms)");
+    }
   }
   wake_cv_.notify_all();
   for (std::thread& t : threads) t.join();
+}
+
+bool Scheduler::DrainOver() const {
+  if (!stop_flag_.load()) return false;
+  const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  return now >= drain_deadline_ns_.load();
 }
 
 int Scheduler::running() const {
@@ -145,12 +230,26 @@ void Scheduler::WorkerLoop() {
       // Reading the clock and claiming under one lock keeps started_at in claim (FIFO) order
       // across this process's workers.
       std::lock_guard<std::mutex> claim_lock(claim_mu_);
-      claimed = tasks_.ClaimNext(clock_.Now());
+      const TimePoint now = clock_.Now();
+      // Tasks whose owner stopped renewing go back to the queue first, in their FIFO place.
+      Result<std::vector<std::string>> expired = tasks_.ExpireLeases(now);
+      if (!expired.ok()) {
+        logger_.Error("expiring leases failed: " + expired.status().ToString());
+      } else {
+        for (const std::string& id : *expired) {
+          logger_.Warn("task " + id + ": Processing -> Pending (lease expired)");
+        }
+      }
+      claimed = tasks_.ClaimNext(now, options_.instance_id, options_.lease);
     }
     if (claimed.ok() && claimed->has_value()) {
       const Task& task = **claimed;
       logger_.Info("task " + task.id + ": Pending -> Processing (attempt " +
-                   std::to_string(task.attempts) + ")");
+                   std::to_string(task.attempts) +
+                   (task.checkpoint ? ", resuming at file " +
+                                          std::to_string(task.checkpoint->next_file)
+                                    : std::string()) +
+                   ")");
       RunTask(task);
       continue;
     }
@@ -192,9 +291,19 @@ void Scheduler::RunTask(const Task& task) {
   const DatasetCatalog::Entry* entry = datasets_.Find(task.request.dataset);
   if (entry == nullptr) {
     status = FailedPrecondition("dataset '" + task.request.dataset + "' is no longer configured");
+  } else if (stop_flag_.load()) {
+    // Claimed while Stop() was being called: back to the queue untouched.
+    status = Aborted("exportd is shutting down");
   } else {
-    // A new attempt starts from nothing: whatever an earlier attempt left is removed.
-    status = objects_.DeleteAll(task.id);
+    // The files of the checkpoint stay; whatever else an earlier attempt left (a file
+    // committed after the last checkpoint, a partial file, a manifest) is removed.
+    if (task.checkpoint) {
+      std::vector<std::string> keep;
+      for (const FileInfo& f : task.files) keep.push_back(f.name);
+      status = objects_.DeleteExcept(task.id, keep);
+    } else {
+      status = objects_.DeleteAll(task.id);
+    }
     if (status.ok()) {
       Result<ExportOutcome> result = RunExport(task, *entry->dataset, *entry->source, objects_,
                                                control, clock_.Now());
@@ -209,18 +318,36 @@ void Scheduler::RunTask(const Task& task) {
     std::lock_guard<std::mutex> lock(mu_);
     runs_.erase(task.id);
   }
-  Finish(task, status, outcome ? &*outcome : nullptr, control.cancel_requested());
+  Finish(task, status, outcome ? &*outcome : nullptr, control);
 }
 
+namespace {
+
+std::string ResumeNote(const std::optional<Checkpoint>& checkpoint) {
+  if (!checkpoint) return "will run again from the start";
+  return "resumes at file " + std::to_string(checkpoint->next_file) + " after " +
+         std::to_string(checkpoint->rows) + " rows";
+}
+
+}  // namespace
+
 void Scheduler::Finish(const Task& task, const Status& status, const ExportOutcome* outcome,
-                       bool cancel_requested) {
+                       const Control& control) {
+  if (control.lease_lost()) {
+    // Someone else owns the task now (or will once it expires): no transition, no deletion.
+    logger_.Warn("task " + task.id + ": attempt " + std::to_string(task.attempts) +
+                 " stopped without its lease (" + status.ToString() + ")");
+    return;
+  }
   TransitionArgs args;
   args.now = clock_.Now();
   args.expect_state = TaskState::kProcessing;
-  bool remove_files = true;
-  if (cancel_requested) {
+  args.expect_lease = control.key();
+  bool remove_files = false;
+  if (control.cancel_requested()) {
     args.trigger = Trigger::kCancel;
     args.detail = "cancelled while Processing";
+    remove_files = true;
   } else if (status.ok() && outcome != nullptr) {
     args.trigger = Trigger::kSucceed;
     args.files = outcome->files;
@@ -229,10 +356,9 @@ void Scheduler::Finish(const Task& task, const Status& status, const ExportOutco
     for (const FileInfo& f : outcome->files) rows += f.rows;
     args.detail = std::to_string(outcome->files.size()) + " files, " + std::to_string(rows) +
                   " rows";
-    remove_files = false;
   } else if (stop_flag_.load() && status.code() == StatusCode::kAborted) {
     args.trigger = Trigger::kRecover;
-    args.detail = "interrupted by shutdown; will run again";
+    args.detail = "interrupted: " + status.message() + "; " + ResumeNote(control.checkpoint());
   } else {
     bool transient = IsTransient(status.code());
     TaskError error{std::string(StatusCodeName(status.code())), status.message(), transient};
@@ -242,23 +368,27 @@ void Scheduler::Finish(const Task& task, const Status& status, const ExportOutco
       Millis delay = NextRetryDelay(task.attempts);
       args.not_before = args.now + delay;
       args.detail = "attempt " + std::to_string(task.attempts) + " failed (" + status.ToString() +
-                    "); retry in " + std::to_string(delay.count()) + " ms";
+                    "); retry in " + std::to_string(delay.count()) + " ms; " +
+                    ResumeNote(control.checkpoint());
     } else {
       args.trigger = Trigger::kFail;
       args.detail = status.ToString();
+      remove_files = true;
     }
   }
-  if (remove_files) {
-    Status removed = objects_.DeleteAll(task.id);
-    if (!removed.ok()) {
-      logger_.Warn("task " + task.id + ": removing partial files: " + removed.ToString());
-    }
-  }
+  // Recorded before the files go: a crash in between leaves unlisted files of a finished task
+  // (debris), never a checkpoint that lists files which are gone.
   Result<Task> saved = tasks_.Transition(task.id, args);
   if (!saved.ok()) {
     logger_.Error("task " + task.id + ": recording " + std::string(TriggerName(args.trigger)) +
                   " failed: " + saved.status().ToString());
     return;
+  }
+  if (remove_files) {
+    Status removed = objects_.DeleteAll(task.id);
+    if (!removed.ok()) {
+      logger_.Warn("task " + task.id + ": removing files: " + removed.ToString());
+    }
   }
   logger_.Info("task " + task.id + ": Processing -> " +
                std::string(TaskStateName(saved->state)) +

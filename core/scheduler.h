@@ -4,9 +4,19 @@
 // in this process. Workers sleep on a condition variable and wake on new work (Wake()), on the
 // earliest retry time, or on Stop(); there is no polling loop.
 //
-// An attempt ends in one of: Succeeded; Cancelled (cancel requested; partial files removed);
-// Pending again (a transient error with attempts left, after an exponential backoff with
-// jitter; or an interrupted run at shutdown); Failed (a permanent error, or attempts spent).
+// An attempt ends in one of: Succeeded; Cancelled (cancel requested; files removed); Pending
+// again (a transient error with attempts left, after an exponential backoff with jitter; or a
+// run interrupted by shutdown); Failed (a permanent error, or attempts spent; files removed).
+// Pending again keeps the files committed so far and their checkpoint: the next attempt
+// resumes after them, and removes only what an attempt left after its last checkpoint.
+//
+// Leases: each claim leases the task to this instance (options.instance_id) for
+// options.lease; the running export renews it with its progress heartbeat. Before each claim a
+// worker returns tasks whose lease has expired (their owner died or froze) to the queue, so
+// instances sharing one store take over each other's work. A worker that learns it lost its
+// lease stops at once without publishing another file and leaves the task alone (no
+// transition, no deletion): it belongs to someone else now. The lease must therefore be
+// longer than the longest pause between two rows of a source (e.g. its initial count).
 #ifndef EXPORTD_CORE_SCHEDULER_H_
 #define EXPORTD_CORE_SCHEDULER_H_
 
@@ -40,6 +50,12 @@ struct SchedulerOptions {
   Millis progress_interval{1000};
   // Per export; 0 means unlimited. Protects a busy source.
   int64_t max_rows_per_second = 0;
+  // Owner of the leases this scheduler takes: stable per data dir, so that after a restart
+  // Start() takes back its own Processing tasks at once instead of waiting for their leases.
+  std::string instance_id = "exportd";
+  // How long a claim holds a task without renewal. A running export renews it at least every
+  // third of it (and with every progress_interval).
+  Millis lease{30000};
 };
 
 // The delay before attempt `attempt + 1` after `attempt` failed (1-based): base * 2^(attempt-1),
@@ -55,16 +71,21 @@ class Scheduler {
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  // Returns tasks left Processing by an earlier run to the queue, then starts the workers.
+  // Returns the tasks this instance left Processing (a crash, or a previous run that could not
+  // record its shutdown) to the queue, then starts the workers.
   Status Start();
   // Tells idle workers that a task may be ready.
   void Wake();
   // Asks the worker running `task_id` in this process to stop; it cancels the task within one
   // progress tick. Returns false if the task is not running here.
   bool Cancel(const std::string& task_id);
-  // Stops the workers at a safe point and joins them; running exports are put back to Pending
-  // so the next start runs them again. Idempotent.
-  void Stop();
+  // Graceful drain: claims nothing more; lets each running export go on until its next
+  // checkpoint (a file committed and recorded) or until `drain` has passed, whichever comes
+  // first, then stops it and puts its task back to Pending with its checkpoint (trigger
+  // kRecover), so the next start resumes it; then joins the workers. `drain` is measured on
+  // the steady clock. Stop() (no drain) stops at the next safe point. Idempotent; a second
+  // call can shorten the drain.
+  void Stop(Millis drain = Millis(0));
   // Number of exports running now.
   int running() const;
   // Rows written by exports that succeeded in this process since it started.
@@ -73,13 +94,16 @@ class Scheduler {
  private:
   struct Run {
     std::atomic<bool> cancel{false};
+    std::atomic<bool> lease_lost{false};  // then the task is left to its new owner
   };
   class Control;
 
   void WorkerLoop();
   void RunTask(const Task& task);
   void Finish(const Task& task, const Status& status, const ExportOutcome* outcome,
-              bool cancel_requested);
+              const Control& control);
+  // Whether a running export must stop now because the drain is over.
+  bool DrainOver() const;
   Millis NextRetryDelay(int attempt);
 
   TaskStore& tasks_;
@@ -96,7 +120,9 @@ class Scheduler {
   bool stopping_ = false;                              // guarded by mu_
   std::map<std::string, std::shared_ptr<Run>> runs_;  // guarded by mu_
   std::mt19937_64 rng_{std::random_device{}()};       // guarded by mu_
-  std::atomic<bool> stop_flag_{false};
+  std::atomic<bool> stop_flag_{false};  // Stop() was called: claim nothing more
+  // Steady-clock nanoseconds after which running exports stop; valid once stop_flag_ is set.
+  std::atomic<int64_t> drain_deadline_ns_{0};
   std::atomic<int64_t> rows_exported_{0};
   std::vector<std::thread> threads_;
 };

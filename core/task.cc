@@ -37,6 +37,7 @@ std::string_view TriggerName(Trigger t) {
     case Trigger::kRetry: return "retry";
     case Trigger::kRecover: return "recover";
     case Trigger::kCancel: return "cancel";
+    case Trigger::kLeaseExpired: return "lease_expired";
   }
   return "unknown";
 }
@@ -52,7 +53,8 @@ std::optional<TaskState> NextState(TaskState from, Trigger trigger) {
         case Trigger::kSucceed: return TaskState::kSucceeded;
         case Trigger::kFail: return TaskState::kFailed;
         case Trigger::kRetry:
-        case Trigger::kRecover: return TaskState::kPending;
+        case Trigger::kRecover:
+        case Trigger::kLeaseExpired: return TaskState::kPending;
         case Trigger::kCancel: return TaskState::kCancelled;
         case Trigger::kStart: return std::nullopt;
       }
@@ -65,7 +67,63 @@ std::optional<TaskState> NextState(TaskState from, Trigger trigger) {
   return std::nullopt;
 }
 
+namespace {
+
+std::string ResumeDetail(const Checkpoint& cp) {
+  return "resume at file " + std::to_string(cp.next_file) + " after " + std::to_string(cp.rows) +
+         " rows in " + std::to_string(cp.next_file - 1) + " committed files";
+}
+
+}  // namespace
+
+Status CheckLease(const Task& task, const LeaseKey& key) {
+  if (task.state != TaskState::kProcessing || !task.lease || task.lease->owner != key.owner ||
+      task.attempts != key.attempt) {
+    std::string holder = task.lease ? task.lease->owner + " (attempt " +
+                                          std::to_string(task.attempts) + ")"
+                                    : "nobody";
+    return Aborted("lease of task " + task.id + " lost: it is " +
+                   std::string(TaskStateName(task.state)) + ", held by " + holder + ", not " +
+                   key.owner + " (attempt " + std::to_string(key.attempt) + ")");
+  }
+  return Status::Ok();
+}
+
+Result<Transitioned> ApplyCheckpoint(const Task& task, const LeaseKey& key, const FileInfo& file,
+                                     const Checkpoint& next, TimePoint now) {
+  RETURN_IF_ERROR(CheckLease(task, key));
+  Transitioned out{task, TaskEvent{}};
+  Task& t = out.task;
+  t.files.push_back(file);
+  int64_t rows = 0;
+  int64_t bytes = 0;
+  for (const FileInfo& f : t.files) {
+    rows += f.rows;
+    bytes += f.bytes;
+  }
+  if (next.next_file != static_cast<int>(t.files.size()) + 1 || next.rows != rows ||
+      next.bytes != bytes) {
+    return FailedPrecondition("checkpoint of task " + task.id + " (file " +
+                              std::to_string(next.next_file) + ", " + std::to_string(next.rows) +
+                              " rows) does not follow its " + std::to_string(t.files.size()) +
+                              " files (" + std::to_string(rows) + " rows)");
+  }
+  t.checkpoint = next;
+  t.progress.rows = std::max(t.progress.rows, next.rows);
+  t.progress.bytes = std::max(t.progress.bytes, next.bytes);
+  if (next.rows_total) t.progress.rows_total = next.rows_total;
+  t.updated_at = now;
+  out.event.task_id = t.id;
+  out.event.at = now;
+  out.event.type = "checkpoint";
+  out.event.detail = file.name + ": " + std::to_string(file.rows) + " rows, " +
+                     std::to_string(file.bytes) + " bytes; " + std::to_string(next.rows) +
+                     " rows committed";
+  return out;
+}
+
 Result<Transitioned> ApplyTransition(const Task& task, const TransitionArgs& args) {
+  if (args.expect_lease) RETURN_IF_ERROR(CheckLease(task, *args.expect_lease));
   if (args.expect_state && *args.expect_state != task.state) {
     return FailedPrecondition("task " + task.id + " is " + std::string(TaskStateName(task.state)) +
                               ", not " + std::string(TaskStateName(*args.expect_state)));
@@ -84,11 +142,18 @@ Result<Transitioned> ApplyTransition(const Task& task, const TransitionArgs& arg
       ++t.attempts;
       t.started_at = args.now;
       t.not_before.reset();
+      t.lease = args.lease;
       t.progress = Progress{};
+      if (t.checkpoint) {
+        t.progress.rows = t.checkpoint->rows;
+        t.progress.bytes = t.checkpoint->bytes;
+        t.progress.rows_total = t.checkpoint->rows_total;
+      }
       break;
     case Trigger::kSucceed:
       t.files = args.files;
       t.manifest = args.manifest;
+      t.checkpoint.reset();
       t.error.reset();
       // The final counters are those of the files (progress is persisted only now and then).
       t.progress.rows = 0;
@@ -102,19 +167,23 @@ Result<Transitioned> ApplyTransition(const Task& task, const TransitionArgs& arg
       t.error = args.error;
       t.files.clear();
       t.manifest.reset();
+      t.checkpoint.reset();
       break;
     case Trigger::kRetry:
       t.error = args.error;
       t.not_before = args.not_before;
       break;
     case Trigger::kRecover:
+    case Trigger::kLeaseExpired:
       t.not_before.reset();
       break;
     case Trigger::kCancel:
       t.files.clear();
       t.manifest.reset();
+      t.checkpoint.reset();
       break;
   }
+  if (t.state != TaskState::kProcessing) t.lease.reset();
   if (IsTerminal(t.state)) {
     t.finished_at = args.now;
     t.not_before.reset();
@@ -126,6 +195,10 @@ Result<Transitioned> ApplyTransition(const Task& task, const TransitionArgs& arg
   out.event.to = t.state;
   out.event.detail = args.detail;
   if (out.event.detail.empty() && args.error) out.event.detail = args.error->message;
+  // The audit trail shows which attempts resumed rather than started over.
+  if (args.trigger == Trigger::kStart && t.checkpoint) {
+    out.event.detail += (out.event.detail.empty() ? "" : "; ") + ResumeDetail(*t.checkpoint);
+  }
   return out;
 }
 

@@ -3,7 +3,7 @@
 //   Pending --start--> Processing --succeed--> Succeeded
 //                      Processing --fail-----> Failed
 //   Pending|Processing --cancel--> Cancelled
-//   Processing --retry|recover--> Pending
+//   Processing --retry|recover|lease_expired--> Pending
 //
 // Every change of state goes through ApplyTransition(), a pure function; TaskStore
 // implementations persist its result and its event in one transaction. Terminal states
@@ -27,8 +27,11 @@ std::string_view TaskStateName(TaskState s);  // "Pending", "Processing", ...
 std::optional<TaskState> ParseTaskState(std::string_view name);
 bool IsTerminal(TaskState s);
 
-enum class Trigger { kStart, kSucceed, kFail, kRetry, kRecover, kCancel };
-std::string_view TriggerName(Trigger t);  // "start", "succeed", "fail", "retry", "recover", "cancel"
+// kRecover: an interrupted run (restart, drain) goes back to the queue; kLeaseExpired: the
+// same for a run whose owner stopped renewing its lease (event "lease_expired").
+enum class Trigger { kStart, kSucceed, kFail, kRetry, kRecover, kCancel, kLeaseExpired };
+// "start", "succeed", "fail", "retry", "recover", "cancel", "lease_expired"
+std::string_view TriggerName(Trigger t);
 
 // The transition table: the state `trigger` leads to from `from`, or nullopt if illegal.
 std::optional<TaskState> NextState(TaskState from, Trigger trigger);
@@ -59,6 +62,44 @@ struct Progress {
   friend bool operator==(const Progress&, const Progress&) = default;
 };
 
+// Where the next output file of a task starts. Recorded with each committed data file, in the
+// same store transaction, so that a later attempt resumes after the files already committed
+// (task.files) instead of starting over, and writes exactly the files an uninterrupted run
+// would have written.
+struct Checkpoint {
+  // The dataset key of the last row in the committed files: the next file starts with the
+  // first row whose key is greater. nullopt before any row (an export without rows).
+  std::optional<FilterValue> after_key;
+  int next_file = 1;    // 1-based number of the next part file; == files.size() + 1
+  int64_t rows = 0;     // data rows in the committed files
+  int64_t bytes = 0;    // stored bytes of the committed files
+  std::optional<int64_t> rows_total;  // the last count of matching rows, for progress
+  // The transaction time of the attempt that wrote the first file; the manifest of the
+  // finished export carries it, whichever attempt writes the manifest.
+  TimePoint transaction_time{};
+
+  friend bool operator==(const Checkpoint&, const Checkpoint&) = default;
+};
+
+// Who runs a Processing task, until when. Renewed by the running worker's heartbeat; once
+// `expires_at` has passed, any instance may put the task back in the queue.
+struct Lease {
+  std::string owner;  // instance id (stable per data dir)
+  TimePoint expires_at{};
+
+  friend bool operator==(const Lease&, const Lease&) = default;
+};
+
+// Names one claim of a task: the instance that claimed it and the attempt number the claim
+// started. Unique per claim because every start increments attempts, so a worker whose task
+// was taken away and claimed again (even by its own instance) no longer matches.
+struct LeaseKey {
+  std::string owner;
+  int attempt = 0;
+
+  friend bool operator==(const LeaseKey&, const LeaseKey&) = default;
+};
+
 struct Task {
   std::string id;         // ULID: unique, URL-safe, time-ordered
   std::string principal;  // owner (API key id)
@@ -78,8 +119,12 @@ struct Task {
   Progress progress;
   std::optional<TaskError> error;
   bool cancel_requested = false;
-  std::vector<FileInfo> files;  // data files; set on success
+  // Data files. While the task is Pending or Processing: those committed so far (with
+  // `checkpoint`); on success: all of them; cleared on failure and cancellation.
+  std::vector<FileInfo> files;
   std::optional<FileInfo> manifest;
+  std::optional<Checkpoint> checkpoint;  // after the last committed file; cleared when terminal
+  std::optional<Lease> lease;            // set only while Processing
 
   friend bool operator==(const Task&, const Task&) = default;
 };
@@ -104,21 +149,38 @@ struct TransitionArgs {
   std::vector<FileInfo> files;           // kSucceed
   std::optional<FileInfo> manifest;      // kSucceed
   std::optional<TimePoint> not_before;   // kRetry
+  std::optional<Lease> lease;            // kStart: the claim's lease
   std::string detail;                    // free text for the event row
   // When set, the transition applies only if the stored task is in this state (kFailedPrecondition
   // otherwise): lets a caller act on what it last saw without a read-modify-write race.
   std::optional<TaskState> expect_state;
+  // When set, the transition applies only if the task is Processing under this claim (kAborted
+  // otherwise): a worker that lost its lease must not change the task.
+  std::optional<LeaseKey> expect_lease;
 };
 
 // Applies a transition to a copy of `task`: the new state and the fields that go with it
-// (attempts and started_at on start; finished_at on terminal states; error, files, not_before;
-// progress reset when a new attempt starts). kFailedPrecondition if the transition is illegal.
-// Also returns the event row to record.
+// (attempts, started_at and the lease on start; finished_at on terminal states; error, files,
+// not_before). A new attempt's progress starts from the checkpoint (or from zero without one).
+// Files and checkpoint survive retry/recover/lease_expired (the next attempt resumes) and are
+// cleared by fail and cancel; the lease is dropped whenever the task leaves Processing.
+// kFailedPrecondition if the transition is illegal, kAborted if args.expect_lease does not
+// match. Also returns the event row to record.
 struct Transitioned {
   Task task;
   TaskEvent event;
 };
 Result<Transitioned> ApplyTransition(const Task& task, const TransitionArgs& args);
+
+// OK if `task` is Processing under the claim `key`; kAborted (lease lost) otherwise.
+Status CheckLease(const Task& task, const LeaseKey& key);
+
+// Records a committed data file and the checkpoint after it on a copy of `task` (files,
+// checkpoint, progress, updated_at) and returns the "checkpoint" event to store with it.
+// kAborted unless the task is Processing under `key`; kFailedPrecondition unless `next`
+// follows from the task's files plus `file` (next_file, rows and bytes add up).
+Result<Transitioned> ApplyCheckpoint(const Task& task, const LeaseKey& key, const FileInfo& file,
+                                     const Checkpoint& next, TimePoint now);
 
 // Derived progress figures for display.
 struct ProgressView {

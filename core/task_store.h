@@ -43,17 +43,52 @@ class TaskStore {
                                                            const std::string& key) = 0;
   virtual Result<TaskPage> List(const TaskListQuery& query) = 0;
 
+  // Like Create, for a task whose idempotency key is still held by task `previous_id` although
+  // its window has passed: in one transaction, takes the key from `previous_id` (which keeps
+  // everything else) and creates `task` with it. kAlreadyExists if the key is held by any other
+  // task by then (a concurrent request took it first): callers look that one up instead.
+  // REQUIRES: task.idempotency_key is set.
+  virtual Status CreateTakingKey(const Task& task, const std::string& previous_id) = 0;
+
   // Loads the task, runs ApplyTransition, saves the task and the event in one transaction.
-  // kNotFound; kFailedPrecondition if the transition is illegal from the stored state.
+  // kNotFound; kFailedPrecondition if the transition is illegal from the stored state; kAborted
+  // if args.expect_lease does not match.
   virtual Result<Task> Transition(const std::string& id, const TransitionArgs& args) = 0;
 
+  // Leases. Several instances may share one store: each claim leases the task to its `owner`
+  // until now + `lease`; the owner renews it with Heartbeat while it runs. A task whose lease
+  // has expired is put back in the queue by ExpireLeases (whichever instance calls it), and
+  // keeps its place in FIFO order.
+
   // The oldest Pending task (creation order) whose not_before has passed, moved to Processing
-  // with args.trigger == kStart; nullopt if none is ready.
-  virtual Result<std::optional<Task>> ClaimNext(TimePoint now) = 0;
-  // The earliest not_before among Pending tasks that are not ready at `now`.
+  // (trigger kStart) and leased to `owner`; nullopt if none is ready.
+  virtual Result<std::optional<Task>> ClaimNext(TimePoint now, const std::string& owner,
+                                                Millis lease) = 0;
+  // The earliest time something may become claimable: the earliest not_before among Pending
+  // tasks not ready at `now`, or the earliest lease expiry among Processing tasks after `now`.
   virtual Result<std::optional<TimePoint>> NextWakeup(TimePoint now) = 0;
-  // Moves every Processing task back to Pending (trigger kRecover). Returns their ids.
-  virtual Result<std::vector<std::string>> RecoverProcessing(TimePoint now) = 0;
+  // Extends the lease of `id` to now + `lease` and, if `progress` is given, saves those counters
+  // (no event). Returns the task as stored (callers look at cancel_requested). kAborted if the
+  // task is not Processing under `key` any more: the caller must stop writing at once and must
+  // not change the task.
+  virtual Result<Task> Heartbeat(const std::string& id, const LeaseKey& key,
+                                 const std::optional<Progress>& progress, TimePoint now,
+                                 Millis lease) = 0;
+  // Records a committed data file of a running task and where the next file starts
+  // (ApplyCheckpoint): file, checkpoint, progress and a "checkpoint" event in one transaction.
+  // kAborted if the lease is lost; kFailedPrecondition if `next` does not follow.
+  virtual Result<Task> CommitFile(const std::string& id, const LeaseKey& key,
+                                  const FileInfo& file, const Checkpoint& next,
+                                  TimePoint now) = 0;
+  // Moves every Processing task whose lease expires at or before `now` back to Pending (trigger
+  // kLeaseExpired, event "lease_expired"), keeping files and checkpoint. Returns their ids.
+  virtual Result<std::vector<std::string>> ExpireLeases(TimePoint now) = 0;
+  // At the start of instance `owner`: moves the Processing tasks it held (and any without a
+  // lease, left by a version without leases) back to Pending at once (trigger kRecover): the
+  // instance restarted, so those runs are dead whatever their leases say. Tasks leased to other
+  // instances are left to expire. Returns their ids.
+  virtual Result<std::vector<std::string>> RecoverProcessing(TimePoint now,
+                                                             const std::string& owner) = 0;
 
   // Persists counters of a Processing task (no event). A task in another state is left alone.
   virtual Status UpdateProgress(const std::string& id, const Progress& progress,

@@ -18,6 +18,8 @@
 #include "server/logging.h"
 #include "storage/demo_dataset.h"
 #include "storage/digest.h"
+#include "storage/fault_injection.h"
+#include "storage/instance_id.h"
 #include "storage/local_object_store.h"
 #include "storage/sqlite_dataset.h"
 #include "storage/sqlite_key_store.h"
@@ -30,7 +32,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
+}  // namespace
+
 std::string TaskDbPath(const Config& c) { return (fs::path(c.data_dir) / "exportd.db").string(); }
+std::string ExportsRoot(const Config& c) { return (fs::path(c.data_dir) / "exports").string(); }
+
+namespace {
 
 // The data dir holds secrets and other people's data: owner-only.
 Status PrepareDataDir(const Config& config) {
@@ -86,11 +93,14 @@ Status EnsureBootstrapKey(ApiKeyStore& keys) {
   return Status::Ok();
 }
 
-Result<DatasetCatalog> LoadDatasets(const Config& config) {
+}  // namespace
+
+Result<DatasetCatalog> LoadDatasets(const Config& config, bool create_demo) {
   std::vector<DatasetSpec> specs = config.datasets;
   if (specs.empty()) {
     std::string path = (fs::path(config.data_dir) / "demo" / "samples.sqlite").string();
     if (!fs::exists(path)) {
+      if (!create_demo) return FailedPrecondition("no demo dataset at " + path);
       std::error_code ec;
       fs::create_directories(fs::path(path).parent_path(), ec);
       spdlog::info("creating the demo dataset ({} rows) at {}", config.demo_rows, path);
@@ -113,6 +123,8 @@ Result<DatasetCatalog> LoadDatasets(const Config& config) {
   }
   return catalog;
 }
+
+namespace {
 
 // Waits for SIGTERM/SIGINT (blocked in every thread) and then stops the listener.
 class SignalWatcher {
@@ -153,9 +165,19 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   ASSIGN_OR_RETURN(std::string secret,
                    UrlSigner::LoadOrCreateSecret((fs::path(config.data_dir) / "url_secret").string()));
   auto signer = std::make_shared<const UrlSigner>(secret);
-  LocalObjectStore objects((fs::path(config.data_dir) / "exports").string(), signer,
-                           config.PublicUrl());
+  LocalObjectStore local_objects(ExportsRoot(config), signer, config.PublicUrl());
   ASSIGN_OR_RETURN(DatasetCatalog datasets, LoadDatasets(config));
+  // Test configuration only: sources and store that fail on purpose.
+  std::unique_ptr<ObjectStore> faulty_objects;
+  if (const auto& faults = config.fault_injection) {
+    spdlog::warn("*** FAULT INJECTION IS ON: exports will fail on purpose; never run this "
+                 "configuration in production *** ({})",
+                 faults->Describe());
+    datasets = WithSourceFaults(datasets, *faults);
+    faulty_objects = std::make_unique<FaultInjectingObjectStore>(
+        local_objects, faults->object_store, ObjectStoreFaultSeed(faults->seed));
+  }
+  ObjectStore& objects = faulty_objects ? *faulty_objects : local_objects;
 
   SystemClock clock;
   SpdLogger logger;
@@ -164,6 +186,10 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   scheduler_options.retry_base_delay = Millis(config.retry_base_delay_ms);
   scheduler_options.retry_max_delay = Millis(config.retry_max_delay_ms);
   scheduler_options.max_rows_per_second = config.max_rows_per_second;
+  ASSIGN_OR_RETURN(scheduler_options.instance_id,
+                   LoadOrCreateInstanceId((fs::path(config.data_dir) / "instance_id").string()));
+  scheduler_options.lease = std::chrono::seconds(config.lease_seconds);
+  spdlog::info("instance {}; leases of {} s", scheduler_options.instance_id, config.lease_seconds);
   Scheduler scheduler(*tasks, datasets, objects, clock, logger, scheduler_options);
   ServiceOptions service_options;
   service_options.max_attempts = config.max_attempts;
@@ -199,8 +225,10 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
                  server.port(), config.workers, config.data_dir);
     server.Serve();  // returns once the watcher has stopped it
   }
-  spdlog::info("stopping workers");
-  scheduler.Stop();
+  // The listener is closed: running exports go on to their next checkpoint (bounded), then
+  // back to the queue, so the next start resumes them.
+  spdlog::info("stopping workers (drain up to {} s)", config.drain_timeout_seconds);
+  scheduler.Stop(std::chrono::seconds(config.drain_timeout_seconds));
   spdlog::info("stopped");
   return Status::Ok();
 }

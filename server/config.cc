@@ -104,8 +104,46 @@ const std::set<std::string>& KnownKeys() {
       "listen",           "data_dir",           "workers",           "max_attempts",
       "download_url_ttl_seconds", "retry_base_delay_ms", "retry_max_delay_ms",
       "max_rows_per_second", "public_url",       "demo_rows",         "log_level",
-      "http_threads",     "storage",            "datasets"};
+      "http_threads",     "storage",            "datasets",          "fault_injection",
+      "lease_seconds",    "drain_timeout_seconds"};
   return keys;
+}
+
+// "fault_injection": {"seed": 1, "source": {...}, "object_store": {...}} (storage/fault_injection.h).
+Result<FaultInjectionOptions> ParseFaultInjection(const json& f) {
+  const std::string where = "fault_injection.";
+  if (!f.is_object()) return ConfigError("fault_injection must be an object");
+  FaultInjectionOptions o;
+  RETURN_IF_ERROR(Read(f, "seed", o.seed, where));
+  if (auto s = f.find("source"); s != f.end() && !s->is_null()) {
+    if (!s->is_object()) return ConfigError(where + "source must be an object");
+    const std::string at = where + "source.";
+    std::string mode = "transient";
+    RETURN_IF_ERROR(Read(*s, "mode", mode, at));
+    if (mode != "transient" && mode != "permanent") {
+      return ConfigError(at + "mode must be transient or permanent");
+    }
+    o.source.mode = mode == "permanent" ? FaultMode::kPermanent : FaultMode::kTransient;
+    RETURN_IF_ERROR(Read(*s, "fail_rate", o.source.fail_rate, at));
+    RETURN_IF_ERROR(Read(*s, "fail_window_rows", o.source.fail_window_rows, at));
+    RETURN_IF_ERROR(Read(*s, "fail_nth_count", o.source.fail_nth_count, at));
+    RETURN_IF_ERROR(Read(*s, "fail_nth_read", o.source.fail_nth_read, at));
+    RETURN_IF_ERROR(Read(*s, "fail_after_rows", o.source.fail_after_rows, at));
+    RETURN_IF_ERROR(Read(*s, "max_faults", o.source.max_faults, at));
+  }
+  if (auto s = f.find("object_store"); s != f.end() && !s->is_null()) {
+    if (!s->is_object()) return ConfigError(where + "object_store must be an object");
+    const std::string at = where + "object_store.";
+    RETURN_IF_ERROR(Read(*s, "write_fail_rate", o.object_store.write_fail_rate, at));
+    RETURN_IF_ERROR(Read(*s, "commit_fail_rate", o.object_store.commit_fail_rate, at));
+    RETURN_IF_ERROR(Read(*s, "fail_nth_write", o.object_store.fail_nth_write, at));
+    RETURN_IF_ERROR(Read(*s, "fail_nth_commit", o.object_store.fail_nth_commit, at));
+    RETURN_IF_ERROR(Read(*s, "enospc", o.object_store.enospc, at));
+    RETURN_IF_ERROR(Read(*s, "enospc_after_bytes", o.object_store.enospc_after_bytes, at));
+    RETURN_IF_ERROR(Read(*s, "max_faults", o.object_store.max_faults, at));
+  }
+  RETURN_IF_ERROR(o.Validate());
+  return o;
 }
 
 Result<int64_t> ParseInt(const std::string& name, const std::string& text) {
@@ -163,6 +201,8 @@ Result<Config> ParseConfig(const std::string& json_text, const std::string& base
   RETURN_IF_ERROR(Read(root, "demo_rows", config.demo_rows, ""));
   RETURN_IF_ERROR(Read(root, "log_level", config.log_level, ""));
   RETURN_IF_ERROR(Read(root, "http_threads", config.http_threads, ""));
+  RETURN_IF_ERROR(Read(root, "lease_seconds", config.lease_seconds, ""));
+  RETURN_IF_ERROR(Read(root, "drain_timeout_seconds", config.drain_timeout_seconds, ""));
   config.data_dir = Resolve(base_dir, config.data_dir);
   if (auto storage = root.find("storage"); storage != root.end() && !storage->is_null()) {
     if (!storage->is_object()) return ConfigError("storage must be an object");
@@ -174,6 +214,9 @@ Result<Config> ParseConfig(const std::string& json_text, const std::string& base
       ASSIGN_OR_RETURN(DatasetSpec spec, ParseDataset((*datasets)[i], i, base_dir));
       config.datasets.push_back(std::move(spec));
     }
+  }
+  if (auto f = root.find("fault_injection"); f != root.end() && !f->is_null()) {
+    ASSIGN_OR_RETURN(config.fault_injection, ParseFaultInjection(*f));
   }
   for (const auto& [key, value] : root.items()) {
     if (!KnownKeys().count(key)) config.ignored_keys.push_back(key);
@@ -215,6 +258,8 @@ Status ApplyEnvironment(Config& config, const EnvLookup& env) {
   RETURN_IF_ERROR(integer("EXPORTD_MAX_ROWS_PER_SECOND", config.max_rows_per_second));
   RETURN_IF_ERROR(integer("EXPORTD_DEMO_ROWS", config.demo_rows));
   RETURN_IF_ERROR(integer("EXPORTD_HTTP_THREADS", config.http_threads));
+  RETURN_IF_ERROR(integer("EXPORTD_LEASE_SECONDS", config.lease_seconds));
+  RETURN_IF_ERROR(integer("EXPORTD_DRAIN_TIMEOUT_SECONDS", config.drain_timeout_seconds));
   return Status::Ok();
 }
 
@@ -238,6 +283,13 @@ Status Validate(const Config& config) {
   if (config.demo_rows < 1) return ConfigError("demo_rows must be positive");
   if (config.http_threads < 1 || config.http_threads > 1024) {
     return ConfigError("http_threads must be 1..1024");
+  }
+  // Renewal happens about every third of the lease: below 3 s it would be mostly heartbeats.
+  if (config.lease_seconds < 3 || config.lease_seconds > 86400) {
+    return ConfigError("lease_seconds must be 3..86400");
+  }
+  if (config.drain_timeout_seconds < 0 || config.drain_timeout_seconds > 86400) {
+    return ConfigError("drain_timeout_seconds must be 0..86400");
   }
   if (config.storage_type != "local") {
     return ConfigError("storage.type '" + config.storage_type +

@@ -11,6 +11,7 @@
 
 #include "core/dataset.h"
 #include "core/status.h"
+#include "storage/fault_injection.h"
 
 namespace exportd {
 
@@ -27,9 +28,15 @@ struct Config {
   int64_t demo_rows = 100000;
   std::string log_level = "info";
   int http_threads = 8;
+  // A running task is leased to this instance for this long; renewed about every third of it.
+  int64_t lease_seconds = 30;
+  // On SIGTERM, how long running exports may take to reach their next checkpoint.
+  int64_t drain_timeout_seconds = 30;
   std::string storage_type = "local";
   // Empty: the demo dataset is created under data_dir and served.
   std::vector<DatasetSpec> datasets;
+  // Tests only: makes sources and the object store fail on purpose. Absent = off.
+  std::optional<FaultInjectionOptions> fault_injection;
   // Keys that were present but are not (yet) understood; reported as warnings at start-up.
   std::vector<std::string> ignored_keys;
 

@@ -4,6 +4,7 @@
 //   exportd keys create --name NAME [--admin]
 //   exportd keys list
 //   exportd keys revoke KEY_ID
+//   exportd verify TASK_ID [--source]
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -13,6 +14,7 @@
 #include "server/app.h"
 #include "server/config.h"
 #include "server/logging.h"
+#include "server/verify.h"
 
 namespace exportd {
 extern const char* const kOpenApiYaml;
@@ -97,12 +99,29 @@ int main(int argc, char** argv) {
   for (CLI::App* leaf : {create, list, revoke}) leaf->fallthrough();
   keys->fallthrough();
 
-  CLI11_PARSE(app, argc, argv);
+  CLI::App* verify =
+      app.add_subcommand("verify", "Check a Succeeded task's files: exit 0 if all match");
+  AddCommonFlags(*verify, flags);
+  std::string verify_task_id;
+  bool verify_source = false;
+  verify->add_option("task_id", verify_task_id, "The task to check")->required();
+  verify->add_flag("--source", verify_source, "Also regenerate every file from the dataset");
+  verify->fallthrough();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return verify->parsed() && code != 0 ? 2 : code;  // verify's usage errors exit 2
+  }
 
   exportd::Result<exportd::Config> config = BuildConfig(flags);
   if (!config.ok()) return Fail(config.status());
   exportd::SetUpLogging(config->log_level);
 
+  if (verify->parsed()) {
+    return exportd::VerifyCommand(*config, verify_task_id, verify_source, std::cout, std::cerr);
+  }
   exportd::Status status;
   if (create->parsed()) {
     status = exportd::CreateKeyCommand(*config, key_name, key_admin);

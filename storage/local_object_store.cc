@@ -256,6 +256,27 @@ Status LocalObjectStore::DeleteAll(std::string_view task_id) {
   return Status::Ok();
 }
 
+Status LocalObjectStore::DeleteExcept(std::string_view task_id,
+                                      const std::vector<std::string>& keep) {
+  RETURN_IF_ERROR(ValidateTaskId(task_id));
+  const std::string dir = JoinPath(root_, task_id);
+  std::error_code ec;
+  std::filesystem::directory_iterator it(dir, ec);
+  if (ec == std::errc::no_such_file_or_directory) return Status::Ok();
+  if (ec) return PosixError("list " + dir, ec.value());
+  std::vector<std::filesystem::path> doomed;
+  for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (std::find(keep.begin(), keep.end(), name) == keep.end()) doomed.push_back(it->path());
+  }
+  if (ec) return PosixError("list " + dir, ec.value());
+  for (const std::filesystem::path& path : doomed) {
+    std::filesystem::remove_all(path, ec);
+    if (ec) return PosixError("remove " + path.string(), ec.value());
+  }
+  return Status::Ok();
+}
+
 Result<std::string> LocalObjectStore::DownloadUrl(std::string_view task_id, std::string_view name,
                                                   TimePoint expires_at) {
   RETURN_IF_ERROR(ValidateTaskId(task_id));

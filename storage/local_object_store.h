@@ -23,7 +23,7 @@ Status ValidateObjectName(std::string_view name);
 // Writers stream into "<root>/<task_id>/.<name>.tmp-<random>" (never a valid object name, so
 // never readable through Open) and Commit() = flush, fsync, rename over <name>, fsync of the
 // directory. A writer destroyed before Commit() unlinks its temporary file; one left by a
-// crash is removed by DeleteAll().
+// crash is removed by DeleteAll() or DeleteExcept().
 class LocalObjectStore final : public ObjectStore {
  public:
   // `root` is created on first use. `public_base_url` is like "http://127.0.0.1:8080" (a
@@ -36,6 +36,8 @@ class LocalObjectStore final : public ObjectStore {
   Result<std::unique_ptr<ObjectReader>> Open(std::string_view task_id,
                                              std::string_view name) override;
   Status DeleteAll(std::string_view task_id) override;
+  // Also removes temporary files left by a crash.
+  Status DeleteExcept(std::string_view task_id, const std::vector<std::string>& keep) override;
   // base_url + "/v1/exports/<task_id>/files/<name>?expires=<unix seconds>&signature=<hex>"
   Result<std::string> DownloadUrl(std::string_view task_id, std::string_view name,
                                   TimePoint expires_at) override;

@@ -16,7 +16,8 @@ constexpr std::string_view kInsertTask =
     " ?10)";
 constexpr std::string_view kUpdateTask =
     "UPDATE tasks SET state = ?2, dataset = ?3, query_hash = ?4, updated_at = ?5,"
-    " not_before = ?6, body = ?7 WHERE id = ?1";
+    " not_before = ?6, body = ?7, lease_owner = ?8, lease_expires_at = ?9,"
+    " idempotency_key = ?10 WHERE id = ?1";
 constexpr std::string_view kSelectTask = "SELECT body FROM tasks WHERE id = ?1";
 constexpr std::string_view kTaskExists = "SELECT 1 FROM tasks WHERE id = ?1";
 constexpr std::string_view kSelectByIdempotencyKey =
@@ -25,8 +26,17 @@ constexpr std::string_view kSelectReady =
     "SELECT id FROM tasks WHERE state = ?1 AND (not_before IS NULL OR not_before <= ?2)"
     " ORDER BY seq LIMIT 1";
 constexpr std::string_view kSelectWakeup =
-    "SELECT MIN(not_before) FROM tasks WHERE state = ?1 AND not_before > ?2";
-constexpr std::string_view kSelectProcessing = "SELECT id FROM tasks WHERE state = ?1 ORDER BY seq";
+    "SELECT MIN(t) FROM ("
+    " SELECT MIN(not_before) AS t FROM tasks WHERE state = ?1 AND not_before > ?3"
+    " UNION ALL"
+    " SELECT MIN(lease_expires_at) FROM tasks WHERE state = ?2 AND lease_expires_at > ?3)";
+// The tasks an instance recovers at start: its own, and those of a version without leases.
+constexpr std::string_view kSelectRecoverable =
+    "SELECT id FROM tasks WHERE state = ?1 AND (lease_owner = ?2 OR lease_owner IS NULL)"
+    " ORDER BY seq";
+// The order of expiry does not matter for FIFO: a requeued task keeps its seq.
+constexpr std::string_view kSelectExpired =
+    "SELECT id FROM tasks WHERE state = ?1 AND lease_expires_at <= ?2 ORDER BY lease_expires_at";
 constexpr std::string_view kInsertEvent =
     "INSERT INTO task_events (task_id, at, type, from_state, to_state, detail)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
@@ -39,6 +49,17 @@ constexpr std::string_view kHeartbeat =
     " ON CONFLICT (id) DO UPDATE SET at = excluded.at";
 
 constexpr std::string_view kRecoverDetail = "recovered after restart";
+
+// Ids from a statement whose column 0 is a task id.
+Result<std::vector<std::string>> ReadIds(Statement& stmt) {
+  std::vector<std::string> ids;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    ids.push_back(stmt.ColumnText(0));
+  }
+  return ids;
+}
 
 std::optional<int64_t> OptMillis(const std::optional<TimePoint>& t) {
   if (!t) return std::nullopt;
@@ -96,7 +117,11 @@ Result<Task> SqliteTaskStore::SaveLocked(const Task& task) {
       .Bind(4, AsText(task.query_hash))
       .Bind(5, ToUnixMillis(task.updated_at))
       .Bind(6, OptMillis(task.not_before))
-      .Bind(7, AsText(EncodeTask(task)));
+      .Bind(7, AsText(EncodeTask(task)))
+      .Bind(8, task.lease ? std::optional<std::string>(task.lease->owner) : std::nullopt)
+      .Bind(9, task.lease ? std::optional<int64_t>(ToUnixMillis(task.lease->expires_at))
+                          : std::nullopt)
+      .Bind(10, task.idempotency_key);
   RETURN_IF_ERROR(stmt->Run().WithContext("save task " + task.id));
   if (sqlite3_changes(db_.get()) != 1) return TaskNotFound(task.id);
   return TruncateTimes(task);
@@ -121,14 +146,11 @@ Result<Task> SqliteTaskStore::TransitionLocked(const std::string& id, const Tran
   return saved;
 }
 
-Status SqliteTaskStore::Create(const Task& task) {
+Status SqliteTaskStore::CreateLocked(const Task& task) {
   if (task.state != TaskState::kPending) {
     return InvalidArgument("a new task must be Pending, not " +
                            std::string(TaskStateName(task.state)));
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  Transaction tx(db_);
-  RETURN_IF_ERROR(tx.status());
   // Checked before inserting so that the caller learns which key collided; the unique
   // constraints stay as the backstop.
   ASSIGN_OR_RETURN(bool exists, ExistsLocked(task.id));
@@ -161,7 +183,38 @@ Status SqliteTaskStore::Create(const Task& task) {
   created.at = task.created_at;
   created.type = "created";
   created.to = TaskState::kPending;
-  RETURN_IF_ERROR(InsertEventLocked(created));
+  return InsertEventLocked(created);
+}
+
+Status SqliteTaskStore::Create(const Task& task) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  RETURN_IF_ERROR(CreateLocked(task));
+  return tx.Commit();
+}
+
+Status SqliteTaskStore::CreateTakingKey(const Task& task, const std::string& previous_id) {
+  if (!task.idempotency_key) return InvalidArgument("CreateTakingKey needs an idempotency key");
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  ASSIGN_OR_RETURN(Task previous, LoadLocked(previous_id));
+  if (previous.principal != task.principal || previous.idempotency_key != task.idempotency_key) {
+    return Status(StatusCode::kAlreadyExists,
+                  "idempotency key is no longer held by task " + previous_id);
+  }
+  // Only the key moves: the earlier task's record, state and updated_at stay as they were.
+  previous.idempotency_key.reset();
+  ASSIGN_OR_RETURN(Task saved, SaveLocked(previous));
+  (void)saved;
+  TaskEvent released;
+  released.task_id = previous_id;
+  released.at = task.created_at;
+  released.type = "idempotency_key_released";
+  released.detail = "key expired; now held by task " + task.id;
+  RETURN_IF_ERROR(InsertEventLocked(released));
+  RETURN_IF_ERROR(CreateLocked(task));
   return tx.Commit();
 }
 
@@ -226,7 +279,8 @@ Result<Task> SqliteTaskStore::Transition(const std::string& id, const Transition
   return task;
 }
 
-Result<std::optional<Task>> SqliteTaskStore::ClaimNext(TimePoint now) {
+Result<std::optional<Task>> SqliteTaskStore::ClaimNext(TimePoint now, const std::string& owner,
+                                                       Millis lease) {
   std::lock_guard<std::mutex> lock(mu_);
   Transaction tx(db_);
   RETURN_IF_ERROR(tx.status());
@@ -241,6 +295,7 @@ Result<std::optional<Task>> SqliteTaskStore::ClaimNext(TimePoint now) {
   TransitionArgs args;
   args.trigger = Trigger::kStart;
   args.now = now;
+  args.lease = Lease{owner, now + lease};
   ASSIGN_OR_RETURN(Task task, TransitionLocked(id, args));
   RETURN_IF_ERROR(tx.Commit());
   return std::optional<Task>(std::move(task));
@@ -249,25 +304,90 @@ Result<std::optional<Task>> SqliteTaskStore::ClaimNext(TimePoint now) {
 Result<std::optional<TimePoint>> SqliteTaskStore::NextWakeup(TimePoint now) {
   std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectWakeup));
-  stmt->Bind(1, TaskStateName(TaskState::kPending)).Bind(2, ToUnixMillis(now));
+  stmt->Bind(1, TaskStateName(TaskState::kPending))
+      .Bind(2, TaskStateName(TaskState::kProcessing))
+      .Bind(3, ToUnixMillis(now));
   ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row || stmt->ColumnIsNull(0)) return std::optional<TimePoint>();
   return std::optional<TimePoint>(FromUnixMillis(stmt->ColumnInt(0)));
 }
 
-Result<std::vector<std::string>> SqliteTaskStore::RecoverProcessing(TimePoint now) {
+Result<Task> SqliteTaskStore::Heartbeat(const std::string& id, const LeaseKey& key,
+                                        const std::optional<Progress>& progress, TimePoint now,
+                                        Millis lease) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  ASSIGN_OR_RETURN(Task task, LoadLocked(id));
+  RETURN_IF_ERROR(CheckLease(task, key));
+  task.lease->expires_at = now + lease;
+  if (progress) task.progress = *progress;
+  task.updated_at = now;
+  ASSIGN_OR_RETURN(Task saved, SaveLocked(task));
+  RETURN_IF_ERROR(tx.Commit());
+  return saved;
+}
+
+Result<Task> SqliteTaskStore::CommitFile(const std::string& id, const LeaseKey& key,
+                                         const FileInfo& file, const Checkpoint& next,
+                                         TimePoint now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  ASSIGN_OR_RETURN(Task task, LoadLocked(id));
+  ASSIGN_OR_RETURN(Transitioned next_task, ApplyCheckpoint(task, key, file, next, now));
+  ASSIGN_OR_RETURN(Task saved, SaveLocked(next_task.task));
+  RETURN_IF_ERROR(InsertEventLocked(next_task.event));
+  RETURN_IF_ERROR(tx.Commit());
+  return saved;
+}
+
+Result<std::vector<std::string>> SqliteTaskStore::ExpireLeases(TimePoint now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Read first, outside a write transaction: the common case (nothing expired) then never
+  // takes the write lock. The ids are checked again under it.
+  std::vector<std::string> candidates;
+  {
+    ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectExpired));
+    stmt->Bind(1, TaskStateName(TaskState::kProcessing)).Bind(2, ToUnixMillis(now));
+    ASSIGN_OR_RETURN(candidates, ReadIds(*stmt));
+  }
+  if (candidates.empty()) return candidates;
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  std::vector<std::string> ids;
+  {
+    ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectExpired));
+    stmt->Bind(1, TaskStateName(TaskState::kProcessing)).Bind(2, ToUnixMillis(now));
+    ASSIGN_OR_RETURN(ids, ReadIds(*stmt));
+  }
+  for (const std::string& id : ids) {
+    ASSIGN_OR_RETURN(Task task, LoadLocked(id));
+    TransitionArgs args;
+    args.trigger = Trigger::kLeaseExpired;
+    args.now = now;
+    args.detail = "lease of " + (task.lease ? task.lease->owner : std::string("?")) +
+                  " expired at " +
+                  (task.lease ? FormatRfc3339(task.lease->expires_at) : std::string("?"));
+    ASSIGN_OR_RETURN(Transitioned next, ApplyTransition(task, args));
+    ASSIGN_OR_RETURN(Task saved, SaveLocked(next.task));
+    (void)saved;
+    RETURN_IF_ERROR(InsertEventLocked(next.event));
+  }
+  RETURN_IF_ERROR(tx.Commit());
+  return ids;
+}
+
+Result<std::vector<std::string>> SqliteTaskStore::RecoverProcessing(TimePoint now,
+                                                                    const std::string& owner) {
   std::lock_guard<std::mutex> lock(mu_);
   Transaction tx(db_);
   RETURN_IF_ERROR(tx.status());
   std::vector<std::string> ids;
   {
-    ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectProcessing));
-    stmt->Bind(1, TaskStateName(TaskState::kProcessing));
-    for (;;) {
-      ASSIGN_OR_RETURN(bool row, stmt->Step());
-      if (!row) break;
-      ids.push_back(stmt->ColumnText(0));
-    }
+    ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectRecoverable));
+    stmt->Bind(1, TaskStateName(TaskState::kProcessing)).Bind(2, AsText(owner));
+    ASSIGN_OR_RETURN(ids, ReadIds(*stmt));
   }
   TransitionArgs args;
   args.trigger = Trigger::kRecover;

@@ -35,10 +35,22 @@ class SqliteTaskStore final : public TaskStore {
   // kInvalidArgument if query.limit < 1.
   Result<TaskPage> List(const TaskListQuery& query) override;
 
+  // Records an "idempotency_key_released" event on `previous_id`.
+  Status CreateTakingKey(const Task& task, const std::string& previous_id) override;
+
   Result<Task> Transition(const std::string& id, const TransitionArgs& args) override;
-  Result<std::optional<Task>> ClaimNext(TimePoint now) override;
+  Result<std::optional<Task>> ClaimNext(TimePoint now, const std::string& owner,
+                                        Millis lease) override;
   Result<std::optional<TimePoint>> NextWakeup(TimePoint now) override;
-  Result<std::vector<std::string>> RecoverProcessing(TimePoint now) override;
+  // Renews even a lease that has expired but that no one has taken yet.
+  Result<Task> Heartbeat(const std::string& id, const LeaseKey& key,
+                         const std::optional<Progress>& progress, TimePoint now,
+                         Millis lease) override;
+  Result<Task> CommitFile(const std::string& id, const LeaseKey& key, const FileInfo& file,
+                          const Checkpoint& next, TimePoint now) override;
+  Result<std::vector<std::string>> ExpireLeases(TimePoint now) override;
+  Result<std::vector<std::string>> RecoverProcessing(TimePoint now,
+                                                     const std::string& owner) override;
 
   // kNotFound for an unknown id; OK without a change for a task that is not Processing.
   Status UpdateProgress(const std::string& id, const Progress& progress, TimePoint now) override;
@@ -65,6 +77,8 @@ class SqliteTaskStore final : public TaskStore {
   Result<bool> ExistsLocked(const std::string& id);
   // Rewrites the task's row; returns the task as stored.
   Result<Task> SaveLocked(const Task& task);
+  // Inserts a new task and its "created" event. REQUIRES: a transaction is open.
+  Status CreateLocked(const Task& task);
   Status InsertEventLocked(const TaskEvent& event);
   // Load, ApplyTransition, save, record the event. REQUIRES: a transaction is open.
   Result<Task> TransitionLocked(const std::string& id, const TransitionArgs& args);

@@ -17,7 +17,8 @@ namespace {
 using nlohmann::json;
 
 // Version of the stored layout. Decode accepts this and older versions.
-constexpr int kCodecVersion = 1;
+// 2: "checkpoint" and "lease" (absent in 1, read as none).
+constexpr int kCodecVersion = 2;
 
 // Thrown inside this file only, for shapes that parse as JSON but are not a stored task;
 // DecodeTask turns it (and nlohmann's own exceptions) into kDataLoss.
@@ -82,6 +83,16 @@ json EncodeFile(const FileInfo& f) {
               {"bytes", f.bytes},
               {"sha256", f.sha256},
               {"content_type", f.content_type}};
+}
+
+json EncodeCheckpoint(const Checkpoint& c) {
+  return json{{"after_key", c.after_key ? EncodeValue(*c.after_key) : json(nullptr)},
+              {"has_after_key", c.after_key.has_value()},
+              {"next_file", c.next_file},
+              {"rows", c.rows},
+              {"bytes", c.bytes},
+              {"rows_total", c.rows_total ? json(*c.rows_total) : json(nullptr)},
+              {"transaction_time", MillisJson(c.transaction_time)}};
 }
 
 json EncodeRequest(const ExportRequest& r) {
@@ -167,6 +178,19 @@ FileInfo DecodeFile(const json& j) {
   return f;
 }
 
+Checkpoint DecodeCheckpoint(const json& j) {
+  Checkpoint c;
+  // A key may itself be NULL (a FilterValue monostate), so presence is stored apart.
+  if (Bool(Field(j, "has_after_key"))) c.after_key = DecodeValue(Field(j, "after_key"));
+  c.next_file = static_cast<int>(Int(Field(j, "next_file")));
+  c.rows = Int(Field(j, "rows"));
+  c.bytes = Int(Field(j, "bytes"));
+  const json& rows_total = Field(j, "rows_total");
+  if (!rows_total.is_null()) c.rows_total = Int(rows_total);
+  c.transaction_time = Time(Field(j, "transaction_time"));
+  return c;
+}
+
 ExportRequest DecodeRequest(const json& j) {
   ExportRequest r;
   r.dataset = String(Field(j, "dataset"));
@@ -233,6 +257,14 @@ Task DecodeTaskJson(const json& j) {
   for (const json& f : files) t.files.push_back(DecodeFile(f));
   const json& manifest = Field(j, "manifest");
   if (!manifest.is_null()) t.manifest = DecodeFile(manifest);
+  if (version >= 2) {
+    const json& checkpoint = Field(j, "checkpoint");
+    if (!checkpoint.is_null()) t.checkpoint = DecodeCheckpoint(checkpoint);
+    const json& lease = Field(j, "lease");
+    if (!lease.is_null()) {
+      t.lease = Lease{String(Field(lease, "owner")), Time(Field(lease, "expires_at"))};
+    }
+  }
   return t;
 }
 
@@ -275,7 +307,11 @@ std::string EncodeTask(const Task& t) {
             {"error", std::move(error)},
             {"cancel_requested", t.cancel_requested},
             {"files", std::move(files)},
-            {"manifest", t.manifest ? EncodeFile(*t.manifest) : json(nullptr)}};
+            {"manifest", t.manifest ? EncodeFile(*t.manifest) : json(nullptr)},
+            {"checkpoint", t.checkpoint ? EncodeCheckpoint(*t.checkpoint) : json(nullptr)},
+            {"lease", t.lease ? json{{"owner", t.lease->owner},
+                                     {"expires_at", MillisJson(t.lease->expires_at)}}
+                              : json(nullptr)}};
   // Invalid UTF-8 in a string is replaced rather than thrown: the record must always be storable.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -298,6 +334,8 @@ Task TruncateTimes(Task t) {
   Truncate(t.started_at);
   Truncate(t.finished_at);
   Truncate(t.not_before);
+  if (t.checkpoint) t.checkpoint->transaction_time = Truncate(t.checkpoint->transaction_time);
+  if (t.lease) t.lease->expires_at = Truncate(t.lease->expires_at);
   return t;
 }
 

@@ -1,17 +1,20 @@
 // An in-memory Source over a vector of rows, for tests of what sits downstream of a Source.
 // Rows are served in order (the key is the 1-based row number); filters are ignored, the
-// projection in SourceQuery::fields is honoured. Faults: Count() or Read() can fail, and the
+// projection in SourceQuery::fields and a keyset resume (SourceQuery::after_key, an int64_t)
+// are honoured. Faults: Count() or Read() can fail, and the
 // reader can stop with a given Status at the Nth row.
 // Not thread-safe (unlike a real Source): one test thread drives it.
 #ifndef EXPORTD_TESTS_FAKES_FAKE_SOURCE_H_
 #define EXPORTD_TESTS_FAKES_FAKE_SOURCE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "core/source.h"
@@ -36,9 +39,10 @@ using FakeRow = std::vector<FakeValue>;
 class FakeRecordReader final : public RecordReader {
  public:
   // `rows` and `columns` index into them; both must outlive the reader.
+  // Starts after the row numbered `after` (0: from the first row).
   FakeRecordReader(const std::vector<FakeRow>& rows, std::vector<size_t> columns,
-                   std::optional<std::pair<int64_t, Status>> fail_at)
-      : rows_(rows), columns_(std::move(columns)), fail_at_(std::move(fail_at)) {
+                   std::optional<std::pair<int64_t, Status>> fail_at, int64_t after = 0)
+      : rows_(rows), columns_(std::move(columns)), fail_at_(std::move(fail_at)), position_(after) {
     cells_.resize(columns_.size());
   }
 
@@ -67,7 +71,7 @@ class FakeRecordReader final : public RecordReader {
   const std::vector<size_t> columns_;
   const std::optional<std::pair<int64_t, Status>> fail_at_;
   std::vector<Cell> cells_;
-  int64_t position_ = 0;  // rows delivered so far
+  int64_t position_ = 0;  // number of the last row delivered
   Status status_;
 };
 
@@ -87,7 +91,8 @@ class FakeSource final : public Source {
   Result<int64_t> Count(const SourceQuery& query) override {
     last_query_ = query;
     if (!count_status_.ok()) return count_status_;
-    return static_cast<int64_t>(rows_.size());
+    ASSIGN_OR_RETURN(int64_t after, After(query));
+    return std::max<int64_t>(0, static_cast<int64_t>(rows_.size()) - after);
   }
 
   Result<std::unique_ptr<RecordReader>> Read(const SourceQuery& query) override {
@@ -101,11 +106,19 @@ class FakeSource final : public Source {
       if (i == columns_.size()) return FailedPrecondition("fake source has no column " + field);
       indexes.push_back(i);
     }
+    ASSIGN_OR_RETURN(int64_t after, After(query));
     return std::unique_ptr<RecordReader>(
-        std::make_unique<FakeRecordReader>(rows_, std::move(indexes), fail_at_));
+        std::make_unique<FakeRecordReader>(rows_, std::move(indexes), fail_at_, after));
   }
 
  private:
+  static Result<int64_t> After(const SourceQuery& query) {
+    if (!query.after_key) return int64_t{0};
+    const int64_t* key = std::get_if<int64_t>(&*query.after_key);
+    if (key == nullptr) return InvalidArgument("fake source keys are integers");
+    return std::max<int64_t>(0, *key);
+  }
+
   const std::vector<std::string> columns_;
   const std::vector<FakeRow> rows_;
   std::optional<std::pair<int64_t, Status>> fail_at_;

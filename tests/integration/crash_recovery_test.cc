@@ -1,11 +1,36 @@
 // Crash and restart: kill -9 while a (slow) task runs, restart on the same data dir and port;
-// the task completes with exactly the source's rows (none duplicated or missing) and its audit
-// trail shows a "recover". SIGTERM: exit 0, the running task goes back to Pending and finishes
-// after a restart.
+// the task resumes from its last checkpoint (the files committed before the kill are kept, not
+// rewritten) and completes with exactly the source's rows (none duplicated or missing); its
+// audit trail shows a "recover" and a resumed "start". SIGTERM: exit 0, the running task goes
+// back to Pending and finishes after a restart.
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <map>
+
 #include "tests/integration/itest_support.h"
 
 namespace exportd::itest {
 namespace {
+
+namespace fs = std::filesystem;
+
+// The inode of DATA_DIR/exports/<id>/<name>, 0 if absent: a rewritten file gets a new one.
+ino_t InodeOf(const ExportdProcess& server, const std::string& id, const std::string& name) {
+  struct stat st {};
+  const fs::path path = fs::path(server.data_dir()) / "exports" / id / name;
+  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+// The names of the files recorded by "checkpoint" events ("part-00001.csv: 100 rows, ...").
+std::vector<std::string> CheckpointedFiles(const Json& events) {
+  std::vector<std::string> names;
+  for (const Json& e : EventsOfType(events, "checkpoint")) {
+    const std::string detail = e.value("detail", "");
+    names.push_back(detail.substr(0, detail.find(':')));
+  }
+  return names;
+}
 
 class CrashRecoveryTest : public ExportdTest {
  protected:
@@ -37,8 +62,15 @@ TEST_F(CrashRecoveryTest, KillDashNineWhileRunningThenRestartCompletesExactly) {
       seconds(15)))
       << GetTask(*api_, running).dump();
 
+  // The files recorded before the kill (the API lists files only once Succeeded; the audit trail
+  // names each one as it is committed).
+  std::map<std::string, ino_t> before;
+  for (const std::string& name : CheckpointedFiles(GetEvents(*api_, running))) {
+    before[name] = InodeOf(*server_, running, name);
+  }
   server_->Kill();
   ASSERT_TRUE(server_->exit_status().has_value());
+  ASSERT_GE(before.size(), 3u) << "expected 300+ rows in files of 100 before the kill";
   ASSERT_TRUE(Restart());
 
   Json task = WaitForTerminal(*api_, running, seconds(40));
@@ -56,6 +88,18 @@ TEST_F(CrashRecoveryTest, KillDashNineWhileRunningThenRestartCompletesExactly) {
   EXPECT_EQ(recovers[0].value("to", ""), "Pending") << recovers[0].dump();
   EXPECT_GE(EventsOfType(events, "start").size(), 2u) << events.dump();
   EXPECT_EQ(EventsOfType(events, "succeed").size(), 1u) << events.dump();
+  // Resumed, not restarted: the second start says where it resumed, every file was recorded
+  // once, and the files committed before the kill are the very same files.
+  const std::string resumed = EventsOfType(events, "start").back().value("detail", "");
+  EXPECT_NE(resumed.find("resume at file"), std::string::npos) << events.dump();
+  std::map<std::string, int> recorded;
+  for (const std::string& name : CheckpointedFiles(events)) ++recorded[name];
+  EXPECT_EQ(recorded.size(), 10u) << events.dump();
+  for (const auto& [name, count] : recorded) EXPECT_EQ(count, 1) << name;
+  for (const auto& [name, inode] : before) {
+    EXPECT_NE(inode, 0u) << name;
+    EXPECT_EQ(InodeOf(*server_, running, name), inode) << name << " was rewritten";
+  }
 
   // The task that was waiting survives the crash too.
   Json other = WaitForTerminal(*api_, pending, seconds(40));

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -25,7 +26,8 @@ namespace fs = std::filesystem;
 using fakes::FakeRow;
 using fakes::FakeSource;
 
-// Records every progress report; returns `stop_with` from the `stop_at_call`th call on.
+// Records every progress report and committed file; returns `stop_with` from the
+// `stop_at_call`th progress call on, and `before_commit` before each file is published.
 class RecordingControl final : public ExportControl {
  public:
   Status OnProgress(const Progress& progress) override {
@@ -33,10 +35,26 @@ class RecordingControl final : public ExportControl {
     if (stop_at_call > 0 && static_cast<int>(calls.size()) >= stop_at_call) return stop_with;
     return Status::Ok();
   }
+  Status BeforeCommit() override { return before_commit; }
+  Status OnFileCommitted(const FileInfo& file, const Checkpoint& next) override {
+    committed.push_back(file);
+    checkpoints.push_back(next);
+    return Status::Ok();
+  }
+
+  // The task as the store would hold it after the last checkpoint: for a resumed run.
+  Task Resumable(Task task) const {
+    task.files = committed;
+    if (!checkpoints.empty()) task.checkpoint = checkpoints.back();
+    return task;
+  }
 
   std::vector<Progress> calls;
   int stop_at_call = 0;  // 0: never stop
   Status stop_with = Cancelled("task was cancelled");
+  Status before_commit;
+  std::vector<FileInfo> committed;
+  std::vector<Checkpoint> checkpoints;
 };
 
 std::string ReadFileBytes(const fs::path& path) {
@@ -107,8 +125,10 @@ class ExportRunnerTest : public ::testing::Test {
     return task;
   }
 
-  Result<ExportOutcome> Run(const Task& task, FakeSource& source, RecordingControl& control) {
-    return RunExport(task, dataset_, source, *store_, control, kTransactionTime);
+  Result<ExportOutcome> Run(const Task& task, FakeSource& source, RecordingControl& control,
+                            TimePoint transaction_time = TimePoint{}) {
+    return RunExport(task, dataset_, source, *store_, control,
+                     transaction_time == TimePoint{} ? kTransactionTime : transaction_time);
   }
 
   std::vector<std::string> Entries(const std::string& task_id) const {
@@ -399,6 +419,109 @@ TEST_F(ExportRunnerTest, LargeExportCrossesTheFlushThreshold) {
   EXPECT_EQ(std::count(first.begin(), first.end(), '\n'), 10001);
   EXPECT_EQ(outcome->files[0].sha256, Sha256Hex(first));
   EXPECT_GT(first.size(), size_t{8} << 20);
+}
+
+// Every file of the task's directory with its bytes.
+std::map<std::string, std::string> AllFiles(const fs::path& dir) {
+  std::map<std::string, std::string> files;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    files[e.path().filename().string()] = ReadFileBytes(e.path());
+  }
+  return files;
+}
+
+TEST_F(ExportRunnerTest, EachCommittedFileReportsWhereTheNextStarts) {
+  FakeSource source(columns_, MakeRows(7));
+  RecordingControl control;
+  Result<ExportOutcome> outcome = Run(MakeTask("t1", Format::kCsv, 3), source, control);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  EXPECT_EQ(control.committed, outcome->files);
+  ASSERT_EQ(control.checkpoints.size(), 3u);
+  const int64_t after_keys[] = {3, 6, 7};
+  int64_t bytes = 0;
+  for (size_t i = 0; i < 3; ++i) {
+    const Checkpoint& c = control.checkpoints[i];
+    bytes += outcome->files[i].bytes;
+    EXPECT_EQ(c.after_key, FilterValue{after_keys[i]}) << i;
+    EXPECT_EQ(c.next_file, static_cast<int>(i) + 2);
+    EXPECT_EQ(c.rows, after_keys[i]);
+    EXPECT_EQ(c.bytes, bytes);
+    EXPECT_EQ(c.rows_total, 7);
+    EXPECT_EQ(c.transaction_time, kTransactionTime);
+  }
+}
+
+// The heart of resume: an export that fails mid-file and resumes from its last checkpoint ends
+// with exactly the bytes of an uninterrupted run (same files, boundaries and manifest).
+TEST_F(ExportRunnerTest, ResumeAfterATransientFailureIsByteIdenticalToACleanRun) {
+  for (Compression compression : {Compression::kNone, Compression::kGzip}) {
+    for (Format format : {Format::kCsv, Format::kJson}) {
+      TearDown();  // a fresh root for each case
+      SetUp();
+      const Task task = MakeTask("t1", format, 100, compression);
+      FakeSource clean_source(columns_, MakeRows(1000));
+      RecordingControl clean_control;
+      ASSERT_TRUE(Run(task, clean_source, clean_control).ok());
+      const std::map<std::string, std::string> clean = AllFiles(root_ / "t1");
+      ASSERT_EQ(clean.size(), 11u);
+      fs::remove_all(root_ / "t1");
+
+      // Attempt 1 dies at row 450: files 1-4 are committed, file 5 is not.
+      FakeSource failing(columns_, MakeRows(1000));
+      failing.FailAtRow(450, Unavailable("database is locked"));
+      RecordingControl first;
+      Result<ExportOutcome> failed = Run(task, failing, first);
+      ASSERT_EQ(failed.status().code(), StatusCode::kUnavailable);
+      ASSERT_EQ(first.committed.size(), 4u);
+      EXPECT_EQ(first.checkpoints.back().after_key, FilterValue{int64_t{400}});
+
+      // Attempt 2 (later, from the checkpoint) reads only the rows after it.
+      FakeSource rest(columns_, MakeRows(1000));
+      RecordingControl second;
+      const Task resumable = first.Resumable(task);
+      Result<ExportOutcome> resumed =
+          Run(resumable, rest, second, kTransactionTime + std::chrono::hours(1));
+      ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+      ASSERT_TRUE(rest.last_query().has_value());
+      EXPECT_EQ(rest.last_query()->after_key, FilterValue{int64_t{400}});
+      EXPECT_EQ(second.committed.size(), 6u);
+      EXPECT_EQ(second.committed.front().name.substr(0, 10), "part-00005");
+      ASSERT_FALSE(second.calls.empty());
+      EXPECT_EQ(second.calls.front().rows, 400);  // progress continues
+      EXPECT_EQ(second.calls.front().rows_total, 1000);
+      EXPECT_EQ(resumed->files, clean_control.committed);
+      EXPECT_EQ(AllFiles(root_ / "t1"), clean);  // manifest included
+    }
+  }
+}
+
+TEST_F(ExportRunnerTest, ResumingAfterTheLastFileWritesOnlyTheManifest) {
+  for (int rows : {0, 6}) {
+    const std::string id = "t" + std::to_string(rows);
+    const Task task = MakeTask(id, Format::kCsv, 3);
+    FakeSource source(columns_, MakeRows(rows));
+    RecordingControl first;
+    ASSERT_TRUE(Run(task, source, first).ok());
+    const std::map<std::string, std::string> clean = AllFiles(root_ / id);
+    fs::remove(root_ / id / "manifest.json");
+    RecordingControl second;
+    Result<ExportOutcome> resumed = Run(first.Resumable(task), source, second);
+    ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+    EXPECT_TRUE(second.committed.empty());
+    EXPECT_EQ(resumed->files, first.committed);
+    EXPECT_EQ(AllFiles(root_ / id), clean);
+  }
+}
+
+TEST_F(ExportRunnerTest, RefusedCommitPublishesNothing) {
+  FakeSource source(columns_, MakeRows(10));
+  RecordingControl control;
+  control.before_commit = Aborted("lease lost");
+  Result<ExportOutcome> outcome = Run(MakeTask("t1", Format::kCsv, 3), source, control);
+  EXPECT_EQ(outcome.status().code(), StatusCode::kAborted);
+  EXPECT_TRUE(control.committed.empty());
+  EXPECT_TRUE(Entries("t1").empty());  // not even a temporary file
 }
 
 }  // namespace

@@ -210,6 +210,33 @@ TEST_F(LocalObjectStoreTest, DeleteAllRemovesCommittedAndPartialObjects) {
   EXPECT_FALSE(partial->Commit().ok());
 }
 
+TEST_F(LocalObjectStoreTest, DeleteExceptKeepsTheCheckpointedObjectsOnly) {
+  for (const char* name : {"part-00001.csv", "part-00002.csv", "part-00003.csv",
+                           "manifest.json"}) {
+    auto writer = MustCreate("task1", name);
+    ASSERT_NE(writer, nullptr);
+    ASSERT_TRUE(writer->Write(name).ok());
+    ASSERT_TRUE(writer->Commit().ok());
+  }
+  // A temporary file as a crash leaves it: its writer never ran its destructor.
+  std::ofstream(root_ / "task1" / ".part-00004.csv.tmp-0123456789abcdef") << "partial";
+  auto other = MustCreate("task2", "part-00003.csv");
+  ASSERT_NE(other, nullptr);
+  ASSERT_TRUE(other->Commit().ok());
+
+  ASSERT_TRUE(store_->DeleteExcept("task1", {"part-00001.csv", "part-00002.csv"}).ok());
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(root_ / "task1")) {
+    left.push_back(e.path().filename().string());
+  }
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"part-00001.csv", "part-00002.csv"}));
+  EXPECT_EQ(ReadFileBytes(root_ / "task1" / "part-00001.csv"), "part-00001.csv");
+  EXPECT_TRUE(fs::exists(root_ / "task2" / "part-00003.csv"));
+  EXPECT_TRUE(store_->DeleteExcept("never", {}).ok());
+  EXPECT_EQ(store_->DeleteExcept("../x", {}).code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(LocalObjectStoreTest, RejectsBadNamesAndIds) {
   const std::string nul_name("a\0b", 3);
   const std::vector<std::string> bad_names = {"../x",

@@ -2,25 +2,31 @@
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <ostream>
 #include <regex>
+#include <span>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "core/ulid.h"
 #include "storage/digest.h"
 #include "storage/local_object_store.h"
 #include "storage/sqlite_task_store.h"
+#include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_source.h"
 
 namespace exportd {
@@ -65,6 +71,78 @@ class ScriptedSource final : public Source {
   const std::vector<std::shared_ptr<FakeSource>> script_;
   size_t attempts_ = 0;  // guarded by mu_
   size_t current_ = 0;   // guarded by mu_
+};
+
+// A Source whose first reader stops before row `gate_row` (1-based key) until Release(): a
+// worker frozen in the middle of a file. Later readers pass freely. Thread-safe.
+class GatedSource final : public Source {
+ public:
+  GatedSource(std::shared_ptr<FakeSource> inner, int64_t gate_row)
+      : inner_(std::move(inner)), gate_row_(gate_row) {}
+
+  Result<int64_t> Count(const SourceQuery& query) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return inner_->Count(query);
+  }
+
+  Result<std::unique_ptr<RecordReader>> Read(const SourceQuery& query) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader, inner_->Read(query));
+    const bool gated = !armed_;
+    armed_ = true;
+    int64_t after = 0;
+    if (query.after_key) after = std::get<int64_t>(*query.after_key);
+    return std::unique_ptr<RecordReader>(
+        std::make_unique<Reader>(*this, std::move(reader), gated, after));
+  }
+
+  // Waits until the gated reader is stopped at the gate; false after `timeout`.
+  bool WaitUntilReached(milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return reached_; });
+  }
+  void Release() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      released_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  class Reader final : public RecordReader {
+   public:
+    Reader(GatedSource& source, std::unique_ptr<RecordReader> inner, bool gated, int64_t after)
+        : source_(source), inner_(std::move(inner)), gated_(gated), last_(after) {}
+    bool Next() override {
+      if (gated_ && last_ + 1 == source_.gate_row_) {
+        std::unique_lock<std::mutex> lock(source_.mu_);
+        source_.reached_ = true;
+        source_.cv_.notify_all();
+        source_.cv_.wait(lock, [&] { return source_.released_; });
+      }
+      if (!inner_->Next()) return false;
+      last_ = std::get<int64_t>(inner_->key());
+      return true;
+    }
+    std::span<const Cell> row() const override { return inner_->row(); }
+    FilterValue key() const override { return inner_->key(); }
+    Status status() const override { return inner_->status(); }
+
+   private:
+    GatedSource& source_;
+    std::unique_ptr<RecordReader> inner_;
+    const bool gated_;
+    int64_t last_;
+  };
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  const std::shared_ptr<FakeSource> inner_;  // guarded by mu_ (FakeSource is not thread-safe)
+  const int64_t gate_row_;
+  bool armed_ = false;     // guarded by mu_
+  bool reached_ = false;   // guarded by mu_
+  bool released_ = false;  // guarded by mu_
 };
 
 const std::vector<std::string> kColumns = {"id", "site", "depth"};
@@ -230,10 +308,29 @@ class SchedulerTest : public ::testing::Test {
     return events.ok() ? *events : std::vector<TaskEvent>{};
   }
 
+  // Event types without the "checkpoint" events (one per committed file).
   std::vector<std::string> EventTypes(const std::string& id) {
     std::vector<std::string> types;
-    for (const TaskEvent& e : Events(id)) types.push_back(e.type);
+    for (const TaskEvent& e : Events(id)) {
+      if (e.type != "checkpoint") types.push_back(e.type);
+    }
     return types;
+  }
+
+  // How often each file was recorded as committed, by name.
+  std::map<std::string, int> CheckpointCounts(const std::string& id) {
+    std::map<std::string, int> counts;
+    for (const TaskEvent& e : EventsOfType(id, "checkpoint")) {
+      ++counts[e.detail.substr(0, e.detail.find(':'))];
+    }
+    return counts;
+  }
+
+  // The inode of a committed file: a file rewritten by a later attempt gets a new one.
+  ino_t Inode(const std::string& task_id, const std::string& name) const {
+    struct stat st {};
+    if (::stat((root_ / task_id / name).c_str(), &st) != 0) return 0;
+    return st.st_ino;
   }
 
   std::vector<TaskEvent> EventsOfType(const std::string& id, const std::string& type) {
@@ -362,9 +459,18 @@ TEST_F(SchedulerTest, TransientFailureIsRetriedThenSucceeds) {
   ExpectExactFiles(id, 10, 3);
   EXPECT_EQ(EventTypes(id),
             (std::vector<std::string>{"created", "start", "retry", "start", "succeed"}));
+  // The retry resumed after part-00001 (rows 1-3) instead of writing it again.
+  EXPECT_EQ(CheckpointCounts(id),
+            (std::map<std::string, int>{{"part-00001.csv", 1}, {"part-00002.csv", 1},
+                                        {"part-00003.csv", 1}, {"part-00004.csv", 1}}));
+  std::vector<TaskEvent> starts = EventsOfType(id, "start");
+  ASSERT_EQ(starts.size(), 2u);
+  EXPECT_NE(starts[1].detail.find("resume at file 2 after 3 rows"), std::string::npos)
+      << starts[1].detail;
 
-  std::vector<TaskEvent> events = Events(id);
-  const TaskEvent& retry = events[2];
+  std::vector<TaskEvent> retries = EventsOfType(id, "retry");
+  ASSERT_EQ(retries.size(), 1u);
+  const TaskEvent& retry = retries[0];
   EXPECT_EQ(retry.from, TaskState::kProcessing);
   EXPECT_EQ(retry.to, TaskState::kPending);
   EXPECT_NE(retry.detail.find("unavailable: database is locked"), std::string::npos)
@@ -373,7 +479,7 @@ TEST_F(SchedulerTest, TransientFailureIsRetriedThenSucceeds) {
   const int64_t delay = RetryDelayOf(retry);
   EXPECT_GE(delay, 10);
   EXPECT_LE(delay, 20);
-  EXPECT_GE(events[3].at - retry.at, Millis(delay));
+  EXPECT_GE(starts[1].at - retry.at, Millis(delay));
 }
 
 TEST_F(SchedulerTest, AlwaysTransientFailsAfterMaxAttempts) {
@@ -455,7 +561,9 @@ TEST_F(SchedulerTest, CancelStopsARunningExportAndRemovesItsFiles) {
   Task task = GetTask(id);
   EXPECT_TRUE(task.files.empty());
   EXPECT_FALSE(task.manifest.has_value());
-  EXPECT_TRUE(Entries(id).empty());
+  EXPECT_FALSE(task.checkpoint.has_value());
+  // Removed just after the cancellation is recorded (never before: see Scheduler::Finish).
+  EXPECT_TRUE(WaitFor([&] { return Entries(id).empty(); }, milliseconds(2000)));
   EXPECT_EQ(EventTypes(id), (std::vector<std::string>{"created", "start", "cancel"}));
   EXPECT_EQ(scheduler->rows_exported(), 0);
 }
@@ -472,19 +580,21 @@ TEST_F(SchedulerTest, CancelRequestedThroughTheStoreIsNoticedWithinAProgressTick
   // As another instance would: only the store knows.
   ASSERT_TRUE(store_->RequestCancel(id, clock_.Now()).ok());
   ASSERT_TRUE(WaitForState(id, TaskState::kCancelled, milliseconds(2000)));
-  EXPECT_TRUE(Entries(id).empty());
+  EXPECT_TRUE(WaitFor([&] { return Entries(id).empty(); }, milliseconds(2000)));
 }
 
-TEST_F(SchedulerTest, StopPutsARunningExportBackAndTheNextSchedulerFinishesIt) {
+TEST_F(SchedulerTest, StopPutsARunningExportBackAndTheNextSchedulerResumesIt) {
   AddDataset("samples", {Rows(1000)});
   const std::string id = CreateTask("samples", 100);
+  ino_t first_inode = 0;
   {
     SchedulerOptions options = FastOptions();
     options.max_rows_per_second = 400;
     std::unique_ptr<Scheduler> scheduler = MakeScheduler(options);
     ASSERT_TRUE(scheduler->Start().ok());
-    ASSERT_TRUE(WaitFor([&] { return HasFile(id, "part-00001.csv"); }));
-    scheduler->Stop();
+    ASSERT_TRUE(WaitFor([&] { return !GetTask(id).files.empty(); }));
+    first_inode = Inode(id, "part-00001.csv");
+    scheduler->Stop();  // no drain: stops at the next safe point
     EXPECT_EQ(scheduler->running(), 0);
     scheduler->Stop();  // idempotent
   }
@@ -492,12 +602,21 @@ TEST_F(SchedulerTest, StopPutsARunningExportBackAndTheNextSchedulerFinishesIt) {
   EXPECT_EQ(interrupted.state, TaskState::kPending);
   EXPECT_EQ(interrupted.attempts, 1);
   EXPECT_FALSE(interrupted.error.has_value());
-  EXPECT_TRUE(Entries(id).empty());
+  EXPECT_FALSE(interrupted.lease.has_value());
+  // The committed files stay, described by the checkpoint; the partial one is gone.
+  ASSERT_FALSE(interrupted.files.empty());
+  ASSERT_TRUE(interrupted.checkpoint.has_value());
+  EXPECT_EQ(interrupted.checkpoint->next_file, static_cast<int>(interrupted.files.size()) + 1);
+  std::vector<std::string> names;
+  for (const FileInfo& f : interrupted.files) names.push_back(f.name);
+  EXPECT_EQ(Entries(id), names);
   std::vector<TaskEvent> events = Events(id);
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events.back().type, "recover");
   EXPECT_EQ(events.back().from, TaskState::kProcessing);
   EXPECT_EQ(events.back().to, TaskState::kPending);
+  EXPECT_NE(events.back().detail.find("resumes at file"), std::string::npos)
+      << events.back().detail;
 
   OpenStore();  // as after a restart
   std::unique_ptr<Scheduler> next = MakeScheduler(FastOptions());
@@ -505,15 +624,74 @@ TEST_F(SchedulerTest, StopPutsARunningExportBackAndTheNextSchedulerFinishesIt) {
   ASSERT_TRUE(WaitForState(id, TaskState::kSucceeded));
   EXPECT_EQ(GetTask(id).attempts, 2);
   ExpectExactFiles(id, 1000, 100);
+  EXPECT_EQ(Inode(id, "part-00001.csv"), first_inode) << "part-00001.csv was rewritten";
+  for (const auto& [name, count] : CheckpointCounts(id)) EXPECT_EQ(count, 1) << name;
   EXPECT_EQ(EventTypes(id),
             (std::vector<std::string>{"created", "start", "recover", "start", "succeed"}));
+}
+
+TEST_F(SchedulerTest, DrainLetsTheExportReachItsNextCheckpoint) {
+  AddDataset("samples", {Rows(1000)});
+  const std::string id = CreateTask("samples", 300);
+  SchedulerOptions options = FastOptions();
+  options.max_rows_per_second = 400;  // a file every 0.75 s
+  std::unique_ptr<Scheduler> scheduler = MakeScheduler(options);
+  ASSERT_TRUE(scheduler->Start().ok());
+  // Inside file 1: 256 rows reported, none committed yet.
+  ASSERT_TRUE(WaitFor([&] { return GetTask(id).progress.rows == 256; }));
+
+  const auto asked = std::chrono::steady_clock::now();
+  scheduler->Stop(Millis(10'000));
+  // Stopped at the next checkpoint, long before the drain timeout.
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, milliseconds(2000));
+  Task drained = GetTask(id);
+  EXPECT_EQ(drained.state, TaskState::kPending);
+  ASSERT_TRUE(drained.checkpoint.has_value());
+  // The file in progress was finished, not thrown away (or, had it just been committed, the
+  // next one: a drain stops only at a checkpoint).
+  EXPECT_GT(drained.checkpoint->rows, 256);
+  EXPECT_EQ(drained.checkpoint->rows % 300, 0);
+  std::vector<std::string> names;
+  for (const FileInfo& f : drained.files) names.push_back(f.name);
+  EXPECT_EQ(Entries(id), names);  // no partial file, no manifest
+  const TaskEvent last = Events(id).back();
+  EXPECT_EQ(last.type, "recover");
+  EXPECT_NE(last.detail.find("drained"), std::string::npos) << last.detail;
+
+  // A new scheduler (as after a restart) resumes it.
+  std::unique_ptr<Scheduler> next = MakeScheduler(FastOptions());
+  ASSERT_TRUE(next->Start().ok());
+  ASSERT_TRUE(WaitForState(id, TaskState::kSucceeded));
+  ExpectExactFiles(id, 1000, 300);
+  for (const auto& [name, count] : CheckpointCounts(id)) EXPECT_EQ(count, 1) << name;
+}
+
+TEST_F(SchedulerTest, DrainTimeoutStopsMidFileAndDiscardsThePartialFile) {
+  AddDataset("samples", {Rows(1000)});
+  const std::string id = CreateTask("samples", 100);
+  SchedulerOptions options = FastOptions();
+  options.max_rows_per_second = 50;  // 2 s per file
+  std::unique_ptr<Scheduler> scheduler = MakeScheduler(options);
+  ASSERT_TRUE(scheduler->Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return GetTask(id).files.size() == 1; }, milliseconds(5000)));
+
+  const auto asked = std::chrono::steady_clock::now();
+  scheduler->Stop(Millis(200));
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, milliseconds(1500));
+  Task stopped = GetTask(id);
+  EXPECT_EQ(stopped.state, TaskState::kPending);
+  EXPECT_EQ(stopped.files.size(), 1u);
+  EXPECT_EQ(Entries(id), std::vector<std::string>{"part-00001.csv"});
+  EXPECT_NE(Events(id).back().detail.find("resumes at file 2"), std::string::npos)
+      << Events(id).back().detail;
 }
 
 TEST_F(SchedulerTest, StartRecoversTasksLeftProcessing) {
   AddDataset("samples", {Rows(7)});
   const std::string id = CreateTask("samples", 5);
-  // An earlier process claimed it and died.
-  Result<std::optional<Task>> claimed = store_->ClaimNext(clock_.Now());
+  // An earlier process of this instance claimed it and died.
+  Result<std::optional<Task>> claimed =
+      store_->ClaimNext(clock_.Now(), SchedulerOptions().instance_id, Millis(30'000));
   ASSERT_TRUE(claimed.ok() && claimed->has_value());
   ASSERT_EQ((*claimed)->id, id);
   ASSERT_EQ(GetTask(id).state, TaskState::kProcessing);
@@ -524,6 +702,93 @@ TEST_F(SchedulerTest, StartRecoversTasksLeftProcessing) {
   EXPECT_EQ(EventTypes(id),
             (std::vector<std::string>{"created", "start", "recover", "start", "succeed"}));
   EXPECT_EQ(GetTask(id).attempts, 2);
+  ExpectExactFiles(id, 7, 5);
+}
+
+// Two instances share one task store. Instance A's worker freezes mid-file past its lease;
+// instance B finds the lease expired, puts the task back (keeping its FIFO place and its
+// checkpoint) and resumes it. When A thaws it learns it lost the lease before publishing its
+// next file, and stops without writing or changing the task.
+TEST_F(SchedulerTest, AWorkerFrozenPastItsLeaseLosesItsTaskAndWritesNothing) {
+  fakes::FakeClock clock(SystemClock().Now());
+  auto gated = std::make_shared<GatedSource>(Rows(450), 150);
+  auto dataset = std::make_shared<Dataset>(
+      DatasetSpec{.name = "samples", .key = "id"},
+      std::vector<Field>{Field{"id", FieldType::kInteger}, Field{"site", FieldType::kText},
+                         Field{"depth", FieldType::kReal}});
+  DatasetCatalog catalog_a;
+  ASSERT_TRUE(catalog_a.Add({dataset, gated}).ok());
+  DatasetCatalog catalog_b;
+  ASSERT_TRUE(catalog_b.Add({dataset, std::make_shared<ScriptedSource>(
+                                          std::vector<std::shared_ptr<FakeSource>>{Rows(450)})})
+                  .ok());
+  const std::string id = CreateTask("samples", 100);
+  const std::string later = CreateTask("samples", 100);  // created after: must start after
+
+  SchedulerOptions options = FastOptions();
+  options.workers = 1;
+  options.lease = Millis(30'000);
+  options.instance_id = "inst_a";
+  Scheduler a(*store_, catalog_a, *objects_, clock, logger_, options);
+  ASSERT_TRUE(a.Start().ok());
+  ASSERT_TRUE(gated->WaitUntilReached(milliseconds(3000)));  // part-00001 is committed
+  ASSERT_EQ(GetTask(id).files.size(), 1u);
+  const ino_t first_inode = Inode(id, "part-00001.csv");
+
+  clock.Advance(std::chrono::seconds(31));
+  Result<std::unique_ptr<SqliteTaskStore>> other = SqliteTaskStore::Open((base_ / "tasks.db").string());
+  ASSERT_TRUE(other.ok());
+  options.instance_id = "inst_b";
+  Scheduler b(**other, catalog_b, *objects_, clock, logger_, options);
+  ASSERT_TRUE(b.Start().ok());
+  ASSERT_TRUE(WaitForState(id, TaskState::kSucceeded));
+  b.Stop();
+
+  gated->Release();
+  ASSERT_TRUE(WaitFor([&] { return a.running() == 0; }));
+  a.Stop();
+
+  ExpectExactFiles(id, 450, 100);  // A published nothing (no file, no temporary file)
+  EXPECT_EQ(Inode(id, "part-00001.csv"), first_inode);
+  for (const auto& [name, count] : CheckpointCounts(id)) EXPECT_EQ(count, 1) << name;
+  EXPECT_EQ(EventTypes(id), (std::vector<std::string>{"created", "start", "lease_expired",
+                                                      "start", "succeed"}));
+  std::vector<TaskEvent> expired = EventsOfType(id, "lease_expired");
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_NE(expired[0].detail.find("inst_a"), std::string::npos) << expired[0].detail;
+  std::vector<TaskEvent> starts = EventsOfType(id, "start");
+  ASSERT_EQ(starts.size(), 2u);
+  EXPECT_NE(starts[1].detail.find("resume at file 2"), std::string::npos) << starts[1].detail;
+  // FIFO: the requeued task went before the one created after it.
+  Result<std::vector<TaskEvent>> later_events = store_->Events(later);
+  ASSERT_TRUE(later_events.ok());
+  for (const TaskEvent& e : *later_events) {
+    if (e.type == "start") {
+      EXPECT_GT(e.seq, starts[1].seq);
+    }
+  }
+}
+
+TEST_F(SchedulerTest, StartLeavesTasksLeasedToOtherInstancesUntilTheirLeaseExpires) {
+  fakes::FakeClock clock(SystemClock().Now());
+  AddDataset("samples", {Rows(7)});
+  const std::string id = CreateTask("samples", 5);
+  Result<std::optional<Task>> claimed = store_->ClaimNext(clock.Now(), "inst_other", Millis(30'000));
+  ASSERT_TRUE(claimed.ok() && claimed->has_value());
+
+  SchedulerOptions options = FastOptions();
+  options.instance_id = "inst_me";
+  Scheduler scheduler(*store_, catalog_, *objects_, clock, logger_, options);
+  ASSERT_TRUE(scheduler.Start().ok());
+  // Whether a worker has looked cannot be observed; give it time to look and leave it alone.
+  std::this_thread::sleep_for(milliseconds(200));
+  EXPECT_EQ(GetTask(id).state, TaskState::kProcessing);
+
+  clock.Advance(std::chrono::seconds(30));
+  scheduler.Wake();
+  ASSERT_TRUE(WaitForState(id, TaskState::kSucceeded));
+  EXPECT_EQ(EventTypes(id), (std::vector<std::string>{"created", "start", "lease_expired",
+                                                      "start", "succeed"}));
   ExpectExactFiles(id, 7, 5);
 }
 

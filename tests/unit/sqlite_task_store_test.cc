@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -25,6 +26,8 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 const TimePoint kT0 = TimePoint{} + milliseconds(1'700'000'000'000);
+const std::string kOwner = "inst_a";
+constexpr Millis kLease{30'000};
 
 Task NewTask(const std::string& id, const std::string& principal = "alice",
              const std::string& dataset = "samples", const std::string& query_hash = "h1") {
@@ -129,7 +132,7 @@ class SqliteTaskStoreTest : public ::testing::Test {
 
   // The id of the next claimed task, "" if none.
   std::string Claim(TimePoint now) {
-    Result<std::optional<Task>> claimed = store_->ClaimNext(now);
+    Result<std::optional<Task>> claimed = store_->ClaimNext(now, kOwner, kLease);
     EXPECT_TRUE(claimed.ok()) << claimed.status().ToString();
     if (!claimed.ok() || !claimed->has_value()) return "";
     EXPECT_EQ((*claimed)->state, TaskState::kProcessing);
@@ -332,7 +335,7 @@ TEST_F(SqliteTaskStoreTest, TaskAndEventCommitTogether) {
   Result<Task> started = store_->Transition("01A", Args(Trigger::kStart, kT0 + seconds(1)));
   ASSERT_FALSE(started.ok());
   EXPECT_EQ(MustGet("01A").state, TaskState::kPending);
-  Result<std::optional<Task>> claimed = store_->ClaimNext(kT0 + seconds(1));
+  Result<std::optional<Task>> claimed = store_->ClaimNext(kT0 + seconds(1), kOwner, kLease);
   EXPECT_FALSE(claimed.ok());
   EXPECT_EQ(MustGet("01A").state, TaskState::kPending);
   EXPECT_FALSE(store_->Create(NewTask("01B")).ok());
@@ -367,9 +370,10 @@ TEST_F(SqliteTaskStoreTest, ClaimNextIsFifoAndRespectsNotBefore) {
   EXPECT_EQ(Claim(kT0 + seconds(10)), "04");  // the older of the two now-ready tasks
   EXPECT_EQ(Claim(kT0 + seconds(10)), "02");
   EXPECT_EQ(Claim(kT0 + seconds(10)), "");
+  // Nothing Pending is left; the next thing to happen is the expiry of the first leases.
   wakeup = store_->NextWakeup(kT0 + seconds(10));
   ASSERT_TRUE(wakeup.ok());
-  EXPECT_EQ(*wakeup, std::nullopt);
+  EXPECT_EQ(*wakeup, std::optional<TimePoint>(kT0 + kLease));
   EXPECT_EQ(EventTypes("04"), (std::vector<std::string>{"created", "start"}));
 }
 
@@ -385,7 +389,7 @@ TEST_F(SqliteTaskStoreTest, RetryWaitsForNotBefore) {
   Result<std::optional<TimePoint>> wakeup = store_->NextWakeup(kT0 + seconds(29));
   ASSERT_TRUE(wakeup.ok());
   EXPECT_EQ(*wakeup, std::optional<TimePoint>(kT0 + seconds(30)));
-  Result<std::optional<Task>> claimed = store_->ClaimNext(kT0 + seconds(30));
+  Result<std::optional<Task>> claimed = store_->ClaimNext(kT0 + seconds(30), kOwner, kLease);
   ASSERT_TRUE(claimed.ok());
   ASSERT_TRUE(claimed->has_value());
   EXPECT_EQ((*claimed)->attempts, 2);
@@ -401,7 +405,7 @@ TEST_F(SqliteTaskStoreTest, RecoverProcessingRequeuesRunningTasks) {
   store_.reset();  // a "restart"
   store_ = OpenStore();
   ASSERT_NE(store_, nullptr);
-  Result<std::vector<std::string>> recovered = store_->RecoverProcessing(kT0 + seconds(5));
+  Result<std::vector<std::string>> recovered = store_->RecoverProcessing(kT0 + seconds(5), kOwner);
   ASSERT_TRUE(recovered.ok()) << recovered.status().ToString();
   EXPECT_EQ(*recovered, (std::vector<std::string>{"01A", "01B"}));
   for (const char* id : {"01A", "01B"}) {
@@ -416,7 +420,7 @@ TEST_F(SqliteTaskStoreTest, RecoverProcessingRequeuesRunningTasks) {
   }
   EXPECT_EQ(EventTypes("01C"), (std::vector<std::string>{"created"}));
 
-  recovered = store_->RecoverProcessing(kT0 + seconds(6));
+  recovered = store_->RecoverProcessing(kT0 + seconds(6), kOwner);
   ASSERT_TRUE(recovered.ok());
   EXPECT_TRUE(recovered->empty());
   EXPECT_EQ(Claim(kT0 + seconds(6)), "01A");  // keeps its place in line
@@ -656,6 +660,11 @@ TEST_F(SqliteTaskStoreTest, QueriesUseIndexes) {
       {"SELECT MIN(not_before) FROM tasks WHERE state = ?1 AND not_before > ?2",
        "tasks_state_not_before"},
       {"SELECT id FROM tasks WHERE state = ?1 ORDER BY seq", "tasks_state_seq"},
+      {"SELECT id FROM tasks WHERE state = ?1 AND lease_expires_at <= ?2"
+       " ORDER BY lease_expires_at",
+       "tasks_state_lease"},
+      {"SELECT MIN(lease_expires_at) FROM tasks WHERE state = ?1 AND lease_expires_at > ?2",
+       "tasks_state_lease"},
       {"SELECT body FROM tasks WHERE state = 'Failed' AND id < 'x' ORDER BY id DESC LIMIT 5",
        "tasks_state_id"},
       {"SELECT body FROM tasks WHERE principal = 'a' AND idempotency_key = 'k'",
@@ -676,6 +685,228 @@ TEST_F(SqliteTaskStoreTest, QueriesUseIndexes) {
     EXPECT_NE(plan.find(index), std::string::npos) << sql << "\n" << plan;
     EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << sql << "\n" << plan;
   }
+}
+
+FileInfo Part(int n, int64_t rows, int64_t bytes) {
+  char name[32];
+  std::snprintf(name, sizeof name, "part-%05d.csv", n);
+  return FileInfo{name, rows, bytes, std::string(64, static_cast<char>('a' + n)), "text/csv"};
+}
+
+TEST_F(SqliteTaskStoreTest, CommitFileStoresFileCheckpointAndEventTogether) {
+  ASSERT_TRUE(store_->Create(NewTask("01A")).ok());
+  ASSERT_EQ(Claim(kT0), "01A");
+  const LeaseKey key{kOwner, 1};
+  const Checkpoint first{.after_key = std::string("k100"), .next_file = 2, .rows = 100,
+                         .bytes = 1000, .rows_total = 250, .transaction_time = kT0};
+  Result<Task> saved = store_->CommitFile("01A", key, Part(1, 100, 1000), first, kT0 + seconds(1));
+  ASSERT_TRUE(saved.ok()) << saved.status().ToString();
+  Task task = MustGet("01A");
+  EXPECT_EQ(task, *saved);
+  EXPECT_EQ(task.files, std::vector<FileInfo>{Part(1, 100, 1000)});
+  EXPECT_EQ(task.checkpoint, first);
+  EXPECT_EQ(task.progress.rows, 100);
+  EXPECT_EQ(EventTypes("01A"), (std::vector<std::string>{"created", "start", "checkpoint"}));
+
+  // The event insert fails: neither the file nor the checkpoint may be recorded.
+  const Checkpoint second{.after_key = std::string("k200"), .next_file = 3, .rows = 200,
+                          .bytes = 1900, .rows_total = 250, .transaction_time = kT0};
+  {
+    RawDb raw(path_);
+    raw.Exec(
+        "CREATE TRIGGER fail_events BEFORE INSERT ON task_events "
+        "BEGIN SELECT RAISE(ABORT, 'injected'); END");
+    EXPECT_FALSE(store_->CommitFile("01A", key, Part(2, 100, 900), second, kT0 + seconds(2)).ok());
+    EXPECT_EQ(MustGet("01A"), task);
+    raw.Exec("DROP TRIGGER fail_events");
+  }
+  // Not following from the files: refused, nothing changes.
+  Checkpoint skipping = second;
+  skipping.next_file = 4;
+  EXPECT_EQ(store_->CommitFile("01A", key, Part(2, 100, 900), skipping, kT0).status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(MustGet("01A"), task);
+  // Another claim's worker: kAborted.
+  EXPECT_EQ(store_->CommitFile("01A", {"inst_b", 1}, Part(2, 100, 900), second, kT0).status().code(),
+            StatusCode::kAborted);
+  ASSERT_TRUE(store_->CommitFile("01A", key, Part(2, 100, 900), second, kT0 + seconds(2)).ok());
+
+  // A retry keeps both files and the checkpoint, and the next start resumes from it.
+  TransitionArgs retry = Args(Trigger::kRetry, kT0 + seconds(3));
+  retry.error = TaskError{"unavailable", "busy", true};
+  retry.expect_lease = key;
+  ASSERT_TRUE(store_->Transition("01A", retry).ok());
+  store_ = OpenStore();  // and survives a reopen
+  Result<std::optional<Task>> again = store_->ClaimNext(kT0 + seconds(4), "inst_b", kLease);
+  ASSERT_TRUE(again.ok() && again->has_value());
+  EXPECT_EQ((*again)->files.size(), 2u);
+  EXPECT_EQ((*again)->checkpoint, second);
+  EXPECT_EQ((*again)->progress.rows, 200);
+  std::vector<TaskEvent> events = MustEvents("01A");
+  EXPECT_EQ(events.back().type, "start");
+  EXPECT_NE(events.back().detail.find("resume at file 3 after 200 rows"), std::string::npos)
+      << events.back().detail;
+}
+
+TEST_F(SqliteTaskStoreTest, ExpiredLeasesGoBackToTheQueueInTheirPlace) {
+  for (const char* id : {"01A", "01B", "01C"}) ASSERT_TRUE(store_->Create(NewTask(id)).ok());
+  Result<std::optional<Task>> a = store_->ClaimNext(kT0, "inst_a", kLease);
+  ASSERT_TRUE(a.ok() && a->has_value());
+  ASSERT_EQ((*a)->lease, (Lease{"inst_a", kT0 + kLease}));
+  Result<std::optional<Task>> b = store_->ClaimNext(kT0, "inst_b", kLease);
+  ASSERT_TRUE(b.ok() && b->has_value());
+  ASSERT_EQ((*b)->id, "01B");
+
+  // inst_a renews; inst_b froze.
+  Result<Task> renewed = store_->Heartbeat("01A", {"inst_a", 1}, Progress{5, 10, 50},
+                                           kT0 + seconds(20), kLease);
+  ASSERT_TRUE(renewed.ok()) << renewed.status().ToString();
+  EXPECT_EQ(renewed->lease->expires_at, kT0 + seconds(20) + kLease);
+  EXPECT_EQ(renewed->progress.rows, 5);
+  EXPECT_EQ(MustGet("01A").lease, renewed->lease);
+
+  Result<std::optional<TimePoint>> wakeup = store_->NextWakeup(kT0 + seconds(1));
+  ASSERT_TRUE(wakeup.ok());
+  EXPECT_EQ(*wakeup, std::optional<TimePoint>(kT0 + kLease));  // 01B's lease
+
+  Result<std::vector<std::string>> expired = store_->ExpireLeases(kT0 + kLease - milliseconds(1));
+  ASSERT_TRUE(expired.ok());
+  EXPECT_TRUE(expired->empty());
+  expired = store_->ExpireLeases(kT0 + kLease);
+  ASSERT_TRUE(expired.ok()) << expired.status().ToString();
+  EXPECT_EQ(*expired, std::vector<std::string>{"01B"});
+  Task requeued = MustGet("01B");
+  EXPECT_EQ(requeued.state, TaskState::kPending);
+  EXPECT_FALSE(requeued.lease.has_value());
+  std::vector<TaskEvent> events = MustEvents("01B");
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2].type, "lease_expired");
+  EXPECT_EQ(events[2].from, TaskState::kProcessing);
+  EXPECT_EQ(events[2].to, TaskState::kPending);
+  EXPECT_NE(events[2].detail.find("inst_b"), std::string::npos) << events[2].detail;
+  EXPECT_EQ(MustGet("01A").state, TaskState::kProcessing);
+
+  // The frozen owner wakes up: it can neither renew, nor commit, nor transition.
+  const LeaseKey stale{"inst_b", 1};
+  EXPECT_EQ(store_->Heartbeat("01B", stale, std::nullopt, kT0 + kLease, kLease).status().code(),
+            StatusCode::kAborted);
+  TransitionArgs succeed = Args(Trigger::kSucceed, kT0 + kLease);
+  succeed.expect_lease = stale;
+  EXPECT_EQ(store_->Transition("01B", succeed).status().code(), StatusCode::kAborted);
+
+  // 01B kept its place: it is claimed before 01C, by whoever comes next.
+  Result<std::optional<Task>> c = store_->ClaimNext(kT0 + kLease, "inst_c", kLease);
+  ASSERT_TRUE(c.ok() && c->has_value());
+  EXPECT_EQ((*c)->id, "01B");
+  EXPECT_EQ((*c)->attempts, 2);
+  EXPECT_EQ(store_->Heartbeat("01B", stale, std::nullopt, kT0 + kLease, kLease).status().code(),
+            StatusCode::kAborted);
+  EXPECT_TRUE(store_->Heartbeat("01B", {"inst_c", 2}, std::nullopt, kT0 + kLease, kLease).ok());
+}
+
+TEST_F(SqliteTaskStoreTest, RecoverTakesBackOnlyTheInstancesOwnTasks) {
+  for (const char* id : {"01A", "01B", "01C"}) ASSERT_TRUE(store_->Create(NewTask(id)).ok());
+  ASSERT_TRUE(store_->ClaimNext(kT0, "inst_a", kLease).ok());
+  ASSERT_TRUE(store_->ClaimNext(kT0, "inst_b", kLease).ok());
+  ASSERT_TRUE(store_->ClaimNext(kT0, "inst_a", kLease).ok());
+  Result<std::vector<std::string>> recovered = store_->RecoverProcessing(kT0 + seconds(1), "inst_a");
+  ASSERT_TRUE(recovered.ok());
+  EXPECT_EQ(*recovered, (std::vector<std::string>{"01A", "01C"}));
+  EXPECT_EQ(MustGet("01B").state, TaskState::kProcessing);  // inst_b may still be alive
+  EXPECT_EQ(MustGet("01A").state, TaskState::kPending);
+}
+
+TEST_F(SqliteTaskStoreTest, CreateTakingKeyMovesAnExpiredKeyAtomically) {
+  Task old_task = NewTask("01A");
+  old_task.idempotency_key = "k";
+  ASSERT_TRUE(store_->Create(old_task).ok());
+  Task fresh = NewTask("01B");
+  fresh.idempotency_key = "k";
+  EXPECT_EQ(store_->Create(fresh).code(), StatusCode::kAlreadyExists);
+  ASSERT_TRUE(store_->CreateTakingKey(fresh, "01A").ok());
+  Result<std::optional<Task>> holder = store_->FindByIdempotencyKey("alice", "k");
+  ASSERT_TRUE(holder.ok() && holder->has_value());
+  EXPECT_EQ((*holder)->id, "01B");
+  EXPECT_FALSE(MustGet("01A").idempotency_key.has_value());
+  EXPECT_EQ(EventTypes("01A").back(), "idempotency_key_released");
+
+  // A second request that also saw 01A as the holder lost the race: kAlreadyExists.
+  Task late = NewTask("01C");
+  late.idempotency_key = "k";
+  EXPECT_EQ(store_->CreateTakingKey(late, "01A").code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->Get("01C").status().code(), StatusCode::kNotFound);
+}
+
+// A database written by version 1 of the schema (before leases) opens, migrates to the
+// current version and keeps its tasks, events and keys; a task it left Processing is recovered
+// by the first instance that starts.
+TEST(MigrationsTest, VersionOneDatabaseMigratesWithItsDataIntact) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "exportd-v1-XXXXXX").string();
+  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+  const std::filesystem::path dir = tmpl;
+  const std::string path = (dir / "exportd.db").string();
+  const std::string v1_body =
+      R"({"v":1,"id":"01A","principal":"alice","state":"Processing",)"
+      R"("request":{"dataset":"samples","format":"csv","fields":[],"filter":[],"since":null,)"
+      R"("until":null,"partitions":[],"max_rows_per_file":80000,"compression":"none"},)"
+      R"("query_hash":"h","tag":"old","notify":{"webhook":null,"email":[]},)"
+      R"("idempotency_key":"k1","created_at":1700000000000,"updated_at":1700000000000,)"
+      R"("started_at":1700000000000,"finished_at":null,"not_before":null,"attempts":1,)"
+      R"("max_attempts":3,"progress":{"rows":5,"rows_total":10,"bytes":50},"error":null,)"
+      R"("cancel_requested":false,"files":[],"manifest":null})";
+  {
+    Result<Database> db =
+        Database::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(ApplyMigrations(*db, EmbeddedMigrations().first(1)).ok());
+    Result<int> version = SchemaVersion(*db);
+    ASSERT_TRUE(version.ok());
+    ASSERT_EQ(*version, 1);
+    ASSERT_TRUE(db->Exec("INSERT INTO tasks (id, seq, principal, state, dataset, query_hash,"
+                         " idempotency_key, created_at, updated_at, not_before, body) VALUES"
+                         " ('01A', 1, 'alice', 'Processing', 'samples', 'h', 'k1',"
+                         " 1700000000000, 1700000000000, NULL, '" + v1_body + "')")
+                    .ok());
+    ASSERT_TRUE(db->Exec("INSERT INTO task_events (task_id, at, type, from_state, to_state)"
+                         " VALUES ('01A', 1700000000000, 'created', NULL, 'Pending'),"
+                         " ('01A', 1700000000000, 'start', 'Pending', 'Processing')")
+                    .ok());
+  }
+  {
+    Result<std::unique_ptr<SqliteTaskStore>> store = SqliteTaskStore::Open(path);
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    RawDb raw(path);
+    EXPECT_EQ(raw.Int("SELECT MAX(version) FROM schema_migrations"),
+              static_cast<int64_t>(EmbeddedMigrations().size()));
+    EXPECT_GE(EmbeddedMigrations().size(), 2u);
+    EXPECT_EQ(raw.Int("SELECT COUNT(*) FROM tasks WHERE lease_owner IS NULL"), 1);
+
+    Result<Task> task = (*store)->Get("01A");
+    ASSERT_TRUE(task.ok()) << task.status().ToString();
+    EXPECT_EQ(task->state, TaskState::kProcessing);
+    EXPECT_EQ(task->tag, std::optional<std::string>("old"));
+    EXPECT_EQ(task->progress.rows, 5);
+    EXPECT_FALSE(task->lease.has_value());
+    Result<std::optional<Task>> by_key = (*store)->FindByIdempotencyKey("alice", "k1");
+    ASSERT_TRUE(by_key.ok() && by_key->has_value());
+    Result<std::vector<TaskEvent>> events = (*store)->Events("01A");
+    ASSERT_TRUE(events.ok());
+    EXPECT_EQ(events->size(), 2u);
+
+    // Left Processing by an instance without leases: any instance recovers it at start.
+    Result<std::vector<std::string>> recovered =
+        (*store)->RecoverProcessing(kT0 + seconds(1), "inst_new");
+    ASSERT_TRUE(recovered.ok()) << recovered.status().ToString();
+    EXPECT_EQ(*recovered, std::vector<std::string>{"01A"});
+    Result<std::optional<Task>> claimed = (*store)->ClaimNext(kT0 + seconds(2), "inst_new", kLease);
+    ASSERT_TRUE(claimed.ok() && claimed->has_value());
+    EXPECT_EQ((*claimed)->attempts, 2);
+    // Rewritten in the current layout.
+    EXPECT_NE(raw.Text("SELECT body FROM tasks WHERE id = '01A'").find("\"lease\":{"),
+              std::string::npos);
+    EXPECT_EQ(raw.Text("SELECT lease_owner FROM tasks WHERE id = '01A'"), "inst_new");
+  }
+  std::filesystem::remove_all(dir);
 }
 
 // 8 threads on two stores (two connections to one file) create 400 tasks while claiming them:
@@ -701,11 +932,11 @@ TEST_F(SqliteTaskStoreTest, ConcurrentCreateAndClaim) {
     // kUnavailable (the other connection held the write lock past the busy timeout, seen on
     // loaded machines under sanitizers) means "retry the same call"; nothing was written.
     auto claim = [&] {
-      Result<std::optional<Task>> task = store->ClaimNext(kT0);
+      Result<std::optional<Task>> task = store->ClaimNext(kT0, kOwner, kLease);
       for (int retry = 0; retry < kRetries && task.status().code() == StatusCode::kUnavailable;
            ++retry) {
         unavailable.fetch_add(1);
-        task = store->ClaimNext(kT0);
+        task = store->ClaimNext(kT0, kOwner, kLease);
       }
       if (!task.ok()) {
         fail(task.status());

@@ -12,7 +12,8 @@ constexpr TaskState kAllStates[] = {TaskState::kPending, TaskState::kProcessing,
                                     TaskState::kSucceeded, TaskState::kFailed,
                                     TaskState::kCancelled};
 constexpr Trigger kAllTriggers[] = {Trigger::kStart,   Trigger::kSucceed, Trigger::kFail,
-                                    Trigger::kRetry,   Trigger::kRecover, Trigger::kCancel};
+                                    Trigger::kRetry,   Trigger::kRecover, Trigger::kCancel,
+                                    Trigger::kLeaseExpired};
 
 TimePoint At(int seconds) { return TimePoint{} + std::chrono::seconds(1'700'000'000 + seconds); }
 
@@ -32,6 +33,7 @@ TEST(StateMachineTest, EveryLegalAndIllegalTransition) {
       {{TaskState::kProcessing, Trigger::kFail}, TaskState::kFailed},
       {{TaskState::kProcessing, Trigger::kRetry}, TaskState::kPending},
       {{TaskState::kProcessing, Trigger::kRecover}, TaskState::kPending},
+      {{TaskState::kProcessing, Trigger::kLeaseExpired}, TaskState::kPending},
       {{TaskState::kProcessing, Trigger::kCancel}, TaskState::kCancelled},
   };
   int checked = 0;
@@ -58,7 +60,7 @@ TEST(StateMachineTest, EveryLegalAndIllegalTransition) {
       ++checked;
     }
   }
-  EXPECT_EQ(checked, 30);
+  EXPECT_EQ(checked, 35);
 }
 
 TEST(StateMachineTest, TerminalStatesNeverChange) {
@@ -103,6 +105,107 @@ TEST(StateMachineTest, SucceedStoresFilesAndFinishTime) {
   ASSERT_TRUE(done.ok());
   EXPECT_EQ(done->task.files.size(), 1u);
   EXPECT_EQ(done->task.finished_at, At(9));
+}
+
+// A claimed task with one committed file and its checkpoint.
+Task ProcessingWithCheckpoint() {
+  Task t = PendingTask();
+  auto started = ApplyTransition(t, {.trigger = Trigger::kStart,
+                                     .now = At(1),
+                                     .lease = Lease{"inst_a", At(31)}});
+  EXPECT_TRUE(started.ok());
+  FileInfo f{"part-00001.csv", 10, 100, "ab", "text/csv"};
+  Checkpoint next{.after_key = int64_t{10}, .next_file = 2, .rows = 10, .bytes = 100,
+                  .rows_total = 25, .transaction_time = At(1)};
+  auto committed = ApplyCheckpoint(started->task, {"inst_a", 1}, f, next, At(2));
+  EXPECT_TRUE(committed.ok()) << committed.status().ToString();
+  return committed->task;
+}
+
+TEST(CheckpointTest, CommitAppendsTheFileAndRecordsWhereTheNextStarts) {
+  Task t = ProcessingWithCheckpoint();
+  ASSERT_EQ(t.files.size(), 1u);
+  ASSERT_TRUE(t.checkpoint.has_value());
+  EXPECT_EQ(t.checkpoint->after_key, FilterValue{int64_t{10}});
+  EXPECT_EQ(t.checkpoint->next_file, 2);
+  EXPECT_EQ(t.progress.rows, 10);
+  EXPECT_EQ(t.progress.rows_total, 25);
+  EXPECT_EQ(t.updated_at, At(2));
+
+  // A checkpoint that does not follow from the files is refused.
+  FileInfo f2{"part-00002.csv", 10, 90, "cd", "text/csv"};
+  Checkpoint wrong{.after_key = int64_t{20}, .next_file = 3, .rows = 21, .bytes = 190};
+  EXPECT_EQ(ApplyCheckpoint(t, {"inst_a", 1}, f2, wrong, At(3)).status().code(),
+            StatusCode::kFailedPrecondition);
+  Checkpoint right{.after_key = int64_t{20}, .next_file = 3, .rows = 20, .bytes = 190};
+  auto second = ApplyCheckpoint(t, {"inst_a", 1}, f2, right, At(3));
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->event.type, "checkpoint");
+  EXPECT_FALSE(second->event.from.has_value());
+  EXPECT_NE(second->event.detail.find("part-00002.csv"), std::string::npos);
+}
+
+TEST(CheckpointTest, OnlyTheLeaseHolderCommitsOrTransitions) {
+  Task t = ProcessingWithCheckpoint();
+  FileInfo f2{"part-00002.csv", 10, 90, "cd", "text/csv"};
+  Checkpoint next{.after_key = int64_t{20}, .next_file = 3, .rows = 20, .bytes = 190};
+  // Another owner, or the same owner's earlier attempt: both have lost the lease.
+  for (const LeaseKey& stale : {LeaseKey{"inst_b", 1}, LeaseKey{"inst_a", 0}}) {
+    EXPECT_EQ(ApplyCheckpoint(t, stale, f2, next, At(3)).status().code(), StatusCode::kAborted);
+    EXPECT_EQ(ApplyTransition(t, {.trigger = Trigger::kSucceed, .now = At(3),
+                                  .expect_lease = stale})
+                  .status()
+                  .code(),
+              StatusCode::kAborted);
+    EXPECT_EQ(CheckLease(t, stale).code(), StatusCode::kAborted);
+  }
+  EXPECT_TRUE(CheckLease(t, {"inst_a", 1}).ok());
+  // Once the task has left Processing, nobody holds it.
+  auto expired = ApplyTransition(t, {.trigger = Trigger::kLeaseExpired, .now = At(40)});
+  ASSERT_TRUE(expired.ok());
+  EXPECT_FALSE(expired->task.lease.has_value());
+  EXPECT_EQ(CheckLease(expired->task, {"inst_a", 1}).code(), StatusCode::kAborted);
+}
+
+TEST(CheckpointTest, RetryRecoverAndExpiryKeepTheCheckpointAndTheNextStartResumes) {
+  for (Trigger back : {Trigger::kRetry, Trigger::kRecover, Trigger::kLeaseExpired}) {
+    Task t = ProcessingWithCheckpoint();
+    auto pending = ApplyTransition(t, {.trigger = back, .now = At(5)});
+    ASSERT_TRUE(pending.ok());
+    EXPECT_EQ(pending->task.state, TaskState::kPending);
+    EXPECT_EQ(pending->task.files, t.files);
+    EXPECT_EQ(pending->task.checkpoint, t.checkpoint);
+    EXPECT_FALSE(pending->task.lease.has_value());
+
+    auto resumed = ApplyTransition(pending->task, {.trigger = Trigger::kStart,
+                                                   .now = At(6),
+                                                   .lease = Lease{"inst_b", At(36)}});
+    ASSERT_TRUE(resumed.ok());
+    EXPECT_EQ(resumed->task.attempts, 2);
+    EXPECT_EQ(resumed->task.lease, (Lease{"inst_b", At(36)}));
+    // Progress continues from the checkpoint instead of starting at zero.
+    EXPECT_EQ(resumed->task.progress.rows, 10);
+    EXPECT_EQ(resumed->task.progress.bytes, 100);
+    EXPECT_EQ(resumed->task.progress.rows_total, 25);
+    EXPECT_NE(resumed->event.detail.find("resume at file 2 after 10 rows"), std::string::npos)
+        << resumed->event.detail;
+  }
+}
+
+TEST(CheckpointTest, FailCancelAndSuccessClearTheCheckpoint) {
+  for (Trigger end : {Trigger::kFail, Trigger::kCancel}) {
+    auto ended = ApplyTransition(ProcessingWithCheckpoint(), {.trigger = end, .now = At(5)});
+    ASSERT_TRUE(ended.ok());
+    EXPECT_TRUE(ended->task.files.empty());
+    EXPECT_FALSE(ended->task.checkpoint.has_value());
+    EXPECT_FALSE(ended->task.lease.has_value());
+  }
+  Task t = ProcessingWithCheckpoint();
+  auto done = ApplyTransition(t, {.trigger = Trigger::kSucceed, .now = At(5), .files = t.files});
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->task.files, t.files);
+  EXPECT_FALSE(done->task.checkpoint.has_value());
+  EXPECT_FALSE(done->task.lease.has_value());
 }
 
 TEST(StateMachineTest, StateNamesRoundTrip) {
