@@ -5,15 +5,18 @@
 #
 #   bench/export_demo.sh [RUNS] [ROWS]     defaults: 5 runs, 100000 rows
 #
-# Builds build/release (Release) if needed. Reports per run: POST -> Succeeded wall time,
+# Builds build/release (Release) if needed; EXPORTD_BUILD_DIR=DIR uses an already configured
+# Release build dir instead (bench/run.sh's build-p) and only builds exportd there. Reports per run: POST -> Succeeded wall time,
 # rows/s, MB/s, and exportd's peak RSS (VmHWM) sampled from /proc; then medians and the ratio.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-5}
 rows=${2:-100000}
-build="$root/build/release"
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEXPORTD_BUILD_TESTS=OFF \
-  -DEXPORTD_BUILD_BENCH=OFF >/dev/null
+build="${EXPORTD_BUILD_DIR:-$root/build/release}"
+if [[ -z "${EXPORTD_BUILD_DIR:-}" ]]; then
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEXPORTD_BUILD_TESTS=OFF \
+    -DEXPORTD_BUILD_BENCH=OFF >/dev/null
+fi
 cmake --build "$build" --target exportd >/dev/null
 bin="$build/server/exportd"
 

@@ -1,0 +1,50 @@
+// The ceiling for exportd's API load numbers: a bare cpp-httplib server on the same machine,
+// with the same threading and socket settings as api/api_server.cc (thread pool of N, TCP_NODELAY),
+// answering every GET and POST with a fixed small JSON body.
+//
+//   exportd_bench_bare_httplib PORT [THREADS]     (THREADS defaults to 8, exportd's http_threads)
+// Prints "ready" once listening; stops on SIGTERM/SIGINT.
+#include <httplib.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+namespace {
+httplib::Server* g_server = nullptr;
+void OnSignal(int) {
+  if (g_server != nullptr) g_server->stop();
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s PORT [THREADS]\n", argv[0]);
+    return 2;
+  }
+  const int port = std::atoi(argv[1]);
+  const int threads = argc > 2 ? std::atoi(argv[2]) : 8;
+  static const std::string kBody =
+      R"({"id":"01J0000000000000000000000","status":"Running","progress":{"rows":1234,"rows_total":40000,"percent":3.1}})";
+  httplib::Server server;
+  g_server = &server;
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  server.set_tcp_nodelay(true);
+  auto handler = [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(kBody, "application/json");
+  };
+  server.Get(R"(/.*)", handler);
+  server.Post(R"(/.*)", handler);
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGINT, OnSignal);
+  if (!server.bind_to_port("127.0.0.1", port)) {
+    std::fprintf(stderr, "cannot bind 127.0.0.1:%d\n", port);
+    return 1;
+  }
+  std::printf("ready\n");
+  std::fflush(stdout);
+  server.listen_after_bind();
+  return 0;
+}
