@@ -15,23 +15,12 @@
 #include "storage/sqlite_dataset.h"
 #include "storage/sqlite_db.h"
 #include "storage/sqlite_source.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace exportd {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "exportd-demo-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using testing_support::TempDir;
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -12,6 +12,7 @@
 #include "core/time_format.h"
 #include "storage/sqlite_dataset.h"
 #include "storage/sqlite_db.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace exportd {
 namespace {
@@ -34,18 +35,7 @@ TimePoint Time(const char* text) {
   return t.value_or(TimePoint{});
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "exportd-sqlq-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using testing_support::TempDir;
 
 struct Row {
   int64_t id;

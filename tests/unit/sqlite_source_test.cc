@@ -15,6 +15,7 @@
 #include "core/time_format.h"
 #include "storage/sqlite_dataset.h"
 #include "storage/sqlite_db.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace exportd {
 namespace {
@@ -36,18 +37,7 @@ Got B(std::string t) { return {CellKind::kBool, std::move(t)}; }
 Got J(std::string t) { return {CellKind::kJson, std::move(t)}; }
 Got Null() { return {CellKind::kNull, ""}; }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "exportd-src-XXXXXX").string();
-    path_ = mkdtemp(tmpl.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string File(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using testing_support::TempDir;
 
 struct ReadResult {
   std::vector<std::vector<Got>> rows;
