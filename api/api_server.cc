@@ -31,22 +31,30 @@ struct Route {
   std::string pattern;
   PublicHandler public_handler = nullptr;
   AuthedHandler authed_handler = nullptr;
+  Role needs = Role::kReader;  // for authed handlers: the least role that may call it
 };
 
 constexpr const char* kId = "([^/]+)";
+
+std::string FormatRate(double value) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", value);
+  return buf;
+}
 
 std::vector<Route> RouteTable() {
   const std::string exports = "/v1/exports";
   const std::string one = exports + "/" + kId;
   return {
-      {"POST", exports, nullptr, HandleCreateExport},
-      {"GET", exports, nullptr, HandleListExports},
-      {"GET", one, nullptr, HandleGetExport},
-      {"DELETE", one, nullptr, HandleDeleteExport},
-      {"POST", one + "/cancel", nullptr, HandleCancelExport},
-      {"GET", one + "/events", nullptr, HandleListEvents},
+      {"POST", exports, nullptr, HandleCreateExport, Role::kExporter},
+      {"GET", exports, nullptr, HandleListExports, Role::kReader},
+      {"GET", one, nullptr, HandleGetExport, Role::kReader},
+      {"DELETE", one, nullptr, HandleDeleteExport, Role::kExporter},
+      {"POST", one + "/cancel", nullptr, HandleCancelExport, Role::kExporter},
+      {"GET", one + "/events", nullptr, HandleListEvents, Role::kReader},
+      // Public: the pre-signed link is the credential (checked by the handler).
       {"GET", one + "/files/" + kId, HandleDownload, nullptr},
-      {"GET", "/v1/datasets", nullptr, HandleListDatasets},
+      {"GET", "/v1/datasets", nullptr, HandleListDatasets, Role::kReader},
       {"GET", "/healthz", HandleHealthz, nullptr},
       {"GET", "/readyz", HandleReadyz, nullptr},
       {"GET", "/metrics", HandleMetrics, nullptr},
@@ -117,12 +125,21 @@ struct ApiServer::Impl {
   Impl(ApiDependencies deps, ApiOptions options) {
     ctx.deps = std::move(deps);
     ctx.options = std::move(options);
+    ctx.limiter = std::make_unique<RateLimiter>(ctx.options.rate_limit_per_second,
+                                                ctx.options.rate_limit_burst);
+    if (ctx.options.tls_cert_file.empty()) {
+      server = std::make_unique<httplib::Server>();
+    } else {
+      server = std::make_unique<httplib::SSLServer>(ctx.options.tls_cert_file.c_str(),
+                                                    ctx.options.tls_key_file.c_str());
+    }
   }
 
   void Register();
 
   HandlerContext ctx;
-  httplib::Server server;
+  // An httplib::SSLServer when TLS is configured. Never null.
+  std::unique_ptr<httplib::Server> server;
   int bound_port = 0;
 };
 
@@ -134,21 +151,44 @@ void ApiServer::Impl::Register() {
     httplib::Server::Handler handler;
     if (route.authed_handler != nullptr) {
       AuthedHandler h = route.authed_handler;
-      handler = [c, h](const httplib::Request& req, httplib::Response& res) {
-        Result<Principal> who = Authenticate(*c, req);
-        if (!who.ok()) {
-          SendStatus(req, res, who.status());
+      const Role needs = route.needs;
+      handler = [c, h, needs](const httplib::Request& req, httplib::Response& res) {
+        Result<Caller> caller = Authenticate(*c, req);
+        if (!caller.ok()) {
+          SendStatus(req, res, caller.status());
           return;
         }
-        h(*c, *who, req, res);
+        if (!caller->principal.admin) {
+          if (std::optional<std::chrono::milliseconds> wait =
+                  c->limiter->Take(caller->principal.id)) {
+            const int64_t seconds = std::max<int64_t>(1, (wait->count() + 999) / 1000);
+            res.set_header("Retry-After", std::to_string(seconds));
+            SendStatus(req, res,
+                       Status(StatusCode::kResourceExhausted,
+                              "rate limit: at most " + FormatRate(c->options.rate_limit_per_second) +
+                                  " requests per second (bursts of " +
+                                  FormatRate(c->options.rate_limit_burst) +
+                                  ") per principal; retry after " + std::to_string(seconds) + " s"));
+            return;
+          }
+        }
+        if (!RoleAllows(caller->role, needs)) {
+          SendStatus(req, res,
+                     Status(StatusCode::kPermissionDenied,
+                            "this API key has the role '" + std::string(RoleName(caller->role)) +
+                                "'; " + req.method + " here needs '" +
+                                std::string(RoleName(needs)) + "' or more"));
+          return;
+        }
+        h(*c, caller->principal, req, res);
       };
     } else {
       PublicHandler h = route.public_handler;
       handler = [c, h](const httplib::Request& req, httplib::Response& res) { h(*c, req, res); };
     }
-    if (route.method == "GET") server.Get(route.pattern, handler);
-    if (route.method == "POST") server.Post(route.pattern, WithBody(handler, ctx.options.max_body_bytes));
-    if (route.method == "DELETE") server.Delete(route.pattern, WithBody(handler, ctx.options.max_body_bytes));
+    if (route.method == "GET") server->Get(route.pattern, handler);
+    if (route.method == "POST") server->Post(route.pattern, WithBody(handler, ctx.options.max_body_bytes));
+    if (route.method == "DELETE") server->Delete(route.pattern, WithBody(handler, ctx.options.max_body_bytes));
   }
   // Every other method on a known path: 405 with the methods that exist.
   for (const auto& [pattern, methods] : methods_by_pattern) {
@@ -159,15 +199,15 @@ void ApiServer::Impl::Register() {
       res.set_header("Allow", allow);
       SendProblem(req, res, 405, req.method + " is not allowed here; use " + allow);
     };
-    if (!methods.count("GET")) server.Get(pattern, not_allowed);
-    if (!methods.count("POST")) server.Post(pattern, not_allowed);
-    if (!methods.count("DELETE")) server.Delete(pattern, not_allowed);
-    server.Put(pattern, not_allowed);
-    server.Patch(pattern, not_allowed);
-    server.Options(pattern, not_allowed);
+    if (!methods.count("GET")) server->Get(pattern, not_allowed);
+    if (!methods.count("POST")) server->Post(pattern, not_allowed);
+    if (!methods.count("DELETE")) server->Delete(pattern, not_allowed);
+    server->Put(pattern, not_allowed);
+    server->Patch(pattern, not_allowed);
+    server->Options(pattern, not_allowed);
   }
 
-  server.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+  server->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     t_request_start = Clock_::now();
     std::string given = req.get_header_value("X-Request-Id");
     bool usable = !given.empty() && given.size() <= 64;
@@ -178,7 +218,7 @@ void ApiServer::Impl::Register() {
   });
   // Called for every response with status >= 400; fills in a problem body where a handler (or
   // cpp-httplib itself: 404 no route, 413 too large, 400 unparsable) left none.
-  server.set_error_handler(httplib::Server::HandlerWithResponse(
+  server->set_error_handler(httplib::Server::HandlerWithResponse(
       [](const httplib::Request& req, httplib::Response& res) {
     if (!res.body.empty() || res.content_length_ > 0) return httplib::Server::HandlerResponse::Unhandled;
     std::string detail;
@@ -190,7 +230,7 @@ void ApiServer::Impl::Register() {
     SendProblem(req, res, res.status, detail);
     return httplib::Server::HandlerResponse::Handled;
   }));
-  server.set_exception_handler(
+  server->set_exception_handler(
       [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
         std::string what = "unknown exception";
         try {
@@ -202,7 +242,7 @@ void ApiServer::Impl::Register() {
         spdlog::error("{} {}: unhandled exception: {}", req.method, req.path, what);
         SendProblem(req, res, 500, "internal error");
       });
-  server.set_logger([c](const httplib::Request& req, const httplib::Response& res) {
+  server->set_logger([c](const httplib::Request& req, const httplib::Response& res) {
     double seconds = std::chrono::duration<double>(Clock_::now() - t_request_start).count();
     c->metrics.Record(res.status, seconds);
     spdlog::info("{} {} {} {:.1f}ms id={}", req.method, req.path, res.status, seconds * 1000.0,
@@ -214,12 +254,12 @@ ApiServer::ApiServer(ApiDependencies deps, ApiOptions options)
     : impl_(std::make_unique<Impl>(std::move(deps), std::move(options))) {
   const ApiOptions& o = impl_->ctx.options;
   int threads = std::max(1, o.threads);
-  impl_->server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  impl_->server.set_tcp_nodelay(true);
-  impl_->server.set_payload_max_length(o.max_body_bytes);
-  impl_->server.set_read_timeout(o.read_timeout);
-  impl_->server.set_write_timeout(o.write_timeout);
-  impl_->server.set_keep_alive_timeout(5);
+  impl_->server->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  impl_->server->set_tcp_nodelay(true);
+  impl_->server->set_payload_max_length(o.max_body_bytes);
+  impl_->server->set_read_timeout(o.read_timeout);
+  impl_->server->set_write_timeout(o.write_timeout);
+  impl_->server->set_keep_alive_timeout(5);
   impl_->Register();
 }
 
@@ -227,13 +267,18 @@ ApiServer::~ApiServer() { Stop(); }
 
 Status ApiServer::Bind() {
   const ApiOptions& o = impl_->ctx.options;
+  // SSLServer reports an unreadable or mismatched certificate/key only through is_valid().
+  if (!impl_->server->is_valid()) {
+    return InvalidArgument("cannot use TLS certificate " + o.tls_cert_file + " with key " +
+                           o.tls_key_file + " (unreadable, not PEM, or not a matching pair)");
+  }
   if (o.port == 0) {
-    int port = impl_->server.bind_to_any_port(o.host);
+    int port = impl_->server->bind_to_any_port(o.host);
     if (port <= 0) return Unavailable("cannot bind " + o.host + ":0");
     impl_->bound_port = port;
     return Status::Ok();
   }
-  if (!impl_->server.bind_to_port(o.host, o.port)) {
+  if (!impl_->server->bind_to_port(o.host, o.port)) {
     return Unavailable("cannot listen on " + o.host + ":" + std::to_string(o.port) +
                        " (address in use or not available)");
   }
@@ -241,10 +286,10 @@ Status ApiServer::Bind() {
   return Status::Ok();
 }
 
-void ApiServer::Serve() { impl_->server.listen_after_bind(); }
+void ApiServer::Serve() { impl_->server->listen_after_bind(); }
 
 void ApiServer::Stop() {
-  if (impl_->server.is_running()) impl_->server.stop();
+  if (impl_->server->is_running()) impl_->server->stop();
 }
 
 int ApiServer::port() const { return impl_->bound_port; }

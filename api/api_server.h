@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "api/jwt_verifier.h"
 #include "core/clock.h"
 #include "core/export_service.h"
 #include "core/key_store.h"
@@ -26,6 +27,13 @@ struct ApiOptions {
   std::chrono::seconds read_timeout{30};
   std::chrono::seconds write_timeout{60};
   std::string openapi_yaml;  // served verbatim at /openapi.yaml
+  // Per non-admin principal, on every authenticated route: a token bucket of this many
+  // requests per second with this burst; beyond it 429 + Retry-After. 0: no limit.
+  double rate_limit_per_second = 0;
+  double rate_limit_burst = 0;
+  // PEM files; when tls_cert_file is set the listener speaks HTTPS only (TLS 1.2+).
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 // Checks a pre-signed download link: OK, or kPermissionDenied.
@@ -44,6 +52,8 @@ struct ApiDependencies {
   Sha256HexFn sha256_hex;
   std::function<int()> running_exports;        // for /metrics; may be empty
   std::function<int64_t()> rows_exported;      // for /metrics; may be empty
+  // Verifies OAuth 2.0 bearer JWTs; null: API keys only.
+  const JwtVerifier* jwt = nullptr;
 };
 
 // Thread-safe: Serve() runs the listener; Stop() may be called from any thread (e.g. a signal
@@ -55,7 +65,8 @@ class ApiServer {
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;
 
-  // Binds the listening socket (kUnavailable if the address is taken).
+  // Binds the listening socket (kUnavailable if the address is taken; kInvalidArgument if the
+  // TLS certificate or key cannot be used).
   Status Bind();
   // REQUIRES: Bind() succeeded. Serves until Stop(); returns after in-flight requests finish.
   void Serve();

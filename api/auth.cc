@@ -4,7 +4,7 @@
 
 namespace exportd::api {
 
-Result<Principal> Authenticate(const HandlerContext& ctx, const httplib::Request& req) {
+Result<Caller> Authenticate(const HandlerContext& ctx, const httplib::Request& req) {
   std::string header = req.get_header_value("Authorization");
   constexpr std::string_view kScheme = "Bearer ";
   if (header.size() <= kScheme.size() ||
@@ -14,6 +14,11 @@ Result<Principal> Authenticate(const HandlerContext& ctx, const httplib::Request
   }
   std::string token = header.substr(kScheme.size());
   while (!token.empty() && token.back() == ' ') token.pop_back();
+  if (ctx.deps.jwt != nullptr && LooksLikeJwt(token)) {
+    if (token.size() > 16384) return Status(StatusCode::kUnauthenticated, "invalid bearer token: too long");
+    ASSIGN_OR_RETURN(JwtIdentity identity, ctx.deps.jwt->Verify(token));
+    return Caller{Principal{identity.subject, identity.role == Role::kAdmin}, identity.role};
+  }
   if (token.empty() || token.size() > 512) {
     return Status(StatusCode::kUnauthenticated, "invalid API key");
   }
@@ -22,7 +27,8 @@ Result<Principal> Authenticate(const HandlerContext& ctx, const httplib::Request
   Result<std::optional<ApiKey>> key = ctx.deps.keys->FindActiveByDigest(ctx.deps.sha256_hex(token));
   if (!key.ok()) return key.status();
   if (!key->has_value()) return Status(StatusCode::kUnauthenticated, "invalid API key");
-  return Principal{(*key)->id, (*key)->admin};
+  const ApiKey& found = **key;
+  return Caller{Principal{found.id, found.role == Role::kAdmin}, found.role};
 }
 
 }  // namespace exportd::api

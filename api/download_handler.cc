@@ -1,4 +1,6 @@
 // GET /v1/exports/{id}/files/{name}?expires=&signature=: streams a file of a Succeeded task.
+#include <charconv>
+#include <chrono>
 #include <memory>
 
 #include "api/handlers.h"
@@ -30,6 +32,19 @@ std::optional<ByteRange> Resolve(const httplib::Range& r, int64_t size) {
   return ByteRange{first, last};
 }
 
+// True if `signature` is genuine for (id, name, expires) although the link's expiry has passed.
+bool GenuineButExpired(HandlerContext& ctx, const std::string& id, const std::string& name,
+                       const std::string& expires, const std::string& signature) {
+  int64_t unix_seconds = 0;
+  auto [end, ec] = std::from_chars(expires.data(), expires.data() + expires.size(), unix_seconds);
+  if (ec != std::errc() || end != expires.data() + expires.size() || unix_seconds <= 0) {
+    return false;
+  }
+  const TimePoint expiry{std::chrono::seconds(unix_seconds)};
+  if (ctx.deps.clock->Now() < expiry) return false;  // not expired: the signature is what failed
+  return ctx.deps.verify_link(id, name, expires, signature, expiry - std::chrono::seconds(1)).ok();
+}
+
 }  // namespace
 
 void HandleDownload(HandlerContext& ctx, const httplib::Request& req, httplib::Response& res) {
@@ -41,15 +56,28 @@ void HandleDownload(HandlerContext& ctx, const httplib::Request& req, httplib::R
     SendProblem(req, res, 403, "a valid signed link is required");
     return;
   }
-  Status verified = ctx.deps.verify_link(id, name, expires, signature, ctx.deps.clock->Now());
+  const TimePoint now = ctx.deps.clock->Now();
+  Status verified = ctx.deps.verify_link(id, name, expires, signature, now);
   if (!verified.ok()) {
+    // Links never outlive the files they point to, so a link to expired files has usually
+    // expired itself. When the signature is genuine (it verifies at a time before the link's
+    // own expiry) and the files are gone, 410 tells the client what happened; every other
+    // failure, and a genuine expired link to files that still exist, stays 403.
+    if (GenuineButExpired(ctx, id, name, expires, signature)) {
+      Result<FileInfo> file = ctx.deps.service->DownloadableFile(id, name);
+      if (file.status().code() == StatusCode::kGone) {
+        SendStatus(req, res, file.status());
+        return;
+      }
+    }
     SendProblem(req, res, 403, verified.message());
     return;
   }
   Result<FileInfo> file = ctx.deps.service->DownloadableFile(id, name);
   if (!file.ok()) {
-    // The link was genuine, so the file existed: it has been deleted since.
-    SendProblem(req, res, 410, "file " + name + " of export " + id + " is no longer available");
+    // The link was genuine, so the file existed: kGone (expired or deleted) is the usual
+    // answer; kNotFound for what a genuine link cannot name.
+    SendStatus(req, res, file.status());
     return;
   }
   Result<std::unique_ptr<ObjectReader>> opened = ctx.deps.objects->Open(id, name);

@@ -11,7 +11,9 @@
 #include <mutex>
 
 #include "api/api_server.h"
+#include "api/rate_limiter.h"
 #include "core/export_service.h"
+#include "core/role.h"
 
 namespace exportd::api {
 
@@ -37,10 +39,18 @@ struct HandlerContext {
   ApiDependencies deps;
   ApiOptions options;
   Metrics metrics;
+  std::unique_ptr<RateLimiter> limiter;  // never null once the server is built
 };
 
-// Authenticates a bearer API key. kUnauthenticated when missing or invalid.
-Result<Principal> Authenticate(const HandlerContext& ctx, const httplib::Request& req);
+// Who is calling and with which role.
+struct Caller {
+  Principal principal;
+  Role role = Role::kReader;
+};
+
+// Authenticates a bearer API key. kUnauthenticated when missing, invalid or revoked (looked up
+// on every request, so a revocation takes effect at once, even from another process).
+Result<Caller> Authenticate(const HandlerContext& ctx, const httplib::Request& req);
 
 // /v1/exports...
 void HandleCreateExport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,

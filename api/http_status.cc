@@ -19,6 +19,7 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kDeadlineExceeded: return 504;
     case StatusCode::kDataLoss: return 500;
     case StatusCode::kInternal: return 500;
+    case StatusCode::kGone: return 410;
   }
   return 500;
 }

@@ -47,6 +47,8 @@ void SendStatus(const httplib::Request& req, httplib::Response& res, const Statu
   std::vector<FieldProblem> errors;
   if (!status.pointer().empty()) errors.push_back({status.pointer(), status.message()});
   int http = HttpStatusFor(status.code());
+  // A quota or limit: a hint for well-behaved clients unless the caller knew better.
+  if (http == 429 && !res.has_header("Retry-After")) res.set_header("Retry-After", "5");
   if (http >= 500) spdlog::error("{} {}: {}", req.method, req.path, status.ToString());
   // Internal details are logged, not shown.
   std::string detail = http >= 500 && http != 503 && http != 504 ? "internal error"

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/duration.h"
 #include "core/time_format.h"
 
 namespace exportd::api {
@@ -383,6 +384,29 @@ Result<int64_t> JsonMaxRows(const Json& v) {
   return rows;
 }
 
+// "retention": whole seconds or a duration string (core/duration.h); at least 1 s.
+Result<std::chrono::seconds> RetentionValue(Result<std::chrono::seconds> parsed) {
+  if (parsed.ok() && *parsed < std::chrono::seconds(1)) {
+    return InvalidArgument("retention must be at least 1 second", "/retention");
+  }
+  return parsed;
+}
+
+Result<std::chrono::seconds> JsonRetention(const Json& v) {
+  const std::string pointer = "/retention";
+  if (v.is_string()) return RetentionValue(ParseDuration(v.get_ref<const std::string&>(), pointer));
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<uint64_t>();
+    if (u > static_cast<uint64_t>(kMaxDuration.count())) {
+      return InvalidArgument("retention is too long", pointer);
+    }
+    return RetentionValue(std::chrono::seconds(static_cast<int64_t>(u)));
+  }
+  if (v.is_number_integer()) return RetentionValue(DurationFromSeconds(v.get<int64_t>(), pointer));
+  return Malformed("retention must be an integer (seconds) or a duration string like \"7d\"",
+                   pointer);
+}
+
 Result<CreateExportInput> FromJsonObject(const Json& doc) {
   CreateExportInput in;
   ExportRequest& r = in.request;
@@ -452,10 +476,14 @@ Result<CreateExportInput> FromJsonObject(const Json& doc) {
     in.tag = std::move(tag);
   }
   if (const Json* v = member("notify")) RETURN_IF_ERROR(ParseJsonNotify(*v, in.notify));
+  if (const Json* v = member("retention")) {
+    ASSIGN_OR_RETURN(in.retention, JsonRetention(*v));
+  }
 
   static const std::set<std::string, std::less<>> kKnown = {
       "dataset", "format",     "fileType",          "fields",      "filter", "since",
-      "until",   "partitions", "max_rows_per_file", "compression", "tag",    "notify"};
+      "until",   "partitions", "max_rows_per_file", "compression", "tag",    "notify",
+      "retention"};
   std::vector<std::string> unknown;
   for (const auto& [key, value] : doc.items()) {
     if (!kKnown.contains(key)) unknown.push_back(key);
@@ -656,7 +684,7 @@ Result<CreateExportInput> ParseCreateExportQuery(
     const bool known = repeatable || key == "dataset" || key == "format" || key == "fileType" ||
                        key == "since" || key == "until" || key == "max_rows_per_file" ||
                        key == "compression" || key == "tag" || key == "notify.webhook" ||
-                       key.starts_with("filter.");
+                       key == "retention" || key.starts_with("filter.");
     if (!known) {
       unknown.push_back(key);
       continue;
@@ -709,6 +737,8 @@ Result<CreateExportInput> ParseCreateExportQuery(
       in.tag = std::string(value);
     } else if (key == "notify.webhook") {
       in.notify.webhook = std::string(value);
+    } else if (key == "retention") {
+      ASSIGN_OR_RETURN(in.retention, RetentionValue(ParseDuration(value, pointer)));
     } else {
       RETURN_IF_ERROR(AddQueryCondition(*filter_key, value, r.filter));
     }

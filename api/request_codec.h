@@ -14,6 +14,7 @@
 #ifndef EXPORTD_API_REQUEST_CODEC_H_
 #define EXPORTD_API_REQUEST_CODEC_H_
 
+#include <chrono>
 #include <cstddef>
 #include <map>
 #include <optional>
@@ -36,6 +37,9 @@ struct CreateExportInput {
   ExportRequest request;
   std::optional<std::string> tag;
   Notify notify;
+  // Not part of the canonical request (it does not decide the output). Checked here for shape
+  // and >= 1 s; the upper bound is the deployment's, checked by ExportService::Create.
+  std::optional<std::chrono::seconds> retention;
 
   friend bool operator==(const CreateExportInput&, const CreateExportInput&) = default;
 };
@@ -51,7 +55,7 @@ struct CreateExportInput {
 Result<CreateExportInput> ParseCreateExportJson(std::string_view body);
 
 // cpp-httplib's Params. Keys: dataset, format | fileType, fields (comma-separated; may repeat,
-// concatenated), partitions (likewise), since, until, max_rows_per_file, compression, tag,
+// concatenated), partitions (likewise), since, until, max_rows_per_file, compression, tag, retention,
 // notify.webhook, notify.email (comma-separated; may repeat), filter.<field>=v (eq),
 // filter.<field>.<op>=v, filter.<field>.in=a,b,c. The last dot splits off an operator only when
 // what follows it is an operator name, so field names may contain dots. Any other key, or a

@@ -15,16 +15,39 @@ json OptTime(const std::optional<TimePoint>& t) {
   return t ? json(FormatRfc3339(*t)) : json(nullptr);
 }
 
-json FileToJson(const std::string& task_id, const FileInfo& f, const TaskViewContext& ctx) {
+// A download link lives url_ttl, but never past the expiry of the task's files.
+TimePoint LinkExpiry(const Task& task, const TaskViewContext& ctx) {
+  TimePoint expires = ctx.now + ctx.url_ttl;
+  if (task.files_expire_at && *task.files_expire_at < expires) expires = *task.files_expire_at;
+  return expires;
+}
+
+json FileToJson(const Task& task, const FileInfo& f, const TaskViewContext& ctx) {
   json out = {{"name", f.name},
               {"rows", f.rows},
               {"bytes", f.bytes},
               {"sha256", f.sha256},
               {"content_type", f.content_type}};
-  TimePoint expires = ctx.now + ctx.url_ttl;
-  Result<std::string> url = ctx.objects->DownloadUrl(task_id, f.name, expires);
+  TimePoint expires = LinkExpiry(task, ctx);
+  Result<std::string> url = ctx.objects->DownloadUrl(task.id, f.name, expires);
   out["url"] = url.ok() ? json(*url) : json(nullptr);
   out["expires_at"] = FormatRfc3339(expires);
+  return out;
+}
+
+json NotificationsToJson(const std::vector<HookDelivery>& deliveries) {
+  json out = json::array();
+  for (const HookDelivery& d : deliveries) {
+    out.push_back({
+        {"channel", d.channel},
+        {"target", d.target},
+        {"status", std::string(DeliveryStatusName(d.status))},
+        {"attempts", d.attempts},
+        {"last_attempt_at", OptTime(d.last_attempt_at)},
+        {"last_error", d.last_error ? json(*d.last_error) : json(nullptr)},
+        {"delivered_at", OptTime(d.delivered_at)},
+    });
+  }
   return out;
 }
 
@@ -55,10 +78,10 @@ json TaskToJson(const Task& task, const TaskViewContext& ctx) {
   const std::string self = "/v1/exports/" + task.id;
   json links = {{"self", self}, {"cancel", self + "/cancel"}, {"events", self + "/events"}};
   if (task.state == TaskState::kSucceeded) {
-    for (const FileInfo& f : task.files) files.push_back(FileToJson(task.id, f, ctx));
+    for (const FileInfo& f : task.files) files.push_back(FileToJson(task, f, ctx));
     if (task.manifest) {
       Result<std::string> url =
-          ctx.objects->DownloadUrl(task.id, task.manifest->name, ctx.now + ctx.url_ttl);
+          ctx.objects->DownloadUrl(task.id, task.manifest->name, LinkExpiry(task, ctx));
       if (url.ok()) links["manifest"] = *url;
     }
   }
@@ -71,6 +94,7 @@ json TaskToJson(const Task& task, const TaskViewContext& ctx) {
       {"query_hash", task.query_hash},
       {"tag", task.tag ? json(*task.tag) : json(nullptr)},
       {"notify", notify},
+      {"notifications", NotificationsToJson(task.notifications)},
       {"created_at", FormatRfc3339(task.created_at)},
       {"started_at", OptTime(task.started_at)},
       {"finished_at", OptTime(task.finished_at)},
@@ -81,6 +105,8 @@ json TaskToJson(const Task& task, const TaskViewContext& ctx) {
       {"error", error},
       {"cancel_requested", task.cancel_requested},
       {"files", files},
+      {"retention_seconds", task.retention.count()},
+      {"files_expire_at", OptTime(task.files_expire_at)},
       {"links", links},
   };
 }

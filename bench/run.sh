@@ -18,6 +18,9 @@
 #     --skip STAGES     comma list of: node,duckdb,sqlite3,check,formats,concurrent,api,micro
 #     --wrk-seconds S   duration of each wrk run (default 10)
 #     --regen           regenerate the data even if present
+#     --no-build        use the binaries already built (no cmake)
+#   env: EXPORTD_BUILD_DIR (default build-p), EXPORTD_BIN (the exportd to measure, default
+#        $EXPORTD_BUILD_DIR/server/exportd: e.g. a copy of the binary before a change)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${RUNS:-3}
@@ -27,6 +30,7 @@ datasets="wide_dense,wide_sparse,narrow"
 skip=""
 wrk_seconds=10
 regen=0
+no_build=0
 while (($#)); do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
@@ -36,7 +40,8 @@ while (($#)); do
     --skip) skip=$2; shift 2 ;;
     --wrk-seconds) wrk_seconds=$2; shift 2 ;;
     --regen) regen=1; shift ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    --no-build) no_build=1; shift ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -44,13 +49,16 @@ node_runs=${node_runs:-$runs}
 skipped() { [[ ",$skip," == *",$1,"* ]]; }
 wanted() { [[ ",$datasets," == *",$1,"* ]]; }
 
-build="$root/build-p"
-echo "== build (Release, $build)"
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEXPORTD_BUILD_TESTS=OFF \
-  -DEXPORTD_BUILD_BENCH=ON >/dev/null
-cmake --build "$build" --target exportd exportd_bench_gen exportd_bench_bare_httplib \
-  exportd_microbench >/dev/null
-bin="$build/server/exportd"
+build=${EXPORTD_BUILD_DIR:-$root/build-p}
+if ((!no_build)); then
+  echo "== build (Release, $build)"
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEXPORTD_BUILD_TESTS=OFF \
+    -DEXPORTD_BUILD_BENCH=ON >/dev/null
+  cmake --build "$build" --target exportd exportd_bench_gen exportd_bench_bare_httplib \
+    exportd_microbench >/dev/null
+fi
+bin=${EXPORTD_BIN:-$build/server/exportd}
+echo "== exportd under test: $bin"
 
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
@@ -138,6 +146,9 @@ wait_task() {
 }
 reset_hwm() { echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true; }
 hwm_kb() { awk '/VmHWM/ {print $2}' "/proc/$pid/status"; }
+# CPU time (user + system, all threads) exportd has used so far, in ms: robust to the machine's
+# load where wall time is not (a busy machine stretches wall time, not the work done).
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.0f", ($14 + $15) * 1000 / hz}' "/proc/$pid/stat"; }
 task_files() { ls -1 "$srv_dir/exports/$1"/part-* 2>/dev/null | sort; }
 
 # Concatenates the parts of an export into one CSV (header once) for content checks.
@@ -154,11 +165,13 @@ export_once() {  # DATASET FORMAT
   local body="{\"dataset\": \"$1\", \"format\": \"$2\"}" t0 t1
   peak_rss_kb=0; peak_anon_kb=0
   reset_hwm
+  local c0; c0=$(cpu_ms)
   t0=$(now)
   e_id=$(post_export "$body")
   wait_task "$e_id"
   t1=$(now)
   e_ms=$(elapsed_ms "$t0" "$t1")
+  e_cpu_ms=$(( $(cpu_ms) - c0 ))
   e_rows=$(jq -r .progress.rows <<<"$st_json")
   e_bytes=$(jq '[.files[].bytes] | add' <<<"$st_json")
   e_rss_kb=$(hwm_kb)
@@ -179,16 +192,16 @@ say "peak RSS = VmHWM (reset before each export through /proc/PID/clear_refs), w
 say "the SQLite file that exportd maps (PRAGMA mmap_size = 256 MB); anon = the highest RssAnon sampled while"
 say "polling (every ~10 ms): the process's own memory."
 say ""
-say "| dataset | rows | MB | median ms | rows/s | MB/s | peak RSS MB | peak anon MB | runs (ms) | identical across runs |"
-say "|---|---:|---:|---:|---:|---:|---:|---:|---|---|"
+say "| dataset | rows | MB | median ms | CPU ms (median) | rows/s | MB/s | peak RSS MB | peak anon MB | runs (ms) | identical across runs |"
+say "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
 declare -A keep_id
 for ds in wide_dense wide_sparse narrow; do
   wanted "$ds" || continue
-  times=(); rsss=(); anons=(); shas=()
+  times=(); cpus=(); rsss=(); anons=(); shas=()
   for i in $(seq "$runs"); do
     export_once "$ds" csv
-    times+=("$e_ms"); rsss+=("$e_rss_kb"); anons+=("$e_anon_kb"); shas+=("$e_sha")
-    echo "   exportd $ds run $i: $e_ms ms, $e_rows rows, $e_bytes bytes, peak RSS $((e_rss_kb / 1024)) MB (anon $((e_anon_kb / 1024)) MB), sha $e_sha" >&2
+    times+=("$e_ms"); cpus+=("$e_cpu_ms"); rsss+=("$e_rss_kb"); anons+=("$e_anon_kb"); shas+=("$e_sha")
+    echo "   exportd $ds run $i: $e_ms ms (CPU $e_cpu_ms ms), $e_rows rows, $e_bytes bytes, peak RSS $((e_rss_kb / 1024)) MB (anon $((e_anon_kb / 1024)) MB), sha $e_sha" >&2
     if ((i < runs)); then delete_task "$e_id"; fi
   done
   keep_id[$ds]=$e_id
@@ -197,7 +210,7 @@ for ds in wide_dense wide_sparse narrow; do
   med_rss[$ds]=$(( $(median "${rsss[@]}") / 1024 ))
   med_rows[$ds]=$e_rows
   same=$([[ $(printf '%s\n' "${shas[@]}" | sort -u | wc -l) == 1 ]] && echo yes || echo NO)
-  say "| $ds | $e_rows | $((e_bytes / 1000000)) | $m | $(awk "BEGIN{printf \"%.0f\", $e_rows*1000/$m}") | $(awk "BEGIN{printf \"%.0f\", $e_bytes/1000/$m}") | ${med_rss[$ds]} | $(( $(median "${anons[@]}") / 1024 )) | ${times[*]} | $same |"
+  say "| $ds | $e_rows | $((e_bytes / 1000000)) | $m | $(median "${cpus[@]}") | $(awk "BEGIN{printf \"%.0f\", $e_rows*1000/$m}") | $(awk "BEGIN{printf \"%.0f\", $e_bytes/1000/$m}") | ${med_rss[$ds]} | $(( $(median "${anons[@]}") / 1024 )) | ${times[*]} | $same |"
 done
 
 # ---- baselines on the same data -----------------------------------------------------------

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "core/canonical_json.h"
+#include "core/duration.h"
+#include "core/time_format.h"
 #include "core/ulid.h"
 
 namespace exportd {
@@ -19,6 +21,18 @@ Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExp
     return InvalidArgument("unknown dataset '" + args.request.dataset + "'", "/dataset");
   }
   RETURN_IF_ERROR(ValidateRequest(args.request, *entry->dataset));
+  if (!args.notify.email.empty() && !options_.email_notifications) {
+    return InvalidArgument("email notifications are not available: this deployment has no SMTP "
+                           "server configured",
+                           "/notify/email");
+  }
+  if (args.retention &&
+      (*args.retention < std::chrono::seconds(1) || *args.retention > options_.max_retention)) {
+    return InvalidArgument("retention must be between 1s and " +
+                               FormatDuration(options_.max_retention) + " (" +
+                               std::to_string(options_.max_retention.count()) + " seconds)",
+                           "/retention");
+  }
   Canonicalize(args.request);
   // Every field in dataset order is what "no fields" means: one canonical form for both.
   const std::vector<Field>& all = entry->dataset->fields();
@@ -39,15 +53,25 @@ Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExp
   task.idempotency_key = std::move(args.idempotency_key);
   task.created_at = task.updated_at = now;
   task.max_attempts = options_.max_attempts;
+  task.retention = args.retention.value_or(options_.default_retention);
 
   auto replay = [&](const Task& existing) -> Result<CreateExportResult> {
     if (existing.request == task.request && existing.tag == task.tag &&
-        existing.notify == task.notify) {
+        existing.notify == task.notify && existing.retention == task.retention) {
       return CreateExportResult{existing, true};
     }
     return Status(StatusCode::kAlreadyExists,
                   "Idempotency-Key was already used with a different request (task " +
                       existing.id + ")");
+  };
+  // The quota is counted and the task created under one lock, so that concurrent requests of
+  // this process cannot both take the last place (instances sharing a store may overshoot by
+  // at most one each).
+  std::unique_lock<std::mutex> quota_lock(quota_mu_, std::defer_lock);
+  auto admit = [&]() -> Status {
+    if (who.admin || options_.max_active_tasks <= 0) return Status::Ok();
+    quota_lock.lock();
+    return CheckQuota(who);
   };
   Status created;
   if (task.idempotency_key) {
@@ -56,6 +80,7 @@ Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExp
     if (existing && now - existing->created_at < options_.idempotency_window) {
       return replay(*existing);
     }
+    RETURN_IF_ERROR(admit());
     // A key whose window has passed moves to the new task, in the same transaction that
     // creates it, so the key names at most one task and a retry of this request replays it.
     created = existing ? tasks_.CreateTakingKey(task, existing->id) : tasks_.Create(task);
@@ -67,6 +92,7 @@ Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExp
       if (winner && winner->id != task.id) return replay(*winner);
     }
   } else {
+    RETURN_IF_ERROR(admit());
     created = tasks_.Create(task);
   }
   RETURN_IF_ERROR(created);
@@ -74,6 +100,25 @@ Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExp
                ", principal " + who.id + ")");
   scheduler_.Wake();
   return CreateExportResult{std::move(task), false};
+}
+
+Status ExportService::CheckQuota(const Principal& who) {
+  int64_t active = 0;
+  for (TaskState state : {TaskState::kPending, TaskState::kProcessing}) {
+    TaskListQuery query;
+    query.principal = who.id;
+    query.state = state;
+    query.limit = options_.max_active_tasks;
+    ASSIGN_OR_RETURN(TaskPage page, tasks_.List(query));
+    active += static_cast<int64_t>(page.items.size());
+  }
+  if (active >= options_.max_active_tasks) {
+    return Status(StatusCode::kResourceExhausted,
+                  "quota: at most " + std::to_string(options_.max_active_tasks) +
+                      " exports may be Pending or Processing per principal; wait for one to "
+                      "finish or cancel one");
+  }
+  return Status::Ok();
 }
 
 Result<Task> ExportService::GetOwned(const Principal& who, const std::string& id) {
@@ -105,7 +150,10 @@ Result<Task> ExportService::Cancel(const Principal& who, const std::string& id) 
     args.expect_state = TaskState::kPending;
     args.detail = "cancelled by " + who.id;
     Result<Task> cancelled = tasks_.Transition(id, args);
-    if (cancelled.ok()) logger_.Info("task " + id + ": Pending -> Cancelled (" + args.detail + ")");
+    if (cancelled.ok()) {
+      logger_.Info("task " + id + ": Pending -> Cancelled (" + args.detail + ")");
+      if (options_.on_terminal) options_.on_terminal(*cancelled);
+    }
     if (cancelled.ok() || cancelled.status().code() != StatusCode::kFailedPrecondition) {
       return cancelled;
     }
@@ -128,6 +176,9 @@ Status ExportService::DeleteFiles(const Principal& who, const std::string& id) {
                               "; cancel it first");
   }
   RETURN_IF_ERROR(objects_.DeleteAll(id));
+  // Already without files (deleted before, or expired): nothing new to record, so a repeated
+  // DELETE stays a no-op in the audit trail too.
+  if (task.files.empty() && !task.manifest) return Status::Ok();
   Result<Task> replaced = tasks_.ReplaceFiles(id, {}, "files_deleted", clock_.Now());
   return replaced.ok() ? Status::Ok() : replaced.status();
 }
@@ -142,10 +193,17 @@ Result<FileInfo> ExportService::DownloadableFile(const std::string& id,
                                                  const std::string& name) {
   Result<Task> task = tasks_.Get(id);
   if (!task.ok() || task->state != TaskState::kSucceeded) return NotFound("no such file");
+  if (task->files_expire_at && *task->files_expire_at <= clock_.Now()) {
+    return Gone("the files of export " + id + " expired at " +
+                FormatRfc3339Seconds(*task->files_expire_at));
+  }
   for (const FileInfo& f : task->files) {
     if (f.name == name) return f;
   }
   if (task->manifest && task->manifest->name == name) return *task->manifest;
+  if (task->files.empty() && !task->manifest) {
+    return Gone("the files of export " + id + " have been deleted");
+  }
   return NotFound("no such file");
 }
 

@@ -3,6 +3,7 @@
 #define EXPORTD_CORE_EXPORT_SERVICE_H_
 
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,7 +28,21 @@ struct Principal {
 
 struct ServiceOptions {
   int max_attempts = 3;
+  // Per non-admin principal: at most this many tasks Pending or Processing at once; a Create
+  // beyond it is kResourceExhausted. 0: no quota.
+  int max_active_tasks = 10;
   std::chrono::seconds idempotency_window{24 * 3600};
+  // A task's files live this long after it finishes unless the request asks otherwise, and a
+  // request may ask for 1 s .. max_retention. REQUIRES: 1 s <= default_retention <= max_retention.
+  std::chrono::seconds default_retention = kDefaultRetention;
+  std::chrono::seconds max_retention{30 * 24 * 3600};
+  // Whether email hooks can be delivered (an SMTP server is configured). When false, Create
+  // refuses a request with email addresses (kInvalidArgument at /notify/email) rather than
+  // accept a hook that can never fire.
+  bool email_notifications = true;
+  // Called with each task Cancel moves to Cancelled at once (a Pending one), after the
+  // transition is stored. Must be quick and must not throw (see SchedulerOptions::on_terminal).
+  std::function<void(const Task&)> on_terminal;
 };
 
 struct CreateExportArgs {
@@ -35,6 +50,7 @@ struct CreateExportArgs {
   std::optional<std::string> tag;
   Notify notify;
   std::optional<std::string> idempotency_key;
+  std::optional<std::chrono::seconds> retention;  // nullopt: the deployment's default
 };
 
 struct CreateExportResult {
@@ -62,12 +78,14 @@ class ExportService {
   // Pending: Cancelled at once. Processing: cancel_requested, Cancelled within a progress tick.
   // Terminal: kFailedPrecondition.
   Result<Task> Cancel(const Principal& who, const std::string& id);
-  // Removes the files of a terminal task (the record stays). kFailedPrecondition otherwise.
+  // Removes the files of a terminal task (the record stays; a "files_deleted" event unless it had
+  // none left, e.g. after expiry). kFailedPrecondition otherwise.
   Status DeleteFiles(const Principal& who, const std::string& id);
   Result<std::vector<TaskEvent>> Events(const Principal& who, const std::string& id);
 
   // For a download whose link signature has been verified: the Succeeded task that lists
-  // `name` (a data file or the manifest). kNotFound otherwise.
+  // `name` (a data file or the manifest). kGone once the task's files have expired (also before
+  // the janitor has deleted them) or were deleted; kNotFound otherwise.
   Result<FileInfo> DownloadableFile(const std::string& id, const std::string& name);
   // Appends a "download" event (who/where/bytes in detail).
   void RecordDownload(const std::string& id, const std::string& detail);
@@ -76,6 +94,9 @@ class ExportService {
 
  private:
   Result<Task> GetOwned(const Principal& who, const std::string& id);
+  // kResourceExhausted when `who` already has options_.max_active_tasks tasks Pending or
+  // Processing.
+  Status CheckQuota(const Principal& who);
 
   TaskStore& tasks_;
   const DatasetCatalog& datasets_;
@@ -85,6 +106,7 @@ class ExportService {
   Logger& logger_;
   const ServiceOptions options_;
   Sha256HexFn sha256_hex_;
+  std::mutex quota_mu_;  // held from counting a principal's tasks until its new one is stored
 };
 
 }  // namespace exportd

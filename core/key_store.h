@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/role.h"
 #include "core/status.h"
 
 namespace exportd {
@@ -15,7 +16,7 @@ struct ApiKey {
   std::string id;          // short public id, the principal name of tasks it creates
   std::string name;        // operator's label
   std::string sha256;      // hex digest of the secret key
-  bool admin = false;
+  Role role = Role::kExporter;
   TimePoint created_at{};
   std::optional<TimePoint> revoked_at;
 };

@@ -394,6 +394,7 @@ void Scheduler::Finish(const Task& task, const Status& status, const ExportOutco
                std::string(TaskStateName(saved->state)) +
                (args.detail.empty() ? "" : " (" + args.detail + ")"));
   if (saved->state == TaskState::kSucceeded) rows_exported_ += saved->progress.rows;
+  if (IsTerminal(saved->state) && options_.on_terminal) options_.on_terminal(*saved);
   if (saved->state == TaskState::kPending) Wake();  // other workers recompute their wake-up time
 }
 

@@ -23,6 +23,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -56,6 +57,10 @@ struct SchedulerOptions {
   // How long a claim holds a task without renewal. A running export renews it at least every
   // third of it (and with every progress_interval).
   Millis lease{30000};
+  // Called with each task this scheduler moves to a terminal state, after the transition is
+  // stored and the files of a failed or cancelled task are removed. Runs on a worker thread:
+  // must be quick and must not throw (e.g. NotificationDispatcher::OnTerminal, which queues).
+  std::function<void(const Task&)> on_terminal;
 };
 
 // The delay before attempt `attempt + 1` after `attempt` failed (1-based): base * 2^(attempt-1),

@@ -7,6 +7,7 @@
 //   kInvalidArgument    the request is well-formed but meaningless (unknown field, operator, dataset).
 //   kMalformed          the request cannot be parsed or has wrong types.
 //   kFailedPrecondition the system is not in a state where this can be done (cancel a terminal task).
+//   kGone               it existed and is permanently gone (expired or deleted files); never retry.
 //   kNotFound, kAlreadyExists, kPermissionDenied, kUnauthenticated, kResourceExhausted,
 //   kCancelled, kDataLoss, kInternal: as their names say.
 // Foreign error systems (errno, sqlite, curl, exceptions) are translated in exactly one function each.
@@ -38,6 +39,7 @@ enum class StatusCode {
   kUnavailable,
   kDataLoss,
   kInternal,
+  kGone,
 };
 
 // Stable snake_case name of a code ("unavailable", "invalid_argument", ...).
@@ -93,6 +95,7 @@ inline Status ResourceExhausted(std::string msg) {
   return {StatusCode::kResourceExhausted, std::move(msg)};
 }
 inline Status DataLoss(std::string msg) { return {StatusCode::kDataLoss, std::move(msg)}; }
+inline Status Gone(std::string msg) { return {StatusCode::kGone, std::move(msg)}; }
 
 // Holds either a value or a non-OK Status.
 template <typename T>

@@ -186,6 +186,7 @@ Result<Transitioned> ApplyTransition(const Task& task, const TransitionArgs& arg
   if (t.state != TaskState::kProcessing) t.lease.reset();
   if (IsTerminal(t.state)) {
     t.finished_at = args.now;
+    t.files_expire_at = args.now + t.retention;
     t.not_before.reset();
   }
   out.event.task_id = t.id;

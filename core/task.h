@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/notification.h"
 #include "core/request.h"
 #include "core/status.h"
 
@@ -100,6 +101,10 @@ struct LeaseKey {
   friend bool operator==(const LeaseKey&, const LeaseKey&) = default;
 };
 
+// Retention of a task's files when neither the request nor the deployment says otherwise, and
+// of tasks stored before retention existed.
+inline constexpr std::chrono::seconds kDefaultRetention{7 * 24 * 3600};
+
 struct Task {
   std::string id;         // ULID: unique, URL-safe, time-ordered
   std::string principal;  // owner (API key id)
@@ -125,6 +130,14 @@ struct Task {
   std::optional<FileInfo> manifest;
   std::optional<Checkpoint> checkpoint;  // after the last committed file; cleared when terminal
   std::optional<Lease> lease;            // set only while Processing
+  // How long the files stay after the task finishes (the request's retention or the
+  // deployment's default), and when they go: finished_at + retention, set with finished_at.
+  // Download links never outlive files_expire_at; the retention janitor deletes the files then.
+  std::chrono::seconds retention = kDefaultRetention;
+  std::optional<TimePoint> files_expire_at;
+  // Delivery state of each hook in `notify` (HooksOf order); empty until the task is terminal.
+  // Not part of the task's record: the store keeps it beside the task and fills it on reads.
+  std::vector<HookDelivery> notifications;
 
   friend bool operator==(const Task&, const Task&) = default;
 };
@@ -160,8 +173,9 @@ struct TransitionArgs {
 };
 
 // Applies a transition to a copy of `task`: the new state and the fields that go with it
-// (attempts, started_at and the lease on start; finished_at on terminal states; error, files,
-// not_before). A new attempt's progress starts from the checkpoint (or from zero without one).
+// (attempts, started_at and the lease on start; finished_at and files_expire_at = finished_at +
+// retention on terminal states; error, files, not_before). A new attempt's progress starts from
+// the checkpoint (or from zero without one).
 // Files and checkpoint survive retry/recover/lease_expired (the next attempt resumes) and are
 // cleared by fail and cancel; the lease is dropped whenever the task leaves Processing.
 // kFailedPrecondition if the transition is illegal, kAborted if args.expect_lease does not

@@ -100,6 +100,21 @@ class TaskStore {
   // `event_type`. kFailedPrecondition unless the task is terminal.
   virtual Result<Task> ReplaceFiles(const std::string& id, std::vector<FileInfo> files,
                                     const std::string& event_type, TimePoint now) = 0;
+  // Retention: the ids of terminal tasks whose files_expire_at is at or before `now` and that
+  // still list files or a manifest, earliest expiry first, at most `limit` (>= 1).
+  virtual Result<std::vector<std::string>> ListExpiredFiles(TimePoint now, int limit) = 0;
+
+  // Notifications. A Transition into a terminal state records the task's hooks (HooksOf) as
+  // pending deliveries in the same transaction; reads return them in Task::notifications.
+  // Saves the state of one delivery after an attempt (`delivery` as ApplyAttempt returned it)
+  // and its "notification" event in one transaction. kNotFound if the task has no such hook.
+  virtual Status RecordNotificationAttempt(const std::string& task_id,
+                                           const HookDelivery& delivery,
+                                           const TaskEvent& event) = 0;
+  // Terminal tasks with at least one pending delivery, oldest first, at most `limit` (>= 1),
+  // skipping ids <= `after_id` (a cursor); for re-queueing at start-up.
+  virtual Result<std::vector<Task>> PendingNotifications(int limit,
+                                                         const std::string& after_id) = 0;
 
   // Appends a non-transition event (e.g. "download"). Events are append-only.
   virtual Status AppendEvent(const TaskEvent& event) = 0;

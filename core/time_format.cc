@@ -96,7 +96,15 @@ std::optional<TimePoint> ParseRfc3339(std::string_view s) {
   if (pos != s.size()) return std::nullopt;
   auto tp = std::chrono::sys_days{ymd} + std::chrono::hours{h} + std::chrono::minutes{mi} +
             seconds{sec} + milliseconds{frac_ms} - std::chrono::minutes{offset_minutes};
-  return TimePoint{duration_cast<TimePoint::duration>(tp.time_since_epoch())};
+  // TimePoint counts nanoseconds in an int64: converting an instant outside its range would
+  // overflow (and wrap: "9999-12-31T23:59:59Z" became 1816-03-30). The lower end is rounded up
+  // to a whole second so that the second an instant falls in is a TimePoint too.
+  const milliseconds since_epoch = tp.time_since_epoch();
+  if (since_epoch < std::chrono::ceil<seconds>(TimePoint::duration::min()) ||
+      since_epoch > duration_cast<milliseconds>(TimePoint::duration::max())) {
+    return std::nullopt;
+  }
+  return TimePoint{duration_cast<TimePoint::duration>(since_epoch)};
 }
 
 int64_t ToUnixMillis(TimePoint t) {

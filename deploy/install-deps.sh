@@ -11,11 +11,15 @@ want_test=0
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libsqlite3-dev sqlite3
-  libcurl4-openssl-dev libssl-dev zlib1g-dev libsimdjson-dev libcli11-dev
+  libcurl4-openssl-dev libssl-dev zlib1g-dev libsimdjson-dev libcli11-dev libcpp-jwt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 if (( want_test )); then
-  packages+=(python3)
+  packages+=(python3 openssl)
+  # The notification tests' SMTP server (run with /usr/bin/python3 -m aiosmtpd).
+  packages+=(python3-aiosmtpd)
+  # The fuzz targets (tests/fuzz): clang with libFuzzer and the sanitizer runtimes.
+  packages+=(clang libclang-rt-14-dev)
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi
@@ -37,4 +41,5 @@ if (( ${#missing[@]} )); then
 fi
 
 # The Node.js packages of tests/contract are installed by tests/contract/run.sh (npm ci from
-# its lockfile) when that test runs.
+# its lockfile) when that test runs; those of tests/s3 (the S3 test server) by tests/s3/install.sh,
+# which ctest runs first as the s3rver_deps fixture of every S3 test.

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything with warnings as errors, and runs the whole test
 # suite: unit, integration (the real binary over HTTP) and the OpenAPI contract checks; then the
-# unit and integration tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# unit and integration tests again under AddressSanitizer + UndefinedBehaviorSanitizer; then
+# a short run of each libFuzzer target (clang, build/fuzz).
 #   deploy/test.sh            everything
-#   deploy/test.sh --quick    the Debug build's suite only (no sanitizer build)
+#   deploy/test.sh --quick    the Debug build's suite only (no sanitizer or fuzz build)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 quick=0
@@ -25,5 +26,10 @@ if (( ! quick )); then
   echo "== ASan/UBSan build: unit and integration tests"
   CTEST_ARGS="-LE contract" run_suite "$root/build/asan" -DCMAKE_BUILD_TYPE=Debug \
     -DEXPORTD_SANITIZE=address,undefined
+  echo "== libFuzzer targets (clang, ASan/UBSan): a short smoke run of each"
+  CC=clang CXX=clang++ cmake -S "$root" -B "$root/build/fuzz" -G Ninja -DEXPORTD_FUZZ=ON \
+    -DCMAKE_BUILD_TYPE=Debug -DEXPORTD_BUILD_BENCH=OFF >/dev/null
+  cmake --build "$root/build/fuzz" -j"$jobs" --target fuzz_targets
+  FUZZ_BUILD="$root/build/fuzz" "$root/tests/fuzz/run.sh" 15
 fi
 echo "== all tests passed"

@@ -12,14 +12,19 @@
 #include "api/api_server.h"
 #include "core/clock.h"
 #include "core/dataset.h"
+#include "core/duration.h"
 #include "core/export_service.h"
+#include "core/retention_janitor.h"
 #include "core/scheduler.h"
 #include "core/time_format.h"
 #include "server/logging.h"
+#include "server/object_store_factory.h"
+#include "server/notifications.h"
 #include "storage/demo_dataset.h"
 #include "storage/digest.h"
 #include "storage/fault_injection.h"
 #include "storage/instance_id.h"
+#include "storage/jwks.h"
 #include "storage/local_object_store.h"
 #include "storage/sqlite_dataset.h"
 #include "storage/sqlite_key_store.h"
@@ -39,6 +44,10 @@ std::string ExportsRoot(const Config& c) { return (fs::path(c.data_dir) / "expor
 
 namespace {
 
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
+
 // The data dir holds secrets and other people's data: owner-only.
 Status PrepareDataDir(const Config& config) {
   std::error_code ec;
@@ -56,12 +65,12 @@ std::string NewKeySecret() { return "xd_" + ToHex(RandomBytes(24)); }
 std::string NewKeyId() { return "key_" + ToHex(RandomBytes(6)); }
 
 Status InsertKey(ApiKeyStore& keys, const std::string& name, const std::string& secret,
-                 bool admin, ApiKey* inserted) {
+                 Role role, ApiKey* inserted) {
   ApiKey key;
   key.id = NewKeyId();
   key.name = name;
   key.sha256 = Sha256Hex(secret);
-  key.admin = admin;
+  key.role = role;
   key.created_at = SystemClock().Now();
   RETURN_IF_ERROR(keys.Insert(key));
   if (inserted != nullptr) *inserted = key;
@@ -74,7 +83,7 @@ Status EnsureBootstrapKey(ApiKeyStore& keys) {
   if (given != nullptr && *given != '\0') {
     ASSIGN_OR_RETURN(std::optional<ApiKey> existing, keys.FindActiveByDigest(Sha256Hex(given)));
     if (existing) return Status::Ok();
-    Status inserted = InsertKey(keys, "bootstrap", given, /*admin=*/true, nullptr);
+    Status inserted = InsertKey(keys, "bootstrap", given, Role::kAdmin, nullptr);
     if (inserted.code() == StatusCode::kAlreadyExists) {
       spdlog::warn("EXPORTD_BOOTSTRAP_KEY names a revoked key; it stays revoked");
       return Status::Ok();
@@ -87,7 +96,7 @@ Status EnsureBootstrapKey(ApiKeyStore& keys) {
   if (active > 0) return Status::Ok();
   std::string secret = NewKeySecret();
   ApiKey key;
-  RETURN_IF_ERROR(InsertKey(keys, "bootstrap", secret, /*admin=*/true, &key));
+  RETURN_IF_ERROR(InsertKey(keys, "bootstrap", secret, Role::kAdmin, &key));
   std::cout << "admin API key: " << secret << std::endl;
   spdlog::info("created admin API key {} (printed once on stdout)", key.id);
   return Status::Ok();
@@ -165,7 +174,16 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   ASSIGN_OR_RETURN(std::string secret,
                    UrlSigner::LoadOrCreateSecret((fs::path(config.data_dir) / "url_secret").string()));
   auto signer = std::make_shared<const UrlSigner>(secret);
-  LocalObjectStore local_objects(ExportsRoot(config), signer, config.PublicUrl());
+  // The store signs S3 download links at this clock's time; declared first, destroyed last.
+  SystemClock store_clock;
+  if (config.storage_type == "s3") {
+    spdlog::info("storage: S3 bucket '{}' at {} (prefix '{}', {} addressing, credentials from the {})",
+                 config.s3.bucket, config.s3.endpoint.empty() ? "AWS" : config.s3.endpoint,
+                 config.s3.prefix, config.s3.PathStyle() ? "path-style" : "virtual-hosted",
+                 config.s3.credentials_source);
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> base_objects,
+                   MakeObjectStore(config, signer, store_clock, /*check_bucket=*/true));
   ASSIGN_OR_RETURN(DatasetCatalog datasets, LoadDatasets(config));
   // Test configuration only: sources and store that fail on purpose.
   std::unique_ptr<ObjectStore> faulty_objects;
@@ -175,9 +193,9 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
                  faults->Describe());
     datasets = WithSourceFaults(datasets, *faults);
     faulty_objects = std::make_unique<FaultInjectingObjectStore>(
-        local_objects, faults->object_store, ObjectStoreFaultSeed(faults->seed));
+        *base_objects, faults->object_store, ObjectStoreFaultSeed(faults->seed));
   }
-  ObjectStore& objects = faulty_objects ? *faulty_objects : local_objects;
+  ObjectStore& objects = faulty_objects ? *faulty_objects : *base_objects;
 
   SystemClock clock;
   SpdLogger logger;
@@ -190,9 +208,18 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
                    LoadOrCreateInstanceId((fs::path(config.data_dir) / "instance_id").string()));
   scheduler_options.lease = std::chrono::seconds(config.lease_seconds);
   spdlog::info("instance {}; leases of {} s", scheduler_options.instance_id, config.lease_seconds);
+  // Declared before the scheduler and the service, which report finished tasks to it.
+  ASSIGN_OR_RETURN(std::unique_ptr<Notifications> notifications,
+                   Notifications::Create(config, *tasks, objects, clock, logger));
+  scheduler_options.on_terminal = notifications->observer();
   Scheduler scheduler(*tasks, datasets, objects, clock, logger, scheduler_options);
   ServiceOptions service_options;
   service_options.max_attempts = config.max_attempts;
+  service_options.max_active_tasks = config.max_active_tasks;
+  service_options.email_notifications = notifications->email_enabled();
+  service_options.on_terminal = notifications->observer();
+  service_options.default_retention = config.retention;
+  service_options.max_retention = config.max_retention;
   ExportService service(*tasks, datasets, objects, scheduler, clock, logger, service_options,
                         [](std::string_view data) { return Sha256Hex(data); });
 
@@ -210,37 +237,81 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   deps.sha256_hex = [](std::string_view data) { return Sha256Hex(data); };
   deps.running_exports = [&scheduler] { return scheduler.running(); };
   deps.rows_exported = [&scheduler] { return scheduler.rows_exported(); };
+  std::unique_ptr<KeySetProvider> token_keys;
+  std::unique_ptr<api::JwtVerifier> jwt;
+  if (config.oauth) {
+    const OAuthConfig& o = *config.oauth;
+    if (!o.jwks_file.empty()) {
+      ASSIGN_OR_RETURN(token_keys, FileKeySetProvider::Open(o.jwks_file));
+    } else {
+      token_keys = std::make_unique<UrlKeySetProvider>(o.issuer, o.jwks_url,
+                                                       std::chrono::seconds(o.jwks_cache_seconds));
+    }
+    api::JwtOptions jwt_options;
+    jwt_options.issuer = o.issuer;
+    jwt_options.audience = o.audience;
+    jwt_options.roles_claim = o.roles_claim;
+    jwt_options.leeway = std::chrono::seconds(o.leeway_seconds);
+    jwt = std::make_unique<api::JwtVerifier>(jwt_options, *token_keys, clock);
+    deps.jwt = jwt.get();
+    spdlog::info("accepting OAuth 2.0 bearer tokens from {} for audience {}", o.issuer, o.audience);
+  }
   api::ApiOptions api_options;
   api_options.host = config.ListenHost();
   api_options.port = config.ListenPort();
   api_options.threads = config.http_threads;
+  api_options.rate_limit_per_second = config.rate_limit_per_second;
+  api_options.rate_limit_burst = config.rate_limit_burst;
+  api_options.read_timeout = std::chrono::seconds(config.read_timeout_seconds);
+  api_options.write_timeout = std::chrono::seconds(config.write_timeout_seconds);
+  api_options.max_body_bytes = static_cast<size_t>(config.max_body_bytes);
   api_options.download_url_ttl = std::chrono::seconds(config.download_url_ttl_seconds);
   api_options.openapi_yaml = openapi_yaml;
+  api_options.tls_cert_file = config.tls_cert;
+  api_options.tls_key_file = config.tls_key;
   api::ApiServer server(std::move(deps), api_options);
   RETURN_IF_ERROR(server.Bind());
+  if (config.tls_cert.empty() && !IsLoopbackHost(api_options.host)) {
+    spdlog::warn("serving plain HTTP on {}: API keys and data cross the network in clear text; "
+                 "set tls_cert and tls_key (--tls-cert/--tls-key) or put a TLS proxy in front",
+                 api_options.host);
+  }
+  RETURN_IF_ERROR(notifications->Start());
   RETURN_IF_ERROR(scheduler.Start());
+  RetentionJanitorOptions janitor_options;
+  janitor_options.interval = std::chrono::seconds(config.janitor_interval_seconds);
+  // Declared after the scheduler, so also destroyed (stopped) before it on an early return.
+  RetentionJanitor janitor(*tasks, objects, clock, logger, janitor_options);
+  janitor.Start();
+  spdlog::info("retention {} (at most {} per request); janitor every {} s",
+               FormatDuration(config.retention), FormatDuration(config.max_retention),
+               config.janitor_interval_seconds);
   {
     SignalWatcher watcher(server);
-    spdlog::info("listening on http://{}:{} with {} workers; data in {}", api_options.host,
+    spdlog::info("listening on {}://{}:{} with {} workers; data in {}",
+                 config.tls_cert.empty() ? "http" : "https", api_options.host,
                  server.port(), config.workers, config.data_dir);
     server.Serve();  // returns once the watcher has stopped it
   }
   // The listener is closed: running exports go on to their next checkpoint (bounded), then
   // back to the queue, so the next start resumes them.
+  janitor.Stop();
   spdlog::info("stopping workers (drain up to {} s)", config.drain_timeout_seconds);
   scheduler.Stop(std::chrono::seconds(config.drain_timeout_seconds));
+  // Deliveries still queued stay pending in the store; the next start sends them.
+  notifications->Stop();
   spdlog::info("stopped");
   return Status::Ok();
 }
 
-Status CreateKeyCommand(const Config& config, const std::string& name, bool admin) {
+Status CreateKeyCommand(const Config& config, const std::string& name, Role role) {
   RETURN_IF_ERROR(PrepareDataDir(config));
   ASSIGN_OR_RETURN(std::unique_ptr<SqliteKeyStore> keys, SqliteKeyStore::Open(TaskDbPath(config)));
   std::string secret = NewKeySecret();
   ApiKey key;
-  RETURN_IF_ERROR(InsertKey(*keys, name, secret, admin, &key));
+  RETURN_IF_ERROR(InsertKey(*keys, name, secret, role, &key));
   std::cout << secret << std::endl;
-  std::cerr << "created " << (admin ? "admin" : "user") << " key " << key.id << " ('" << name
+  std::cerr << "created " << RoleName(role) << " key " << key.id << " ('" << name
             << "'); the secret above is shown only once\n";
   return Status::Ok();
 }
@@ -249,7 +320,7 @@ Status ListKeysCommand(const Config& config) {
   ASSIGN_OR_RETURN(std::unique_ptr<SqliteKeyStore> keys, SqliteKeyStore::Open(TaskDbPath(config)));
   ASSIGN_OR_RETURN(std::vector<ApiKey> list, keys->List());
   for (const ApiKey& k : list) {
-    std::cout << k.id << "\t" << k.name << "\t" << (k.admin ? "admin" : "user") << "\t"
+    std::cout << k.id << "\t" << k.name << "\t" << RoleName(k.role) << "\t"
               << FormatRfc3339Seconds(k.created_at) << "\t"
               << (k.revoked_at ? "revoked " + FormatRfc3339Seconds(*k.revoked_at) : "active")
               << "\n";

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/dataset.h"
+#include "core/role.h"
 #include "core/status.h"
 #include "server/config.h"
 
@@ -26,7 +27,8 @@ std::string ExportsRoot(const Config& config);  // DATA_DIR/exports, the local o
 Result<DatasetCatalog> LoadDatasets(const Config& config, bool create_demo = true);
 
 // `exportd keys ...`: operate on the key store in config.data_dir.
-Status CreateKeyCommand(const Config& config, const std::string& name, bool admin);
+// Creates a key with `role` and prints its secret, alone, on stdout.
+Status CreateKeyCommand(const Config& config, const std::string& name, Role role);
 Status ListKeysCommand(const Config& config);
 Status RevokeKeyCommand(const Config& config, const std::string& id);
 

@@ -8,6 +8,8 @@
 #include <set>
 #include <sstream>
 
+#include "core/duration.h"
+
 namespace exportd {
 namespace {
 
@@ -30,6 +32,23 @@ Status Read(const json& obj, const char* key, T& out, const std::string& where) 
   } catch (const json::exception&) {
     return ConfigError(where + key + " has the wrong type");
   }
+  return Status::Ok();
+}
+
+// A duration key: whole seconds (a JSON integer) or a string for ParseDuration ("7d").
+Status ReadDuration(const json& obj, const char* key, std::chrono::seconds& out) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return Status::Ok();
+  Result<std::chrono::seconds> parsed = InvalidArgument("unset");
+  if (it->is_string()) {
+    parsed = ParseDuration(it->get_ref<const std::string&>());
+  } else if (it->is_number_integer()) {
+    parsed = DurationFromSeconds(it->get<int64_t>());
+  } else {
+    return ConfigError(std::string(key) + " must be whole seconds or a duration such as \"7d\"");
+  }
+  if (!parsed.ok()) return ConfigError(std::string(key) + ": " + parsed.status().message());
+  out = *parsed;
   return Status::Ok();
 }
 
@@ -101,11 +120,14 @@ Result<DatasetSpec> ParseDataset(const json& d, size_t index, const std::string&
 
 const std::set<std::string>& KnownKeys() {
   static const std::set<std::string> keys = {
+      "smtp", "webhook_secret_env", "notification_retry_base_ms", "notification_attempts",
       "listen",           "data_dir",           "workers",           "max_attempts",
       "download_url_ttl_seconds", "retry_base_delay_ms", "retry_max_delay_ms",
       "max_rows_per_second", "public_url",       "demo_rows",         "log_level",
       "http_threads",     "storage",            "datasets",          "fault_injection",
-      "lease_seconds",    "drain_timeout_seconds"};
+      "lease_seconds",    "drain_timeout_seconds", "tls_cert", "tls_key", "retention",     "max_retention",
+      "janitor_interval_seconds", "oauth", "rate_limit_per_second", "rate_limit_burst",
+      "read_timeout_seconds", "write_timeout_seconds", "max_body_bytes", "max_active_tasks"};
   return keys;
 }
 
@@ -146,6 +168,27 @@ Result<FaultInjectionOptions> ParseFaultInjection(const json& f) {
   return o;
 }
 
+// "smtp": {"url", "from", "username", "password_env", "starttls", "ca_file", "insecure"}.
+Result<SmtpConfig> ParseSmtp(const json& s, const std::string& base_dir) {
+  const std::string where = "smtp.";
+  if (!s.is_object()) return ConfigError("smtp must be an object");
+  static const std::set<std::string> known = {"url",     "from",    "username", "password_env",
+                                              "starttls", "ca_file", "insecure"};
+  for (const auto& [key, value] : s.items()) {
+    if (!known.count(key)) return ConfigError(where + key + " is not a known key");
+  }
+  SmtpConfig o;
+  RETURN_IF_ERROR(Read(s, "url", o.url, where));
+  RETURN_IF_ERROR(Read(s, "from", o.from, where));
+  RETURN_IF_ERROR(Read(s, "username", o.username, where));
+  RETURN_IF_ERROR(Read(s, "password_env", o.password_env, where));
+  RETURN_IF_ERROR(Read(s, "starttls", o.starttls, where));
+  RETURN_IF_ERROR(Read(s, "ca_file", o.ca_file, where));
+  RETURN_IF_ERROR(Read(s, "insecure", o.insecure, where));
+  if (!o.ca_file.empty()) o.ca_file = Resolve(base_dir, o.ca_file);
+  return o;
+}
+
 Result<int64_t> ParseInt(const std::string& name, const std::string& text) {
   int64_t value = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -173,7 +216,7 @@ std::string Config::PublicUrl() const {
   if (!public_url.empty()) return public_url;
   std::string host = ListenHost();
   if (host == "0.0.0.0" || host.empty()) host = "127.0.0.1";
-  return "http://" + host + ":" + std::to_string(ListenPort());
+  return (tls_cert.empty() ? "http://" : "https://") + host + ":" + std::to_string(ListenPort());
 }
 
 EnvLookup ProcessEnv() {
@@ -201,12 +244,35 @@ Result<Config> ParseConfig(const std::string& json_text, const std::string& base
   RETURN_IF_ERROR(Read(root, "demo_rows", config.demo_rows, ""));
   RETURN_IF_ERROR(Read(root, "log_level", config.log_level, ""));
   RETURN_IF_ERROR(Read(root, "http_threads", config.http_threads, ""));
+  RETURN_IF_ERROR(Read(root, "rate_limit_per_second", config.rate_limit_per_second, ""));
+  RETURN_IF_ERROR(Read(root, "rate_limit_burst", config.rate_limit_burst, ""));
+  RETURN_IF_ERROR(Read(root, "max_active_tasks", config.max_active_tasks, ""));
+  RETURN_IF_ERROR(Read(root, "read_timeout_seconds", config.read_timeout_seconds, ""));
+  RETURN_IF_ERROR(Read(root, "write_timeout_seconds", config.write_timeout_seconds, ""));
+  RETURN_IF_ERROR(Read(root, "max_body_bytes", config.max_body_bytes, ""));
   RETURN_IF_ERROR(Read(root, "lease_seconds", config.lease_seconds, ""));
   RETURN_IF_ERROR(Read(root, "drain_timeout_seconds", config.drain_timeout_seconds, ""));
+  RETURN_IF_ERROR(Read(root, "webhook_secret_env", config.webhook_secret_env, ""));
+  RETURN_IF_ERROR(
+      Read(root, "notification_retry_base_ms", config.notification_retry_base_ms, ""));
+  RETURN_IF_ERROR(Read(root, "notification_attempts", config.notification_attempts, ""));
+  if (auto smtp = root.find("smtp"); smtp != root.end() && !smtp->is_null()) {
+    ASSIGN_OR_RETURN(config.smtp, ParseSmtp(*smtp, base_dir));
+  }
+  RETURN_IF_ERROR(ReadDuration(root, "retention", config.retention));
+  RETURN_IF_ERROR(ReadDuration(root, "max_retention", config.max_retention));
+  RETURN_IF_ERROR(Read(root, "janitor_interval_seconds", config.janitor_interval_seconds, ""));
+  RETURN_IF_ERROR(Read(root, "tls_cert", config.tls_cert, ""));
+  RETURN_IF_ERROR(Read(root, "tls_key", config.tls_key, ""));
   config.data_dir = Resolve(base_dir, config.data_dir);
+  if (!config.tls_cert.empty()) config.tls_cert = Resolve(base_dir, config.tls_cert);
+  if (!config.tls_key.empty()) config.tls_key = Resolve(base_dir, config.tls_key);
   if (auto storage = root.find("storage"); storage != root.end() && !storage->is_null()) {
     if (!storage->is_object()) return ConfigError("storage must be an object");
     RETURN_IF_ERROR(Read(*storage, "type", config.storage_type, "storage."));
+    if (config.storage_type == "s3") {
+      RETURN_IF_ERROR(ParseS3StorageConfig(*storage, config.s3, config.ignored_keys));
+    }
   }
   if (auto datasets = root.find("datasets"); datasets != root.end() && !datasets->is_null()) {
     if (!datasets->is_array()) return ConfigError("datasets must be an array");
@@ -214,6 +280,29 @@ Result<Config> ParseConfig(const std::string& json_text, const std::string& base
       ASSIGN_OR_RETURN(DatasetSpec spec, ParseDataset((*datasets)[i], i, base_dir));
       config.datasets.push_back(std::move(spec));
     }
+  }
+  if (auto o = root.find("oauth"); o != root.end() && !o->is_null()) {
+    if (!o->is_object()) return ConfigError("oauth must be an object");
+    OAuthConfig oauth;
+    RETURN_IF_ERROR(Read(*o, "issuer", oauth.issuer, "oauth."));
+    RETURN_IF_ERROR(Read(*o, "audience", oauth.audience, "oauth."));
+    RETURN_IF_ERROR(Read(*o, "jwks_file", oauth.jwks_file, "oauth."));
+    RETURN_IF_ERROR(Read(*o, "jwks_url", oauth.jwks_url, "oauth."));
+    RETURN_IF_ERROR(Read(*o, "roles_claim", oauth.roles_claim, "oauth."));
+    RETURN_IF_ERROR(Read(*o, "leeway_seconds", oauth.leeway_seconds, "oauth."));
+    RETURN_IF_ERROR(Read(*o, "jwks_cache_seconds", oauth.jwks_cache_seconds, "oauth."));
+    if (!oauth.jwks_file.empty()) oauth.jwks_file = Resolve(base_dir, oauth.jwks_file);
+    if (oauth.issuer.empty() || oauth.audience.empty()) {
+      return ConfigError("oauth.issuer and oauth.audience are required");
+    }
+    if (!oauth.jwks_file.empty() && !oauth.jwks_url.empty()) {
+      return ConfigError("oauth: give jwks_file or jwks_url, not both");
+    }
+    if (oauth.leeway_seconds < 0 || oauth.leeway_seconds > 600) {
+      return ConfigError("oauth.leeway_seconds must be 0..600");
+    }
+    if (oauth.jwks_cache_seconds < 1) return ConfigError("oauth.jwks_cache_seconds must be positive");
+    config.oauth = std::move(oauth);
   }
   if (auto f = root.find("fault_injection"); f != root.end() && !f->is_null()) {
     ASSIGN_OR_RETURN(config.fault_injection, ParseFaultInjection(*f));
@@ -250,6 +339,8 @@ Status ApplyEnvironment(Config& config, const EnvLookup& env) {
   text("EXPORTD_DATA_DIR", config.data_dir);
   text("EXPORTD_PUBLIC_URL", config.public_url);
   text("EXPORTD_LOG_LEVEL", config.log_level);
+  text("EXPORTD_TLS_CERT", config.tls_cert);
+  text("EXPORTD_TLS_KEY", config.tls_key);
   RETURN_IF_ERROR(integer("EXPORTD_WORKERS", config.workers));
   RETURN_IF_ERROR(integer("EXPORTD_MAX_ATTEMPTS", config.max_attempts));
   RETURN_IF_ERROR(integer("EXPORTD_DOWNLOAD_URL_TTL_SECONDS", config.download_url_ttl_seconds));
@@ -260,6 +351,20 @@ Status ApplyEnvironment(Config& config, const EnvLookup& env) {
   RETURN_IF_ERROR(integer("EXPORTD_HTTP_THREADS", config.http_threads));
   RETURN_IF_ERROR(integer("EXPORTD_LEASE_SECONDS", config.lease_seconds));
   RETURN_IF_ERROR(integer("EXPORTD_DRAIN_TIMEOUT_SECONDS", config.drain_timeout_seconds));
+  if (config.storage_type == "s3") ApplyAwsEnvironment(config.s3, env);
+  text("EXPORTD_WEBHOOK_SECRET_ENV", config.webhook_secret_env);
+  RETURN_IF_ERROR(
+      integer("EXPORTD_NOTIFICATION_RETRY_BASE_MS", config.notification_retry_base_ms));
+  RETURN_IF_ERROR(integer("EXPORTD_NOTIFICATION_ATTEMPTS", config.notification_attempts));
+  RETURN_IF_ERROR(integer("EXPORTD_JANITOR_INTERVAL_SECONDS", config.janitor_interval_seconds));
+  for (auto [name, out] : {std::pair{"EXPORTD_RETENTION", &config.retention},
+                           std::pair{"EXPORTD_MAX_RETENTION", &config.max_retention}}) {
+    if (auto v = env(name)) {
+      Result<std::chrono::seconds> parsed = ParseDuration(*v);
+      if (!parsed.ok()) return ConfigError(std::string(name) + ": " + parsed.status().message());
+      *out = *parsed;
+    }
+  }
   return Status::Ok();
 }
 
@@ -269,6 +374,9 @@ Status Validate(const Config& config) {
     return ConfigError("listen must be HOST:PORT, got '" + config.listen + "'");
   }
   if (config.data_dir.empty()) return ConfigError("data_dir is empty");
+  if (config.tls_cert.empty() != config.tls_key.empty()) {
+    return ConfigError("tls_cert and tls_key go together: give both or neither");
+  }
   if (config.workers < 1 || config.workers > 256) return ConfigError("workers must be 1..256");
   if (config.max_attempts < 1 || config.max_attempts > 100) {
     return ConfigError("max_attempts must be 1..100");
@@ -281,6 +389,18 @@ Status Validate(const Config& config) {
   }
   if (config.max_rows_per_second < 0) return ConfigError("max_rows_per_second must be >= 0");
   if (config.demo_rows < 1) return ConfigError("demo_rows must be positive");
+  if (config.rate_limit_per_second < 0 || config.rate_limit_burst < 0 ||
+      (config.rate_limit_per_second > 0 && config.rate_limit_burst < 1)) {
+    return ConfigError("rate_limit_per_second must be >= 0 (0: no limit) and rate_limit_burst >= 1");
+  }
+  if (config.max_active_tasks < 0) return ConfigError("max_active_tasks must be >= 0 (0: no quota)");
+  if (config.read_timeout_seconds < 1 || config.read_timeout_seconds > 3600 ||
+      config.write_timeout_seconds < 1 || config.write_timeout_seconds > 3600) {
+    return ConfigError("read_timeout_seconds and write_timeout_seconds must be 1..3600");
+  }
+  if (config.max_body_bytes < 1024 || config.max_body_bytes > (int64_t{64} << 20)) {
+    return ConfigError("max_body_bytes must be 1024..67108864");
+  }
   if (config.http_threads < 1 || config.http_threads > 1024) {
     return ConfigError("http_threads must be 1..1024");
   }
@@ -291,9 +411,40 @@ Status Validate(const Config& config) {
   if (config.drain_timeout_seconds < 0 || config.drain_timeout_seconds > 86400) {
     return ConfigError("drain_timeout_seconds must be 0..86400");
   }
-  if (config.storage_type != "local") {
+  if (config.retention < std::chrono::seconds(1)) {
+    return ConfigError("retention must be at least 1 second");
+  }
+  if (config.max_retention < config.retention) {
+    return ConfigError("max_retention (" + FormatDuration(config.max_retention) +
+                       ") must be at least retention (" + FormatDuration(config.retention) + ")");
+  }
+  if (config.janitor_interval_seconds < 1 || config.janitor_interval_seconds > 86400) {
+    return ConfigError("janitor_interval_seconds must be 1..86400");
+  }
+  if (config.storage_type == "s3") {
+    RETURN_IF_ERROR(ValidateS3StorageConfig(config.s3));
+  } else if (config.storage_type != "local") {
     return ConfigError("storage.type '" + config.storage_type +
-                       "' is not supported by this build (local only)");
+                       "' is not supported (local or s3)");
+  }
+  if (config.notification_retry_base_ms < 1 || config.notification_retry_base_ms > 3600000) {
+    return ConfigError("notification_retry_base_ms must be 1..3600000");
+  }
+  if (config.notification_attempts < 1 || config.notification_attempts > 20) {
+    return ConfigError("notification_attempts must be 1..20");
+  }
+  if (config.webhook_secret_env.empty()) return ConfigError("webhook_secret_env is empty");
+  if (const auto& smtp = config.smtp) {
+    if (smtp->url.rfind("smtp://", 0) != 0 && smtp->url.rfind("smtps://", 0) != 0) {
+      return ConfigError("smtp.url must start with smtp:// or smtps://");
+    }
+    if (smtp->starttls && smtp->url.rfind("smtps://", 0) == 0) {
+      return ConfigError("smtp.starttls is for smtp:// (smtps:// is TLS from the start)");
+    }
+    if (smtp->from.empty()) return ConfigError("smtp.from is required");
+    if (!smtp->username.empty() && smtp->password_env.empty()) {
+      return ConfigError("smtp.username needs smtp.password_env (the variable with the password)");
+    }
   }
   static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "off"};
   if (!levels.count(config.log_level)) {

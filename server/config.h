@@ -3,6 +3,7 @@
 #ifndef EXPORTD_SERVER_CONFIG_H_
 #define EXPORTD_SERVER_CONFIG_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -12,8 +13,31 @@
 #include "core/dataset.h"
 #include "core/status.h"
 #include "storage/fault_injection.h"
+#include "server/s3_config.h"
 
 namespace exportd {
+
+// "smtp": how email notifications are sent (storage/smtp_notifier.h).
+struct SmtpConfig {
+  std::string url;           // smtp://host:port or smtps://host:port
+  std::string from;          // envelope sender and From header
+  std::string username;      // empty: no AUTH
+  std::string password_env;  // name of the environment variable holding the password
+  bool starttls = false;     // smtp:// only: STARTTLS, required
+  std::string ca_file;       // relative to the config file; empty: the system's CAs
+  bool insecure = false;     // tests only: do not verify the server's certificate
+};
+
+// OAuth 2.0 bearer tokens (JWTs) accepted besides API keys; see api/jwt_verifier.h.
+struct OAuthConfig {
+  std::string issuer;       // required; "iss" must equal it
+  std::string audience;     // required; "aud" must contain it
+  std::string jwks_file;    // a JWKS file (may hold "oct" HS256 secrets: keep it 0600), or
+  std::string jwks_url;     // the issuer's key set; both empty: OpenID discovery at issuer
+  std::string roles_claim = "roles";
+  int64_t leeway_seconds = 60;
+  int64_t jwks_cache_seconds = 300;
+};
 
 struct Config {
   std::string listen = "127.0.0.1:8080";
@@ -24,19 +48,47 @@ struct Config {
   int64_t retry_base_delay_ms = 1000;
   int64_t retry_max_delay_ms = 60000;
   int64_t max_rows_per_second = 0;  // per export; 0 = unlimited
-  std::string public_url;           // empty: "http://" + listen
+  std::string public_url;           // empty: "http(s)://" + listen
+  // PEM certificate chain and private key; when set, the listener speaks HTTPS only.
+  std::string tls_cert;
+  std::string tls_key;
   int64_t demo_rows = 100000;
   std::string log_level = "info";
   int http_threads = 8;
+  // Token bucket per non-admin principal over every authenticated route (0: no limit).
+  double rate_limit_per_second = 50;
+  double rate_limit_burst = 100;
+  // Tasks Pending or Processing at once per non-admin principal (0: no quota).
+  int max_active_tasks = 10;
+  // A client that sends its request (or reads the answer) slower than this loses the
+  // connection, so slow clients cannot hold the HTTP threads.
+  int64_t read_timeout_seconds = 30;
+  int64_t write_timeout_seconds = 60;
+  int64_t max_body_bytes = 1 << 20;
   // A running task is leased to this instance for this long; renewed about every third of it.
   int64_t lease_seconds = 30;
   // On SIGTERM, how long running exports may take to reach their next checkpoint.
   int64_t drain_timeout_seconds = 30;
-  std::string storage_type = "local";
+  // Retention of a finished task's files, and the most a request may ask for ("retention" and
+  // "max_retention": whole seconds or a duration string such as "7d"; core/duration.h).
+  std::chrono::seconds retention{7 * 24 * 3600};
+  std::chrono::seconds max_retention{30 * 24 * 3600};
+  // How often the retention janitor looks for expired files (and once at start).
+  int64_t janitor_interval_seconds = 60;
+  // Notifications. Absent smtp: email hooks are refused (422).
+  std::optional<SmtpConfig> smtp;
+  // Names the environment variable with the webhook signing secret; when it is unset or empty,
+  // DATA_DIR/webhook_secret (created on first start) is used.
+  std::string webhook_secret_env = "EXPORTD_WEBHOOK_SECRET";
+  int64_t notification_retry_base_ms = 1000;  // retries after about 1, 2, 4, 8 x this
+  int notification_attempts = 5;              // in all
+  std::string storage_type = "local";  // "local" or "s3"
+  S3StorageConfig s3;                  // used when storage_type is "s3"
   // Empty: the demo dataset is created under data_dir and served.
   std::vector<DatasetSpec> datasets;
   // Tests only: makes sources and the object store fail on purpose. Absent = off.
   std::optional<FaultInjectionOptions> fault_injection;
+  std::optional<OAuthConfig> oauth;  // absent: API keys only
   // Keys that were present but are not (yet) understood; reported as warnings at start-up.
   std::vector<std::string> ignored_keys;
 

@@ -28,6 +28,8 @@ struct CommonFlags {
   std::string data_dir;
   int workers = 0;
   std::string log_level;
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 void AddCommonFlags(CLI::App& app, CommonFlags& flags) {
@@ -48,6 +50,8 @@ exportd::Result<exportd::Config> BuildConfig(const CommonFlags& flags) {
   if (!flags.data_dir.empty()) config.data_dir = flags.data_dir;
   if (flags.workers > 0) config.workers = flags.workers;
   if (!flags.log_level.empty()) config.log_level = flags.log_level;
+  if (!flags.tls_cert.empty()) config.tls_cert = flags.tls_cert;
+  if (!flags.tls_key.empty()) config.tls_key = flags.tls_key;
   RETURN_IF_ERROR(exportd::Validate(config));
   return config;
 }
@@ -81,6 +85,10 @@ int main(int argc, char** argv) {
     target->add_option("-l,--listen", flags.listen, "HOST:PORT to listen on (env EXPORTD_LISTEN)");
     target->add_option("-w,--workers", flags.workers, "Concurrent exports (env EXPORTD_WORKERS)")
         ->check(CLI::Range(1, 256));
+    target->add_option("--tls-cert", flags.tls_cert, "PEM certificate chain: serve HTTPS (env EXPORTD_TLS_CERT)")
+        ->check(CLI::ExistingFile);
+    target->add_option("--tls-key", flags.tls_key, "PEM private key of --tls-cert (env EXPORTD_TLS_KEY)")
+        ->check(CLI::ExistingFile);
   }
 
   CLI::App* keys = app.add_subcommand("keys", "Manage API keys");
@@ -88,10 +96,15 @@ int main(int argc, char** argv) {
   AddCommonFlags(*keys, flags);
   std::string key_name;
   bool key_admin = false;
+  std::string key_role = "exporter";
   std::string key_id;
   CLI::App* create = keys->add_subcommand("create", "Create a key; prints its secret once");
   create->add_option("--name", key_name, "A label for the key")->required();
-  create->add_flag("--admin", key_admin, "The key may see and manage every task");
+  create->add_option("--role", key_role,
+                     "reader (read own tasks, download), exporter (also create, cancel; the "
+                     "default) or admin (everything, every principal)")
+      ->check(CLI::IsMember({"reader", "exporter", "admin"}));
+  create->add_flag("--admin", key_admin, "Same as --role admin");
   CLI::App* list = keys->add_subcommand("list", "List keys (never their secrets)");
   CLI::App* revoke = keys->add_subcommand("revoke", "Revoke a key at once");
   revoke->add_option("key_id", key_id, "The id shown by 'keys list'")->required();
@@ -124,7 +137,9 @@ int main(int argc, char** argv) {
   }
   exportd::Status status;
   if (create->parsed()) {
-    status = exportd::CreateKeyCommand(*config, key_name, key_admin);
+    const exportd::Role role =
+        key_admin ? exportd::Role::kAdmin : *exportd::ParseRole(key_role);  // checked by CLI11
+    status = exportd::CreateKeyCommand(*config, key_name, role);
   } else if (list->parsed()) {
     status = exportd::ListKeysCommand(*config);
   } else if (revoke->parsed()) {

@@ -17,6 +17,7 @@
 #include "core/formats/row_counter.h"
 #include "core/part_formatter.h"
 #include "server/app.h"
+#include "server/object_store_factory.h"
 #include "storage/digest.h"
 #include "storage/local_object_store.h"
 #include "storage/sqlite_task_store.h"
@@ -600,8 +601,12 @@ int VerifyCommand(const Config& config, const std::string& task_id, bool with_so
   }
   if (task->files.empty()) return fail(2, "task " + task_id + " has no files (they were deleted)");
   // Verification issues no download links: the signer's secret is never used.
-  LocalObjectStore objects(ExportsRoot(config), std::make_shared<const UrlSigner>(std::string()),
-                           config.PublicUrl());
+  SystemClock clock;
+  Result<std::unique_ptr<ObjectStore>> store =
+      MakeObjectStore(config, std::make_shared<const UrlSigner>(std::string()), clock,
+                      /*check_bucket=*/false);
+  if (!store.ok()) return fail(1, store.status().ToString());
+  ObjectStore& objects = **store;
 
   std::optional<DatasetCatalog> datasets;
   VerifySource source;

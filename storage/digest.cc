@@ -39,12 +39,16 @@ std::string Sha256Hex(std::string_view data) {
   return h.FinishHex();
 }
 
-std::string HmacSha256Hex(std::string_view key, std::string_view data) {
+std::string HmacSha256(std::string_view key, std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
-  return ToHex(std::string_view(reinterpret_cast<const char*>(md), len));
+  return std::string(reinterpret_cast<const char*>(md), len);
+}
+
+std::string HmacSha256Hex(std::string_view key, std::string_view data) {
+  return ToHex(HmacSha256(key, data));
 }
 
 std::string ToHex(std::string_view bytes) {

@@ -10,6 +10,8 @@ namespace exportd {
 
 std::string Sha256Hex(std::string_view data);
 std::string HmacSha256Hex(std::string_view key, std::string_view data);
+// The raw 32-byte HMAC-SHA256 (for key derivations such as SigV4's signing key).
+std::string HmacSha256(std::string_view key, std::string_view data);
 std::string ToHex(std::string_view bytes);
 // Constant-time comparison of two strings (length may leak).
 bool ConstantTimeEquals(std::string_view a, std::string_view b);

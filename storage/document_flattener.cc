@@ -5,9 +5,9 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstring>
-#include <functional>
 #include <utility>
 
 namespace exportd {
@@ -17,6 +17,54 @@ namespace od = simdjson::ondemand;
 
 
 bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+// A cheap hash for short keys (field names are a few bytes); only the fallback of FindAfter.
+size_t KeyHash(std::string_view key) {
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ key.size();
+  size_t i = 0;
+  for (; i + 8 <= key.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, key.data() + i, 8);
+    h = (h ^ w) * 0xFF51AFD7ED558CCDull;
+    h ^= h >> 32;
+  }
+  uint64_t tail = 0;
+  std::memcpy(&tail, key.data() + i, key.size() - i);
+  h = (h ^ tail) * 0xC4CEB9FE1A85EC53ull;
+  h ^= h >> 29;
+  return static_cast<size_t>(h);
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// Bytes a JSON string may hold as they are: not a quote, not a backslash, not a control
+// character (so also not the zero bytes of the padding).
+constexpr auto kPlainStringByte = [] {
+  std::array<bool, 256> plain{};
+  for (int c = 0x20; c < 256; ++c) plain[c] = c != '"' && c != '\\';
+  return plain;
+}();
+
+// IsValidJsonNumber for the common shape "-?[1-9][0-9]*(\.[0-9]+)?" or "-?0(\.[0-9]+)?" in one
+// pass; anything else (exponents, bad tokens) is left to the full check.
+bool IsPlainDecimal(std::string_view t) {
+  const char* p = t.data();
+  const char* end = p + t.size();
+  if (p != end && *p == '-') ++p;
+  if (p == end) return false;
+  if (*p == '0') {
+    ++p;
+  } else {
+    if (!IsDigit(*p)) return false;
+    while (++p != end && IsDigit(*p)) {
+    }
+  }
+  if (p == end) return true;
+  if (*p != '.' || ++p == end || !IsDigit(*p)) return false;
+  while (++p != end && IsDigit(*p)) {
+  }
+  return p == end;
+}
 
 Status JsonError(simdjson::error_code error, std::string_view what) {
   return DataLoss("malformed JSON document (" + std::string(what) +
@@ -28,6 +76,9 @@ Status JsonError(simdjson::error_code error, std::string_view what) {
 struct DocumentFlattener::Impl {
   od::parser parser;
   std::unique_ptr<char[]> buffer;
+  // Unescaped strings of the one-pass path; as large as `buffer`, since unescaping never
+  // lengthens a string, so it never moves while a row points into it.
+  std::unique_ptr<char[]> unescaped;
   size_t capacity = 0;
 
   // Copies `json` into the reusable buffer with simdjson's padding after it.
@@ -36,6 +87,7 @@ struct DocumentFlattener::Impl {
     if (needed > capacity) {
       capacity = std::max(needed, capacity * 2);
       buffer = std::make_unique<char[]>(capacity);
+      unescaped = std::make_unique<char[]>(capacity);
     }
     std::memcpy(buffer.get(), json.data(), json.size());
     std::memset(buffer.get() + json.size(), 0, simdjson::SIMDJSON_PADDING);
@@ -45,6 +97,7 @@ struct DocumentFlattener::Impl {
 
 DocumentFlattener::DocumentFlattener(std::vector<Target> targets)
     : targets_(std::move(targets)),
+      successor_(targets_.size() + 1, kNone),
       filled_in_row_(targets_.size(), 0),
       impl_(std::make_unique<Impl>()) {
   dirty_slots_.reserve(targets_.size());
@@ -52,7 +105,7 @@ DocumentFlattener::DocumentFlattener(std::vector<Target> targets)
   table_.assign(size, 0);
   mask_ = size - 1;
   for (size_t t = 0; t < targets_.size(); ++t) {
-    size_t i = std::hash<std::string_view>{}(targets_[t].name) & mask_;
+    size_t i = KeyHash(targets_[t].name) & mask_;
     while (table_[i] != 0) i = (i + 1) & mask_;
     table_[i] = static_cast<uint32_t>(t + 1);
   }
@@ -60,8 +113,24 @@ DocumentFlattener::DocumentFlattener(std::vector<Target> targets)
 
 DocumentFlattener::~DocumentFlattener() = default;
 
+int DocumentFlattener::FindAfter(uint32_t previous, std::string_view key) {
+  uint32_t& guess = successor_[previous];
+  if (guess != kNone) {
+    // Field names are a few bytes: a plain loop beats a call to memcmp.
+    const std::string& name = targets_[guess].name;
+    if (name.size() == key.size()) {
+      size_t i = 0;
+      while (i < key.size() && name[i] == key[i]) ++i;
+      if (i == key.size()) return static_cast<int>(guess);
+    }
+  }
+  const int found = Find(key);
+  if (found >= 0) guess = static_cast<uint32_t>(found);
+  return found;
+}
+
 int DocumentFlattener::Find(std::string_view key) const {
-  size_t i = std::hash<std::string_view>{}(key) & mask_;
+  size_t i = KeyHash(key) & mask_;
   for (;;) {
     uint32_t entry = table_[i];
     if (entry == 0) return -1;
@@ -70,13 +139,150 @@ int DocumentFlattener::Find(std::string_view key) const {
   }
 }
 
-Status DocumentFlattener::Flatten(std::string_view json, std::span<Cell> row) {
+void DocumentFlattener::ResetRow(std::span<Cell> row) {
   for (size_t slot : dirty_slots_) row[slot] = Cell{};
   dirty_slots_.clear();
-  ++row_number_;
+  ++row_number_;  // so filled_in_row_ marks nothing
+}
+
+bool DocumentFlattener::FlattenSimple(const char* p, const char* end, std::span<Cell> row) {
+  // The loops below rely on the padding after `end` (zero bytes, see Impl::Pad): a zero byte
+  // ends every scan, so they test for `end` only where they stop.
+  const auto skip_space = [&p, end] {
+    while (p != end && IsJsonSpace(*p)) ++p;
+  };
+  // Advances p over string content; true when it stopped at the closing quote.
+  const auto scan_string = [&p, end] {
+    while (kPlainStringByte[static_cast<unsigned char>(*p)]) ++p;
+    return p < end && *p == '"';
+  };
+  skip_space();
+  if (p == end || *p != '{') return false;
+  ++p;
+  skip_space();
+  if (p != end && *p == '}') {
+    ++p;
+    skip_space();
+    return p == end;
+  }
+  uint32_t previous = static_cast<uint32_t>(targets_.size());
+  char* unescaped = impl_->unescaped.get();
+  for (;;) {
+    if (p == end || *p != '"') return false;
+    const char* key_begin = ++p;
+    if (!scan_string()) return false;
+    const std::string_view key(key_begin, static_cast<size_t>(p - key_begin));
+    ++p;
+    skip_space();
+    if (p == end || *p != ':') return false;
+    ++p;
+    skip_space();
+    if (p == end) return false;
+    Cell cell;
+    const char c = *p;
+    const size_t left = static_cast<size_t>(end - p);
+    if (c == '"') {
+      const char* text = ++p;
+      if (scan_string()) {
+        cell = {CellKind::kText, std::string_view(text, static_cast<size_t>(p - text))};
+      } else {
+        // Escapes other than \uXXXX are unescaped here (\u goes to simdjson).
+        char* const out_begin = unescaped;
+        std::memcpy(unescaped, text, static_cast<size_t>(p - text));
+        unescaped += p - text;
+        while (p != end && *p == '\\') {
+          if (++p == end) return false;
+          switch (*p) {
+            case '"': *unescaped++ = '"'; break;
+            case '\\': *unescaped++ = '\\'; break;
+            case '/': *unescaped++ = '/'; break;
+            case 'b': *unescaped++ = '\b'; break;
+            case 'f': *unescaped++ = '\f'; break;
+            case 'n': *unescaped++ = '\n'; break;
+            case 'r': *unescaped++ = '\r'; break;
+            case 't': *unescaped++ = '\t'; break;
+            default: return false;
+          }
+          const char* run = ++p;
+          const bool closed = scan_string();
+          std::memcpy(unescaped, run, static_cast<size_t>(p - run));
+          unescaped += p - run;
+          if (closed) break;
+        }
+        if (p == end || *p != '"') return false;
+        cell = {CellKind::kText,
+                std::string_view(out_begin, static_cast<size_t>(unescaped - out_begin))};
+      }
+      ++p;
+    } else if (c == '-' || IsDigit(c)) {
+      // RFC 8259's number grammar in one pass; whatever follows must be a delimiter (checked
+      // below), so "01" or "1.2.3" go to simdjson and its verdict.
+      const char* token = p;
+      if (*p == '-') ++p;
+      if (*p == '0') {
+        ++p;
+      } else if (IsDigit(*p)) {
+        while (IsDigit(*++p)) {
+        }
+      } else {
+        return false;
+      }
+      if (*p == '.') {
+        if (!IsDigit(*++p)) return false;
+        while (IsDigit(*++p)) {
+        }
+      }
+      if (*p == 'e' || *p == 'E') {
+        ++p;
+        if (*p == '+' || *p == '-') ++p;
+        if (!IsDigit(*p)) return false;
+        while (IsDigit(*++p)) {
+        }
+      }
+      if (p > end) return false;
+      cell = {CellKind::kNumber, std::string_view(token, static_cast<size_t>(p - token))};
+    } else if (c == 't' && left >= 4 && std::memcmp(p, "true", 4) == 0) {
+      cell = {CellKind::kBool, "true"};
+      p += 4;
+    } else if (c == 'f' && left >= 5 && std::memcmp(p, "false", 5) == 0) {
+      cell = {CellKind::kBool, "false"};
+      p += 5;
+    } else if (c == 'n' && left >= 4 && std::memcmp(p, "null", 4) == 0) {
+      p += 4;
+    } else {
+      return false;  // objects, arrays, anything malformed
+    }
+    skip_space();
+    if (p == end || (*p != ',' && *p != '}')) return false;
+    const bool last = *p == '}';
+    ++p;
+    const int target = FindAfter(previous, key);
+    if (target >= 0 && filled_in_row_[target] != row_number_) {
+      previous = static_cast<uint32_t>(target);
+      filled_in_row_[target] = row_number_;
+      const size_t slot = targets_[target].slot;
+      row[slot] = cell;
+      dirty_slots_.push_back(slot);
+    }
+    if (last) break;
+    skip_space();
+  }
+  skip_space();
+  return p == end;
+}
+
+Status DocumentFlattener::Flatten(std::string_view json, std::span<Cell> row) {
+  ResetRow(row);
   if (json.empty() || targets_.empty()) return Status::Ok();
 
   const char* padded = impl_->Pad(json);
+  // Most documents take the one-pass path; simdjson decides everything else, errors included,
+  // so both paths give the same cells and the same verdicts.
+  if (simdjson::validate_utf8(padded, json.size()) &&
+      FlattenSimple(padded, padded + json.size(), row)) {
+    return Status::Ok();
+  }
+  ResetRow(row);
   od::document doc;
   if (auto error = impl_->parser.iterate(padded, json.size(), impl_->capacity).get(doc)) {
     return JsonError(error, "parse");
@@ -84,6 +290,8 @@ Status DocumentFlattener::Flatten(std::string_view json, std::span<Cell> row) {
   od::object object;
   if (auto error = doc.get_object().get(object)) return JsonError(error, "not an object");
 
+  // The target matched last in this document (the start entry before the first).
+  uint32_t previous = static_cast<uint32_t>(targets_.size());
   for (auto field_result : object) {
     od::field field;
     if (auto error = std::move(field_result).get(field)) return JsonError(error, "field");
@@ -98,8 +306,9 @@ Status DocumentFlattener::Flatten(std::string_view json, std::span<Cell> row) {
     } else if (auto error = field.unescaped_key().get(key)) {
       return JsonError(error, "key");
     }
-    const int target = Find(key);
+    const int target = FindAfter(previous, key);
     if (target < 0 || filled_in_row_[target] == row_number_) continue;  // skipped by the parser
+    previous = static_cast<uint32_t>(target);
 
     od::value& value = field.value();
     od::json_type type;
@@ -109,7 +318,7 @@ Status DocumentFlattener::Flatten(std::string_view json, std::span<Cell> row) {
       case od::json_type::number: {
         std::string_view token = value.raw_json_token();
         while (!token.empty() && IsJsonSpace(token.back())) token.remove_suffix(1);
-        if (!IsValidJsonNumber(token)) {
+        if (!IsPlainDecimal(token) && !IsValidJsonNumber(token)) {
           return DataLoss("malformed JSON document: bad number '" + std::string(token) +
                           "' for key '" + std::string(key) + "'");
         }

@@ -56,11 +56,28 @@ class DocumentFlattener {
   struct Impl;
   // Returns the target index of `key`, or -1.
   int Find(std::string_view key) const;
+  // Find(key), trying first the target that followed target `previous` (kStart: the first key of
+  // a document) last time: documents of one dataset nearly always list their keys in the same
+  // order, so one length check and one compare usually replace the hash lookup.
+  int FindAfter(uint32_t previous, std::string_view key);
+  // One pass over [p, end) for the common shape: a flat object whose keys have no escapes,
+  // whose strings have no control characters and no \uXXXX escapes (the others are unescaped
+  // into Impl's buffer), and whose values are numbers, strings or literals. False on
+  // anything else (cells may be half set then): the simdjson parse decides those documents.
+  // REQUIRES: [p, end) is valid UTF-8.
+  bool FlattenSimple(const char* p, const char* end, std::span<Cell> row);
+  // Forgets the cells the current row has set (the start of a row, or a fallback).
+  void ResetRow(std::span<Cell> row);
+
+  static constexpr uint32_t kNone = UINT32_MAX;
 
   std::vector<Target> targets_;
   // Open addressing, power-of-two size; entries are target index + 1 (0 = empty).
   std::vector<uint32_t> table_;
   size_t mask_ = 0;
+  // successor_[t]: the target matched after target t last time (kNone if none yet); the last
+  // entry (index targets_.size()) is the one for the first key of a document.
+  std::vector<uint32_t> successor_;
   std::vector<uint64_t> filled_in_row_;  // per target: the row number that last set it
   std::vector<size_t> dirty_slots_;      // slots set by the previous call
   uint64_t row_number_ = 0;

@@ -9,26 +9,27 @@ namespace exportd {
 namespace {
 
 constexpr std::string_view kInsertKey =
-    "INSERT INTO api_keys (id, name, sha256, admin, created_at, revoked_at)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    "INSERT INTO api_keys (id, name, sha256, role, admin, created_at, revoked_at)"
+    " VALUES (?1, ?2, ?3, ?4, ?4 = 'admin', ?5, ?6)";
 constexpr std::string_view kSelectActiveByDigest =
-    "SELECT id, name, sha256, admin, created_at, revoked_at FROM api_keys"
+    "SELECT id, name, sha256, role, created_at, revoked_at FROM api_keys"
     " WHERE sha256 = ?1 AND revoked_at IS NULL";
 constexpr std::string_view kSelectAll =
-    "SELECT id, name, sha256, admin, created_at, revoked_at FROM api_keys"
+    "SELECT id, name, sha256, role, created_at, revoked_at FROM api_keys"
     " ORDER BY created_at, id";
 constexpr std::string_view kRevoke =
     "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL";
 constexpr std::string_view kKeyExists = "SELECT 1 FROM api_keys WHERE id = ?1";
 constexpr std::string_view kCountActive = "SELECT COUNT(*) FROM api_keys WHERE revoked_at IS NULL";
 
-// REQUIRES: the current row is (id, name, sha256, admin, created_at, revoked_at).
+// REQUIRES: the current row is (id, name, sha256, role, created_at, revoked_at).
 ApiKey ReadKey(const Statement& stmt) {
   ApiKey key;
   key.id = stmt.ColumnText(0);
   key.name = stmt.ColumnText(1);
   key.sha256 = stmt.ColumnText(2);
-  key.admin = stmt.ColumnInt(3) != 0;
+  // The column's CHECK admits only the three names; reader is the safe reading of anything else.
+  key.role = ParseRole(stmt.ColumnText(3)).value_or(Role::kReader);
   key.created_at = FromUnixMillis(stmt.ColumnInt(4));
   if (std::optional<int64_t> revoked = stmt.ColumnOptInt(5)) {
     key.revoked_at = FromUnixMillis(*revoked);
@@ -51,7 +52,7 @@ Status SqliteKeyStore::Insert(const ApiKey& key) {
   stmt->Bind(1, AsText(key.id))
       .Bind(2, AsText(key.name))
       .Bind(3, AsText(key.sha256))
-      .Bind(4, int64_t{key.admin ? 1 : 0})
+      .Bind(4, RoleName(key.role))
       .Bind(5, ToUnixMillis(key.created_at))
       .Bind(6, revoked_at);
   // The only constraints that can fail are the id and digest uniqueness: kAlreadyExists.

@@ -17,7 +17,7 @@ constexpr std::string_view kInsertTask =
 constexpr std::string_view kUpdateTask =
     "UPDATE tasks SET state = ?2, dataset = ?3, query_hash = ?4, updated_at = ?5,"
     " not_before = ?6, body = ?7, lease_owner = ?8, lease_expires_at = ?9,"
-    " idempotency_key = ?10 WHERE id = ?1";
+    " idempotency_key = ?10, purge_at = ?11 WHERE id = ?1";
 constexpr std::string_view kSelectTask = "SELECT body FROM tasks WHERE id = ?1";
 constexpr std::string_view kTaskExists = "SELECT 1 FROM tasks WHERE id = ?1";
 constexpr std::string_view kSelectByIdempotencyKey =
@@ -37,12 +37,29 @@ constexpr std::string_view kSelectRecoverable =
 // The order of expiry does not matter for FIFO: a requeued task keeps its seq.
 constexpr std::string_view kSelectExpired =
     "SELECT id FROM tasks WHERE state = ?1 AND lease_expires_at <= ?2 ORDER BY lease_expires_at";
+// Served by the partial index tasks_purge_at (migration 003).
+constexpr std::string_view kSelectPurgeable =
+    "SELECT id FROM tasks WHERE purge_at IS NOT NULL AND purge_at <= ?1"
+    " ORDER BY purge_at LIMIT ?2";
 constexpr std::string_view kInsertEvent =
     "INSERT INTO task_events (task_id, at, type, from_state, to_state, detail)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
 constexpr std::string_view kSelectEvents =
     "SELECT seq, task_id, at, type, from_state, to_state, detail FROM task_events"
     " WHERE task_id = ?1 ORDER BY seq";
+constexpr std::string_view kInsertNotification =
+    "INSERT INTO notifications (task_id, hook, channel, target, status, attempts,"
+    " last_attempt_at, last_error, delivered_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+constexpr std::string_view kUpdateNotification =
+    "UPDATE notifications SET status = ?3, attempts = ?4, last_attempt_at = ?5,"
+    " last_error = ?6, delivered_at = ?7 WHERE task_id = ?1 AND hook = ?2";
+constexpr std::string_view kSelectNotifications =
+    "SELECT hook, channel, target, status, attempts, last_attempt_at, last_error, delivered_at"
+    " FROM notifications WHERE task_id = ?1 ORDER BY hook";
+// Served by the partial index notifications_pending (migration 004).
+constexpr std::string_view kSelectPendingNotifications =
+    "SELECT DISTINCT task_id FROM notifications WHERE status = 'pending' AND task_id > ?1"
+    " ORDER BY task_id LIMIT ?2";
 constexpr std::string_view kHeartbeat =
     "INSERT INTO store_heartbeat (id, at)"
     " VALUES (1, CAST(strftime('%s', 'now') AS INTEGER) * 1000)"
@@ -88,6 +105,13 @@ Result<std::optional<Task>> ReadTask(Statement& stmt) {
 
 Status TaskNotFound(const std::string& id) { return NotFound("task " + id + " not found"); }
 
+// The tasks.purge_at column: when the retention janitor has files of this task to delete.
+std::optional<int64_t> PurgeAt(const Task& task) {
+  if (!IsTerminal(task.state) || !task.files_expire_at) return std::nullopt;
+  if (task.files.empty() && !task.manifest) return std::nullopt;
+  return ToUnixMillis(*task.files_expire_at);
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SqliteTaskStore>> SqliteTaskStore::Open(const std::string& path) {
@@ -96,11 +120,62 @@ Result<std::unique_ptr<SqliteTaskStore>> SqliteTaskStore::Open(const std::string
 }
 
 Result<Task> SqliteTaskStore::LoadLocked(const std::string& id) {
-  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectTask));
-  stmt->Bind(1, AsText(id));
-  ASSIGN_OR_RETURN(std::optional<Task> task, ReadTask(*stmt));
+  std::optional<Task> task;
+  {
+    ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectTask));
+    stmt->Bind(1, AsText(id));
+    ASSIGN_OR_RETURN(task, ReadTask(*stmt));
+  }
   if (!task) return TaskNotFound(id);
+  RETURN_IF_ERROR(FillNotificationsLocked(*task));
   return std::move(*task);
+}
+
+Status SqliteTaskStore::FillNotificationsLocked(Task& task) {
+  task.notifications.clear();
+  // Only terminal tasks with hooks have rows: the others cost no query.
+  if (!IsTerminal(task.state) || !HasHooks(task.notify)) return Status::Ok();
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectNotifications));
+  stmt->Bind(1, AsText(task.id));
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    HookDelivery d;
+    d.hook = static_cast<int>(stmt->ColumnInt(0));
+    d.channel = stmt->ColumnText(1);
+    d.target = stmt->ColumnText(2);
+    std::optional<DeliveryStatus> status = ParseDeliveryStatus(stmt->ColumnText(3));
+    if (!status) return DataLoss("task " + task.id + ": unknown notification status");
+    d.status = *status;
+    d.attempts = static_cast<int>(stmt->ColumnInt(4));
+    if (auto t = stmt->ColumnOptInt(5)) d.last_attempt_at = FromUnixMillis(*t);
+    d.last_error = stmt->ColumnOptText(6);
+    if (auto t = stmt->ColumnOptInt(7)) d.delivered_at = FromUnixMillis(*t);
+    task.notifications.push_back(std::move(d));
+  }
+  return Status::Ok();
+}
+
+Status SqliteTaskStore::SaveNotificationLocked(const std::string& task_id, const HookDelivery& d,
+                                               bool insert) {
+  ASSIGN_OR_RETURN(CachedStatement stmt,
+                   statements_.Get(insert ? kInsertNotification : kUpdateNotification));
+  stmt->Bind(1, AsText(task_id)).Bind(2, int64_t{d.hook});
+  int next = 3;
+  if (insert) {
+    stmt->Bind(3, AsText(d.channel)).Bind(4, AsText(d.target));
+    next = 5;
+  }
+  stmt->Bind(next, DeliveryStatusName(d.status))
+      .Bind(next + 1, int64_t{d.attempts})
+      .Bind(next + 2, OptMillis(d.last_attempt_at))
+      .Bind(next + 3, d.last_error)
+      .Bind(next + 4, OptMillis(d.delivered_at));
+  RETURN_IF_ERROR(stmt->Run().WithContext("notification of task " + task_id));
+  if (sqlite3_changes(db_.get()) != 1) {
+    return NotFound("task " + task_id + " has no hook " + std::to_string(d.hook));
+  }
+  return Status::Ok();
 }
 
 Result<bool> SqliteTaskStore::ExistsLocked(const std::string& id) {
@@ -121,7 +196,8 @@ Result<Task> SqliteTaskStore::SaveLocked(const Task& task) {
       .Bind(8, task.lease ? std::optional<std::string>(task.lease->owner) : std::nullopt)
       .Bind(9, task.lease ? std::optional<int64_t>(ToUnixMillis(task.lease->expires_at))
                           : std::nullopt)
-      .Bind(10, task.idempotency_key);
+      .Bind(10, task.idempotency_key)
+      .Bind(11, PurgeAt(task));
   RETURN_IF_ERROR(stmt->Run().WithContext("save task " + task.id));
   if (sqlite3_changes(db_.get()) != 1) return TaskNotFound(task.id);
   return TruncateTimes(task);
@@ -143,6 +219,14 @@ Result<Task> SqliteTaskStore::TransitionLocked(const std::string& id, const Tran
   ASSIGN_OR_RETURN(Transitioned next, ApplyTransition(task, args));
   ASSIGN_OR_RETURN(Task saved, SaveLocked(next.task));
   RETURN_IF_ERROR(InsertEventLocked(next.event));
+  if (IsTerminal(saved.state) && !IsTerminal(task.state)) {
+    // The hooks become owed deliveries in this same transaction: a crash right after the
+    // commit cannot lose them (NotificationDispatcher::Start re-queues them).
+    saved.notifications = HooksOf(saved.notify);
+    for (const HookDelivery& d : saved.notifications) {
+      RETURN_IF_ERROR(SaveNotificationLocked(saved.id, d, /*insert=*/true));
+    }
+  }
   return saved;
 }
 
@@ -228,7 +312,9 @@ Result<std::optional<Task>> SqliteTaskStore::FindByIdempotencyKey(const std::str
   std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectByIdempotencyKey));
   stmt->Bind(1, AsText(principal)).Bind(2, AsText(key));
-  return ReadTask(*stmt);
+  ASSIGN_OR_RETURN(std::optional<Task> task, ReadTask(*stmt));
+  if (task) RETURN_IF_ERROR(FillNotificationsLocked(*task));
+  return task;
 }
 
 Result<TaskPage> SqliteTaskStore::List(const TaskListQuery& query) {
@@ -267,6 +353,8 @@ Result<TaskPage> SqliteTaskStore::List(const TaskListQuery& query) {
     }
     page.items.push_back(std::move(*task));
   }
+  // After the scan: the statement above must be done before another one runs.
+  for (Task& task : page.items) RETURN_IF_ERROR(FillNotificationsLocked(task));
   return page;
 }
 
@@ -460,6 +548,45 @@ Result<Task> SqliteTaskStore::ReplaceFiles(const std::string& id, std::vector<Fi
   RETURN_IF_ERROR(InsertEventLocked(event));
   RETURN_IF_ERROR(tx.Commit());
   return saved;
+}
+
+Result<std::vector<std::string>> SqliteTaskStore::ListExpiredFiles(TimePoint now, int limit) {
+  if (limit < 1) return InvalidArgument("limit must be at least 1");
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectPurgeable));
+  stmt->Bind(1, ToUnixMillis(now)).Bind(2, int64_t{limit});
+  return ReadIds(*stmt);
+}
+
+Status SqliteTaskStore::RecordNotificationAttempt(const std::string& task_id,
+                                                  const HookDelivery& delivery,
+                                                  const TaskEvent& event) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  RETURN_IF_ERROR(SaveNotificationLocked(task_id, delivery, /*insert=*/false));
+  TaskEvent stored = event;
+  stored.task_id = task_id;
+  RETURN_IF_ERROR(InsertEventLocked(stored));
+  return tx.Commit();
+}
+
+Result<std::vector<Task>> SqliteTaskStore::PendingNotifications(int limit,
+                                                                const std::string& after_id) {
+  if (limit < 1) return InvalidArgument("limit must be at least 1");
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> ids;
+  {
+    ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectPendingNotifications));
+    stmt->Bind(1, AsText(after_id)).Bind(2, int64_t{limit});
+    ASSIGN_OR_RETURN(ids, ReadIds(*stmt));
+  }
+  std::vector<Task> tasks;
+  for (const std::string& id : ids) {
+    ASSIGN_OR_RETURN(Task task, LoadLocked(id));
+    tasks.push_back(std::move(task));
+  }
+  return tasks;
 }
 
 Status SqliteTaskStore::AppendEvent(const TaskEvent& event) {

@@ -57,8 +57,14 @@ class SqliteTaskStore final : public TaskStore {
   // Idempotent: a second request on a task already marked records no second event.
   Result<Task> RequestCancel(const std::string& id, TimePoint now) override;
   // Replaces `files` only; the manifest is left as it is.
+  Result<std::vector<std::string>> ListExpiredFiles(TimePoint now, int limit) override;
   Result<Task> ReplaceFiles(const std::string& id, std::vector<FileInfo> files,
                             const std::string& event_type, TimePoint now) override;
+
+  // event.task_id is taken from `task_id`.
+  Status RecordNotificationAttempt(const std::string& task_id, const HookDelivery& delivery,
+                                   const TaskEvent& event) override;
+  Result<std::vector<Task>> PendingNotifications(int limit, const std::string& after_id) override;
 
   // event.seq is ignored (the store assigns it); kNotFound if event.task_id is unknown.
   Status AppendEvent(const TaskEvent& event) override;
@@ -80,6 +86,10 @@ class SqliteTaskStore final : public TaskStore {
   // Inserts a new task and its "created" event. REQUIRES: a transaction is open.
   Status CreateLocked(const Task& task);
   Status InsertEventLocked(const TaskEvent& event);
+  // Reads the task's deliveries into task.notifications (none unless it is terminal).
+  Status FillNotificationsLocked(Task& task);
+  // Inserts a new delivery row or updates an existing one (kNotFound if there is none).
+  Status SaveNotificationLocked(const std::string& task_id, const HookDelivery& d, bool insert);
   // Load, ApplyTransition, save, record the event. REQUIRES: a transaction is open.
   Result<Task> TransitionLocked(const std::string& id, const TransitionArgs& args);
 

@@ -18,7 +18,9 @@ using nlohmann::json;
 
 // Version of the stored layout. Decode accepts this and older versions.
 // 2: "checkpoint" and "lease" (absent in 1, read as none).
-constexpr int kCodecVersion = 2;
+// 3: "retention_s" and "files_expire_at" (absent before: the built-in default retention, and
+//    finished_at + that for a finished task; migration 003 indexes the same expiry).
+constexpr int kCodecVersion = 3;
 
 // Thrown inside this file only, for shapes that parse as JSON but are not a stored task;
 // DecodeTask turns it (and nlohmann's own exceptions) into kDataLoss.
@@ -265,6 +267,12 @@ Task DecodeTaskJson(const json& j) {
       t.lease = Lease{String(Field(lease, "owner")), Time(Field(lease, "expires_at"))};
     }
   }
+  if (version >= 3) {
+    t.retention = std::chrono::seconds(Int(Field(j, "retention_s")));
+    t.files_expire_at = OptTime(Field(j, "files_expire_at"));
+  } else if (t.finished_at) {
+    t.files_expire_at = *t.finished_at + t.retention;
+  }
   return t;
 }
 
@@ -311,7 +319,9 @@ std::string EncodeTask(const Task& t) {
             {"checkpoint", t.checkpoint ? EncodeCheckpoint(*t.checkpoint) : json(nullptr)},
             {"lease", t.lease ? json{{"owner", t.lease->owner},
                                      {"expires_at", MillisJson(t.lease->expires_at)}}
-                              : json(nullptr)}};
+                              : json(nullptr)},
+            {"retention_s", t.retention.count()},
+            {"files_expire_at", OptMillisJson(t.files_expire_at)}};
   // Invalid UTF-8 in a string is replaced rather than thrown: the record must always be storable.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -334,6 +344,7 @@ Task TruncateTimes(Task t) {
   Truncate(t.started_at);
   Truncate(t.finished_at);
   Truncate(t.not_before);
+  Truncate(t.files_expire_at);
   if (t.checkpoint) t.checkpoint->transaction_time = Truncate(t.checkpoint->transaction_time);
   if (t.lease) t.lease->expires_at = Truncate(t.lease->expires_at);
   return t;

@@ -38,7 +38,23 @@ void CsvWriter::BeginFile(std::span<const std::string> columns, std::string& out
 void CsvWriter::WriteRow(std::span<const Cell> row, std::string& out) {
   for (size_t i = 0; i < row.size(); ++i) {
     if (i != 0) out.push_back(',');
-    if (row[i].kind != CellKind::kNull) AppendCsvField(row[i].text, out);
+    const Cell& cell = row[i];
+    switch (cell.kind) {
+      case CellKind::kNull:
+        break;
+      case CellKind::kNumber:
+      case CellKind::kBool:
+        // A number literal or true/false has no comma, quote, CR or LF (Cell's contract): no
+        // scan. Only an empty one would need quotes.
+        if (!cell.text.empty()) {
+          out.append(cell.text);
+          break;
+        }
+        [[fallthrough]];
+      default:
+        AppendCsvField(cell.text, out);
+        break;
+    }
   }
   out.append("\r\n");
 }

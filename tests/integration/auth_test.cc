@@ -19,10 +19,14 @@ class AuthTest : public ExportdTest {
   // `exportd keys create --name NAME [--admin] --config PATH --data-dir DIR` (the contract's
   // order): the secret alone on stdout. If that form is refused, the failure is recorded and
   // the form with the options before `create` is tried, so that the rest of a test still runs.
-  std::string CreateKey(const std::string& name, bool admin = false) {
+  std::string CreateKey(const std::string& name, bool admin = false, const std::string& role = "") {
     std::vector<std::string> args = {"keys", "create", "--name", name, "--config",
                                      server_->config_path(), "--data-dir", server_->data_dir()};
     if (admin) args.push_back("--admin");
+    if (!role.empty()) {
+      args.push_back("--role");
+      args.push_back(role);
+    }
     CommandResult r = server_->RunCli(args);
     EXPECT_EQ(r.exit_code, 0) << "exportd keys create --name " << name
                               << " --config PATH --data-dir DIR: stdout=" << r.out
@@ -183,9 +187,65 @@ TEST_F(AuthTest, KeyCreatedBeforeStartWorksAndRevokedKeyDoesNot) {
   EXPECT_EQ(list.out.find(early), std::string::npos) << "keys list shows a secret";
   CommandResult revoke = RunKeys({"revoke", key_id});
   ASSERT_EQ(revoke.exit_code, 0) << revoke.out << revoke.err;
-  EXPECT_TRUE(WaitFor([&] { return client->Get("/v1/exports").status == 401; }, seconds(5)))
-      << "a revoked key still works";
+  // At once: the very next request (no cache may keep a revoked key alive).
+  EXPECT_EQ(client->Get("/v1/exports").status, 401) << "a revoked key still works";
   EXPECT_EQ(api_->Get("/v1/exports").status, 200) << "the admin key stopped working";
+}
+
+// OWASP API5:2023 (broken function level authorization): each role may do what it names and
+// no more; a wrong role is 403 problem+json and changes nothing.
+TEST_F(AuthTest, RolesLimitWhatAKeyMayDo) {
+  ASSERT_TRUE(StartWithItems(10));
+  const std::string reader_key = CreateKey("reader", false, "reader");
+  const std::string exporter_key = CreateKey("exporter", false, "exporter");
+  const std::string admin2_key = CreateKey("admin2", false, "admin");
+  ASSERT_FALSE(reader_key.empty() || exporter_key.empty() || admin2_key.empty());
+  auto reader = ClientWith(reader_key);
+  auto exporter = ClientWith(exporter_key);
+  auto admin2 = ClientWith(admin2_key);
+
+  // keys list names each role.
+  CommandResult list = RunKeys({"list"});
+  for (const char* role : {"reader", "exporter", "admin"}) {
+    EXPECT_NE(list.out.find(std::string("\t") + role + "\t"), std::string::npos)
+        << role << " missing in: " << list.out;
+  }
+
+  // A reader reads (its own, empty, list; datasets) but may not create, cancel or delete.
+  EXPECT_EQ(reader->Get("/v1/datasets").status, 200);
+  auto listed = reader->Get("/v1/exports");
+  EXPECT_EQ(listed.status, 200) << listed.Describe();
+  auto denied = reader->PostJson("/v1/exports", Json{{"dataset", "items"}});
+  EXPECT_EQ(denied.status, 403) << denied.Describe();
+  EXPECT_TRUE(IsProblem(denied));
+  EXPECT_NE(denied.json.value("detail", "").find("exporter"), std::string::npos)
+      << denied.Describe();
+
+  // An exporter creates and cancels its own; the reader cannot touch it (another principal).
+  const std::string id = CreateExport(*exporter, {{"dataset", "items"}});
+  ASSERT_FALSE(id.empty());
+  Json done = WaitForTerminal(*exporter, id, seconds(30));
+  EXPECT_EQ(done.value("status", ""), "Succeeded") << done.dump();
+  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
+           {"POST", "/v1/exports/" + id + "/cancel"}, {"DELETE", "/v1/exports/" + id}}) {
+    auto res = reader->Send(method, path, "", "");
+    EXPECT_EQ(res.status, 403) << res.Describe();
+  }
+  EXPECT_EQ(reader->Get("/v1/exports/" + id).status, 404) << "a reader sees another's task";
+  EXPECT_FALSE(GetTask(*exporter, id)["files"].empty()) << "a denied DELETE removed files";
+  EXPECT_EQ(exporter->Get("/v1/exports").json["items"].size(), 1u);
+
+  // An admin made with --role admin sees and manages every principal's task.
+  EXPECT_EQ(admin2->Get("/v1/exports/" + id).status, 200);
+  auto deleted = admin2->Delete("/v1/exports/" + id);
+  EXPECT_EQ(deleted.status, 204) << deleted.Describe();
+
+  // An unknown role is a usage error of the CLI, and makes no key.
+  CommandResult bad = server_->RunCli({"keys", "create", "--name", "x", "--role", "root",
+                                       "--config", server_->config_path(), "--data-dir",
+                                       server_->data_dir()});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_EQ(RunKeys({"list"}).out.find("\tx\t"), std::string::npos);
 }
 
 TEST_F(AuthTest, FirstStartWithoutBootstrapKeyPrintsAnAdminKeyOnce) {

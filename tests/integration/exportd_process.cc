@@ -226,7 +226,11 @@ bool ExportdProcess::Start(std::string* error) {
   exit_status_.reset();
   pid_ = Spawn(args, dir() + "/stdout.log", dir() + "/stderr.log", /*append=*/true);
 
-  httplib::Client cli(host_, port_);
+  httplib::Client cli =
+      options_.tls_ca_file.empty()
+          ? httplib::Client(host_, port_)
+          : httplib::Client("https://" + host_ + ":" + std::to_string(port_));
+  if (!options_.tls_ca_file.empty()) cli.set_ca_cert_path(options_.tls_ca_file.c_str());
   cli.set_connection_timeout(0, 200000);
   cli.set_read_timeout(2, 0);
   std::string last;

@@ -67,6 +67,9 @@ class ExportdProcess {
     // false: EXPORTD_BOOTSTRAP_KEY is not set (exportd then makes and prints its own admin key).
     bool set_bootstrap_key = true;
     Clock::duration start_timeout = seconds(30);
+    // The config serves HTTPS with a certificate this CA file vouches for: Start() checks
+    // /healthz over HTTPS.
+    std::string tls_ca_file;
   };
 
   explicit ExportdProcess(Options options);

@@ -50,7 +50,13 @@ HttpClient::HttpClient(std::string host, int port, std::string bearer_token)
 HttpResponse HttpClient::Send(const std::string& method, const std::string& path,
                               const std::string& body, const std::string& content_type,
                               const HeaderList& headers, bool with_auth) const {
-  httplib::Client cli(host_, port_);
+  httplib::Client cli = tls_ca_.empty()
+                            ? httplib::Client(host_, port_)
+                            : httplib::Client("https://" + host_ + ":" + std::to_string(port_));
+  if (!tls_ca_.empty()) {
+    cli.set_ca_cert_path(tls_ca_.c_str());
+    cli.enable_server_certificate_verification(true);
+  }
   cli.set_connection_timeout(2, 0);
   cli.set_read_timeout(30, 0);
   cli.set_write_timeout(30, 0);

@@ -38,6 +38,8 @@ class HttpClient {
   HttpClient(std::string host, int port, std::string bearer_token = "");
 
   void set_token(std::string token) { token_ = std::move(token); }
+  // Speak HTTPS, trusting only the PEM certificate(s) in `ca_file` (empty: plain HTTP).
+  void set_tls_ca(std::string ca_file) { tls_ca_ = std::move(ca_file); }
   const std::string& token() const { return token_; }
 
   HttpResponse Get(const std::string& path, const HeaderList& headers = {}) const;
@@ -65,6 +67,7 @@ class HttpClient {
   std::string host_;
   int port_;
   std::string token_;
+  std::string tls_ca_;
 };
 
 }  // namespace exportd::itest

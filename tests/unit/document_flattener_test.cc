@@ -117,6 +117,46 @@ TEST(DocumentFlattenerTest, MalformedDocumentsAreDataLoss) {
   }
 }
 
+// Flat documents without escapes take a one-pass path; anything else falls back to simdjson,
+// possibly after some keys were matched: the cells must be the same either way.
+TEST(DocumentFlattenerTest, SimpleAndFallbackDocumentsGiveTheSameCells) {
+  Harness h({"a", "b", "c", "d"});
+  ASSERT_TRUE(h.Flatten(R"({"a": 1.5, "b": "x", "c": true, "d": null})").ok());
+  EXPECT_EQ(h.Cells(), (std::vector<Got>{N("1.5"), T("x"), B("true"), Null()}));
+  // An escape in the last value, a nested value, a control character, a duplicate key.
+  ASSERT_TRUE(h.Flatten(R"({"a": -2, "b": "y", "d": "q\"z"})").ok());
+  EXPECT_EQ(h.Cells(), (std::vector<Got>{N("-2"), T("y"), Null(), T("q\"z")}));
+  ASSERT_TRUE(h.Flatten(R"({"c": false, "a": 0, "skip": {"b": 1}, "b": "w"})").ok());
+  EXPECT_EQ(h.Cells(), (std::vector<Got>{N("0"), T("w"), B("false"), Null()}));
+  ASSERT_TRUE(h.Flatten(R"({"a": 9, "b": "1\"2\\3\/4\n5\t", "c": "\r\"", "d": "\bx\f"})").ok());
+  EXPECT_EQ(h.Cells(), (std::vector<Got>{N("9"), T("1\"2\\3/4\n5\t"), T("\r\""), T("\bx\f")}));
+  ASSERT_TRUE(h.Flatten(R"({"a": 3, "a": 4, "b": "z"})").ok());
+  EXPECT_EQ(h.Cells(), (std::vector<Got>{N("3"), T("z"), Null(), Null()}));
+  ASSERT_TRUE(h.Flatten(R"({ "unknown" : 01 , "d" : 7e3 })").ok());  // unwanted: not validated
+  EXPECT_EQ(h.Cells(), (std::vector<Got>{Null(), Null(), Null(), N("7e3")}));
+}
+
+TEST(DocumentFlattenerTest, KeysInAnOrderThatChangesFromRowToRow) {
+  Harness h({"k1", "k2", "k3"});
+  ASSERT_TRUE(h.Flatten(R"({"k1": 1, "k2": 2, "k3": 3})").ok());
+  ASSERT_TRUE(h.Flatten(R"({"k3": 30, "k1": 10, "k2": 20})").ok());
+  EXPECT_EQ(h.Cells(), (std::vector<Got>{N("10"), N("20"), N("30")}));
+  ASSERT_TRUE(h.Flatten(R"({"k2": 200, "other": 0, "k1": 100})").ok());
+  EXPECT_EQ(h.Cells(), (std::vector<Got>{N("100"), N("200"), Null()}));
+  ASSERT_TRUE(h.Flatten(R"({"k1": 1, "k2": 2, "k3": 3})").ok());
+  EXPECT_EQ(h.Cells(), (std::vector<Got>{N("1"), N("2"), N("3")}));
+}
+
+TEST(DocumentFlattenerTest, MalformedSimpleLookingDocumentsAreDataLoss) {
+  for (const char* bad : {R"({"a": truex})", R"({"a": 1 2})", R"({"a": 1.})", R"({"a": -})",
+                          "{\"a\": \"x\xFFy\"}", "{\"a\": \"tab\there\"}", R"({"a": 1,})",
+                          R"({"a": nul})", R"({"a": 1} ,)"}) {
+    Harness h({"a"});
+    Status s = h.Flatten(bad);
+    EXPECT_EQ(s.code(), StatusCode::kDataLoss) << bad << " -> " << s.ToString();
+  }
+}
+
 TEST(DocumentFlattenerTest, NoTargetsParsesNothing) {
   Harness h({});
   EXPECT_TRUE(h.Flatten("{ not even json").ok());

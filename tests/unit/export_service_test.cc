@@ -545,10 +545,90 @@ TEST_F(ExportServiceTest, SucceededExportServesItsFilesUntilTheyAreDeleted) {
   EXPECT_FALSE(fs::exists(root_ / task.id / "part-00001.csv"));
   EXPECT_TRUE(Entries(task.id).empty());
   EXPECT_EQ(EventTypes(task.id).back(), "files_deleted");
+  // The files existed and are gone (410 for a genuine link), not unknown.
   EXPECT_EQ(service().DownloadableFile(task.id, "part-00001.csv").status().code(),
-            StatusCode::kNotFound);
+            StatusCode::kGone);
   EXPECT_EQ(service().DownloadableFile(task.id, "manifest.json").status().code(),
-            StatusCode::kNotFound);
+            StatusCode::kGone);
+  // Deleting again is a no-op: OK, and no second event.
+  const size_t events_before = EventTypes(task.id).size();
+  ASSERT_TRUE(service().DeleteFiles(kAlice, task.id).ok());
+  EXPECT_EQ(EventTypes(task.id).size(), events_before);
+}
+
+TEST_F(ExportServiceTest, RetentionIsTheDefaultOrTheRequestedWithinTheMaximum) {
+  using std::chrono::seconds;
+  const ServiceOptions defaults;
+  Task plain = MustCreate(kAlice, Args(SamplesRequest()));
+  EXPECT_EQ(Stored(plain.id).retention, defaults.default_retention);
+  EXPECT_EQ(Stored(plain.id).files_expire_at, std::nullopt);
+
+  CreateExportArgs short_lived = Args(SamplesRequest());
+  short_lived.retention = seconds(60);
+  Task brief = MustCreate(kAlice, short_lived);
+  EXPECT_EQ(Stored(brief.id).retention, seconds(60));
+  // Not part of the canonical request: the same query, the same hash.
+  EXPECT_EQ(brief.query_hash, plain.query_hash);
+
+  CreateExportArgs longest = Args(SamplesRequest());
+  longest.retention = defaults.max_retention;
+  EXPECT_EQ(Stored(MustCreate(kAlice, longest).id).retention, defaults.max_retention);
+
+  for (seconds bad : {seconds(0), seconds(-5), defaults.max_retention + seconds(1)}) {
+    CreateExportArgs args = Args(SamplesRequest());
+    args.retention = bad;
+    Result<CreateExportResult> created = service().Create(kAlice, args);
+    ASSERT_FALSE(created.ok()) << bad.count();
+    EXPECT_EQ(created.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(created.status().pointer(), "/retention");
+  }
+  EXPECT_EQ(TaskCount(), 3);
+}
+
+TEST_F(ExportServiceTest, SameKeyWithAnotherRetentionIsAlreadyExists) {
+  CreateExportArgs args = Args(SamplesRequest(), "k");
+  args.retention = std::chrono::seconds(3600);
+  Task first = MustCreate(kAlice, args);
+
+  Result<CreateExportResult> same = service().Create(kAlice, args);
+  ASSERT_TRUE(same.ok()) << same.status().ToString();
+  EXPECT_TRUE(same->replayed);
+  EXPECT_EQ(same->task.id, first.id);
+
+  args.retention = std::nullopt;  // the default, 7 days: another request
+  EXPECT_EQ(service().Create(kAlice, args).status().code(), StatusCode::kAlreadyExists);
+  args.retention = std::chrono::seconds(3601);
+  EXPECT_EQ(service().Create(kAlice, args).status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(TaskCount(), 1);
+}
+
+TEST_F(ExportServiceTest, FilesAreGoneOnceExpiredEvenBeforeTheJanitorRuns) {
+  StartScheduler();
+  CreateExportArgs args = Args(SamplesRequest());
+  args.retention = std::chrono::seconds(60);
+  Task task = MustCreate(kAlice, args);
+  ASSERT_TRUE(WaitForState(task.id, TaskState::kSucceeded, milliseconds(2000)));
+  Task done = Stored(task.id);
+  ASSERT_TRUE(done.finished_at.has_value());
+  EXPECT_EQ(done.files_expire_at, *done.finished_at + std::chrono::seconds(60));
+  EXPECT_TRUE(service().DownloadableFile(task.id, "part-00001.csv").ok());
+
+  clock_.Advance(std::chrono::seconds(59));
+  EXPECT_TRUE(service().DownloadableFile(task.id, "part-00001.csv").ok());
+  clock_.Advance(std::chrono::seconds(1));
+  Result<FileInfo> gone = service().DownloadableFile(task.id, "part-00001.csv");
+  EXPECT_EQ(gone.status().code(), StatusCode::kGone);
+  EXPECT_NE(gone.status().message().find("expired"), std::string::npos) << gone.status().message();
+  EXPECT_EQ(service().DownloadableFile(task.id, "manifest.json").status().code(),
+            StatusCode::kGone);
+  EXPECT_EQ(Stored(task.id).files.size(), 3u) << "deleting is the janitor's job";
+
+  // DELETE of an expired task stays a plain 204: its files go, one files_deleted event.
+  ASSERT_TRUE(service().DeleteFiles(kAlice, task.id).ok());
+  EXPECT_TRUE(Entries(task.id).empty());
+  ASSERT_TRUE(service().DeleteFiles(kAlice, task.id).ok());
+  std::vector<std::string> types = EventTypes(task.id);
+  EXPECT_EQ(std::count(types.begin(), types.end(), "files_deleted"), 1);
 }
 
 TEST_F(ExportServiceTest, DownloadableFileIgnoresTasksThatAreNotSucceeded) {

@@ -550,3 +550,68 @@ TEST(CoerceForDatasetTest, JsonStringsThatParseAreAccepted) {
 
 }  // namespace
 }  // namespace exportd::api
+
+namespace exportd::api {
+namespace {
+
+TEST(RequestCodecRetentionTest, SecondsOrDurationInBothForms) {
+  using std::chrono::seconds;
+  struct Case {
+    std::string json;   // the value of "retention" in a JSON body
+    std::string query;  // the same in the query form
+    seconds expected;
+  };
+  for (const Case& c : {Case{"3600", "3600", seconds(3600)}, Case{"\"90m\"", "90m", seconds(5400)},
+                        Case{"\"7d\"", "7d", seconds(604800)}, Case{"\"36h\"", "36h", seconds(129600)},
+                        Case{"1", "1s", seconds(1)}}) {
+    Result<CreateExportInput> json =
+        ParseCreateExportJson(R"({"dataset": "samples", "retention": )" + c.json + "}");
+    ASSERT_TRUE(json.ok()) << c.json << ": " << json.status().ToString();
+    EXPECT_EQ(json->retention, c.expected) << c.json;
+    Result<CreateExportInput> query =
+        ParseCreateExportQuery({{"dataset", "samples"}, {"retention", c.query}});
+    ASSERT_TRUE(query.ok()) << c.query << ": " << query.status().ToString();
+    EXPECT_EQ(query->retention, c.expected) << c.query;
+  }
+  Result<CreateExportInput> absent = ParseCreateExportJson(R"({"dataset": "samples"})");
+  ASSERT_TRUE(absent.ok());
+  EXPECT_EQ(absent->retention, std::nullopt);
+  Result<CreateExportInput> null =
+      ParseCreateExportJson(R"({"dataset": "samples", "retention": null})");
+  ASSERT_TRUE(null.ok());
+  EXPECT_EQ(null->retention, std::nullopt);
+}
+
+TEST(RequestCodecRetentionTest, BadValuesPointAtRetention) {
+  // Meaningless values: 422 (kInvalidArgument); wrong JSON types: 400 (kMalformed).
+  for (const char* value : {"0", "-1", "\"0d\"", "\"soon\"", "\"1.5h\"", "\"-3s\"", "\"\"",
+                            "\"36501d\"", "99999999999999999999"}) {
+    Result<CreateExportInput> in =
+        ParseCreateExportJson(std::string(R"({"dataset": "samples", "retention": )") + value + "}");
+    ASSERT_FALSE(in.ok()) << value;
+    EXPECT_EQ(in.status().pointer(), "/retention") << value;
+    if (std::string_view(value) != "99999999999999999999") {  // a JSON real to nlohmann
+      EXPECT_EQ(in.status().code(), StatusCode::kInvalidArgument) << value;
+    }
+  }
+  for (const char* value : {"1.5", "true", "[1]", "{}"}) {
+    Result<CreateExportInput> in =
+        ParseCreateExportJson(std::string(R"({"dataset": "samples", "retention": )") + value + "}");
+    ASSERT_FALSE(in.ok()) << value;
+    EXPECT_EQ(in.status().code(), StatusCode::kMalformed) << value;
+    EXPECT_EQ(in.status().pointer(), "/retention") << value;
+  }
+  for (const char* value : {"0", "-1", "soon", "1.5h", "", "7 d", "36501d"}) {
+    Result<CreateExportInput> in =
+        ParseCreateExportQuery({{"dataset", "samples"}, {"retention", value}});
+    ASSERT_FALSE(in.ok()) << value;
+    EXPECT_EQ(in.status().code(), StatusCode::kInvalidArgument) << value;
+    EXPECT_EQ(in.status().pointer(), "/retention") << value;
+  }
+  Result<CreateExportInput> twice =
+      ParseCreateExportQuery({{"dataset", "samples"}, {"retention", "1d"}, {"retention", "2d"}});
+  EXPECT_EQ(twice.status().code(), StatusCode::kMalformed);
+}
+
+}  // namespace
+}  // namespace exportd::api

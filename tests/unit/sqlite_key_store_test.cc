@@ -9,6 +9,8 @@
 #include <string>
 
 #include "storage/digest.h"
+#include "storage/migrations.h"
+#include "storage/sqlite_db.h"
 #include "storage/sqlite_task_store.h"
 
 namespace exportd {
@@ -32,12 +34,12 @@ class SqliteKeyStoreTest : public ::testing::Test {
     return store.ok() ? std::move(store).value() : nullptr;
   }
 
-  static ApiKey Key(const std::string& id, const std::string& secret, bool admin, int64_t at_ms) {
+  static ApiKey Key(const std::string& id, const std::string& secret, Role role, int64_t at_ms) {
     ApiKey key;
     key.id = id;
     key.name = "label of " + id;
     key.sha256 = Sha256Hex(secret);
-    key.admin = admin;
+    key.role = role;
     key.created_at = AtMs(at_ms);
     return key;
   }
@@ -50,14 +52,14 @@ void ExpectSameKey(const ApiKey& a, const ApiKey& b) {
   EXPECT_EQ(a.id, b.id);
   EXPECT_EQ(a.name, b.name);
   EXPECT_EQ(a.sha256, b.sha256);
-  EXPECT_EQ(a.admin, b.admin);
+  EXPECT_EQ(a.role, b.role);
   EXPECT_EQ(a.created_at, b.created_at);
   EXPECT_EQ(a.revoked_at, b.revoked_at);
 }
 
 TEST_F(SqliteKeyStoreTest, InsertFindAndDurable) {
-  const ApiKey admin = Key("k-admin", "secret-1", true, 1'000);
-  const ApiKey user = Key("k-user", "secret-2", false, 2'000);
+  const ApiKey admin = Key("k-admin", "secret-1", Role::kAdmin, 1'000);
+  const ApiKey user = Key("k-user", "secret-2", Role::kExporter, 2'000);
   {
     auto store = OpenStore();
     ASSERT_NE(store, nullptr);
@@ -83,20 +85,20 @@ TEST_F(SqliteKeyStoreTest, InsertFindAndDurable) {
 TEST_F(SqliteKeyStoreTest, DuplicateIdOrDigestIsAlreadyExists) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(store->Insert(Key("k1", "s1", false, 1)).ok());
-  EXPECT_EQ(store->Insert(Key("k1", "s2", false, 2)).code(), StatusCode::kAlreadyExists);
-  EXPECT_EQ(store->Insert(Key("k2", "s1", false, 3)).code(), StatusCode::kAlreadyExists);
+  ASSERT_TRUE(store->Insert(Key("k1", "s1", Role::kExporter, 1)).ok());
+  EXPECT_EQ(store->Insert(Key("k1", "s2", Role::kExporter, 2)).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store->Insert(Key("k2", "s1", Role::kExporter, 3)).code(), StatusCode::kAlreadyExists);
   Result<std::vector<ApiKey>> keys = store->List();
   ASSERT_TRUE(keys.ok());
   ASSERT_EQ(keys->size(), 1u);
-  ExpectSameKey(keys->at(0), Key("k1", "s1", false, 1));
+  ExpectSameKey(keys->at(0), Key("k1", "s1", Role::kExporter, 1));
 }
 
 TEST_F(SqliteKeyStoreTest, RevokeHidesKeyAndKeepsItListed) {
   auto store = OpenStore();
   ASSERT_NE(store, nullptr);
-  ASSERT_TRUE(store->Insert(Key("k1", "s1", true, 1)).ok());
-  ASSERT_TRUE(store->Insert(Key("k2", "s2", false, 2)).ok());
+  ASSERT_TRUE(store->Insert(Key("k1", "s1", Role::kAdmin, 1)).ok());
+  ASSERT_TRUE(store->Insert(Key("k2", "s2", Role::kExporter, 2)).ok());
 
   ASSERT_TRUE(store->Revoke("k1", AtMs(50)).ok());
   // Revoking again is OK and keeps the first time.
@@ -119,7 +121,7 @@ TEST_F(SqliteKeyStoreTest, RevokeHidesKeyAndKeepsItListed) {
   EXPECT_EQ(keys->at(1).revoked_at, std::nullopt);
 
   // A revoked digest cannot be reused: the digest column stays unique.
-  EXPECT_EQ(store->Insert(Key("k3", "s1", false, 3)).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store->Insert(Key("k3", "s1", Role::kExporter, 3)).code(), StatusCode::kAlreadyExists);
 }
 
 TEST_F(SqliteKeyStoreTest, SharesTheFileWithTheTaskStore) {
@@ -127,11 +129,57 @@ TEST_F(SqliteKeyStoreTest, SharesTheFileWithTheTaskStore) {
   ASSERT_TRUE(tasks.ok()) << tasks.status().ToString();
   auto keys = OpenStore();
   ASSERT_NE(keys, nullptr);
-  ASSERT_TRUE(keys->Insert(Key("k1", "s1", false, 1)).ok());
+  ASSERT_TRUE(keys->Insert(Key("k1", "s1", Role::kExporter, 1)).ok());
   EXPECT_TRUE((*tasks)->CheckWritable().ok());
   Result<int64_t> count = keys->CountActive();
   ASSERT_TRUE(count.ok());
   EXPECT_EQ(*count, 1);
+}
+
+TEST_F(SqliteKeyStoreTest, EveryRoleRoundTrips) {
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  int i = 0;
+  for (Role role : {Role::kReader, Role::kExporter, Role::kAdmin}) {
+    const std::string id = "k" + std::to_string(++i);
+    ASSERT_TRUE(store->Insert(Key(id, "secret-" + id, role, i)).ok());
+    Result<std::optional<ApiKey>> found = store->FindActiveByDigest(Sha256Hex("secret-" + id));
+    ASSERT_TRUE(found.ok() && found->has_value());
+    EXPECT_EQ((*found)->role, role) << RoleName(role);
+  }
+}
+
+// A database made before roles existed (schema 4): admin keys stay admin, the others become
+// exporters, which is what a non-admin key could do then.
+TEST_F(SqliteKeyStoreTest, KeysFromBeforeRolesKeepTheirPowers) {
+  {
+    Result<Database> db = Database::Open(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(ApplyMigrations(*db, EmbeddedMigrations().first(4)).ok());
+    ASSERT_TRUE(db->Exec("INSERT INTO api_keys (id, name, sha256, admin, created_at) VALUES"
+                         " ('old-admin', 'a', '" + Sha256Hex("s-admin") + "', 1, 1),"
+                         " ('old-user', 'u', '" + Sha256Hex("s-user") + "', 0, 2)")
+                    .ok());
+  }
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  Result<std::optional<ApiKey>> admin = store->FindActiveByDigest(Sha256Hex("s-admin"));
+  Result<std::optional<ApiKey>> user = store->FindActiveByDigest(Sha256Hex("s-user"));
+  ASSERT_TRUE(admin.ok() && admin->has_value() && user.ok() && user->has_value());
+  EXPECT_EQ((*admin)->role, Role::kAdmin);
+  EXPECT_EQ((*user)->role, Role::kExporter);
+}
+
+TEST(RoleTest, NamesParseBackAndOrderIncludesLowerRoles) {
+  for (Role role : {Role::kReader, Role::kExporter, Role::kAdmin}) {
+    EXPECT_EQ(ParseRole(RoleName(role)), role);
+  }
+  EXPECT_EQ(ParseRole("root"), std::nullopt);
+  EXPECT_EQ(ParseRole("Admin"), std::nullopt);
+  EXPECT_TRUE(RoleAllows(Role::kAdmin, Role::kReader));
+  EXPECT_TRUE(RoleAllows(Role::kExporter, Role::kExporter));
+  EXPECT_FALSE(RoleAllows(Role::kReader, Role::kExporter));
+  EXPECT_FALSE(RoleAllows(Role::kExporter, Role::kAdmin));
 }
 
 }  // namespace

@@ -13,11 +13,14 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
+#include "core/time_format.h"
 #include "core/ulid.h"
 #include "storage/migrations.h"
 #include "storage/task_codec.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace exportd {
 namespace {
@@ -679,6 +682,9 @@ TEST_F(SqliteTaskStoreTest, QueriesUseIndexes) {
       {"SELECT seq, task_id, at, type, from_state, to_state, detail FROM task_events"
        " WHERE task_id = 'x' ORDER BY seq",
        "task_events_task"},
+      {"SELECT id FROM tasks WHERE purge_at IS NOT NULL AND purge_at <= ?1"
+       " ORDER BY purge_at LIMIT ?2",
+       "tasks_purge_at"},
   };
   for (const auto& [sql, index] : plans) {
     const std::string plan = raw.Plan(sql);
@@ -840,6 +846,139 @@ TEST_F(SqliteTaskStoreTest, CreateTakingKeyMovesAnExpiredKeyAtomically) {
 // A database written by version 1 of the schema (before leases) opens, migrates to the
 // current version and keeps its tasks, events and keys; a task it left Processing is recovered
 // by the first instance that starts.
+// Creates task `id` with `retention` and runs it to `end` at `finished`; a Succeeded task gets
+// one file and a manifest (unless `files` is false).
+void Finish(SqliteTaskStore& store, const std::string& id, seconds retention, TaskState end,
+            TimePoint finished, bool files = true) {
+  Task t = NewTask(id);
+  t.retention = retention;
+  ASSERT_TRUE(store.Create(t).ok());
+  Result<std::optional<Task>> claimed = store.ClaimNext(finished, kOwner, kLease);
+  ASSERT_TRUE(claimed.ok() && claimed->has_value() && (*claimed)->id == id);
+  TransitionArgs args = Args(Trigger::kSucceed, finished);
+  if (end == TaskState::kFailed) {
+    args.trigger = Trigger::kFail;
+    args.error = TaskError{"source_unavailable", "gone", false};
+  } else if (end == TaskState::kCancelled) {
+    args.trigger = Trigger::kCancel;
+  } else if (files) {
+    args.files = {Part(1, 10, 100)};
+    args.manifest = FileInfo{"manifest.json", 0, 10, std::string(64, 'f'), "application/json"};
+  }
+  Result<Task> done = store.Transition(id, args);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  ASSERT_EQ(done->files_expire_at, std::optional<TimePoint>(finished + retention));
+}
+
+TEST_F(SqliteTaskStoreTest, ListExpiredFilesFindsFinishedTasksWithFilesPastTheirExpiry) {
+  Finish(*store_, "01A", seconds(100), TaskState::kSucceeded, kT0);               // due T0+100
+  Finish(*store_, "01B", seconds(10), TaskState::kSucceeded, kT0 + seconds(5));   // due T0+15
+  Finish(*store_, "01C", seconds(10), TaskState::kFailed, kT0);                   // no files
+  Finish(*store_, "01D", seconds(10), TaskState::kCancelled, kT0);                // no files
+  Finish(*store_, "01E", seconds(10), TaskState::kSucceeded, kT0, /*files=*/false);  // empty
+  Finish(*store_, "01G", seconds(20), TaskState::kSucceeded, kT0);                // due T0+20
+  Task running = NewTask("01F");
+  running.retention = seconds(1);
+  ASSERT_TRUE(store_->Create(running).ok());
+  ASSERT_EQ(Claim(kT0), "01F");  // Processing
+  Task waiting = NewTask("01I");
+  waiting.retention = seconds(1);
+  ASSERT_TRUE(store_->Create(waiting).ok());
+
+  auto expired = [&](TimePoint now, int limit) {
+    Result<std::vector<std::string>> ids = store_->ListExpiredFiles(now, limit);
+    EXPECT_TRUE(ids.ok()) << ids.status().ToString();
+    return ids.ok() ? *ids : std::vector<std::string>{"error"};
+  };
+  using Ids = std::vector<std::string>;
+  EXPECT_EQ(expired(kT0 + seconds(14), 10), Ids{});
+  EXPECT_EQ(expired(kT0 + seconds(15), 10), Ids{"01B"});  // at files_expire_at: due
+  EXPECT_EQ(expired(kT0 + seconds(100), 10), (Ids{"01B", "01G", "01A"}));  // by expiry
+  EXPECT_EQ(expired(kT0 + seconds(100), 2), (Ids{"01B", "01G"}));
+  EXPECT_EQ(expired(kT0 + seconds(10'000), 10).size(), 3u) << "never Pending/Processing ones";
+  EXPECT_EQ(store_->ListExpiredFiles(kT0, 0).status().code(), StatusCode::kInvalidArgument);
+
+  // Once its files are recorded as gone, a task is not listed again; the expiry stays.
+  Result<Task> cleared = store_->ReplaceFiles("01B", {}, "expired", kT0 + seconds(16));
+  ASSERT_TRUE(cleared.ok()) << cleared.status().ToString();
+  EXPECT_TRUE(cleared->files.empty());
+  EXPECT_FALSE(cleared->manifest.has_value());
+  EXPECT_EQ(cleared->files_expire_at, std::optional<TimePoint>(kT0 + seconds(15)));
+  EXPECT_EQ(EventTypes("01B").back(), "expired");
+  EXPECT_EQ(expired(kT0 + seconds(100), 10), (Ids{"01G", "01A"}));
+
+  // Retention and expiry survive a reopen (they live in the body and the purge_at column).
+  store_ = OpenStore();
+  Task a = MustGet("01A");
+  EXPECT_EQ(a.retention, seconds(100));
+  EXPECT_EQ(a.files_expire_at, std::optional<TimePoint>(kT0 + seconds(100)));
+  EXPECT_EQ(MustGet("01F").files_expire_at, std::nullopt) << "not finished";
+  EXPECT_EQ(MustGet("01I").files_expire_at, std::nullopt) << "not started";
+  EXPECT_EQ(expired(kT0 + seconds(100), 10), (Ids{"01G", "01A"}));
+}
+
+TEST(MigrationsTest, VersionTwoDatabaseGetsTheDefaultRetention) {
+  testing_support::TempDir dir;
+  const std::string path = dir.File("exportd.db");
+  // A Succeeded task with files, one whose files were deleted, and a Pending one, as a v2
+  // binary stored them.
+  auto body = [](const std::string& id, const std::string& state, const std::string& finished,
+                 const std::string& files) {
+    return R"({"v":2,"id":")" + id + R"(","principal":"alice","state":")" + state + R"(",)" +
+           R"("request":{"dataset":"samples","format":"csv","fields":[],"filter":[],"since":null,)"
+           R"("until":null,"partitions":[],"max_rows_per_file":80000,"compression":"none"},)"
+           R"("query_hash":"h","tag":null,"notify":{"webhook":null,"email":[]},)"
+           R"("idempotency_key":null,"created_at":1700000000000,"updated_at":1700000000000,)"
+           R"("started_at":null,"finished_at":)" + finished + R"(,"not_before":null,"attempts":1,)"
+           R"("max_attempts":3,"progress":{"rows":5,"rows_total":10,"bytes":50},"error":null,)"
+           R"("cancel_requested":false,"files":)" + files + R"(,"manifest":null,)"
+           R"("checkpoint":null,"lease":null})";
+  };
+  const std::string file =
+      R"([{"name":"part-00001.csv","rows":5,"bytes":50,"sha256":"ab","content_type":"text/csv"}])";
+  {
+    Result<Database> db = Database::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(ApplyMigrations(*db, EmbeddedMigrations().first(2)).ok());
+    int seq = 0;
+    for (const auto& [id, state, finished, files] :
+         {std::tuple{"01A", "Succeeded", "1700000001000", file},
+          std::tuple{"01B", "Succeeded", "1700000001000", std::string("[]")},
+          std::tuple{"01C", "Pending", "null", std::string("[]")}}) {
+      ASSERT_TRUE(db->Exec("INSERT INTO tasks (id, seq, principal, state, dataset, query_hash,"
+                           " created_at, updated_at, body) VALUES ('" + std::string(id) + "', " +
+                           std::to_string(++seq) + ", 'alice', '" + state +
+                           "', 'samples', 'h', 1700000000000, 1700000000000, '" +
+                           body(id, state, finished, files) + "')")
+                      .ok());
+    }
+  }
+  Result<std::unique_ptr<SqliteTaskStore>> store = SqliteTaskStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  RawDb raw(path);
+  EXPECT_GE(raw.Int("SELECT MAX(version) FROM schema_migrations"), 3);
+
+  const TimePoint finished = FromUnixMillis(1700000001000);
+  Result<Task> a = (*store)->Get("01A");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->retention, kDefaultRetention);
+  EXPECT_EQ(a->files_expire_at, std::optional<TimePoint>(finished + kDefaultRetention));
+  ASSERT_EQ(a->files.size(), 1u);
+  Result<Task> c = (*store)->Get("01C");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->retention, kDefaultRetention);
+  EXPECT_EQ(c->files_expire_at, std::nullopt);
+
+  // The migration indexed the old task with files, at the same expiry the codec reads.
+  using Ids = std::vector<std::string>;
+  Result<Ids> before = (*store)->ListExpiredFiles(finished + kDefaultRetention - seconds(1), 10);
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(*before, Ids{});
+  Result<Ids> due = (*store)->ListExpiredFiles(finished + kDefaultRetention, 10);
+  ASSERT_TRUE(due.ok());
+  EXPECT_EQ(*due, Ids{"01A"});
+}
+
 TEST(MigrationsTest, VersionOneDatabaseMigratesWithItsDataIntact) {
   std::string tmpl = (std::filesystem::temp_directory_path() / "exportd-v1-XXXXXX").string();
   ASSERT_NE(mkdtemp(tmpl.data()), nullptr);

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace exportd {
@@ -66,6 +67,8 @@ Task FullTask() {
                             .rows_total = 170000,
                             .transaction_time = AtMs(1'700'000'000'400)};
   t.lease = Lease{"inst_0123456789abcdef", AtMs(1'700'000'030'500)};
+  t.retention = std::chrono::seconds(5400);
+  t.files_expire_at = AtMs(1'700'005'400'900);
   return t;
 }
 
@@ -109,6 +112,33 @@ TEST(TaskCodecTest, VersionOneRecordsDecode) {
   EXPECT_EQ(decoded->progress.rows, 5);
   EXPECT_FALSE(decoded->checkpoint.has_value());
   EXPECT_FALSE(decoded->lease.has_value());
+}
+
+// Records from before retention read with the default retention, and a finished one with its
+// files expiring that long after finished_at (the same expiry migration 003 indexes).
+TEST(TaskCodecTest, RecordsBeforeRetentionGetTheDefault) {
+  auto as_v2 = [](const Task& task) {
+    nlohmann::json j = nlohmann::json::parse(EncodeTask(task));
+    EXPECT_EQ(j.erase("retention_s"), 1u);
+    EXPECT_EQ(j.erase("files_expire_at"), 1u);
+    j["v"] = 2;
+    return j.dump();
+  };
+  Task task = FullTask();
+  task.retention = kDefaultRetention;
+  task.files_expire_at = *task.finished_at + kDefaultRetention;
+  EXPECT_EQ(RoundTrip(task), task);
+  Result<Task> decoded = DecodeTask(as_v2(task));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, task);
+
+  task.state = TaskState::kPending;
+  task.finished_at.reset();
+  task.files_expire_at.reset();
+  decoded = DecodeTask(as_v2(task));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->retention, kDefaultRetention);
+  EXPECT_EQ(decoded->files_expire_at, std::nullopt);
 }
 
 TEST(TaskCodecTest, DefaultTaskRoundTrips) {
@@ -227,7 +257,7 @@ TEST(TaskCodecTest, CorruptRecordsAreDataLoss) {
       }(),
       [&] {
         std::string s = good;
-        s.replace(s.find("\"v\":2"), 5, "\"v\":99");
+        s.replace(s.find("\"v\":3"), 5, "\"v\":99");
         return s;
       }(),
   };

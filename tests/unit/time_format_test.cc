@@ -32,6 +32,22 @@ TEST(TimeFormatTest, RejectsInvalid) {
   }
 }
 
+// Found by tests/fuzz/request_json_fuzz: the nanosecond conversion overflowed (UB) and wrapped,
+// so "until": "9999-12-31T23:59:59Z" meant 1816 and an export silently matched nothing.
+TEST(TimeFormatTest, RejectsInstantsATimePointCannotHold) {
+  for (const char* far : {"2262-04-11T23:47:16.855Z", "2300-01-01T00:00:00Z",
+                          "9999-12-31T23:59:59Z", "9999-12-31T23:59:59-23:59",
+                          "1677-09-21T00:12:43.999Z", "1600-01-01T00:00:00Z",
+                          "0000-01-01T00:00:00+23:59"}) {
+    EXPECT_FALSE(ParseRfc3339(far).has_value()) << far;
+  }
+  for (const char* edge : {"2262-04-11T23:47:16.854Z", "1677-09-21T00:12:44.000Z"}) {
+    auto t = ParseRfc3339(edge);
+    ASSERT_TRUE(t.has_value()) << edge;
+    EXPECT_EQ(FormatRfc3339(*t), edge);
+  }
+}
+
 TEST(TimeFormatTest, RoundTrips) {
   for (int64_t ms : {0LL, 951'782'400'000LL, 4'102'444'799'999LL}) {
     auto parsed = ParseRfc3339(FormatRfc3339(FromUnixMillis(ms)));

@@ -1,0 +1,92 @@
+// NotificationDispatcher: delivers the hooks of finished tasks, at least once, off the export
+// path.
+//
+// The Scheduler and ExportService report each task that reaches a terminal state (OnTerminal);
+// that only queues its hooks, so delivery never blocks or slows an export and cannot change its
+// outcome. Worker threads deliver each hook through the Notifier of its channel; a failed
+// attempt is retried after NotificationRetryDelay (about 1, 2, 4, 8 s with the default base)
+// until `attempts` attempts are spent. Each attempt's result is saved with its "notification"
+// event in one store transaction (TaskStore::RecordNotificationAttempt).
+//
+// Durability: the store records pending deliveries together with the terminal transition, and
+// Start() re-queues every pending delivery it finds, so hooks survive a crash or restart (a
+// delivery interrupted mid-attempt may then be delivered twice; receivers de-duplicate by
+// delivery id). Retry waits use the steady clock; timestamps come from `clock`.
+#ifndef EXPORTD_CORE_NOTIFICATION_DISPATCHER_H_
+#define EXPORTD_CORE_NOTIFICATION_DISPATCHER_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/logger.h"
+#include "core/notifier.h"
+#include "core/task.h"
+#include "core/task_store.h"
+
+namespace exportd {
+
+struct DispatcherOptions {
+  Millis retry_base{1000};
+  int attempts = 5;  // in all, the first included
+  int workers = 2;   // deliveries in flight at once
+};
+
+// Thread-safe. The referenced objects (and the notifiers) must outlive the dispatcher.
+class NotificationDispatcher {
+ public:
+  NotificationDispatcher(TaskStore& tasks, const Clock& clock, Logger& logger,
+                         DispatcherOptions options);
+  ~NotificationDispatcher();  // Stop()
+  NotificationDispatcher(const NotificationDispatcher&) = delete;
+  NotificationDispatcher& operator=(const NotificationDispatcher&) = delete;
+
+  // Routes deliveries of `channel` (kWebhookChannel, kEmailChannel) to `notifier`. A delivery
+  // whose channel has no notifier fails at its first attempt. REQUIRES: before Start().
+  void SetNotifier(std::string_view channel, Notifier& notifier);
+
+  // Re-queues the pending deliveries of every terminal task in the store, then starts the
+  // workers. Errors only if the store cannot be read.
+  Status Start();
+  // Queues the pending deliveries of `task` (as returned by the terminal transition). Never
+  // blocks on delivery; may be called before Start() (the workers pick them up once started).
+  void OnTerminal(const Task& task);
+  // Stops the workers after the attempts in flight end; queued deliveries stay pending in the
+  // store for the next start. Idempotent.
+  void Stop();
+
+  // Deliveries queued or in flight now (for tests and metrics).
+  size_t queued() const;
+
+ private:
+  using SteadyTime = std::chrono::steady_clock::time_point;
+  using Key = std::pair<std::string, int>;  // task id, hook
+
+  void Enqueue(const std::string& task_id, int hook, SteadyTime due);
+  void WorkerLoop();
+  void Attempt(const Key& key);
+
+  TaskStore& tasks_;
+  const Clock& clock_;
+  Logger& logger_;
+  const DispatcherOptions options_;
+  std::map<std::string, Notifier*, std::less<>> notifiers_;  // written before Start() only
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::multimap<SteadyTime, Key> queue_;  // guarded by mu_; by due time
+  std::set<Key> known_;                   // guarded by mu_; queued or in flight
+  bool stopping_ = false;                 // guarded by mu_
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace exportd
+
+#endif  // EXPORTD_CORE_NOTIFICATION_DISPATCHER_H_

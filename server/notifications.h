@@ -1,0 +1,56 @@
+// Wiring of notifications: the webhook secret, the notifiers of the configured channels and the
+// dispatcher, built from the configuration.
+#ifndef EXPORTD_SERVER_NOTIFICATIONS_H_
+#define EXPORTD_SERVER_NOTIFICATIONS_H_
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/clock.h"
+#include "core/logger.h"
+#include "core/notification_dispatcher.h"
+#include "core/object_store.h"
+#include "core/task_store.h"
+#include "server/config.h"
+#include "storage/smtp_notifier.h"
+#include "storage/webhook_notifier.h"
+
+namespace exportd {
+
+// The task JSON exactly as GET /v1/exports/{id} sends it at the time of the call.
+TaskJsonRenderer MakeTaskJsonRenderer(ObjectStore& objects, const Clock& clock,
+                                      std::chrono::seconds url_ttl);
+
+// The webhook signing secret: the value of the variable named by config.webhook_secret_env
+// when set and not empty; otherwise DATA_DIR/webhook_secret, created (mode 0600) on first use.
+// Logs where it came from, never the secret.
+Result<std::string> LoadWebhookSecret(const Config& config);
+
+// Owns the notifiers and the dispatcher. Declare it before the Scheduler and ExportService that
+// report to it, so that it outlives them.
+class Notifications {
+ public:
+  // kInvalidArgument / kFailedPrecondition for a bad smtp section or a missing password.
+  static Result<std::unique_ptr<Notifications>> Create(const Config& config, TaskStore& tasks,
+                                                       ObjectStore& objects, const Clock& clock,
+                                                       Logger& logger);
+
+  // For SchedulerOptions::on_terminal and ServiceOptions::on_terminal.
+  std::function<void(const Task&)> observer();
+  bool email_enabled() const { return smtp_ != nullptr; }
+  Status Start() { return dispatcher_->Start(); }
+  void Stop() { dispatcher_->Stop(); }
+
+ private:
+  Notifications() = default;
+
+  std::unique_ptr<WebhookNotifier> webhook_;
+  std::unique_ptr<SmtpNotifier> smtp_;
+  std::unique_ptr<NotificationDispatcher> dispatcher_;  // declared last: stopped first
+};
+
+}  // namespace exportd
+
+#endif  // EXPORTD_SERVER_NOTIFICATIONS_H_
