@@ -12,7 +12,6 @@
 #include "core/canonical_json.h"
 #include "core/formats/format_writer.h"
 #include "core/part_formatter.h"
-#include "core/prefetch_reader.h"
 #include "core/time_format.h"
 
 namespace exportd {
@@ -208,10 +207,6 @@ Result<ExportOutcome> RunExport(const Task& task, const Dataset& dataset, Source
                .bytes = checkpoint != nullptr ? checkpoint->bytes : 0}));
 
   ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader, source.Read(query));
-  // Reading and flattening run on a second thread, a few batches ahead of the formatting,
-  // hashing and writing below: the two halves of an export's CPU time, on two cores. Rows,
-  // keys and the reader's status arrive in the same order, so checkpoints are unchanged.
-  reader = MakePrefetchingReader(std::move(reader));
   StoreSink sink(task, store, control, rows_total, transaction_time);
   PartFormatter formatter(request, query.fields, sink, kFlushThreshold,
                           checkpoint != nullptr ? checkpoint->next_file : 1);

@@ -26,6 +26,11 @@ Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExp
                            "server configured",
                            "/notify/email");
   }
+  if (args.notify.webhook && options_.check_webhook) {
+    if (Status allowed = options_.check_webhook(*args.notify.webhook); !allowed.ok()) {
+      return InvalidArgument("webhook refused: " + allowed.message(), "/notify/webhook");
+    }
+  }
   if (args.retention &&
       (*args.retention < std::chrono::seconds(1) || *args.retention > options_.max_retention)) {
     return InvalidArgument("retention must be between 1s and " +

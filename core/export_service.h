@@ -31,6 +31,9 @@ struct ServiceOptions {
   // Per non-admin principal: at most this many tasks Pending or Processing at once; a Create
   // beyond it is kResourceExhausted. 0: no quota.
   int max_active_tasks = 10;
+  // Refuses a webhook URL that will never be allowed (e.g. a loopback or private address
+  // literal: SSRF guard), with the reason. Empty: no check here (delivery checks anyway).
+  std::function<Status(const std::string& url)> check_webhook;
   std::chrono::seconds idempotency_window{24 * 3600};
   // A task's files live this long after it finishes unless the request asks otherwise, and a
   // request may ask for 1 s .. max_retention. REQUIRES: 1 s <= default_retention <= max_retention.

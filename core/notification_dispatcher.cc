@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <exception>
 
+#include "core/text.h"
+
 namespace exportd {
 namespace {
 
@@ -150,7 +152,7 @@ void NotificationDispatcher::Attempt(const Key& key) {
   event.detail = AttemptEventDetail(after, max_attempts);
   Status saved = tasks_.RecordNotificationAttempt(task_id, after, event);
   const std::string what = "task " + task_id + ": " + delivery.channel + " notification to " +
-                           delivery.target + " (attempt " + std::to_string(after.attempts) +
+                           UrlOriginForLog(delivery.target) + " (attempt " + std::to_string(after.attempts) +
                            "/" + std::to_string(max_attempts) + ")";
   if (!saved.ok()) {
     // At least once: a delivered hook whose record was lost is delivered again after a

@@ -55,4 +55,15 @@ std::string JsonPointerToken(std::string_view s) {
   return out;
 }
 
+std::string UrlOriginForLog(std::string_view url) {
+  const size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return "(url)";
+  std::string_view rest = url.substr(scheme_end + 3);
+  std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    authority.remove_prefix(at + 1);
+  }
+  return std::string(url.substr(0, scheme_end)) + "://" + std::string(authority) + "/...";
+}
+
 }  // namespace exportd

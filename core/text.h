@@ -19,6 +19,11 @@ bool IsValidUtf8(std::string_view s);
 // One JSON pointer reference token (RFC 6901): '~' -> "~0", '/' -> "~1".
 std::string JsonPointerToken(std::string_view s);
 
+// What logs may show of a user's URL: "scheme://host[:port]/..." without user info, path or
+// query, which often carry tokens ("https://hooks.example.org/services/T0/B0/secret"). Text
+// without "://" comes back as "(url)".
+std::string UrlOriginForLog(std::string_view url);
+
 }  // namespace exportd
 
 #endif  // EXPORTD_CORE_TEXT_H_

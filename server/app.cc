@@ -216,6 +216,10 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   ServiceOptions service_options;
   service_options.max_attempts = config.max_attempts;
   service_options.max_active_tasks = config.max_active_tasks;
+  service_options.check_webhook = [&policy = notifications->webhook_policy()](
+                                      const std::string& url) {
+    return policy.CheckWithoutDns(url);
+  };
   service_options.email_notifications = notifications->email_enabled();
   service_options.on_terminal = notifications->observer();
   service_options.default_retention = config.retention;

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/duration.h"
+#include "storage/outbound_policy.h"
 
 namespace exportd {
 namespace {
@@ -120,7 +121,7 @@ Result<DatasetSpec> ParseDataset(const json& d, size_t index, const std::string&
 
 const std::set<std::string>& KnownKeys() {
   static const std::set<std::string> keys = {
-      "smtp", "webhook_secret_env", "notification_retry_base_ms", "notification_attempts",
+      "smtp", "webhook_secret_env", "webhook_allowlist", "notification_retry_base_ms", "notification_attempts",
       "listen",           "data_dir",           "workers",           "max_attempts",
       "download_url_ttl_seconds", "retry_base_delay_ms", "retry_max_delay_ms",
       "max_rows_per_second", "public_url",       "demo_rows",         "log_level",
@@ -253,6 +254,7 @@ Result<Config> ParseConfig(const std::string& json_text, const std::string& base
   RETURN_IF_ERROR(Read(root, "lease_seconds", config.lease_seconds, ""));
   RETURN_IF_ERROR(Read(root, "drain_timeout_seconds", config.drain_timeout_seconds, ""));
   RETURN_IF_ERROR(Read(root, "webhook_secret_env", config.webhook_secret_env, ""));
+  RETURN_IF_ERROR(Read(root, "webhook_allowlist", config.webhook_allowlist, ""));
   RETURN_IF_ERROR(
       Read(root, "notification_retry_base_ms", config.notification_retry_base_ms, ""));
   RETURN_IF_ERROR(Read(root, "notification_attempts", config.notification_attempts, ""));
@@ -353,6 +355,18 @@ Status ApplyEnvironment(Config& config, const EnvLookup& env) {
   RETURN_IF_ERROR(integer("EXPORTD_DRAIN_TIMEOUT_SECONDS", config.drain_timeout_seconds));
   if (config.storage_type == "s3") ApplyAwsEnvironment(config.s3, env);
   text("EXPORTD_WEBHOOK_SECRET_ENV", config.webhook_secret_env);
+  if (auto v = env("EXPORTD_WEBHOOK_ALLOWLIST")) {  // comma-separated CIDRs
+    config.webhook_allowlist.clear();
+    std::string item;
+    for (char c : *v + ",") {
+      if (c == ',') {
+        if (!item.empty()) config.webhook_allowlist.push_back(item);
+        item.clear();
+      } else if (c != ' ') {
+        item.push_back(c);
+      }
+    }
+  }
   RETURN_IF_ERROR(
       integer("EXPORTD_NOTIFICATION_RETRY_BASE_MS", config.notification_retry_base_ms));
   RETURN_IF_ERROR(integer("EXPORTD_NOTIFICATION_ATTEMPTS", config.notification_attempts));
@@ -434,6 +448,11 @@ Status Validate(const Config& config) {
     return ConfigError("notification_attempts must be 1..20");
   }
   if (config.webhook_secret_env.empty()) return ConfigError("webhook_secret_env is empty");
+  for (const std::string& cidr : config.webhook_allowlist) {
+    if (Result<IpNetwork> net = ParseCidr(cidr); !net.ok()) {
+      return ConfigError("webhook_allowlist: " + net.status().message());
+    }
+  }
   if (const auto& smtp = config.smtp) {
     if (smtp->url.rfind("smtp://", 0) != 0 && smtp->url.rfind("smtps://", 0) != 0) {
       return ConfigError("smtp.url must start with smtp:// or smtps://");

@@ -80,6 +80,8 @@ struct Config {
   // Names the environment variable with the webhook signing secret; when it is unset or empty,
   // DATA_DIR/webhook_secret (created on first start) is used.
   std::string webhook_secret_env = "EXPORTD_WEBHOOK_SECRET";
+  // CIDRs that webhooks may reach although loopback, private, link-local or reserved.
+  std::vector<std::string> webhook_allowlist;
   int64_t notification_retry_base_ms = 1000;  // retries after about 1, 2, 4, 8 x this
   int notification_attempts = 5;              // in all
   std::string storage_type = "local";  // "local" or "s3"

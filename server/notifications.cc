@@ -38,6 +38,13 @@ Result<std::unique_ptr<Notifications>> Notifications::Create(const Config& confi
       MakeTaskJsonRenderer(objects, clock, std::chrono::seconds(config.download_url_ttl_seconds));
   WebhookOptions webhook;
   ASSIGN_OR_RETURN(webhook.secret, LoadWebhookSecret(config));
+  std::vector<IpNetwork> allow;
+  for (const std::string& cidr : config.webhook_allowlist) {
+    ASSIGN_OR_RETURN(IpNetwork net, ParseCidr(cidr));
+    allow.push_back(net);
+  }
+  n->webhook_policy_ = std::make_unique<OutboundPolicy>(std::move(allow));
+  webhook.policy = n->webhook_policy_.get();
   n->webhook_ = std::make_unique<WebhookNotifier>(render, clock, std::move(webhook));
   if (const auto& c = config.smtp) {
     SmtpOptions smtp;

@@ -14,6 +14,7 @@
 #include "core/object_store.h"
 #include "core/task_store.h"
 #include "server/config.h"
+#include "storage/outbound_policy.h"
 #include "storage/smtp_notifier.h"
 #include "storage/webhook_notifier.h"
 
@@ -40,12 +41,15 @@ class Notifications {
   // For SchedulerOptions::on_terminal and ServiceOptions::on_terminal.
   std::function<void(const Task&)> observer();
   bool email_enabled() const { return smtp_ != nullptr; }
+  // Where webhooks may go; for the quick check when a hook is registered.
+  const OutboundPolicy& webhook_policy() const { return *webhook_policy_; }
   Status Start() { return dispatcher_->Start(); }
   void Stop() { dispatcher_->Stop(); }
 
  private:
   Notifications() = default;
 
+  std::unique_ptr<OutboundPolicy> webhook_policy_;
   std::unique_ptr<WebhookNotifier> webhook_;
   std::unique_ptr<SmtpNotifier> smtp_;
   std::unique_ptr<NotificationDispatcher> dispatcher_;  // declared last: stopped first

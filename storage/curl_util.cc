@@ -151,6 +151,9 @@ Result<HttpResponse> PerformHttp(const HttpRequest& request) {
   // libcurl adds "Expect: 100-continue" to large bodies; servers answer faster without it.
   RETURN_IF_ERROR(headers.Append("Expect:"));
 
+  CurlSlist resolve;
+  for (const std::string& entry : request.resolve) RETURN_IF_ERROR(resolve.Append(entry));
+  if (resolve.get() != nullptr) curl_easy_setopt(curl, CURLOPT_RESOLVE, resolve.get());
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,

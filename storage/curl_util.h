@@ -71,6 +71,9 @@ struct HttpRequest {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds timeout{60000};  // the whole exchange
   bool follow_redirects = false;
+  // CURLOPT_RESOLVE entries ("host:port:address"): connect only to the address checked by an
+  // OutboundPolicy, whatever DNS says at connect time.
+  std::vector<std::string> resolve;
 };
 
 struct HttpResponse {

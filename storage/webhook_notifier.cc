@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "core/text.h"
 #include "storage/digest.h"
 
 namespace exportd {
@@ -51,7 +52,13 @@ Status WebhookNotifier::Deliver(const Task& task, const HookDelivery& delivery) 
   HttpRequest request =
       BuildWebhookRequest(delivery.target, render_(task), WebhookEventName(task.state),
                           DeliveryId(task.id, delivery.hook), now, options_);
-  const std::string context = "webhook POST " + delivery.target;
+  // Logs and events show the receiver's origin only: paths often carry tokens.
+  const std::string context = "webhook POST " + UrlOriginForLog(delivery.target);
+  if (options_.policy != nullptr) {
+    Result<PinnedTarget> target = options_.policy->Check(delivery.target);
+    if (!target.ok()) return target.status().WithContext(context);
+    request.resolve = {target->CurlResolveEntry()};
+  }
   ASSIGN_OR_RETURN(HttpResponse response, PerformHttp(request));
   // A redirect is not followed: the receiver must name its final URL.
   if (response.status >= 300 && response.status < 400) {

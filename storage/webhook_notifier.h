@@ -22,6 +22,7 @@
 #include "core/clock.h"
 #include "core/notifier.h"
 #include "storage/curl_util.h"
+#include "storage/outbound_policy.h"
 
 namespace exportd {
 
@@ -35,6 +36,8 @@ struct WebhookOptions {
   std::string secret;  // the per-deployment signing secret
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds timeout{10000};
+  // Where hooks may go (SSRF guard); must outlive the notifier. Null: anywhere (tests only).
+  const OutboundPolicy* policy = nullptr;
 };
 
 // The request of one attempt (pure; for tests and for the notifier).

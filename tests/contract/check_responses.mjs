@@ -319,6 +319,7 @@ function serverEnv(dataDir, port, key) {
     // One worker and a rate limit make Pending and Processing states observable: a "blocker" export
     // of every row takes about 4 s and holds the worker while the other tasks wait.
     EXPORTD_WORKERS: '1',
+    EXPORTD_WEBHOOK_ALLOWLIST: '127.0.0.0/8',
     EXPORTD_MAX_ROWS_PER_SECOND: '500',
     EXPORTD_LOG_LEVEL: 'info',
   });

@@ -79,6 +79,7 @@ class Receiver {
     thread_.join();
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+  int port() const { return port_; }
   void Script(std::vector<int> statuses) {
     std::lock_guard<std::mutex> lock(mu_);
     script_ = std::move(statuses);
@@ -215,7 +216,8 @@ Json Comparable(Json task) {
 class NotificationTest : public ExportdTest {
  protected:
   bool Start(Json extra = Json::object(), int rows = 300) {
-    Json config = {{"notification_retry_base_ms", 50}};
+    // The receivers listen on loopback, which webhooks may reach only when allowlisted.
+    Json config = {{"notification_retry_base_ms", 50}, {"webhook_allowlist", {"127.0.0.0/8"}}};
     config.update(extra);
     return StartWithItems(rows, config, {{"EXPORTD_WEBHOOK_SECRET", kSecret}});
   }
@@ -347,6 +349,46 @@ TEST_F(NotificationTest, UnreachableReceiverEndsRecordedAsFailed) {
         << detail;
     EXPECT_NE(detail.find("error="), std::string::npos) << detail;
   }
+}
+
+// OWASP API7:2023 (SSRF): without an allowlist, a webhook may not reach loopback, private,
+// link-local or metadata addresses. Address literals are refused when the hook is registered
+// (422); names and numeric tricks that only resolve to such addresses are refused at delivery,
+// on the address actually resolved, and nothing is sent.
+TEST_F(NotificationTest, WebhooksToInternalAddressesAreRefusedWithoutAnAllowlist) {
+  ASSERT_TRUE(Start({{"webhook_allowlist", Json::array()}}));
+  const std::string port = std::to_string(PickFreePort());
+  for (const std::string& url : {receiver_.url(), std::string("http://169.254.169.254/latest/meta-data/"),
+                                 "http://[::1]:" + port + "/hook", "http://localhost:" + port + "/",
+                                 std::string("http://10.0.0.7/hook")}) {
+    HttpResponse res =
+        api_->PostJson("/v1/exports", Json{{"dataset", "items"}, {"notify", Notify(url)}});
+    EXPECT_EQ(res.status, 422) << url << ": " << res.Describe();
+    EXPECT_NE(res.body.find("/notify/webhook"), std::string::npos) << res.body;
+  }
+  // Numeric tricks are normalised before the check: "127.1" is 127.0.0.1.
+  HttpResponse trick = api_->PostJson(
+      "/v1/exports",
+      Json{{"dataset", "items"}, {"notify", Notify("http://127.1:" + port + "/hook")}});
+  EXPECT_EQ(trick.status, 422) << trick.Describe();
+  // A name is resolved when delivering: this machine's own name resolves to a local address
+  // (Debian puts it in /etc/hosts), so it is accepted at POST and refused on delivery.
+  char host[256] = {};
+  ASSERT_EQ(::gethostname(host, sizeof host - 1), 0);
+  const std::string sneaky =
+      "http://" + std::string(host) + ":" + std::to_string(receiver_.port()) + "/hook";
+  const std::string id = CreateExport(*api_, {{"dataset", "items"}, {"notify", Notify(sneaky)}});
+  ASSERT_FALSE(id.empty());
+  Json task = WaitForNotifications(id);
+  EXPECT_EQ(task.value("status", ""), "Succeeded") << task.dump();
+  ASSERT_EQ(task["notifications"].size(), 1u) << task.dump();
+  EXPECT_EQ(task["notifications"][0].value("status", ""), "failed") << task.dump();
+  EXPECT_NE(task["notifications"][0].value("last_error", "").find("not a public address"),
+            std::string::npos)
+      << task.dump();
+  EXPECT_TRUE(receiver_.received().empty()) << "a refused webhook reached the receiver";
+  // Logs show the receiver's origin, never its path (paths of hook URLs often hold tokens).
+  EXPECT_EQ(server_->stderr_log().find("/hook"), std::string::npos);
 }
 
 TEST_F(NotificationTest, FailedAndCancelledExportsNotifyToo) {

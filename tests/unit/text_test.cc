@@ -27,4 +27,12 @@ TEST(JsonPointerTokenTest, EscapesTildeAndSlash) {
 }
 
 }  // namespace
+TEST(UrlOriginForLogTest, KeepsOnlySchemeAndAuthority) {
+  EXPECT_EQ(UrlOriginForLog("https://hooks.example.org/services/T0/B0/secret?x=1"),
+            "https://hooks.example.org/...");
+  EXPECT_EQ(UrlOriginForLog("http://user:pw@10.0.0.1:8080/a"), "http://10.0.0.1:8080/...");
+  EXPECT_EQ(UrlOriginForLog("http://h?token=abc"), "http://h/...");
+  EXPECT_EQ(UrlOriginForLog("not a url"), "(url)");
+}
+
 }  // namespace exportd
