@@ -29,8 +29,8 @@ struct Principal {
 struct ServiceOptions {
   int max_attempts = 3;
   // Per non-admin principal: at most this many tasks Pending or Processing at once; a Create
-  // beyond it is kResourceExhausted. 0: no quota.
-  int max_active_tasks = 10;
+  // beyond it is kResourceExhausted. 0: no quota (the server's configured default is 10).
+  int max_active_tasks = 0;
   // Refuses a webhook URL that will never be allowed (e.g. a loopback or private address
   // literal: SSRF guard), with the reason. Empty: no check here (delivery checks anyway).
   std::function<Status(const std::string& url)> check_webhook;
