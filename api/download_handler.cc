@@ -37,7 +37,11 @@ bool GenuineButExpired(HandlerContext& ctx, const std::string& id, const std::st
                        const std::string& expires, const std::string& signature) {
   int64_t unix_seconds = 0;
   auto [end, ec] = std::from_chars(expires.data(), expires.data() + expires.size(), unix_seconds);
-  if (ec != std::errc() || end != expires.data() + expires.size() || unix_seconds <= 0) {
+  // Beyond what a TimePoint holds (about year 2262) no link of ours can expire.
+  static const int64_t kMaxUnixSeconds =
+      std::chrono::duration_cast<std::chrono::seconds>(TimePoint::max().time_since_epoch()).count();
+  if (ec != std::errc() || end != expires.data() + expires.size() || unix_seconds <= 0 ||
+      unix_seconds > kMaxUnixSeconds) {
     return false;
   }
   const TimePoint expiry{std::chrono::seconds(unix_seconds)};

@@ -92,7 +92,9 @@ void NotificationDispatcher::WorkerLoop() {
     }
     auto first = queue_.begin();
     if (first->first > std::chrono::steady_clock::now()) {
-      cv_.wait_until(lock, first->first);
+      // A copy: while this thread waits, another worker may take that item and free its node.
+      const std::chrono::steady_clock::time_point due = first->first;
+      cv_.wait_until(lock, due);
       continue;
     }
     Key key = first->second;
