@@ -161,6 +161,30 @@ class SignalWatcher {
   std::thread thread_;
 };
 
+// The OAuth 2.0 token verifier and the key set it reads; the verifier refers to the keys.
+struct TokenVerification {
+  std::unique_ptr<KeySetProvider> keys;
+  std::unique_ptr<api::JwtVerifier> verifier;
+};
+
+Result<TokenVerification> MakeTokenVerification(const OAuthConfig& o, const Clock& clock) {
+  TokenVerification t;
+  if (!o.jwks_file.empty()) {
+    ASSIGN_OR_RETURN(t.keys, FileKeySetProvider::Open(o.jwks_file));
+  } else {
+    t.keys = std::make_unique<UrlKeySetProvider>(o.issuer, o.jwks_url,
+                                                 std::chrono::seconds(o.jwks_cache_seconds));
+  }
+  api::JwtOptions options;
+  options.issuer = o.issuer;
+  options.audience = o.audience;
+  options.roles_claim = o.roles_claim;
+  options.leeway = std::chrono::seconds(o.leeway_seconds);
+  t.verifier = std::make_unique<api::JwtVerifier>(options, *t.keys, clock);
+  spdlog::info("accepting OAuth 2.0 bearer tokens from {} for audience {}", o.issuer, o.audience);
+  return t;
+}
+
 }  // namespace
 
 Status RunServer(const Config& config, const std::string& openapi_yaml) {
@@ -241,24 +265,10 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   deps.sha256_hex = [](std::string_view data) { return Sha256Hex(data); };
   deps.running_exports = [&scheduler] { return scheduler.running(); };
   deps.rows_exported = [&scheduler] { return scheduler.rows_exported(); };
-  std::unique_ptr<KeySetProvider> token_keys;
-  std::unique_ptr<api::JwtVerifier> jwt;
+  TokenVerification tokens;
   if (config.oauth) {
-    const OAuthConfig& o = *config.oauth;
-    if (!o.jwks_file.empty()) {
-      ASSIGN_OR_RETURN(token_keys, FileKeySetProvider::Open(o.jwks_file));
-    } else {
-      token_keys = std::make_unique<UrlKeySetProvider>(o.issuer, o.jwks_url,
-                                                       std::chrono::seconds(o.jwks_cache_seconds));
-    }
-    api::JwtOptions jwt_options;
-    jwt_options.issuer = o.issuer;
-    jwt_options.audience = o.audience;
-    jwt_options.roles_claim = o.roles_claim;
-    jwt_options.leeway = std::chrono::seconds(o.leeway_seconds);
-    jwt = std::make_unique<api::JwtVerifier>(jwt_options, *token_keys, clock);
-    deps.jwt = jwt.get();
-    spdlog::info("accepting OAuth 2.0 bearer tokens from {} for audience {}", o.issuer, o.audience);
+    ASSIGN_OR_RETURN(tokens, MakeTokenVerification(*config.oauth, clock));
+    deps.jwt = tokens.verifier.get();
   }
   api::ApiOptions api_options;
   api_options.host = config.ListenHost();
