@@ -3,15 +3,16 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <memory>
 #include <system_error>
 
 #include "core/time_format.h"
 #include "storage/digest.h"
+#include "storage/gzip_encoder.h"
 #include "storage/posix_error.h"
 
 namespace exportd {
@@ -19,8 +20,6 @@ namespace {
 
 // Small writes are gathered into blocks of this size; larger ones go straight to the file.
 constexpr size_t kWriteBlock = size_t{1} << 20;
-// zlib counts input in uInt; larger writes are fed in slices of this size.
-constexpr size_t kMaxDeflateInput = size_t{1} << 30;
 
 bool IsAlnum(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
@@ -31,18 +30,6 @@ std::string JoinPath(std::string_view a, std::string_view b) {
   out.push_back('/');
   out.append(b);
   return out;
-}
-
-Status ZlibError(std::string_view context, int rc, const z_stream& zs) {
-  std::string message(context);
-  message += ": zlib error ";
-  message += std::to_string(rc);
-  if (zs.msg != nullptr) {
-    message += " (";
-    message += zs.msg;
-    message += ")";
-  }
-  return rc == Z_MEM_ERROR ? Status(StatusCode::kUnavailable, message) : Internal(message);
 }
 
 class LocalObjectWriter final : public ObjectWriter {
@@ -56,7 +43,6 @@ class LocalObjectWriter final : public ObjectWriter {
   }
 
   ~LocalObjectWriter() override {
-    if (deflating_) deflateEnd(&zs_);
     if (!committed_) {
       fd_ = UniqueFd();
       ::unlink(temp_path_.c_str());
@@ -67,19 +53,16 @@ class LocalObjectWriter final : public ObjectWriter {
   LocalObjectWriter& operator=(const LocalObjectWriter&) = delete;
 
   Status StartGzip(int level) {
-    zs_ = z_stream{};
-    // windowBits 15 + 16: a gzip header and trailer around the deflate stream.
-    const int rc = deflateInit2(&zs_, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
-    if (rc != Z_OK) return ZlibError("deflateInit2", rc, zs_);
-    deflating_ = true;
-    deflate_out_.resize(kWriteBlock);
+    ASSIGN_OR_RETURN(gzip_, GzipEncoder::Create(level, [this](std::string_view compressed) {
+                       return Store(compressed);
+                     }));
     return Status::Ok();
   }
 
   Status Write(std::string_view data) override {
     RETURN_IF_ERROR(status_);
     if (committed_ || commit_started_) return FailedPrecondition("write after commit");
-    status_ = deflating_ ? Deflate(data, Z_NO_FLUSH) : Store(data);
+    status_ = gzip_ ? gzip_->Write(data) : Store(data);
     return status_;
   }
 
@@ -94,7 +77,7 @@ class LocalObjectWriter final : public ObjectWriter {
 
  private:
   Status Publish() {
-    if (deflating_) RETURN_IF_ERROR(Deflate({}, Z_FINISH));
+    if (gzip_) RETURN_IF_ERROR(gzip_->Finish());
     RETURN_IF_ERROR(FlushBuffer());
     if (::fsync(fd_.get()) != 0) return PosixError("fsync " + temp_path_, errno);
     RETURN_IF_ERROR(fd_.Close("close " + temp_path_));
@@ -126,28 +109,6 @@ class LocalObjectWriter final : public ObjectWriter {
     return Status::Ok();
   }
 
-  // Feeds `data` through deflate; Z_FINISH drains the stream and writes the gzip trailer.
-  Status Deflate(std::string_view data, int flush) {
-    do {
-      const size_t slice = std::min(data.size(), kMaxDeflateInput);
-      // zlib's next_in is not const-qualified but is only read.
-      zs_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-      zs_.avail_in = static_cast<uInt>(slice);
-      const int slice_flush = slice == data.size() ? flush : Z_NO_FLUSH;
-      int rc = Z_OK;
-      do {
-        zs_.next_out = reinterpret_cast<Bytef*>(deflate_out_.data());
-        zs_.avail_out = static_cast<uInt>(deflate_out_.size());
-        rc = deflate(&zs_, slice_flush);
-        if (rc == Z_STREAM_ERROR) return ZlibError("deflate", rc, zs_);
-        const size_t produced = deflate_out_.size() - zs_.avail_out;
-        if (produced > 0) RETURN_IF_ERROR(Store({deflate_out_.data(), produced}));
-      } while (zs_.avail_out == 0 || (slice_flush == Z_FINISH && rc != Z_STREAM_END));
-      data.remove_prefix(slice);
-    } while (!data.empty());
-    return Status::Ok();
-  }
-
   const std::string dir_;
   const std::string final_path_;
   const std::string temp_path_;
@@ -157,10 +118,8 @@ class LocalObjectWriter final : public ObjectWriter {
   int64_t bytes_ = 0;
   Status status_;  // the first error; every later call returns it
   bool commit_started_ = false;
-  bool committed_ = false;  // renamed into place: nothing left to clean up
-  bool deflating_ = false;
-  z_stream zs_{};
-  std::string deflate_out_;
+  bool committed_ = false;             // renamed into place: nothing left to clean up
+  std::unique_ptr<GzipEncoder> gzip_;  // set when the object is stored gzipped
 };
 
 class LocalObjectReader final : public ObjectReader {
