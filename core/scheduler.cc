@@ -226,6 +226,7 @@ void Scheduler::WorkerLoop() {
       seen = wake_seq_;
     }
     Result<std::optional<Task>> claimed = Status(StatusCode::kInternal, "unset");
+    Result<std::optional<TimePoint>> next_wakeup = std::optional<TimePoint>();
     {
       // Reading the clock and claiming under one lock keeps started_at in claim (FIFO) order
       // across this process's workers.
@@ -241,6 +242,9 @@ void Scheduler::WorkerLoop() {
         }
       }
       claimed = tasks_.ClaimNext(now, options_.instance_id, options_.lease);
+      // Asked at the same instant as the claim: a retry that became due between a later
+      // clock reading and this claim would otherwise be neither claimed nor waited for.
+      if (claimed.ok() && !claimed->has_value()) next_wakeup = tasks_.NextWakeup(now);
     }
     if (claimed.ok() && claimed->has_value()) {
       const Task& task = **claimed;
@@ -258,10 +262,10 @@ void Scheduler::WorkerLoop() {
       logger_.Error("claiming a task failed: " + claimed.status().ToString());
       wake_at = clock_.Now() + Millis(1000);
     } else {
-      Result<std::optional<TimePoint>> next = tasks_.NextWakeup(clock_.Now());
-      if (next.ok()) {
-        wake_at = *next;
+      if (next_wakeup.ok()) {
+        wake_at = *next_wakeup;
       } else {
+        logger_.Error("reading the next wake-up failed: " + next_wakeup.status().ToString());
         wake_at = clock_.Now() + Millis(1000);
       }
     }

@@ -28,6 +28,7 @@
 #include "storage/sqlite_task_store.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_source.h"
+#include "tests/fakes/forwarding_task_store.h"
 
 namespace exportd {
 
@@ -480,6 +481,40 @@ TEST_F(SchedulerTest, TransientFailureIsRetriedThenSucceeds) {
   EXPECT_GE(delay, 10);
   EXPECT_LE(delay, 20);
   EXPECT_GE(starts[1].at - retry.at, Millis(delay));
+}
+
+// A claim that finds nothing takes so long that the retry falls due before the worker asks
+// when to wake up: the worker must still wake for it rather than sleep until the next Wake().
+TEST_F(SchedulerTest, ARetryThatFallsDueDuringAnEmptyClaimIsNotMissed) {
+  class SlowEmptyClaims final : public fakes::ForwardingTaskStore {
+   public:
+    SlowEmptyClaims(TaskStore& inner, fakes::FakeClock& clock)
+        : ForwardingTaskStore(inner), clock_(clock) {}
+    Result<std::optional<Task>> ClaimNext(TimePoint now, const std::string& owner,
+                                          Millis lease) override {
+      Result<std::optional<Task>> claimed = ForwardingTaskStore::ClaimNext(now, owner, lease);
+      if (claimed.ok() && !claimed->has_value()) clock_.Advance(std::chrono::seconds(1));
+      return claimed;
+    }
+
+   private:
+    fakes::FakeClock& clock_;
+  };
+  fakes::FakeClock clock(SystemClock().Now());
+  SlowEmptyClaims store(*store_, clock);
+  auto first = Rows(10);
+  first->FailAtRow(5, Unavailable("database is locked"));
+  AddDataset("samples", {first, Rows(10)});
+  const std::string id = CreateTask("samples", 3);
+  SchedulerOptions options = FastOptions();
+  options.workers = 1;
+  Scheduler scheduler(store, catalog_, *objects_, clock, logger_, options);
+  ASSERT_TRUE(scheduler.Start().ok());
+
+  ASSERT_TRUE(WaitForState(id, TaskState::kSucceeded));
+  EXPECT_EQ(EventTypes(id),
+            (std::vector<std::string>{"created", "start", "retry", "start", "succeed"}));
+  ExpectExactFiles(id, 10, 3);
 }
 
 TEST_F(SchedulerTest, AlwaysTransientFailsAfterMaxAttempts) {
