@@ -55,6 +55,8 @@ std::vector<Route> RouteTable() {
       // Public: the pre-signed link is the credential (checked by the handler).
       {"GET", one + "/files/" + kId, HandleDownload, nullptr},
       {"GET", "/v1/datasets", nullptr, HandleListDatasets, Role::kReader},
+      // Read-only by design: events are append-only, so no other method exists here (405).
+      {"GET", "/v1/audit", nullptr, HandleListAudit, Role::kAdmin},
       {"GET", "/healthz", HandleHealthz, nullptr},
       {"GET", "/readyz", HandleReadyz, nullptr},
       {"GET", "/metrics", HandleMetrics, nullptr},
@@ -214,6 +216,10 @@ void ApiServer::Impl::Register() {
     for (char ch : given) usable = usable && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_');
     t_request_id = usable ? given : NewRequestId();
     res.set_header("X-Request-Id", t_request_id);
+    // Every answer: no content sniffing, and nothing an intermediary may store (task JSON,
+    // links and problems are per principal). Downloads replace the Cache-Control.
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Cache-Control", "no-store");
     return httplib::Server::HandlerResponse::Unhandled;
   });
   // Called for every response with status >= 400; fills in a problem body where a handler (or

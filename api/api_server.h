@@ -31,6 +31,9 @@ struct ApiOptions {
   // requests per second with this burst; beyond it 429 + Retry-After. 0: no limit.
   double rate_limit_per_second = 0;
   double rate_limit_burst = 0;
+  // Behind a reverse proxy: take the client address for the audit trail from the last entry
+  // of X-Forwarded-For. Off by default, since any client can send that header.
+  bool trust_forwarded_for = false;
   // PEM files; when tls_cert_file is set the listener speaks HTTPS only (TLS 1.2+).
   std::string tls_cert_file;
   std::string tls_key_file;
@@ -54,6 +57,9 @@ struct ApiDependencies {
   std::function<int64_t()> rows_exported;      // for /metrics; may be empty
   // Verifies OAuth 2.0 bearer JWTs; null: API keys only.
   const JwtVerifier* jwt = nullptr;
+  // Readiness of the object store (the S3 bucket), called by every /readyz, so it caches its
+  // answer itself (see core/cached_check.h); empty: nothing to check (local storage).
+  std::function<Status()> check_object_store;
 };
 
 // Thread-safe: Serve() runs the listener; Stop() may be called from any thread (e.g. a signal

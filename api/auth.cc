@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <string_view>
 
 #include "api/handlers.h"
@@ -5,7 +6,10 @@
 namespace exportd::api {
 
 Result<Caller> Authenticate(const HandlerContext& ctx, const httplib::Request& req) {
-  std::string header = req.get_header_value("Authorization");
+  // The whole value: get_header_value() stops at a NUL, and cpp-httplib percent-decodes header
+  // values, so "Bearer <key>%00<anything>" would otherwise pass as the key.
+  const auto field = req.headers.find("Authorization");
+  const std::string header = field == req.headers.end() ? std::string() : field->second;
   constexpr std::string_view kScheme = "Bearer ";
   if (header.size() <= kScheme.size() ||
       !std::equal(kScheme.begin(), kScheme.end(), header.begin(),
@@ -14,10 +18,18 @@ Result<Caller> Authenticate(const HandlerContext& ctx, const httplib::Request& r
   }
   std::string token = header.substr(kScheme.size());
   while (!token.empty() && token.back() == ' ') token.pop_back();
+  // RFC 6750 b64token, which API keys and JWTs are made of; a NUL or a control is no credential.
+  const bool b64token = std::all_of(token.begin(), token.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
+           c == '~' || c == '+' || c == '/' || c == '=';
+  });
+  if (!b64token) return Status(StatusCode::kUnauthenticated, "invalid bearer token");
   if (ctx.deps.jwt != nullptr && LooksLikeJwt(token)) {
     if (token.size() > 16384) return Status(StatusCode::kUnauthenticated, "invalid bearer token: too long");
     ASSIGN_OR_RETURN(JwtIdentity identity, ctx.deps.jwt->Verify(token));
-    return Caller{Principal{identity.subject, identity.role == Role::kAdmin}, identity.role};
+    return Caller{
+        Principal{identity.subject, identity.role == Role::kAdmin, ClientAddress(ctx, req)},
+        identity.role};
   }
   if (token.empty() || token.size() > 512) {
     return Status(StatusCode::kUnauthenticated, "invalid API key");
@@ -28,7 +40,8 @@ Result<Caller> Authenticate(const HandlerContext& ctx, const httplib::Request& r
   if (!key.ok()) return key.status();
   if (!key->has_value()) return Status(StatusCode::kUnauthenticated, "invalid API key");
   const ApiKey& found = **key;
-  return Caller{Principal{found.id, found.role == Role::kAdmin}, found.role};
+  return Caller{Principal{found.id, found.role == Role::kAdmin, ClientAddress(ctx, req)},
+                found.role};
 }
 
 }  // namespace exportd::api

@@ -49,6 +49,33 @@ bool GenuineButExpired(HandlerContext& ctx, const std::string& id, const std::st
   return ctx.deps.verify_link(id, name, expires, signature, expiry - std::chrono::seconds(1)).ok();
 }
 
+// The holder of a pre-signed link is not a principal: the signature is the credential.
+constexpr const char* kLinkActor = "link";
+
+// Records one access to `name` of task `id` in the audit trail (nothing if there is no such
+// task: a forged link can name any id).
+void RecordAccess(HandlerContext& ctx, const std::string& id, const std::string& name,
+                  const std::string& remote, std::string outcome,
+                  std::optional<int64_t> bytes = std::nullopt, std::string detail = {}) {
+  FileAccess access;
+  access.file = name;
+  access.bytes = bytes;
+  access.outcome = std::move(outcome);
+  access.origin = EventOrigin{kLinkActor, remote};
+  access.detail = std::move(detail);
+  ctx.deps.service->RecordDownload(id, access);
+}
+
+// The audit outcome of a refused download, by the status the client gets.
+std::string RefusalOutcome(StatusCode code) {
+  switch (code) {
+    case StatusCode::kGone: return "gone";
+    case StatusCode::kNotFound: return "not_found";
+    case StatusCode::kPermissionDenied: return "denied";
+    default: return "failed";
+  }
+}
+
 }  // namespace
 
 void HandleDownload(HandlerContext& ctx, const httplib::Request& req, httplib::Response& res) {
@@ -56,7 +83,9 @@ void HandleDownload(HandlerContext& ctx, const httplib::Request& req, httplib::R
   std::string name = req.matches[2];
   std::string expires = req.get_param_value("expires");
   std::string signature = req.get_param_value("signature");
+  const std::string remote = ClientAddress(ctx, req);
   if (!IsUlid(id) || expires.empty() || signature.empty()) {
+    if (IsUlid(id)) RecordAccess(ctx, id, name, remote, "denied", std::nullopt, "unsigned link");
     SendProblem(req, res, 403, "a valid signed link is required");
     return;
   }
@@ -70,10 +99,12 @@ void HandleDownload(HandlerContext& ctx, const httplib::Request& req, httplib::R
     if (GenuineButExpired(ctx, id, name, expires, signature)) {
       Result<FileInfo> file = ctx.deps.service->DownloadableFile(id, name);
       if (file.status().code() == StatusCode::kGone) {
+        RecordAccess(ctx, id, name, remote, "gone", std::nullopt, file.status().message());
         SendStatus(req, res, file.status());
         return;
       }
     }
+    RecordAccess(ctx, id, name, remote, "denied", std::nullopt, verified.message());
     SendProblem(req, res, 403, verified.message());
     return;
   }
@@ -81,12 +112,17 @@ void HandleDownload(HandlerContext& ctx, const httplib::Request& req, httplib::R
   if (!file.ok()) {
     // The link was genuine, so the file existed: kGone (expired or deleted) is the usual
     // answer; kNotFound for what a genuine link cannot name.
+    RecordAccess(ctx, id, name, remote, RefusalOutcome(file.status().code()), std::nullopt,
+                 file.status().message());
     SendStatus(req, res, file.status());
     return;
   }
   Result<std::unique_ptr<ObjectReader>> opened = ctx.deps.objects->Open(id, name);
   if (!opened.ok()) {
-    if (opened.status().code() == StatusCode::kNotFound) {
+    const bool gone = opened.status().code() == StatusCode::kNotFound;
+    RecordAccess(ctx, id, name, remote, gone ? "gone" : "failed", std::nullopt,
+                 opened.status().message());
+    if (gone) {
       SendProblem(req, res, 410, "file " + name + " of export " + id + " is no longer available");
     } else {
       SendStatus(req, res, opened.status());
@@ -99,8 +135,10 @@ void HandleDownload(HandlerContext& ctx, const httplib::Request& req, httplib::R
   res.set_header("ETag", etag);
   res.set_header("Accept-Ranges", "bytes");
   res.set_header("Content-Disposition", "attachment; filename=\"" + name + "\"");
+  res.headers.erase("Cache-Control");  // the API's no-store, set for every answer
   res.set_header("Cache-Control", "private, max-age=0");
   if (req.get_header_value("If-None-Match") == etag) {
+    RecordAccess(ctx, id, name, remote, "not_modified", int64_t{0});
     res.status = 304;
     return;
   }
@@ -123,24 +161,46 @@ void HandleDownload(HandlerContext& ctx, const httplib::Request& req, httplib::R
     range = *resolved;
   }
   int64_t length = size == 0 ? 0 : range.last - range.first + 1;
+  // The first read happens before the headers go out, so a file that cannot be read there (an
+  // encrypted chunk failing authentication) gets a problem answer; a failure further on can
+  // only cut the connection. The reader keeps what it read for the provider's first call.
+  if (length > 0) {
+    char first_byte = 0;
+    Result<size_t> primed = reader->ReadAt(range.first, &first_byte, 1);
+    if (!primed.ok()) {
+      ranges.clear();
+      RecordAccess(ctx, id, name, remote, "failed", std::nullopt, primed.status().message());
+      SendStatus(req, res, primed.status());
+      return;
+    }
+  }
   std::string content_type = file->content_type.empty() ? "application/octet-stream"
                                                         : file->content_type;
   // The provider serves the whole object by absolute offset; for a single satisfiable range
   // (checked above) cpp-httplib answers 206 with Content-Range and asks only for those bytes.
   HandlerContext* context = &ctx;
-  std::string remote = req.remote_addr;
+  // One request's provider and releaser run on its connection's thread, one after the other.
+  auto sent = std::make_shared<int64_t>(0);
+  std::string range_note;
+  if (length != size) {
+    range_note = "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) +
+                 " of " + std::to_string(size);
+  }
   res.set_content_provider(
       static_cast<size_t>(size), content_type,
-      [reader](size_t offset, size_t want, httplib::DataSink& sink) {
+      [reader, sent](size_t offset, size_t want, httplib::DataSink& sink) {
         std::string buf(std::min(kChunk, want), '\0');
         Result<size_t> n = reader->ReadAt(static_cast<int64_t>(offset), buf.data(), buf.size());
         if (!n.ok() || *n == 0) return false;
-        return sink.write(buf.data(), *n);
+        if (!sink.write(buf.data(), *n)) return false;
+        *sent += static_cast<int64_t>(*n);
+        return true;
       },
-      [context, id, name, length, remote](bool success) {
-        context->deps.service->RecordDownload(
-            id, name + ": " + std::to_string(length) + " bytes to " + remote +
-                    (success ? "" : " (interrupted)"));
+      [context, id, name, remote, range_note, sent](bool success) {
+        // `sent`: bytes handed to the connection (for an interrupted download, an upper bound
+        // of what the client received).
+        RecordAccess(*context, id, name, remote, success ? "completed" : "interrupted", *sent,
+                     range_note);
       });
 }
 

@@ -83,6 +83,7 @@ void HandleCreateExport(HandlerContext& ctx, const Principal& who, const httplib
   args.tag = std::move(input->tag);
   args.notify = std::move(input->notify);
   args.retention = input->retention;
+  args.escape_formulas = input->escape_formulas;
   if (req.has_header("Idempotency-Key")) {
     std::string key = req.get_header_value("Idempotency-Key");
     bool printable = !key.empty() && key.size() <= kMaxIdempotencyKey;

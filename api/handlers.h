@@ -48,6 +48,12 @@ struct Caller {
   Role role = Role::kReader;
 };
 
+// The client's address for the audit trail: the peer address, or, only when
+// options.trust_forwarded_for is set (exportd behind a reverse proxy that appends it), the last
+// address of X-Forwarded-For: the one that proxy saw. Earlier entries are the client's own
+// claims and are never used.
+std::string ClientAddress(const HandlerContext& ctx, const httplib::Request& req);
+
 // Authenticates a bearer API key. kUnauthenticated when missing, invalid or revoked (looked up
 // on every request, so a revocation takes effect at once, even from another process).
 Result<Caller> Authenticate(const HandlerContext& ctx, const httplib::Request& req);
@@ -67,6 +73,9 @@ void HandleListEvents(HandlerContext& ctx, const Principal& who, const httplib::
                       httplib::Response& res);
 void HandleListDatasets(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
                         httplib::Response& res);
+// /v1/audit (admin): events across all tasks.
+void HandleListAudit(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                     httplib::Response& res);
 // /v1/exports/{id}/files/{name}: the signature is the credential.
 void HandleDownload(HandlerContext& ctx, const httplib::Request& req, httplib::Response& res);
 // Unauthenticated service routes.

@@ -56,6 +56,14 @@ void HandleReadyz(HandlerContext& ctx, const httplib::Request& req, httplib::Res
     res.set_header("Retry-After", "5");
     return;
   }
+  if (ctx.deps.check_object_store) {
+    Status store = ctx.deps.check_object_store();
+    if (!store.ok()) {
+      SendProblem(req, res, 503, "object store is not usable: " + store.message());
+      res.set_header("Retry-After", "5");
+      return;
+    }
+  }
   SendJson(res, 200, R"({"status":"ready"})");
 }
 

@@ -156,7 +156,8 @@ Result<TimePoint> ParseTime(std::string_view text, const std::string& pointer) {
   auto t = ParseRfc3339(text);
   if (!t) {
     return InvalidArgument(
-        "'" + std::string(text) + "' is not an RFC 3339 timestamp (2024-01-31T12:00:00Z)", pointer);
+        "'" + std::string(text) + "' is not an RFC 3339 timestamp from the years 1678 to 2261 (2024-01-31T12:00:00Z)",
+        pointer);
   }
   return *t;
 }
@@ -479,11 +480,17 @@ Result<CreateExportInput> FromJsonObject(const Json& doc) {
   if (const Json* v = member("retention")) {
     ASSIGN_OR_RETURN(in.retention, JsonRetention(*v));
   }
+  if (const Json* v = member("escape_formulas")) {
+    if (!v->is_boolean()) {
+      return Malformed("escape_formulas must be true or false", "/escape_formulas");
+    }
+    in.escape_formulas = v->get<bool>();
+  }
 
   static const std::set<std::string, std::less<>> kKnown = {
       "dataset", "format",     "fileType",          "fields",      "filter", "since",
       "until",   "partitions", "max_rows_per_file", "compression", "tag",    "notify",
-      "retention"};
+      "retention", "escape_formulas"};
   std::vector<std::string> unknown;
   for (const auto& [key, value] : doc.items()) {
     if (!kKnown.contains(key)) unknown.push_back(key);
@@ -684,7 +691,8 @@ Result<CreateExportInput> ParseCreateExportQuery(
     const bool known = repeatable || key == "dataset" || key == "format" || key == "fileType" ||
                        key == "since" || key == "until" || key == "max_rows_per_file" ||
                        key == "compression" || key == "tag" || key == "notify.webhook" ||
-                       key == "retention" || key.starts_with("filter.");
+                       key == "retention" || key == "escape_formulas" ||
+                       key.starts_with("filter.");
     if (!known) {
       unknown.push_back(key);
       continue;
@@ -739,6 +747,11 @@ Result<CreateExportInput> ParseCreateExportQuery(
       in.notify.webhook = std::string(value);
     } else if (key == "retention") {
       ASSIGN_OR_RETURN(in.retention, RetentionValue(ParseDuration(value, pointer)));
+    } else if (key == "escape_formulas") {
+      if (value != "true" && value != "false") {
+        return Malformed("escape_formulas must be true or false", pointer);
+      }
+      in.escape_formulas = value == "true";
     } else {
       RETURN_IF_ERROR(AddQueryCondition(*filter_key, value, r.filter));
     }

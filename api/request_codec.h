@@ -40,6 +40,9 @@ struct CreateExportInput {
   // Not part of the canonical request (it does not decide the output). Checked here for shape
   // and >= 1 s; the upper bound is the deployment's, checked by ExportService::Create.
   std::optional<std::chrono::seconds> retention;
+  // nullopt: the deployment's default. ExportService::Create puts the outcome into
+  // request.escape_formulas, where it is part of the canonical request.
+  std::optional<bool> escape_formulas;
 
   friend bool operator==(const CreateExportInput&, const CreateExportInput&) = default;
 };
@@ -56,6 +59,7 @@ Result<CreateExportInput> ParseCreateExportJson(std::string_view body);
 
 // cpp-httplib's Params. Keys: dataset, format | fileType, fields (comma-separated; may repeat,
 // concatenated), partitions (likewise), since, until, max_rows_per_file, compression, tag, retention,
+// escape_formulas (true | false, else 400),
 // notify.webhook, notify.email (comma-separated; may repeat), filter.<field>=v (eq),
 // filter.<field>.<op>=v, filter.<field>.in=a,b,c. The last dot splits off an operator only when
 // what follows it is an operator name, so field names may contain dots. Any other key, or a

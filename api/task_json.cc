@@ -28,6 +28,7 @@ json FileToJson(const Task& task, const FileInfo& f, const TaskViewContext& ctx)
               {"bytes", f.bytes},
               {"sha256", f.sha256},
               {"content_type", f.content_type}};
+  if (f.contains_formulas) out["contains_formulas"] = *f.contains_formulas;
   TimePoint expires = LinkExpiry(task, ctx);
   Result<std::string> url = ctx.objects->DownloadUrl(task.id, f.name, expires);
   out["url"] = url.ok() ? json(*url) : json(nullptr);
@@ -105,6 +106,8 @@ json TaskToJson(const Task& task, const TaskViewContext& ctx) {
       {"error", error},
       {"cancel_requested", task.cancel_requested},
       {"files", files},
+      {"csv_contains_formulas",
+       task.csv_contains_formulas ? json(*task.csv_contains_formulas) : json(nullptr)},
       {"retention_seconds", task.retention.count()},
       {"files_expire_at", OptTime(task.files_expire_at)},
       {"links", links},
@@ -112,11 +115,19 @@ json TaskToJson(const Task& task, const TaskViewContext& ctx) {
 }
 
 json EventToJson(const TaskEvent& event) {
+  auto text_or_null = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
   return json{
+      {"seq", event.seq},
+      {"task_id", event.task_id},
       {"at", FormatRfc3339(event.at)},
       {"type", event.type},
       {"from", event.from ? json(std::string(TaskStateName(*event.from))) : json(nullptr)},
       {"to", event.to ? json(std::string(TaskStateName(*event.to))) : json(nullptr)},
+      {"actor", text_or_null(event.actor)},
+      {"remote", text_or_null(event.remote)},
+      {"file", text_or_null(event.file)},
+      {"bytes", event.bytes ? json(*event.bytes) : json(nullptr)},
+      {"outcome", text_or_null(event.outcome)},
       {"detail", event.detail},
   };
 }

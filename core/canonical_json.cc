@@ -101,6 +101,9 @@ std::string CanonicalJson(const ExportRequest& request) {
   AppendString(CompressionName(request.compression), out);
   out += ",\"dataset\":";
   AppendString(request.dataset, out);
+  // Written only when true, unlike the other members: the text (and query_hash) of every
+  // request that does not escape stays what it was before the option existed.
+  if (request.escape_formulas) out += ",\"escape_formulas\":true";
   out += ",\"fields\":";
   AppendStringArray(request.fields, out);
   out += ",\"filter\":[";

@@ -57,11 +57,20 @@ std::string BuildManifest(const Task& task, TimePoint transaction_time,
     AppendJsonStringField("sha256", f.sha256, out);
     out.push_back(',');
     AppendJsonStringField("content_type", f.content_type, out);
+    if (f.contains_formulas) {
+      out.append(",\"contains_formulas\":");
+      out.append(*f.contains_formulas ? "true" : "false");
+    }
     out.push_back('}');
   }
   out.append(files.empty() ? "]" : "\n]");
   out.append(",\"rows\":");
   out.append(std::to_string(total_rows));
+  if (IsSpreadsheetFormat(task.request.format)) {
+    const std::optional<bool> formulas = AnyContainsFormulas(files);
+    out.append(",\"csv_contains_formulas\":");
+    out.append(!formulas ? "null" : *formulas ? "true" : "false");
+  }
   out.append("}\n");
   return out;
 }
@@ -113,6 +122,9 @@ class StoreSink final : public PartSink {
     current_.rows = rows;
     current_.bytes = info.bytes;
     current_.sha256 = std::move(info.sha256);
+    // Recorded with the file, in its checkpoint: a resumed export still knows about the
+    // formulas of the parts written before.
+    current_.contains_formulas = formatter_->part_contains_formulas();
     committed_bytes_ += info.bytes;
     file_bytes_ = 0;
     files_.push_back(std::move(current_));

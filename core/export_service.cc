@@ -8,6 +8,11 @@
 #include "core/ulid.h"
 
 namespace exportd {
+namespace {
+
+EventOrigin OriginOf(const Principal& who) { return EventOrigin{who.id, who.remote}; }
+
+}  // namespace
 
 ExportService::ExportService(TaskStore& tasks, const DatasetCatalog& datasets,
                              ObjectStore& objects, Scheduler& scheduler, const Clock& clock,
@@ -38,6 +43,7 @@ Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExp
                                std::to_string(options_.max_retention.count()) + " seconds)",
                            "/retention");
   }
+  args.request.escape_formulas = args.escape_formulas.value_or(options_.escape_formulas);
   Canonicalize(args.request);
   // Every field in dataset order is what "no fields" means: one canonical form for both.
   const std::vector<Field>& all = entry->dataset->fields();
@@ -88,7 +94,8 @@ Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExp
     RETURN_IF_ERROR(admit());
     // A key whose window has passed moves to the new task, in the same transaction that
     // creates it, so the key names at most one task and a retry of this request replays it.
-    created = existing ? tasks_.CreateTakingKey(task, existing->id) : tasks_.Create(task);
+    created = existing ? tasks_.CreateTakingKey(task, existing->id, OriginOf(who))
+                       : tasks_.Create(task, OriginOf(who));
     if (created.code() == StatusCode::kAlreadyExists) {
       // Lost a race with a concurrent request carrying the same key: that request's task is
       // the one the key names now.
@@ -98,7 +105,7 @@ Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExp
     }
   } else {
     RETURN_IF_ERROR(admit());
-    created = tasks_.Create(task);
+    created = tasks_.Create(task, OriginOf(who));
   }
   RETURN_IF_ERROR(created);
   logger_.Info("task " + task.id + ": created Pending (dataset " + task.request.dataset +
@@ -126,18 +133,33 @@ Status ExportService::CheckQuota(const Principal& who) {
   return Status::Ok();
 }
 
-Result<Task> ExportService::GetOwned(const Principal& who, const std::string& id) {
+Result<Task> ExportService::GetOwned(const Principal& who, const std::string& id,
+                                     std::string_view action) {
   Result<Task> task = tasks_.Get(id);
   if (!task.ok()) {
     if (task.status().code() == StatusCode::kNotFound) return NotFound("no export " + id);
     return task.status();
   }
-  if (!who.admin && task->principal != who.id) return NotFound("no export " + id);
+  if (!who.admin && task->principal != who.id) {
+    TaskEvent denied;
+    denied.task_id = id;
+    denied.at = clock_.Now();
+    denied.type = "access_denied";
+    denied.detail = std::string(action);
+    denied.actor = who.id;
+    denied.remote = who.remote;
+    denied.outcome = "denied";
+    // The caller's answer (404) does not depend on the trail being written.
+    if (Status recorded = tasks_.AppendEvent(denied); !recorded.ok()) {
+      logger_.Warn("task " + id + ": recording access_denied failed: " + recorded.ToString());
+    }
+    return NotFound("no export " + id);
+  }
   return task;
 }
 
 Result<Task> ExportService::Get(const Principal& who, const std::string& id) {
-  return GetOwned(who, id);
+  return GetOwned(who, id, "read");
 }
 
 Result<TaskPage> ExportService::List(const Principal& who, TaskListQuery query) {
@@ -146,7 +168,7 @@ Result<TaskPage> ExportService::List(const Principal& who, TaskListQuery query) 
 }
 
 Result<Task> ExportService::Cancel(const Principal& who, const std::string& id) {
-  ASSIGN_OR_RETURN(Task task, GetOwned(who, id));
+  ASSIGN_OR_RETURN(Task task, GetOwned(who, id, "cancel"));
   TimePoint now = clock_.Now();
   if (task.state == TaskState::kPending) {
     TransitionArgs args;
@@ -154,6 +176,7 @@ Result<Task> ExportService::Cancel(const Principal& who, const std::string& id) 
     args.now = now;
     args.expect_state = TaskState::kPending;
     args.detail = "cancelled by " + who.id;
+    args.origin = OriginOf(who);
     Result<Task> cancelled = tasks_.Transition(id, args);
     if (cancelled.ok()) {
       logger_.Info("task " + id + ": Pending -> Cancelled (" + args.detail + ")");
@@ -163,10 +186,10 @@ Result<Task> ExportService::Cancel(const Principal& who, const std::string& id) 
       return cancelled;
     }
     // A worker claimed it meanwhile: fall through to the Processing path.
-    ASSIGN_OR_RETURN(task, GetOwned(who, id));
+    ASSIGN_OR_RETURN(task, GetOwned(who, id, "cancel"));
   }
   if (task.state == TaskState::kProcessing) {
-    ASSIGN_OR_RETURN(Task flagged, tasks_.RequestCancel(id, now));
+    ASSIGN_OR_RETURN(Task flagged, tasks_.RequestCancel(id, now, OriginOf(who)));
     scheduler_.Cancel(id);
     return flagged;
   }
@@ -175,7 +198,7 @@ Result<Task> ExportService::Cancel(const Principal& who, const std::string& id) 
 }
 
 Status ExportService::DeleteFiles(const Principal& who, const std::string& id) {
-  ASSIGN_OR_RETURN(Task task, GetOwned(who, id));
+  ASSIGN_OR_RETURN(Task task, GetOwned(who, id, "delete"));
   if (!IsTerminal(task.state)) {
     return FailedPrecondition("export " + id + " is " + std::string(TaskStateName(task.state)) +
                               "; cancel it first");
@@ -184,14 +207,20 @@ Status ExportService::DeleteFiles(const Principal& who, const std::string& id) {
   // Already without files (deleted before, or expired): nothing new to record, so a repeated
   // DELETE stays a no-op in the audit trail too.
   if (task.files.empty() && !task.manifest) return Status::Ok();
-  Result<Task> replaced = tasks_.ReplaceFiles(id, {}, "files_deleted", clock_.Now());
+  Result<Task> replaced = tasks_.ReplaceFiles(id, {}, "files_deleted", clock_.Now(), OriginOf(who));
   return replaced.ok() ? Status::Ok() : replaced.status();
 }
 
 Result<std::vector<TaskEvent>> ExportService::Events(const Principal& who,
                                                      const std::string& id) {
-  RETURN_IF_ERROR(GetOwned(who, id).status());
-  return tasks_.Events(id);
+  RETURN_IF_ERROR(GetOwned(who, id, "events").status());
+  ASSIGN_OR_RETURN(std::vector<TaskEvent> events, tasks_.Events(id));
+  if (!who.admin) {
+    // Other principals' failed attempts are for the audit trail (admins), not for the owner:
+    // they would tell the owner who else holds a key and probed the id.
+    std::erase_if(events, [](const TaskEvent& e) { return e.type == "access_denied"; });
+  }
+  return events;
 }
 
 Result<FileInfo> ExportService::DownloadableFile(const std::string& id,
@@ -212,13 +241,28 @@ Result<FileInfo> ExportService::DownloadableFile(const std::string& id,
   return NotFound("no such file");
 }
 
-void ExportService::RecordDownload(const std::string& id, const std::string& detail) {
+void ExportService::RecordDownload(const std::string& id, const FileAccess& access) {
   TaskEvent event;
   event.task_id = id;
   event.at = clock_.Now();
   event.type = "download";
-  event.detail = detail;
-  (void)tasks_.AppendEvent(event);
+  event.detail = access.detail;
+  event.actor = access.origin.actor;
+  event.remote = access.origin.remote;
+  event.file = access.file;
+  event.bytes = access.bytes;
+  event.outcome = access.outcome;
+  Status recorded = tasks_.AppendEvent(event);
+  if (!recorded.ok() && recorded.code() != StatusCode::kNotFound) {
+    logger_.Warn("task " + id + ": recording a download failed: " + recorded.ToString());
+  }
+}
+
+Result<EventPage> ExportService::Audit(const Principal& who, const EventQuery& query) {
+  if (!who.admin) {
+    return Status(StatusCode::kPermissionDenied, "the audit trail is for admin keys only");
+  }
+  return tasks_.ListEvents(query);
 }
 
 }  // namespace exportd

@@ -24,6 +24,18 @@ namespace exportd {
 struct Principal {
   std::string id;
   bool admin = false;
+  std::string remote;  // the client's address, recorded with the events the request causes
+};
+
+// One request for a task's file through a pre-signed link, for the audit trail.
+struct FileAccess {
+  std::string file;
+  std::optional<int64_t> bytes;  // sent to the client; nullopt when nothing was served
+  // "completed", "interrupted", "not_modified", "denied" (bad or expired link), "gone",
+  // "not_found", "failed" (the store could not serve it).
+  std::string outcome;
+  EventOrigin origin;
+  std::string detail;
 };
 
 struct ServiceOptions {
@@ -43,6 +55,8 @@ struct ServiceOptions {
   // refuses a request with email addresses (kInvalidArgument at /notify/email) rather than
   // accept a hook that can never fire.
   bool email_notifications = true;
+  // CSV/TSV requests that do not say otherwise escape formula-like cells (ExportRequest).
+  bool escape_formulas = false;
   // Called with each task Cancel moves to Cancelled at once (a Pending one), after the
   // transition is stored. Must be quick and must not throw (see SchedulerOptions::on_terminal).
   std::function<void(const Task&)> on_terminal;
@@ -54,6 +68,7 @@ struct CreateExportArgs {
   Notify notify;
   std::optional<std::string> idempotency_key;
   std::optional<std::chrono::seconds> retention;  // nullopt: the deployment's default
+  std::optional<bool> escape_formulas;            // nullopt: the deployment's default
 };
 
 struct CreateExportResult {
@@ -90,13 +105,20 @@ class ExportService {
   // `name` (a data file or the manifest). kGone once the task's files have expired (also before
   // the janitor has deleted them) or were deleted; kNotFound otherwise.
   Result<FileInfo> DownloadableFile(const std::string& id, const std::string& name);
-  // Appends a "download" event (who/where/bytes in detail).
-  void RecordDownload(const std::string& id, const std::string& detail);
+  // Appends a "download" event with the access's file, bytes, outcome and origin. A task that
+  // does not exist records nothing (a forged link names any id).
+  void RecordDownload(const std::string& id, const FileAccess& access);
+
+  // The audit trail across every task (GET /v1/audit). kPermissionDenied unless `who` is an
+  // admin; kInvalidArgument for a limit below 1.
+  Result<EventPage> Audit(const Principal& who, const EventQuery& query);
 
   const DatasetCatalog& datasets() const { return datasets_; }
 
  private:
-  Result<Task> GetOwned(const Principal& who, const std::string& id);
+  // kNotFound for another principal's task, after recording an "access_denied" event on it
+  // (detail: `action`): probing for other principals' tasks leaves a trail.
+  Result<Task> GetOwned(const Principal& who, const std::string& id, std::string_view action);
   // kResourceExhausted when `who` already has options_.max_active_tasks tasks Pending or
   // Processing.
   Status CheckQuota(const Principal& who);

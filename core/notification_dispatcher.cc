@@ -151,6 +151,7 @@ void NotificationDispatcher::Attempt(const Key& key) {
   event.task_id = task_id;
   event.at = *after.last_attempt_at;
   event.type = "notification";
+  event.actor = kHousekeepingActor;
   event.detail = AttemptEventDetail(after, max_attempts);
   Status saved = tasks_.RecordNotificationAttempt(task_id, after, event);
   const std::string what = "task " + task_id + ": " + delivery.channel + " notification to " +

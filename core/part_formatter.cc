@@ -31,7 +31,7 @@ PartFormatter::PartFormatter(const ExportRequest& request, std::vector<std::stri
       columns_(std::move(columns)),
       sink_(sink),
       flush_threshold_(flush_threshold),
-      format_(MakeFormatWriter(request.format)),
+      format_(MakeFormatWriter(request.format, request.escape_formulas)),
       next_file_number_(first_file_number) {
   buffer_.reserve(flush_threshold + (size_t{1} << 20));
 }

@@ -1,12 +1,14 @@
-// Rows -> the bytes of an export's part files: the one definition of file names, format,
-// rollover after max_rows_per_file and the lone file of an empty export. The export runner
-// stores these bytes; the verifier regenerates them to compare with what was stored.
+// Rows -> the bytes of an export's part files: the one definition of file names, format (with
+// request.escape_formulas), rollover after max_rows_per_file and the lone file of an empty
+// export. The export runner stores these bytes; the verifier regenerates them to compare with
+// what was stored.
 #ifndef EXPORTD_CORE_PART_FORMATTER_H_
 #define EXPORTD_CORE_PART_FORMATTER_H_
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -58,6 +60,9 @@ class PartFormatter {
   int64_t rows() const { return rows_; }                  // appended through this formatter
   int next_file_number() const { return next_file_number_; }
   size_t buffered_bytes() const { return buffer_.size(); }
+  // Whether a text cell of the open part, or of the part just ended (so PartSink::EndPart may
+  // ask), starts like a formula; nullopt for formats other than CSV and TSV.
+  std::optional<bool> part_contains_formulas() const { return format_->file_contains_formulas(); }
 
  private:
   Status BeginPart();

@@ -221,6 +221,8 @@ std::string_view CompressionName(Compression c) {
   return "none";
 }
 
+bool IsSpreadsheetFormat(Format f) { return f == Format::kCsv || f == Format::kTsv; }
+
 std::optional<Compression> ParseCompression(std::string_view name) {
   for (Compression c : {Compression::kNone, Compression::kGzip}) {
     if (name == CompressionName(c)) return c;
@@ -264,6 +266,8 @@ std::optional<FilterOp> ParseFilterOp(std::string_view name) {
 // unique, "in" with one value becomes "eq", eq/ne null become null true/false, -0.0 becomes 0.0,
 // and identical conditions collapse into one (they are ANDed, so repeating one changes nothing).
 void Canonicalize(ExportRequest& request) {
+  // Escaping cannot change a JSON or NDJSON file: one canonical form (and query_hash) for both.
+  if (!IsSpreadsheetFormat(request.format)) request.escape_formulas = false;
   for (Condition& c : request.filter) {
     for (FilterValue& v : c.values) {
       if (auto* d = std::get_if<double>(&v); d != nullptr && *d == 0.0) *d = 0.0;

@@ -26,6 +26,8 @@ std::string_view FormatExtension(Format f);           // "csv"
 std::string_view FormatContentType(Format f);         // "text/csv; charset=utf-8"
 std::string_view CompressionName(Compression c);      // "none" | "gzip"
 std::optional<Compression> ParseCompression(std::string_view);
+// CSV and TSV: the formats spreadsheets open, where formula-like cells matter.
+bool IsSpreadsheetFormat(Format f);
 
 // A scalar in a filter. Integers and reals are kept apart so that binding is exact.
 using FilterValue = std::variant<std::monostate /*null*/, bool, int64_t, double, std::string>;
@@ -55,11 +57,15 @@ struct ExportRequest {
   std::vector<std::string> partitions;      // empty: all; canonical order: sorted, unique
   int64_t max_rows_per_file = kMaxRowsPerFile;
   Compression compression = Compression::kNone;
+  // CSV/TSV: formula-like text cells get a leading single quote (core/formats/formula_cells.h).
+  // The request's value or else the deployment's; always false for JSON and NDJSON.
+  bool escape_formulas = false;
 
   friend bool operator==(const ExportRequest&, const ExportRequest&) = default;
 };
 
-// Sorts conditions and partitions into canonical order and removes duplicate partitions.
+// Sorts conditions and partitions into canonical order and removes duplicate partitions;
+// escape_formulas becomes false for formats that are not spreadsheet formats.
 void Canonicalize(ExportRequest& request);
 
 // Checks a request against a dataset: known fields, operators that fit the field's type, value

@@ -39,7 +39,8 @@ JanitorRunStats RetentionJanitor::RunOnce() {
         ++batch_failures;
         continue;
       }
-      Result<Task> recorded = tasks_.ReplaceFiles(id, {}, "expired", now);
+      Result<Task> recorded = tasks_.ReplaceFiles(id, {}, "expired", now,
+                                                  EventOrigin{std::string(kHousekeepingActor), ""});
       if (!recorded.ok()) {
         logger_.Warn(
             "retention: task " + id +

@@ -347,6 +347,7 @@ void Scheduler::Finish(const Task& task, const Status& status, const ExportOutco
   args.now = clock_.Now();
   args.expect_state = TaskState::kProcessing;
   args.expect_lease = control.key();
+  args.origin.actor = options_.instance_id;
   bool remove_files = false;
   if (control.cancel_requested()) {
     args.trigger = Trigger::kCancel;

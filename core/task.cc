@@ -89,6 +89,15 @@ Status CheckLease(const Task& task, const LeaseKey& key) {
   return Status::Ok();
 }
 
+std::optional<bool> AnyContainsFormulas(const std::vector<FileInfo>& files) {
+  bool all_known = !files.empty();
+  for (const FileInfo& f : files) {
+    if (f.contains_formulas == true) return true;
+    all_known = all_known && f.contains_formulas.has_value();
+  }
+  return all_known ? std::optional<bool>(false) : std::nullopt;
+}
+
 Result<Transitioned> ApplyCheckpoint(const Task& task, const LeaseKey& key, const FileInfo& file,
                                      const Checkpoint& next, TimePoint now) {
   RETURN_IF_ERROR(CheckLease(task, key));
@@ -116,6 +125,7 @@ Result<Transitioned> ApplyCheckpoint(const Task& task, const LeaseKey& key, cons
   out.event.task_id = t.id;
   out.event.at = now;
   out.event.type = "checkpoint";
+  out.event.actor = key.owner;  // the instance whose worker wrote the file
   out.event.detail = file.name + ": " + std::to_string(file.rows) + " rows, " +
                      std::to_string(file.bytes) + " bytes; " + std::to_string(next.rows) +
                      " rows committed";
@@ -153,6 +163,7 @@ Result<Transitioned> ApplyTransition(const Task& task, const TransitionArgs& arg
     case Trigger::kSucceed:
       t.files = args.files;
       t.manifest = args.manifest;
+      t.csv_contains_formulas = AnyContainsFormulas(t.files);
       t.checkpoint.reset();
       t.error.reset();
       // The final counters are those of the files (progress is persisted only now and then).
@@ -195,6 +206,8 @@ Result<Transitioned> ApplyTransition(const Task& task, const TransitionArgs& arg
   out.event.from = task.state;
   out.event.to = t.state;
   out.event.detail = args.detail;
+  out.event.actor = args.origin.actor;
+  out.event.remote = args.origin.remote;
   if (out.event.detail.empty() && args.error) out.event.detail = args.error->message;
   // The audit trail shows which attempts resumed rather than started over.
   if (args.trigger == Trigger::kStart && t.checkpoint) {

@@ -51,9 +51,17 @@ struct FileInfo {
   int64_t bytes = 0;
   std::string sha256;
   std::string content_type;
+  // CSV/TSV parts: whether a text cell starts like a formula (core/formats/formula_cells.h).
+  // nullopt for other formats, for the manifest, and for parts recorded before the check existed.
+  std::optional<bool> contains_formulas;
 
   friend bool operator==(const FileInfo&, const FileInfo&) = default;
 };
+
+// A CSV/TSV export's csv_contains_formulas from its data files: true if any part has a
+// formula-like cell; false if every part is known to have none; otherwise (no files, another
+// format, parts recorded before the check existed) nullopt.
+std::optional<bool> AnyContainsFormulas(const std::vector<FileInfo>& files);
 
 struct Progress {
   int64_t rows = 0;
@@ -128,6 +136,9 @@ struct Task {
   // `checkpoint`); on success: all of them; cleared on failure and cancellation.
   std::vector<FileInfo> files;
   std::optional<FileInfo> manifest;
+  // Set on success from the files (AnyContainsFormulas) and kept when they are deleted or
+  // expire; nullopt before, for JSON/NDJSON, and for tasks that finished before the check.
+  std::optional<bool> csv_contains_formulas;
   std::optional<Checkpoint> checkpoint;  // after the last committed file; cleared when terminal
   std::optional<Lease> lease;            // set only while Processing
   // How long the files stay after the task finishes (the request's retention or the
@@ -152,7 +163,29 @@ struct TaskEvent {
   std::optional<TaskState> from;
   std::optional<TaskState> to;
   std::string detail;
+  // Who and from where (empty: unknown, e.g. rows stored before the audit columns existed):
+  // the principal for API calls, "link" for a download through a pre-signed link, the instance
+  // id for the scheduler's transitions, "exportd" for housekeeping; the client address.
+  std::string actor;
+  std::string remote;
+  // File accesses ("download", "access_denied"): the file named, the bytes sent and how it
+  // ended ("completed", "interrupted", "not_modified", "denied", "gone", "not_found", "failed").
+  std::string file;
+  std::optional<int64_t> bytes;
+  std::string outcome;
+
+  friend bool operator==(const TaskEvent&, const TaskEvent&) = default;
 };
+
+// Who causes an event and from which client address: what every event row records about its
+// origin (see TaskEvent::actor and ::remote).
+struct EventOrigin {
+  std::string actor;
+  std::string remote;  // empty when no request caused the event
+};
+// The actor of events that exportd causes on its own behalf rather than for a principal or as
+// one instance's worker: the retention janitor, lease expiry, notification attempts.
+inline constexpr std::string_view kHousekeepingActor = "exportd";
 
 // What a transition carries besides its trigger.
 struct TransitionArgs {
@@ -164,6 +197,7 @@ struct TransitionArgs {
   std::optional<TimePoint> not_before;   // kRetry
   std::optional<Lease> lease;            // kStart: the claim's lease
   std::string detail;                    // free text for the event row
+  EventOrigin origin;                    // who and from where, for the event row
   // When set, the transition applies only if the stored task is in this state (kFailedPrecondition
   // otherwise): lets a caller act on what it last saw without a read-modify-write race.
   std::optional<TaskState> expect_state;

@@ -29,15 +29,35 @@ struct TaskPage {
   std::optional<std::string> next_cursor;  // the last item's id when more may follow
 };
 
+// The audit trail across tasks (GET /v1/audit): every filter that is set must match.
+struct EventQuery {
+  std::optional<std::string> actor;
+  std::optional<std::string> task_id;
+  std::vector<std::string> types;  // any of these; empty: every type
+  std::optional<TimePoint> since;  // at >= since
+  std::optional<TimePoint> until;  // at < until
+  std::optional<std::string> remote;
+  std::optional<std::string> file;
+  std::optional<std::string> outcome;
+  int limit = 100;
+  std::optional<int64_t> before_seq;  // keyset cursor: events with seq < before_seq
+};
+
+struct EventPage {
+  std::vector<TaskEvent> items;       // newest first (descending seq)
+  std::optional<int64_t> next_cursor;  // the last item's seq when more may follow
+};
+
 // Thread-safe. Every method is atomic; a returned OK means the change is durable.
 class TaskStore {
  public:
   virtual ~TaskStore() = default;
 
-  // Stores a new Pending task and its "created" event. kAlreadyExists if the id is taken, or
-  // if task.idempotency_key is set and (principal, key) already has a task: then the existing
-  // task is not changed; callers look it up with FindByIdempotencyKey.
-  virtual Status Create(const Task& task) = 0;
+  // Stores a new Pending task and its "created" event (recorded as caused by `origin`).
+  // kAlreadyExists if the id is taken, or if task.idempotency_key is set and (principal, key)
+  // already has a task: then the existing task is not changed; callers look it up with
+  // FindByIdempotencyKey.
+  virtual Status Create(const Task& task, const EventOrigin& origin) = 0;
   virtual Result<Task> Get(const std::string& id) = 0;  // kNotFound
   virtual Result<std::optional<Task>> FindByIdempotencyKey(const std::string& principal,
                                                            const std::string& key) = 0;
@@ -48,7 +68,8 @@ class TaskStore {
   // everything else) and creates `task` with it. kAlreadyExists if the key is held by any other
   // task by then (a concurrent request took it first): callers look that one up instead.
   // REQUIRES: task.idempotency_key is set.
-  virtual Status CreateTakingKey(const Task& task, const std::string& previous_id) = 0;
+  virtual Status CreateTakingKey(const Task& task, const std::string& previous_id,
+                                 const EventOrigin& origin) = 0;
 
   // Loads the task, runs ApplyTransition, saves the task and the event in one transaction.
   // kNotFound; kFailedPrecondition if the transition is illegal from the stored state; kAborted
@@ -58,7 +79,8 @@ class TaskStore {
   // Leases. Several instances may share one store: each claim leases the task to its `owner`
   // until now + `lease`; the owner renews it with Heartbeat while it runs. A task whose lease
   // has expired is put back in the queue by ExpireLeases (whichever instance calls it), and
-  // keeps its place in FIFO order.
+  // keeps its place in FIFO order. The events of ClaimNext, CommitFile and RecoverProcessing
+  // name `owner` (the instance) as their actor; those of ExpireLeases name "exportd".
 
   // The oldest Pending task (creation order) whose not_before has passed, moved to Processing
   // (trigger kStart) and leased to `owner`; nullopt if none is ready.
@@ -93,13 +115,15 @@ class TaskStore {
   // Persists counters of a Processing task (no event). A task in another state is left alone.
   virtual Status UpdateProgress(const std::string& id, const Progress& progress,
                                 TimePoint now) = 0;
-  // Sets cancel_requested on a Processing task and records a "cancel_requested" event.
-  // kFailedPrecondition if the task is not Processing.
-  virtual Result<Task> RequestCancel(const std::string& id, TimePoint now) = 0;
+  // Sets cancel_requested on a Processing task and records a "cancel_requested" event caused
+  // by `origin`. kFailedPrecondition if the task is not Processing.
+  virtual Result<Task> RequestCancel(const std::string& id, TimePoint now,
+                                     const EventOrigin& origin) = 0;
   // Replaces the task's file list (e.g. with none after deletion) and records an event of
-  // `event_type`. kFailedPrecondition unless the task is terminal.
+  // `event_type` caused by `origin`. kFailedPrecondition unless the task is terminal.
   virtual Result<Task> ReplaceFiles(const std::string& id, std::vector<FileInfo> files,
-                                    const std::string& event_type, TimePoint now) = 0;
+                                    const std::string& event_type, TimePoint now,
+                                    const EventOrigin& origin) = 0;
   // Retention: the ids of terminal tasks whose files_expire_at is at or before `now` and that
   // still list files or a manifest, earliest expiry first, at most `limit` (>= 1).
   virtual Result<std::vector<std::string>> ListExpiredFiles(TimePoint now, int limit) = 0;
@@ -116,9 +140,13 @@ class TaskStore {
   virtual Result<std::vector<Task>> PendingNotifications(int limit,
                                                          const std::string& after_id) = 0;
 
-  // Appends a non-transition event (e.g. "download"). Events are append-only.
+  // Appends a non-transition event (e.g. "download"). Events are append-only: no method
+  // changes or removes one, and the records of tasks are never deleted.
   virtual Status AppendEvent(const TaskEvent& event) = 0;
   virtual Result<std::vector<TaskEvent>> Events(const std::string& id) = 0;  // by seq
+  // The events of every task that match `query`, newest first. kInvalidArgument if
+  // query.limit < 1.
+  virtual Result<EventPage> ListEvents(const EventQuery& query) = 0;
 
   // How many tasks are in each state (states with none are absent). For /metrics.
   virtual Result<std::map<TaskState, int64_t>> CountByState() = 0;

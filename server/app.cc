@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "api/api_server.h"
+#include "core/cached_check.h"
 #include "core/clock.h"
 #include "core/dataset.h"
 #include "core/duration.h"
@@ -185,6 +186,37 @@ Result<TokenVerification> MakeTokenVerification(const OAuthConfig& o, const Cloc
   return t;
 }
 
+// /readyz's check of the S3 bucket: a HEAD with one quick attempt (a probe must answer fast;
+// the next probe is the retry), at most every kTtl, the last answer in between.
+class BucketReadiness {
+ public:
+  static constexpr std::chrono::seconds kTtl{5};
+
+  BucketReadiness(const S3StorageConfig& s3, const Clock& clock)
+      : where_("S3 bucket '" + s3.bucket + "' at " + (s3.endpoint.empty() ? "AWS" : s3.endpoint)),
+        probe_(ProbeOptions(s3), clock),
+        cached_([this] { return probe_.CheckBucket(); }, kTtl, clock) {}
+
+  Status Check() {
+    Status status = cached_.Get();
+    if (status.ok()) return status;
+    return Status(status.code(), where_ + ": " + status.message());
+  }
+
+ private:
+  static S3StoreOptions ProbeOptions(const S3StorageConfig& s3) {
+    S3StoreOptions o = ToS3StoreOptions(s3);
+    o.client.max_attempts = 1;
+    o.client.connect_timeout = std::chrono::seconds(2);
+    o.client.request_timeout = std::chrono::seconds(3);
+    return o;
+  }
+
+  const std::string where_;
+  const S3ObjectStore probe_;
+  CachedCheck cached_;
+};
+
 }  // namespace
 
 Status RunServer(const Config& config, const std::string& openapi_yaml) {
@@ -207,7 +239,8 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
                  config.s3.credentials_source);
   }
   ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> base_objects,
-                   MakeObjectStore(config, signer, store_clock, /*check_bucket=*/true));
+                   MakeObjectStore(config, signer, store_clock, /*check_bucket=*/true,
+                                   /*for_server=*/true));
   ASSIGN_OR_RETURN(DatasetCatalog datasets, LoadDatasets(config));
   // Test configuration only: sources and store that fail on purpose.
   std::unique_ptr<ObjectStore> faulty_objects;
@@ -247,6 +280,7 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   service_options.email_notifications = notifications->email_enabled();
   service_options.on_terminal = notifications->observer();
   service_options.default_retention = config.retention;
+  service_options.escape_formulas = config.escape_formulas;
   service_options.max_retention = config.max_retention;
   ExportService service(*tasks, datasets, objects, scheduler, clock, logger, service_options,
                         [](std::string_view data) { return Sha256Hex(data); });
@@ -265,6 +299,11 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   deps.sha256_hex = [](std::string_view data) { return Sha256Hex(data); };
   deps.running_exports = [&scheduler] { return scheduler.running(); };
   deps.rows_exported = [&scheduler] { return scheduler.rows_exported(); };
+  std::unique_ptr<BucketReadiness> bucket_readiness;
+  if (config.storage_type == "s3") {
+    bucket_readiness = std::make_unique<BucketReadiness>(config.s3, store_clock);
+    deps.check_object_store = [r = bucket_readiness.get()] { return r->Check(); };
+  }
   TokenVerification tokens;
   if (config.oauth) {
     ASSIGN_OR_RETURN(tokens, MakeTokenVerification(*config.oauth, clock));
@@ -279,6 +318,7 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   api_options.read_timeout = std::chrono::seconds(config.read_timeout_seconds);
   api_options.write_timeout = std::chrono::seconds(config.write_timeout_seconds);
   api_options.max_body_bytes = static_cast<size_t>(config.max_body_bytes);
+  api_options.trust_forwarded_for = config.trust_forwarded_for;
   api_options.download_url_ttl = std::chrono::seconds(config.download_url_ttl_seconds);
   api_options.openapi_yaml = openapi_yaml;
   api_options.tls_cert_file = config.tls_cert;

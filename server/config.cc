@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/duration.h"
+#include "server/config_json.h"
 #include "storage/outbound_policy.h"
 
 namespace exportd {
@@ -17,8 +18,6 @@ namespace {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
-Status ConfigError(const std::string& msg) { return InvalidArgument("configuration: " + msg); }
-
 std::string Resolve(const std::string& base_dir, const std::string& path) {
   if (path.empty() || fs::path(path).is_absolute() || base_dir.empty()) return path;
   return (fs::path(base_dir) / path).lexically_normal().string();
@@ -26,14 +25,7 @@ std::string Resolve(const std::string& base_dir, const std::string& path) {
 
 template <typename T>
 Status Read(const json& obj, const char* key, T& out, const std::string& where) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return Status::Ok();
-  try {
-    out = it->get<T>();
-  } catch (const json::exception&) {
-    return ConfigError(where + key + " has the wrong type");
-  }
-  return Status::Ok();
+  return ReadConfigKey(obj, key, out, where);
 }
 
 // A duration key: whole seconds (a JSON integer) or a string for ParseDuration ("7d").
@@ -127,8 +119,9 @@ const std::set<std::string>& KnownKeys() {
       "max_rows_per_second", "public_url",       "demo_rows",         "log_level",
       "http_threads",     "storage",            "datasets",          "fault_injection",
       "lease_seconds",    "drain_timeout_seconds", "tls_cert", "tls_key", "retention",     "max_retention",
-      "janitor_interval_seconds", "oauth", "rate_limit_per_second", "rate_limit_burst",
-      "read_timeout_seconds", "write_timeout_seconds", "max_body_bytes", "max_active_tasks"};
+      "janitor_interval_seconds", "oauth", "encryption", "rate_limit_per_second", "rate_limit_burst",
+      "read_timeout_seconds", "write_timeout_seconds", "max_body_bytes", "max_active_tasks",
+      "escape_formulas", "trust_forwarded_for"};
   return keys;
 }
 
@@ -251,6 +244,7 @@ Result<Config> ParseConfig(const std::string& json_text, const std::string& base
   RETURN_IF_ERROR(Read(root, "read_timeout_seconds", config.read_timeout_seconds, ""));
   RETURN_IF_ERROR(Read(root, "write_timeout_seconds", config.write_timeout_seconds, ""));
   RETURN_IF_ERROR(Read(root, "max_body_bytes", config.max_body_bytes, ""));
+  RETURN_IF_ERROR(Read(root, "trust_forwarded_for", config.trust_forwarded_for, ""));
   RETURN_IF_ERROR(Read(root, "lease_seconds", config.lease_seconds, ""));
   RETURN_IF_ERROR(Read(root, "drain_timeout_seconds", config.drain_timeout_seconds, ""));
   RETURN_IF_ERROR(Read(root, "webhook_secret_env", config.webhook_secret_env, ""));
@@ -264,6 +258,7 @@ Result<Config> ParseConfig(const std::string& json_text, const std::string& base
   RETURN_IF_ERROR(ReadDuration(root, "retention", config.retention));
   RETURN_IF_ERROR(ReadDuration(root, "max_retention", config.max_retention));
   RETURN_IF_ERROR(Read(root, "janitor_interval_seconds", config.janitor_interval_seconds, ""));
+  RETURN_IF_ERROR(Read(root, "escape_formulas", config.escape_formulas, ""));
   RETURN_IF_ERROR(Read(root, "tls_cert", config.tls_cert, ""));
   RETURN_IF_ERROR(Read(root, "tls_key", config.tls_key, ""));
   config.data_dir = Resolve(base_dir, config.data_dir);
@@ -275,6 +270,9 @@ Result<Config> ParseConfig(const std::string& json_text, const std::string& base
     if (config.storage_type == "s3") {
       RETURN_IF_ERROR(ParseS3StorageConfig(*storage, config.s3, config.ignored_keys));
     }
+  }
+  if (auto e = root.find("encryption"); e != root.end() && !e->is_null()) {
+    RETURN_IF_ERROR(ParseEncryptionConfig(*e, base_dir, config.encryption, config.ignored_keys));
   }
   if (auto datasets = root.find("datasets"); datasets != root.end() && !datasets->is_null()) {
     if (!datasets->is_array()) return ConfigError("datasets must be an array");
@@ -354,6 +352,7 @@ Status ApplyEnvironment(Config& config, const EnvLookup& env) {
   RETURN_IF_ERROR(integer("EXPORTD_LEASE_SECONDS", config.lease_seconds));
   RETURN_IF_ERROR(integer("EXPORTD_DRAIN_TIMEOUT_SECONDS", config.drain_timeout_seconds));
   if (config.storage_type == "s3") ApplyAwsEnvironment(config.s3, env);
+  RETURN_IF_ERROR(ApplyEncryptionEnvironment(config.encryption, env));
   text("EXPORTD_WEBHOOK_SECRET_ENV", config.webhook_secret_env);
   if (auto v = env("EXPORTD_WEBHOOK_ALLOWLIST")) {  // comma-separated CIDRs
     config.webhook_allowlist.clear();
@@ -371,6 +370,12 @@ Status ApplyEnvironment(Config& config, const EnvLookup& env) {
       integer("EXPORTD_NOTIFICATION_RETRY_BASE_MS", config.notification_retry_base_ms));
   RETURN_IF_ERROR(integer("EXPORTD_NOTIFICATION_ATTEMPTS", config.notification_attempts));
   RETURN_IF_ERROR(integer("EXPORTD_JANITOR_INTERVAL_SECONDS", config.janitor_interval_seconds));
+  if (auto v = env("EXPORTD_ESCAPE_FORMULAS")) {
+    if (*v != "true" && *v != "false") {
+      return ConfigError("EXPORTD_ESCAPE_FORMULAS must be true or false, not '" + *v + "'");
+    }
+    config.escape_formulas = *v == "true";
+  }
   for (auto [name, out] : {std::pair{"EXPORTD_RETENTION", &config.retention},
                            std::pair{"EXPORTD_MAX_RETENTION", &config.max_retention}}) {
     if (auto v = env(name)) {
@@ -441,6 +446,7 @@ Status Validate(const Config& config) {
     return ConfigError("storage.type '" + config.storage_type +
                        "' is not supported (local or s3)");
   }
+  RETURN_IF_ERROR(ValidateEncryptionConfig(config.encryption));
   if (config.notification_retry_base_ms < 1 || config.notification_retry_base_ms > 3600000) {
     return ConfigError("notification_retry_base_ms must be 1..3600000");
   }

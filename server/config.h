@@ -13,6 +13,7 @@
 #include "core/dataset.h"
 #include "core/status.h"
 #include "storage/fault_injection.h"
+#include "server/encryption_config.h"
 #include "server/s3_config.h"
 
 namespace exportd {
@@ -65,6 +66,9 @@ struct Config {
   int64_t read_timeout_seconds = 30;
   int64_t write_timeout_seconds = 60;
   int64_t max_body_bytes = 1 << 20;
+  // Behind a reverse proxy: the audit trail's client address is the last X-Forwarded-For entry.
+  // Off by default: without a proxy that sets it, any client could claim any address.
+  bool trust_forwarded_for = false;
   // A running task is leased to this instance for this long; renewed about every third of it.
   int64_t lease_seconds = 30;
   // On SIGTERM, how long running exports may take to reach their next checkpoint.
@@ -73,6 +77,9 @@ struct Config {
   // "max_retention": whole seconds or a duration string such as "7d"; core/duration.h).
   std::chrono::seconds retention{7 * 24 * 3600};
   std::chrono::seconds max_retention{30 * 24 * 3600};
+  // CSV/TSV exports write formula-like text cells with a leading ' unless the request says
+  // "escape_formulas": false (core/formats/formula_cells.h). Off: research data stays exact.
+  bool escape_formulas = false;
   // How often the retention janitor looks for expired files (and once at start).
   int64_t janitor_interval_seconds = 60;
   // Notifications. Absent smtp: email hooks are refused (422).
@@ -86,6 +93,7 @@ struct Config {
   int notification_attempts = 5;              // in all
   std::string storage_type = "local";  // "local" or "s3"
   S3StorageConfig s3;                  // used when storage_type is "s3"
+  EncryptionConfig encryption;         // export files at rest ("encryption")
   // Empty: the demo dataset is created under data_dir and served.
   std::vector<DatasetSpec> datasets;
   // Tests only: makes sources and the object store fail on purpose. Absent = off.

@@ -1,9 +1,100 @@
 #include "server/object_store_factory.h"
 
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
 #include "server/app.h"
+#include "storage/encrypting_object_store.h"
 #include "storage/local_object_store.h"
 
 namespace exportd {
+namespace {
+
+Status EncryptionError(const Status& status) {
+  return Status(status.code(), "encryption: " + status.message());
+}
+
+// Wraps `base` in the encrypting decorator when there are master keys. With S3 and encryption
+// on, download links are exportd's own (signed by `signer`), so downloads come back through the
+// store to be decrypted; otherwise they are the inner store's.
+Result<std::unique_ptr<ObjectStore>> WithEncryption(const Config& config,
+                                                    std::unique_ptr<ObjectStore> base,
+                                                    std::shared_ptr<const UrlSigner> signer,
+                                                    bool for_server) {
+  const bool enabled = config.encryption.Enabled(config.storage_type);
+  ASSIGN_OR_RETURN(std::shared_ptr<const MasterKeyRing> keys,
+                   LoadMasterKeys(config, /*create_default=*/for_server));
+  if (keys == nullptr) return base;
+  EncryptionOptions options;
+  options.encrypt_new_objects = enabled;
+  options.read_plaintext = config.encryption.allow_plaintext || !enabled;
+  if (enabled && config.storage_type == "s3") {
+    options.download_url = [signer, base_url = config.PublicUrl()](
+                               std::string_view task_id, std::string_view name,
+                               TimePoint expires_at) -> Result<std::string> {
+      RETURN_IF_ERROR(ValidateTaskId(task_id));
+      RETURN_IF_ERROR(ValidateObjectName(name));
+      std::string_view url = base_url;
+      while (!url.empty() && url.back() == '/') url.remove_suffix(1);
+      return SignedDownloadUrl(*signer, url, task_id, name, expires_at);
+    };
+  }
+  if (for_server) {
+    if (enabled) {
+      spdlog::info("export files are encrypted at rest (AES-256-GCM envelope); new files use "
+                   "master key '{}', {} key(s) can read{}",
+                   keys->active_id(), keys->ids().size(),
+                   config.storage_type == "s3" ? "; downloads go through exportd" : "");
+    } else {
+      spdlog::warn("encryption is off: new export files are stored in plaintext (files already "
+                   "encrypted stay readable)");
+    }
+  }
+  return std::unique_ptr<ObjectStore>(
+      std::make_unique<EncryptingObjectStore>(std::move(base), std::move(keys), std::move(options)));
+}
+
+}  // namespace
+
+std::string DefaultMasterKeyFile(const Config& config) {
+  return (std::filesystem::path(config.data_dir) / "master_keys").string();
+}
+
+Result<std::shared_ptr<const MasterKeyRing>> LoadMasterKeys(const Config& config,
+                                                            bool create_default) {
+  const EncryptionConfig& e = config.encryption;
+  const bool enabled = e.Enabled(config.storage_type);
+  Result<MasterKeyRing> ring = InvalidArgument("no key source");
+  if (!e.env_keys.empty()) {
+    ring = MasterKeyRing::Parse(e.env_keys, e.active_key_id, "EXPORTD_MASTER_KEY");
+  } else if (!e.key_file.empty()) {
+    ring = MasterKeyRing::LoadFile(e.key_file, e.active_key_id);
+  } else {
+    const std::string path = DefaultMasterKeyFile(config);
+    struct stat st {};
+    const bool exists = ::stat(path.c_str(), &st) == 0;
+    if (!exists && !enabled) return std::shared_ptr<const MasterKeyRing>();
+    if (!exists && !create_default) {
+      return FailedPrecondition("encryption: encryption is on but there is no master key: " +
+                                path + " does not exist (exportd serve creates it on first "
+                                "start); set encryption.key_file or EXPORTD_MASTER_KEY");
+    }
+    bool created = false;
+    ring = MasterKeyRing::LoadOrCreateFile(path, e.active_key_id, &created);
+    if (ring.ok() && created) {
+      spdlog::warn("created master key file {} (mode 0600) to encrypt export files; anyone "
+                   "holding the data dir holds the key: in production keep the key outside the "
+                   "data dir (encryption.key_file or EXPORTD_MASTER_KEY), and back it up: "
+                   "without it the files cannot be read",
+                   path);
+    }
+  }
+  if (!ring.ok()) return EncryptionError(ring.status());
+  return std::shared_ptr<const MasterKeyRing>(
+      std::make_shared<MasterKeyRing>(std::move(ring).value()));
+}
 
 S3StoreOptions ToS3StoreOptions(const S3StorageConfig& s3) {
   S3StoreOptions o;
@@ -21,11 +112,13 @@ S3StoreOptions ToS3StoreOptions(const S3StorageConfig& s3) {
 
 Result<std::unique_ptr<ObjectStore>> MakeObjectStore(const Config& config,
                                                      std::shared_ptr<const UrlSigner> signer,
-                                                     const Clock& clock, bool check_bucket) {
+                                                     const Clock& clock, bool check_bucket,
+                                                     bool for_server) {
   if (config.storage_type != "s3") {
-    return std::unique_ptr<ObjectStore>(
-        std::make_unique<LocalObjectStore>(ExportsRoot(config), std::move(signer),
-                                           config.PublicUrl()));
+    return WithEncryption(config,
+                          std::make_unique<LocalObjectStore>(ExportsRoot(config), signer,
+                                                             config.PublicUrl()),
+                          signer, for_server);
   }
   auto store = std::make_unique<S3ObjectStore>(ToS3StoreOptions(config.s3), clock);
   if (check_bucket) {
@@ -44,7 +137,7 @@ Result<std::unique_ptr<ObjectStore>> MakeObjectStore(const Config& config,
       return Status(code, std::move(message));
     }
   }
-  return std::unique_ptr<ObjectStore>(std::move(store));
+  return WithEncryption(config, std::move(store), std::move(signer), for_server);
 }
 
 }  // namespace exportd

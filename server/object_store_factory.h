@@ -9,6 +9,7 @@
 #include "core/object_store.h"
 #include "core/status.h"
 #include "server/config.h"
+#include "storage/master_keys.h"
 #include "storage/s3_object_store.h"
 #include "storage/url_signer.h"
 
@@ -16,13 +17,26 @@ namespace exportd {
 
 S3StoreOptions ToS3StoreOptions(const S3StorageConfig& s3);
 
-// The store of `config`. `signer` signs the local store's download links (may hold an empty
-// secret when no link is issued); `clock` must outlive the store. For S3, when `check_bucket`,
-// a HEAD of the bucket must succeed: otherwise kFailedPrecondition (or the S3 error's own code)
-// with a message naming the endpoint, the bucket and S3's answer, so start-up fails clearly.
+// The store of `config`. `signer` signs exportd's download links (may hold an empty secret
+// when no link is issued); `clock` must outlive the store. For S3, when `check_bucket`, a HEAD
+// of the bucket must succeed: otherwise kFailedPrecondition (or the S3 error's own code) with
+// a message naming the endpoint, the bucket and S3's answer, so start-up fails clearly.
+// With encryption (config.encryption, or any master key configured) the store is wrapped in an
+// EncryptingObjectStore. `for_server`: exportd serve, which creates DATA_DIR/master_keys on
+// first start and logs the encryption set-up; operator commands never create a key.
 Result<std::unique_ptr<ObjectStore>> MakeObjectStore(const Config& config,
                                                      std::shared_ptr<const UrlSigner> signer,
-                                                     const Clock& clock, bool check_bucket);
+                                                     const Clock& clock, bool check_bucket,
+                                                     bool for_server = false);
+
+// DATA_DIR/master_keys: where the master key file is created when none is configured.
+std::string DefaultMasterKeyFile(const Config& config);
+
+// The master keys of `config` (EXPORTD_MASTER_KEY, else encryption.key_file, else
+// DATA_DIR/master_keys, created when `create_default` and encryption is on), or null when
+// encryption is off and no key is configured. Errors name the key's source, never key bytes.
+Result<std::shared_ptr<const MasterKeyRing>> LoadMasterKeys(const Config& config,
+                                                            bool create_default);
 
 }  // namespace exportd
 

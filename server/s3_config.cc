@@ -3,21 +3,14 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "server/config_json.h"
+
 namespace exportd {
 namespace {
 
-Status ConfigError(const std::string& msg) { return InvalidArgument("configuration: " + msg); }
-
 template <typename T>
 Status Read(const nlohmann::json& obj, const char* key, T& out) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return Status::Ok();
-  try {
-    out = it->get<T>();
-  } catch (const nlohmann::json::exception&) {
-    return ConfigError(std::string("storage.") + key + " has the wrong type");
-  }
-  return Status::Ok();
+  return ReadConfigKey(obj, key, out, "storage.");
 }
 
 // S3's bounds on the size of every part but the last.

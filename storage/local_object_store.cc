@@ -240,17 +240,7 @@ Result<std::string> LocalObjectStore::DownloadUrl(std::string_view task_id, std:
                                                   TimePoint expires_at) {
   RETURN_IF_ERROR(ValidateTaskId(task_id));
   RETURN_IF_ERROR(ValidateObjectName(name));
-  const int64_t expires = ToUnixSeconds(expires_at);
-  std::string url = base_url_;
-  url.append("/v1/exports/");
-  url.append(task_id);
-  url.append("/files/");
-  url.append(name);  // validated names need no percent-encoding
-  url.append("?expires=");
-  url.append(std::to_string(expires));
-  url.append("&signature=");
-  url.append(signer_->Sign(task_id, name, expires));
-  return url;
+  return SignedDownloadUrl(*signer_, base_url_, task_id, name, expires_at);
 }
 
 }  // namespace exportd

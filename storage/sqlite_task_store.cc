@@ -1,6 +1,7 @@
 #include "storage/sqlite_task_store.h"
 
 #include <utility>
+#include <variant>
 
 #include "core/time_format.h"
 #include "storage/migrations.h"
@@ -42,11 +43,16 @@ constexpr std::string_view kSelectPurgeable =
     "SELECT id FROM tasks WHERE purge_at IS NOT NULL AND purge_at <= ?1"
     " ORDER BY purge_at LIMIT ?2";
 constexpr std::string_view kInsertEvent =
-    "INSERT INTO task_events (task_id, at, type, from_state, to_state, detail)"
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    "INSERT INTO task_events (task_id, at, type, from_state, to_state, detail, actor, remote,"
+    " file, bytes, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+// Both select the columns ReadEvent decodes, in its order.
 constexpr std::string_view kSelectEvents =
-    "SELECT seq, task_id, at, type, from_state, to_state, detail FROM task_events"
-    " WHERE task_id = ?1 ORDER BY seq";
+    "SELECT seq, task_id, at, type, from_state, to_state, detail, actor, remote, file, bytes,"
+    " outcome FROM task_events WHERE task_id = ?1 ORDER BY seq";
+// ListEvents appends its filters, the order and the limit.
+constexpr std::string_view kSelectEventsPrefix =
+    "SELECT seq, task_id, at, type, from_state, to_state, detail, actor, remote, file, bytes,"
+    " outcome FROM task_events";
 constexpr std::string_view kInsertNotification =
     "INSERT INTO notifications (task_id, hook, channel, target, status, attempts,"
     " last_attempt_at, last_error, delivered_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
@@ -93,6 +99,30 @@ Result<std::optional<TaskState>> OptState(const std::optional<std::string>& name
   std::optional<TaskState> state = ParseTaskState(*name);
   if (!state) return DataLoss("stored event has unknown state '" + *name + "'");
   return std::optional<TaskState>(state);
+}
+
+// The audit columns hold NULL, not '', for "none" (and rows older than migration 006 have NULL).
+std::optional<std::string> NullIfEmpty(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  return text;
+}
+
+// Decodes the current row of a statement selecting the event columns (kSelectEvents order).
+Result<TaskEvent> ReadEvent(Statement& stmt) {
+  TaskEvent event;
+  event.seq = stmt.ColumnInt(0);
+  event.task_id = stmt.ColumnText(1);
+  event.at = FromUnixMillis(stmt.ColumnInt(2));
+  event.type = stmt.ColumnText(3);
+  ASSIGN_OR_RETURN(event.from, OptState(stmt.ColumnOptText(4)));
+  ASSIGN_OR_RETURN(event.to, OptState(stmt.ColumnOptText(5)));
+  event.detail = stmt.ColumnText(6);
+  event.actor = stmt.ColumnOptText(7).value_or("");
+  event.remote = stmt.ColumnOptText(8).value_or("");
+  event.file = stmt.ColumnOptText(9).value_or("");
+  event.bytes = stmt.ColumnOptInt(10);
+  event.outcome = stmt.ColumnOptText(11).value_or("");
+  return event;
 }
 
 // Steps `stmt` once and decodes column 0 as a task body; nullopt when there is no row.
@@ -210,7 +240,12 @@ Status SqliteTaskStore::InsertEventLocked(const TaskEvent& event) {
       .Bind(3, AsText(event.type))
       .Bind(4, OptStateName(event.from))
       .Bind(5, OptStateName(event.to))
-      .Bind(6, AsText(event.detail));
+      .Bind(6, AsText(event.detail))
+      .Bind(7, NullIfEmpty(event.actor))
+      .Bind(8, NullIfEmpty(event.remote))
+      .Bind(9, NullIfEmpty(event.file))
+      .Bind(10, event.bytes)
+      .Bind(11, NullIfEmpty(event.outcome));
   return stmt->Run().WithContext("event of task " + event.task_id);
 }
 
@@ -230,7 +265,7 @@ Result<Task> SqliteTaskStore::TransitionLocked(const std::string& id, const Tran
   return saved;
 }
 
-Status SqliteTaskStore::CreateLocked(const Task& task) {
+Status SqliteTaskStore::CreateLocked(const Task& task, const EventOrigin& origin) {
   if (task.state != TaskState::kPending) {
     return InvalidArgument("a new task must be Pending, not " +
                            std::string(TaskStateName(task.state)));
@@ -267,18 +302,21 @@ Status SqliteTaskStore::CreateLocked(const Task& task) {
   created.at = task.created_at;
   created.type = "created";
   created.to = TaskState::kPending;
+  created.actor = origin.actor;
+  created.remote = origin.remote;
   return InsertEventLocked(created);
 }
 
-Status SqliteTaskStore::Create(const Task& task) {
+Status SqliteTaskStore::Create(const Task& task, const EventOrigin& origin) {
   std::lock_guard<std::mutex> lock(mu_);
   Transaction tx(db_);
   RETURN_IF_ERROR(tx.status());
-  RETURN_IF_ERROR(CreateLocked(task));
+  RETURN_IF_ERROR(CreateLocked(task, origin));
   return tx.Commit();
 }
 
-Status SqliteTaskStore::CreateTakingKey(const Task& task, const std::string& previous_id) {
+Status SqliteTaskStore::CreateTakingKey(const Task& task, const std::string& previous_id,
+                                        const EventOrigin& origin) {
   if (!task.idempotency_key) return InvalidArgument("CreateTakingKey needs an idempotency key");
   std::lock_guard<std::mutex> lock(mu_);
   Transaction tx(db_);
@@ -297,8 +335,10 @@ Status SqliteTaskStore::CreateTakingKey(const Task& task, const std::string& pre
   released.at = task.created_at;
   released.type = "idempotency_key_released";
   released.detail = "key expired; now held by task " + task.id;
+  released.actor = origin.actor;
+  released.remote = origin.remote;
   RETURN_IF_ERROR(InsertEventLocked(released));
-  RETURN_IF_ERROR(CreateLocked(task));
+  RETURN_IF_ERROR(CreateLocked(task, origin));
   return tx.Commit();
 }
 
@@ -384,6 +424,7 @@ Result<std::optional<Task>> SqliteTaskStore::ClaimNext(TimePoint now, const std:
   args.trigger = Trigger::kStart;
   args.now = now;
   args.lease = Lease{owner, now + lease};
+  args.origin.actor = owner;
   ASSIGN_OR_RETURN(Task task, TransitionLocked(id, args));
   RETURN_IF_ERROR(tx.Commit());
   return std::optional<Task>(std::move(task));
@@ -454,6 +495,7 @@ Result<std::vector<std::string>> SqliteTaskStore::ExpireLeases(TimePoint now) {
     TransitionArgs args;
     args.trigger = Trigger::kLeaseExpired;
     args.now = now;
+    args.origin.actor = std::string(kHousekeepingActor);
     args.detail = "lease of " + (task.lease ? task.lease->owner : std::string("?")) +
                   " expired at " +
                   (task.lease ? FormatRfc3339(task.lease->expires_at) : std::string("?"));
@@ -481,6 +523,7 @@ Result<std::vector<std::string>> SqliteTaskStore::RecoverProcessing(TimePoint no
   args.trigger = Trigger::kRecover;
   args.now = now;
   args.detail = std::string(kRecoverDetail);
+  args.origin.actor = owner;
   for (const std::string& id : ids) {
     ASSIGN_OR_RETURN(Task recovered, TransitionLocked(id, args));
     (void)recovered;
@@ -504,7 +547,8 @@ Status SqliteTaskStore::UpdateProgress(const std::string& id, const Progress& pr
   return tx.Commit();
 }
 
-Result<Task> SqliteTaskStore::RequestCancel(const std::string& id, TimePoint now) {
+Result<Task> SqliteTaskStore::RequestCancel(const std::string& id, TimePoint now,
+                                            const EventOrigin& origin) {
   std::lock_guard<std::mutex> lock(mu_);
   Transaction tx(db_);
   RETURN_IF_ERROR(tx.status());
@@ -521,13 +565,16 @@ Result<Task> SqliteTaskStore::RequestCancel(const std::string& id, TimePoint now
   event.task_id = id;
   event.at = now;
   event.type = "cancel_requested";
+  event.actor = origin.actor;
+  event.remote = origin.remote;
   RETURN_IF_ERROR(InsertEventLocked(event));
   RETURN_IF_ERROR(tx.Commit());
   return saved;
 }
 
 Result<Task> SqliteTaskStore::ReplaceFiles(const std::string& id, std::vector<FileInfo> files,
-                                           const std::string& event_type, TimePoint now) {
+                                           const std::string& event_type, TimePoint now,
+                                           const EventOrigin& origin) {
   std::lock_guard<std::mutex> lock(mu_);
   Transaction tx(db_);
   RETURN_IF_ERROR(tx.status());
@@ -545,6 +592,8 @@ Result<Task> SqliteTaskStore::ReplaceFiles(const std::string& id, std::vector<Fi
   event.task_id = id;
   event.at = now;
   event.type = event_type;
+  event.actor = origin.actor;
+  event.remote = origin.remote;
   RETURN_IF_ERROR(InsertEventLocked(event));
   RETURN_IF_ERROR(tx.Commit());
   return saved;
@@ -608,14 +657,7 @@ Result<std::vector<TaskEvent>> SqliteTaskStore::Events(const std::string& id) {
     for (;;) {
       ASSIGN_OR_RETURN(bool row, stmt->Step());
       if (!row) break;
-      TaskEvent event;
-      event.seq = stmt->ColumnInt(0);
-      event.task_id = stmt->ColumnText(1);
-      event.at = FromUnixMillis(stmt->ColumnInt(2));
-      event.type = stmt->ColumnText(3);
-      ASSIGN_OR_RETURN(event.from, OptState(stmt->ColumnOptText(4)));
-      ASSIGN_OR_RETURN(event.to, OptState(stmt->ColumnOptText(5)));
-      event.detail = stmt->ColumnText(6);
+      ASSIGN_OR_RETURN(TaskEvent event, ReadEvent(*stmt));
       events.push_back(std::move(event));
     }
   }
@@ -625,6 +667,61 @@ Result<std::vector<TaskEvent>> SqliteTaskStore::Events(const std::string& id) {
     if (!exists) return TaskNotFound(id);
   }
   return events;
+}
+
+Result<EventPage> SqliteTaskStore::ListEvents(const EventQuery& query) {
+  if (query.limit < 1) return InvalidArgument("limit must be at least 1", "/limit");
+  // Built like List: one cached statement per combination of filters (and count of types).
+  std::string sql(kSelectEventsPrefix);
+  std::vector<std::variant<std::string, int64_t>> args;
+  auto next_param = [&](std::variant<std::string, int64_t> value) {
+    args.push_back(std::move(value));
+    return "?" + std::to_string(args.size());
+  };
+  bool first = true;
+  auto where = [&](const std::string& condition) {
+    sql += first ? " WHERE " : " AND ";
+    sql += condition;
+    first = false;
+  };
+  if (query.actor) where("actor = " + next_param(*query.actor));
+  if (query.task_id) where("task_id = " + next_param(*query.task_id));
+  if (!query.types.empty()) {
+    std::string in;
+    for (const std::string& type : query.types) in += (in.empty() ? "" : ", ") + next_param(type);
+    where("type IN (" + in + ")");
+  }
+  if (query.since) where("at >= " + next_param(ToUnixMillis(*query.since)));
+  if (query.until) where("at < " + next_param(ToUnixMillis(*query.until)));
+  if (query.remote) where("remote = " + next_param(*query.remote));
+  if (query.file) where("file = " + next_param(*query.file));
+  if (query.outcome) where("outcome = " + next_param(*query.outcome));
+  if (query.before_seq) where("seq < " + next_param(*query.before_seq));
+  // One row more than asked tells whether another page exists.
+  sql += " ORDER BY seq DESC LIMIT " + next_param(int64_t{query.limit} + 1);
+
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(sql));
+  for (size_t i = 0; i < args.size(); ++i) {
+    const int index = static_cast<int>(i) + 1;
+    if (const auto* text = std::get_if<std::string>(&args[i])) {
+      stmt->Bind(index, AsText(*text));
+    } else {
+      stmt->Bind(index, std::get<int64_t>(args[i]));
+    }
+  }
+  EventPage page;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    if (page.items.size() == static_cast<size_t>(query.limit)) {
+      page.next_cursor = page.items.back().seq;
+      break;
+    }
+    ASSIGN_OR_RETURN(TaskEvent event, ReadEvent(*stmt));
+    page.items.push_back(std::move(event));
+  }
+  return page;
 }
 
 Result<std::map<TaskState, int64_t>> SqliteTaskStore::CountByState() {

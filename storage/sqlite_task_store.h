@@ -28,7 +28,7 @@ class SqliteTaskStore final : public TaskStore {
   SqliteTaskStore& operator=(const SqliteTaskStore&) = delete;
 
   // REQUIRES: task.state == kPending (else kInvalidArgument).
-  Status Create(const Task& task) override;
+  Status Create(const Task& task, const EventOrigin& origin) override;
   Result<Task> Get(const std::string& id) override;
   Result<std::optional<Task>> FindByIdempotencyKey(const std::string& principal,
                                                    const std::string& key) override;
@@ -36,7 +36,8 @@ class SqliteTaskStore final : public TaskStore {
   Result<TaskPage> List(const TaskListQuery& query) override;
 
   // Records an "idempotency_key_released" event on `previous_id`.
-  Status CreateTakingKey(const Task& task, const std::string& previous_id) override;
+  Status CreateTakingKey(const Task& task, const std::string& previous_id,
+                         const EventOrigin& origin) override;
 
   Result<Task> Transition(const std::string& id, const TransitionArgs& args) override;
   Result<std::optional<Task>> ClaimNext(TimePoint now, const std::string& owner,
@@ -55,11 +56,13 @@ class SqliteTaskStore final : public TaskStore {
   // kNotFound for an unknown id; OK without a change for a task that is not Processing.
   Status UpdateProgress(const std::string& id, const Progress& progress, TimePoint now) override;
   // Idempotent: a second request on a task already marked records no second event.
-  Result<Task> RequestCancel(const std::string& id, TimePoint now) override;
+  Result<Task> RequestCancel(const std::string& id, TimePoint now,
+                             const EventOrigin& origin) override;
   // Replaces `files` only; the manifest is left as it is.
   Result<std::vector<std::string>> ListExpiredFiles(TimePoint now, int limit) override;
   Result<Task> ReplaceFiles(const std::string& id, std::vector<FileInfo> files,
-                            const std::string& event_type, TimePoint now) override;
+                            const std::string& event_type, TimePoint now,
+                            const EventOrigin& origin) override;
 
   // event.task_id is taken from `task_id`.
   Status RecordNotificationAttempt(const std::string& task_id, const HookDelivery& delivery,
@@ -70,6 +73,8 @@ class SqliteTaskStore final : public TaskStore {
   Status AppendEvent(const TaskEvent& event) override;
   // kNotFound if the task is unknown.
   Result<std::vector<TaskEvent>> Events(const std::string& id) override;
+  // Served by the indexes of migration 006 (actor, type, remote, at) and task_events_task.
+  Result<EventPage> ListEvents(const EventQuery& query) override;
 
   // Commits a heartbeat row: proves the lock can be taken and a synced write succeeds.
   Result<std::map<TaskState, int64_t>> CountByState() override;
@@ -84,7 +89,7 @@ class SqliteTaskStore final : public TaskStore {
   // Rewrites the task's row; returns the task as stored.
   Result<Task> SaveLocked(const Task& task);
   // Inserts a new task and its "created" event. REQUIRES: a transaction is open.
-  Status CreateLocked(const Task& task);
+  Status CreateLocked(const Task& task, const EventOrigin& origin);
   Status InsertEventLocked(const TaskEvent& event);
   // Reads the task's deliveries into task.notifications (none unless it is terminal).
   Status FillNotificationsLocked(Task& task);

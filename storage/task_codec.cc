@@ -20,6 +20,8 @@ using nlohmann::json;
 // 2: "checkpoint" and "lease" (absent in 1, read as none).
 // 3: "retention_s" and "files_expire_at" (absent before: the built-in default retention, and
 //    finished_at + that for a finished task; migration 003 indexes the same expiry).
+// Optional keys, in any version (absent: the default): request "escape_formulas" (false),
+// files[] "contains_formulas" and "csv_contains_formulas" (unknown).
 constexpr int kCodecVersion = 3;
 
 // Thrown inside this file only, for shapes that parse as JSON but are not a stored task;
@@ -80,11 +82,13 @@ json EncodeValue(const FilterValue& value) {
 }
 
 json EncodeFile(const FileInfo& f) {
-  return json{{"name", f.name},
-              {"rows", f.rows},
-              {"bytes", f.bytes},
-              {"sha256", f.sha256},
-              {"content_type", f.content_type}};
+  json j = json{{"name", f.name},
+                {"rows", f.rows},
+                {"bytes", f.bytes},
+                {"sha256", f.sha256},
+                {"content_type", f.content_type}};
+  if (f.contains_formulas) j["contains_formulas"] = *f.contains_formulas;
+  return j;
 }
 
 json EncodeCheckpoint(const Checkpoint& c) {
@@ -113,7 +117,8 @@ json EncodeRequest(const ExportRequest& r) {
               {"until", OptMillisJson(r.until)},
               {"partitions", r.partitions},
               {"max_rows_per_file", r.max_rows_per_file},
-              {"compression", NameOf(kCompressions, r.compression)}};
+              {"compression", NameOf(kCompressions, r.compression)},
+              {"escape_formulas", r.escape_formulas}};
 }
 
 // --- decoding: every accessor checks the JSON type, so a wrong type is an error, not a cast.
@@ -123,6 +128,14 @@ const json& Field(const json& obj, const char* key) {
   auto it = obj.find(key);
   if (it == obj.end()) throw CodecError{std::string("missing '") + key + "'"};
   return *it;
+}
+
+// Keys added without a version bump (older rows lack them, older decoders ignore them):
+// nullptr when absent or null.
+const json* OptionalField(const json& obj, const char* key) {
+  if (!obj.is_object()) throw CodecError{std::string("expected an object around '") + key + "'"};
+  auto it = obj.find(key);
+  return it == obj.end() || it->is_null() ? nullptr : &*it;
 }
 
 std::string String(const json& j) {
@@ -177,6 +190,9 @@ FileInfo DecodeFile(const json& j) {
   f.bytes = Int(Field(j, "bytes"));
   f.sha256 = String(Field(j, "sha256"));
   f.content_type = String(Field(j, "content_type"));
+  if (const json* formulas = OptionalField(j, "contains_formulas")) {
+    f.contains_formulas = Bool(*formulas);
+  }
   return f;
 }
 
@@ -214,6 +230,7 @@ ExportRequest DecodeRequest(const json& j) {
   r.partitions = Strings(Field(j, "partitions"));
   r.max_rows_per_file = Int(Field(j, "max_rows_per_file"));
   r.compression = ValueOf(kCompressions, Field(j, "compression"), "compression");
+  if (const json* escape = OptionalField(j, "escape_formulas")) r.escape_formulas = Bool(*escape);
   return r;
 }
 
@@ -259,6 +276,9 @@ Task DecodeTaskJson(const json& j) {
   for (const json& f : files) t.files.push_back(DecodeFile(f));
   const json& manifest = Field(j, "manifest");
   if (!manifest.is_null()) t.manifest = DecodeFile(manifest);
+  if (const json* formulas = OptionalField(j, "csv_contains_formulas")) {
+    t.csv_contains_formulas = Bool(*formulas);
+  }
   if (version >= 2) {
     const json& checkpoint = Field(j, "checkpoint");
     if (!checkpoint.is_null()) t.checkpoint = DecodeCheckpoint(checkpoint);
@@ -316,6 +336,8 @@ std::string EncodeTask(const Task& t) {
             {"cancel_requested", t.cancel_requested},
             {"files", std::move(files)},
             {"manifest", t.manifest ? EncodeFile(*t.manifest) : json(nullptr)},
+            {"csv_contains_formulas",
+             t.csv_contains_formulas ? json(*t.csv_contains_formulas) : json(nullptr)},
             {"checkpoint", t.checkpoint ? EncodeCheckpoint(*t.checkpoint) : json(nullptr)},
             {"lease", t.lease ? json{{"owner", t.lease->owner},
                                      {"expires_at", MillisJson(t.lease->expires_at)}}

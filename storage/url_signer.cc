@@ -111,4 +111,20 @@ Status UrlSigner::Verify(std::string_view task_id, std::string_view name,
   return Status::Ok();
 }
 
+std::string SignedDownloadUrl(const UrlSigner& signer, std::string_view base_url,
+                              std::string_view task_id, std::string_view name,
+                              TimePoint expires_at) {
+  const int64_t expires = ToUnixSeconds(expires_at);
+  std::string url(base_url);
+  url.append("/v1/exports/");
+  url.append(task_id);
+  url.append("/files/");
+  url.append(name);
+  url.append("?expires=");
+  url.append(std::to_string(expires));
+  url.append("&signature=");
+  url.append(signer.Sign(task_id, name, expires));
+  return url;
+}
+
 }  // namespace exportd

@@ -36,6 +36,13 @@ class UrlSigner {
   std::string secret_;
 };
 
+// exportd's own download link: base_url + "/v1/exports/<task_id>/files/<name>?expires=<unix
+// seconds>&signature=<hex>" (api/download_handler.cc serves it). `base_url` has no trailing '/';
+// `task_id` and `name` must already be valid (they are not percent-encoded).
+std::string SignedDownloadUrl(const UrlSigner& signer, std::string_view base_url,
+                              std::string_view task_id, std::string_view name,
+                              TimePoint expires_at);
+
 }  // namespace exportd
 
 #endif  // EXPORTD_STORAGE_URL_SIGNER_H_

@@ -1,20 +1,22 @@
 #include "core/formats/csv_writer.h"
 
-namespace exportd {
+#include "core/formats/formula_cells.h"
 
-void AppendCsvField(std::string_view value, std::string& out) {
-  bool needs_quotes = value.empty();
+namespace exportd {
+namespace {
+
+bool NeedsQuotes(std::string_view value) {
   for (char c : value) {
-    if (c == ',' || c == '"' || c == '\r' || c == '\n') {
-      needs_quotes = true;
-      break;
-    }
+    if (c == ',' || c == '"' || c == '\r' || c == '\n') return true;
   }
-  if (!needs_quotes) {
-    out.append(value);
-    return;
-  }
+  return value.empty();
+}
+
+// `value` between quotes with its quotes doubled; `prefix` (unless 0) right after the opening
+// quote.
+void AppendQuoted(char prefix, std::string_view value, std::string& out) {
   out.push_back('"');
+  if (prefix != 0) out.push_back(prefix);
   size_t run_start = 0;
   for (size_t i = 0; i < value.size(); ++i) {
     if (value[i] == '"') {
@@ -27,7 +29,27 @@ void AppendCsvField(std::string_view value, std::string& out) {
   out.push_back('"');
 }
 
+}  // namespace
+
+void AppendCsvField(std::string_view value, std::string& out) {
+  if (NeedsQuotes(value)) {
+    AppendQuoted(0, value, out);
+  } else {
+    out.append(value);
+  }
+}
+
+void AppendEscapedCsvField(std::string_view value, std::string& out) {
+  if (NeedsQuotes(value)) {
+    AppendQuoted(kFormulaEscape, value, out);
+  } else {
+    out.push_back(kFormulaEscape);
+    out.append(value);
+  }
+}
+
 void CsvWriter::BeginFile(std::span<const std::string> columns, std::string& out) {
+  formulas_in_file_ = false;
   for (size_t i = 0; i < columns.size(); ++i) {
     if (i != 0) out.push_back(',');
     AppendCsvField(columns[i], out);
@@ -50,8 +72,20 @@ void CsvWriter::WriteRow(std::span<const Cell> row, std::string& out) {
           out.append(cell.text);
           break;
         }
-        [[fallthrough]];
-      default:
+        AppendCsvField(cell.text, out);
+        break;
+      case CellKind::kText:
+        // One byte test for nearly every cell; numbers typed as numbers never get here.
+        if (StartsLikeFormula(cell.text)) {
+          formulas_in_file_ = true;
+          if (escape_formulas_) {
+            AppendEscapedCsvField(cell.text, out);
+            break;
+          }
+        }
+        AppendCsvField(cell.text, out);
+        break;
+      case CellKind::kJson:  // an object or array: starts with '{' or '['
         AppendCsvField(cell.text, out);
         break;
     }

@@ -2,6 +2,7 @@
 #ifndef EXPORTD_CORE_FORMATS_CSV_WRITER_H_
 #define EXPORTD_CORE_FORMATS_CSV_WRITER_H_
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -13,13 +14,25 @@ namespace exportd {
 // Appends one field: quoted (quotes doubled) when it contains a comma, quote, CR or LF, or when
 // it is empty (so that an empty string differs from NULL, which the caller writes as nothing).
 void AppendCsvField(std::string_view value, std::string& out);
+// The same field with kFormulaEscape (formula_cells.h) before `value`, inside the quotes when
+// the field needs them: =a,"b" becomes "'=a,""b""". REQUIRES: value is not empty.
+void AppendEscapedCsvField(std::string_view value, std::string& out);
 
-// Stateless between files; not thread-safe like every FormatWriter.
+// Keeps only the formula flag of the current file between rows; not thread-safe like every
+// FormatWriter.
 class CsvWriter final : public FormatWriter {
  public:
+  // `escape_formulas`: formula-like text cells (formula_cells.h) get a leading single quote.
+  explicit CsvWriter(bool escape_formulas = false) : escape_formulas_(escape_formulas) {}
+
   void BeginFile(std::span<const std::string> columns, std::string& out) override;
   void WriteRow(std::span<const Cell> row, std::string& out) override;
   void EndFile(std::string& out) override;
+  std::optional<bool> file_contains_formulas() const override { return formulas_in_file_; }
+
+ private:
+  const bool escape_formulas_;
+  bool formulas_in_file_ = false;
 };
 
 }  // namespace exportd

@@ -10,18 +10,18 @@
 
 namespace exportd {
 
-std::unique_ptr<FormatWriter> MakeFormatWriter(Format format) {
+std::unique_ptr<FormatWriter> MakeFormatWriter(Format format, bool escape_formulas) {
   switch (format) {
     case Format::kCsv:
-      return std::make_unique<CsvWriter>();
+      return std::make_unique<CsvWriter>(escape_formulas);
     case Format::kTsv:
-      return std::make_unique<TsvWriter>();
+      return std::make_unique<TsvWriter>(escape_formulas);
     case Format::kJson:
       return std::make_unique<JsonWriter>();
     case Format::kNdjson:
       return std::make_unique<NdjsonWriter>();
   }
-  return std::make_unique<CsvWriter>();
+  return std::make_unique<CsvWriter>(escape_formulas);
 }
 
 // Bytes that RFC 8259 lets through unescaped are copied in runs. Invalid UTF-8 becomes U+FFFD

@@ -7,10 +7,13 @@
 //          \t \n \r \\; NULL is an empty field.
 //   JSON   one array of objects per file; numbers and booleans unquoted, NULL as null.
 //   NDJSON one object per line (LF).
+// CSV and TSV also watch for text cells a spreadsheet would run as formulas (formula_cells.h);
+// JSON and NDJSON are not opened by spreadsheets and write every value as it is.
 #ifndef EXPORTD_CORE_FORMATS_FORMAT_WRITER_H_
 #define EXPORTD_CORE_FORMATS_FORMAT_WRITER_H_
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
@@ -28,9 +31,14 @@ class FormatWriter {
   // REQUIRES: row.size() == columns.size() of the current file.
   virtual void WriteRow(std::span<const Cell> row, std::string& out) = 0;
   virtual void EndFile(std::string& out) = 0;
+  // Spreadsheet formats (CSV, TSV): whether a text cell written since the last BeginFile starts
+  // like a formula (formula_cells.h); valid until the next BeginFile. nullopt for the others.
+  virtual std::optional<bool> file_contains_formulas() const { return std::nullopt; }
 };
 
-std::unique_ptr<FormatWriter> MakeFormatWriter(Format format);
+// `escape_formulas`: CSV and TSV write a formula-like text cell with a leading single quote
+// (inside the field, so RFC 4180 quoting still applies); other formats ignore it.
+std::unique_ptr<FormatWriter> MakeFormatWriter(Format format, bool escape_formulas = false);
 
 // Appends `s` as the body of a JSON string (without the surrounding quotes), escaping what
 // RFC 8259 requires. Shared with the manifest and canonical-request serialisers.

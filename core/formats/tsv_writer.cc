@@ -1,5 +1,7 @@
 #include "core/formats/tsv_writer.h"
 
+#include "core/formats/formula_cells.h"
+
 namespace exportd {
 
 void AppendTsvEscaped(std::string_view value, std::string& out) {
@@ -31,6 +33,7 @@ void AppendTsvEscaped(std::string_view value, std::string& out) {
 }
 
 void TsvWriter::BeginFile(std::span<const std::string> columns, std::string& out) {
+  formulas_in_file_ = false;
   for (size_t i = 0; i < columns.size(); ++i) {
     if (i != 0) out.push_back('\t');
     AppendTsvEscaped(columns[i], out);
@@ -41,7 +44,13 @@ void TsvWriter::BeginFile(std::span<const std::string> columns, std::string& out
 void TsvWriter::WriteRow(std::span<const Cell> row, std::string& out) {
   for (size_t i = 0; i < row.size(); ++i) {
     if (i != 0) out.push_back('\t');
-    if (row[i].kind != CellKind::kNull) AppendTsvEscaped(row[i].text, out);
+    const Cell& cell = row[i];
+    if (cell.kind == CellKind::kNull) continue;
+    if (cell.kind == CellKind::kText && StartsLikeFormula(cell.text)) {
+      formulas_in_file_ = true;
+      if (escape_formulas_) out.push_back(kFormulaEscape);
+    }
+    AppendTsvEscaped(cell.text, out);
   }
   out.push_back('\n');
 }

@@ -2,6 +2,7 @@
 #ifndef EXPORTD_CORE_FORMATS_TSV_WRITER_H_
 #define EXPORTD_CORE_FORMATS_TSV_WRITER_H_
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -13,12 +14,22 @@ namespace exportd {
 // Appends `value` with tab, LF, CR and backslash written as \t \n \r \\.
 void AppendTsvEscaped(std::string_view value, std::string& out);
 
-// Stateless between files; not thread-safe like every FormatWriter.
+// Keeps only the formula flag of the current file between rows; not thread-safe like every
+// FormatWriter. Formula-like cells are judged by their value (formula_cells.h), before
+// escaping: a value starting with TAB is flagged although it is written as "\t...".
 class TsvWriter final : public FormatWriter {
  public:
+  // `escape_formulas`: formula-like text cells get a leading single quote.
+  explicit TsvWriter(bool escape_formulas = false) : escape_formulas_(escape_formulas) {}
+
   void BeginFile(std::span<const std::string> columns, std::string& out) override;
   void WriteRow(std::span<const Cell> row, std::string& out) override;
   void EndFile(std::string& out) override;
+  std::optional<bool> file_contains_formulas() const override { return formulas_in_file_; }
+
+ private:
+  const bool escape_formulas_;
+  bool formulas_in_file_ = false;
 };
 
 }  // namespace exportd

@@ -551,7 +551,9 @@ async function scenario(rawSpec, binary) {
   for (const [label, method, url, code] of [
     ['unknown route', 'GET', '/v1/nope', 404],
     ['wrong method', 'PUT', '/v1/exports', 405],
-    ['wrong method on task', 'PATCH', '/v1/exports/01JNB6S3ZQ7F8E3M5V9X2K4D1A', 405]]) {
+    ['wrong method on task', 'PATCH', '/v1/exports/01JNB6S3ZQ7F8E3M5V9X2K4D1A', 405],
+    ['audit rows cannot be deleted', 'DELETE', '/v1/audit', 405],
+    ['audit rows cannot be replaced', 'PUT', '/v1/audit', 405]]) {
     const res = await exchange(label, method, null, url, {}, [code]);
     if (!res) continue;
     const lines = [];
@@ -747,6 +749,7 @@ async function scenario(rawSpec, binary) {
   } else if (blocker) {
     await exchange("another principal's task", 'GET', '/v1/exports/{id}', `/v1/exports/${blocker.id}`, { token: userKey }, [404]);
     await exchange("cancel another principal's task", 'POST', '/v1/exports/{id}/cancel', `/v1/exports/${blocker.id}/cancel`, { token: userKey }, [404]);
+    await exchange('audit as a non-admin', 'GET', '/v1/audit', '/v1/audit', { token: userKey }, [403]);
     const ul = await exchange('list as another principal', 'GET', '/v1/exports', '/v1/exports', { token: userKey }, [200]);
     const ull = ul && json(ul);
     if (ull && Array.isArray(ull.items)) check(ull.items.length === 0, "a principal must not see another principal's tasks in the list", [`+ server: ${ull.items.length} items`]);
@@ -986,6 +989,19 @@ async function checkSucceeded(task, body, expectedRows) {
       const types = evs.items.map((e) => e.type);
       check(types.includes('files_deleted') && types.includes('download'), 'events record the downloads and the deletion', [`+ server: ${fmt(types)}`]);
     }
+    // The audit trail across tasks (admin): the same events, newest first, filterable.
+    const au = await exchange('audit: downloads of the task', 'GET', '/v1/audit', `/v1/audit?type=download,files_deleted&task=${task.id}&limit=2`, {}, [200]);
+    const aul = au && json(au);
+    if (aul && Array.isArray(aul.items)) {
+      const ok = aul.items.length > 0 && aul.items.every((e, i) => e.task_id === task.id &&
+        ['download', 'files_deleted'].includes(e.type) && (i === 0 || e.seq < aul.items[i - 1].seq));
+      check(ok, 'audit is newest first and filters by task and type', [`+ server: ${fmt(aul.items.map((e) => [e.seq, e.task_id, e.type]))}`]);
+      if (typeof aul.next_cursor === 'string') {
+        await exchange('audit: next page', 'GET', '/v1/audit', `/v1/audit?type=download,files_deleted&task=${task.id}&limit=2&cursor=${encodeURIComponent(aul.next_cursor)}`, {}, [200]);
+      }
+    }
+    await exchange('audit: bad since', 'GET', '/v1/audit', '/v1/audit?since=yesterday', {}, [400]);
+    await exchange('audit: limit out of range', 'GET', '/v1/audit', '/v1/audit?limit=0', {}, [422]);
     await exchange('cancel a Succeeded task', 'POST', '/v1/exports/{id}/cancel', `/v1/exports/${task.id}/cancel`, {}, [409]);
   }
 }

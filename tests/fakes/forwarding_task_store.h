@@ -17,15 +17,18 @@ class ForwardingTaskStore : public TaskStore {
  public:
   explicit ForwardingTaskStore(TaskStore& inner) : inner_(inner) {}
 
-  Status Create(const Task& task) override { return inner_.Create(task); }
+  Status Create(const Task& task, const EventOrigin& origin) override {
+    return inner_.Create(task, origin);
+  }
   Result<Task> Get(const std::string& id) override { return inner_.Get(id); }
   Result<std::optional<Task>> FindByIdempotencyKey(const std::string& principal,
                                                    const std::string& key) override {
     return inner_.FindByIdempotencyKey(principal, key);
   }
   Result<TaskPage> List(const TaskListQuery& query) override { return inner_.List(query); }
-  Status CreateTakingKey(const Task& task, const std::string& previous_id) override {
-    return inner_.CreateTakingKey(task, previous_id);
+  Status CreateTakingKey(const Task& task, const std::string& previous_id,
+                         const EventOrigin& origin) override {
+    return inner_.CreateTakingKey(task, previous_id, origin);
   }
   Result<Task> Transition(const std::string& id, const TransitionArgs& args) override {
     return inner_.Transition(id, args);
@@ -56,12 +59,14 @@ class ForwardingTaskStore : public TaskStore {
   Status UpdateProgress(const std::string& id, const Progress& progress, TimePoint now) override {
     return inner_.UpdateProgress(id, progress, now);
   }
-  Result<Task> RequestCancel(const std::string& id, TimePoint now) override {
-    return inner_.RequestCancel(id, now);
+  Result<Task> RequestCancel(const std::string& id, TimePoint now,
+                             const EventOrigin& origin) override {
+    return inner_.RequestCancel(id, now, origin);
   }
   Result<Task> ReplaceFiles(const std::string& id, std::vector<FileInfo> files,
-                            const std::string& event_type, TimePoint now) override {
-    return inner_.ReplaceFiles(id, std::move(files), event_type, now);
+                            const std::string& event_type, TimePoint now,
+                            const EventOrigin& origin) override {
+    return inner_.ReplaceFiles(id, std::move(files), event_type, now, origin);
   }
   Result<std::vector<std::string>> ListExpiredFiles(TimePoint now, int limit) override {
     return inner_.ListExpiredFiles(now, limit);
@@ -77,6 +82,9 @@ class ForwardingTaskStore : public TaskStore {
   Status AppendEvent(const TaskEvent& event) override { return inner_.AppendEvent(event); }
   Result<std::vector<TaskEvent>> Events(const std::string& id) override {
     return inner_.Events(id);
+  }
+  Result<EventPage> ListEvents(const EventQuery& query) override {
+    return inner_.ListEvents(query);
   }
   Result<std::map<TaskState, int64_t>> CountByState() override { return inner_.CountByState(); }
   Status CheckWritable() override { return inner_.CheckWritable(); }

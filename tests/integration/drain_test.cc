@@ -8,6 +8,7 @@
 #include <map>
 
 #include "tests/integration/itest_support.h"
+#include "tests/integration/stored_files.h"
 
 namespace exportd::itest {
 namespace {
@@ -63,8 +64,7 @@ TEST_F(DrainTest, SigtermStopsAtTheNextCheckpointExitsZeroAndTheTaskResumesExact
     EXPECT_EQ(name.rfind("part-", 0), 0u) << "stray file after the drain: " << name;
     Table rows;
     std::string error;
-    EXPECT_TRUE(ParseCsv(ReadFileOrEmpty(server_->data_dir() + "/exports/" + id + "/" + name),
-                         &rows, &error))
+    EXPECT_TRUE(ParseCsv(ReadStoredExportFile(server_->data_dir(), id, name), &rows, &error))
         << name << ": " << error;
     EXPECT_EQ(rows.size(), 101u) << name << " is not a whole part";
   }

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "tests/integration/itest_support.h"
+#include "tests/integration/stored_files.h"
 
 namespace exportd::itest {
 namespace {
@@ -201,8 +202,8 @@ TEST_F(FaultInjectionTest, FullDiskFailsTheAttemptCleanlyWithNothingPartialVisib
     EXPECT_EQ(name.rfind("part-", 0), 0u) << "partial or stray file between attempts: " << name;
     Table rows;
     std::string error;
-    const std::string path = server_->data_dir() + "/exports/" + id + "/" + name;
-    EXPECT_TRUE(ParseCsv(ReadFileOrEmpty(path), &rows, &error)) << name << ": " << error;
+    EXPECT_TRUE(ParseCsv(ReadStoredExportFile(server_->data_dir(), id, name), &rows, &error))
+        << name << ": " << error;
     EXPECT_EQ(rows.size(), 51u) << name << " is not a whole part";
   }
 

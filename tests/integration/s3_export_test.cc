@@ -308,5 +308,90 @@ TEST_F(S3ExportTest, TransientStoreFaultsStillSucceedWithExactDataAndNoDebris) {
   EXPECT_EQ(PendingUploads(), 0u);
 }
 
+// An S3 call signed by libcurl (SigV4) with s3rver's credentials, as an operator's tool would
+// make it; returns the HTTP status.
+long SignedS3Call(const std::string& method, const std::string& url) {
+  std::string body;
+  CURL* curl = curl_easy_init();
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
+  curl_easy_setopt(curl, CURLOPT_AWS_SIGV4, "aws:amz:us-east-1:s3");
+  const std::string user = std::string(S3rverProcess::kAccessKey) + ":" + S3rverProcess::kSecretKey;
+  curl_easy_setopt(curl, CURLOPT_USERPWD, user.c_str());
+  // SHA-256 of the empty body (curl does not add this header itself).
+  curl_slist* headers = curl_slist_append(
+      nullptr,
+      "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Collect);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  long status = 0;
+  if (curl_easy_perform(curl) == CURLE_OK) curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  return status;
+}
+
+// /readyz checks the bucket (OWASP API8: a misconfigured or vanished dependency is reported,
+// not discovered by the next export): 503 problem naming the failing check while the bucket is
+// gone or S3 is down, 200 again once it is back; probes in between are answered from a cache.
+TEST_F(S3ExportTest, ReadyzReportsTheBucketAndRecovers) {
+  ASSERT_TRUE(StartWithItems(5, {{"storage", Storage()}}));
+  auto ready = [&] { return api_->Send("GET", "/readyz", "", "", {}, /*with_auth=*/false); };
+  const HttpResponse first = ready();
+  ASSERT_EQ(first.status, 200) << first.Describe();
+  EXPECT_EQ(first.json.value("status", ""), "ready") << first.Describe();
+
+  // Cached: a burst of probes makes at most one more HEAD of the bucket.
+  const std::string head = "request HEAD /" + std::string(S3rverProcess::kBucket) + " ";
+  auto heads = [&] {
+    const std::string log = s3_->Log();
+    size_t n = 0;
+    for (size_t pos = 0; (pos = log.find(head, pos)) != std::string::npos; pos += head.size()) ++n;
+    return n;
+  };
+  const size_t before = heads();
+  ASSERT_GE(before, 1u) << "the bucket was never checked: " << s3_->Log();
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(ready().status, 200) << i;
+  EXPECT_LE(heads() - before, 1u) << "every probe went to S3";
+
+  // The bucket is deleted behind exportd's back.
+  const std::string bucket_url = s3_->endpoint() + "/" + S3rverProcess::kBucket;
+  ASSERT_EQ(SignedS3Call("DELETE", bucket_url), 204) << s3_->Log();
+  HttpResponse down;
+  ASSERT_TRUE(WaitFor([&] { return (down = ready()).status == 503; }, seconds(20),
+                      milliseconds(200)))
+      << down.Describe();
+  EXPECT_TRUE(IsProblem(down));
+  const std::string detail = down.json.value("detail", "");
+  EXPECT_NE(detail.find("object store"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("S3 bucket 'test-bucket'"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("NoSuchBucket"), std::string::npos) << detail;
+  EXPECT_FALSE(down.Header("Retry-After").empty());
+  EXPECT_EQ(api_->Get("/healthz").status, 200) << "liveness does not depend on S3";
+
+  // Back: ready again.
+  ASSERT_EQ(SignedS3Call("PUT", bucket_url), 200) << s3_->Log();
+  HttpResponse up;
+  EXPECT_TRUE(WaitFor([&] { return (up = ready()).status == 200; }, seconds(20), milliseconds(200)))
+      << up.Describe();
+
+  // S3 itself gone: 503 soon, and each probe answers quickly (one short attempt, no retries).
+  s3_->Stop();
+  EXPECT_TRUE(WaitFor([&] { return (down = ready()).status == 503; }, seconds(20),
+                      milliseconds(200)))
+      << down.Describe();
+  EXPECT_NE(down.json.value("detail", "").find("S3 bucket 'test-bucket'"), std::string::npos)
+      << down.Describe();
+  const auto started = Clock::now();
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(ready().status, 503);
+  EXPECT_LT(Clock::now() - started, seconds(3)) << "probes wait for S3";
+  // Later tests of this process need a server again (on a new port).
+  std::string error;
+  ASSERT_TRUE(s3_->Start(&error)) << error;
+}
+
 }  // namespace
 }  // namespace exportd::itest

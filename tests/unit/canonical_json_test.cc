@@ -137,5 +137,34 @@ TEST(CanonicalJsonTest, DifferentOutputsGiveDifferentText) {
   EXPECT_NE(CanonicalJson(c), CanonicalJson(d)) << "field order decides the output";
 }
 
+// Escaping changes CSV/TSV bytes, so it is part of the text (and query_hash); written only when
+// true, so a request without it keeps the text (and hash) it had before the option existed.
+TEST(CanonicalJsonTest, EscapeFormulasCountsForSpreadsheetFormatsOnly) {
+  for (Format format : {Format::kCsv, Format::kTsv}) {
+    ExportRequest plain = Base();
+    plain.format = format;
+    ExportRequest escaped = plain;
+    escaped.escape_formulas = true;
+    Canonicalize(plain);
+    Canonicalize(escaped);
+    EXPECT_TRUE(escaped.escape_formulas);
+    EXPECT_NE(CanonicalJson(plain), CanonicalJson(escaped));
+    EXPECT_EQ(CanonicalJson(plain).find("escape_formulas"), std::string::npos);
+    EXPECT_NE(CanonicalJson(escaped).find("\"dataset\":\"samples\",\"escape_formulas\":true,"),
+              std::string::npos)
+        << CanonicalJson(escaped);
+  }
+  for (Format format : {Format::kJson, Format::kNdjson}) {
+    ExportRequest plain = Base();
+    plain.format = format;
+    ExportRequest escaped = plain;
+    escaped.escape_formulas = true;
+    Canonicalize(plain);
+    Canonicalize(escaped);
+    EXPECT_FALSE(escaped.escape_formulas) << "no spreadsheet, nothing to escape";
+    EXPECT_EQ(CanonicalJson(plain), CanonicalJson(escaped));
+  }
+}
+
 }  // namespace
 }  // namespace exportd

@@ -524,5 +524,83 @@ TEST_F(ExportRunnerTest, RefusedCommitPublishesNothing) {
   EXPECT_TRUE(Entries("t1").empty());  // not even a temporary file
 }
 
+// Rows 1..n like MakeRows, but row `formula_row`'s rock is a formula (and every rock in row 3k
+// is a signed number as text, which is data).
+std::vector<FakeRow> RowsWithFormulaAt(int n, int formula_row) {
+  std::vector<FakeRow> rows = MakeRows(n);
+  for (int i = 1; i <= n; ++i) {
+    if (i % 3 == 0) rows[static_cast<size_t>(i - 1)][1] = fakes::Text("-" + std::to_string(i) + ".5");
+  }
+  rows[static_cast<size_t>(formula_row - 1)][1] = fakes::Text("=1+2");
+  return rows;
+}
+
+nlohmann::json Manifest(const std::string& bytes) { return nlohmann::json::parse(bytes); }
+
+// Formulas only in file 1; the export fails in file 3 and resumes: the flags of files 1-2 come
+// from the checkpointed files, so the outcome and manifest still report the formula.
+TEST_F(ExportRunnerTest, FormulaFlagsArePerFileAndSurviveAResume) {
+  for (bool escape : {false, true}) {
+    TearDown();
+    SetUp();
+    Task task = MakeTask("t1", Format::kCsv, 3);
+    task.request.escape_formulas = escape;
+    FakeSource failing(columns_, RowsWithFormulaAt(10, 2));
+    failing.FailAtRow(8, Unavailable("database is locked"));
+    RecordingControl first;
+    ASSERT_EQ(Run(task, failing, first).status().code(), StatusCode::kUnavailable);
+    ASSERT_EQ(first.committed.size(), 2u);
+    EXPECT_EQ(first.committed[0].contains_formulas, true);
+    EXPECT_EQ(first.committed[1].contains_formulas, false);
+
+    FakeSource rest(columns_, RowsWithFormulaAt(10, 2));
+    RecordingControl second;
+    Result<ExportOutcome> resumed = Run(first.Resumable(task), rest, second);
+    ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+    ASSERT_EQ(resumed->files.size(), 4u);
+    const std::optional<bool> expected[] = {true, false, false, false};
+    for (size_t f = 0; f < 4; ++f) EXPECT_EQ(resumed->files[f].contains_formulas, expected[f]) << f;
+    EXPECT_EQ(AnyContainsFormulas(resumed->files), true);
+
+    const nlohmann::json manifest = Manifest(FileBytes("t1", "manifest.json"));
+    EXPECT_EQ(manifest["csv_contains_formulas"], true) << manifest.dump();
+    EXPECT_EQ(manifest["files"][0]["contains_formulas"], true);
+    EXPECT_EQ(manifest["files"][3]["contains_formulas"], false);
+    EXPECT_EQ(manifest["request"].value("escape_formulas", false), escape);
+
+    const std::string file1 = FileBytes("t1", "part-00001.csv");
+    EXPECT_NE(file1.find(escape ? "\r\n2,'=1+2,2.5\r\n" : "\r\n2,=1+2,2.5\r\n"),
+              std::string::npos)
+        << file1;
+    EXPECT_NE(file1.find("\r\n3,-3.5,3.5\r\n"), std::string::npos) << "numbers stay: " << file1;
+  }
+}
+
+TEST_F(ExportRunnerTest, NoFormulasIsFalseAndJsonFormatsAreNotChecked) {
+  FakeSource source(columns_, MakeRows(5));
+  RecordingControl control;
+  Result<ExportOutcome> csv = Run(MakeTask("csv", Format::kCsv, 3), source, control);
+  ASSERT_TRUE(csv.ok()) << csv.status().ToString();
+  for (const FileInfo& f : csv->files) EXPECT_EQ(f.contains_formulas, false) << f.name;
+  EXPECT_EQ(Manifest(FileBytes("csv", "manifest.json"))["csv_contains_formulas"], false);
+
+  for (Format format : {Format::kJson, Format::kNdjson}) {
+    const std::string id = std::string(FormatName(format));
+    FakeSource formulas(columns_, RowsWithFormulaAt(5, 1));
+    RecordingControl json_control;
+    Task task = MakeTask(id, format, 3);
+    task.request.escape_formulas = true;  // ignored: not a spreadsheet format
+    Result<ExportOutcome> outcome = Run(task, formulas, json_control);
+    ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+    for (const FileInfo& f : outcome->files) EXPECT_EQ(f.contains_formulas, std::nullopt);
+    EXPECT_EQ(AnyContainsFormulas(outcome->files), std::nullopt);
+    const nlohmann::json manifest = Manifest(FileBytes(id, "manifest.json"));
+    EXPECT_FALSE(manifest.contains("csv_contains_formulas")) << manifest.dump();
+    EXPECT_FALSE(manifest["files"][0].contains("contains_formulas"));
+    EXPECT_NE(FileBytes(id, "part-00001." + id).find("\"=1+2\""), std::string::npos)
+        << "written as is";
+  }
+}
+
 }  // namespace
 }  // namespace exportd

@@ -440,8 +440,23 @@ TEST_F(ExportServiceTest, OtherPrincipalsTasksAreNotFoundButAdminSeesThem) {
   EXPECT_EQ(seen->id, task.id);
   Result<std::vector<TaskEvent>> events = service().Events(kAdmin, task.id);
   ASSERT_TRUE(events.ok());
-  ASSERT_EQ(events->size(), 1u);
+  // OWASP API1 (BOLA): each of bob's four attempts left an "access_denied" row naming him.
+  ASSERT_EQ(events->size(), 5u);
   EXPECT_EQ((*events)[0].type, "created");
+  EXPECT_EQ((*events)[0].actor, "alice");
+  const std::vector<std::string> actions = {"read", "events", "cancel", "delete"};
+  for (size_t i = 0; i < actions.size(); ++i) {
+    const TaskEvent& denied = (*events)[i + 1];
+    EXPECT_EQ(denied.type, "access_denied");
+    EXPECT_EQ(denied.actor, "bob");
+    EXPECT_EQ(denied.detail, actions[i]);
+    EXPECT_EQ(denied.outcome, "denied");
+  }
+  // The owner's own view of the trail does not name who else probed the task.
+  Result<std::vector<TaskEvent>> owners = service().Events(kAlice, task.id);
+  ASSERT_TRUE(owners.ok());
+  ASSERT_EQ(owners->size(), 1u);
+  EXPECT_EQ((*owners)[0].type, "created");
   Result<TaskPage> all = service().List(kAdmin, TaskListQuery{});
   ASSERT_TRUE(all.ok());
   ASSERT_EQ(all->items.size(), 1u);
@@ -470,6 +485,32 @@ TEST_F(ExportServiceTest, CancelOfPendingIsImmediateAndOfTerminalIsRefused) {
   EXPECT_EQ(EventTypes(task.id), (std::vector<std::string>{"created", "cancel"}));
   // A Cancelled task is terminal: deleting its (absent) files is allowed.
   EXPECT_TRUE(service().DeleteFiles(kAlice, task.id).ok());
+}
+
+// The audit trail names who created and cancelled a task and from which address; only an admin
+// reads it across tasks (OWASP API5: function-level authorization, also enforced here and not
+// only by the route's role).
+TEST_F(ExportServiceTest, EventsRecordWhoAndFromWhereAndOnlyAdminsReadTheAuditTrail) {
+  Principal alice = kAlice;
+  alice.remote = "192.0.2.10";
+  Task task = MustCreate(alice, Args(SamplesRequest()));
+  ASSERT_TRUE(service().Cancel(alice, task.id).ok());
+
+  Principal root = kAdmin;
+  root.remote = "198.51.100.1";
+  Result<EventPage> page = service().Audit(root, EventQuery{.task_id = task.id});
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->items.size(), 2u);
+  EXPECT_EQ(page->items[0].type, "cancel");  // newest first
+  EXPECT_EQ(page->items[0].actor, "alice");
+  EXPECT_EQ(page->items[0].remote, "192.0.2.10");
+  EXPECT_EQ(page->items[1].type, "created");
+  EXPECT_EQ(page->items[1].actor, "alice");
+  EXPECT_EQ(page->items[1].remote, "192.0.2.10");
+
+  EXPECT_EQ(service().Audit(alice, EventQuery{}).status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(service().Audit(kBob, EventQuery{.actor = "bob"}).status().code(),
+            StatusCode::kPermissionDenied);
 }
 
 TEST_F(ExportServiceTest, CancelOfARunningExportStopsItAndRemovesItsFiles) {
@@ -531,11 +572,20 @@ TEST_F(ExportServiceTest, SucceededExportServesItsFilesUntilTheyAreDeleted) {
   EXPECT_EQ(service().DownloadableFile("01NOSUCHTASK", "part-00001.csv").status().code(),
             StatusCode::kNotFound);
 
-  service().RecordDownload(task.id, "alice part-00001.csv");
+  service().RecordDownload(task.id, FileAccess{.file = "part-00001.csv",
+                                               .bytes = 120,
+                                               .outcome = "completed",
+                                               .origin = {"link", "192.0.2.7"},
+                                               .detail = "bytes 0-119 of 500"});
   Result<std::vector<TaskEvent>> events = service().Events(kAlice, task.id);
   ASSERT_TRUE(events.ok());
   EXPECT_EQ(events->back().type, "download");
-  EXPECT_EQ(events->back().detail, "alice part-00001.csv");
+  EXPECT_EQ(events->back().file, "part-00001.csv");
+  EXPECT_EQ(events->back().bytes, std::optional<int64_t>(120));
+  EXPECT_EQ(events->back().outcome, "completed");
+  EXPECT_EQ(events->back().actor, "link");
+  EXPECT_EQ(events->back().remote, "192.0.2.7");
+  EXPECT_EQ(events->back().detail, "bytes 0-119 of 500");
 
   ASSERT_TRUE(service().DeleteFiles(kAlice, task.id).ok());
   Task after = Stored(task.id);

@@ -80,7 +80,7 @@ class DispatcherTest : public ::testing::Test {
     t.query_hash = "h";
     t.notify = std::move(notify);
     t.created_at = t.updated_at = kT0;
-    EXPECT_TRUE(store_->Create(t).ok());
+    EXPECT_TRUE(store_->Create(t, {}).ok());
     TransitionArgs args;
     args.trigger = Trigger::kCancel;
     args.now = kT0;

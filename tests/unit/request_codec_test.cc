@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/canonical_json.h"
@@ -610,6 +612,53 @@ TEST(RequestCodecRetentionTest, BadValuesPointAtRetention) {
   }
   Result<CreateExportInput> twice =
       ParseCreateExportQuery({{"dataset", "samples"}, {"retention", "1d"}, {"retention", "2d"}});
+  EXPECT_EQ(twice.status().code(), StatusCode::kMalformed);
+}
+
+TEST(RequestCodecEscapeFormulasTest, TrueFalseOrAbsentInBothForms) {
+  for (const auto& [json, query, expected] :
+       {std::tuple<const char*, const char*, std::optional<bool>>{"true", "true", true},
+        {"false", "false", false}}) {
+    Result<CreateExportInput> from_json = FromJson(
+        std::string(R"({"dataset": "samples", "escape_formulas": )") + json + "}");
+    ASSERT_TRUE(from_json.ok()) << from_json.status().ToString();
+    EXPECT_EQ(from_json->escape_formulas, expected) << json;
+    Result<CreateExportInput> from_query =
+        FromQuery({{"dataset", "samples"}, {"escape_formulas", query}});
+    ASSERT_TRUE(from_query.ok()) << from_query.status().ToString();
+    EXPECT_EQ(from_query->escape_formulas, expected) << query;
+    EXPECT_EQ(*from_json, *from_query);
+  }
+  // Absent or null: the deployment decides (ExportService), so nothing is set here.
+  for (const char* body :
+       {R"({"dataset": "samples"})", R"({"dataset": "samples", "escape_formulas": null})"}) {
+    Result<CreateExportInput> in = FromJson(body);
+    ASSERT_TRUE(in.ok()) << in.status().ToString();
+    EXPECT_EQ(in->escape_formulas, std::nullopt) << body;
+    EXPECT_FALSE(in->request.escape_formulas) << body;
+  }
+  Result<CreateExportInput> absent = FromQuery({{"dataset", "samples"}});
+  ASSERT_TRUE(absent.ok());
+  EXPECT_EQ(absent->escape_formulas, std::nullopt);
+}
+
+TEST(RequestCodecEscapeFormulasTest, AnythingButABooleanIs400AtItsPointer) {
+  for (const char* value : {"1", "0", "\"true\"", "[]", "{}"}) {
+    Result<CreateExportInput> in = ParseCreateExportJson(
+        std::string(R"({"dataset": "samples", "escape_formulas": )") + value + "}");
+    ASSERT_FALSE(in.ok()) << value;
+    EXPECT_EQ(in.status().code(), StatusCode::kMalformed) << value;
+    EXPECT_EQ(in.status().pointer(), "/escape_formulas") << value;
+  }
+  for (const char* value : {"1", "yes", "TRUE", ""}) {
+    Result<CreateExportInput> in =
+        ParseCreateExportQuery({{"dataset", "samples"}, {"escape_formulas", value}});
+    ASSERT_FALSE(in.ok()) << value;
+    EXPECT_EQ(in.status().code(), StatusCode::kMalformed) << value;
+    EXPECT_EQ(in.status().pointer(), "/escape_formulas") << value;
+  }
+  Result<CreateExportInput> twice = ParseCreateExportQuery(
+      {{"dataset", "samples"}, {"escape_formulas", "true"}, {"escape_formulas", "true"}});
   EXPECT_EQ(twice.status().code(), StatusCode::kMalformed);
 }
 

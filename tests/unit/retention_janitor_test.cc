@@ -124,7 +124,7 @@ class RetentionJanitorTest : public ::testing::Test {
 
   // A task that Succeeded now with a data file and a manifest, both stored as objects.
   void Succeeded(const std::string& id, seconds retention = kDefaultRetention) {
-    ASSERT_TRUE(tasks_->Create(NewTask(id, retention)).ok());
+    ASSERT_TRUE(tasks_->Create(NewTask(id, retention), {}).ok());
     Result<std::optional<Task>> claimed = tasks_->ClaimNext(clock_.Now(), "inst", kLease);
     ASSERT_TRUE(claimed.ok() && claimed->has_value() && (*claimed)->id == id);
     WriteObject(id, "part-00001.csv");
@@ -255,8 +255,8 @@ TEST_F(RetentionJanitorTest, AFailedDeleteIsLoggedAndRetriedOnTheNextRun) {
 }
 
 TEST_F(RetentionJanitorTest, PendingAndProcessingTasksAreNeverTouched) {
-  ASSERT_TRUE(tasks_->Create(NewTask("01P", seconds(1))).ok());  // becomes Processing
-  ASSERT_TRUE(tasks_->Create(NewTask("01Q", seconds(1))).ok());  // stays Pending
+  ASSERT_TRUE(tasks_->Create(NewTask("01P", seconds(1)), {}).ok());  // becomes Processing
+  ASSERT_TRUE(tasks_->Create(NewTask("01Q", seconds(1)), {}).ok());  // stays Pending
   Result<std::optional<Task>> claimed = tasks_->ClaimNext(clock_.Now(), "inst", kLease);
   ASSERT_TRUE(claimed.ok() && claimed->has_value() && (*claimed)->id == "01P");
   WriteObject("01P", "part-00001.csv");  // a file being written by the running export

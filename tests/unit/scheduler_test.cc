@@ -269,7 +269,7 @@ class SchedulerTest : public ::testing::Test {
     task.query_hash = "hash-" + task.id;
     task.created_at = task.updated_at = clock_.Now();
     task.max_attempts = 3;
-    Status created = store_->Create(task);
+    Status created = store_->Create(task, {});
     EXPECT_TRUE(created.ok()) << created.ToString();
     return task.id;
   }
@@ -613,7 +613,7 @@ TEST_F(SchedulerTest, CancelRequestedThroughTheStoreIsNoticedWithinAProgressTick
   ASSERT_TRUE(WaitFor([&] { return HasFile(id, "part-00001.csv"); }));
 
   // As another instance would: only the store knows.
-  ASSERT_TRUE(store_->RequestCancel(id, clock_.Now()).ok());
+  ASSERT_TRUE(store_->RequestCancel(id, clock_.Now(), {}).ok());
   ASSERT_TRUE(WaitForState(id, TaskState::kCancelled, milliseconds(2000)));
   EXPECT_TRUE(WaitFor([&] { return Entries(id).empty(); }, milliseconds(2000)));
 }

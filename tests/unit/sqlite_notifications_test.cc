@@ -55,7 +55,7 @@ class SqliteNotificationsTest : public ::testing::Test {
 };
 
 TEST_F(SqliteNotificationsTest, TerminalTransitionRecordsPendingHooksAtomically) {
-  ASSERT_TRUE(store_->Create(NewTask("t1", WebhookAndTwoEmails())).ok());
+  ASSERT_TRUE(store_->Create(NewTask("t1", WebhookAndTwoEmails()), {}).ok());
   Result<Task> pending = store_->Get("t1");
   ASSERT_TRUE(pending.ok());
   EXPECT_TRUE(pending->notifications.empty());  // nothing owed before the task finishes
@@ -88,7 +88,7 @@ TEST_F(SqliteNotificationsTest, TerminalTransitionRecordsPendingHooksAtomically)
 }
 
 TEST_F(SqliteNotificationsTest, TaskWithoutHooksOwesNothing) {
-  ASSERT_TRUE(store_->Create(NewTask("t1", Notify{})).ok());
+  ASSERT_TRUE(store_->Create(NewTask("t1", Notify{}), {}).ok());
   ASSERT_TRUE(store_->Transition("t1", Args(Trigger::kCancel, kT0)).ok());
   Result<Task> read = store_->Get("t1");
   ASSERT_TRUE(read.ok());
@@ -99,7 +99,7 @@ TEST_F(SqliteNotificationsTest, TaskWithoutHooksOwesNothing) {
 }
 
 TEST_F(SqliteNotificationsTest, RecordAttemptSavesStateAndEventTogether) {
-  ASSERT_TRUE(store_->Create(NewTask("t1", WebhookAndTwoEmails())).ok());
+  ASSERT_TRUE(store_->Create(NewTask("t1", WebhookAndTwoEmails()), {}).ok());
   Result<Task> done = store_->Transition("t1", Args(Trigger::kCancel, kT0));
   ASSERT_TRUE(done.ok());
 
@@ -154,7 +154,7 @@ TEST_F(SqliteNotificationsTest, RecordAttemptSavesStateAndEventTogether) {
 
 TEST_F(SqliteNotificationsTest, PendingScanPagesById) {
   for (const char* id : {"t1", "t2", "t3"}) {
-    ASSERT_TRUE(store_->Create(NewTask(id, WebhookAndTwoEmails())).ok());
+    ASSERT_TRUE(store_->Create(NewTask(id, WebhookAndTwoEmails()), {}).ok());
     ASSERT_TRUE(store_->Transition(id, Args(Trigger::kCancel, kT0)).ok());
   }
   Result<std::vector<Task>> first = store_->PendingNotifications(2, "");
@@ -220,7 +220,7 @@ TEST_F(SqliteNotificationsTest, MigratesAFileFromThePreviousSchema) {
   ASSERT_TRUE(owed.ok());
   EXPECT_TRUE(owed->empty());
 
-  ASSERT_TRUE((*store)->Create(NewTask("t1", WebhookAndTwoEmails())).ok());
+  ASSERT_TRUE((*store)->Create(NewTask("t1", WebhookAndTwoEmails()), {}).ok());
   Result<Task> done = (*store)->Transition("t1", Args(Trigger::kCancel, kT0));
   ASSERT_TRUE(done.ok()) << done.status().ToString();
   EXPECT_EQ(done->notifications.size(), 3u);

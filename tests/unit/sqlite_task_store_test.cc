@@ -89,6 +89,7 @@ class RawDb {
     return plan;
   }
   void Exec(const std::string& sql) { ASSERT_TRUE(db_.Exec(sql).ok()) << sql; }
+  Status TryExec(const std::string& sql) { return db_.Exec(sql); }
 
  private:
   Database db_;
@@ -156,7 +157,7 @@ TEST_F(SqliteTaskStoreTest, CreateGetRoundTrip) {
   task.max_attempts = 7;
   task.request.since = kT0 - seconds(3600);
   task.progress.rows_total = 0;
-  ASSERT_TRUE(store_->Create(task).ok());
+  ASSERT_TRUE(store_->Create(task, {}).ok());
   EXPECT_EQ(MustGet("01A"), task);
 
   std::vector<TaskEvent> events = MustEvents("01A");
@@ -174,14 +175,14 @@ TEST_F(SqliteTaskStoreTest, CreateGetRoundTrip) {
 TEST_F(SqliteTaskStoreTest, CreateRefusesANonPendingTask) {
   Task task = NewTask("01A");
   task.state = TaskState::kSucceeded;
-  EXPECT_EQ(store_->Create(task).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->Create(task, {}).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(store_->Get("01A").status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(SqliteTaskStoreTest, SubMillisecondTimesAreTruncated) {
   Task task = NewTask("01A");
   task.created_at = kT0 + std::chrono::microseconds(1999);
-  ASSERT_TRUE(store_->Create(task).ok());
+  ASSERT_TRUE(store_->Create(task, {}).ok());
   EXPECT_EQ(MustGet("01A").created_at, kT0 + milliseconds(1));
   Result<Task> started =
       store_->Transition("01A", Args(Trigger::kStart, kT0 + std::chrono::nanoseconds(5'000'001)));
@@ -192,7 +193,7 @@ TEST_F(SqliteTaskStoreTest, SubMillisecondTimesAreTruncated) {
 
 TEST_F(SqliteTaskStoreTest, DataSurvivesReopen) {
   Task task = NewTask("01A");
-  ASSERT_TRUE(store_->Create(task).ok());
+  ASSERT_TRUE(store_->Create(task, {}).ok());
   ASSERT_TRUE(store_->Transition("01A", Args(Trigger::kStart, kT0 + seconds(1))).ok());
   const Task before = MustGet("01A");
   store_.reset();
@@ -204,7 +205,7 @@ TEST_F(SqliteTaskStoreTest, DataSurvivesReopen) {
 }
 
 TEST_F(SqliteTaskStoreTest, OpenSetsWalAndMigratesOnce) {
-  ASSERT_TRUE(store_->Create(NewTask("01A")).ok());
+  ASSERT_TRUE(store_->Create(NewTask("01A"), {}).ok());
   store_.reset();
   store_ = OpenStore();  // second open: nothing to migrate, nothing lost
   ASSERT_NE(store_, nullptr);
@@ -275,7 +276,7 @@ TEST(MigrationsTest, EachMigrationIsItsOwnTransaction) {
 }
 
 TEST_F(SqliteTaskStoreTest, TransitionsAndTheirEvents) {
-  ASSERT_TRUE(store_->Create(NewTask("01A")).ok());
+  ASSERT_TRUE(store_->Create(NewTask("01A"), {}).ok());
 
   Result<Task> started = store_->Transition("01A", Args(Trigger::kStart, kT0 + seconds(1)));
   ASSERT_TRUE(started.ok()) << started.status().ToString();
@@ -329,7 +330,7 @@ TEST_F(SqliteTaskStoreTest, TransitionsAndTheirEvents) {
 }
 
 TEST_F(SqliteTaskStoreTest, TaskAndEventCommitTogether) {
-  ASSERT_TRUE(store_->Create(NewTask("01A")).ok());
+  ASSERT_TRUE(store_->Create(NewTask("01A"), {}).ok());
   // Make every event insert fail from outside: the task update must roll back with it.
   RawDb raw(path_);
   raw.Exec(
@@ -341,7 +342,7 @@ TEST_F(SqliteTaskStoreTest, TaskAndEventCommitTogether) {
   Result<std::optional<Task>> claimed = store_->ClaimNext(kT0 + seconds(1), kOwner, kLease);
   EXPECT_FALSE(claimed.ok());
   EXPECT_EQ(MustGet("01A").state, TaskState::kPending);
-  EXPECT_FALSE(store_->Create(NewTask("01B")).ok());
+  EXPECT_FALSE(store_->Create(NewTask("01B"), {}).ok());
   EXPECT_EQ(store_->Get("01B").status().code(), StatusCode::kNotFound);
 
   raw.Exec("DROP TRIGGER fail_events");
@@ -356,7 +357,7 @@ TEST_F(SqliteTaskStoreTest, ClaimNextIsFifoAndRespectsNotBefore) {
     Task task = NewTask(ids[i]);
     if (i == 1) task.not_before = kT0 + seconds(10);
     if (i == 3) task.not_before = kT0 + seconds(5);
-    ASSERT_TRUE(store_->Create(task).ok());
+    ASSERT_TRUE(store_->Create(task, {}).ok());
   }
   EXPECT_EQ(Claim(kT0), "05");
   EXPECT_EQ(Claim(kT0), "03");
@@ -381,7 +382,7 @@ TEST_F(SqliteTaskStoreTest, ClaimNextIsFifoAndRespectsNotBefore) {
 }
 
 TEST_F(SqliteTaskStoreTest, RetryWaitsForNotBefore) {
-  ASSERT_TRUE(store_->Create(NewTask("01A")).ok());
+  ASSERT_TRUE(store_->Create(NewTask("01A"), {}).ok());
   ASSERT_EQ(Claim(kT0), "01A");
   TransitionArgs retry = Args(Trigger::kRetry, kT0 + seconds(1));
   retry.error = TaskError{"source_unavailable", "busy", true};
@@ -401,7 +402,7 @@ TEST_F(SqliteTaskStoreTest, RetryWaitsForNotBefore) {
 }
 
 TEST_F(SqliteTaskStoreTest, RecoverProcessingRequeuesRunningTasks) {
-  for (const char* id : {"01A", "01B", "01C"}) ASSERT_TRUE(store_->Create(NewTask(id)).ok());
+  for (const char* id : {"01A", "01B", "01C"}) ASSERT_TRUE(store_->Create(NewTask(id), {}).ok());
   ASSERT_EQ(Claim(kT0), "01A");
   ASSERT_EQ(Claim(kT0), "01B");
 
@@ -432,11 +433,11 @@ TEST_F(SqliteTaskStoreTest, RecoverProcessingRequeuesRunningTasks) {
 TEST_F(SqliteTaskStoreTest, IdempotencyKeyAndIdCollisions) {
   Task first = NewTask("01A", "alice");
   first.idempotency_key = "key-1";
-  ASSERT_TRUE(store_->Create(first).ok());
+  ASSERT_TRUE(store_->Create(first, {}).ok());
 
   Task second = NewTask("01B", "alice", "other");
   second.idempotency_key = "key-1";
-  EXPECT_EQ(store_->Create(second).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->Create(second, {}).code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(store_->Get("01B").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(store_->Events("01B").status().code(), StatusCode::kNotFound);
 
@@ -451,13 +452,13 @@ TEST_F(SqliteTaskStoreTest, IdempotencyKeyAndIdCollisions) {
   // Another principal may use the same key; tasks without a key never collide.
   Task bobs = NewTask("01C", "bob");
   bobs.idempotency_key = "key-1";
-  EXPECT_TRUE(store_->Create(bobs).ok());
-  EXPECT_TRUE(store_->Create(NewTask("01D", "alice")).ok());
-  EXPECT_TRUE(store_->Create(NewTask("01E", "alice")).ok());
+  EXPECT_TRUE(store_->Create(bobs, {}).ok());
+  EXPECT_TRUE(store_->Create(NewTask("01D", "alice"), {}).ok());
+  EXPECT_TRUE(store_->Create(NewTask("01E", "alice"), {}).ok());
 
   // Same id: refused, original untouched.
   Task dup = NewTask("01A", "mallory", "other", "h9");
-  EXPECT_EQ(store_->Create(dup).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->Create(dup, {}).code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(MustGet("01A"), first);
   EXPECT_EQ(MustEvents("01A").size(), 1u);
 }
@@ -470,7 +471,7 @@ TEST_F(SqliteTaskStoreTest, ListFiltersAndPaginates) {
     std::snprintf(id, sizeof(id), "T%03d", i);
     Task task = NewTask(id, i % 2 == 0 ? "alice" : "bob", i % 3 == 0 ? "rocks" : "samples",
                         i % 5 == 0 ? "h5" : "h1");
-    ASSERT_TRUE(store_->Create(task).ok());
+    ASSERT_TRUE(store_->Create(task, {}).ok());
     all.push_back(task);
   }
   for (int i = 0; i < 6; ++i) ASSERT_NE(Claim(kT0), "");  // T000..T005 Processing
@@ -556,7 +557,7 @@ TEST_F(SqliteTaskStoreTest, ListFiltersAndPaginates) {
 }
 
 TEST_F(SqliteTaskStoreTest, ProgressIsKeptOnlyWhileProcessing) {
-  ASSERT_TRUE(store_->Create(NewTask("01A")).ok());
+  ASSERT_TRUE(store_->Create(NewTask("01A"), {}).ok());
   const Progress p{100, 1000, 4096};
   ASSERT_TRUE(store_->UpdateProgress("01A", p, kT0 + seconds(1)).ok());
   EXPECT_EQ(MustGet("01A").progress, Progress{});  // Pending: ignored
@@ -577,17 +578,17 @@ TEST_F(SqliteTaskStoreTest, ProgressIsKeptOnlyWhileProcessing) {
 }
 
 TEST_F(SqliteTaskStoreTest, RequestCancelOnlyWhileProcessing) {
-  ASSERT_TRUE(store_->Create(NewTask("01A")).ok());
-  EXPECT_EQ(store_->RequestCancel("01A", kT0).status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(store_->RequestCancel("nope", kT0).status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(store_->Create(NewTask("01A"), {}).ok());
+  EXPECT_EQ(store_->RequestCancel("01A", kT0, {}).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store_->RequestCancel("nope", kT0, {}).status().code(), StatusCode::kNotFound);
 
   ASSERT_EQ(Claim(kT0), "01A");
-  Result<Task> marked = store_->RequestCancel("01A", kT0 + seconds(1));
+  Result<Task> marked = store_->RequestCancel("01A", kT0 + seconds(1), {});
   ASSERT_TRUE(marked.ok()) << marked.status().ToString();
   EXPECT_TRUE(marked->cancel_requested);
   EXPECT_EQ(marked->state, TaskState::kProcessing);
   EXPECT_EQ(MustGet("01A"), *marked);
-  ASSERT_TRUE(store_->RequestCancel("01A", kT0 + seconds(2)).ok());  // idempotent
+  ASSERT_TRUE(store_->RequestCancel("01A", kT0 + seconds(2), {}).ok());  // idempotent
 
   std::vector<TaskEvent> events = MustEvents("01A");
   ASSERT_EQ(events.size(), 3u);
@@ -597,23 +598,23 @@ TEST_F(SqliteTaskStoreTest, RequestCancelOnlyWhileProcessing) {
   EXPECT_EQ(events[2].to, std::nullopt);
 
   ASSERT_TRUE(store_->Transition("01A", Args(Trigger::kCancel, kT0 + seconds(3))).ok());
-  EXPECT_EQ(store_->RequestCancel("01A", kT0 + seconds(4)).status().code(),
+  EXPECT_EQ(store_->RequestCancel("01A", kT0 + seconds(4), {}).status().code(),
             StatusCode::kFailedPrecondition);
 }
 
 TEST_F(SqliteTaskStoreTest, ReplaceFilesOnlyWhenTerminal) {
-  ASSERT_TRUE(store_->Create(NewTask("01A")).ok());
-  EXPECT_EQ(store_->ReplaceFiles("01A", {}, "files_deleted", kT0).status().code(),
+  ASSERT_TRUE(store_->Create(NewTask("01A"), {}).ok());
+  EXPECT_EQ(store_->ReplaceFiles("01A", {}, "files_deleted", kT0, {}).status().code(),
             StatusCode::kFailedPrecondition);
   ASSERT_EQ(Claim(kT0), "01A");
-  EXPECT_EQ(store_->ReplaceFiles("01A", {}, "files_deleted", kT0).status().code(),
+  EXPECT_EQ(store_->ReplaceFiles("01A", {}, "files_deleted", kT0, {}).status().code(),
             StatusCode::kFailedPrecondition);
   TransitionArgs succeed = Args(Trigger::kSucceed, kT0 + seconds(1));
   succeed.files = {FileInfo{"part-00001.csv", 1, 2, "x", "text/csv"},
                    FileInfo{"part-00002.csv", 1, 2, "y", "text/csv"}};
   ASSERT_TRUE(store_->Transition("01A", succeed).ok());
 
-  Result<Task> cleared = store_->ReplaceFiles("01A", {}, "files_deleted", kT0 + seconds(2));
+  Result<Task> cleared = store_->ReplaceFiles("01A", {}, "files_deleted", kT0 + seconds(2), {});
   ASSERT_TRUE(cleared.ok()) << cleared.status().ToString();
   EXPECT_TRUE(cleared->files.empty());
   EXPECT_EQ(cleared->state, TaskState::kSucceeded);
@@ -624,12 +625,12 @@ TEST_F(SqliteTaskStoreTest, ReplaceFilesOnlyWhenTerminal) {
   EXPECT_EQ(events[3].at, kT0 + seconds(2));
   EXPECT_EQ(events[3].to, std::nullopt);
 
-  EXPECT_EQ(store_->ReplaceFiles("nope", {}, "files_deleted", kT0).status().code(),
+  EXPECT_EQ(store_->ReplaceFiles("nope", {}, "files_deleted", kT0, {}).status().code(),
             StatusCode::kNotFound);
 }
 
 TEST_F(SqliteTaskStoreTest, AppendEventAndCheckWritable) {
-  ASSERT_TRUE(store_->Create(NewTask("01A")).ok());
+  ASSERT_TRUE(store_->Create(NewTask("01A"), {}).ok());
   TaskEvent download;
   download.seq = 12345;  // ignored
   download.task_id = "01A";
@@ -651,6 +652,188 @@ TEST_F(SqliteTaskStoreTest, AppendEventAndCheckWritable) {
   ASSERT_TRUE(store_->CheckWritable().ok());
   RawDb raw(path_);
   EXPECT_EQ(raw.Int("SELECT COUNT(*) FROM store_heartbeat"), 1);
+}
+
+// Audit trail: who and from where is stored with every kind of event, not only downloads.
+TEST_F(SqliteTaskStoreTest, EveryEventRecordsItsActorAndRemote) {
+  ASSERT_TRUE(store_->Create(NewTask("01A"), EventOrigin{"alice", "192.0.2.1"}).ok());
+  ASSERT_EQ(Claim(kT0 + seconds(1)), "01A");
+  const Checkpoint next{.after_key = std::string("k1"), .next_file = 2, .rows = 10, .bytes = 100,
+                        .rows_total = 20, .transaction_time = kT0};
+  ASSERT_TRUE(
+      store_
+          ->CommitFile("01A", LeaseKey{kOwner, 1},
+                       FileInfo{"part-00001.csv", 10, 100, std::string(64, 'b'), "text/csv"},
+                       next, kT0 + seconds(2))
+          .ok());
+  ASSERT_TRUE(store_->RequestCancel("01A", kT0 + seconds(3), EventOrigin{"root", "198.51.100.9"})
+                  .ok());
+  TransitionArgs cancel = Args(Trigger::kCancel, kT0 + seconds(4));
+  cancel.origin.actor = kOwner;
+  ASSERT_TRUE(store_->Transition("01A", cancel).ok());
+  ASSERT_TRUE(store_->ReplaceFiles("01A", {}, "files_deleted", kT0 + seconds(5),
+                                   EventOrigin{"alice", "192.0.2.1"})
+                  .ok());
+  TaskEvent download;
+  download.task_id = "01A";
+  download.at = kT0 + seconds(6);
+  download.type = "download";
+  download.actor = "link";
+  download.remote = "203.0.113.5";
+  download.file = "part-00001.csv";
+  download.bytes = 0;  // zero bytes is a value, not "none"
+  download.outcome = "gone";
+  ASSERT_TRUE(store_->AppendEvent(download).ok());
+
+  std::vector<TaskEvent> events = MustEvents("01A");
+  ASSERT_EQ(events.size(), 7u);
+  struct Want {
+    std::string type, actor, remote;
+  };
+  const std::vector<Want> want = {{"created", "alice", "192.0.2.1"},
+                                  {"start", kOwner, ""},
+                                  {"checkpoint", kOwner, ""},
+                                  {"cancel_requested", "root", "198.51.100.9"},
+                                  {"cancel", kOwner, ""},
+                                  {"files_deleted", "alice", "192.0.2.1"},
+                                  {"download", "link", "203.0.113.5"}};
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(events[i].type, want[i].type) << i;
+    EXPECT_EQ(events[i].actor, want[i].actor) << events[i].type;
+    EXPECT_EQ(events[i].remote, want[i].remote) << events[i].type;
+    EXPECT_EQ(events[i].task_id, "01A");
+  }
+  EXPECT_EQ(events[6].file, "part-00001.csv");
+  EXPECT_EQ(events[6].bytes, std::optional<int64_t>(0));
+  EXPECT_EQ(events[6].outcome, "gone");
+  EXPECT_EQ(events[0].bytes, std::nullopt);
+  EXPECT_EQ(events[0].file, "");
+  // "No value" is NULL in the table, as it is for rows from before the audit columns.
+  RawDb raw(path_);
+  EXPECT_EQ(raw.Int("SELECT COUNT(*) FROM task_events WHERE remote IS NULL"), 3);
+  EXPECT_EQ(raw.Int("SELECT COUNT(*) FROM task_events WHERE file IS NULL AND bytes IS NULL"
+                    " AND outcome IS NULL"),
+            6);
+}
+
+// Audit rows are append-only below the API too: the table refuses updates and deletes.
+TEST_F(SqliteTaskStoreTest, EventsCannotBeChangedOrDeleted) {
+  ASSERT_TRUE(store_->Create(NewTask("01A"), EventOrigin{"alice", "192.0.2.1"}).ok());
+  RawDb raw(path_);
+  Status update = raw.TryExec("UPDATE task_events SET actor = 'mallory'");
+  EXPECT_FALSE(update.ok());
+  EXPECT_NE(update.message().find("append-only"), std::string::npos) << update.ToString();
+  EXPECT_FALSE(raw.TryExec("DELETE FROM task_events").ok());
+  EXPECT_EQ(raw.Text("SELECT actor FROM task_events"), "alice");
+  // Inserting stays possible (that is what the store does).
+  EXPECT_TRUE(
+      raw.TryExec("INSERT INTO task_events (task_id, at, type) VALUES ('01A', 1, 'x')").ok());
+}
+
+// A small trail over three tasks for the ListEvents tests: returns the seqs by label.
+class AuditTrailTest : public SqliteTaskStoreTest {
+ protected:
+  void SetUp() override {
+    SqliteTaskStoreTest::SetUp();
+    ASSERT_TRUE(store_->Create(NewTask("01A", "alice"), EventOrigin{"alice", "192.0.2.1"}).ok());
+    ASSERT_TRUE(store_->Create(NewTask("01B", "bob"), EventOrigin{"bob", "192.0.2.2"}).ok());
+    ASSERT_TRUE(store_->Create(NewTask("01C", "alice"), EventOrigin{"alice", "192.0.2.1"}).ok());
+    Download("01A", "part-00001.csv", 100, "completed", "203.0.113.5", kT0 + seconds(10));
+    Download("01A", "part-00002.csv", 40, "interrupted", "203.0.113.5", kT0 + seconds(20));
+    Download("01B", "part-00001.csv", 0, "denied", "203.0.113.6", kT0 + seconds(30));
+  }
+
+  void Download(const std::string& id, const std::string& file, int64_t bytes,
+                const std::string& outcome, const std::string& remote, TimePoint at) {
+    TaskEvent e;
+    e.task_id = id;
+    e.at = at;
+    e.type = "download";
+    e.actor = "link";
+    e.remote = remote;
+    e.file = file;
+    e.bytes = bytes;
+    e.outcome = outcome;
+    ASSERT_TRUE(store_->AppendEvent(e).ok());
+  }
+
+  // (task_id, type) of each event of the page, in its order.
+  std::vector<std::pair<std::string, std::string>> Rows(const EventQuery& query) {
+    Result<EventPage> page = store_->ListEvents(query);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    std::vector<std::pair<std::string, std::string>> rows;
+    if (!page.ok()) return rows;
+    for (const TaskEvent& e : page->items) rows.emplace_back(e.task_id, e.type + ":" + e.file);
+    return rows;
+  }
+};
+
+TEST_F(AuditTrailTest, ListEventsNewestFirstWithEachFilter) {
+  using Rows_ = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(Rows({}), (Rows_{{"01B", "download:part-00001.csv"},
+                             {"01A", "download:part-00002.csv"},
+                             {"01A", "download:part-00001.csv"},
+                             {"01C", "created:"},
+                             {"01B", "created:"},
+                             {"01A", "created:"}}));
+  EXPECT_EQ(Rows({.actor = "alice"}), (Rows_{{"01C", "created:"}, {"01A", "created:"}}));
+  EXPECT_EQ(Rows({.task_id = "01A"}), (Rows_{{"01A", "download:part-00002.csv"},
+                                             {"01A", "download:part-00001.csv"},
+                                             {"01A", "created:"}}));
+  EXPECT_EQ(Rows({.types = {"download"}, .file = "part-00001.csv"}),
+            (Rows_{{"01B", "download:part-00001.csv"}, {"01A", "download:part-00001.csv"}}));
+  EXPECT_EQ(Rows({.types = {"created", "download"}, .remote = "192.0.2.2"}),
+            (Rows_{{"01B", "created:"}}));
+  EXPECT_EQ(Rows({.since = kT0 + seconds(10), .until = kT0 + seconds(30)}),
+            (Rows_{{"01A", "download:part-00002.csv"}, {"01A", "download:part-00001.csv"}}));
+  EXPECT_EQ(Rows({.outcome = "denied"}), (Rows_{{"01B", "download:part-00001.csv"}}));
+  EXPECT_EQ(Rows({.actor = "nobody"}), Rows_{});
+  EXPECT_EQ(Rows({.types = {"nothing"}}), Rows_{});
+
+  Result<EventPage> page = store_->ListEvents({.task_id = "01A", .types = {"download"}});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items.size(), 2u);
+  const TaskEvent& interrupted = page->items[0];
+  EXPECT_EQ(interrupted.actor, "link");
+  EXPECT_EQ(interrupted.remote, "203.0.113.5");
+  EXPECT_EQ(interrupted.bytes, std::optional<int64_t>(40));
+  EXPECT_EQ(interrupted.outcome, "interrupted");
+  EXPECT_EQ(interrupted.at, kT0 + seconds(20));
+  EXPECT_GT(interrupted.seq, page->items[1].seq);
+  EXPECT_EQ(page->next_cursor, std::nullopt);
+
+  EXPECT_EQ(store_->ListEvents({.limit = 0}).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(AuditTrailTest, PaginationVisitsEveryRowExactlyOnce) {
+  for (int i = 0; i < 20; ++i) {
+    Download("01C", "part-" + std::to_string(i) + ".csv", i, "completed", "203.0.113.9",
+             kT0 + seconds(100 + i));
+  }
+  for (const std::optional<std::string>& actor : {std::optional<std::string>(),
+                                                  std::optional<std::string>("link")}) {
+    EventQuery query{.actor = actor, .limit = 7};
+    std::vector<int64_t> seen;
+    int pages = 0;
+    for (;;) {
+      Result<EventPage> page = store_->ListEvents(query);
+      ASSERT_TRUE(page.ok()) << page.status().ToString();
+      ++pages;
+      for (const TaskEvent& e : page->items) seen.push_back(e.seq);
+      if (!page->next_cursor) break;
+      EXPECT_EQ(page->items.size(), 7u);
+      EXPECT_EQ(*page->next_cursor, page->items.back().seq);
+      // Rows appended meanwhile are newer than every cursor: they never shift a later page.
+      if (pages == 1) Download("01A", "late.csv", 1, "completed", "203.0.113.9", kT0);
+      query.before_seq = page->next_cursor;
+    }
+    // With the actor filter: 23 downloads plus the late one of the unfiltered walk.
+    const size_t expected = actor ? 24u : 26u;
+    EXPECT_EQ(seen.size(), expected);
+    EXPECT_TRUE(std::is_sorted(seen.rbegin(), seen.rend()));
+    EXPECT_EQ(std::set<int64_t>(seen.begin(), seen.end()).size(), seen.size());
+    EXPECT_EQ(pages, static_cast<int>((expected + 6) / 7));
+  }
 }
 
 // The store's hot queries, as written in sqlite_task_store.cc, must be answered from an index.
@@ -685,6 +868,14 @@ TEST_F(SqliteTaskStoreTest, QueriesUseIndexes) {
       {"SELECT id FROM tasks WHERE purge_at IS NOT NULL AND purge_at <= ?1"
        " ORDER BY purge_at LIMIT ?2",
        "tasks_purge_at"},
+      // GET /v1/audit (ListEvents), newest first within each filter.
+      {"SELECT seq, detail FROM task_events WHERE actor = ?1 AND seq < ?2"
+       " ORDER BY seq DESC LIMIT ?3",
+       "task_events_actor_seq"},
+      {"SELECT seq, detail FROM task_events WHERE type IN (?1) ORDER BY seq DESC LIMIT ?2",
+       "task_events_type_seq"},
+      {"SELECT seq, detail FROM task_events WHERE remote = ?1 ORDER BY seq DESC LIMIT ?2",
+       "task_events_remote_seq"},
   };
   for (const auto& [sql, index] : plans) {
     const std::string plan = raw.Plan(sql);
@@ -700,7 +891,7 @@ FileInfo Part(int n, int64_t rows, int64_t bytes) {
 }
 
 TEST_F(SqliteTaskStoreTest, CommitFileStoresFileCheckpointAndEventTogether) {
-  ASSERT_TRUE(store_->Create(NewTask("01A")).ok());
+  ASSERT_TRUE(store_->Create(NewTask("01A"), {}).ok());
   ASSERT_EQ(Claim(kT0), "01A");
   const LeaseKey key{kOwner, 1};
   const Checkpoint first{.after_key = std::string("k100"), .next_file = 2, .rows = 100,
@@ -755,7 +946,7 @@ TEST_F(SqliteTaskStoreTest, CommitFileStoresFileCheckpointAndEventTogether) {
 }
 
 TEST_F(SqliteTaskStoreTest, ExpiredLeasesGoBackToTheQueueInTheirPlace) {
-  for (const char* id : {"01A", "01B", "01C"}) ASSERT_TRUE(store_->Create(NewTask(id)).ok());
+  for (const char* id : {"01A", "01B", "01C"}) ASSERT_TRUE(store_->Create(NewTask(id), {}).ok());
   Result<std::optional<Task>> a = store_->ClaimNext(kT0, "inst_a", kLease);
   ASSERT_TRUE(a.ok() && a->has_value());
   ASSERT_EQ((*a)->lease, (Lease{"inst_a", kT0 + kLease}));
@@ -811,7 +1002,7 @@ TEST_F(SqliteTaskStoreTest, ExpiredLeasesGoBackToTheQueueInTheirPlace) {
 }
 
 TEST_F(SqliteTaskStoreTest, RecoverTakesBackOnlyTheInstancesOwnTasks) {
-  for (const char* id : {"01A", "01B", "01C"}) ASSERT_TRUE(store_->Create(NewTask(id)).ok());
+  for (const char* id : {"01A", "01B", "01C"}) ASSERT_TRUE(store_->Create(NewTask(id), {}).ok());
   ASSERT_TRUE(store_->ClaimNext(kT0, "inst_a", kLease).ok());
   ASSERT_TRUE(store_->ClaimNext(kT0, "inst_b", kLease).ok());
   ASSERT_TRUE(store_->ClaimNext(kT0, "inst_a", kLease).ok());
@@ -825,11 +1016,11 @@ TEST_F(SqliteTaskStoreTest, RecoverTakesBackOnlyTheInstancesOwnTasks) {
 TEST_F(SqliteTaskStoreTest, CreateTakingKeyMovesAnExpiredKeyAtomically) {
   Task old_task = NewTask("01A");
   old_task.idempotency_key = "k";
-  ASSERT_TRUE(store_->Create(old_task).ok());
+  ASSERT_TRUE(store_->Create(old_task, {}).ok());
   Task fresh = NewTask("01B");
   fresh.idempotency_key = "k";
-  EXPECT_EQ(store_->Create(fresh).code(), StatusCode::kAlreadyExists);
-  ASSERT_TRUE(store_->CreateTakingKey(fresh, "01A").ok());
+  EXPECT_EQ(store_->Create(fresh, {}).code(), StatusCode::kAlreadyExists);
+  ASSERT_TRUE(store_->CreateTakingKey(fresh, "01A", {}).ok());
   Result<std::optional<Task>> holder = store_->FindByIdempotencyKey("alice", "k");
   ASSERT_TRUE(holder.ok() && holder->has_value());
   EXPECT_EQ((*holder)->id, "01B");
@@ -839,7 +1030,7 @@ TEST_F(SqliteTaskStoreTest, CreateTakingKeyMovesAnExpiredKeyAtomically) {
   // A second request that also saw 01A as the holder lost the race: kAlreadyExists.
   Task late = NewTask("01C");
   late.idempotency_key = "k";
-  EXPECT_EQ(store_->CreateTakingKey(late, "01A").code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->CreateTakingKey(late, "01A", {}).code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(store_->Get("01C").status().code(), StatusCode::kNotFound);
 }
 
@@ -852,7 +1043,7 @@ void Finish(SqliteTaskStore& store, const std::string& id, seconds retention, Ta
             TimePoint finished, bool files = true) {
   Task t = NewTask(id);
   t.retention = retention;
-  ASSERT_TRUE(store.Create(t).ok());
+  ASSERT_TRUE(store.Create(t, {}).ok());
   Result<std::optional<Task>> claimed = store.ClaimNext(finished, kOwner, kLease);
   ASSERT_TRUE(claimed.ok() && claimed->has_value() && (*claimed)->id == id);
   TransitionArgs args = Args(Trigger::kSucceed, finished);
@@ -879,11 +1070,11 @@ TEST_F(SqliteTaskStoreTest, ListExpiredFilesFindsFinishedTasksWithFilesPastTheir
   Finish(*store_, "01G", seconds(20), TaskState::kSucceeded, kT0);                // due T0+20
   Task running = NewTask("01F");
   running.retention = seconds(1);
-  ASSERT_TRUE(store_->Create(running).ok());
+  ASSERT_TRUE(store_->Create(running, {}).ok());
   ASSERT_EQ(Claim(kT0), "01F");  // Processing
   Task waiting = NewTask("01I");
   waiting.retention = seconds(1);
-  ASSERT_TRUE(store_->Create(waiting).ok());
+  ASSERT_TRUE(store_->Create(waiting, {}).ok());
 
   auto expired = [&](TimePoint now, int limit) {
     Result<std::vector<std::string>> ids = store_->ListExpiredFiles(now, limit);
@@ -899,7 +1090,7 @@ TEST_F(SqliteTaskStoreTest, ListExpiredFilesFindsFinishedTasksWithFilesPastTheir
   EXPECT_EQ(store_->ListExpiredFiles(kT0, 0).status().code(), StatusCode::kInvalidArgument);
 
   // Once its files are recorded as gone, a task is not listed again; the expiry stays.
-  Result<Task> cleared = store_->ReplaceFiles("01B", {}, "expired", kT0 + seconds(16));
+  Result<Task> cleared = store_->ReplaceFiles("01B", {}, "expired", kT0 + seconds(16), {});
   ASSERT_TRUE(cleared.ok()) << cleared.status().ToString();
   EXPECT_TRUE(cleared->files.empty());
   EXPECT_FALSE(cleared->manifest.has_value());
@@ -1088,10 +1279,10 @@ TEST_F(SqliteTaskStoreTest, ConcurrentCreateAndClaim) {
     };
     for (int i = 0; i < kPerThread; ++i) {
       const Task task = NewTask(NewUlid(kT0));
-      Status s = store->Create(task);
+      Status s = store->Create(task, {});
       for (int retry = 0; retry < kRetries && s.code() == StatusCode::kUnavailable; ++retry) {
         unavailable.fetch_add(1);
-        s = store->Create(task);
+        s = store->Create(task, {});
       }
       if (!s.ok()) fail(s);
       created.fetch_add(1);
@@ -1132,6 +1323,52 @@ TEST_F(SqliteTaskStoreTest, ConcurrentCreateAndClaim) {
   EXPECT_EQ(raw.Int("SELECT COUNT(*) FROM task_events WHERE type = 'start'"), kTotal);
   EXPECT_EQ(raw.Int("SELECT COUNT(DISTINCT task_id) FROM task_events WHERE type = 'start'"),
             kTotal);
+}
+
+// Rows written before migration 006 read back without actor, remote, file, bytes or outcome
+// (NULL, shown as null by the API), and the audit listing includes them.
+TEST(MigrationsTest, EventsFromBeforeTheAuditColumnsHaveNoActor) {
+  testing_support::TempDir dir;
+  const std::string path = dir.path() + "/exportd.db";
+  {
+    Result<Database> db = Database::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(ApplyMigrations(*db, EmbeddedMigrations().first(5)).ok());
+    const std::string body = EncodeTask(NewTask("01A"));
+    ASSERT_TRUE(db->Exec("INSERT INTO tasks (id, seq, principal, state, dataset, query_hash,"
+                         " created_at, updated_at, body) VALUES ('01A', 1, 'alice', 'Pending',"
+                         " 'samples', 'h1', 1700000000000, 1700000000000, '" + body + "')")
+                    .ok());
+    ASSERT_TRUE(db->Exec("INSERT INTO task_events (task_id, at, type, to_state, detail) VALUES"
+                         " ('01A', 1700000000000, 'created', 'Pending', ''),"
+                         " ('01A', 1700000001000, 'download', NULL,"
+                         " 'part-00001.csv: 10 bytes to 127.0.0.1')")
+                    .ok());
+  }
+  Result<std::unique_ptr<SqliteTaskStore>> store = SqliteTaskStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  Result<std::vector<TaskEvent>> events = (*store)->Events("01A");
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  ASSERT_EQ(events->size(), 2u);
+  for (const TaskEvent& e : *events) {
+    EXPECT_EQ(e.actor, "") << e.type;
+    EXPECT_EQ(e.remote, "") << e.type;
+    EXPECT_EQ(e.file, "") << e.type;
+    EXPECT_EQ(e.bytes, std::nullopt) << e.type;
+    EXPECT_EQ(e.outcome, "") << e.type;
+  }
+  EXPECT_EQ((*events)[1].detail, "part-00001.csv: 10 bytes to 127.0.0.1");  // kept as written
+  Result<EventPage> page = (*store)->ListEvents({.types = {"download"}});
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(page->items[0].seq, (*events)[1].seq);
+  // New rows after the upgrade carry their origin.
+  ASSERT_TRUE((*store)->Create(NewTask("01B"), {"alice", "::1"}).ok());
+  Result<EventPage> by_actor = (*store)->ListEvents({.actor = "alice"});
+  ASSERT_TRUE(by_actor.ok());
+  ASSERT_EQ(by_actor->items.size(), 1u);
+  EXPECT_EQ(by_actor->items[0].task_id, "01B");
+  EXPECT_EQ(by_actor->items[0].remote, "::1");
 }
 
 }  // namespace

@@ -41,6 +41,7 @@ Task FullTask() {
   t.request.partitions = {"s1", "s2"};
   t.request.max_rows_per_file = 1234;
   t.request.compression = Compression::kGzip;
+  t.request.escape_formulas = true;
   t.query_hash = std::string(64, 'a');
   t.tag = "né tag ✓";
   t.notify.webhook = "https://hooks.example.org/x?y=1";
@@ -59,7 +60,10 @@ Task FullTask() {
   t.files = {
       FileInfo{"part-00001.ndjson.gz", 80000, 111, std::string(64, 'b'), "application/x-ndjson"},
       FileInfo{"part-00002.ndjson.gz", 80000, 222, std::string(64, 'c'), "application/x-ndjson"}};
+  t.files[0].contains_formulas = true;
+  t.files[1].contains_formulas = false;
   t.manifest = FileInfo{"manifest.json", 0, 333, std::string(64, 'd'), "application/json"};
+  t.csv_contains_formulas = true;
   t.checkpoint = Checkpoint{.after_key = std::string("key \"160000\""),
                             .next_file = 3,
                             .rows = 160000,
@@ -266,6 +270,33 @@ TEST(TaskCodecTest, CorruptRecordsAreDataLoss) {
     ASSERT_FALSE(decoded.ok()) << text;
     EXPECT_EQ(decoded.status().code(), StatusCode::kDataLoss) << text;
   }
+}
+
+// The formula keys came without a version bump: records without them read as "not escaped"
+// and "unknown", and each key keeps false apart from absent.
+TEST(TaskCodecTest, RecordsWithoutFormulaKeysReadAsUnknown) {
+  Task task = FullTask();
+  nlohmann::json j = nlohmann::json::parse(EncodeTask(task));
+  EXPECT_EQ(j["request"]["escape_formulas"], true);
+  EXPECT_EQ(j["files"][0]["contains_formulas"], true);
+  EXPECT_EQ(j["files"][1]["contains_formulas"], false);
+  EXPECT_EQ(j["csv_contains_formulas"], true);
+  EXPECT_EQ(j["request"].erase("escape_formulas"), 1u);
+  for (auto& f : j["files"]) EXPECT_EQ(f.erase("contains_formulas"), 1u);
+  EXPECT_EQ(j.erase("csv_contains_formulas"), 1u);
+  Result<Task> decoded = DecodeTask(j.dump());
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_FALSE(decoded->request.escape_formulas);
+  EXPECT_EQ(decoded->files[0].contains_formulas, std::nullopt);
+  EXPECT_EQ(decoded->files[1].contains_formulas, std::nullopt);
+  EXPECT_EQ(decoded->csv_contains_formulas, std::nullopt);
+
+  task.csv_contains_formulas = false;
+  task.files[0].contains_formulas.reset();
+  EXPECT_EQ(RoundTrip(task), task);
+  j = nlohmann::json::parse(EncodeTask(task));
+  j["files"][1]["contains_formulas"] = "yes";
+  EXPECT_EQ(DecodeTask(j.dump()).status().code(), StatusCode::kDataLoss);
 }
 
 }  // namespace

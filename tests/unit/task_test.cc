@@ -107,6 +107,43 @@ TEST(StateMachineTest, SucceedStoresFilesAndFinishTime) {
   EXPECT_EQ(done->task.finished_at, At(9));
 }
 
+FileInfo PartWithFormulas(int n, std::optional<bool> formulas) {
+  FileInfo f{"part-0000" + std::to_string(n) + ".csv", 10, 100, "ab", "text/csv"};
+  f.contains_formulas = formulas;
+  return f;
+}
+
+TEST(FormulaFlagTest, AnyPartWithAFormulaMakesTheExportTrue) {
+  EXPECT_EQ(AnyContainsFormulas({}), std::nullopt);
+  EXPECT_EQ(AnyContainsFormulas({PartWithFormulas(1, false), PartWithFormulas(2, false)}), false);
+  EXPECT_EQ(AnyContainsFormulas({PartWithFormulas(1, true), PartWithFormulas(2, false)}), true);
+  EXPECT_EQ(AnyContainsFormulas({PartWithFormulas(1, false), PartWithFormulas(2, true)}), true);
+  // Parts recorded before the check existed (or of JSON formats): unknown unless one says true.
+  EXPECT_EQ(AnyContainsFormulas({PartWithFormulas(1, std::nullopt), PartWithFormulas(2, false)}),
+            std::nullopt);
+  EXPECT_EQ(AnyContainsFormulas({PartWithFormulas(1, std::nullopt), PartWithFormulas(2, true)}),
+            true);
+}
+
+TEST(FormulaFlagTest, SetOnSuccessOnly) {
+  Task t = PendingTask();
+  t.state = TaskState::kProcessing;
+  EXPECT_EQ(t.csv_contains_formulas, std::nullopt);
+  auto done = ApplyTransition(
+      t, {.trigger = Trigger::kSucceed,
+          .now = At(9),
+          .files = {PartWithFormulas(1, true), PartWithFormulas(2, false)}});
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->task.csv_contains_formulas, true);
+  auto clean = ApplyTransition(
+      t, {.trigger = Trigger::kSucceed, .now = At(9), .files = {PartWithFormulas(1, false)}});
+  ASSERT_TRUE(clean.ok());
+  EXPECT_EQ(clean->task.csv_contains_formulas, false);
+  auto failed = ApplyTransition(t, {.trigger = Trigger::kFail, .now = At(9)});
+  ASSERT_TRUE(failed.ok());
+  EXPECT_EQ(failed->task.csv_contains_formulas, std::nullopt);
+}
+
 // A claimed task with one committed file and its checkpoint.
 Task ProcessingWithCheckpoint() {
   Task t = PendingTask();

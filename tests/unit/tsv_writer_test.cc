@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace exportd {
@@ -52,6 +55,52 @@ TEST(TsvWriterTest, WritesHeaderAndRows) {
 }
 
 TEST(TsvWriterTest, FileWithoutRowsIsTheHeader) { EXPECT_EQ(WriteTsv({"a", "b"}, {}), "a\tb\n"); }
+
+Cell Text(std::string_view text) { return Cell{CellKind::kText, text}; }
+
+struct Written {
+  std::string bytes;
+  std::optional<bool> formulas;
+};
+
+Written WriteColumn(bool escape_formulas, const std::vector<Cell>& cells) {
+  auto writer = MakeFormatWriter(Format::kTsv, escape_formulas);
+  const std::vector<std::string> columns = {"v"};
+  Written w;
+  writer->BeginFile(columns, w.bytes);
+  for (const Cell& cell : cells) writer->WriteRow(std::span<const Cell>(&cell, 1), w.bytes);
+  writer->EndFile(w.bytes);
+  w.formulas = writer->file_contains_formulas();
+  return w;
+}
+
+TEST(TsvWriterFormulaTest, EachTriggerFlagsTheFileAndIsWrittenExactlyByDefault) {
+  for (std::string_view text : {"=1+2", "+A1", "-A1", "@SUM(A1)", "\tx", "\rx"}) {
+    const Written w = WriteColumn(false, {Text("plain"), Text(text)});
+    EXPECT_EQ(w.formulas, true) << text;
+    EXPECT_EQ(w.bytes, "v\nplain\n" + Escaped(text) + "\n") << text;
+  }
+}
+
+TEST(TsvWriterFormulaTest, EscapingPrefixesAQuoteBeforeTheEscapedValue) {
+  EXPECT_EQ(WriteColumn(true, {Text("=1+2")}).bytes, "v\n'=1+2\n");
+  EXPECT_EQ(WriteColumn(true, {Text("@x\ty")}).bytes, "v\n'@x\\ty\n");
+  // Judged on the value, before TSV escaping turns the leading TAB or CR into \t or \r.
+  EXPECT_EQ(WriteColumn(true, {Text("\tx")}).bytes, "v\n'\\tx\n");
+  EXPECT_EQ(WriteColumn(true, {Text("\rx")}).bytes, "v\n'\\rx\n");
+  EXPECT_EQ(WriteColumn(true, {Text("-x")}).formulas, true);
+}
+
+TEST(TsvWriterFormulaTest, NumbersAndNumericTextAreUntouched) {
+  const std::vector<Cell> cells = {Cell{CellKind::kNumber, "-3.5"}, Text("-3.5"), Text("+1e5"),
+                                   Cell{CellKind::kBool, "false"},  Cell{CellKind::kNull, {}},
+                                   Text("basalt"),                  Text("a=b")};
+  for (bool escape : {false, true}) {
+    const Written w = WriteColumn(escape, cells);
+    EXPECT_EQ(w.formulas, false) << escape;
+    EXPECT_EQ(w.bytes, "v\n-3.5\n-3.5\n+1e5\nfalse\n\nbasalt\na=b\n") << escape;
+  }
+}
 
 }  // namespace
 }  // namespace exportd

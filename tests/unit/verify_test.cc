@@ -88,6 +88,8 @@ class VerifyTest : public ::testing::Test {
     ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
     base_ = tmpl;
     config_.data_dir = base_.string();
+    // The fixture writes plaintext through a bare LocalObjectStore: so must VerifyCommand read.
+    config_.encryption.enabled = false;
     Result<std::unique_ptr<SqliteTaskStore>> tasks =
         SqliteTaskStore::Open((base_ / "exportd.db").string());
     ASSERT_TRUE(tasks.ok()) << tasks.status().ToString();
@@ -113,7 +115,7 @@ class VerifyTest : public ::testing::Test {
     task.request.compression = compression;
     task.query_hash = Sha256Hex(CanonicalJson(task.request));
     task.created_at = task.updated_at = FromUnixMillis(1'763'761'778'000);
-    EXPECT_TRUE(tasks_->Create(task).ok());
+    EXPECT_TRUE(tasks_->Create(task, {}).ok());
     const TimePoint now = FromUnixMillis(1'763'761'779'000);
     EXPECT_TRUE(tasks_->Transition(task.id, {.trigger = Trigger::kStart, .now = now}).ok());
     source_ = std::make_unique<FakeSource>(columns_, MakeRows(rows));
@@ -341,7 +343,7 @@ TEST_F(VerifyTest, OnlySucceededTasksAreVerified) {
   task.principal = "key_test";
   task.request.dataset = "items";
   task.query_hash = Sha256Hex(CanonicalJson(task.request));
-  ASSERT_TRUE(tasks_->Create(task).ok());
+  ASSERT_TRUE(tasks_->Create(task, {}).ok());
   Result<VerifyReport> report = VerifyExport(task, *objects_, nullptr);
   EXPECT_EQ(report.status().code(), StatusCode::kFailedPrecondition);
 }
@@ -354,7 +356,7 @@ TEST_F(VerifyTest, CommandExitCodes) {
   EXPECT_NE(out.str().find("part-00002.csv"), std::string::npos) << out.str();
   EXPECT_EQ(VerifyCommand(config_, "NOSUCHTASK", false, out, err), 2);
   EXPECT_NE(err.str().find("unknown task NOSUCHTASK"), std::string::npos) << err.str();
-  EXPECT_TRUE(tasks_->Create(Task{.id = "P2", .principal = "k", .query_hash = "h"}).ok());
+  EXPECT_TRUE(tasks_->Create(Task{.id = "P2", .principal = "k", .query_hash = "h"}, {}).ok());
   EXPECT_EQ(VerifyCommand(config_, "P2", false, out, err), 2);
   // No dataset is configured and there is no demo dataset: --source is a usage error.
   EXPECT_EQ(VerifyCommand(config_, task.id, true, out, err), 2) << err.str();
