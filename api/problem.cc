@@ -53,6 +53,10 @@ void SendStatus(const httplib::Request& req, httplib::Response& res, const Statu
   // Internal details are logged, not shown.
   std::string detail = http >= 500 && http != 503 && http != 504 ? "internal error"
                                                                   : status.message();
+  if (status.code() == StatusCode::kDataLoss) {
+    detail = "the stored data failed its integrity check (tampered with or corrupt); "
+             "the server log names the file";
+  }
   SendProblem(req, res, http, detail, errors);
 }
 

@@ -152,6 +152,8 @@ TEST_F(EncryptionTest, TamperedFilesFailLoudly) {
   EXPECT_EQ(tampered.status, 500) << tampered.Describe();
   EXPECT_TRUE(IsProblem(tampered));
   EXPECT_EQ(tampered.body.find("\r\n"), std::string::npos) << "CSV bytes were served";
+  EXPECT_NE(tampered.json.value("detail", "").find("integrity check"), std::string::npos)
+      << tampered.Describe();
   HttpResponse tampered_range = api_->GetUrl(url, {{"Range", "bytes=0-10"}});
   EXPECT_EQ(tampered_range.status, 500) << tampered_range.Describe();
   EXPECT_NE(server_->stderr_log().find("failed authentication"), std::string::npos)
