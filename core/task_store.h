@@ -150,6 +150,9 @@ class TaskStore {
 
   // How many tasks are in each state (states with none are absent). For /metrics.
   virtual Result<std::map<TaskState, int64_t>> CountByState() = 0;
+  // How many of `principal`'s tasks are Pending or Processing, read at one instant (a task
+  // moving between the two states is counted once). For quotas.
+  virtual Result<int64_t> CountActive(const std::string& principal) = 0;
 
   // OK if the store can take writes now (for /readyz).
   virtual Status CheckWritable() = 0;

@@ -307,12 +307,56 @@ Status SqliteTaskStore::CreateLocked(const Task& task, const EventOrigin& origin
   return InsertEventLocked(created);
 }
 
+struct SqliteTaskStore::PendingCreate {
+  const Task& task;
+  const EventOrigin& origin;
+  Status result;
+  bool done = false;  // guarded by group_mu_
+};
+
 Status SqliteTaskStore::Create(const Task& task, const EventOrigin& origin) {
+  PendingCreate me{task, origin, Status::Ok()};
+  std::unique_lock<std::mutex> lock(group_mu_);
+  create_queue_.push_back(&me);
+  group_done_.wait(lock, [&] { return me.done || !create_leader_; });
+  if (me.done) return me.result;
+  // No commit under way and this call still queued: lead the group of everything queued.
+  create_leader_ = true;
+  std::vector<PendingCreate*> group;
+  group.swap(create_queue_);
+  lock.unlock();
+  CommitCreates(group);
+  lock.lock();
+  for (PendingCreate* p : group) p->done = true;
+  create_leader_ = false;
+  group_done_.notify_all();
+  return me.result;
+}
+
+void SqliteTaskStore::CommitCreates(const std::vector<PendingCreate*>& group) {
   std::lock_guard<std::mutex> lock(mu_);
   Transaction tx(db_);
-  RETURN_IF_ERROR(tx.status());
-  RETURN_IF_ERROR(CreateLocked(task, origin));
-  return tx.Commit();
+  if (!tx.status().ok()) {
+    for (PendingCreate* p : group) p->result = tx.status();
+    return;
+  }
+  bool any_created = false;
+  for (PendingCreate* p : group) {
+    // A failing task must leave nothing behind in the shared transaction.
+    p->result = db_.Exec("SAVEPOINT create_task");
+    if (!p->result.ok()) continue;
+    p->result = CreateLocked(p->task, p->origin);
+    if (!p->result.ok()) (void)db_.Exec("ROLLBACK TO create_task");
+    Status released = db_.Exec("RELEASE create_task");
+    if (p->result.ok()) p->result = released;
+    any_created = any_created || p->result.ok();
+  }
+  if (!any_created) return;  // the transaction rolls back, empty
+  Status committed = tx.Commit();
+  if (committed.ok()) return;
+  for (PendingCreate* p : group) {
+    if (p->result.ok()) p->result = committed;
+  }
 }
 
 Status SqliteTaskStore::CreateTakingKey(const Task& task, const std::string& previous_id,
@@ -737,6 +781,18 @@ Result<std::map<TaskState, int64_t>> SqliteTaskStore::CountByState() {
     if (state) counts[*state] = stmt->ColumnInt(1);
   }
   return counts;
+}
+
+Result<int64_t> SqliteTaskStore::CountActive(const std::string& principal) {
+  static constexpr std::string_view kCountActive =
+      "SELECT COUNT(*) FROM tasks WHERE principal = ?1 AND state IN (?2, ?3)";
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kCountActive));
+  stmt->Bind(1, AsText(principal))
+      .Bind(2, TaskStateName(TaskState::kPending))
+      .Bind(3, TaskStateName(TaskState::kProcessing));
+  ASSIGN_OR_RETURN(bool row, stmt->Step());
+  return row ? stmt->ColumnInt(0) : int64_t{0};
 }
 
 Status SqliteTaskStore::CheckWritable() {

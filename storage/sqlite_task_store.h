@@ -2,6 +2,7 @@
 #ifndef EXPORTD_STORAGE_SQLITE_TASK_STORE_H_
 #define EXPORTD_STORAGE_SQLITE_TASK_STORE_H_
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -78,6 +79,8 @@ class SqliteTaskStore final : public TaskStore {
 
   // Commits a heartbeat row: proves the lock can be taken and a synced write succeeds.
   Result<std::map<TaskState, int64_t>> CountByState() override;
+  // Served by tasks_principal_id (migration 001).
+  Result<int64_t> CountActive(const std::string& principal) override;
   Status CheckWritable() override;
 
  private:
@@ -98,9 +101,21 @@ class SqliteTaskStore final : public TaskStore {
   // Load, ApplyTransition, save, record the event. REQUIRES: a transaction is open.
   Result<Task> TransitionLocked(const std::string& id, const TransitionArgs& args);
 
+  // Group commit of Create: each caller queues its task; whoever finds no commit under way
+  // becomes the leader and commits every queued task in one transaction (one sync), while
+  // tasks arriving meanwhile queue for the next group. Each task still succeeds or fails on
+  // its own (a savepoint each).
+  struct PendingCreate;
+  void CommitCreates(const std::vector<PendingCreate*>& group);
+
   std::mutex mu_;
   Database db_;                // guarded by mu_
   StatementCache statements_;  // guarded by mu_; declared after db_, destroyed before it
+
+  std::mutex group_mu_;  // taken before mu_, never while holding it
+  std::condition_variable group_done_;
+  std::vector<PendingCreate*> create_queue_;  // guarded by group_mu_
+  bool create_leader_ = false;                // guarded by group_mu_
 };
 
 }  // namespace exportd

@@ -87,6 +87,9 @@ class ForwardingTaskStore : public TaskStore {
     return inner_.ListEvents(query);
   }
   Result<std::map<TaskState, int64_t>> CountByState() override { return inner_.CountByState(); }
+  Result<int64_t> CountActive(const std::string& principal) override {
+    return inner_.CountActive(principal);
+  }
   Status CheckWritable() override { return inner_.CheckWritable(); }
 
  private:

@@ -430,6 +430,74 @@ TEST_F(SqliteTaskStoreTest, RecoverProcessingRequeuesRunningTasks) {
   EXPECT_EQ(Claim(kT0 + seconds(6)), "01A");  // keeps its place in line
 }
 
+// Creates from many threads are committed in groups (one transaction per group); each task
+// must still succeed or fail on its own, durably, with its own "created" event.
+TEST_F(SqliteTaskStoreTest, ConcurrentCreatesSucceedOrFailEachOnTheirOwn) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 40;
+  std::vector<std::vector<Status>> results(kThreads, std::vector<Status>(kPerThread));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        Task task = NewTask("T" + std::to_string(t) + "-" + std::to_string(i));
+        // Every 10th task of every thread competes for one key with the other threads.
+        if (i % 10 == 0) task.idempotency_key = "shared-" + std::to_string(i);
+        if (t == 3 && i == 5) task.state = TaskState::kSucceeded;  // refused, alone
+        results[t][i] = store_->Create(task, {});
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+
+  std::map<std::string, int> key_winners;
+  int created = 0;
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kPerThread; ++i) {
+      const std::string id = "T" + std::to_string(t) + "-" + std::to_string(i);
+      const Status& result = results[t][i];
+      if (t == 3 && i == 5) {
+        EXPECT_EQ(result.code(), StatusCode::kInvalidArgument) << result.ToString();
+      } else if (i % 10 == 0) {
+        EXPECT_TRUE(result.ok() || result.code() == StatusCode::kAlreadyExists)
+            << id << ": " << result.ToString();
+        if (result.ok()) ++key_winners["shared-" + std::to_string(i)];
+      } else {
+        EXPECT_TRUE(result.ok()) << id << ": " << result.ToString();
+      }
+      if (result.ok()) {
+        ++created;
+        EXPECT_EQ(EventTypes(id), std::vector<std::string>{"created"}) << id;
+      } else {
+        EXPECT_EQ(store_->Get(id).status().code(), StatusCode::kNotFound) << id;
+        EXPECT_EQ(store_->Events(id).status().code(), StatusCode::kNotFound) << id;
+      }
+    }
+  }
+  EXPECT_EQ(key_winners.size(), static_cast<size_t>(kPerThread / 10));
+  for (const auto& [key, winners] : key_winners) EXPECT_EQ(winners, 1) << key;
+  // Every task without a key but the refused one, plus one per key.
+  EXPECT_EQ(created, kThreads * (kPerThread - kPerThread / 10) - 1 + kPerThread / 10);
+
+  store_ = OpenStore();  // what was acknowledged is on disk
+  ASSERT_NE(store_, nullptr);
+  Result<std::map<TaskState, int64_t>> counts = store_->CountByState();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ((*counts)[TaskState::kPending], created);
+}
+
+TEST_F(SqliteTaskStoreTest, CountActiveCountsPendingAndProcessingOfOnePrincipal) {
+  for (const char* id : {"01A", "01B", "01C"}) ASSERT_TRUE(store_->Create(NewTask(id), {}).ok());
+  ASSERT_TRUE(store_->Create(NewTask("01D", "bob"), {}).ok());
+  EXPECT_EQ(*store_->CountActive("alice"), 3);
+  EXPECT_EQ(Claim(kT0 + seconds(1)), "01A");  // Processing still counts
+  EXPECT_EQ(*store_->CountActive("alice"), 3);
+  ASSERT_TRUE(store_->Transition("01B", Args(Trigger::kCancel, kT0 + seconds(2))).ok());
+  EXPECT_EQ(*store_->CountActive("alice"), 2);
+  EXPECT_EQ(*store_->CountActive("bob"), 1);
+  EXPECT_EQ(*store_->CountActive("carol"), 0);
+}
+
 TEST_F(SqliteTaskStoreTest, IdempotencyKeyAndIdCollisions) {
   Task first = NewTask("01A", "alice");
   first.idempotency_key = "key-1";
