@@ -134,8 +134,11 @@ const json& Field(const json& obj, const char* key) {
 // nullptr when absent or null.
 const json* OptionalField(const json& obj, const char* key) {
   if (!obj.is_object()) throw CodecError{std::string("expected an object around '") + key + "'"};
-  auto it = obj.find(key);
-  return it == obj.end() || it->is_null() ? nullptr : &*it;
+  // Looked up by value, not through the iterator: g++ 12 at -O3 sees a possible null inside
+  // nlohmann's iterator dereference (-Wnull-dereference).
+  if (!obj.contains(key)) return nullptr;
+  const json& value = obj[key];
+  return value.is_null() ? nullptr : &value;
 }
 
 std::string String(const json& j) {
