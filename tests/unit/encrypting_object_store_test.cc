@@ -4,7 +4,6 @@
 #include "storage/encrypting_object_store.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -16,9 +15,12 @@
 #include "storage/envelope_cipher.h"
 #include "storage/local_object_store.h"
 #include "storage/url_signer.h"
+#include "tests/fakes/gunzip.h"
 
 namespace exportd {
 namespace {
+
+using fakes::Gunzip;
 
 namespace fs = std::filesystem;
 
@@ -33,25 +35,6 @@ std::string ReadFileBytes(const fs::path& path) {
 
 void WriteFileBytes(const fs::path& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
-}
-
-std::string Gunzip(const std::string& data) {
-  z_stream zs{};
-  EXPECT_EQ(inflateInit2(&zs, 15 + 16), Z_OK);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  std::string out;
-  char buf[65536];
-  int rc = Z_OK;
-  do {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
-    rc = inflate(&zs, Z_NO_FLUSH);
-    EXPECT_TRUE(rc == Z_OK || rc == Z_STREAM_END) << rc;
-    out.append(buf, sizeof buf - zs.avail_out);
-  } while (rc == Z_OK);
-  inflateEnd(&zs);
-  return out;
 }
 
 std::string Csv(int rows) {

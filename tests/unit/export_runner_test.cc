@@ -1,7 +1,6 @@
 #include "core/export_runner.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -18,9 +17,12 @@
 #include "storage/digest.h"
 #include "storage/local_object_store.h"
 #include "tests/fakes/fake_source.h"
+#include "tests/fakes/gunzip.h"
 
 namespace exportd {
 namespace {
+
+using fakes::Gunzip;
 
 namespace fs = std::filesystem;
 using fakes::FakeRow;
@@ -62,25 +64,6 @@ std::string ReadFileBytes(const fs::path& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-std::string Gunzip(const std::string& data) {
-  z_stream zs{};
-  EXPECT_EQ(inflateInit2(&zs, 15 + 16), Z_OK);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  std::string out;
-  char buf[65536];
-  int rc = Z_OK;
-  do {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
-    rc = inflate(&zs, Z_NO_FLUSH);
-    EXPECT_TRUE(rc == Z_OK || rc == Z_STREAM_END) << rc;
-    out.append(buf, sizeof buf - zs.avail_out);
-  } while (rc == Z_OK);
-  inflateEnd(&zs);
-  return out;
 }
 
 std::vector<FakeRow> MakeRows(int n) {

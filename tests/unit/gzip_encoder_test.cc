@@ -3,31 +3,15 @@
 #include "storage/gzip_encoder.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <string>
+
+#include "tests/fakes/gunzip.h"
 
 namespace exportd {
 namespace {
 
-std::string Gunzip(const std::string& in) {
-  z_stream zs{};
-  inflateInit2(&zs, 15 + 16);
-  std::string out;
-  char buf[65536];
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  int rc = Z_OK;
-  do {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
-    rc = inflate(&zs, Z_NO_FLUSH);
-    out.append(buf, sizeof buf - zs.avail_out);
-  } while (rc == Z_OK);
-  inflateEnd(&zs);
-  EXPECT_EQ(rc, Z_STREAM_END);
-  return out;
-}
+using fakes::Gunzip;
 
 TEST(GzipEncoderTest, RoundTripsAcrossManyWrites) {
   std::string compressed;

@@ -1,7 +1,6 @@
 #include "storage/local_object_store.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -15,9 +14,12 @@
 #include "core/time_format.h"
 #include "storage/digest.h"
 #include "storage/posix_error.h"
+#include "tests/fakes/gunzip.h"
 
 namespace exportd {
 namespace {
+
+using fakes::Gunzip;
 
 namespace fs = std::filesystem;
 
@@ -26,26 +28,6 @@ std::string ReadFileBytes(const fs::path& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-std::string Gunzip(const std::string& data) {
-  z_stream zs{};
-  EXPECT_EQ(inflateInit2(&zs, 15 + 16), Z_OK);
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  zs.avail_in = static_cast<uInt>(data.size());
-  std::string out;
-  char buf[65536];
-  int rc = Z_OK;
-  do {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
-    rc = inflate(&zs, Z_NO_FLUSH);
-    EXPECT_TRUE(rc == Z_OK || rc == Z_STREAM_END) << rc;
-    out.append(buf, sizeof buf - zs.avail_out);
-  } while (rc == Z_OK);
-  EXPECT_EQ(zs.avail_in, 0u);
-  inflateEnd(&zs);
-  return out;
 }
 
 std::vector<std::string> Entries(const fs::path& dir) {

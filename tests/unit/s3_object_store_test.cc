@@ -4,7 +4,6 @@
 #include "storage/s3_object_store.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <filesystem>
 #include <random>
@@ -13,31 +12,15 @@
 #include "storage/curl_util.h"
 #include "storage/digest.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/gunzip.h"
 #include "tests/fakes/s3rver_process.h"
 
 namespace exportd {
 namespace {
 
-using testing_support::S3rverProcess;
+using fakes::Gunzip;
 
-std::string Gunzip(const std::string& in) {
-  z_stream zs{};
-  inflateInit2(&zs, 15 + 16);
-  std::string out;
-  char buf[65536];
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  int rc = Z_OK;
-  do {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
-    rc = inflate(&zs, Z_NO_FLUSH);
-    out.append(buf, sizeof buf - zs.avail_out);
-  } while (rc == Z_OK);
-  inflateEnd(&zs);
-  EXPECT_EQ(rc, Z_STREAM_END);
-  return out;
-}
+using testing_support::S3rverProcess;
 
 std::string RandomText(size_t n, uint64_t seed) {
   std::mt19937_64 rng(seed);
