@@ -11,6 +11,7 @@
 
 #include "core/canonical_json.h"
 #include "core/formats/format_writer.h"
+#include "core/parallel_rows.h"
 #include "core/part_formatter.h"
 #include "core/time_format.h"
 
@@ -195,7 +196,7 @@ Result<SourceQuery> ExportQuery(const ExportRequest& request, const Dataset& dat
 
 Result<ExportOutcome> RunExport(const Task& task, const Dataset& dataset, Source& source,
                                 ObjectStore& store, ExportControl& control,
-                                TimePoint transaction_time) {
+                                TimePoint transaction_time, int threads) {
   const ExportRequest& request = task.request;
   ASSIGN_OR_RETURN(SourceQuery query, ExportQuery(request, dataset));
   const Checkpoint* checkpoint = task.checkpoint ? &*task.checkpoint : nullptr;
@@ -218,21 +219,43 @@ Result<ExportOutcome> RunExport(const Task& task, const Dataset& dataset, Source
                .rows_total = rows_total,
                .bytes = checkpoint != nullptr ? checkpoint->bytes : 0}));
 
-  ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader, source.Read(query));
+  std::vector<std::unique_ptr<RecordReader>> readers;
+  if (threads > 1) {
+    ASSIGN_OR_RETURN(readers, source.ReadShared(query, threads));
+  } else {
+    ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader, source.Read(query));
+    readers.push_back(std::move(reader));
+  }
   StoreSink sink(task, store, control, rows_total, transaction_time);
   PartFormatter formatter(request, query.fields, sink, kFlushThreshold,
                           checkpoint != nullptr ? checkpoint->next_file : 1);
   sink.Attach(formatter);
-  while (reader->Next()) {
-    sink.SetRowKey(reader->key());
-    RETURN_IF_ERROR(formatter.Append(reader->row()));
-    // A part that just ended has reported progress already.
-    if (formatter.in_part() && sink.rows() % kProgressEveryRows == 0) {
-      RETURN_IF_ERROR(sink.ReportProgress());
-    }
-  }
+  // A part that just ended has reported progress already.
+  const auto report_progress = [&sink, &formatter] {
+    return formatter.in_part() && sink.rows() % kProgressEveryRows == 0 ? sink.ReportProgress()
+                                                                         : Status::Ok();
+  };
   // A reader error leaves the file in progress uncommitted: its writer discards it.
-  RETURN_IF_ERROR(reader->status());
+  if (readers.size() == 1) {
+    RecordReader& reader = *readers.front();
+    while (reader.Next()) {
+      sink.SetRowKey(reader.key());
+      RETURN_IF_ERROR(formatter.Append(reader.row()));
+      RETURN_IF_ERROR(report_progress());
+    }
+    RETURN_IF_ERROR(reader.status());
+  } else {
+    const ParallelRowsOptions options{.format = request.format,
+                                      .escape_formulas = request.escape_formulas,
+                                      .rows_per_batch = RowsPerBatch(query.fields.size())};
+    ParallelRows rows(std::move(readers), query.fields, options);
+    while (rows.Next()) {
+      sink.SetRowKey(std::move(rows.key()));
+      RETURN_IF_ERROR(formatter.AppendFormatted(rows.body(), rows.has_formula()));
+      RETURN_IF_ERROR(report_progress());
+    }
+    RETURN_IF_ERROR(rows.status());
+  }
   RETURN_IF_ERROR(formatter.Finish());
 
   ExportOutcome outcome;

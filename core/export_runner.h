@@ -55,10 +55,14 @@ Result<SourceQuery> ExportQuery(const ExportRequest& request, const Dataset& dat
 // continues at checkpoint.next_file, and the manifest (listing every file) carries
 // checkpoint.transaction_time; so the files equal those of an uninterrupted run over the same
 // rows. Otherwise `transaction_time` is used.
+// With `threads` > 1, rows are decoded and formatted on up to that many threads besides the
+// caller's (core/parallel_rows.h), as many as the source can give readers over one snapshot
+// (Source::ReadShared); the files are the same bytes as with one. The caller's thread lays the
+// rows out in files and stores them.
 // On failure the objects already committed stay; the caller decides whether to delete them.
 Result<ExportOutcome> RunExport(const Task& task, const Dataset& dataset, Source& source,
                                 ObjectStore& store, ExportControl& control,
-                                TimePoint transaction_time);
+                                TimePoint transaction_time, int threads = 1);
 
 }  // namespace exportd
 

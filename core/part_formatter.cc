@@ -50,6 +50,24 @@ Status PartFormatter::Append(std::span<const Cell> row) {
   return Status::Ok();
 }
 
+Status PartFormatter::AppendFormatted(std::string_view body, bool has_formula) {
+  if (!in_part_) RETURN_IF_ERROR(BeginPart());
+  format_->BeginRow(buffer_);
+  buffer_.append(body);
+  formatted_formulas_in_part_ = formatted_formulas_in_part_ || has_formula;
+  ++rows_in_part_;
+  ++rows_;
+  RETURN_IF_ERROR(FlushIfFull());
+  if (rows_in_part_ == request_.max_rows_per_file) RETURN_IF_ERROR(EndPart());
+  return Status::Ok();
+}
+
+std::optional<bool> PartFormatter::part_contains_formulas() const {
+  const std::optional<bool> formulas = format_->file_contains_formulas();
+  if (formulas && formatted_formulas_in_part_) return true;
+  return formulas;
+}
+
 Status PartFormatter::Finish() {
   if (!in_part_ && next_file_number_ == 1) RETURN_IF_ERROR(BeginPart());
   if (in_part_) RETURN_IF_ERROR(EndPart());
@@ -61,6 +79,7 @@ Status PartFormatter::BeginPart() {
   RETURN_IF_ERROR(sink_.BeginPart(number, PartName(number, request_)));
   in_part_ = true;
   rows_in_part_ = 0;
+  formatted_formulas_in_part_ = false;
   format_->BeginFile(columns_, buffer_);
   return FlushIfFull();
 }

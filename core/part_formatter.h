@@ -52,6 +52,10 @@ class PartFormatter {
   // Opens a part if none is open, formats the row, and ends the part at max_rows_per_file.
   // kInternal if row.size() differs from the number of columns.
   Status Append(std::span<const Cell> row);
+  // Append for a row formatted elsewhere: `body` is what FormatWriter::WriteRowBody wrote for it
+  // with a writer made for the same request, and `has_formula` whether that writer noted a
+  // formula-like cell in it (core/parallel_rows.h formats rows this way, on several threads).
+  Status AppendFormatted(std::string_view body, bool has_formula);
   // Ends the part in progress, or writes the one empty part of an export without rows.
   Status Finish();
 
@@ -62,7 +66,7 @@ class PartFormatter {
   size_t buffered_bytes() const { return buffer_.size(); }
   // Whether a text cell of the open part, or of the part just ended (so PartSink::EndPart may
   // ask), starts like a formula; nullopt for formats other than CSV and TSV.
-  std::optional<bool> part_contains_formulas() const { return format_->file_contains_formulas(); }
+  std::optional<bool> part_contains_formulas() const;
 
  private:
   Status BeginPart();
@@ -77,6 +81,7 @@ class PartFormatter {
   std::unique_ptr<FormatWriter> format_;
   std::string buffer_;
   bool in_part_ = false;
+  bool formatted_formulas_in_part_ = false;  // a row given to AppendFormatted had a formula
   int next_file_number_;
   int64_t rows_in_part_ = 0;
   int64_t rows_ = 0;

@@ -310,7 +310,7 @@ void Scheduler::RunTask(const Task& task) {
     }
     if (status.ok()) {
       Result<ExportOutcome> result = RunExport(task, *entry->dataset, *entry->source, objects_,
-                                               control, clock_.Now());
+                                               control, clock_.Now(), options_.threads_per_export);
       if (result.ok()) {
         outcome = std::move(result).value();
       } else {

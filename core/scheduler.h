@@ -44,6 +44,9 @@ namespace exportd {
 
 struct SchedulerOptions {
   int workers = 3;
+  // Threads that decode and format the rows of one export (RunExport's `threads`); 1 reads on
+  // the worker's own thread.
+  int threads_per_export = 1;
   Millis retry_base_delay{1000};
   Millis retry_max_delay{60000};
   // How often a running export persists its progress and looks for a cancel request made

@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/request.h"
@@ -49,6 +50,9 @@ class RecordReader {
   virtual ~RecordReader() = default;
   // Advances to the next row. False at the end or on error.
   virtual bool Next() = 0;
+  // Advances like Next() but leaves row() and key() unspecified until the next Next(): a reader
+  // that shares the rows with others passes over theirs without decoding them.
+  virtual bool Skip() { return Next(); }
   // REQUIRES: the last Next() returned true. Valid until the next call to Next().
   // One cell per SourceQuery::fields entry, in that order.
   virtual std::span<const Cell> row() const = 0;
@@ -66,6 +70,18 @@ class Source {
   virtual ~Source() = default;
   virtual Result<int64_t> Count(const SourceQuery& query) = 0;
   virtual Result<std::unique_ptr<RecordReader>> Read(const SourceQuery& query) = 0;
+  // Up to `count` readers that yield the same rows in the same order (one snapshot), for threads
+  // that each decode a share of the rows and Skip() the others. At least one on success; fewer
+  // than asked when the source cannot promise one snapshot to several connections (the default
+  // gives Read(query) alone). Each reader is used by one thread.
+  virtual Result<std::vector<std::unique_ptr<RecordReader>>> ReadShared(const SourceQuery& query,
+                                                                        int count) {
+    (void)count;
+    std::vector<std::unique_ptr<RecordReader>> readers;
+    ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader, Read(query));
+    readers.push_back(std::move(reader));
+    return readers;
+  }
 };
 
 }  // namespace exportd

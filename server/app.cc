@@ -258,6 +258,7 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   SpdLogger logger;
   SchedulerOptions scheduler_options;
   scheduler_options.workers = config.workers;
+  scheduler_options.threads_per_export = config.threads_per_export;
   scheduler_options.retry_base_delay = Millis(config.retry_base_delay_ms);
   scheduler_options.retry_max_delay = Millis(config.retry_max_delay_ms);
   scheduler_options.max_rows_per_second = config.max_rows_per_second;

@@ -114,7 +114,7 @@ Result<DatasetSpec> ParseDataset(const json& d, size_t index, const std::string&
 const std::set<std::string>& KnownKeys() {
   static const std::set<std::string> keys = {
       "smtp", "webhook_secret_env", "webhook_allowlist", "notification_retry_base_ms", "notification_attempts",
-      "listen",           "data_dir",           "workers",           "max_attempts",
+      "listen",           "data_dir",           "workers",           "max_attempts", "threads_per_export",
       "download_url_ttl_seconds", "retry_base_delay_ms", "retry_max_delay_ms",
       "max_rows_per_second", "public_url",       "demo_rows",         "log_level",
       "http_threads",     "storage",            "datasets",          "fault_injection",
@@ -229,6 +229,7 @@ Result<Config> ParseConfig(const std::string& json_text, const std::string& base
   RETURN_IF_ERROR(Read(root, "listen", config.listen, ""));
   RETURN_IF_ERROR(Read(root, "data_dir", config.data_dir, ""));
   RETURN_IF_ERROR(Read(root, "workers", config.workers, ""));
+  RETURN_IF_ERROR(Read(root, "threads_per_export", config.threads_per_export, ""));
   RETURN_IF_ERROR(Read(root, "max_attempts", config.max_attempts, ""));
   RETURN_IF_ERROR(Read(root, "download_url_ttl_seconds", config.download_url_ttl_seconds, ""));
   RETURN_IF_ERROR(Read(root, "retry_base_delay_ms", config.retry_base_delay_ms, ""));
@@ -342,6 +343,7 @@ Status ApplyEnvironment(Config& config, const EnvLookup& env) {
   text("EXPORTD_TLS_CERT", config.tls_cert);
   text("EXPORTD_TLS_KEY", config.tls_key);
   RETURN_IF_ERROR(integer("EXPORTD_WORKERS", config.workers));
+  RETURN_IF_ERROR(integer("EXPORTD_THREADS_PER_EXPORT", config.threads_per_export));
   RETURN_IF_ERROR(integer("EXPORTD_MAX_ATTEMPTS", config.max_attempts));
   RETURN_IF_ERROR(integer("EXPORTD_DOWNLOAD_URL_TTL_SECONDS", config.download_url_ttl_seconds));
   RETURN_IF_ERROR(integer("EXPORTD_RETRY_BASE_DELAY_MS", config.retry_base_delay_ms));
@@ -397,6 +399,9 @@ Status Validate(const Config& config) {
     return ConfigError("tls_cert and tls_key go together: give both or neither");
   }
   if (config.workers < 1 || config.workers > 256) return ConfigError("workers must be 1..256");
+  if (config.threads_per_export < 1 || config.threads_per_export > 64) {
+    return ConfigError("threads_per_export must be 1..64");
+  }
   if (config.max_attempts < 1 || config.max_attempts > 100) {
     return ConfigError("max_attempts must be 1..100");
   }

@@ -44,6 +44,8 @@ struct Config {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "./data";
   int workers = 3;
+  // Threads that decode and format the rows of each running export (core/parallel_rows.h).
+  int threads_per_export = 2;
   int max_attempts = 3;
   int64_t download_url_ttl_seconds = 86400;
   int64_t retry_base_delay_ms = 1000;

@@ -1,6 +1,7 @@
 // exportd: the export-job service and its operator commands.
 //
 //   exportd [serve] [--config PATH] [--listen HOST:PORT] [--data-dir DIR] [--workers N]
+//           [--threads-per-export N]
 //   exportd keys create --name NAME [--admin]
 //   exportd keys list
 //   exportd keys revoke KEY_ID
@@ -27,6 +28,7 @@ struct CommonFlags {
   std::string listen;
   std::string data_dir;
   int workers = 0;
+  int threads_per_export = 0;
   std::string log_level;
   std::string tls_cert;
   std::string tls_key;
@@ -49,6 +51,7 @@ exportd::Result<exportd::Config> BuildConfig(const CommonFlags& flags) {
   if (!flags.listen.empty()) config.listen = flags.listen;
   if (!flags.data_dir.empty()) config.data_dir = flags.data_dir;
   if (flags.workers > 0) config.workers = flags.workers;
+  if (flags.threads_per_export > 0) config.threads_per_export = flags.threads_per_export;
   if (!flags.log_level.empty()) config.log_level = flags.log_level;
   if (!flags.tls_cert.empty()) config.tls_cert = flags.tls_cert;
   if (!flags.tls_key.empty()) config.tls_key = flags.tls_key;
@@ -85,6 +88,10 @@ int main(int argc, char** argv) {
     target->add_option("-l,--listen", flags.listen, "HOST:PORT to listen on (env EXPORTD_LISTEN)");
     target->add_option("-w,--workers", flags.workers, "Concurrent exports (env EXPORTD_WORKERS)")
         ->check(CLI::Range(1, 256));
+    target->add_option("--threads-per-export", flags.threads_per_export,
+                       "Threads that decode and format the rows of each export (env "
+                       "EXPORTD_THREADS_PER_EXPORT)")
+        ->check(CLI::Range(1, 64));
     target->add_option("--tls-cert", flags.tls_cert, "PEM certificate chain: serve HTTPS (env EXPORTD_TLS_CERT)")
         ->check(CLI::ExistingFile);
     target->add_option("--tls-key", flags.tls_key, "PEM private key of --tls-cert (env EXPORTD_TLS_KEY)")

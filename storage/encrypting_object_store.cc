@@ -97,6 +97,7 @@ Result<std::unique_ptr<ObjectWriter>> EncryptingObjectStore::Create(std::string_
   if (keys_ == nullptr) return Internal("encryption is on but no master key is configured");
   ObjectOptions stored_options = options;
   stored_options.gzip = false;  // gzip happens before encryption: ciphertext does not compress
+  stored_options.digest = false;  // what is reported is the digest of the plaintext, taken here
   ASSIGN_OR_RETURN(std::unique_ptr<ObjectWriter> inner,
                    inner_->Create(task_id, name, stored_options));
   auto writer = std::make_unique<EncryptingObjectWriter>(std::move(inner));

@@ -52,6 +52,9 @@ class LocalObjectWriter final : public ObjectWriter {
   LocalObjectWriter(const LocalObjectWriter&) = delete;
   LocalObjectWriter& operator=(const LocalObjectWriter&) = delete;
 
+  // Commit() reports no sha256 (ObjectOptions::digest).
+  void SkipDigest() { digest_ = false; }
+
   Status StartGzip(int level) {
     ASSIGN_OR_RETURN(gzip_, GzipEncoder::Create(level, [this](std::string_view compressed) {
                        return Store(compressed);
@@ -72,7 +75,7 @@ class LocalObjectWriter final : public ObjectWriter {
     commit_started_ = true;
     status_ = Publish();
     RETURN_IF_ERROR(status_);
-    return ObjectInfo{.bytes = bytes_, .sha256 = sha256_.FinishHex()};
+    return ObjectInfo{.bytes = bytes_, .sha256 = digest_ ? sha256_.FinishHex() : std::string()};
   }
 
  private:
@@ -90,7 +93,7 @@ class LocalObjectWriter final : public ObjectWriter {
 
   // Stored bytes: hashed and counted here, so the digest describes exactly what is on disk.
   Status Store(std::string_view data) {
-    sha256_.Update(data);
+    if (digest_) sha256_.Update(data);
     bytes_ += static_cast<int64_t>(data.size());
     if (buffer_.size() + data.size() <= kWriteBlock) {
       buffer_.append(data);
@@ -115,6 +118,7 @@ class LocalObjectWriter final : public ObjectWriter {
   UniqueFd fd_;
   std::string buffer_;
   Sha256 sha256_;
+  bool digest_ = true;
   int64_t bytes_ = 0;
   Status status_;  // the first error; every later call returns it
   bool commit_started_ = false;
@@ -188,6 +192,7 @@ Result<std::unique_ptr<ObjectWriter>> LocalObjectStore::Create(std::string_view 
   if (!fd.valid()) return PosixError("create " + temp_path, errno);
   auto writer = std::make_unique<LocalObjectWriter>(dir, JoinPath(dir, name), std::move(temp_path),
                                                     std::move(fd));
+  if (!options.digest) writer->SkipDigest();
   if (options.gzip) RETURN_IF_ERROR(writer->StartGzip(gzip_level_));
   return std::unique_ptr<ObjectWriter>(std::move(writer));
 }

@@ -34,6 +34,9 @@ class S3ObjectWriter final : public ObjectWriter {
   S3ObjectWriter(const S3ObjectWriter&) = delete;
   S3ObjectWriter& operator=(const S3ObjectWriter&) = delete;
 
+  // Commit() reports no sha256 (ObjectOptions::digest).
+  void SkipDigest() { digest_ = false; }
+
   Status StartGzip(int level) {
     ASSIGN_OR_RETURN(gzip_, GzipEncoder::Create(level, [this](std::string_view compressed) {
                        return Store(compressed);
@@ -54,7 +57,7 @@ class S3ObjectWriter final : public ObjectWriter {
     commit_started_ = true;
     status_ = Publish();
     RETURN_IF_ERROR(status_);
-    return ObjectInfo{.bytes = bytes_, .sha256 = sha256_.FinishHex()};
+    return ObjectInfo{.bytes = bytes_, .sha256 = digest_ ? sha256_.FinishHex() : std::string()};
   }
 
  private:
@@ -74,7 +77,7 @@ class S3ObjectWriter final : public ObjectWriter {
 
   // Stored bytes: hashed and counted here, so the digest describes exactly what is in S3.
   Status Store(std::string_view data) {
-    sha256_.Update(data);
+    if (digest_) sha256_.Update(data);
     bytes_ += static_cast<int64_t>(data.size());
     while (!data.empty()) {
       const size_t take = std::min(data.size(), part_size_ - buffer_.size());
@@ -114,6 +117,7 @@ class S3ObjectWriter final : public ObjectWriter {
   std::string upload_id_;  // empty until the first part fills
   std::vector<std::string> etags_;
   Sha256 sha256_;
+  bool digest_ = true;
   int64_t bytes_ = 0;
   Status status_;  // the first error; every later call returns it
   bool commit_started_ = false;
@@ -184,6 +188,7 @@ Result<std::unique_ptr<ObjectWriter>> S3ObjectStore::Create(std::string_view tas
   RETURN_IF_ERROR(ValidateObjectName(name));
   auto writer = std::make_unique<S3ObjectWriter>(client_, Key(task_id, name),
                                                  options.content_type, part_size_);
+  if (!options.digest) writer->SkipDigest();
   if (options.gzip) RETURN_IF_ERROR(writer->StartGzip(gzip_level_));
   return std::unique_ptr<ObjectWriter>(std::move(writer));
 }

@@ -1,5 +1,6 @@
 #include "storage/sqlite_source.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -53,7 +54,8 @@ class SqliteRecordReader final : public RecordReader {
  public:
   SqliteRecordReader(Database db, Statement stmt, std::string dataset_name,
                      std::vector<SlotKind> kinds, std::vector<int> columns, int key_column,
-                     int document_column, std::vector<DocumentFlattener::Target> targets)
+                     int document_column, std::vector<DocumentFlattener::Target> targets,
+                     bool in_transaction)
       : db_(std::move(db)),
         stmt_(std::move(stmt)),
         dataset_name_(std::move(dataset_name)),
@@ -63,21 +65,20 @@ class SqliteRecordReader final : public RecordReader {
         document_column_(document_column),
         flattener_(std::move(targets)),
         cells_(kinds_.size()),
-        scratch_(kinds_.size()) {}
+        scratch_(kinds_.size()),
+        in_transaction_(in_transaction) {}
 
   bool Next() override {
-    if (done_) return false;
-    const int rc = sqlite3_step(stmt_.get());
-    if (rc == SQLITE_ROW) {
-      Status s = FillRow();
-      if (s.ok()) return true;
-      Stop(std::move(s));
-      return false;
-    }
-    Stop(rc == SQLITE_DONE ? Status::Ok()
-                           : SqliteStatus(rc, db_.get(), "read dataset '" + dataset_name_ + "'"));
+    if (!Step()) return false;
+    Status s = FillRow();
+    if (s.ok()) return true;
+    Stop(std::move(s));
     return false;
   }
+
+  // The row is stepped over without reading a column: SQLite does not even load the overflow
+  // pages of a large document.
+  bool Skip() override { return Step(); }
 
   std::span<const Cell> row() const override { return cells_; }
 
@@ -97,11 +98,21 @@ class SqliteRecordReader final : public RecordReader {
   Status status() const override { return status_; }
 
  private:
+  bool Step() {
+    if (done_) return false;
+    const int rc = sqlite3_step(stmt_.get());
+    if (rc == SQLITE_ROW) return true;
+    Stop(rc == SQLITE_DONE ? Status::Ok()
+                           : SqliteStatus(rc, db_.get(), "read dataset '" + dataset_name_ + "'"));
+    return false;
+  }
+
   void Stop(Status s) {
     status_ = std::move(s);
     done_ = true;
     // Release the read lock at once rather than when the reader is destroyed.
     sqlite3_reset(stmt_.get());
+    if (in_transaction_) (void)db_.Exec("COMMIT");
   }
 
   Status FillRow() {
@@ -188,6 +199,7 @@ class SqliteRecordReader final : public RecordReader {
   DocumentFlattener flattener_;
   std::vector<Cell> cells_;
   std::vector<std::string> scratch_;  // per slot: text built for this row (base64, time)
+  const bool in_transaction_;         // an explicit BEGIN holds the snapshot (ReadShared)
   Status status_;
   bool done_ = false;
 };
@@ -201,6 +213,22 @@ Result<Database> OpenReadConnection(const SourceSpec& source) {
   // pages read through pread stay in the kernel's page cache instead. See bench/README.md.
   (void)db.Exec("PRAGMA mmap_size = 0");
   return db;
+}
+
+// Starts a read transaction and takes its shared lock at once. In rollback-journal mode the lock
+// is held until the transaction ends and no writer commits while it is held, so a connection
+// that starts its transaction meanwhile sees the same snapshot.
+Status BeginReadTransaction(Database& db) {
+  RETURN_IF_ERROR(db.Exec("BEGIN"));
+  return db.Exec("SELECT 1 FROM sqlite_schema LIMIT 1");
+}
+
+// In WAL mode readers hold no lock that stops writers, so two connections may start from
+// different commits (and Debian's SQLite lacks SQLITE_ENABLE_SNAPSHOT to pin one).
+Result<bool> IsWal(Database& db) {
+  ASSIGN_OR_RETURN(Statement stmt, db.Prepare("PRAGMA journal_mode"));
+  ASSIGN_OR_RETURN(const bool row, stmt.Step());
+  return row && stmt.ColumnText(0) == "wal";
 }
 
 }  // namespace
@@ -244,6 +272,45 @@ Result<int64_t> SqliteSource::Count(const SourceQuery& query) {
 }
 
 Result<std::unique_ptr<RecordReader>> SqliteSource::Read(const SourceQuery& query) {
+  auto db = OpenReadConnection(dataset_->spec().source);
+  if (!db.ok()) return db.status().WithContext("read dataset '" + dataset_->spec().name + "'");
+  return MakeReader(std::move(db).value(), query, /*in_transaction=*/false);
+}
+
+Result<std::vector<std::unique_ptr<RecordReader>>> SqliteSource::ReadShared(
+    const SourceQuery& query, int count) {
+  const DatasetSpec& spec = dataset_->spec();
+  const std::string where = "read dataset '" + spec.name + "'";
+  std::vector<std::unique_ptr<RecordReader>> readers;
+  const bool shared = count > 1;
+  for (int i = 0; i < std::max(count, 1); ++i) {
+    auto db = OpenReadConnection(spec.source);
+    if (i == 0) {
+      if (!db.ok()) return db.status().WithContext(where);
+      if (shared) {
+        if (Status s = BeginReadTransaction(*db); !s.ok()) return s.WithContext(where);
+        ASSIGN_OR_RETURN(const bool wal, IsWal(*db));
+        count = wal ? 1 : count;
+      }
+    } else {
+      // The first reader's lock is held now. Only a writer waiting to commit (its pending lock
+      // stops new readers until ours is released, which it never is meanwhile) or trouble can
+      // stop this one: then the export makes do with the readers it has, at once.
+      if (!db.ok()) break;
+      sqlite3_busy_timeout(db->get(), 0);
+      if (!BeginReadTransaction(*db).ok()) break;
+      sqlite3_busy_timeout(db->get(), spec.source.busy_timeout_ms);
+    }
+    ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader,
+                     MakeReader(std::move(db).value(), query, /*in_transaction=*/shared));
+    readers.push_back(std::move(reader));
+  }
+  return readers;
+}
+
+Result<std::unique_ptr<RecordReader>> SqliteSource::MakeReader(Database db,
+                                                               const SourceQuery& query,
+                                                               bool in_transaction) {
   const DatasetSpec& spec = dataset_->spec();
   const std::string where = "read dataset '" + spec.name + "'";
   ASSIGN_OR_RETURN(CompiledSelect select, CompileSelect(*dataset_, query, table_));
@@ -270,15 +337,13 @@ Result<std::unique_ptr<RecordReader>> SqliteSource::Read(const SourceQuery& quer
     }
   }
 
-  auto db = OpenReadConnection(spec.source);
-  if (!db.ok()) return db.status().WithContext(where);
-  auto stmt = db->Prepare(select.query.sql);
+  auto stmt = db.Prepare(select.query.sql);
   if (!stmt.ok()) return stmt.status().WithContext(where);
   BindAll(*stmt, select.query.binds);
   return std::unique_ptr<RecordReader>(new SqliteRecordReader(
-      std::move(db).value(), std::move(stmt).value(), spec.name, std::move(kinds),
+      std::move(db), std::move(stmt).value(), spec.name, std::move(kinds),
       std::move(select.field_columns), select.key_column, select.document_column,
-      std::move(targets)));
+      std::move(targets), in_transaction));
 }
 
 Result<std::shared_ptr<Source>> OpenSqliteSource(std::shared_ptr<const Dataset> dataset) {

@@ -9,6 +9,7 @@
 #include "core/source.h"
 #include "core/status.h"
 #include "storage/sql_query.h"
+#include "storage/sqlite_db.h"
 
 namespace exportd {
 
@@ -38,6 +39,11 @@ class SqliteSource final : public Source {
 
   Result<int64_t> Count(const SourceQuery& query) override;
   Result<std::unique_ptr<RecordReader>> Read(const SourceQuery& query) override;
+  // `count` readers in one snapshot: each opens a read transaction while the first one's shared
+  // lock keeps writers from committing (rollback-journal mode). A WAL-mode file gets one reader,
+  // as may a file whose writer is waiting to commit just then.
+  Result<std::vector<std::unique_ptr<RecordReader>>> ReadShared(const SourceQuery& query,
+                                                                int count) override;
 
   const Dataset& dataset() const { return *dataset_; }
   const SqlTableInfo& table_info() const { return table_; }
@@ -45,6 +51,10 @@ class SqliteSource final : public Source {
  private:
   SqliteSource(std::shared_ptr<const Dataset> dataset, SqlTableInfo table)
       : dataset_(std::move(dataset)), table_(table) {}
+
+  // A reader over `db`; `in_transaction`: the caller began a transaction on it (ReadShared).
+  Result<std::unique_ptr<RecordReader>> MakeReader(Database db, const SourceQuery& query,
+                                                   bool in_transaction);
 
   const std::shared_ptr<const Dataset> dataset_;
   const SqlTableInfo table_;

@@ -29,6 +29,7 @@ class CsvWriter final : public FormatWriter {
   void WriteRow(std::span<const Cell> row, std::string& out) override;
   void EndFile(std::string& out) override;
   std::optional<bool> file_contains_formulas() const override { return formulas_in_file_; }
+  void ForgetFormulas() override { formulas_in_file_ = false; }
 
  private:
   const bool escape_formulas_;

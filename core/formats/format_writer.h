@@ -16,6 +16,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include "core/request.h"
 #include "core/source.h"
@@ -34,6 +35,17 @@ class FormatWriter {
   // Spreadsheet formats (CSV, TSV): whether a text cell written since the last BeginFile starts
   // like a formula (formula_cells.h); valid until the next BeginFile. nullopt for the others.
   virtual std::optional<bool> file_contains_formulas() const { return std::nullopt; }
+
+  // Rows formatted apart from their file, by several threads (core/parallel_rows.h): BeginFile,
+  // then per row BeginRow and what another writer's WriteRowBody wrote, then EndFile, make the
+  // same bytes as BeginFile, WriteRow..., EndFile.
+  // Appends what goes before the next row of the file (JSON: its separator) and counts the row.
+  virtual void BeginRow(std::string& /*out*/) {}
+  // REQUIRES: BeginFile was called once (it sets the columns up). The row without what BeginRow
+  // writes; formula-like cells are noted as WriteRow notes them.
+  virtual void WriteRowBody(std::span<const Cell> row, std::string& out) { WriteRow(row, out); }
+  // Forgets the formula-like cells noted so far, as BeginFile does, without writing anything.
+  virtual void ForgetFormulas() {}
 };
 
 // `escape_formulas`: CSV and TSV write a formula-like text cell with a leading single quote

@@ -94,9 +94,8 @@ void JsonWriter::BeginFile(std::span<const std::string> columns, std::string& ou
 }
 
 void JsonWriter::WriteRow(std::span<const Cell> row, std::string& out) {
-  out.append(has_rows_ ? ",\n" : "\n");
-  has_rows_ = true;
-  formatter_.AppendObject(row, out);
+  BeginRow(out);
+  WriteRowBody(row, out);
 }
 
 void JsonWriter::EndFile(std::string& out) { out.append(has_rows_ ? "\n]\n" : "]\n"); }

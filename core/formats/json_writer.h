@@ -39,6 +39,13 @@ class JsonWriter final : public FormatWriter {
   void BeginFile(std::span<const std::string> columns, std::string& out) override;
   void WriteRow(std::span<const Cell> row, std::string& out) override;
   void EndFile(std::string& out) override;
+  void BeginRow(std::string& out) override {
+    out.append(has_rows_ ? ",\n" : "\n");
+    has_rows_ = true;
+  }
+  void WriteRowBody(std::span<const Cell> row, std::string& out) override {
+    formatter_.AppendObject(row, out);
+  }
 
  private:
   JsonObjectFormatter formatter_;

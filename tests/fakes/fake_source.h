@@ -111,6 +111,17 @@ class FakeSource final : public Source {
         std::make_unique<FakeRecordReader>(rows_, std::move(indexes), fail_at_, after));
   }
 
+  // `count` independent readers over the same rows (which never change).
+  Result<std::vector<std::unique_ptr<RecordReader>>> ReadShared(const SourceQuery& query,
+                                                                int count) override {
+    std::vector<std::unique_ptr<RecordReader>> readers;
+    for (int i = 0; i < std::max(count, 1); ++i) {
+      ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader, Read(query));
+      readers.push_back(std::move(reader));
+    }
+    return readers;
+  }
+
  private:
   static Result<int64_t> After(const SourceQuery& query) {
     if (!query.after_key) return int64_t{0};

@@ -111,7 +111,8 @@ class ExportRunnerTest : public ::testing::Test {
   Result<ExportOutcome> Run(const Task& task, FakeSource& source, RecordingControl& control,
                             TimePoint transaction_time = TimePoint{}) {
     return RunExport(task, dataset_, source, *store_, control,
-                     transaction_time == TimePoint{} ? kTransactionTime : transaction_time);
+                     transaction_time == TimePoint{} ? kTransactionTime : transaction_time,
+                     threads_);
   }
 
   std::vector<std::string> Entries(const std::string& task_id) const {
@@ -136,6 +137,7 @@ class ExportRunnerTest : public ::testing::Test {
   fs::path base_;
   fs::path root_;
   std::unique_ptr<LocalObjectStore> store_;
+  int threads_ = 1;  // RunExport's threads
 };
 
 TEST_F(ExportRunnerTest, ExactlyMaxRowsGiveOneFile) {
@@ -437,9 +439,13 @@ TEST_F(ExportRunnerTest, EachCommittedFileReportsWhereTheNextStarts) {
 
 // The heart of resume: an export that fails mid-file and resumes from its last checkpoint ends
 // with exactly the bytes of an uninterrupted run (same files, boundaries and manifest).
+// The failed and resumed attempts run on one thread, then on three (core/parallel_rows.h): the
+// files are those of a clean run on one thread either way.
 TEST_F(ExportRunnerTest, ResumeAfterATransientFailureIsByteIdenticalToACleanRun) {
   for (Compression compression : {Compression::kNone, Compression::kGzip}) {
     for (Format format : {Format::kCsv, Format::kJson}) {
+    for (int threads : {1, 3}) {
+      SCOPED_TRACE("threads " + std::to_string(threads));
       TearDown();  // a fresh root for each case
       SetUp();
       const Task task = MakeTask("t1", format, 100, compression);
@@ -449,6 +455,7 @@ TEST_F(ExportRunnerTest, ResumeAfterATransientFailureIsByteIdenticalToACleanRun)
       const std::map<std::string, std::string> clean = AllFiles(root_ / "t1");
       ASSERT_EQ(clean.size(), 11u);
       fs::remove_all(root_ / "t1");
+      threads_ = threads;
 
       // Attempt 1 dies at row 450: files 1-4 are committed, file 5 is not.
       FakeSource failing(columns_, MakeRows(1000));
@@ -475,6 +482,8 @@ TEST_F(ExportRunnerTest, ResumeAfterATransientFailureIsByteIdenticalToACleanRun)
       EXPECT_EQ(second.calls.front().rows_total, 1000);
       EXPECT_EQ(resumed->files, clean_control.committed);
       EXPECT_EQ(AllFiles(root_ / "t1"), clean);  // manifest included
+      threads_ = 1;
+    }
     }
   }
 }
@@ -524,8 +533,11 @@ nlohmann::json Manifest(const std::string& bytes) { return nlohmann::json::parse
 // from the checkpointed files, so the outcome and manifest still report the formula.
 TEST_F(ExportRunnerTest, FormulaFlagsArePerFileAndSurviveAResume) {
   for (bool escape : {false, true}) {
+  for (int threads : {1, 2}) {
+    SCOPED_TRACE("threads " + std::to_string(threads));
     TearDown();
     SetUp();
+    threads_ = threads;
     Task task = MakeTask("t1", Format::kCsv, 3);
     task.request.escape_formulas = escape;
     FakeSource failing(columns_, RowsWithFormulaAt(10, 2));
@@ -556,6 +568,7 @@ TEST_F(ExportRunnerTest, FormulaFlagsArePerFileAndSurviveAResume) {
               std::string::npos)
         << file1;
     EXPECT_NE(file1.find("\r\n3,-3.5,3.5\r\n"), std::string::npos) << "numbers stay: " << file1;
+  }
   }
 }
 

@@ -88,6 +88,20 @@ TEST_F(LocalObjectStoreTest, NothingIsVisibleBeforeCommit) {
   EXPECT_FALSE(writer->Write("more").ok());
 }
 
+TEST_F(LocalObjectStoreTest, WithoutDigestTheBytesAreStoredAndNoSha256IsReported) {
+  ObjectOptions options;
+  options.content_type = "text/csv";
+  options.digest = false;
+  auto writer = store_->Create("task1", "part-00001.csv", options);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  ASSERT_TRUE((*writer)->Write("a,b\r\n1,2\r\n").ok());
+  Result<ObjectInfo> info = (*writer)->Commit();
+  ASSERT_TRUE(info.ok()) << info.status().ToString();
+  EXPECT_EQ(info->bytes, 10);
+  EXPECT_EQ(info->sha256, "");
+  EXPECT_EQ(ReadFileBytes(root_ / "task1" / "part-00001.csv"), "a,b\r\n1,2\r\n");
+}
+
 TEST_F(LocalObjectStoreTest, AbandonedWriterLeavesNothing) {
   {
     auto writer = MustCreate("task1", "part-00001.csv");

@@ -348,6 +348,88 @@ TEST_F(SqliteSourceTest, ConcurrentReaders) {
   for (size_t n : rows) EXPECT_EQ(n, 100u);
 }
 
+std::vector<Got> RowOf(const RecordReader& reader) {
+  std::vector<Got> row;
+  for (const Cell& c : reader.row()) row.push_back({c.kind, std::string(c.text)});
+  return row;
+}
+
+TEST_F(SqliteSourceTest, SharedReadersSeeOneSnapshotAndHoldWritersOffUntilTheyEnd) {
+  SourceQuery q;
+  q.fields = {"id", "name", "a", "b"};
+  const ReadResult alone = ReadAll(*source_, q);
+  ASSERT_TRUE(alone.status.ok());
+  auto readers = source_->ReadShared(q, 3);
+  ASSERT_TRUE(readers.ok()) << readers.status().ToString();
+  ASSERT_EQ(readers->size(), 3u);
+
+  // A writer cannot commit while the readers hold their snapshot.
+  auto writer = Database::Open(path_, SQLITE_OPEN_READWRITE, /*busy_timeout_ms=*/0);
+  ASSERT_TRUE(writer.ok());
+  EXPECT_EQ(writer->Exec("INSERT INTO items (id, name) VALUES (6, 'six')").code(),
+            StatusCode::kUnavailable);
+
+  // Each reader yields the rows of a reader alone; the third skips two rows first.
+  for (size_t r = 0; r < 3; ++r) {
+    RecordReader& reader = *(*readers)[r];
+    size_t first = 0;
+    if (r == 2) {
+      ASSERT_TRUE(reader.Skip());
+      ASSERT_TRUE(reader.Skip());
+      first = 2;
+    }
+    for (size_t i = first; i < alone.rows.size(); ++i) {
+      ASSERT_TRUE(reader.Next()) << "reader " << r << " row " << i;
+      EXPECT_EQ(RowOf(reader), alone.rows[i]);
+      EXPECT_EQ(reader.key(), alone.keys[i]);
+    }
+    EXPECT_FALSE(reader.Next());
+    EXPECT_TRUE(reader.status().ok()) << reader.status().ToString();
+  }
+  // A reader that reached its end has let go; the writer now commits.
+  EXPECT_TRUE(writer->Exec("INSERT INTO items (id, name) VALUES (6, 'six')").ok());
+}
+
+TEST_F(SqliteSourceTest, AWalFileGetsOneReaderSinceItsReadersCannotShareASnapshot) {
+  {
+    auto db = Database::Open(path_, SQLITE_OPEN_READWRITE);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->Exec("PRAGMA journal_mode = WAL").ok());
+  }
+  SourceQuery q;
+  q.fields = {"id", "a"};
+  auto readers = source_->ReadShared(q, 3);
+  ASSERT_TRUE(readers.ok()) << readers.status().ToString();
+  ASSERT_EQ(readers->size(), 1u);
+  int rows = 0;
+  while (readers->front()->Next()) ++rows;
+  EXPECT_TRUE(readers->front()->status().ok());
+  EXPECT_EQ(rows, 5);
+}
+
+TEST_F(SqliteSourceTest, SkippingARowDoesNotParseItsDocument) {
+  {
+    auto db = Database::Open(path_, SQLITE_OPEN_READWRITE);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->Exec("UPDATE items SET doc = '{\"a\": [' WHERE id = 4").ok());
+  }
+  SourceQuery q;
+  q.fields = {"id", "a"};
+  auto readers = source_->ReadShared(q, 2);
+  ASSERT_TRUE(readers.ok()) << readers.status().ToString();
+  RecordReader& reader = *readers->back();
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(reader.Skip());
+  ASSERT_TRUE(reader.Next());
+  EXPECT_EQ(std::get<int64_t>(reader.key()), 5);
+  EXPECT_FALSE(reader.Next());
+  EXPECT_TRUE(reader.status().ok()) << reader.status().ToString();
+  // The other reader decodes row 4 and says so.
+  RecordReader& decoding = *readers->front();
+  while (decoding.Next()) {
+  }
+  EXPECT_EQ(decoding.status().code(), StatusCode::kDataLoss);
+}
+
 TEST(SqliteSourceKeysTest, TextKeysAndUnixSecondsTime) {
   TempDir dir;
   const std::string path = dir.File("text_keys.sqlite");
