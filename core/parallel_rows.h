@@ -38,9 +38,10 @@ struct ParallelRowsOptions {
 // for a while does not stall the others (with batches_ahead of slack).
 int64_t RowsPerBatch(size_t columns);
 
-// Not thread-safe: one consumer thread calls Next() and the accessors. The lanes' threads start
-// in the constructor and are stopped and joined by the destructor, which may run at any point
-// (an export that stops early).
+// Not thread-safe: one consumer thread calls Next() and the accessors. The lanes start in the
+// constructor, on threads the process keeps for later exports; the destructor, which may run at
+// any point (an export that stops early), stops them and waits until they have let go of their
+// readers.
 class ParallelRows {
  public:
   // REQUIRES: `readers` is not empty and every reader yields the same rows in the same order.

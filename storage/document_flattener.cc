@@ -4,6 +4,10 @@
 
 #include <simdjson.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -44,6 +48,45 @@ constexpr auto kPlainStringByte = [] {
   for (int c = 0x20; c < 256; ++c) plain[c] = c != '"' && c != '\\';
   return plain;
 }();
+
+// The first byte at or after `p` that is not plain string content (kPlainStringByte).
+// REQUIRES: a stop (at the latest a zero byte of the padding) before the end of the readable
+// buffer, with 15 readable bytes after it: the scan reads 16 bytes at a time.
+const char* SkipPlainStringBytes(const char* p) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i highest_control = _mm_set1_epi8(0x1f);
+  for (;; p += 16) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i control = _mm_cmpeq_epi8(_mm_max_epu8(bytes, highest_control), highest_control);
+    const __m128i stop = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)), control);
+    const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(stop));
+    if (mask != 0) return p + std::countr_zero(mask);
+  }
+#else
+  while (kPlainStringByte[static_cast<unsigned char>(*p)]) ++p;
+  return p;
+#endif
+}
+
+// The first byte at or after `p` that is not an ASCII digit. REQUIRES: as SkipPlainStringBytes.
+const char* SkipDigits(const char* p) {
+#if defined(__SSE2__)
+  const __m128i zero = _mm_set1_epi8('0');
+  const __m128i nine = _mm_set1_epi8(9);
+  for (;; p += 16) {
+    const __m128i value = _mm_sub_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)), zero);
+    const __m128i digit = _mm_cmpeq_epi8(_mm_max_epu8(value, nine), nine);  // value <= 9
+    const unsigned mask = ~static_cast<unsigned>(_mm_movemask_epi8(digit)) & 0xffffu;
+    if (mask != 0) return p + std::countr_zero(mask);
+  }
+#else
+  while (IsDigit(*p)) ++p;
+  return p;
+#endif
+}
 
 // IsValidJsonNumber for the common shape "-?[1-9][0-9]*(\.[0-9]+)?" or "-?0(\.[0-9]+)?" in one
 // pass; anything else (exponents, bad tokens) is left to the full check.
@@ -153,7 +196,7 @@ bool DocumentFlattener::FlattenSimple(const char* p, const char* end, std::span<
   };
   // Advances p over string content; true when it stopped at the closing quote.
   const auto scan_string = [&p, end] {
-    while (kPlainStringByte[static_cast<unsigned char>(*p)]) ++p;
+    p = SkipPlainStringBytes(p);
     return p < end && *p == '"';
   };
   skip_space();
@@ -222,22 +265,19 @@ bool DocumentFlattener::FlattenSimple(const char* p, const char* end, std::span<
       if (*p == '0') {
         ++p;
       } else if (IsDigit(*p)) {
-        while (IsDigit(*++p)) {
-        }
+        p = SkipDigits(p + 1);
       } else {
         return false;
       }
       if (*p == '.') {
         if (!IsDigit(*++p)) return false;
-        while (IsDigit(*++p)) {
-        }
+        p = SkipDigits(p + 1);
       }
       if (*p == 'e' || *p == 'E') {
         ++p;
         if (*p == '+' || *p == '-') ++p;
         if (!IsDigit(*p)) return false;
-        while (IsDigit(*++p)) {
-        }
+        p = SkipDigits(p + 1);
       }
       if (p > end) return false;
       cell = {CellKind::kNumber, std::string_view(token, static_cast<size_t>(p - token))};
