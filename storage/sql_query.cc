@@ -421,6 +421,17 @@ Result<CompiledSql> CompileCount(const Dataset& dataset, const SourceQuery& quer
   return std::move(w).Finish();
 }
 
+Result<CompiledSql> CompileKeys(const Dataset& dataset, const SourceQuery& query,
+                                const SqlTableInfo& table) {
+  QueryCompiler compiler(dataset, table);
+  const DatasetSpec& spec = dataset.spec();
+  SqlWriter w;
+  w << "SELECT " << QuoteIdentifier(spec.key) << " FROM " << QuoteIdentifier(spec.source.table);
+  RETURN_IF_ERROR(compiler.EmitWhere(query, w));
+  w << " ORDER BY " << QuoteIdentifier(spec.key);
+  return std::move(w).Finish();
+}
+
 Result<CompiledSelect> CompileSelect(const Dataset& dataset, const SourceQuery& query,
                                      const SqlTableInfo& table) {
   if (query.fields.empty()) return InvalidArgument("a query selects at least one field");

@@ -76,8 +76,15 @@ Result<CompiledSql> CompileCount(const Dataset& dataset, const SourceQuery& quer
                                  const SqlTableInfo& table = {});
 
 // SELECT fields..., key[, document] FROM table WHERE ... ORDER BY key
+// With query.after_key set, its value is the last of the binds (CompileKeys too), so a reader
+// may rebind it to start the same query after another key.
 Result<CompiledSelect> CompileSelect(const Dataset& dataset, const SourceQuery& query,
                                      const SqlTableInfo& table = {});
+
+// SELECT key FROM table WHERE ... ORDER BY key: the rows of CompileSelect, only their keys (a
+// reader that passes over rows without loading their other columns).
+Result<CompiledSql> CompileKeys(const Dataset& dataset, const SourceQuery& query,
+                                const SqlTableInfo& table = {});
 
 // Binds `binds` to parameters 1..n of `stmt`.
 void BindAll(Statement& stmt, const std::vector<FilterValue>& binds);

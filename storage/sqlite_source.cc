@@ -1,10 +1,13 @@
 #include "storage/sqlite_source.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 
 #include <chrono>
+#include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -50,12 +53,34 @@ std::string DescribeKey(const FilterValue& key) {
 
 enum class SlotKind : uint8_t { kColumn, kBoolean, kUnixTime, kDocument };
 
+// The dataset key in column `col` of the current row of `stmt`.
+FilterValue KeyAt(sqlite3_stmt* stmt, int col) {
+  switch (sqlite3_column_type(stmt, col)) {
+    case SQLITE_INTEGER: return int64_t{sqlite3_column_int64(stmt, col)};
+    case SQLITE_FLOAT: return sqlite3_column_double(stmt, col);
+    case SQLITE_NULL: return std::monostate{};
+    default: {
+      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, col));
+      return std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt, col)));
+    }
+  }
+}
+
+// Prepares, on the reader's connection, the statement over the reader's rows after `after` (all
+// of them when unset): the full row, or the key alone (`keys_only`).
+using PrepareAfter = std::function<Result<Statement>(Database& db, bool keys_only,
+                                                     const std::optional<FilterValue>& after)>;
+
 class SqliteRecordReader final : public RecordReader {
  public:
+  // `prepare_after` (readers of ReadShared, which hold their transaction open): Skip() reads keys
+  // alone, from a statement positioned after the last row read, so rows another reader decodes
+  // cost no loading of their documents; `first_after` is the query's own after_key.
   SqliteRecordReader(Database db, Statement stmt, std::string dataset_name,
                      std::vector<SlotKind> kinds, std::vector<int> columns, int key_column,
                      int document_column, std::vector<DocumentFlattener::Target> targets,
-                     bool in_transaction)
+                     bool in_transaction, PrepareAfter prepare_after,
+                     std::optional<FilterValue> first_after)
       : db_(std::move(db)),
         stmt_(std::move(stmt)),
         dataset_name_(std::move(dataset_name)),
@@ -66,41 +91,38 @@ class SqliteRecordReader final : public RecordReader {
         flattener_(std::move(targets)),
         cells_(kinds_.size()),
         scratch_(kinds_.size()),
-        in_transaction_(in_transaction) {}
+        in_transaction_(in_transaction),
+        prepare_after_(std::move(prepare_after)),
+        anchor_(std::move(first_after)) {}
 
   bool Next() override {
-    if (!Step()) return false;
+    if (skipping_ && !Reposition(/*to_keys=*/false)) return false;
+    if (!Step(stmt_)) return false;
+    stepped_full_ = true;
     Status s = FillRow();
     if (s.ok()) return true;
     Stop(std::move(s));
     return false;
   }
 
-  // The row is stepped over without reading a column: SQLite does not even load the overflow
-  // pages of a large document.
-  bool Skip() override { return Step(); }
+  bool Skip() override {
+    if (!prepare_after_) return Step(stmt_);
+    if (!skipping_ && !Reposition(/*to_keys=*/true)) return false;
+    if (!Step(keys_stmt_)) return false;
+    stepped_keys_ = true;
+    return true;
+  }
 
   std::span<const Cell> row() const override { return cells_; }
 
-  FilterValue key() const override {
-    sqlite3_stmt* stmt = stmt_.get();
-    switch (sqlite3_column_type(stmt, key_column_)) {
-      case SQLITE_INTEGER: return int64_t{sqlite3_column_int64(stmt, key_column_)};
-      case SQLITE_FLOAT: return sqlite3_column_double(stmt, key_column_);
-      case SQLITE_NULL: return std::monostate{};
-      default: {
-        const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, key_column_));
-        return std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt, key_column_)));
-      }
-    }
-  }
+  FilterValue key() const override { return KeyAt(stmt_.get(), key_column_); }
 
   Status status() const override { return status_; }
 
  private:
-  bool Step() {
+  bool Step(Statement& stmt) {
     if (done_) return false;
-    const int rc = sqlite3_step(stmt_.get());
+    const int rc = sqlite3_step(stmt.get());
     if (rc == SQLITE_ROW) return true;
     Stop(rc == SQLITE_DONE ? Status::Ok()
                            : SqliteStatus(rc, db_.get(), "read dataset '" + dataset_name_ + "'"));
@@ -112,7 +134,27 @@ class SqliteRecordReader final : public RecordReader {
     done_ = true;
     // Release the read lock at once rather than when the reader is destroyed.
     sqlite3_reset(stmt_.get());
+    sqlite3_reset(keys_stmt_.get());
     if (in_transaction_) (void)db_.Exec("COMMIT");
+  }
+
+  // Switches between reading full rows and keys alone: the statement switched to starts after
+  // the last row the other one passed (both run in the one transaction, so in one snapshot).
+  // A switch is one prepare and one seek; a lane switches twice per batch of its own.
+  bool Reposition(bool to_keys) {
+    if (done_) return false;
+    if (to_keys ? stepped_full_ : stepped_keys_) {
+      anchor_ = to_keys ? KeyAt(stmt_.get(), key_column_) : KeyAt(keys_stmt_.get(), 0);
+    }
+    Result<Statement> stmt = prepare_after_(db_, to_keys, anchor_);
+    if (!stmt.ok()) {
+      Stop(stmt.status().WithContext("read dataset '" + dataset_name_ + "'"));
+      return false;
+    }
+    (to_keys ? keys_stmt_ : stmt_) = std::move(stmt).value();
+    (to_keys ? stepped_keys_ : stepped_full_) = false;
+    skipping_ = to_keys;
+    return true;
   }
 
   Status FillRow() {
@@ -200,6 +242,12 @@ class SqliteRecordReader final : public RecordReader {
   std::vector<Cell> cells_;
   std::vector<std::string> scratch_;  // per slot: text built for this row (base64, time)
   const bool in_transaction_;         // an explicit BEGIN holds the snapshot (ReadShared)
+  const PrepareAfter prepare_after_;  // set for ReadShared's readers
+  Statement keys_stmt_;               // Skip()'s statement once it has switched to keys
+  std::optional<FilterValue> anchor_;  // the key the current statement started after
+  bool skipping_ = false;              // keys_stmt_ is the current statement
+  bool stepped_full_ = false;          // stmt_ has a current row
+  bool stepped_keys_ = false;          // keys_stmt_ has a current row
   Status status_;
   bool done_ = false;
 };
@@ -340,10 +388,37 @@ Result<std::unique_ptr<RecordReader>> SqliteSource::MakeReader(Database db,
   auto stmt = db.Prepare(select.query.sql);
   if (!stmt.ok()) return stmt.status().WithContext(where);
   BindAll(*stmt, select.query.binds);
+  PrepareAfter prepare_after;
+  if (in_transaction) {
+    // Compiled once per kind with an after_key, whose value is the last bind (sql_query.h):
+    // compiling resolves every field (thousands for a wide document), preparing does not.
+    prepare_after = [dataset = dataset_, table = table_, query,
+                     compiled = std::array<std::optional<CompiledSql>, 2>()](
+                        Database& conn, bool keys_only,
+                        const std::optional<FilterValue>& after) mutable -> Result<Statement> {
+      SourceQuery positioned = query;
+      positioned.after_key = after;
+      std::optional<CompiledSql>& cached = compiled[keys_only ? 1 : 0];
+      CompiledSql sql;
+      if (after && cached) {
+        sql = *cached;
+        sql.binds.back() = *after;
+      } else if (keys_only) {
+        ASSIGN_OR_RETURN(sql, CompileKeys(*dataset, positioned, table));
+      } else {
+        ASSIGN_OR_RETURN(CompiledSelect full, CompileSelect(*dataset, positioned, table));
+        sql = std::move(full.query);
+      }
+      if (after && !cached) cached = sql;
+      ASSIGN_OR_RETURN(Statement prepared, conn.Prepare(sql.sql));
+      BindAll(prepared, sql.binds);
+      return prepared;
+    };
+  }
   return std::unique_ptr<RecordReader>(new SqliteRecordReader(
       std::move(db), std::move(stmt).value(), spec.name, std::move(kinds),
       std::move(select.field_columns), select.key_column, select.document_column,
-      std::move(targets), in_transaction));
+      std::move(targets), in_transaction, std::move(prepare_after), query.after_key));
 }
 
 Result<std::shared_ptr<Source>> OpenSqliteSource(std::shared_ptr<const Dataset> dataset) {

@@ -292,6 +292,23 @@ TEST_F(SqlQueryTest, PartitionsAndAfterKey) {
   EXPECT_EQ(Run(q), Ids({}));
 }
 
+// A reader that moves on rebinds the last parameter; the key query selects the key alone.
+TEST_F(SqlQueryTest, TheAfterKeyIsTheLastBindAndTheKeyQueryHasTheSameWhere) {
+  SourceQuery q;
+  q.fields = {"id"};
+  q.partitions = {"north", "east"};
+  q.filter = {Condition{"id", FilterOp::kNe, {int64_t{3}}}};
+  q.after_key = int64_t{4};
+  auto select = CompileSelect(*dataset_, q, info_);
+  auto keys = CompileKeys(*dataset_, q, info_);
+  ASSERT_TRUE(select.ok() && keys.ok());
+  EXPECT_EQ(select->query.binds.back(), FilterValue{int64_t{4}});
+  EXPECT_EQ(keys->binds, select->query.binds);
+  EXPECT_EQ(keys->sql.substr(0, keys->sql.find(" FROM ")), "SELECT \"id\"");
+  EXPECT_EQ(keys->sql.substr(keys->sql.find(" FROM ")),
+            select->query.sql.substr(select->query.sql.find(" FROM ")));
+}
+
 TEST_F(SqlQueryTest, DocumentFields) {
   EXPECT_EQ(Where(kDocX, FilterOp::kEq, {int64_t{2}}), Ids({2}));  // not the string "2"
   EXPECT_EQ(Where(kDocX, FilterOp::kEq, {std::string("2")}), Ids({7}));

@@ -390,6 +390,43 @@ TEST_F(SqliteSourceTest, SharedReadersSeeOneSnapshotAndHoldWritersOffUntilTheyEn
   EXPECT_TRUE(writer->Exec("INSERT INTO items (id, name) VALUES (6, 'six')").ok());
 }
 
+// A shared reader skips by reading keys alone and comes back to full rows after the last key it
+// passed, whatever the pattern, from the query's own starting key and under its filter.
+TEST_F(SqliteSourceTest, SharedReadersSwitchBetweenSkippingAndReadingAtTheRightRow) {
+  SourceQuery q;
+  q.fields = {"id", "name", "a"};
+  q.filter = {Condition{"id", FilterOp::kNe, {FilterValue{int64_t{3}}}}};
+  q.after_key = FilterValue{int64_t{1}};  // as a resumed export: rows 2, 4, 5
+  const ReadResult alone = ReadAll(*source_, q);
+  ASSERT_TRUE(alone.status.ok()) << alone.status.ToString();
+  ASSERT_EQ(alone.rows.size(), 3u);
+  // N = Next, S = Skip; the keys Next must give.
+  const std::vector<std::pair<std::string, std::vector<int64_t>>> patterns = {
+      {"NNN", {2, 4, 5}}, {"SNN", {4, 5}}, {"NSN", {2, 5}}, {"SSN", {5}}, {"NNS", {2, 4}}};
+  for (const auto& [pattern, expected] : patterns) {
+    auto readers = source_->ReadShared(q, 2);
+    ASSERT_TRUE(readers.ok()) << readers.status().ToString();
+    ASSERT_EQ(readers->size(), 2u);
+    RecordReader& reader = *readers->back();
+    std::vector<int64_t> keys;
+    for (char step : pattern) {
+      if (step == 'S') {
+        ASSERT_TRUE(reader.Skip()) << pattern;
+        continue;
+      }
+      ASSERT_TRUE(reader.Next()) << pattern;
+      const int64_t key = std::get<int64_t>(reader.key());
+      keys.push_back(key);
+      const size_t at = key == 2 ? 0 : key == 4 ? 1 : 2;
+      EXPECT_EQ(RowOf(reader), alone.rows[at]) << pattern;
+    }
+    EXPECT_EQ(keys, expected) << pattern;
+    EXPECT_FALSE(reader.Skip()) << pattern;
+    EXPECT_FALSE(reader.Next()) << pattern;
+    EXPECT_TRUE(reader.status().ok()) << reader.status().ToString();
+  }
+}
+
 TEST_F(SqliteSourceTest, AWalFileGetsOneReaderSinceItsReadersCannotShareASnapshot) {
   {
     auto db = Database::Open(path_, SQLITE_OPEN_READWRITE);
