@@ -8,25 +8,27 @@
 namespace exportd {
 namespace {
 
-// Copies `s` to `p` and returns the end. Numbers and most text are a few bytes: copied with two
-// overlapping loads and stores rather than a call to memcpy, reading only the bytes of `s`.
+// Copies n bytes, sizeof(Word) <= n <= 2 * sizeof(Word), as a first and a last word that may
+// overlap: two loads and two stores, reading only [src, src + n).
+template <typename Word>
+void CopyTwoWords(char* p, const char* src, size_t n) {
+  Word head;
+  Word tail;
+  std::memcpy(&head, src, sizeof(Word));
+  std::memcpy(&tail, src + n - sizeof(Word), sizeof(Word));
+  std::memcpy(p, &head, sizeof(Word));
+  std::memcpy(p + n - sizeof(Word), &tail, sizeof(Word));
+}
+
+// Copies `s` to `p` and returns the end. Numbers and most text are a few bytes: copied without a
+// call to memcpy.
 char* Copy(char* p, std::string_view s) {
   const char* src = s.data();
   const size_t n = s.size();
   if (n >= 8 && n <= 16) {
-    uint64_t head;
-    uint64_t tail;
-    std::memcpy(&head, src, 8);
-    std::memcpy(&tail, src + n - 8, 8);
-    std::memcpy(p, &head, 8);
-    std::memcpy(p + n - 8, &tail, 8);
+    CopyTwoWords<uint64_t>(p, src, n);
   } else if (n >= 4 && n < 8) {
-    uint32_t head;
-    uint32_t tail;
-    std::memcpy(&head, src, 4);
-    std::memcpy(&tail, src + n - 4, 4);
-    std::memcpy(p, &head, 4);
-    std::memcpy(p + n - 4, &tail, 4);
+    CopyTwoWords<uint32_t>(p, src, n);
   } else if (n > 0 && n < 4) {
     p[0] = src[0];
     p[n / 2] = src[n / 2];

@@ -27,6 +27,28 @@ std::string Field(std::string_view text) {
   return out;
 }
 
+// Every value length from 0 to 40 bytes (the writer copies short values in words), as numbers and
+// as text with a quote at each end, against the row built byte by byte here.
+TEST(CsvWriterTest, ValuesOfEveryLengthAreCopiedWhole) {
+  for (size_t n = 0; n <= 40; ++n) {
+    std::string digits;
+    for (size_t i = 0; i < n; ++i) digits.push_back(static_cast<char>('1' + i % 9));
+    const std::string quoted = "\"" + digits + "\"";
+    const std::vector<Cell> row = {{CellKind::kNumber, digits},
+                                   {CellKind::kText, quoted},
+                                   {CellKind::kNull, ""},
+                                   {CellKind::kText, digits}};
+    std::string expected = n == 0 ? "\"\"" : digits;
+    expected += ",\"\"\"" + digits + "\"\"\",,";
+    expected += n == 0 ? "\"\"" : digits;
+    expected += "\r\n";
+    CsvWriter writer;
+    std::string out = "prefix";
+    writer.WriteRow(row, out);
+    EXPECT_EQ(out, "prefix" + expected) << n;
+  }
+}
+
 TEST(CsvWriterTest, PlainValuesAreNotQuoted) {
   EXPECT_EQ(Field("basalt"), "basalt");
   EXPECT_EQ(Field(" leading and trailing "), " leading and trailing ");

@@ -104,6 +104,13 @@ class SqliteSourceTest : public ::testing::Test {
     source_ = std::move(source).value();
   }
 
+  // Runs `sql` on the file through a connection of its own.
+  void ExecOnFile(const std::string& sql) {
+    auto db = Database::Open(path_, SQLITE_OPEN_READWRITE);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->Exec(sql).ok()) << sql;
+  }
+
   std::vector<int64_t> Keys(const SourceQuery& q) {
     ReadResult r = ReadAll(*source_, q);
     EXPECT_TRUE(r.status.ok()) << r.status.ToString();
@@ -428,11 +435,7 @@ TEST_F(SqliteSourceTest, SharedReadersSwitchBetweenSkippingAndReadingAtTheRightR
 }
 
 TEST_F(SqliteSourceTest, AWalFileGetsOneReaderSinceItsReadersCannotShareASnapshot) {
-  {
-    auto db = Database::Open(path_, SQLITE_OPEN_READWRITE);
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(db->Exec("PRAGMA journal_mode = WAL").ok());
-  }
+  ExecOnFile("PRAGMA journal_mode = WAL");
   SourceQuery q;
   q.fields = {"id", "a"};
   auto readers = source_->ReadShared(q, 3);
@@ -445,11 +448,7 @@ TEST_F(SqliteSourceTest, AWalFileGetsOneReaderSinceItsReadersCannotShareASnapsho
 }
 
 TEST_F(SqliteSourceTest, SkippingARowDoesNotParseItsDocument) {
-  {
-    auto db = Database::Open(path_, SQLITE_OPEN_READWRITE);
-    ASSERT_TRUE(db.ok());
-    ASSERT_TRUE(db->Exec("UPDATE items SET doc = '{\"a\": [' WHERE id = 4").ok());
-  }
+  ExecOnFile("UPDATE items SET doc = '{\"a\": [' WHERE id = 4");
   SourceQuery q;
   q.fields = {"id", "a"};
   auto readers = source_->ReadShared(q, 2);
