@@ -274,6 +274,16 @@ Status BeginReadTransaction(Database& db) {
   return db.Exec("SELECT 1 FROM sqlite_schema LIMIT 1");
 }
 
+// Whether some row of the table has a NULL key. Readers that share rows position themselves after
+// a key (`key > ?`), which no NULL key allows, and the order of rows with equal (NULL) keys is not
+// defined, so two connections could disagree on it: such a table is read by one reader.
+Result<bool> HasNullKey(Database& db, const DatasetSpec& spec) {
+  ASSIGN_OR_RETURN(Statement stmt, db.Prepare("SELECT 1 FROM " + QuoteIdentifier(spec.source.table) +
+                                              " WHERE " + QuoteIdentifier(spec.key) +
+                                              " IS NULL LIMIT 1"));
+  return stmt.Step();
+}
+
 // In WAL mode readers hold no lock that stops writers, so two connections may start from
 // different commits (and Debian's SQLite lacks SQLITE_ENABLE_SNAPSHOT to pin one).
 Result<bool> IsWal(Database& db) {
@@ -341,7 +351,8 @@ Result<std::vector<std::unique_ptr<RecordReader>>> SqliteSource::ReadShared(
       if (shared) {
         if (Status s = BeginReadTransaction(*db); !s.ok()) return s.WithContext(where);
         ASSIGN_OR_RETURN(const bool wal, IsWal(*db));
-        count = wal ? 1 : count;
+        ASSIGN_OR_RETURN(const bool null_key, HasNullKey(*db, spec));
+        count = wal || null_key ? 1 : count;
       }
     } else {
       // The first reader's lock is held now. Only a writer waiting to commit (its pending lock

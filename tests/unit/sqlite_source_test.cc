@@ -447,6 +447,26 @@ TEST_F(SqliteSourceTest, AWalFileGetsOneReaderSinceItsReadersCannotShareASnapsho
   EXPECT_EQ(rows, 5);
 }
 
+TEST_F(SqliteSourceTest, ATableWithANullKeyGetsOneReaderThatReadsEveryRow) {
+  ExecOnFile(
+      "CREATE TABLE loose (id INTEGER, name TEXT);"
+      "INSERT INTO loose VALUES (NULL, 'a'), (2, 'b'), (NULL, 'c'), (1, 'd');");
+  spec_.source.table = "loose";
+  spec_.time_field.reset();
+  spec_.partition_field.reset();
+  spec_.document.reset();
+  Open();
+  SourceQuery q;
+  q.fields = {"id", "name"};
+  auto readers = source_->ReadShared(q, 2);
+  ASSERT_TRUE(readers.ok()) << readers.status().ToString();
+  ASSERT_EQ(readers->size(), 1u);
+  int rows = 0;
+  while (readers->front()->Next()) ++rows;
+  EXPECT_TRUE(readers->front()->status().ok()) << readers->front()->status().ToString();
+  EXPECT_EQ(rows, 4);
+}
+
 TEST_F(SqliteSourceTest, SkippingARowDoesNotParseItsDocument) {
   ExecOnFile("UPDATE items SET doc = '{\"a\": [' WHERE id = 4");
   SourceQuery q;
