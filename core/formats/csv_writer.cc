@@ -1,43 +1,10 @@
 #include "core/formats/csv_writer.h"
 
-#include <cstdint>
-#include <cstring>
-
+#include "core/formats/byte_copy.h"
 #include "core/formats/formula_cells.h"
 
 namespace exportd {
 namespace {
-
-// Copies n bytes, sizeof(Word) <= n <= 2 * sizeof(Word), as a first and a last word that may
-// overlap: two loads and two stores, reading only [src, src + n).
-template <typename Word>
-void CopyTwoWords(char* p, const char* src, size_t n) {
-  Word head;
-  Word tail;
-  std::memcpy(&head, src, sizeof(Word));
-  std::memcpy(&tail, src + n - sizeof(Word), sizeof(Word));
-  std::memcpy(p, &head, sizeof(Word));
-  std::memcpy(p + n - sizeof(Word), &tail, sizeof(Word));
-}
-
-// Copies `s` to `p` and returns the end. Numbers and most text are a few bytes: copied without a
-// call to memcpy.
-char* Copy(char* p, std::string_view s) {
-  const char* src = s.data();
-  const size_t n = s.size();
-  if (n >= 8 && n <= 16) {
-    CopyTwoWords<uint64_t>(p, src, n);
-  } else if (n >= 4 && n < 8) {
-    CopyTwoWords<uint32_t>(p, src, n);
-  } else if (n > 0 && n < 4) {
-    p[0] = src[0];
-    p[n / 2] = src[n / 2];
-    p[n - 1] = src[n - 1];
-  } else if (n > 16) {
-    std::memcpy(p, src, n);
-  }
-  return p + n;
-}
 
 bool NeedsQuotes(std::string_view value) {
   for (char c : value) {
@@ -67,37 +34,24 @@ void AppendQuoted(char prefix, std::string_view value, std::string& out) {
 char* CopyQuoted(char* p, char prefix, std::string_view value) {
   *p++ = '"';
   if (prefix != 0) *p++ = prefix;
-  for (size_t quote = value.find('"'); quote != std::string_view::npos;
-       quote = value.find('"')) {
-    p = Copy(p, value.substr(0, quote + 1));  // the quote itself, then again
+  for (size_t quote = value.find('"'); quote != std::string_view::npos; quote = value.find('"')) {
+    p = CopyBytes(p, value.substr(0, quote + 1));  // the quote itself, then again
     *p++ = '"';
     value.remove_prefix(quote + 1);
   }
-  p = Copy(p, value);
+  p = CopyBytes(p, value);
   *p++ = '"';
   return p;
 }
 
 char* CopyField(char* p, std::string_view value) {
-  return NeedsQuotes(value) ? CopyQuoted(p, 0, value) : Copy(p, value);
+  return NeedsQuotes(value) ? CopyQuoted(p, 0, value) : CopyBytes(p, value);
 }
 
 char* CopyEscapedField(char* p, std::string_view value) {
   if (NeedsQuotes(value)) return CopyQuoted(p, kFormulaEscape, value);
   *p++ = kFormulaEscape;
-  return Copy(p, value);
-}
-
-// The most bytes WriteRow may write for `row`.
-size_t RowBound(std::span<const Cell> row) {
-  size_t bound = 2;  // CRLF
-  for (const Cell& cell : row) {
-    const bool bare = cell.kind == CellKind::kNull || cell.kind == CellKind::kNumber ||
-                      cell.kind == CellKind::kBool;
-    // A comma, then the text; quoted text: quotes around, each quote doubled, the escape.
-    bound += bare ? cell.text.size() + 3 : 2 * cell.text.size() + 4;
-  }
-  return bound;
+  return CopyBytes(p, value);
 }
 
 }  // namespace
@@ -128,12 +82,10 @@ void CsvWriter::BeginFile(std::span<const std::string> columns, std::string& out
   out.append("\r\n");
 }
 
-// The row is written through a pointer into room made once (resize, then trimmed), not by
-// appending cell by cell: append's capacity check and memcpy call per cell cost about as much as
-// the rest of a dense row's formatting.
+// The row is written through a pointer into room made once (byte_copy.h).
 void CsvWriter::WriteRow(std::span<const Cell> row, std::string& out) {
   const size_t start = out.size();
-  out.resize(start + RowBound(row));
+  out.resize(start + RowRoom(row, 4));  // comma, two quotes, the escape
   char* const begin = out.data() + start;
   char* p = begin;
   for (size_t i = 0; i < row.size(); ++i) {
@@ -146,7 +98,7 @@ void CsvWriter::WriteRow(std::span<const Cell> row, std::string& out) {
       case CellKind::kBool:
         // A number literal or true/false has no comma, quote, CR or LF (Cell's contract): no
         // scan. Only an empty one would need quotes.
-        p = cell.text.empty() ? CopyQuoted(p, 0, cell.text) : Copy(p, cell.text);
+        p = cell.text.empty() ? CopyQuoted(p, 0, cell.text) : CopyBytes(p, cell.text);
         break;
       case CellKind::kText:
         // One byte test for nearly every cell; numbers typed as numbers never get here.

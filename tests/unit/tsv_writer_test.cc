@@ -27,6 +27,25 @@ std::string Escaped(std::string_view text) {
   return out;
 }
 
+// Every value length from 0 to 40 bytes (the writer copies short values in words), as a number and
+// as text with a tab and a backslash, against the row built byte by byte here.
+TEST(TsvWriterTest, ValuesOfEveryLengthAreCopiedWhole) {
+  for (size_t n = 0; n <= 40; ++n) {
+    std::string digits;
+    for (size_t i = 0; i < n; ++i) digits.push_back(static_cast<char>('1' + i % 9));
+    const std::string text = "\t" + digits + "\\";
+    const std::vector<Cell> row = {{CellKind::kNumber, digits},
+                                   {CellKind::kText, text},
+                                   {CellKind::kNull, ""},
+                                   {CellKind::kText, digits}};
+    const std::string expected = digits + "\t\\t" + digits + "\\\\\t\t" + digits + "\n";
+    TsvWriter writer;
+    std::string out = "prefix";
+    writer.WriteRow(row, out);
+    EXPECT_EQ(out, "prefix" + expected) << n;
+  }
+}
+
 TEST(TsvWriterTest, EscapesTabNewlineCarriageReturnAndBackslash) {
   EXPECT_EQ(Escaped("a\tb"), "a\\tb");
   EXPECT_EQ(Escaped("a\nb"), "a\\nb");
