@@ -43,11 +43,7 @@ Status PartFormatter::Append(std::span<const Cell> row) {
   }
   if (!in_part_) RETURN_IF_ERROR(BeginPart());
   format_->WriteRow(row, buffer_);
-  ++rows_in_part_;
-  ++rows_;
-  RETURN_IF_ERROR(FlushIfFull());
-  if (rows_in_part_ == request_.max_rows_per_file) RETURN_IF_ERROR(EndPart());
-  return Status::Ok();
+  return RowAppended();
 }
 
 Status PartFormatter::AppendFormatted(std::string_view body, bool has_formula) {
@@ -55,6 +51,10 @@ Status PartFormatter::AppendFormatted(std::string_view body, bool has_formula) {
   format_->BeginRow(buffer_);
   buffer_.append(body);
   formatted_formulas_in_part_ = formatted_formulas_in_part_ || has_formula;
+  return RowAppended();
+}
+
+Status PartFormatter::RowAppended() {
   ++rows_in_part_;
   ++rows_;
   RETURN_IF_ERROR(FlushIfFull());

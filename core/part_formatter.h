@@ -71,6 +71,8 @@ class PartFormatter {
  private:
   Status BeginPart();
   Status EndPart();
+  // Counts the row just written to buffer_, flushes a full buffer, ends a full part.
+  Status RowAppended();
   Status FlushIfFull();
   Status Flush();
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "core/source.h"
@@ -51,6 +52,17 @@ inline size_t RowRoom(std::span<const Cell> row, size_t per_cell) {
   size_t text = 0;
   for (const Cell& cell : row) text += cell.text.size();
   return 2 * text + per_cell * row.size() + 2;
+}
+
+// Appends to `out` through a pointer: makes `room` bytes, lets `write` fill them from the pointer
+// it is given and return the end of what it wrote (at most `room` bytes on), then trims.
+template <typename Write>
+void AppendThrough(std::string& out, size_t room, Write write) {
+  const size_t start = out.size();
+  out.resize(start + room);
+  char* const begin = out.data() + start;
+  char* const end = write(begin);
+  out.resize(start + static_cast<size_t>(end - begin));
 }
 
 }  // namespace exportd

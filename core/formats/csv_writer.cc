@@ -84,41 +84,40 @@ void CsvWriter::BeginFile(std::span<const std::string> columns, std::string& out
 
 // The row is written through a pointer into room made once (byte_copy.h).
 void CsvWriter::WriteRow(std::span<const Cell> row, std::string& out) {
-  const size_t start = out.size();
-  out.resize(start + RowRoom(row, 4));  // comma, two quotes, the escape
-  char* const begin = out.data() + start;
-  char* p = begin;
-  for (size_t i = 0; i < row.size(); ++i) {
-    if (i != 0) *p++ = ',';
-    const Cell& cell = row[i];
-    switch (cell.kind) {
-      case CellKind::kNull:
-        break;
-      case CellKind::kNumber:
-      case CellKind::kBool:
-        // A number literal or true/false has no comma, quote, CR or LF (Cell's contract): no
-        // scan. Only an empty one would need quotes.
-        p = cell.text.empty() ? CopyQuoted(p, 0, cell.text) : CopyBytes(p, cell.text);
-        break;
-      case CellKind::kText:
-        // One byte test for nearly every cell; numbers typed as numbers never get here.
-        if (StartsLikeFormula(cell.text)) {
-          formulas_in_file_ = true;
-          if (escape_formulas_) {
-            p = CopyEscapedField(p, cell.text);
-            break;
+  // Room per cell: comma, two quotes, the escape.
+  AppendThrough(out, RowRoom(row, 4), [&](char* p) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (i != 0) *p++ = ',';
+      const Cell& cell = row[i];
+      switch (cell.kind) {
+        case CellKind::kNull:
+          break;
+        case CellKind::kNumber:
+        case CellKind::kBool:
+          // A number literal or true/false has no comma, quote, CR or LF (Cell's contract): no
+          // scan. Only an empty one would need quotes.
+          p = cell.text.empty() ? CopyQuoted(p, 0, cell.text) : CopyBytes(p, cell.text);
+          break;
+        case CellKind::kText:
+          // One byte test for nearly every cell; numbers typed as numbers never get here.
+          if (StartsLikeFormula(cell.text)) {
+            formulas_in_file_ = true;
+            if (escape_formulas_) {
+              p = CopyEscapedField(p, cell.text);
+              break;
+            }
           }
-        }
-        p = CopyField(p, cell.text);
-        break;
-      case CellKind::kJson:  // an object or array: starts with '{' or '['
-        p = CopyField(p, cell.text);
-        break;
+          p = CopyField(p, cell.text);
+          break;
+        case CellKind::kJson:  // an object or array: starts with '{' or '['
+          p = CopyField(p, cell.text);
+          break;
+      }
     }
-  }
-  *p++ = '\r';
-  *p++ = '\n';
-  out.resize(start + static_cast<size_t>(p - begin));
+    *p++ = '\r';
+    *p++ = '\n';
+    return p;
+  });
 }
 
 void CsvWriter::EndFile(std::string& /*out*/) {}

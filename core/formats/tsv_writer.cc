@@ -74,35 +74,34 @@ void TsvWriter::BeginFile(std::span<const std::string> columns, std::string& out
 
 // The row is written through a pointer into room made once (byte_copy.h).
 void TsvWriter::WriteRow(std::span<const Cell> row, std::string& out) {
-  const size_t start = out.size();
-  out.resize(start + RowRoom(row, 2));  // tab, the escape
-  char* const begin = out.data() + start;
-  char* p = begin;
-  for (size_t i = 0; i < row.size(); ++i) {
-    if (i != 0) *p++ = '\t';
-    const Cell& cell = row[i];
-    switch (cell.kind) {
-      case CellKind::kNull:
-        break;
-      case CellKind::kNumber:
-      case CellKind::kBool:
-        // A number literal or true/false has no tab, LF, CR or backslash (Cell's contract).
-        p = CopyBytes(p, cell.text);
-        break;
-      case CellKind::kText:
-        if (StartsLikeFormula(cell.text)) {
-          formulas_in_file_ = true;
-          if (escape_formulas_) *p++ = kFormulaEscape;
-        }
-        p = CopyTsvEscaped(p, cell.text);
-        break;
-      case CellKind::kJson:
-        p = CopyTsvEscaped(p, cell.text);
-        break;
+  // Room per cell: tab, the escape.
+  AppendThrough(out, RowRoom(row, 2), [&](char* p) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (i != 0) *p++ = '\t';
+      const Cell& cell = row[i];
+      switch (cell.kind) {
+        case CellKind::kNull:
+          break;
+        case CellKind::kNumber:
+        case CellKind::kBool:
+          // A number literal or true/false has no tab, LF, CR or backslash (Cell's contract).
+          p = CopyBytes(p, cell.text);
+          break;
+        case CellKind::kText:
+          if (StartsLikeFormula(cell.text)) {
+            formulas_in_file_ = true;
+            if (escape_formulas_) *p++ = kFormulaEscape;
+          }
+          p = CopyTsvEscaped(p, cell.text);
+          break;
+        case CellKind::kJson:
+          p = CopyTsvEscaped(p, cell.text);
+          break;
+      }
     }
-  }
-  *p++ = '\n';
-  out.resize(start + static_cast<size_t>(p - begin));
+    *p++ = '\n';
+    return p;
+  });
 }
 
 void TsvWriter::EndFile(std::string& /*out*/) {}
