@@ -81,6 +81,9 @@ class ApiServer {
   int port() const;
 
  private:
+  // After a bind: lifts cpp-httplib's listen backlog of 5.
+  Status RaiseBacklog();
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -14,20 +14,28 @@ using nlohmann::json;
 
 constexpr size_t kMaxIdempotencyKey = 255;
 
+TaskViewContext ViewContext(const HandlerContext& ctx, TimePoint now) {
+  return {ctx.deps.objects, now, ctx.options.download_url_ttl};
+}
+
 TaskViewContext ViewContext(const HandlerContext& ctx) {
-  return {ctx.deps.objects, ctx.deps.clock->Now(), ctx.options.download_url_ttl};
+  return ViewContext(ctx, ctx.deps.clock->Now());
 }
 
 // Task ids are ULIDs; anything else cannot name a task (and never reaches the store).
 bool ValidTaskId(const std::string& id) { return IsUlid(id); }
 
-void SendTask(HandlerContext& ctx, httplib::Response& res, int http_status, const Task& task) {
-  TaskViewContext view = ViewContext(ctx);
+void SendTask(const TaskViewContext& view, httplib::Response& res, int http_status,
+              const Task& task) {
   if (!IsTerminal(task.state)) {
     res.set_header("Retry-After", "1");
     res.set_header("X-Progress", ProgressHeader(task, view.now));
   }
   SendJson(res, http_status, TaskToJson(task, view).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void SendTask(HandlerContext& ctx, httplib::Response& res, int http_status, const Task& task) {
+  SendTask(ViewContext(ctx), res, http_status, task);
 }
 
 bool IsJsonContentType(const std::string& content_type) {
@@ -165,12 +173,28 @@ void HandleGetExport(HandlerContext& ctx, const Principal& who, const httplib::R
     SendStatus(req, res, NotFound("no export " + id));
     return;
   }
+  // A finished task changes rarely and is polled by every client waiting on it: its body is
+  // rendered once per revision and second (TaskBodyCache), and only the revision is read here.
+  Result<int64_t> revision = ctx.deps.service->Revision(who, id);
+  if (!revision.ok()) {
+    SendStatus(req, res, revision.status());
+    return;
+  }
+  const TimePoint now = ctx.deps.clock->Now();
+  if (TaskBodyCache::Body body = ctx.task_bodies->Find(id, *revision, now)) {
+    SendJson(res, 200, *body);
+    return;
+  }
   Result<Task> task = ctx.deps.service->Get(who, id);
   if (!task.ok()) {
     SendStatus(req, res, task.status());
     return;
   }
-  SendTask(ctx, res, 200, *task);
+  SendTask(ViewContext(ctx, now), res, 200, *task);
+  if (IsTerminal(task->state)) {
+    const TimePoint next_second = std::chrono::floor<std::chrono::seconds>(now) + std::chrono::seconds(1);
+    ctx.task_bodies->Put(id, task->revision, next_second, res.body);
+  }
 }
 
 void HandleCancelExport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,

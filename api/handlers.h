@@ -12,6 +12,7 @@
 
 #include "api/api_server.h"
 #include "api/rate_limiter.h"
+#include "api/task_body_cache.h"
 #include "core/export_service.h"
 #include "core/role.h"
 
@@ -40,6 +41,8 @@ struct HandlerContext {
   ApiOptions options;
   Metrics metrics;
   std::unique_ptr<RateLimiter> limiter;  // never null once the server is built
+  // Bodies of finished tasks for GET /v1/exports/{id}; never null once the server is built.
+  std::unique_ptr<TaskBodyCache> task_bodies;
 };
 
 // Who is calling and with which role.

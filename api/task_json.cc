@@ -15,11 +15,14 @@ json OptTime(const std::optional<TimePoint>& t) {
   return t ? json(FormatRfc3339(*t)) : json(nullptr);
 }
 
-// A download link lives url_ttl, but never past the expiry of the task's files.
+// A download link lives url_ttl, but never past the expiry of the task's files. Links carry
+// their expiry in whole seconds, so it is cut to the second here too: expires_at is then exactly
+// when the link stops working, and a rendering stays the same for the rest of its second
+// (TaskBodyCache relies on that).
 TimePoint LinkExpiry(const Task& task, const TaskViewContext& ctx) {
   TimePoint expires = ctx.now + ctx.url_ttl;
   if (task.files_expire_at && *task.files_expire_at < expires) expires = *task.files_expire_at;
-  return expires;
+  return std::chrono::floor<std::chrono::seconds>(expires);
 }
 
 json FileToJson(const Task& task, const FileInfo& f, const TaskViewContext& ctx) {

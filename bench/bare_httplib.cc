@@ -1,10 +1,13 @@
 // The ceiling for exportd's API load numbers: a bare cpp-httplib server on the same machine,
-// with the same threading and socket settings as api/api_server.cc (thread pool of N, TCP_NODELAY),
+// with the same threading and socket settings as api/api_server.cc (thread pool of N, TCP_NODELAY,
+// keep-alive for 100 requests, a listen backlog of 1024),
 // answering every GET and POST with a fixed small JSON body.
 //
 //   exportd_bench_bare_httplib PORT [THREADS]     (THREADS defaults to 8, exportd's http_threads)
 // Prints "ready" once listening; stops on SIGTERM/SIGINT.
 #include <httplib.h>
+
+#include <sys/socket.h>
 
 #include <csignal>
 #include <cstdio>
@@ -32,6 +35,15 @@ int main(int argc, char** argv) {
   g_server = &server;
   server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   server.set_tcp_nodelay(true);
+  // As api/api_server.cc: 100 requests per keep-alive connection and a backlog of 1024 (set again
+  // after the bind, see there), SO_REUSEADDR instead of SO_REUSEPORT.
+  server.set_keep_alive_max_count(100);
+  socket_t listen_socket = INVALID_SOCKET;
+  server.set_socket_options([&listen_socket](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    listen_socket = sock;
+  });
   auto handler = [](const httplib::Request&, httplib::Response& res) {
     res.set_content(kBody, "application/json");
   };
@@ -41,6 +53,10 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, OnSignal);
   if (!server.bind_to_port("127.0.0.1", port)) {
     std::fprintf(stderr, "cannot bind 127.0.0.1:%d\n", port);
+    return 1;
+  }
+  if (::listen(listen_socket, 1024) != 0) {
+    std::fprintf(stderr, "cannot set the listen backlog\n");
     return 1;
   }
   std::printf("ready\n");

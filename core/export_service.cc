@@ -133,22 +133,36 @@ Result<Task> ExportService::GetOwned(const Principal& who, const std::string& id
     if (task.status().code() == StatusCode::kNotFound) return NotFound("no export " + id);
     return task.status();
   }
-  if (!who.admin && task->principal != who.id) {
-    TaskEvent denied;
-    denied.task_id = id;
-    denied.at = clock_.Now();
-    denied.type = "access_denied";
-    denied.detail = std::string(action);
-    denied.actor = who.id;
-    denied.remote = who.remote;
-    denied.outcome = "denied";
-    // The caller's answer (404) does not depend on the trail being written.
-    if (Status recorded = tasks_.AppendEvent(denied); !recorded.ok()) {
-      logger_.Warn("task " + id + ": recording access_denied failed: " + recorded.ToString());
-    }
-    return NotFound("no export " + id);
-  }
+  RETURN_IF_ERROR(CheckOwner(who, id, task->principal, action));
   return task;
+}
+
+Status ExportService::CheckOwner(const Principal& who, const std::string& id,
+                                 const std::string& owner, std::string_view action) {
+  if (who.admin || owner == who.id) return Status::Ok();
+  TaskEvent denied;
+  denied.task_id = id;
+  denied.at = clock_.Now();
+  denied.type = "access_denied";
+  denied.detail = std::string(action);
+  denied.actor = who.id;
+  denied.remote = who.remote;
+  denied.outcome = "denied";
+  // The caller's answer (404) does not depend on the trail being written.
+  if (Status recorded = tasks_.AppendEvent(denied); !recorded.ok()) {
+    logger_.Warn("task " + id + ": recording access_denied failed: " + recorded.ToString());
+  }
+  return NotFound("no export " + id);
+}
+
+Result<int64_t> ExportService::Revision(const Principal& who, const std::string& id) {
+  Result<TaskRevision> stored = tasks_.Revision(id);
+  if (!stored.ok()) {
+    if (stored.status().code() == StatusCode::kNotFound) return NotFound("no export " + id);
+    return stored.status();
+  }
+  RETURN_IF_ERROR(CheckOwner(who, id, stored->principal, "read"));
+  return stored->revision;
 }
 
 Result<Task> ExportService::Get(const Principal& who, const std::string& id) {

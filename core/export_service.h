@@ -92,6 +92,9 @@ class ExportService {
 
   // kNotFound for unknown ids and for other principals' tasks.
   Result<Task> Get(const Principal& who, const std::string& id);
+  // Task::revision of the task as stored now, with the access check of Get but without reading
+  // the task: tells a caller holding a rendering of revision r whether it is still current.
+  Result<int64_t> Revision(const Principal& who, const std::string& id);
   Result<TaskPage> List(const Principal& who, TaskListQuery query);
   // Pending: Cancelled at once. Processing: cancel_requested, Cancelled within a progress tick.
   // Terminal: kFailedPrecondition.
@@ -119,6 +122,9 @@ class ExportService {
   // kNotFound for another principal's task, after recording an "access_denied" event on it
   // (detail: `action`): probing for other principals' tasks leaves a trail.
   Result<Task> GetOwned(const Principal& who, const std::string& id, std::string_view action);
+  // The access check of GetOwned, given the task's owner.
+  Status CheckOwner(const Principal& who, const std::string& id, const std::string& owner,
+                    std::string_view action);
   // kResourceExhausted when `who` already has options_.max_active_tasks tasks Pending or
   // Processing.
   Status CheckQuota(const Principal& who);

@@ -149,6 +149,9 @@ struct Task {
   // Delivery state of each hook in `notify` (HooksOf order); empty until the task is terminal.
   // Not part of the task's record: the store keeps it beside the task and fills it on reads.
   std::vector<HookDelivery> notifications;
+  // Set by the TaskStore on every task it returns: a number that changes with each committed
+  // change to the task, its notifications included (TaskStore::Revision). Not part of the record.
+  int64_t revision = 0;
 
   friend bool operator==(const Task&, const Task&) = default;
 };

@@ -43,6 +43,13 @@ struct EventQuery {
   std::optional<int64_t> before_seq;  // keyset cursor: events with seq < before_seq
 };
 
+// What TaskStore::Revision reads: enough to check who may see a task and whether a rendering
+// of it is current, without reading the task.
+struct TaskRevision {
+  std::string principal;
+  int64_t revision = 0;
+};
+
 struct EventPage {
   std::vector<TaskEvent> items;       // newest first (descending seq)
   std::optional<int64_t> next_cursor;  // the last item's seq when more may follow
@@ -59,6 +66,9 @@ class TaskStore {
   // FindByIdempotencyKey.
   virtual Status Create(const Task& task, const EventOrigin& origin) = 0;
   virtual Result<Task> Get(const std::string& id) = 0;  // kNotFound
+  // The owner and Task::revision of the task as stored now; kNotFound. Two reads that return
+  // the same revision saw the same task (record and notifications).
+  virtual Result<TaskRevision> Revision(const std::string& id) = 0;
   virtual Result<std::optional<Task>> FindByIdempotencyKey(const std::string& principal,
                                                            const std::string& key) = 0;
   virtual Result<TaskPage> List(const TaskListQuery& query) = 0;

@@ -69,17 +69,16 @@ std::string NewUlid(TimePoint now) {
 }
 
 bool IsUlid(std::string_view s) {
+  // Every id of every request is checked: one table look-up per character.
+  static constexpr std::array<bool, 256> kInAlphabet = [] {
+    std::array<bool, 256> in{};
+    for (const char* a = kAlphabet; *a; ++a) in[static_cast<unsigned char>(*a)] = true;
+    return in;
+  }();
   if (s.size() != 26) return false;
   if (s[0] > '7') return false;
   for (char ch : s) {
-    bool found = false;
-    for (const char* a = kAlphabet; *a; ++a) {
-      if (*a == ch) {
-        found = true;
-        break;
-      }
-    }
-    if (!found) return false;
+    if (!kInAlphabet[static_cast<unsigned char>(ch)]) return false;
   }
   return true;
 }

@@ -8,6 +8,21 @@
 #include <stdexcept>
 
 namespace exportd {
+namespace {
+
+// EVP_sha256() makes every EVP_DigestInit_ex and HMAC fetch the provider's implementation
+// again (OpenSSL 3), a locked look-up that cost as much as hashing an API key. Fetched once;
+// never freed, like the providers it comes from.
+const EVP_MD* Sha256Md() {
+  static EVP_MD* const md = [] {
+    EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (fetched == nullptr) throw std::runtime_error("OpenSSL has no SHA256");
+    return fetched;
+  }();
+  return md;
+}
+
+}  // namespace
 
 struct Sha256::Impl {
   EVP_MD_CTX* ctx = nullptr;
@@ -15,7 +30,7 @@ struct Sha256::Impl {
 
 Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
   impl_->ctx = EVP_MD_CTX_new();
-  if (impl_->ctx == nullptr || EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr) != 1) {
+  if (impl_->ctx == nullptr || EVP_DigestInit_ex(impl_->ctx, Sha256Md(), nullptr) != 1) {
     throw std::bad_alloc();
   }
 }
@@ -34,15 +49,18 @@ std::string Sha256::FinishHex() {
 }
 
 std::string Sha256Hex(std::string_view data) {
-  Sha256 h;
-  h.Update(data);
-  return h.FinishHex();
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), md, &len, Sha256Md(), nullptr) != 1) {
+    throw std::bad_alloc();
+  }
+  return ToHex(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
 std::string HmacSha256(std::string_view key, std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+  HMAC(Sha256Md(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
   return std::string(reinterpret_cast<const char*>(md), len);
 }

@@ -18,11 +18,18 @@ constexpr std::string_view kInsertTask =
 constexpr std::string_view kUpdateTask =
     "UPDATE tasks SET state = ?2, dataset = ?3, query_hash = ?4, updated_at = ?5,"
     " not_before = ?6, body = ?7, lease_owner = ?8, lease_expires_at = ?9,"
-    " idempotency_key = ?10, purge_at = ?11 WHERE id = ?1";
-constexpr std::string_view kSelectTask = "SELECT body FROM tasks WHERE id = ?1";
+    " idempotency_key = ?10, purge_at = ?11, revision = revision + 1 WHERE id = ?1"
+    " RETURNING revision";
+// A change to a task's notification deliveries (which have their own table) is a change to it.
+constexpr std::string_view kBumpRevision =
+    "UPDATE tasks SET revision = revision + 1 WHERE id = ?1";
+// Every statement that ReadTask steps selects the body and the revision, in this order.
+constexpr std::string_view kSelectTask = "SELECT body, revision FROM tasks WHERE id = ?1";
+constexpr std::string_view kSelectRevision =
+    "SELECT principal, revision FROM tasks WHERE id = ?1";
 constexpr std::string_view kTaskExists = "SELECT 1 FROM tasks WHERE id = ?1";
 constexpr std::string_view kSelectByIdempotencyKey =
-    "SELECT body FROM tasks WHERE principal = ?1 AND idempotency_key = ?2";
+    "SELECT body, revision FROM tasks WHERE principal = ?1 AND idempotency_key = ?2";
 constexpr std::string_view kSelectReady =
     "SELECT id FROM tasks WHERE state = ?1 AND (not_before IS NULL OR not_before <= ?2)"
     " ORDER BY seq LIMIT 1";
@@ -125,11 +132,13 @@ Result<TaskEvent> ReadEvent(Statement& stmt) {
   return event;
 }
 
-// Steps `stmt` once and decodes column 0 as a task body; nullopt when there is no row.
+// Steps `stmt` once and decodes column 0 as a task body and column 1 as its revision; nullopt
+// when there is no row.
 Result<std::optional<Task>> ReadTask(Statement& stmt) {
   ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return std::optional<Task>();
   ASSIGN_OR_RETURN(Task task, DecodeTask(stmt.ColumnText(0)));
+  task.revision = stmt.ColumnInt(1);
   return std::optional<Task>(std::move(task));
 }
 
@@ -205,7 +214,12 @@ Status SqliteTaskStore::SaveNotificationLocked(const std::string& task_id, const
   if (sqlite3_changes(db_.get()) != 1) {
     return NotFound("task " + task_id + " has no hook " + std::to_string(d.hook));
   }
-  return Status::Ok();
+  // Rows are inserted only by TransitionLocked, in the transaction whose SaveLocked has just
+  // moved the revision: the task it returns must carry that revision.
+  if (insert) return Status::Ok();
+  ASSIGN_OR_RETURN(CachedStatement bump, statements_.Get(kBumpRevision));
+  bump->Bind(1, AsText(task_id));
+  return bump->Run().WithContext("revision of task " + task_id);
 }
 
 Result<bool> SqliteTaskStore::ExistsLocked(const std::string& id) {
@@ -228,9 +242,13 @@ Result<Task> SqliteTaskStore::SaveLocked(const Task& task) {
                           : std::nullopt)
       .Bind(10, task.idempotency_key)
       .Bind(11, PurgeAt(task));
-  RETURN_IF_ERROR(stmt->Run().WithContext("save task " + task.id));
-  if (sqlite3_changes(db_.get()) != 1) return TaskNotFound(task.id);
-  return TruncateTimes(task);
+  // RETURNING: SQLite makes the whole change in this first step.
+  Result<bool> row = stmt->Step();
+  if (!row.ok()) return row.status().WithContext("save task " + task.id);
+  if (!*row) return TaskNotFound(task.id);
+  Task saved = TruncateTimes(task);
+  saved.revision = stmt->ColumnInt(0);
+  return saved;
 }
 
 Status SqliteTaskStore::InsertEventLocked(const TaskEvent& event) {
@@ -391,6 +409,15 @@ Result<Task> SqliteTaskStore::Get(const std::string& id) {
   return LoadLocked(id);
 }
 
+Result<TaskRevision> SqliteTaskStore::Revision(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectRevision));
+  stmt->Bind(1, AsText(id));
+  ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (!row) return TaskNotFound(id);
+  return TaskRevision{stmt->ColumnText(0), stmt->ColumnInt(1)};
+}
+
 Result<std::optional<Task>> SqliteTaskStore::FindByIdempotencyKey(const std::string& principal,
                                                                   const std::string& key) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -404,7 +431,7 @@ Result<std::optional<Task>> SqliteTaskStore::FindByIdempotencyKey(const std::str
 Result<TaskPage> SqliteTaskStore::List(const TaskListQuery& query) {
   if (query.limit < 1) return InvalidArgument("limit must be at least 1", "/limit");
   // One statement per combination of filters (at most 32), each cached like the fixed ones.
-  std::string sql = "SELECT body FROM tasks";
+  std::string sql = "SELECT body, revision FROM tasks";
   std::vector<std::string> args;
   auto add = [&](const char* column, const char* op, std::string value) {
     sql += args.empty() ? " WHERE " : " AND ";

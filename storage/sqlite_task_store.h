@@ -31,6 +31,7 @@ class SqliteTaskStore final : public TaskStore {
   // REQUIRES: task.state == kPending (else kInvalidArgument).
   Status Create(const Task& task, const EventOrigin& origin) override;
   Result<Task> Get(const std::string& id) override;
+  Result<TaskRevision> Revision(const std::string& id) override;
   Result<std::optional<Task>> FindByIdempotencyKey(const std::string& principal,
                                                    const std::string& key) override;
   // kInvalidArgument if query.limit < 1.

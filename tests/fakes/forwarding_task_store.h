@@ -21,6 +21,7 @@ class ForwardingTaskStore : public TaskStore {
     return inner_.Create(task, origin);
   }
   Result<Task> Get(const std::string& id) override { return inner_.Get(id); }
+  Result<TaskRevision> Revision(const std::string& id) override { return inner_.Revision(id); }
   Result<std::optional<Task>> FindByIdempotencyKey(const std::string& principal,
                                                    const std::string& key) override {
     return inner_.FindByIdempotencyKey(principal, key);
