@@ -26,7 +26,8 @@ void TaskBodyCache::Put(const std::string& id, int64_t revision, TimePoint valid
   }
   bytes_ += shared->size();
   oldest_first_.push_back(id);
-  entries_.emplace(id, Entry{revision, valid_until, std::move(shared), std::prev(oldest_first_.end())});
+  entries_.emplace(id,
+                   Entry{revision, valid_until, std::move(shared), std::prev(oldest_first_.end())});
 }
 
 size_t TaskBodyCache::bytes() const {

@@ -3,7 +3,7 @@
 // keep-alive for 100 requests, a listen backlog of 1024),
 // answering every GET and POST with a fixed small JSON body.
 //
-//   exportd_bench_bare_httplib PORT [THREADS]     (THREADS defaults to 8, exportd's http_threads)
+//   exportd_bench_bare_httplib PORT [THREADS]     (THREADS defaults to 64, exportd's http_threads)
 // Prints "ready" once listening; stops on SIGTERM/SIGINT.
 #include <httplib.h>
 
@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const int port = std::atoi(argv[1]);
-  const int threads = argc > 2 ? std::atoi(argv[2]) : 8;
+  const int threads = argc > 2 ? std::atoi(argv[2]) : 64;
   static const std::string kBody =
       R"({"id":"01J0000000000000000000000","status":"Running","progress":{"rows":1234,"rows_total":40000,"percent":3.1}})";
   httplib::Server server;

@@ -351,7 +351,7 @@ if ! skipped api && command -v wrk >/dev/null; then
   say "| target | req/s | p50 ms | p99 ms | non-2xx | vs bare httplib req/s |"
   say "|---|---:|---:|---:|---:|---:|"
   bare_port=$(free_port)
-  "$build/bench/exportd_bench_bare_httplib" "$bare_port" 8 >"$results/bare.log" 2>&1 &
+  "$build/bench/exportd_bench_bare_httplib" "$bare_port" 64 >"$results/bare.log" 2>&1 &
   bare_pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$bare_port/x" >/dev/null && break; sleep 0.05; done
   wrk_run() {  # NAME URL [wrk args...] -> "req/s p50 p99 non2xx"

@@ -151,6 +151,49 @@ TEST_F(ExportFlowTest, TaskHasTheContractShape) {
       << list.Describe();
 }
 
+// Polling a finished task is served from a cache of rendered bodies (api/task_body_cache.h): a
+// change must show in the very next GET, within the same second, and the links must say exactly
+// when they stop working.
+TEST_F(ExportFlowTest, AFinishedTaskPolledAgainShowsEachChangeAtOnce) {
+  ASSERT_TRUE(StartWithItems(50));
+  const std::string id = CreateExport(*api_, {{"dataset", "items"}});
+  ASSERT_FALSE(id.empty());
+  Json task = WaitForTerminal(*api_, id, kExportTimeout);
+  ASSERT_EQ(task.value("status", ""), "Succeeded") << task.dump();
+  ASSERT_EQ(task["files"].size(), 1u) << task.dump();
+  for (int i = 0; i < 20; ++i) {
+    HttpResponse again = api_->Get("/v1/exports/" + id);
+    ASSERT_EQ(again.status, 200) << again.Describe();
+    ASSERT_EQ(again.json["files"].size(), 1u) << again.Describe();
+    // The expiry in the link is in whole seconds, and expires_at says the same instant.
+    const std::string expires_at = again.json["files"][0].value("expires_at", "");
+    const std::string url = again.json["files"][0].value("url", "");
+    std::smatch param;
+    ASSERT_TRUE(std::regex_search(url, param, std::regex("[?&]expires=([0-9]+)"))) << url;
+    std::optional<int64_t> millis = ParseRfc3339Millis(expires_at);
+    ASSERT_TRUE(millis.has_value()) << expires_at;
+    EXPECT_EQ(*millis, std::stoll(param[1]) * 1000) << expires_at << " vs " << url;
+  }
+
+  ASSERT_EQ(api_->Delete("/v1/exports/" + id).status, 204);
+  HttpResponse after = api_->Get("/v1/exports/" + id);
+  ASSERT_EQ(after.status, 200) << after.Describe();
+  EXPECT_TRUE(after.json["files"].empty()) << "the GET right after DELETE: " << after.Describe();
+  EXPECT_FALSE(after.json["links"].contains("manifest")) << after.Describe();
+
+  // Another principal still gets 404, cached body or not.
+  CommandResult created =
+      server_->RunCli({"keys", "create", "--name", "other", "--role", "reader", "--config",
+                       server_->config_path(), "--data-dir", server_->data_dir()});
+  ASSERT_EQ(created.exit_code, 0) << created.out << created.err;
+  std::string other_key = created.out;
+  while (!other_key.empty() && std::isspace(static_cast<unsigned char>(other_key.back()))) {
+    other_key.pop_back();
+  }
+  HttpClient other(server_->host(), server_->port(), other_key);
+  EXPECT_EQ(other.Get("/v1/exports/" + id).status, 404);
+}
+
 TEST_F(ExportFlowTest, RollsOverAtMaxRowsPerFileWithAHeaderInEveryFile) {
   ASSERT_TRUE(StartWithItems(1000));
   const std::string a = CreateExport(*api_, {{"dataset", "items"}, {"max_rows_per_file", 300}});

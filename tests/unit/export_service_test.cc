@@ -415,6 +415,31 @@ TEST_F(ExportServiceTest, ConcurrentRequestsWithOneKeyCreateOneTask) {
   EXPECT_EQ(TaskCount(), kRounds + kRounds / 2);
 }
 
+// Revision is the GET of a task without reading it: the same answers and the same trail.
+TEST_F(ExportServiceTest, RevisionIsGuardedLikeGet) {
+  Task task = MustCreate(kAlice, Args(SamplesRequest()));
+  Result<int64_t> own = service().Revision(kAlice, task.id);
+  ASSERT_TRUE(own.ok()) << own.status().ToString();
+  EXPECT_EQ(*own, Stored(task.id).revision);
+  Result<int64_t> admin = service().Revision(kAdmin, task.id);
+  ASSERT_TRUE(admin.ok());
+  EXPECT_EQ(*admin, *own);
+
+  EXPECT_EQ(service().Revision(kBob, task.id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service().Revision(kAlice, "01NOSUCHTASK").status().code(), StatusCode::kNotFound);
+  Result<std::vector<TaskEvent>> events = service().Events(kAdmin, task.id);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 2u);
+  EXPECT_EQ((*events)[1].type, "access_denied");
+  EXPECT_EQ((*events)[1].actor, "bob");
+  EXPECT_EQ((*events)[1].detail, "read");
+
+  ASSERT_TRUE(service().Cancel(kAlice, task.id).ok());
+  Result<int64_t> after = service().Revision(kAlice, task.id);
+  ASSERT_TRUE(after.ok());
+  EXPECT_NE(*after, *own);
+}
+
 TEST_F(ExportServiceTest, OtherPrincipalsTasksAreNotFoundButAdminSeesThem) {
   Task task = MustCreate(kAlice, Args(SamplesRequest()));
 

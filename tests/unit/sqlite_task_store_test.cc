@@ -16,6 +16,7 @@
 #include <tuple>
 #include <vector>
 
+#include "core/notification.h"
 #include "core/time_format.h"
 #include "core/ulid.h"
 #include "storage/migrations.h"
@@ -1011,6 +1012,88 @@ TEST_F(SqliteTaskStoreTest, CommitFileStoresFileCheckpointAndEventTogether) {
   EXPECT_EQ(events.back().type, "start");
   EXPECT_NE(events.back().detail.find("resume at file 3 after 200 rows"), std::string::npos)
       << events.back().detail;
+}
+
+// Readers compare revisions to know whether a task changed (the API's body cache): every
+// committed change must move it, reads and refused writes must not.
+TEST_F(SqliteTaskStoreTest, RevisionChangesWithEveryCommittedChangeAndNothingElse) {
+  Task created = NewTask("01A");
+  created.notify.webhook = "http://127.0.0.1:9/hook";
+  created.idempotency_key = "key-1";
+  ASSERT_TRUE(store_->Create(created, {}).ok());
+  std::set<int64_t> seen;
+  int64_t last = 0;
+  // The revision as Revision() reads it; checks that Get() agrees and that it is new.
+  auto changed = [&](const char* step) {
+    Result<TaskRevision> now = store_->Revision("01A");
+    EXPECT_TRUE(now.ok()) << step << ": " << now.status().ToString();
+    if (!now.ok()) return;
+    EXPECT_EQ(now->principal, "alice") << step;
+    EXPECT_EQ(MustGet("01A").revision, now->revision) << step;
+    EXPECT_TRUE(seen.insert(now->revision).second) << step << ": revision " << now->revision
+                                                   << " seen before";
+    last = now->revision;
+  };
+  auto unchanged = [&](const char* step) {
+    Result<TaskRevision> now = store_->Revision("01A");
+    ASSERT_TRUE(now.ok()) << step;
+    EXPECT_EQ(now->revision, last) << step;
+  };
+  changed("create");
+  unchanged("a read");
+
+  ASSERT_EQ(Claim(kT0), "01A");
+  changed("claim");
+  const LeaseKey key{kOwner, 1};
+  Result<Task> beat = store_->Heartbeat("01A", key, Progress{10, 250, 0}, kT0 + seconds(1), kLease);
+  ASSERT_TRUE(beat.ok()) << beat.status().ToString();
+  EXPECT_EQ(beat->revision, MustGet("01A").revision) << "a write returns the revision it made";
+  changed("heartbeat");
+  ASSERT_TRUE(store_->UpdateProgress("01A", Progress{20, 250, 0}, kT0 + seconds(2)).ok());
+  changed("progress");
+  const Checkpoint next{.after_key = std::string("k100"), .next_file = 2, .rows = 100,
+                        .bytes = 1000, .rows_total = 250, .transaction_time = kT0};
+  ASSERT_TRUE(store_->CommitFile("01A", key, Part(1, 100, 1000), next, kT0 + seconds(3)).ok());
+  changed("commit file");
+  EXPECT_FALSE(store_->CommitFile("01A", {"inst_b", 1}, Part(2, 100, 900), next, kT0).ok());
+  unchanged("a refused commit");
+  ASSERT_TRUE(store_->RequestCancel("01A", kT0 + seconds(4), {}).ok());
+  changed("cancel requested");
+  TransitionArgs succeed = Args(Trigger::kSucceed, kT0 + seconds(5));
+  succeed.files = {Part(1, 100, 1000)};
+  succeed.expect_lease = key;
+  Result<Task> done = store_->Transition("01A", succeed);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  ASSERT_EQ(done->notifications.size(), 1u);
+  EXPECT_EQ(done->revision, MustGet("01A").revision)
+      << "the owed notifications are part of the change that finished the task";
+  changed("succeed");
+
+  // Deliveries live in their own table and are still a change to the task.
+  HookDelivery delivered = ApplyAttempt(done->notifications[0], kT0 + seconds(6), Status::Ok(), 5);
+  TaskEvent attempt;
+  attempt.at = kT0 + seconds(6);
+  attempt.type = "notification";
+  ASSERT_TRUE(store_->RecordNotificationAttempt("01A", delivered, attempt).ok());
+  changed("notification delivered");
+  TaskEvent download;
+  download.task_id = "01A";
+  download.at = kT0 + seconds(6);
+  download.type = "download";
+  ASSERT_TRUE(store_->AppendEvent(download).ok());
+  unchanged("an audit event (not part of the task)");
+  ASSERT_TRUE(store_->ReplaceFiles("01A", {}, "files_deleted", kT0 + seconds(7), {}).ok());
+  changed("files deleted");
+
+  // Another task taking over the idempotency key changes this one (its key goes).
+  Task successor = NewTask("01B");
+  successor.idempotency_key = "key-1";
+  ASSERT_TRUE(store_->CreateTakingKey(successor, "01A", {}).ok());
+  changed("key taken over");
+  store_ = OpenStore();
+  unchanged("a reopen");
+
+  EXPECT_EQ(store_->Revision("nope").status().code(), StatusCode::kNotFound);
 }
 
 TEST_F(SqliteTaskStoreTest, ExpiredLeasesGoBackToTheQueueInTheirPlace) {
