@@ -410,18 +410,21 @@ Result<std::unique_ptr<RecordReader>> SqliteSource::MakeReader(Database db,
                      compiled = std::array<std::optional<CompiledSql>, 2>()](
                         Database& conn, bool keys_only,
                         const std::optional<FilterValue>& after) mutable -> Result<Statement> {
-      SourceQuery positioned = query;
-      positioned.after_key = after;
       std::optional<CompiledSql>& cached = compiled[keys_only ? 1 : 0];
       CompiledSql sql;
       if (after && cached) {
         sql = *cached;
         sql.binds.back() = *after;
-      } else if (keys_only) {
-        ASSIGN_OR_RETURN(sql, CompileKeys(*dataset, positioned, table));
       } else {
-        ASSIGN_OR_RETURN(CompiledSelect full, CompileSelect(*dataset, positioned, table));
-        sql = std::move(full.query);
+        // A copy of the query (its thousands of field names) only when compiling.
+        SourceQuery positioned = query;
+        positioned.after_key = after;
+        if (keys_only) {
+          ASSIGN_OR_RETURN(sql, CompileKeys(*dataset, positioned, table));
+        } else {
+          ASSIGN_OR_RETURN(CompiledSelect full, CompileSelect(*dataset, positioned, table));
+          sql = std::move(full.query);
+        }
       }
       if (after && !cached) cached = sql;
       ASSIGN_OR_RETURN(Statement prepared, conn.Prepare(sql.sql));
