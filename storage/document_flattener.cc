@@ -1,8 +1,8 @@
 #include "storage/document_flattener.h"
 
-#include "core/formats/json_writer.h"
-
 #include <simdjson.h>
+
+#include "core/formats/json_writer.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -18,7 +18,6 @@ namespace exportd {
 namespace {
 
 namespace od = simdjson::ondemand;
-
 
 bool IsJsonSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -143,7 +142,16 @@ DocumentFlattener::DocumentFlattener(std::vector<Target> targets)
       successor_(targets_.size() + 1, kNone),
       filled_in_row_(targets_.size(), 0),
       impl_(std::make_unique<Impl>()) {
-  dirty_slots_.reserve(targets_.size());
+  row_targets_.reserve(targets_.size());
+  slot_of_.reserve(targets_.size());
+  for (const Target& target : targets_) slot_of_.push_back(static_cast<uint32_t>(target.slot));
+  key_patterns_.reserve(targets_.size());
+  for (const Target& target : targets_) {
+    const bool plain = std::all_of(target.name.begin(), target.name.end(), [](char c) {
+      return kPlainStringByte[static_cast<unsigned char>(c)];
+    });
+    key_patterns_.push_back(plain ? '"' + target.name + "\":" : std::string());
+  }
   const size_t size = std::bit_ceil(std::max<size_t>(8, targets_.size() * 2));
   table_.assign(size, 0);
   mask_ = size - 1;
@@ -183,9 +191,25 @@ int DocumentFlattener::Find(std::string_view key) const {
 }
 
 void DocumentFlattener::ResetRow(std::span<Cell> row) {
-  for (size_t slot : dirty_slots_) row[slot] = Cell{};
-  dirty_slots_.clear();
+  for (uint32_t t : row_targets_) row[slot_of_[t]] = Cell{};
+  row_targets_.clear();
   ++row_number_;  // so filled_in_row_ marks nothing
+}
+
+bool DocumentFlattener::KeyAt(const char* p, const char* end, uint32_t t) const {
+  const std::string& pattern = key_patterns_[t];
+  const size_t n = pattern.size();
+  if (n == 0 || static_cast<size_t>(end - p) < n) return false;
+  if (n >= 8 && n <= 16) {
+    // Two overlapping 8-byte compares, as the key patterns of short names are 8 to 16 bytes.
+    uint64_t doc_head, doc_tail, head, tail;
+    std::memcpy(&doc_head, p, 8);
+    std::memcpy(&doc_tail, p + n - 8, 8);
+    std::memcpy(&head, pattern.data(), 8);
+    std::memcpy(&tail, pattern.data() + n - 8, 8);
+    return doc_head == head && doc_tail == tail;
+  }
+  return std::memcmp(p, pattern.data(), n) == 0;
 }
 
 bool DocumentFlattener::FlattenSimple(const char* p, const char* end, std::span<Cell> row) {
@@ -210,15 +234,27 @@ bool DocumentFlattener::FlattenSimple(const char* p, const char* end, std::span<
   }
   uint32_t previous = static_cast<uint32_t>(targets_.size());
   char* unescaped = impl_->unescaped.get();
+  // The next key of layout_ to expect; past layout_.size() once the document has left it. Not
+  // tried at all after a document that did not begin like the one before it (rows of varying
+  // keys, as sparse documents): a failed compare per document would cost more than it saves.
+  size_t in_layout = try_layout_ ? 0 : layout_.size() + 1;
   for (;;) {
     if (p == end || *p != '"') return false;
-    const char* key_begin = ++p;
-    if (!scan_string()) return false;
-    const std::string_view key(key_begin, static_cast<size_t>(p - key_begin));
-    ++p;
-    skip_space();
-    if (p == end || *p != ':') return false;
-    ++p;
+    std::string_view key;
+    int target = -1;  // known at once when the key is the layout's next one
+    if (in_layout < layout_.size() && KeyAt(p, end, layout_[in_layout])) {
+      target = static_cast<int>(layout_[in_layout++]);
+      p += key_patterns_[static_cast<size_t>(target)].size();
+    } else {
+      in_layout = layout_.size() + 1;  // never matches again in this document
+      const char* key_begin = ++p;
+      if (!scan_string()) return false;
+      key = std::string_view(key_begin, static_cast<size_t>(p - key_begin));
+      ++p;
+      skip_space();
+      if (p == end || *p != ':') return false;
+      ++p;
+    }
     skip_space();
     if (p == end) return false;
     Cell cell;
@@ -236,15 +272,32 @@ bool DocumentFlattener::FlattenSimple(const char* p, const char* end, std::span<
         while (p != end && *p == '\\') {
           if (++p == end) return false;
           switch (*p) {
-            case '"': *unescaped++ = '"'; break;
-            case '\\': *unescaped++ = '\\'; break;
-            case '/': *unescaped++ = '/'; break;
-            case 'b': *unescaped++ = '\b'; break;
-            case 'f': *unescaped++ = '\f'; break;
-            case 'n': *unescaped++ = '\n'; break;
-            case 'r': *unescaped++ = '\r'; break;
-            case 't': *unescaped++ = '\t'; break;
-            default: return false;
+            case '"':
+              *unescaped++ = '"';
+              break;
+            case '\\':
+              *unescaped++ = '\\';
+              break;
+            case '/':
+              *unescaped++ = '/';
+              break;
+            case 'b':
+              *unescaped++ = '\b';
+              break;
+            case 'f':
+              *unescaped++ = '\f';
+              break;
+            case 'n':
+              *unescaped++ = '\n';
+              break;
+            case 'r':
+              *unescaped++ = '\r';
+              break;
+            case 't':
+              *unescaped++ = '\t';
+              break;
+            default:
+              return false;
           }
           const char* run = ++p;
           const bool closed = scan_string();
@@ -296,19 +349,23 @@ bool DocumentFlattener::FlattenSimple(const char* p, const char* end, std::span<
     if (p == end || (*p != ',' && *p != '}')) return false;
     const bool last = *p == '}';
     ++p;
-    const int target = FindAfter(previous, key);
+    if (target < 0) target = FindAfter(previous, key);
     if (target >= 0 && filled_in_row_[target] != row_number_) {
       previous = static_cast<uint32_t>(target);
       filled_in_row_[target] = row_number_;
-      const size_t slot = targets_[target].slot;
-      row[slot] = cell;
-      dirty_slots_.push_back(slot);
+      row[slot_of_[static_cast<size_t>(target)]] = cell;
+      row_targets_.push_back(static_cast<uint32_t>(target));
     }
     if (last) break;
     skip_space();
   }
   skip_space();
-  return p == end;
+  if (p != end) return false;
+  try_layout_ = !row_targets_.empty() && !layout_.empty() && row_targets_[0] == layout_[0];
+  if (in_layout != layout_.size() || row_targets_.size() != layout_.size()) {
+    layout_ = row_targets_;  // a new layout (or the first): expect it next time
+  }
+  return true;
 }
 
 Status DocumentFlattener::Flatten(std::string_view json, std::span<Cell> row) {
@@ -401,9 +458,8 @@ Status DocumentFlattener::Flatten(std::string_view json, std::span<Cell> row) {
       }
     }
     filled_in_row_[target] = row_number_;
-    const size_t slot = targets_[target].slot;
-    row[slot] = cell;
-    dirty_slots_.push_back(slot);
+    row[slot_of_[static_cast<size_t>(target)]] = cell;
+    row_targets_.push_back(static_cast<uint32_t>(target));
   }
   // After the root object only the end of input may follow.
   if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) {

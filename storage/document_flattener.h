@@ -68,6 +68,8 @@ class DocumentFlattener {
   bool FlattenSimple(const char* p, const char* end, std::span<Cell> row);
   // Forgets the cells the current row has set (the start of a row, or a fallback).
   void ResetRow(std::span<Cell> row);
+  // Whether the bytes at p are target t's key in its plain form, `"name":` (key_patterns_).
+  bool KeyAt(const char* p, const char* end, uint32_t t) const;
 
   static constexpr uint32_t kNone = UINT32_MAX;
 
@@ -79,9 +81,19 @@ class DocumentFlattener {
   // entry (index targets_.size()) is the one for the first key of a document.
   std::vector<uint32_t> successor_;
   std::vector<uint64_t> filled_in_row_;  // per target: the row number that last set it
-  std::vector<size_t> dirty_slots_;      // slots set by the previous call
+  std::vector<uint32_t> slot_of_;        // per target: targets_[t].slot, packed for the cache
+  std::vector<uint32_t> row_targets_;    // the targets the last call set, in document order
+  // The layout of the document before: its targets in order (row_targets_ of the last call
+  // that passed FlattenSimple). Dense documents of one dataset repeat it key for key, so
+  // FlattenSimple first tries the next key of this layout, comparing the bytes `"name":` at
+  // once (key_patterns_), before it scans a key and looks it up.
+  std::vector<uint32_t> layout_;
+  bool try_layout_ = false;  // the last document began like the one before it
+  // Per target: `"name":`, or empty when the name has a byte JSON would escape (such a name
+  // never appears as it is in a document).
+  std::vector<std::string> key_patterns_;
   uint64_t row_number_ = 0;
-  std::unique_ptr<Impl> impl_;           // simdjson parser and padded buffer
+  std::unique_ptr<Impl> impl_;  // simdjson parser and padded buffer
 };
 
 }  // namespace exportd

@@ -27,8 +27,8 @@ Got Null() { return {CellKind::kNull, ""}; }
 // Targets occupy slots 1..n of a row with one unrelated slot 0 before them.
 class Harness {
  public:
-  explicit Harness(const std::vector<std::string>& names) : flattener_(Targets(names)),
-                                                            row_(names.size() + 1) {
+  explicit Harness(const std::vector<std::string>& names)
+      : flattener_(Targets(names)), row_(names.size() + 1) {
     row_[0] = {CellKind::kText, "column"};
   }
 
@@ -58,8 +58,8 @@ TEST(DocumentFlattenerTest, NumbersKeepTheirRawToken) {
   ASSERT_TRUE(h.Flatten(R"({"a": 1e-05, "b": -0, "c": 12345678901234567890,)"
                         R"( "d": 0.10, "e" :  -1.5E+300 , "f":7})")
                   .ok());
-  EXPECT_EQ(h.Cells(), (std::vector<Got>{N("1e-05"), N("-0"), N("12345678901234567890"),
-                                         N("0.10"), N("-1.5E+300"), N("7")}));
+  EXPECT_EQ(h.Cells(), (std::vector<Got>{N("1e-05"), N("-0"), N("12345678901234567890"), N("0.10"),
+                                         N("-1.5E+300"), N("7")}));
   EXPECT_EQ(h.untouched().text, "column");
 }
 
@@ -107,10 +107,10 @@ TEST(DocumentFlattenerTest, CellsStayValidAcrossALongerDocument) {
 }
 
 TEST(DocumentFlattenerTest, MalformedDocumentsAreDataLoss) {
-  for (const char* bad : {R"({"a": 1,)", R"({"a" 1})", "not json", "[1, 2]", R"("text")",
-                          R"({"a": 01})", R"({"a": tru})", R"({"a": 1} x)",
-                          R"({"a": 1}{"b": 2})", R"({"a": "unterminated})", "{\"a\": \"\xC3\"}",
-                          R"({"a": [1, 2})", "   "}) {
+  for (const char* bad :
+       {R"({"a": 1,)", R"({"a" 1})", "not json", "[1, 2]", R"("text")", R"({"a": 01})",
+        R"({"a": tru})", R"({"a": 1} x)", R"({"a": 1}{"b": 2})", R"({"a": "unterminated})",
+        "{\"a\": \"\xC3\"}", R"({"a": [1, 2})", "   "}) {
     Harness h({"a", "b"});
     Status s = h.Flatten(bad);
     EXPECT_EQ(s.code(), StatusCode::kDataLoss) << bad << " -> " << s.ToString();
@@ -148,12 +148,55 @@ TEST(DocumentFlattenerTest, KeysInAnOrderThatChangesFromRowToRow) {
 }
 
 TEST(DocumentFlattenerTest, MalformedSimpleLookingDocumentsAreDataLoss) {
-  for (const char* bad : {R"({"a": truex})", R"({"a": 1 2})", R"({"a": 1.})", R"({"a": -})",
-                          "{\"a\": \"x\xFFy\"}", "{\"a\": \"tab\there\"}", R"({"a": 1,})",
-                          R"({"a": nul})", R"({"a": 1} ,)"}) {
+  for (const char* bad :
+       {R"({"a": truex})", R"({"a": 1 2})", R"({"a": 1.})", R"({"a": -})", "{\"a\": \"x\xFFy\"}",
+        "{\"a\": \"tab\there\"}", R"({"a": 1,})", R"({"a": nul})", R"({"a": 1} ,)"}) {
     Harness h({"a"});
     Status s = h.Flatten(bad);
     EXPECT_EQ(s.code(), StatusCode::kDataLoss) << bad << " -> " << s.ToString();
+  }
+}
+
+// A flattener expects the key layout of the document before (dense rows repeat it): each
+// document of a sequence that keeps, breaks, extends and shortens that layout must give what a
+// flattener seeing it first gives, errors included.
+TEST(DocumentFlattenerTest, TheLayoutOfTheDocumentBeforeIsOnlyAGuess) {
+  const std::vector<std::string> names = {"alpha", "b",        "key_of_seventeen_", "d\"q",    "",
+                                          "e",     "column_1", "column_2",          "column_3"};
+  const std::vector<std::string> docs = {
+      R"({"alpha":1,"b":"x","key_of_seventeen_":true,"e":null})",
+      R"({"alpha":2,"b":"y","key_of_seventeen_":false,"e":3})",   // the same layout
+      R"({"alpha":3,"b":"z","key_of_seventeen_":1,"e":4,"":5})",  // one key more
+      R"({"alpha":4,"b":"w"})",                                   // fewer keys
+      R"({"alpha":5,"b" :"v","key_of_seventeen_":2})",            // a space before a colon
+      R"({"alpha":6,"unknown":0,"b":"u","e":7})",                 // a key not wanted
+      R"({"alpha":7,"unknown":0,"b":"t","e":8})",
+      R"({"alpha":8,"alpha":9,"b":"s"})",   // a duplicate: the first counts
+      R"({"alph\u0061":10,"b":"r"})",       // an escaped key
+      R"({"alpha":11,"b":"q","d\"q":12})",  // a name with a quote
+      R"({"alpha":12,"b":"p","d\"q":13})",
+      R"({"alpha":13,"b":})",  // malformed after the layout
+      R"({"alpha":14,"b":"o","key_of_seventeen_":3,"e":9})",
+      R"({"alpha":15,"b":"n","key_of_seventeen_":4,"e":10} x)",  // content after the object
+      R"({"alpha":16,"b":"m","key_of_seventeen_":5,"e":11})",
+      R"({"alpha" :17})",
+      R"({"b":"l","alpha":18})",  // another order
+      R"({"b":"k","alpha":19})",
+      R"({"alpha":20,"b":"j","key_of_seventeen_":6,"e":12})",
+      R"({"column_1":1,"column_2":2})",  // names alike in their first 8 bytes
+      R"({"column_1":3,"column_2":4})",
+      R"({"column_1":5,"column_3":6})",
+      R"({"column_2":7,"column_1":8})",
+  };
+  Harness seasoned(names);
+  for (size_t i = 0; i < docs.size(); ++i) {
+    Harness fresh(names);
+    const Status expected = fresh.Flatten(docs[i]);
+    const Status got = seasoned.Flatten(docs[i]);
+    EXPECT_EQ(got.ok(), expected.ok()) << "document " << i << ": " << docs[i];
+    if (got.ok() && expected.ok()) {
+      EXPECT_EQ(seasoned.Cells(), fresh.Cells()) << "document " << i << ": " << docs[i];
+    }
   }
 }
 
@@ -161,7 +204,6 @@ TEST(DocumentFlattenerTest, NoTargetsParsesNothing) {
   Harness h({});
   EXPECT_TRUE(h.Flatten("{ not even json").ok());
 }
-
 
 }  // namespace
 }  // namespace exportd
