@@ -20,6 +20,10 @@ namespace {
 
 // Small writes are gathered into blocks of this size; larger ones go straight to the file.
 constexpr size_t kWriteBlock = size_t{1} << 20;
+// The kernel is asked to start writing a file's data back every this many bytes, so that the
+// fsync of Commit() finds little left to write. Without it an 823 MB file was written back only
+// by that fsync: about a second of an export spent waiting on the disk with the CPUs idle.
+constexpr int64_t kWritebackChunk = int64_t{8} << 20;
 
 bool IsAlnum(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
@@ -100,15 +104,28 @@ class LocalObjectWriter final : public ObjectWriter {
       return Status::Ok();
     }
     RETURN_IF_ERROR(FlushBuffer());
-    if (data.size() >= kWriteBlock) return WriteFully(fd_.get(), data, "write " + temp_path_);
+    if (data.size() >= kWriteBlock) return WriteOut(data);
     buffer_.append(data);
     return Status::Ok();
   }
 
   Status FlushBuffer() {
     if (buffer_.empty()) return Status::Ok();
-    RETURN_IF_ERROR(WriteFully(fd_.get(), buffer_, "write " + temp_path_));
+    RETURN_IF_ERROR(WriteOut(buffer_));
     buffer_.clear();
+    return Status::Ok();
+  }
+
+  Status WriteOut(std::string_view data) {
+    RETURN_IF_ERROR(WriteFully(fd_.get(), data, "write " + temp_path_));
+    written_ += static_cast<int64_t>(data.size());
+    if (written_ - writeback_from_ >= kWritebackChunk) {
+      // Starts the write-back without waiting for it. Advice only: a failure to write shows in
+      // the fsync of Commit(), which every object goes through.
+      (void)::sync_file_range(fd_.get(), writeback_from_, written_ - writeback_from_,
+                              SYNC_FILE_RANGE_WRITE);
+      writeback_from_ = written_;
+    }
     return Status::Ok();
   }
 
@@ -120,6 +137,8 @@ class LocalObjectWriter final : public ObjectWriter {
   Sha256 sha256_;
   bool digest_ = true;
   int64_t bytes_ = 0;
+  int64_t written_ = 0;         // bytes handed to the file so far
+  int64_t writeback_from_ = 0;  // where the data not yet sent to write-back begins
   Status status_;  // the first error; every later call returns it
   bool commit_started_ = false;
   bool committed_ = false;             // renamed into place: nothing left to clean up
