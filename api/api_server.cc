@@ -316,7 +316,8 @@ Status ApiServer::Bind() {
 Status ApiServer::RaiseBacklog() {
   // listen() again on a listening socket only sets its backlog (POSIX; Linux caps it at
   // net.core.somaxconn).
-  if (impl_->listen_socket == INVALID_SOCKET || ::listen(impl_->listen_socket, kListenBacklog) != 0) {
+  if (impl_->listen_socket == INVALID_SOCKET ||
+      ::listen(impl_->listen_socket, kListenBacklog) != 0) {
     return Unavailable("cannot set the listen backlog of " + impl_->ctx.options.host + ":" +
                        std::to_string(impl_->bound_port));
   }

@@ -173,8 +173,9 @@ void HandleGetExport(HandlerContext& ctx, const Principal& who, const httplib::R
     SendStatus(req, res, NotFound("no export " + id));
     return;
   }
-  // A finished task changes rarely and is polled by every client waiting on it: its body is
-  // rendered once per revision and second (TaskBodyCache), and only the revision is read here.
+  // Finished tasks change rarely and are the ones polled most (dashboards, scripts fetching
+  // links): a body is rendered once per revision and second (TaskBodyCache), and a GET reads
+  // only the revision and the owner.
   Result<int64_t> revision = ctx.deps.service->Revision(who, id);
   if (!revision.ok()) {
     SendStatus(req, res, revision.status());
@@ -192,7 +193,8 @@ void HandleGetExport(HandlerContext& ctx, const Principal& who, const httplib::R
   }
   SendTask(ViewContext(ctx, now), res, 200, *task);
   if (IsTerminal(task->state)) {
-    const TimePoint next_second = std::chrono::floor<std::chrono::seconds>(now) + std::chrono::seconds(1);
+    const TimePoint next_second =
+        std::chrono::floor<std::chrono::seconds>(now) + std::chrono::seconds(1);
     ctx.task_bodies->Put(id, task->revision, next_second, res.body);
   }
 }
