@@ -174,17 +174,20 @@ void HandleGetExport(HandlerContext& ctx, const Principal& who, const httplib::R
     return;
   }
   // Finished tasks change rarely and are the ones polled most (dashboards, scripts fetching
-  // links): a body is rendered once per revision and second (TaskBodyCache), and a GET reads
-  // only the revision and the owner.
-  Result<int64_t> revision = ctx.deps.service->Revision(who, id);
-  if (!revision.ok()) {
-    SendStatus(req, res, revision.status());
-    return;
-  }
+  // links): a body is rendered once per revision and second (TaskBodyCache), and while one is
+  // kept a GET reads only the task's revision and owner. Running tasks are never kept, and a GET
+  // of one reads the task alone.
   const TimePoint now = ctx.deps.clock->Now();
-  if (TaskBodyCache::Body body = ctx.task_bodies->Find(id, *revision, now)) {
-    SendJson(res, 200, *body);
-    return;
+  if (ctx.task_bodies->Holds(id, now)) {
+    Result<int64_t> revision = ctx.deps.service->Revision(who, id);
+    if (!revision.ok()) {
+      SendStatus(req, res, revision.status());
+      return;
+    }
+    if (TaskBodyCache::Body body = ctx.task_bodies->Find(id, *revision, now)) {
+      SendJson(res, 200, *body);
+      return;
+    }
   }
   Result<Task> task = ctx.deps.service->Get(who, id);
   if (!task.ok()) {

@@ -14,6 +14,12 @@ TaskBodyCache::Body TaskBodyCache::Find(const std::string& id, int64_t revision,
   return entry.body;
 }
 
+bool TaskBodyCache::Holds(const std::string& id, TimePoint now) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = entries_.find(id);
+  return it != entries_.end() && now < it->second.valid_until;
+}
+
 void TaskBodyCache::Put(const std::string& id, int64_t revision, TimePoint valid_until,
                         std::string body) {
   if (body.size() > max_bytes_) return;

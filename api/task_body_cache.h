@@ -29,6 +29,9 @@ class TaskBodyCache {
   // The body of task `id` at `revision`, or null when none is cached or it is no longer valid
   // at `now`.
   Body Find(const std::string& id, int64_t revision, TimePoint now) const;
+  // Whether a body of task `id` that is still valid at `now` is kept, whatever its revision:
+  // whether reading the task's revision can spare reading the task.
+  bool Holds(const std::string& id, TimePoint now) const;
   // Keeps `body` as the rendering of task `id` at `revision`, valid before `valid_until`. It
   // replaces any earlier one of the task. A body larger than max_bytes is not kept.
   void Put(const std::string& id, int64_t revision, TimePoint valid_until, std::string body);

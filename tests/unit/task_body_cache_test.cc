@@ -22,6 +22,9 @@ TEST(TaskBodyCacheTest, ServesABodyOnlyForItsRevisionAndBeforeItsValidUntil) {
   EXPECT_EQ(cache.Find("t1", 1, kT0 + milliseconds(1000)), nullptr) << "valid_until is exclusive";
   EXPECT_EQ(cache.Find("t1", 2, kT0), nullptr) << "another revision of the task";
   EXPECT_EQ(cache.Find("t2", 1, kT0), nullptr) << "another task";
+  EXPECT_TRUE(cache.Holds("t1", kT0 + milliseconds(999))) << "whatever the revision";
+  EXPECT_FALSE(cache.Holds("t1", kT0 + milliseconds(1000)));
+  EXPECT_FALSE(cache.Holds("t2", kT0));
 
   // A later rendering replaces the earlier one.
   cache.Put("t1", 2, kT0 + milliseconds(2000), "body two");
