@@ -1,5 +1,6 @@
 #include "server/app.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -44,6 +45,9 @@ std::string TaskDbPath(const Config& c) { return (fs::path(c.data_dir) / "export
 std::string ExportsRoot(const Config& c) { return (fs::path(c.data_dir) / "exports").string(); }
 
 namespace {
+
+// A finished export that wrote at least this much gives its freed memory back (malloc_trim).
+constexpr int64_t kTrimAfterBytes = int64_t{16} << 20;
 
 bool IsLoopbackHost(const std::string& host) {
   return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
@@ -269,7 +273,14 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   // Declared before the scheduler and the service, which report finished tasks to it.
   ASSIGN_OR_RETURN(std::unique_ptr<Notifications> notifications,
                    Notifications::Create(config, *tasks, objects, clock, logger));
-  scheduler_options.on_terminal = notifications->observer();
+  scheduler_options.on_terminal = [observer = notifications->observer()](const Task& task) {
+    observer(task);
+    // glibc keeps what a large export freed in the arenas of the threads that allocated it:
+    // after a few dozen exports RSS stayed 40-70 MB above what the next one needs, which put
+    // three concurrent exports over 100 MB. A trim returns it; small tasks (a burst of empty
+    // exports) skip the few milliseconds it takes.
+    if (task.progress.bytes >= kTrimAfterBytes) malloc_trim(0);
+  };
   Scheduler scheduler(*tasks, datasets, objects, clock, logger, scheduler_options);
   ServiceOptions service_options;
   service_options.max_attempts = config.max_attempts;
