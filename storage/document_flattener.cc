@@ -272,32 +272,17 @@ bool DocumentFlattener::FlattenSimple(const char* p, const char* end, std::span<
         while (p != end && *p == '\\') {
           if (++p == end) return false;
           switch (*p) {
-            case '"':
-              *unescaped++ = '"';
-              break;
-            case '\\':
-              *unescaped++ = '\\';
-              break;
-            case '/':
-              *unescaped++ = '/';
-              break;
-            case 'b':
-              *unescaped++ = '\b';
-              break;
-            case 'f':
-              *unescaped++ = '\f';
-              break;
-            case 'n':
-              *unescaped++ = '\n';
-              break;
-            case 'r':
-              *unescaped++ = '\r';
-              break;
-            case 't':
-              *unescaped++ = '\t';
-              break;
-            default:
-              return false;
+            // clang-format off
+            case '"': *unescaped++ = '"'; break;
+            case '\\': *unescaped++ = '\\'; break;
+            case '/': *unescaped++ = '/'; break;
+            case 'b': *unescaped++ = '\b'; break;
+            case 'f': *unescaped++ = '\f'; break;
+            case 'n': *unescaped++ = '\n'; break;
+            case 'r': *unescaped++ = '\r'; break;
+            case 't': *unescaped++ = '\t'; break;
+            default: return false;
+              // clang-format on
           }
           const char* run = ++p;
           const bool closed = scan_string();
