@@ -71,9 +71,10 @@ std::string ChunkAad(std::string_view header, uint64_t index, bool final) {
   return aad;
 }
 
-// AES-256-GCM: appends the ciphertext of `plain` and its 16-byte tag to `out`.
-Status GcmSeal(EVP_CIPHER_CTX* ctx, std::string_view key, std::string_view nonce,
-               std::string_view aad, std::string_view plain, std::string& out) {
+// AES-256-GCM: writes the ciphertext of `plain` and its 16-byte tag to `dst` (plain.size() + 16
+// bytes).
+Status GcmSealTo(EVP_CIPHER_CTX* ctx, std::string_view key, std::string_view nonce,
+                 std::string_view aad, std::string_view plain, unsigned char* dst) {
   int len = 0;
   if (EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, Bytes(key), Bytes(nonce)) != 1) {
     return OpenSslError("AES-256-GCM encrypt init");
@@ -81,9 +82,6 @@ Status GcmSeal(EVP_CIPHER_CTX* ctx, std::string_view key, std::string_view nonce
   if (EVP_EncryptUpdate(ctx, nullptr, &len, Bytes(aad), static_cast<int>(aad.size())) != 1) {
     return OpenSslError("AES-256-GCM AAD");
   }
-  const size_t start = out.size();
-  out.resize(start + plain.size() + kEnvelopeTagSize);
-  auto* dst = reinterpret_cast<unsigned char*>(out.data() + start);
   int written = 0;
   if (!plain.empty()) {
     if (EVP_EncryptUpdate(ctx, dst, &written, Bytes(plain), static_cast<int>(plain.size())) != 1) {
@@ -98,6 +96,15 @@ Status GcmSeal(EVP_CIPHER_CTX* ctx, std::string_view key, std::string_view nonce
     return OpenSslError("AES-256-GCM tag");
   }
   return Status::Ok();
+}
+
+// GcmSealTo, appending to `out`.
+Status GcmSeal(EVP_CIPHER_CTX* ctx, std::string_view key, std::string_view nonce,
+               std::string_view aad, std::string_view plain, std::string& out) {
+  const size_t start = out.size();
+  out.resize(start + plain.size() + kEnvelopeTagSize);
+  return GcmSealTo(ctx, key, nonce, aad, plain,
+                   reinterpret_cast<unsigned char*>(out.data() + start));
 }
 
 // AES-256-GCM: decrypts `sealed` (ciphertext || tag) into `out` (sealed.size() - 16 bytes).
@@ -171,7 +178,9 @@ struct EnvelopeEncryptor::Impl {
   std::string data_key;
   std::string header;
   std::string pending;  // plaintext of the chunk being filled
-  std::string sealed;   // the last sealed chunk
+  // The last sealed chunk: chunk_size + tag bytes, allocated once and never cleared (a sealed
+  // chunk is written over it whole), so that sealing costs no pass over memory of its own.
+  std::unique_ptr<unsigned char[]> sealed;
   uint64_t index = 0;   // of the chunk being filled
   Status status;        // the first error; every later call returns it
   bool finished = false;
@@ -195,6 +204,7 @@ Result<std::unique_ptr<EnvelopeEncryptor>> EnvelopeEncryptor::Create(const Maste
   impl->chunk_size = chunk_size;
   impl->data_key = RandomBytes(kDataKeySize);
   impl->pending.reserve(chunk_size);
+  impl->sealed = std::make_unique_for_overwrite<unsigned char[]>(chunk_size + kEnvelopeTagSize);
   std::string& header = impl->header;
   header.append(kEnvelopeMagic);
   header.push_back(static_cast<char>(kVersion));
@@ -216,8 +226,16 @@ Status EnvelopeEncryptor::Write(std::string_view plain) {
   while (!plain.empty()) {
     // A full chunk is sealed only once more bytes follow: the last chunk is sealed as final.
     if (s.pending.size() == s.chunk_size) {
-      s.status = Seal(/*final=*/false);
+      s.status = Seal(s.pending, /*final=*/false);
+      s.pending.clear();
       RETURN_IF_ERROR(s.status);
+    }
+    if (s.pending.empty() && plain.size() > s.chunk_size) {
+      // A whole chunk with bytes after it is sealed from the caller's buffer, without a copy.
+      s.status = Seal(plain.substr(0, s.chunk_size), /*final=*/false);
+      RETURN_IF_ERROR(s.status);
+      plain.remove_prefix(s.chunk_size);
+      continue;
     }
     const size_t take = std::min(s.chunk_size - s.pending.size(), plain.size());
     s.pending.append(plain.substr(0, take));
@@ -231,18 +249,18 @@ Status EnvelopeEncryptor::Finish() {
   RETURN_IF_ERROR(s.status);
   if (s.finished) return FailedPrecondition("envelope: finished twice");
   s.finished = true;
-  s.status = Seal(/*final=*/true);
+  s.status = Seal(s.pending, /*final=*/true);
+  s.pending.clear();
   return s.status;
 }
 
-Status EnvelopeEncryptor::Seal(bool final) {
+Status EnvelopeEncryptor::Seal(std::string_view plain, bool final) {
   Impl& s = *impl_;
-  s.sealed.clear();
-  RETURN_IF_ERROR(GcmSeal(s.ctx.get(), s.data_key, ChunkNonce(s.index),
-                          ChunkAad(s.header, s.index, final), s.pending, s.sealed));
+  RETURN_IF_ERROR(GcmSealTo(s.ctx.get(), s.data_key, ChunkNonce(s.index),
+                            ChunkAad(s.header, s.index, final), plain, s.sealed.get()));
   ++s.index;
-  s.pending.clear();
-  return s.sink(s.sealed);
+  return s.sink(std::string_view(reinterpret_cast<const char*>(s.sealed.get()),
+                                 plain.size() + kEnvelopeTagSize));
 }
 
 // ---- EnvelopeReader -------------------------------------------------------------------------

@@ -46,7 +46,8 @@ int64_t EnvelopeStoredSize(int64_t plain_size, size_t header_size, size_t chunk_
 // soon as it is known not to be the last one; Finish() seals the last. Not thread-safe.
 class EnvelopeEncryptor {
  public:
-  // Receives stored bytes; an error stops the encryptor and is returned by the caller's call.
+  // Receives stored bytes, valid only during the call; an error stops the encryptor and is
+  // returned by the caller's call.
   using Sink = std::function<Status(std::string_view stored)>;
 
   // Draws a fresh data key and wraps it under `keys`' active key. `chunk_size` within
@@ -64,7 +65,8 @@ class EnvelopeEncryptor {
  private:
   struct Impl;
   explicit EnvelopeEncryptor(std::unique_ptr<Impl> impl);
-  Status Seal(bool final);
+  // Seals `plain` (at most one chunk) as the next chunk and hands it to the sink.
+  Status Seal(std::string_view plain, bool final);
 
   std::unique_ptr<Impl> impl_;
 };

@@ -3,6 +3,19 @@
 #include <utility>
 
 namespace exportd {
+namespace {
+
+// Debian's SQLite keeps allocation statistics (SQLITE_DEFAULT_MEMSTATUS), which takes one
+// process-wide mutex on every malloc and free inside SQLite. exportd never reads them, and its
+// export lanes and HTTP threads allocate in SQLite at the same time: both lanes of a wide export
+// blocked on that mutex while they read 40 KB documents (bench/README.md, round 5). The setting
+// only takes before SQLite initialises itself; later it is refused (SQLITE_MISUSE), harmlessly.
+void TurnOffSqliteMemoryStatistics() {
+  static const int result = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)result;
+}
+
+}  // namespace
 
 Status SqliteStatus(int rc, sqlite3* db, std::string_view context) {
   if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) return Status::Ok();
@@ -38,6 +51,7 @@ Status SqliteStatus(int rc, sqlite3* db, std::string_view context) {
 }
 
 Result<Database> Database::Open(const std::string& path, int flags, int busy_timeout_ms) {
+  TurnOffSqliteMemoryStatistics();
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   Database db(raw);  // owns the handle even when open failed

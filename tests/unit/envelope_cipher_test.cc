@@ -111,6 +111,23 @@ TEST_F(EnvelopeCipherTest, RoundTripsAtEveryChunkBoundary) {
   }
 }
 
+// Writes of a chunk or more are sealed straight from the caller's buffer; the chunks (and so the
+// stored size and the plaintext read back) must not depend on how the bytes were split.
+TEST_F(EnvelopeCipherTest, LargeWritesGiveTheSameChunksAsSmallOnes) {
+  for (size_t n : {kChunk, kChunk + 1, 2 * kChunk, 3 * kChunk + 5, 7 * kChunk}) {
+    const std::string plain = Pattern(n, static_cast<unsigned>(n) + 1);
+    for (size_t piece : {kChunk - 1, kChunk, kChunk + 1, 2 * kChunk, 3 * kChunk + 5, n}) {
+      const std::string stored = Encrypt(plain, piece);
+      EXPECT_EQ(static_cast<int64_t>(stored.size()),
+                EnvelopeStoredSize(static_cast<int64_t>(n), HeaderSize(), kChunk))
+          << n << " in pieces of " << piece;
+      Result<std::string> back = Decrypt(stored, kChunk / 3);
+      ASSERT_TRUE(back.ok()) << n << " in pieces of " << piece << ": " << back.status().ToString();
+      EXPECT_EQ(*back, plain) << n << " in pieces of " << piece;
+    }
+  }
+}
+
 TEST_F(EnvelopeCipherTest, SizeIsThePlaintextSizeAndTheKeyIdIsRecorded) {
   Result<std::unique_ptr<EnvelopeReader>> reader = Open(Encrypt(Pattern(1000)));
   ASSERT_TRUE(reader.ok()) << reader.status().ToString();
