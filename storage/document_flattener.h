@@ -70,6 +70,12 @@ class DocumentFlattener {
   void ResetRow(std::span<Cell> row);
   // Whether the bytes at p are target t's key in its plain form, `"name":` (key_patterns_).
   bool KeyAt(const char* p, const char* end, uint32_t t) const;
+  // KeyAt for patterns of up to 16 bytes, in one 16-byte compare; false for longer ones.
+  // REQUIRES: 16 readable bytes at p.
+  bool FastKeyAt(const char* p, uint32_t t) const;
+  // Records the cells of layout_[0, matched), which the document followed until now, in
+  // row_targets_ and filled_in_row_; `previous` becomes the last of them.
+  void LeaveLayout(size_t matched, uint32_t& previous);
 
   static constexpr uint32_t kNone = UINT32_MAX;
 
@@ -82,8 +88,11 @@ class DocumentFlattener {
   std::vector<uint32_t> successor_;
   std::vector<uint64_t> filled_in_row_;  // per target: the row number that last set it
   std::vector<uint32_t> slot_of_;        // per target: targets_[t].slot, packed for the cache
-  std::vector<uint32_t> row_targets_;    // the targets the last call set, in document order
-  // The layout of the document before: its targets in order (row_targets_ of the last call
+  // The targets the last call set, in document order, apart from the first layout_prefix_
+  // entries of layout_, whose cells are set too.
+  std::vector<uint32_t> row_targets_;
+  size_t layout_prefix_ = 0;
+  // The layout of the document before: its targets in order (the targets set by the last call
   // that passed FlattenSimple). Dense documents of one dataset repeat it key for key, so
   // FlattenSimple first tries the next key of this layout, comparing the bytes `"name":` at
   // once (key_patterns_), before it scans a key and looks it up.
@@ -92,6 +101,13 @@ class DocumentFlattener {
   // Per target: `"name":`, or empty when the name has a byte JSON would escape (such a name
   // never appears as it is in a document).
   std::vector<std::string> key_patterns_;
+  // Per target: the pattern padded to 16 bytes and the mask of its bytes (0: longer than 16).
+  struct FastKey {
+    char bytes[16];
+    uint32_t mask;
+    uint32_t size;
+  };
+  std::vector<FastKey> fast_keys_;
   uint64_t row_number_ = 0;
   std::unique_ptr<Impl> impl_;  // simdjson parser and padded buffer
 };

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -198,6 +199,127 @@ TEST(DocumentFlattenerTest, TheLayoutOfTheDocumentBeforeIsOnlyAGuess) {
       EXPECT_EQ(seasoned.Cells(), fresh.Cells()) << "document " << i << ": " << docs[i];
     }
   }
+}
+
+// Flattens `docs` in order with one flattener, which learns each document's layout, and each
+// with a fresh one, which cannot: both must agree on every verdict and every cell.
+void ExpectSameAsFresh(const std::vector<std::string>& names,
+                       const std::vector<std::string>& docs) {
+  Harness seasoned(names);
+  for (size_t i = 0; i < docs.size(); ++i) {
+    Harness fresh(names);
+    const Status expected = fresh.Flatten(docs[i]);
+    const Status got = seasoned.Flatten(docs[i]);
+    ASSERT_EQ(got.ok(), expected.ok()) << "document " << i << ": " << docs[i];
+    if (got.ok()) {
+      ASSERT_EQ(seasoned.Cells(), fresh.Cells()) << "document " << i << ": " << docs[i];
+    }
+  }
+}
+
+// Numbers right after a key of the layout and before a comma take a one-step path of their
+// own: each token below, valid or not, must get the verdict and the cell of the general one.
+TEST(DocumentFlattenerTest, NumbersInTheLayoutGetTheGeneralVerdict) {
+  const std::vector<std::string> tokens = {
+      "1",
+      "-1",
+      "0",
+      "-0",
+      "0.5",
+      "-0.25",
+      "10.125",
+      "01",
+      "-01",
+      "00",
+      "1.",
+      ".5",
+      "-.5",
+      "-",
+      "1.2.3",
+      "1..2",
+      "1e5",
+      "1E-5",
+      "1.5e+3",
+      "--1",
+      "+1",
+      "1-2",
+      "0x1",
+      "NaN",
+      "1 ",
+      " 1",
+      "\"1\"",
+      "true",
+      "null",
+      "[1]",
+      "{}",
+      "1.0.",
+      "0.0.0",
+      "-0.0",
+      "9.",
+      "-9",
+      "12345678901234",
+      "123456789012345",
+      "1234567890123456",
+      "12345678901234567890.5",
+      "0.000000000000001",
+      "-.",
+  };
+  const std::vector<std::string> names = {"a", "bee", "a_rather_long_column_name", "d"};
+  std::vector<std::string> docs;
+  // The layout is tried only after two documents that begin alike, hence the pairs.
+  const std::string full = R"({"a":1,"bee":2,"a_rather_long_column_name":3,"d":4})";
+  for (const std::string& t : tokens) {
+    docs.insert(docs.end(), {full, full});
+    docs.push_back("{\"a\":" + t + ",\"bee\":" + t + ",\"a_rather_long_column_name\":" + t +
+                   ",\"d\":" + t + "}");
+    docs.insert(docs.end(), {full, full});
+    docs.push_back("{\"a\":5,\"bee\":" + t + ",\"d\":6}");  // fewer keys, then the token
+    docs.push_back(R"({"d":7})");  // nothing left of a document that failed half way
+    docs.insert(docs.end(), {full, full});
+    // Broken in the layout's last value, where simdjson's first stage stops at once.
+    docs.push_back(R"({"a":5,"bee":6,"a_rather_long_column_name":7,"d":"unclosed)");
+    docs.push_back(R"({"d":7})");
+  }
+  ExpectSameAsFresh(names, docs);
+}
+
+// Random documents over a few layouts, with keys dropped, added, repeated and moved, values of
+// every kind, stray spaces and broken endings: the layout paths must never change an answer.
+TEST(DocumentFlattenerTest, RandomDocumentsGetTheAnswersOfAFreshFlattener) {
+  const std::vector<std::string> names = {"a",  "b2", "col_3", "d\"q", "a_rather_long_column_name",
+                                          "f6", "g7", "h8"};
+  const std::vector<std::string> keys = {
+      "a",  "b2", "col_3", R"(d\"q)", "a_rather_long_column_name",
+      "f6", "g7", "h8",    "unknown", R"(\u0061)"};
+  const std::vector<std::string> values = {
+      "1",    "-2.5", "0",           "01",    "1e3",     "12345678901234567", "\"text\"",
+      "\"\"", "true", "false",       "null",  "[1,2]",   R"({"x":1})",        R"("a\"b")",
+      "1.",   "-",    "\"\\u00e9\"", "0.125", "-0.0001", "123456789012345"};
+  std::mt19937 rng(20261122);
+  const auto pick = [&rng](size_t n) { return static_cast<size_t>(rng() % n); };
+  std::vector<size_t> layout = {0, 1, 2, 3, 4, 5, 6, 7};
+  std::vector<std::string> docs;
+  for (int d = 0; d < 4000; ++d) {
+    if (pick(50) == 0) std::shuffle(layout.begin(), layout.end(), rng);  // a new layout
+    std::vector<size_t> order = layout;
+    if (pick(4) == 0) order.erase(order.begin() + static_cast<std::ptrdiff_t>(pick(order.size())));
+    if (pick(6) == 0)
+      order.insert(order.begin() + static_cast<std::ptrdiff_t>(pick(order.size())),
+                   pick(keys.size()));
+    if (pick(8) == 0) std::swap(order[pick(order.size())], order[pick(order.size())]);
+    if (pick(10) == 0) order.resize(pick(order.size() + 1));
+    std::string doc = "{";
+    for (size_t i = 0; i < order.size(); ++i) {
+      if (i != 0) doc += pick(30) == 0 ? " ," : ",";
+      doc += "\"" + keys[order[i]] + "\"" + (pick(40) == 0 ? " : " : ":");
+      doc += pick(3) == 0 ? values[pick(values.size())]
+                          : std::to_string(pick(100000)) + "." + std::to_string(pick(1000));
+    }
+    doc += "}";
+    if (pick(40) == 0) doc.resize(pick(doc.size()));  // broken
+    docs.push_back(doc);
+  }
+  ExpectSameAsFresh(names, docs);
 }
 
 TEST(DocumentFlattenerTest, NoTargetsParsesNothing) {
