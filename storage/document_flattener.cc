@@ -264,7 +264,17 @@ bool DocumentFlattener::FastKeyAt(const char* p, uint32_t t) const {
 #endif
 }
 
-void DocumentFlattener::LeaveLayout(size_t matched, uint32_t& previous) {
+void DocumentFlattener::ResetLayoutFrom(size_t matched, std::span<Cell> row) {
+  if (stale_layout_cells_) {
+    for (size_t i = matched; i < layout_.size(); ++i) row[slot_of_[layout_[i]]] = Cell{};
+    stale_layout_cells_ = false;
+  }
+  layout_prefix_ = matched;
+}
+
+void DocumentFlattener::LeaveLayout(size_t matched, uint32_t& previous, std::span<Cell> row) {
+  ResetLayoutFrom(matched, row);
+  layout_prefix_ = 0;
   row_targets_.assign(layout_.begin(), layout_.begin() + static_cast<std::ptrdiff_t>(matched));
   for (uint32_t t : row_targets_) filled_in_row_[t] = row_number_;
   if (matched > 0) previous = layout_[matched - 1];
@@ -302,6 +312,7 @@ bool DocumentFlattener::FlattenSimple(const char* p, const char* end, std::span<
   ++p;
   skip_space();
   if (p != end && *p == '}') {
+    ResetLayoutFrom(0, row);
     ++p;
     skip_space();
     return p == end;
@@ -317,8 +328,8 @@ bool DocumentFlattener::FlattenSimple(const char* p, const char* end, std::span<
   const size_t off_layout = layout_.size() + 1;
   size_t in_layout = try_layout_ ? 0 : off_layout;
   // Every early return goes through here, so that ResetRow finds the cells set so far.
-  const auto give_up = [this, &in_layout, off_layout] {
-    if (in_layout < off_layout) layout_prefix_ = in_layout;
+  const auto give_up = [this, &in_layout, off_layout, row] {
+    if (in_layout < off_layout) ResetLayoutFrom(in_layout, row);
     return false;
   };
   for (;;) {
@@ -346,7 +357,7 @@ bool DocumentFlattener::FlattenSimple(const char* p, const char* end, std::span<
       p += key_patterns_[static_cast<size_t>(target)].size();
     } else {
       if (in_layout < off_layout) {
-        LeaveLayout(in_layout, previous);
+        LeaveLayout(in_layout, previous, row);
         in_layout = off_layout;  // never matches again in this document
       }
       const char* key_begin = ++p;
@@ -453,7 +464,7 @@ bool DocumentFlattener::FlattenSimple(const char* p, const char* end, std::span<
   if (p != end) return give_up();
   if (in_layout < off_layout) {
     // The document followed the layout to its end, or stopped early: then it is the new layout.
-    layout_prefix_ = in_layout;
+    ResetLayoutFrom(in_layout, row);
     layout_.resize(in_layout);
     try_layout_ = in_layout > 0;
   } else {
@@ -464,7 +475,17 @@ bool DocumentFlattener::FlattenSimple(const char* p, const char* end, std::span<
 }
 
 Status DocumentFlattener::Flatten(std::string_view json, std::span<Cell> row) {
-  ResetRow(row);
+  // A document that follows the layout of the one before overwrites every cell that one set
+  // (then the whole layout, recorded as layout_prefix_), so those cells are reset only from
+  // where the document leaves the layout, if it does (ResetLayoutFrom): a dense row then costs
+  // no pass of its own over the row.
+  stale_layout_cells_ = try_layout_ && !json.empty() && row_targets_.empty() &&
+                        !layout_.empty() && layout_prefix_ == layout_.size();
+  if (stale_layout_cells_) {
+    ++row_number_;  // as ResetRow, so that filled_in_row_ marks nothing
+  } else {
+    ResetRow(row);
+  }
   if (json.empty() || targets_.empty()) return Status::Ok();
 
   const char* padded = impl_->Pad(json);

@@ -73,9 +73,13 @@ class DocumentFlattener {
   // KeyAt for patterns of up to 16 bytes, in one 16-byte compare; false for longer ones.
   // REQUIRES: 16 readable bytes at p.
   bool FastKeyAt(const char* p, uint32_t t) const;
-  // Records the cells of layout_[0, matched), which the document followed until now, in
-  // row_targets_ and filled_in_row_; `previous` becomes the last of them.
-  void LeaveLayout(size_t matched, uint32_t& previous);
+  // The document set the cells of layout_[0, matched) and will set no more of the layout's:
+  // resets the cells after them that still hold the row before's values (stale_layout_cells_)
+  // and makes layout_prefix_ `matched`.
+  void ResetLayoutFrom(size_t matched, std::span<Cell> row);
+  // ResetLayoutFrom(matched), then records the cells of layout_[0, matched) in row_targets_
+  // and filled_in_row_ instead; `previous` becomes the last of them.
+  void LeaveLayout(size_t matched, uint32_t& previous, std::span<Cell> row);
 
   static constexpr uint32_t kNone = UINT32_MAX;
 
@@ -92,6 +96,9 @@ class DocumentFlattener {
   // entries of layout_, whose cells are set too.
   std::vector<uint32_t> row_targets_;
   size_t layout_prefix_ = 0;
+  // While a document is flattened: the cells of layout_ it has not set yet still hold the values
+  // of the row before (see Flatten).
+  bool stale_layout_cells_ = false;
   // The layout of the document before: its targets in order (the targets set by the last call
   // that passed FlattenSimple). Dense documents of one dataset repeat it key for key, so
   // FlattenSimple first tries the next key of this layout, comparing the bytes `"name":` at
