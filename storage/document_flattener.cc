@@ -479,8 +479,8 @@ Status DocumentFlattener::Flatten(std::string_view json, std::span<Cell> row) {
   // (then the whole layout, recorded as layout_prefix_), so those cells are reset only from
   // where the document leaves the layout, if it does (ResetLayoutFrom): a dense row then costs
   // no pass of its own over the row.
-  stale_layout_cells_ = try_layout_ && !json.empty() && row_targets_.empty() &&
-                        !layout_.empty() && layout_prefix_ == layout_.size();
+  stale_layout_cells_ = try_layout_ && !json.empty() && row_targets_.empty() && !layout_.empty() &&
+                        layout_prefix_ == layout_.size();
   if (stale_layout_cells_) {
     ++row_number_;  // as ResetRow, so that filled_in_row_ marks nothing
   } else {
