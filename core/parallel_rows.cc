@@ -148,7 +148,11 @@ class ParallelRows::Lane {
           break;
         }
         batch->keys.push_back(reader_->key());
-        writer->WriteRowBody(reader_->row(), batch->bytes);
+        if (const auto cells = reader_->non_null_cells()) {
+          writer->WriteSparseRowBody(reader_->row(), *cells, batch->bytes);
+        } else {
+          writer->WriteRowBody(reader_->row(), batch->bytes);
+        }
         batch->ends.push_back(batch->bytes.size());
         if (writer->file_contains_formulas().value_or(false)) {
           batch->formula_rows.push_back(static_cast<size_t>(row));

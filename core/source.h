@@ -56,6 +56,11 @@ class RecordReader {
   // REQUIRES: the last Next() returned true. Valid until the next call to Next().
   // One cell per SourceQuery::fields entry, in that order.
   virtual std::span<const Cell> row() const = 0;
+  // REQUIRES: as row(). When set: the indices of the cells of row() that may be other than NULL,
+  // ascending and unique; every other cell is NULL. A reader of sparse rows (documents that set
+  // a few of thousands of fields) gives them so that writers can pass over the NULLs in bulk.
+  // nullopt: any cell may be set.
+  virtual std::optional<std::span<const uint32_t>> non_null_cells() const { return std::nullopt; }
   // REQUIRES: the last Next() returned true. The dataset key of the current row.
   virtual FilterValue key() const = 0;
   // OK unless Next() stopped because of an error.

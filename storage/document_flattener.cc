@@ -242,6 +242,11 @@ int DocumentFlattener::Find(std::string_view key) const {
   }
 }
 
+void DocumentFlattener::AppendSetSlots(std::vector<uint32_t>& out) const {
+  for (size_t i = 0; i < layout_prefix_; ++i) out.push_back(slot_of_[layout_[i]]);
+  for (uint32_t t : row_targets_) out.push_back(slot_of_[t]);
+}
+
 void DocumentFlattener::ResetRow(std::span<Cell> row) {
   for (size_t i = 0; i < layout_prefix_; ++i) row[slot_of_[layout_[i]]] = Cell{};
   layout_prefix_ = 0;

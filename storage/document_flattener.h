@@ -52,6 +52,12 @@ class DocumentFlattener {
   // documents over thousands of fields cost per present key, not per declared field.
   Status Flatten(std::string_view json, std::span<Cell> row);
 
+  // After a Flatten() that succeeded: how many target cells the document set (a JSON null it
+  // named included); every other target cell is NULL.
+  size_t cells_set() const { return layout_prefix_ + row_targets_.size(); }
+  // Appends the slots of those cells to `out`, in document order.
+  void AppendSetSlots(std::vector<uint32_t>& out) const;
+
  private:
   struct Impl;
   // Returns the target index of `key`, or -1.

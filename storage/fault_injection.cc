@@ -97,6 +97,9 @@ class FaultInjectingReader final : public RecordReader {
     return true;
   }
   std::span<const Cell> row() const override { return inner_->row(); }
+  std::optional<std::span<const uint32_t>> non_null_cells() const override {
+    return inner_->non_null_cells();
+  }
   FilterValue key() const override { return inner_->key(); }
   Status status() const override { return status_.ok() ? inner_->status() : status_; }
 

@@ -93,7 +93,11 @@ class SqliteRecordReader final : public RecordReader {
         scratch_(kinds_.size()),
         in_transaction_(in_transaction),
         prepare_after_(std::move(prepare_after)),
-        anchor_(std::move(first_after)) {}
+        anchor_(std::move(first_after)) {
+    for (size_t i = 0; i < kinds_.size(); ++i) {
+      if (kinds_[i] != SlotKind::kDocument) plain_slots_.push_back(static_cast<uint32_t>(i));
+    }
+  }
 
   bool Next() override {
     if (skipping_ && !Reposition(/*to_keys=*/false)) return false;
@@ -114,6 +118,11 @@ class SqliteRecordReader final : public RecordReader {
   }
 
   std::span<const Cell> row() const override { return cells_; }
+
+  std::optional<std::span<const uint32_t>> non_null_cells() const override {
+    if (!sparse_) return std::nullopt;
+    return std::span<const uint32_t>(non_null_);
+  }
 
   FilterValue key() const override { return KeyAt(stmt_.get(), key_column_); }
 
@@ -159,8 +168,7 @@ class SqliteRecordReader final : public RecordReader {
 
   Status FillRow() {
     sqlite3_stmt* stmt = stmt_.get();
-    for (size_t i = 0; i < kinds_.size(); ++i) {
-      if (kinds_[i] == SlotKind::kDocument) continue;
+    for (const uint32_t i : plain_slots_) {
       const int col = columns_[i];
       Cell& cell = cells_[i];
       switch (sqlite3_column_type(stmt, col)) {
@@ -219,6 +227,15 @@ class SqliteRecordReader final : public RecordReader {
       if (!s.ok()) {
         return s.WithContext("dataset '" + dataset_name_ + "', row key " + DescribeKey(key()));
       }
+      // A document that set few of its fields: the writers get the cells that may be set, so
+      // that they pass over the thousands of NULLs in bulk (RecordReader::non_null_cells).
+      const size_t document_cells = kinds_.size() - plain_slots_.size();
+      sparse_ = flattener_.cells_set() * kSparseShare <= document_cells;
+      if (sparse_) {
+        non_null_.assign(plain_slots_.begin(), plain_slots_.end());
+        flattener_.AppendSetSlots(non_null_);
+        std::sort(non_null_.begin(), non_null_.end());
+      }
     }
     return Status::Ok();
   }
@@ -241,6 +258,12 @@ class SqliteRecordReader final : public RecordReader {
   DocumentFlattener flattener_;
   std::vector<Cell> cells_;
   std::vector<std::string> scratch_;  // per slot: text built for this row (base64, time)
+  std::vector<uint32_t> plain_slots_;  // the slots that are not document fields, ascending
+  // Set when the current row's document set at most 1 / kSparseShare of the document's cells:
+  // then non_null_ lists the plain slots and those cells, ascending.
+  static constexpr size_t kSparseShare = 8;
+  bool sparse_ = false;
+  std::vector<uint32_t> non_null_;
   const bool in_transaction_;         // an explicit BEGIN holds the snapshot (ReadShared)
   const PrepareAfter prepare_after_;  // set for ReadShared's readers
   Statement keys_stmt_;               // Skip()'s statement once it has switched to keys

@@ -54,6 +54,39 @@ inline size_t RowRoom(std::span<const Cell> row, size_t per_cell) {
   return 2 * text + per_cell * row.size() + 2;
 }
 
+// RowRoom for a row whose cells are NULL but for `cells` (FormatWriter::WriteSparseRowBody):
+// only the listed cells are looked at; `per_cell` bytes for each of them, one separator for
+// every cell.
+inline size_t SparseRowRoom(std::span<const Cell> row, std::span<const uint32_t> cells,
+                            size_t per_cell) {
+  size_t text = 0;
+  for (uint32_t i : cells) text += row[i].text.size();
+  return 2 * text + per_cell * cells.size() + row.size() + 2;
+}
+
+// Writes the cells of a delimited row whose cells are NULL but for `cells` (ascending, unique):
+// `copy_cell(p, cell)` for the listed ones, and between them the separators alone, in bulk (a
+// NULL is written as nothing). Returns the end; the line end is the caller's.
+// REQUIRES: SparseRowRoom's bytes of room at p.
+template <typename CopyCell>
+char* WriteSparseCells(char* p, std::span<const Cell> row, std::span<const uint32_t> cells,
+                       char separator, CopyCell copy_cell) {
+  size_t written = 0;  // cells [0, written) are out
+  // The separators in front of the cells [written, upto); the first cell has none.
+  const auto separators = [&](size_t upto) {
+    const size_t n = upto - written - (written == 0 && upto > 0 ? 1 : 0);
+    std::memset(p, separator, n);
+    p += n;
+  };
+  for (const uint32_t i : cells) {
+    separators(i + size_t{1});
+    p = copy_cell(p, row[i]);
+    written = i + size_t{1};
+  }
+  separators(row.size());
+  return p;
+}
+
 // Appends to `out` through a pointer: makes `room` bytes, lets `write` fill them from the pointer
 // it is given and return the end of what it wrote (at most `room` bytes on), then trims.
 template <typename Write>

@@ -82,38 +82,47 @@ void CsvWriter::BeginFile(std::span<const std::string> columns, std::string& out
   out.append("\r\n");
 }
 
+char* CsvWriter::CopyCell(char* p, const Cell& cell) {
+  switch (cell.kind) {
+    case CellKind::kNull:
+      return p;
+    case CellKind::kNumber:
+    case CellKind::kBool:
+      // A number literal or true/false has no comma, quote, CR or LF (Cell's contract): no scan.
+      // Only an empty one would need quotes.
+      return cell.text.empty() ? CopyQuoted(p, 0, cell.text) : CopyBytes(p, cell.text);
+    case CellKind::kText:
+      // One byte test for nearly every cell; numbers typed as numbers never get here.
+      if (StartsLikeFormula(cell.text)) {
+        formulas_in_file_ = true;
+        if (escape_formulas_) return CopyEscapedField(p, cell.text);
+      }
+      return CopyField(p, cell.text);
+    case CellKind::kJson:  // an object or array: starts with '{' or '['
+      return CopyField(p, cell.text);
+  }
+  return p;
+}
+
 // The row is written through a pointer into room made once (byte_copy.h).
 void CsvWriter::WriteRow(std::span<const Cell> row, std::string& out) {
   // Room per cell: comma, two quotes, the escape.
   AppendThrough(out, RowRoom(row, 4), [&](char* p) {
     for (size_t i = 0; i < row.size(); ++i) {
       if (i != 0) *p++ = ',';
-      const Cell& cell = row[i];
-      switch (cell.kind) {
-        case CellKind::kNull:
-          break;
-        case CellKind::kNumber:
-        case CellKind::kBool:
-          // A number literal or true/false has no comma, quote, CR or LF (Cell's contract): no
-          // scan. Only an empty one would need quotes.
-          p = cell.text.empty() ? CopyQuoted(p, 0, cell.text) : CopyBytes(p, cell.text);
-          break;
-        case CellKind::kText:
-          // One byte test for nearly every cell; numbers typed as numbers never get here.
-          if (StartsLikeFormula(cell.text)) {
-            formulas_in_file_ = true;
-            if (escape_formulas_) {
-              p = CopyEscapedField(p, cell.text);
-              break;
-            }
-          }
-          p = CopyField(p, cell.text);
-          break;
-        case CellKind::kJson:  // an object or array: starts with '{' or '['
-          p = CopyField(p, cell.text);
-          break;
-      }
+      p = CopyCell(p, row[i]);
     }
+    *p++ = '\r';
+    *p++ = '\n';
+    return p;
+  });
+}
+
+void CsvWriter::WriteSparseRowBody(std::span<const Cell> row, std::span<const uint32_t> cells,
+                                   std::string& out) {
+  AppendThrough(out, SparseRowRoom(row, cells, 4), [&](char* p) {
+    p = WriteSparseCells(p, row, cells, ',',
+                         [this](char* at, const Cell& cell) { return CopyCell(at, cell); });
     *p++ = '\r';
     *p++ = '\n';
     return p;

@@ -30,8 +30,14 @@ class CsvWriter final : public FormatWriter {
   void EndFile(std::string& out) override;
   std::optional<bool> file_contains_formulas() const override { return formulas_in_file_; }
   void ForgetFormulas() override { formulas_in_file_ = false; }
+  void WriteSparseRowBody(std::span<const Cell> row, std::span<const uint32_t> cells,
+                          std::string& out) override;
 
  private:
+  // Writes one cell's field (nothing for NULL) at p, which has room for twice its text plus 3
+  // bytes; returns the end. Notes formula-like text.
+  char* CopyCell(char* p, const Cell& cell);
+
   const bool escape_formulas_;
   bool formulas_in_file_ = false;
 };

@@ -44,6 +44,14 @@ class FormatWriter {
   // REQUIRES: BeginFile was called once (it sets the columns up). The row without what BeginRow
   // writes; formula-like cells are noted as WriteRow notes them.
   virtual void WriteRowBody(std::span<const Cell> row, std::string& out) { WriteRow(row, out); }
+  // WriteRowBody for a row whose cells are NULL but for those listed in `cells` (ascending,
+  // unique indices into row; RecordReader::non_null_cells): the same bytes. The delimited
+  // writers, for which a NULL is only its separator, write the runs of NULLs in bulk.
+  virtual void WriteSparseRowBody(std::span<const Cell> row, std::span<const uint32_t> cells,
+                                  std::string& out) {
+    (void)cells;
+    WriteRowBody(row, out);
+  }
   // Forgets the formula-like cells noted so far, as BeginFile does, without writing anything.
   virtual void ForgetFormulas() {}
 };

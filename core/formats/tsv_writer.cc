@@ -73,32 +73,43 @@ void TsvWriter::BeginFile(std::span<const std::string> columns, std::string& out
 }
 
 // The row is written through a pointer into room made once (byte_copy.h).
+char* TsvWriter::CopyCell(char* p, const Cell& cell) {
+  switch (cell.kind) {
+    case CellKind::kNull:
+      return p;
+    case CellKind::kNumber:
+    case CellKind::kBool:
+      // A number literal or true/false has no tab, LF, CR or backslash (Cell's contract).
+      return CopyBytes(p, cell.text);
+    case CellKind::kText:
+      if (StartsLikeFormula(cell.text)) {
+        formulas_in_file_ = true;
+        if (escape_formulas_) *p++ = kFormulaEscape;
+      }
+      return CopyTsvEscaped(p, cell.text);
+    case CellKind::kJson:
+      return CopyTsvEscaped(p, cell.text);
+  }
+  return p;
+}
+
 void TsvWriter::WriteRow(std::span<const Cell> row, std::string& out) {
   // Room per cell: tab, the escape.
   AppendThrough(out, RowRoom(row, 2), [&](char* p) {
     for (size_t i = 0; i < row.size(); ++i) {
       if (i != 0) *p++ = '\t';
-      const Cell& cell = row[i];
-      switch (cell.kind) {
-        case CellKind::kNull:
-          break;
-        case CellKind::kNumber:
-        case CellKind::kBool:
-          // A number literal or true/false has no tab, LF, CR or backslash (Cell's contract).
-          p = CopyBytes(p, cell.text);
-          break;
-        case CellKind::kText:
-          if (StartsLikeFormula(cell.text)) {
-            formulas_in_file_ = true;
-            if (escape_formulas_) *p++ = kFormulaEscape;
-          }
-          p = CopyTsvEscaped(p, cell.text);
-          break;
-        case CellKind::kJson:
-          p = CopyTsvEscaped(p, cell.text);
-          break;
-      }
+      p = CopyCell(p, row[i]);
     }
+    *p++ = '\n';
+    return p;
+  });
+}
+
+void TsvWriter::WriteSparseRowBody(std::span<const Cell> row, std::span<const uint32_t> cells,
+                                   std::string& out) {
+  AppendThrough(out, SparseRowRoom(row, cells, 2), [&](char* p) {
+    p = WriteSparseCells(p, row, cells, '\t',
+                         [this](char* at, const Cell& cell) { return CopyCell(at, cell); });
     *p++ = '\n';
     return p;
   });

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -43,6 +44,14 @@ class Harness {
     return out;
   }
   const Cell& untouched() const { return row_[0]; }
+  // DocumentFlattener::AppendSetSlots, ascending.
+  std::vector<uint32_t> SetSlots() const {
+    std::vector<uint32_t> slots;
+    flattener_.AppendSetSlots(slots);
+    std::sort(slots.begin(), slots.end());
+    EXPECT_EQ(slots.size(), flattener_.cells_set());
+    return slots;
+  }
 
  private:
   static std::vector<DocumentFlattener::Target> Targets(const std::vector<std::string>& names) {
@@ -213,6 +222,7 @@ void ExpectSameAsFresh(const std::vector<std::string>& names,
     ASSERT_EQ(got.ok(), expected.ok()) << "document " << i << ": " << docs[i];
     if (got.ok()) {
       ASSERT_EQ(seasoned.Cells(), fresh.Cells()) << "document " << i << ": " << docs[i];
+      ASSERT_EQ(seasoned.SetSlots(), fresh.SetSlots()) << "document " << i << ": " << docs[i];
     }
   }
 }

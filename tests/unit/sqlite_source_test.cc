@@ -1,11 +1,11 @@
 #include "storage/sqlite_source.h"
 
 #include <gtest/gtest.h>
-
-#include <cstdlib>
 #include <sqlite3.h>
 #include <stdlib.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -134,13 +134,18 @@ class SqliteSourceTest : public ::testing::Test {
 TEST_F(SqliteSourceTest, ResolvesFieldsAndTypes) {
   std::vector<std::pair<std::string, FieldType>> got;
   for (const Field& f : dataset_->fields()) got.emplace_back(f.name, f.type);
-  EXPECT_EQ(got, (std::vector<std::pair<std::string, FieldType>>{
-                     {"id", FieldType::kInteger},  {"name", FieldType::kText},
-                     {"qty", FieldType::kInteger}, {"price", FieldType::kReal},
-                     {"ok", FieldType::kBoolean},  {"raw", FieldType::kAny},
-                     {"at", FieldType::kTimestamp}, {"region", FieldType::kText},
-                     {"extra", FieldType::kAny},   {"a", FieldType::kAny},
-                     {"b", FieldType::kAny},       {"c", FieldType::kAny}}));
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, FieldType>>{{"id", FieldType::kInteger},
+                                                                 {"name", FieldType::kText},
+                                                                 {"qty", FieldType::kInteger},
+                                                                 {"price", FieldType::kReal},
+                                                                 {"ok", FieldType::kBoolean},
+                                                                 {"raw", FieldType::kAny},
+                                                                 {"at", FieldType::kTimestamp},
+                                                                 {"region", FieldType::kText},
+                                                                 {"extra", FieldType::kAny},
+                                                                 {"a", FieldType::kAny},
+                                                                 {"b", FieldType::kAny},
+                                                                 {"c", FieldType::kAny}}));
   EXPECT_FALSE(dataset_->FindField("name")->from_document);
   EXPECT_TRUE(dataset_->FindField("a")->from_document);
   EXPECT_EQ(dataset_->FindField("doc"), nullptr);
@@ -218,15 +223,16 @@ TEST_F(SqliteSourceTest, ReadsEveryStorageClass) {
                                          T("Zm9vYg=="), T("2024-01-05T00:00:00Z"), T("south"),
                                          Null(), N("12345678901234567890"),
                                          T("caf\xC3\xA9 \xF0\x9F\x98\x80"), Null()}));
-  EXPECT_EQ(r.keys, (std::vector<FilterValue>{int64_t{1}, int64_t{2}, int64_t{3}, int64_t{4},
-                                              int64_t{5}}));
+  EXPECT_EQ(r.keys,
+            (std::vector<FilterValue>{int64_t{1}, int64_t{2}, int64_t{3}, int64_t{4}, int64_t{5}}));
 }
 
 // REAL values must read back as the same double: SQLite's own text form (15 significant digits)
 // would turn 0.30000000000000004 into 0.3.
 TEST_F(SqliteSourceTest, RealsAreExactShortestText) {
-  const std::vector<double> values = {0.1 + 0.2, 1.0 / 3.0, 0.43333333333333335, 5e-324,
-                                      1.7976931348623157e308, -2.5e-10, 123456789.125};
+  const std::vector<double> values = {
+      0.1 + 0.2, 1.0 / 3.0,    0.43333333333333335, 5e-324, 1.7976931348623157e308,
+      -2.5e-10,  123456789.125};
   auto db = Database::Open(path_, SQLITE_OPEN_READWRITE);
   ASSERT_TRUE(db.ok());
   ASSERT_TRUE(db->Exec("DELETE FROM items").ok());
@@ -486,6 +492,75 @@ TEST_F(SqliteSourceTest, SkippingARowDoesNotParseItsDocument) {
   EXPECT_EQ(decoding.status().code(), StatusCode::kDataLoss);
 }
 
+// Documents that set few of their fields tell the writers which cells may be set
+// (RecordReader::non_null_cells): the plain columns and the fields the document named, ascending,
+// with every other cell NULL. Documents that set more than an eighth of them do not.
+TEST(SqliteSourceSparseTest, SparseDocumentsListTheCellsTheySet) {
+  TempDir dir;
+  const std::string path = dir.File("sparse.sqlite");
+  std::vector<std::string> fields;
+  for (int i = 0; i < 24; ++i) fields.push_back("f" + std::to_string(i));
+  {
+    auto db = Database::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->Exec(R"(CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, doc TEXT);
+      INSERT INTO t VALUES
+        (1, 'one', '{"f20": 1, "f3": "x"}'),
+        (2, NULL, NULL),
+        (3, 'three', '{"f7": null, "zzz": 1}'),
+        (4, 'four', '{"f0":0,"f1":1,"f2":2,"f3":3,"f4":4,"f5":5,"f6":6,"f7":7}'),
+        (5, 'five', '{"f20": 2, "f3": "y"}'),
+        (6, 'six', '{"f20": 3, "f3": "z"}'),
+        (7, 'seven', '{"f20": 4, "f3": "w"}'),
+        (8, 'eight', '{"f20": 5, "f23": "v"}');)")
+                    .ok());
+  }
+  DatasetSpec spec;
+  spec.name = "sparse";
+  spec.source.path = path;
+  spec.source.table = "t";
+  spec.key = "id";
+  spec.document = DocumentSpec{"doc", fields};
+  auto dataset = ResolveSqliteDataset(spec);
+  ASSERT_TRUE(dataset.ok()) << dataset.status().ToString();
+  auto source = SqliteSource::Open(std::make_shared<const Dataset>(std::move(dataset).value()));
+  ASSERT_TRUE(source.ok());
+  SourceQuery q;
+  q.fields = {"f23", "id"};  // fields and columns interleaved, out of the table's order
+  for (const std::string& f : fields) {
+    if (f != "f23") q.fields.push_back(f);
+  }
+  q.fields.push_back("name");
+  auto reader = (*source)->Read(q);
+  ASSERT_TRUE(reader.ok());
+  // Per row: the cells expected in the list (slots into q.fields), or none when dense.
+  const std::vector<std::optional<std::vector<uint32_t>>> expected = {
+      std::vector<uint32_t>{1, 5, 22, 25},  // id, f3, f20, name
+      std::vector<uint32_t>{1, 25},         // a NULL document
+      std::vector<uint32_t>{1, 9, 25},      // f7 named as null; zzz is not a field
+      std::nullopt,                         // 8 of 24 fields: more than an eighth
+      std::vector<uint32_t>{1, 5, 22, 25},
+      std::vector<uint32_t>{1, 5, 22, 25},
+      std::vector<uint32_t>{1, 5, 22, 25},  // the flattener follows the layout by now
+      std::vector<uint32_t>{0, 1, 22, 25},  // and leaves it
+  };
+  for (size_t r = 0; r < expected.size(); ++r) {
+    ASSERT_TRUE((*reader)->Next()) << (*reader)->status().ToString();
+    const std::optional<std::span<const uint32_t>> cells = (*reader)->non_null_cells();
+    ASSERT_EQ(cells.has_value(), expected[r].has_value()) << "row " << r;
+    if (!cells) continue;
+    EXPECT_EQ(std::vector<uint32_t>(cells->begin(), cells->end()), *expected[r]) << "row " << r;
+    const std::span<const Cell> row = (*reader)->row();
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (std::find(cells->begin(), cells->end(), i) == cells->end()) {
+        EXPECT_EQ(row[i].kind, CellKind::kNull) << "row " << r << ", cell " << i;
+      }
+    }
+  }
+  EXPECT_FALSE((*reader)->Next());
+  EXPECT_TRUE((*reader)->status().ok());
+}
+
 TEST(SqliteSourceKeysTest, TextKeysAndUnixSecondsTime) {
   TempDir dir;
   const std::string path = dir.File("text_keys.sqlite");
@@ -511,8 +586,8 @@ TEST(SqliteSourceKeysTest, TextKeysAndUnixSecondsTime) {
   q.fields = {"code", "at"};
   ReadResult r = ReadAll(**source, q);
   ASSERT_TRUE(r.status.ok());
-  EXPECT_EQ(r.keys, (std::vector<FilterValue>{std::string("a"), std::string("b"),
-                                              std::string("c")}));
+  EXPECT_EQ(r.keys,
+            (std::vector<FilterValue>{std::string("a"), std::string("b"), std::string("c")}));
   EXPECT_EQ(r.rows[0], (std::vector<Got>{T("a"), T("1970-01-01T00:00:00Z")}));
   EXPECT_EQ(r.rows[1], (std::vector<Got>{T("b"), T("2023-11-14T22:13:20Z")}));
   EXPECT_EQ(r.rows[2], (std::vector<Got>{T("c"), Null()}));
