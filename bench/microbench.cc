@@ -1,6 +1,7 @@
 // Google Benchmark micro-benchmarks of the export path's hot pieces (issue 5):
 //   BM_Flatten*        storage/document_flattener.h over dense (2,897 fields) and sparse (~8) docs
-//   BM_Write*          each core/formats writer over one flattened wide row and one narrow row
+//   BM_Write*          each core/formats writer over one flattened wide row and one narrow row;
+//                      *SparseListed: the sparse row with its set cells listed (WriteSparseRowBody)
 //   BM_SqliteRead*     storage/sqlite_source.h reading a generated table (the wide one includes
 //                      flattening, as in the real export), next to a bare sqlite3 scan
 //   BM_StorePart*      one 64 MB file through storage/local_object_store.h, hashed, with and
@@ -14,10 +15,12 @@
 #include <benchmark/benchmark.h>
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -93,6 +96,7 @@ struct WideRow {
   std::unique_ptr<DocumentFlattener> flattener;
   std::vector<Cell> cells;
   std::vector<std::string> columns;
+  std::vector<uint32_t> set_cells;  // ascending: the plain columns and the fields the doc set
 };
 
 std::unique_ptr<WideRow> MakeWideRow(bool dense) {
@@ -104,6 +108,9 @@ std::unique_ptr<WideRow> MakeWideRow(bool dense) {
   r->cells[1] = {CellKind::kText, "island-arcs"};
   r->cells[2] = {CellKind::kText, "2019-06-01T12:34:56Z"};
   if (!r->flattener->Flatten(r->doc, r->cells).ok()) std::abort();
+  r->set_cells = {0, 1, 2};
+  r->flattener->AppendSetSlots(r->set_cells);
+  std::sort(r->set_cells.begin(), r->set_cells.end());
   r->columns = {"id", "partition", "ts"};
   for (const auto& n : eb::WideFieldNames()) r->columns.push_back(n);
   return r;
@@ -144,15 +151,22 @@ NarrowRow MakeNarrowRow() {
   return r;
 }
 
+// `set_cells`: written through WriteSparseRowBody with these cells listed, as the SQLite reader
+// lists them for sparse documents; otherwise WriteRow.
 void WriteRows(benchmark::State& state, exportd::Format format, std::span<const Cell> cells,
-               std::span<const std::string> columns) {
+               std::span<const std::string> columns,
+               std::optional<std::span<const uint32_t>> set_cells = std::nullopt) {
   auto writer = exportd::MakeFormatWriter(format);
   std::string out;
   out.reserve(size_t{8} << 20);
   writer->BeginFile(columns, out);
   int64_t bytes = 0;
   for (auto _ : state) {
-    writer->WriteRow(cells, out);
+    if (set_cells) {
+      writer->WriteSparseRowBody(cells, *set_cells, out);
+    } else {
+      writer->WriteRow(cells, out);
+    }
     if (out.size() > (size_t{4} << 20)) {  // as the export runner: hand off and reuse the buffer
       bytes += static_cast<int64_t>(out.size());
       out.clear();
@@ -171,6 +185,11 @@ void BM_WriteWideSparse(benchmark::State& state) {
   static auto row = MakeWideRow(false);
   WriteRows(state, static_cast<exportd::Format>(state.range(0)), row->cells, row->columns);
 }
+void BM_WriteWideSparseListed(benchmark::State& state) {
+  static auto row = MakeWideRow(false);
+  WriteRows(state, static_cast<exportd::Format>(state.range(0)), row->cells, row->columns,
+            row->set_cells);
+}
 void BM_WriteNarrow(benchmark::State& state) {
   static auto row = MakeNarrowRow();
   WriteRows(state, static_cast<exportd::Format>(state.range(0)), row.cells, row.columns);
@@ -184,6 +203,7 @@ void FormatArgs(benchmark::internal::Benchmark* b) {
 }
 BENCHMARK(BM_WriteWideDense)->Apply(FormatArgs);
 BENCHMARK(BM_WriteWideSparse)->Apply(FormatArgs);
+BENCHMARK(BM_WriteWideSparseListed)->Apply(FormatArgs);
 BENCHMARK(BM_WriteNarrow)->Apply(FormatArgs);
 
 // ---- SQLite reader ------------------------------------------------------------------------

@@ -82,7 +82,8 @@ void CsvWriter::BeginFile(std::span<const std::string> columns, std::string& out
   out.append("\r\n");
 }
 
-char* CsvWriter::CopyCell(char* p, const Cell& cell) {
+// Inlined into both row loops: as a call per cell it made WriteRow 15-70% slower.
+[[gnu::always_inline]] inline char* CsvWriter::CopyCell(char* p, const Cell& cell) {
   switch (cell.kind) {
     case CellKind::kNull:
       return p;

@@ -73,22 +73,26 @@ void TsvWriter::BeginFile(std::span<const std::string> columns, std::string& out
 }
 
 // The row is written through a pointer into room made once (byte_copy.h).
-char* TsvWriter::CopyCell(char* p, const Cell& cell) {
+// Inlined into both row loops, as the loop of WriteRow was before they shared it.
+[[gnu::always_inline]] inline char* TsvWriter::CopyCell(char* p, const Cell& cell) {
   switch (cell.kind) {
     case CellKind::kNull:
-      return p;
+      break;
     case CellKind::kNumber:
     case CellKind::kBool:
       // A number literal or true/false has no tab, LF, CR or backslash (Cell's contract).
-      return CopyBytes(p, cell.text);
+      p = CopyBytes(p, cell.text);
+      break;
     case CellKind::kText:
       if (StartsLikeFormula(cell.text)) {
         formulas_in_file_ = true;
         if (escape_formulas_) *p++ = kFormulaEscape;
       }
-      return CopyTsvEscaped(p, cell.text);
+      p = CopyTsvEscaped(p, cell.text);
+      break;
     case CellKind::kJson:
-      return CopyTsvEscaped(p, cell.text);
+      p = CopyTsvEscaped(p, cell.text);
+      break;
   }
   return p;
 }
