@@ -8,6 +8,7 @@
 //        field and the empty string "". Read back, NULL and "" stay apart.
 //   TSV: LF after every record, tab between fields, \t \n \r \\ the only escapes; NULL and the
 //        empty string are both the empty field.
+//   Both: the rows given as sparse rows (WriteSparseRowBody) make the same bytes.
 // Number and bool cells hold what Cell's contract allows (a number literal, true/false).
 #include <algorithm>
 #include <cstddef>
@@ -170,6 +171,23 @@ std::string Written(FormatWriter& writer, std::span<const std::string> header,
   return out;
 }
 
+// Written, with each row given as a sparse row: its non-NULL cells listed
+// (FormatWriter::WriteSparseRowBody), plus every third NULL one (a listed cell may be NULL).
+std::string WrittenSparse(FormatWriter& writer, std::span<const std::string> header,
+                          const std::vector<std::vector<Cell>>& rows) {
+  std::string out;
+  writer.BeginFile(header, out);
+  for (const auto& row : rows) {
+    std::vector<uint32_t> listed;
+    for (size_t i = 0; i < row.size(); ++i) {
+      if (row[i].kind != CellKind::kNull || i % 3 == 2) listed.push_back(static_cast<uint32_t>(i));
+    }
+    writer.WriteSparseRowBody(row, listed, out);
+  }
+  writer.EndFile(out);
+  return out;
+}
+
 }  // namespace
 }  // namespace exportd
 
@@ -211,11 +229,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::optional<Table> csv_read = ReadCsv(csv_out);
   if (!csv_read) Fail("CSV output is strict RFC 4180", csv_out);
   if (*csv_read != expected_csv) Fail("CSV reads back as the cells written", csv_out);
+  CsvWriter csv_sparse;
+  if (WrittenSparse(csv_sparse, header, cells) != csv_out) {
+    Fail("CSV of sparse rows is the CSV of the whole rows", csv_out);
+  }
 
   TsvWriter tsv;
   const std::string tsv_out = Written(tsv, header, cells);
   const std::optional<Table> tsv_read = ReadTsv(tsv_out);
   if (!tsv_read) Fail("TSV output uses only the documented escapes", tsv_out);
   if (*tsv_read != expected_tsv) Fail("TSV reads back as the cells written", tsv_out);
+  TsvWriter tsv_sparse;
+  if (WrittenSparse(tsv_sparse, header, cells) != tsv_out) {
+    Fail("TSV of sparse rows is the TSV of the whole rows", tsv_out);
+  }
   return 0;
 }
