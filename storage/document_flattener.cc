@@ -332,7 +332,8 @@ bool DocumentFlattener::FlattenSimple(const char* p, const char* end, std::span<
   // than it saves.
   const size_t off_layout = layout_.size() + 1;
   size_t in_layout = try_layout_ ? 0 : off_layout;
-  // Every early return goes through here, so that ResetRow finds the cells set so far.
+  // Every failure once cells may have been set returns through here, so that the ResetRow
+  // that follows it in Flatten finds them all.
   const auto give_up = [this, &in_layout, off_layout, row] {
     if (in_layout < off_layout) ResetLayoutFrom(in_layout, row);
     return false;
