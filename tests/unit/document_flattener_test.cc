@@ -167,6 +167,23 @@ TEST(DocumentFlattenerTest, MalformedSimpleLookingDocumentsAreDataLoss) {
   }
 }
 
+// Flattens `docs` in order with one flattener, which learns each document's layout, and each
+// with a fresh one, which cannot: both must agree on every verdict and every cell.
+void ExpectSameAsFresh(const std::vector<std::string>& names,
+                       const std::vector<std::string>& docs) {
+  Harness seasoned(names);
+  for (size_t i = 0; i < docs.size(); ++i) {
+    Harness fresh(names);
+    const Status expected = fresh.Flatten(docs[i]);
+    const Status got = seasoned.Flatten(docs[i]);
+    ASSERT_EQ(got.ok(), expected.ok()) << "document " << i << ": " << docs[i];
+    if (got.ok()) {
+      ASSERT_EQ(seasoned.Cells(), fresh.Cells()) << "document " << i << ": " << docs[i];
+      ASSERT_EQ(seasoned.SetSlots(), fresh.SetSlots()) << "document " << i << ": " << docs[i];
+    }
+  }
+}
+
 // A flattener expects the key layout of the document before (dense rows repeat it): each
 // document of a sequence that keeps, breaks, extends and shortens that layout must give what a
 // flattener seeing it first gives, errors included.
@@ -198,33 +215,7 @@ TEST(DocumentFlattenerTest, TheLayoutOfTheDocumentBeforeIsOnlyAGuess) {
       R"({"column_1":5,"column_3":6})",
       R"({"column_2":7,"column_1":8})",
   };
-  Harness seasoned(names);
-  for (size_t i = 0; i < docs.size(); ++i) {
-    Harness fresh(names);
-    const Status expected = fresh.Flatten(docs[i]);
-    const Status got = seasoned.Flatten(docs[i]);
-    EXPECT_EQ(got.ok(), expected.ok()) << "document " << i << ": " << docs[i];
-    if (got.ok() && expected.ok()) {
-      EXPECT_EQ(seasoned.Cells(), fresh.Cells()) << "document " << i << ": " << docs[i];
-    }
-  }
-}
-
-// Flattens `docs` in order with one flattener, which learns each document's layout, and each
-// with a fresh one, which cannot: both must agree on every verdict and every cell.
-void ExpectSameAsFresh(const std::vector<std::string>& names,
-                       const std::vector<std::string>& docs) {
-  Harness seasoned(names);
-  for (size_t i = 0; i < docs.size(); ++i) {
-    Harness fresh(names);
-    const Status expected = fresh.Flatten(docs[i]);
-    const Status got = seasoned.Flatten(docs[i]);
-    ASSERT_EQ(got.ok(), expected.ok()) << "document " << i << ": " << docs[i];
-    if (got.ok()) {
-      ASSERT_EQ(seasoned.Cells(), fresh.Cells()) << "document " << i << ": " << docs[i];
-      ASSERT_EQ(seasoned.SetSlots(), fresh.SetSlots()) << "document " << i << ": " << docs[i];
-    }
-  }
+  ExpectSameAsFresh(names, docs);
 }
 
 // Numbers right after a key of the layout and before a comma take a one-step path of their
