@@ -1,6 +1,9 @@
 #include "storage/migrations.h"
 
+#include <memory>
 #include <string>
+
+#include "storage/commit_counter.h"
 
 namespace exportd {
 namespace {
@@ -85,6 +88,9 @@ Status ApplyMigrations(Database& db, std::span<const Migration> migrations) {
 Result<Database> OpenStoreDatabase(const std::string& path) {
   ASSIGN_OR_RETURN(Database db, Database::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
                                                kBusyTimeoutMs));
+  // Before the first statement, so that every commit of every store connection is counted.
+  ASSIGN_OR_RETURN(std::shared_ptr<CommitCounter> commits, CommitCounter::Open(path));
+  db.CountCommits(std::move(commits));
   // WAL: readers never block the writer and a commit is one sequential append.
   ASSIGN_OR_RETURN(std::string mode, PragmaText(db, "PRAGMA journal_mode=WAL"));
   if (mode != "wal") {

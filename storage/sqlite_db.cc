@@ -2,8 +2,36 @@
 
 #include <utility>
 
+#include "storage/commit_counter.h"
+
 namespace exportd {
+
+// Per connection, touched only by the thread inside one of the connection's calls.
+struct CommitWatch {
+  std::shared_ptr<CommitCounter> counter;  // null: commits are not counted
+  bool in_flight = false;                  // Starting was called, Ended not yet
+};
+
 namespace {
+
+// SQLite's commit hook: called inside a call, just before a transaction commits. Returning 0
+// lets the commit go ahead.
+int OnCommit(void* arg) {
+  auto* watch = static_cast<CommitWatch*>(arg);
+  if (!watch->in_flight) {
+    watch->in_flight = true;
+    watch->counter->Starting();
+  }
+  return 0;
+}
+
+// After each call that can commit: whatever it committed is now visible to every reader.
+void Settle(CommitWatch* watch) {
+  if (watch != nullptr && watch->in_flight) {
+    watch->in_flight = false;
+    watch->counter->Ended();
+  }
+}
 
 // Debian's SQLite keeps allocation statistics (SQLITE_DEFAULT_MEMSTATUS), which takes one
 // process-wide mutex on every malloc and free inside SQLite. exportd never reads them, and its
@@ -54,19 +82,39 @@ Result<Database> Database::Open(const std::string& path, int flags, int busy_tim
   TurnOffSqliteMemoryStatistics();
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
-  Database db(raw);  // owns the handle even when open failed
+  Database db(raw, std::make_shared<CommitWatch>());  // owns the handle even when open failed
   if (rc != SQLITE_OK) return SqliteStatus(rc, raw, "open " + path);
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, busy_timeout_ms);
   return db;
 }
 
+Database::Database() = default;
+
+Database::Database(sqlite3* db, std::shared_ptr<CommitWatch> watch)
+    : db_(db), watch_(std::move(watch)) {}
+
+Database::Database(Database&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), watch_(std::move(other.watch_)) {}
+
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
     if (db_ != nullptr) sqlite3_close_v2(db_);
     db_ = std::exchange(other.db_, nullptr);
+    watch_ = std::move(other.watch_);
   }
   return *this;
+}
+
+void Database::CountCommits(std::shared_ptr<CommitCounter> counter) {
+  Settle(watch_.get());
+  watch_->counter = std::move(counter);
+  sqlite3_commit_hook(db_, watch_->counter != nullptr ? OnCommit : nullptr, watch_.get());
+}
+
+const std::shared_ptr<CommitCounter>& Database::commit_counter() const {
+  static const std::shared_ptr<CommitCounter> kNone;
+  return watch_ != nullptr ? watch_->counter : kNone;
 }
 
 Database::~Database() {
@@ -76,6 +124,7 @@ Database::~Database() {
 Status Database::Exec(std::string_view sql) {
   std::string text(sql);
   int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr);
+  Settle(watch_.get());
   return SqliteStatus(rc, db_, "exec");
 }
 
@@ -87,20 +136,25 @@ Result<Statement> Database::Prepare(std::string_view sql) {
     sqlite3_finalize(stmt);
     return SqliteStatus(rc, db_, "prepare");
   }
-  return Statement(stmt, db_);
+  return Statement(stmt, db_, watch_);
 }
 
 Statement& Statement::operator=(Statement&& other) noexcept {
   if (this != &other) {
-    if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+    Finalize();
     stmt_ = std::exchange(other.stmt_, nullptr);
     db_ = other.db_;
+    watch_ = std::move(other.watch_);
   }
   return *this;
 }
 
-Statement::~Statement() {
-  if (stmt_ != nullptr) sqlite3_finalize(stmt_);
+Statement::~Statement() { Finalize(); }
+
+void Statement::Finalize() {
+  if (stmt_ == nullptr) return;
+  sqlite3_finalize(std::exchange(stmt_, nullptr));
+  Settle(watch_.get());
 }
 
 Statement& Statement::Bind(int index, int64_t value) {
@@ -145,6 +199,7 @@ Statement& Statement::Bind(int index, const FilterValue& value) {
 
 Result<bool> Statement::Step() {
   int rc = sqlite3_step(stmt_);
+  Settle(watch_.get());
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
   return SqliteStatus(rc, db_, "step");
@@ -165,6 +220,7 @@ Status Statement::Run() {
 
 void Statement::Reset() {
   sqlite3_reset(stmt_);
+  Settle(watch_.get());
   sqlite3_clear_bindings(stmt_);
 }
 

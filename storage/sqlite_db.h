@@ -24,7 +24,9 @@ namespace exportd {
 // `db` may be null; when set, its error message is included.
 Status SqliteStatus(int rc, sqlite3* db, std::string_view context);
 
+class CommitCounter;
 class Statement;
+struct CommitWatch;  // a connection's link to its CommitCounter (sqlite_db.cc)
 
 // One connection. Not thread-safe: guard it or give each thread its own.
 class Database {
@@ -33,8 +35,8 @@ class Database {
   // Always adds SQLITE_OPEN_NOMUTEX (callers serialise) and sets the busy timeout.
   static Result<Database> Open(const std::string& path, int flags, int busy_timeout_ms = 5000);
 
-  Database() = default;
-  Database(Database&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+  Database();
+  Database(Database&& other) noexcept;
   Database& operator=(Database&& other) noexcept;
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
@@ -45,9 +47,21 @@ class Database {
   Status Exec(std::string_view sql);
   Result<Statement> Prepare(std::string_view sql);
 
+  // From now on every commit on this connection is counted in `counter`: SQLite's commit hook
+  // marks the start, and each call that can commit (Exec, and a Statement's Step, Reset and
+  // destruction) marks the end before it returns, whether the commit succeeded or not.
+  // REQUIRES: an open connection, not inside a call of its own.
+  void CountCommits(std::shared_ptr<CommitCounter> counter);
+  // The counter given to CountCommits, or null.
+  const std::shared_ptr<CommitCounter>& commit_counter() const;
+
  private:
-  explicit Database(sqlite3* db) : db_(db) {}
+  Database(sqlite3* db, std::shared_ptr<CommitWatch> watch);
   sqlite3* db_ = nullptr;
+  // Set by Open (null only when default-constructed or moved from). Its address is the commit
+  // hook's argument, so it stays put when the Database moves; shared with the Statements, which
+  // SQLite lets outlive the connection.
+  std::shared_ptr<CommitWatch> watch_;
 };
 
 // A prepared statement. Binding indexes are 1-based, as in SQLite.
@@ -55,7 +69,9 @@ class Statement {
  public:
   Statement() = default;
   Statement(Statement&& other) noexcept
-      : stmt_(std::exchange(other.stmt_, nullptr)), db_(other.db_) {}
+      : stmt_(std::exchange(other.stmt_, nullptr)),
+        db_(other.db_),
+        watch_(std::move(other.watch_)) {}
   Statement& operator=(Statement&& other) noexcept;
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
@@ -87,9 +103,12 @@ class Statement {
 
  private:
   friend class Database;
-  Statement(sqlite3_stmt* stmt, sqlite3* db) : stmt_(stmt), db_(db) {}
+  Statement(sqlite3_stmt* stmt, sqlite3* db, std::shared_ptr<CommitWatch> watch)
+      : stmt_(stmt), db_(db), watch_(std::move(watch)) {}
+  void Finalize();
   sqlite3_stmt* stmt_ = nullptr;
   sqlite3* db_ = nullptr;
+  std::shared_ptr<CommitWatch> watch_;  // its Database's: settled after each call that can commit
 };
 
 // BEGIN IMMEDIATE on construction (check status()), ROLLBACK on destruction unless committed.

@@ -60,12 +60,17 @@ Status SqliteKeyStore::Insert(const ApiKey& key) {
 }
 
 Result<std::optional<ApiKey>> SqliteKeyStore::FindActiveByDigest(const std::string& sha256) {
+  if (std::optional<ApiKey> kept = active_keys_.Find(sha256)) return kept;
+  // Digests that match no key are not kept: they are refused requests, and anyone can send many.
+  const auto stamp = active_keys_.StampBeforeRead();
   std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectActiveByDigest));
   stmt->Bind(1, AsText(sha256));
   ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row) return std::optional<ApiKey>();
-  return std::optional<ApiKey>(ReadKey(*stmt));
+  ApiKey key = ReadKey(*stmt);
+  if (stamp) active_keys_.Put(*stamp, sha256, key);
+  return std::optional<ApiKey>(std::move(key));
 }
 
 Result<std::vector<ApiKey>> SqliteKeyStore::List() {

@@ -10,13 +10,16 @@
 
 #include "core/key_store.h"
 #include "core/status.h"
+#include "storage/committed_read_cache.h"
 #include "storage/sqlite_db.h"
 #include "storage/statement_cache.h"
 
 namespace exportd {
 
 // Thread-safe: one connection of its own, serialised by a mutex. Times are kept to the
-// millisecond.
+// millisecond. The active keys found are kept until the next commit to the file by any exportd
+// process (a revocation by `exportd keys revoke` among them), so that authenticating a request
+// takes no read transaction (CommittedReadCache).
 class SqliteKeyStore final : public ApiKeyStore {
  public:
   // Opens or creates the database at `path` and applies pending migrations (see
@@ -35,11 +38,15 @@ class SqliteKeyStore final : public ApiKeyStore {
   Result<int64_t> CountActive() override;
 
  private:
-  explicit SqliteKeyStore(Database db) : db_(std::move(db)), statements_(db_) {}
+  explicit SqliteKeyStore(Database db)
+      : db_(std::move(db)), statements_(db_), active_keys_(db_.commit_counter(), kMaxKeysKept) {}
+
+  static constexpr size_t kMaxKeysKept = 1024;
 
   std::mutex mu_;
   Database db_;                // guarded by mu_
   StatementCache statements_;  // guarded by mu_; declared after db_, destroyed before it
+  CommittedReadCache<ApiKey> active_keys_;  // by digest; thread-safe itself
 };
 
 }  // namespace exportd

@@ -410,12 +410,16 @@ Result<Task> SqliteTaskStore::Get(const std::string& id) {
 }
 
 Result<TaskRevision> SqliteTaskStore::Revision(const std::string& id) {
+  if (std::optional<TaskRevision> kept = revisions_.Find(id)) return *std::move(kept);
+  const auto stamp = revisions_.StampBeforeRead();
   std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectRevision));
   stmt->Bind(1, AsText(id));
   ASSIGN_OR_RETURN(bool row, stmt->Step());
   if (!row) return TaskNotFound(id);
-  return TaskRevision{stmt->ColumnText(0), stmt->ColumnInt(1)};
+  TaskRevision revision{stmt->ColumnText(0), stmt->ColumnInt(1)};
+  if (stamp) revisions_.Put(*stamp, id, revision);
+  return revision;
 }
 
 Result<std::optional<Task>> SqliteTaskStore::FindByIdempotencyKey(const std::string& principal,

@@ -11,6 +11,7 @@
 
 #include "core/status.h"
 #include "core/task_store.h"
+#include "storage/committed_read_cache.h"
 #include "storage/sqlite_db.h"
 #include "storage/statement_cache.h"
 
@@ -85,7 +86,10 @@ class SqliteTaskStore final : public TaskStore {
   Status CheckWritable() override;
 
  private:
-  explicit SqliteTaskStore(Database db) : db_(std::move(db)), statements_(db_) {}
+  explicit SqliteTaskStore(Database db)
+      : db_(std::move(db)), statements_(db_), revisions_(db_.commit_counter(), kMaxRevisionsKept) {}
+
+  static constexpr size_t kMaxRevisionsKept = 4096;
 
   // The *Locked methods REQUIRE mu_ held.
   Result<Task> LoadLocked(const std::string& id);  // kNotFound
@@ -112,6 +116,9 @@ class SqliteTaskStore final : public TaskStore {
   std::mutex mu_;
   Database db_;                // guarded by mu_
   StatementCache statements_;  // guarded by mu_; declared after db_, destroyed before it
+  // Revision's answers, kept until the next commit to the file by any exportd process: a GET of
+  // a finished task then takes no read transaction (CommittedReadCache). Thread-safe itself.
+  CommittedReadCache<TaskRevision> revisions_;
 
   std::mutex group_mu_;  // taken before mu_, never while holding it
   std::condition_variable group_done_;

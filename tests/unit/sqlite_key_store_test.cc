@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "storage/digest.h"
 #include "storage/migrations.h"
@@ -122,6 +123,64 @@ TEST_F(SqliteKeyStoreTest, RevokeHidesKeyAndKeepsItListed) {
 
   // A revoked digest cannot be reused: the digest column stays unique.
   EXPECT_EQ(store->Insert(Key("k3", "s1", Role::kExporter, 3)).code(), StatusCode::kAlreadyExists);
+}
+
+// The store keeps the keys it found until the file changes (CommittedReadCache). A revocation
+// through another connection, as `exportd keys revoke` in another process, is seen by the very
+// next lookup.
+TEST_F(SqliteKeyStoreTest, ARevocationElsewhereIsSeenByTheNextLookup) {
+  std::unique_ptr<SqliteKeyStore> server = OpenStore();
+  std::unique_ptr<SqliteKeyStore> cli = OpenStore();
+  ASSERT_NE(server, nullptr);
+  ASSERT_NE(cli, nullptr);
+  ASSERT_TRUE(cli->Insert(Key("k1", "secret-1", Role::kExporter, 1)).ok());
+  for (int i = 0; i < 2; ++i) {  // the second from what the first kept
+    Result<std::optional<ApiKey>> found = server->FindActiveByDigest(Sha256Hex("secret-1"));
+    ASSERT_TRUE(found.ok() && found->has_value()) << i;
+  }
+  ASSERT_TRUE(cli->Revoke("k1", AtMs(5)).ok());
+  Result<std::optional<ApiKey>> after = server->FindActiveByDigest(Sha256Hex("secret-1"));
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_FALSE(after->has_value()) << "a revoked key was still found";
+}
+
+// A revocation that exportd did not make (the sqlite3 shell) is not counted; the store reuses
+// what it found for a second at most.
+TEST_F(SqliteKeyStoreTest, ARevocationByAnotherToolIsSeenWithinASecond) {
+  std::unique_ptr<SqliteKeyStore> server = OpenStore();
+  ASSERT_NE(server, nullptr);
+  ASSERT_TRUE(server->Insert(Key("k1", "secret-1", Role::kExporter, 1)).ok());
+  Result<std::optional<ApiKey>> found = server->FindActiveByDigest(Sha256Hex("secret-1"));
+  ASSERT_TRUE(found.ok() && found->has_value());
+  {
+    Result<Database> raw = Database::Open(path_, SQLITE_OPEN_READWRITE);
+    ASSERT_TRUE(raw.ok());
+    ASSERT_TRUE(raw->Exec("UPDATE api_keys SET revoked_at = 5 WHERE id = 'k1'").ok());
+  }
+  found = server->FindActiveByDigest(Sha256Hex("secret-1"));
+  ASSERT_TRUE(found.ok());
+  EXPECT_TRUE(found->has_value()) << "the lookup was not reused";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (found.ok() && found->has_value() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    found = server->FindActiveByDigest(Sha256Hex("secret-1"));
+  }
+  ASSERT_TRUE(found.ok());
+  EXPECT_FALSE(found->has_value()) << "still found 3 s after the revocation";
+}
+
+// Unknown digests are not kept: a key added elsewhere works at once.
+TEST_F(SqliteKeyStoreTest, AKeyAddedElsewhereWorksAtOnce) {
+  std::unique_ptr<SqliteKeyStore> server = OpenStore();
+  std::unique_ptr<SqliteKeyStore> cli = OpenStore();
+  ASSERT_NE(server, nullptr);
+  ASSERT_NE(cli, nullptr);
+  Result<std::optional<ApiKey>> found = server->FindActiveByDigest(Sha256Hex("secret-2"));
+  ASSERT_TRUE(found.ok() && !found->has_value());
+  ASSERT_TRUE(cli->Insert(Key("k2", "secret-2", Role::kReader, 1)).ok());
+  found = server->FindActiveByDigest(Sha256Hex("secret-2"));
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->id, "k2");
 }
 
 TEST_F(SqliteKeyStoreTest, SharesTheFileWithTheTaskStore) {

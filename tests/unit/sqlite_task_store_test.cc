@@ -1096,6 +1096,44 @@ TEST_F(SqliteTaskStoreTest, RevisionChangesWithEveryCommittedChangeAndNothingEls
   EXPECT_EQ(store_->Revision("nope").status().code(), StatusCode::kNotFound);
 }
 
+// Revision keeps what it read until the file changes (CommittedReadCache): a change committed
+// through another connection, as another instance's, is seen by the very next call.
+TEST_F(SqliteTaskStoreTest, RevisionSeesAChangeByAnotherConnectionAtOnce) {
+  ASSERT_TRUE(store_->Create(NewTask("01A"), {}).ok());
+  Result<TaskRevision> before = store_->Revision("01A");
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  ASSERT_TRUE(store_->Revision("01A").ok());  // kept now
+
+  std::unique_ptr<SqliteTaskStore> other = OpenStore();
+  ASSERT_NE(other, nullptr);
+  ASSERT_TRUE(other->Transition("01A", Args(Trigger::kCancel, kT0 + seconds(1))).ok());
+  Result<TaskRevision> after = store_->Revision("01A");
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(after->revision, MustGet("01A").revision);
+  EXPECT_GT(after->revision, before->revision) << "a change by another connection went unseen";
+}
+
+// A change that exportd did not make (the sqlite3 shell) is not counted; the store reuses what
+// it read for a second at most.
+TEST_F(SqliteTaskStoreTest, RevisionSeesAChangeByAnotherToolWithinASecond) {
+  ASSERT_TRUE(store_->Create(NewTask("01A"), {}).ok());
+  Result<TaskRevision> before = store_->Revision("01A");
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  RawDb(path_).Exec("UPDATE tasks SET revision = revision + 1 WHERE id = '01A'");
+  Result<TaskRevision> kept = store_->Revision("01A");
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->revision, before->revision) << "the read was not reused";
+  const auto deadline = std::chrono::steady_clock::now() + seconds(3);
+  int64_t seen = kept->revision;
+  while (seen == before->revision && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(50));
+    Result<TaskRevision> now = store_->Revision("01A");
+    ASSERT_TRUE(now.ok());
+    seen = now->revision;
+  }
+  EXPECT_EQ(seen, before->revision + 1);
+}
+
 TEST_F(SqliteTaskStoreTest, ExpiredLeasesGoBackToTheQueueInTheirPlace) {
   for (const char* id : {"01A", "01B", "01C"}) ASSERT_TRUE(store_->Create(NewTask(id), {}).ok());
   Result<std::optional<Task>> a = store_->ClaimNext(kT0, "inst_a", kLease);
