@@ -1,9 +1,11 @@
 // The ceiling for exportd's API load numbers: a bare cpp-httplib server on the same machine,
 // with the same threading and socket settings as api/api_server.cc (thread pool of N, TCP_NODELAY,
 // keep-alive for 100 requests, a listen backlog of 1024),
-// answering every GET and POST with a fixed small JSON body.
+// answering every GET and POST with a fixed small JSON body (120 bytes), or one padded to BYTES to
+// match the size of a body exportd sends.
 //
-//   exportd_bench_bare_httplib PORT [THREADS]     (THREADS defaults to 64, exportd's http_threads)
+//   exportd_bench_bare_httplib PORT [THREADS [BYTES]]   (THREADS defaults to 64, exportd's
+//                                                        http_threads)
 // Prints "ready" once listening; stops on SIGTERM/SIGINT.
 #include <httplib.h>
 
@@ -13,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace {
@@ -24,13 +27,23 @@ void OnSignal(int) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s PORT [THREADS]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s PORT [THREADS [BYTES]]\n", argv[0]);
     return 2;
   }
   const int port = std::atoi(argv[1]);
   const int threads = argc > 2 ? std::atoi(argv[2]) : 64;
-  static const std::string kBody =
+  static std::string kBody =
       R"({"id":"01J0000000000000000000000","status":"Running","progress":{"rows":1234,"rows_total":40000,"percent":3.1}})";
+  if (argc > 3) {
+    const size_t bytes = std::strtoul(argv[3], nullptr, 10);
+    constexpr std::string_view kPadField = R"(,"pad":"")";
+    if (bytes > kBody.size() + kPadField.size()) {
+      kBody.pop_back();  // the closing brace
+      kBody += R"(,"pad":")";
+      kBody.append(bytes - kBody.size() - 2, 'x');
+      kBody += "\"}";
+    }
+  }
   httplib::Server server;
   g_server = &server;
   server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };

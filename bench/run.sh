@@ -366,11 +366,30 @@ if ! skipped api && command -v wrk >/dev/null; then
   read -r b_get b_get50 b_get99 b_getbad < <(wrk_run bare_get "http://127.0.0.1:$bare_port/v1/exports/$id")
   read -r b_post b_post50 b_post99 b_postbad < <(WRK_BODY=$post_body wrk_run bare_post "http://127.0.0.1:$bare_port/v1/exports" -s "$root/bench/wrk_post.lua")
   read -r e_get e_get50 e_get99 e_getbad < <(wrk_run exportd_get "$base/v1/exports/$id" -H "$auth")
+  # Context for the ratio: the narrow task's body lists 13 files with signed links, 55 times the
+  # bare server's 120 bytes. The same bare server padded to that size, and a GET of a one-file
+  # task (wide dense), show how much of the gap is the size of the answer.
+  get_bytes=$(curl -sf -H "$auth" "$base/v1/exports/$id" | wc -c)
+  padded_port=$(free_port)
+  "$build/bench/exportd_bench_bare_httplib" "$padded_port" 64 "$get_bytes" >"$results/bare_padded.log" 2>&1 &
+  padded_pid=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$padded_port/x" >/dev/null && break; sleep 0.05; done
+  read -r p_get p_get50 p_get99 p_getbad < <(wrk_run bare_get_padded "http://127.0.0.1:$padded_port/v1/exports/$id")
+  kill "$padded_pid" 2>/dev/null || true; wait "$padded_pid" 2>/dev/null || true
+  one_file_id=${keep_id[wide_dense]:-}
+  if [ -n "$one_file_id" ] && [ "$one_file_id" != "$id" ]; then
+    one_file_bytes=$(curl -sf -H "$auth" "$base/v1/exports/$one_file_id" | wc -c)
+    read -r o_get o_get50 o_get99 o_getbad < <(wrk_run exportd_get_one_file "$base/v1/exports/$one_file_id" -H "$auth")
+  fi
   tasks_before=$(sqlite3 "$srv_dir/exportd.db" 'SELECT COUNT(*) FROM tasks' 2>/dev/null || echo 0)
   read -r e_post e_post50 e_post99 e_postbad < <(WRK_BODY=$post_body wrk_run exportd_post "$base/v1/exports" -H "$auth" -s "$root/bench/wrk_post.lua")
   tasks_after=$(sqlite3 "$srv_dir/exportd.db" 'SELECT COUNT(*) FROM tasks' 2>/dev/null || echo 0)
   say "| bare cpp-httplib GET | $b_get | $b_get50 | $b_get99 | $b_getbad | 1.00 |"
-  say "| exportd GET /v1/exports/{id} | $e_get | $e_get50 | $e_get99 | $e_getbad | $(ratio "$e_get" "$b_get") |"
+  say "| exportd GET /v1/exports/{id} ($get_bytes-byte body) | $e_get | $e_get50 | $e_get99 | $e_getbad | $(ratio "$e_get" "$b_get") |"
+  say "| bare cpp-httplib GET, body padded to $get_bytes bytes | $p_get | $p_get50 | $p_get99 | $p_getbad | $(ratio "$p_get" "$b_get") |"
+  if [ -n "${o_get:-}" ]; then
+    say "| exportd GET of a one-file task ($one_file_bytes-byte body) | $o_get | $o_get50 | $o_get99 | $o_getbad | $(ratio "$o_get" "$b_get") |"
+  fi
   say "| bare cpp-httplib POST | $b_post | $b_post50 | $b_post99 | $b_postbad | 1.00 |"
   say "| exportd POST /v1/exports (202, durable) | $e_post | $e_post50 | $e_post99 | $e_postbad | $(ratio "$e_post" "$b_post") |"
   say ""
