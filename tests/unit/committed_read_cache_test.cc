@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "tests/fakes/temp_dir.h"
 
@@ -108,6 +111,48 @@ TEST_F(CommittedReadCacheTest, AFullCacheStartsAfresh) {
   EXPECT_FALSE(cache.Find("a").has_value());
   EXPECT_FALSE(cache.Find("b").has_value());
   EXPECT_EQ(cache.Find("c"), "3");
+}
+
+// Readers and a committer at once, the "database" being one number: a Find that begins after a
+// commit has returned never gives a value from before that commit.
+TEST_F(CommittedReadCacheTest, NoFindAfterACommitReturnsAnOlderValue) {
+  CommittedReadCache<int64_t> cache(counter_, 16);
+  std::atomic<int64_t> database{0};  // what a read sees
+  std::atomic<int64_t> returned{0};  // the last commit whose call has returned
+  std::atomic<bool> done{false};
+  std::atomic<int64_t> hits{0};
+  std::atomic<int64_t> stale{0};
+
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 4; ++r) {
+    readers.emplace_back([&] {
+      while (!done.load()) {
+        const int64_t committed = returned.load();
+        if (std::optional<int64_t> hit = cache.Find("k")) {
+          hits.fetch_add(1);
+          if (*hit < committed) stale.fetch_add(1);
+          continue;
+        }
+        auto stamp = cache.StampBeforeRead();
+        const int64_t value = database.load();
+        if (stamp) cache.Put(*stamp, "k", value);
+      }
+    });
+  }
+  for (int i = 1; i <= 2000; ++i) {
+    // A commit takes time on both sides of the moment it becomes visible.
+    counter_->Starting();
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
+    database.store(i);
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
+    counter_->Ended();
+    returned.store(i);
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
+  }
+  done.store(true);
+  for (std::thread& t : readers) t.join();
+  EXPECT_EQ(stale.load(), 0);
+  EXPECT_GT(hits.load(), 0) << "nothing was ever reused: the test proves nothing";
 }
 
 TEST_F(CommittedReadCacheTest, WithoutACounterNothingIsKept) {
