@@ -50,10 +50,22 @@ Result<std::shared_ptr<CommitCounter>> CommitCounter::Open(const std::string& db
   const bool alone = Flock(file.get(), LOCK_EX | LOCK_NB) == 0;
   struct stat st {};
   if (::fstat(file.get(), &st) != 0) return PosixError("stat " + path, errno);
-  // Growing a new file is safe to race: every process grows it to the same size, zero-filled.
-  if (st.st_size < static_cast<off_t>(kFileSize) &&
-      ::ftruncate(file.get(), static_cast<off_t>(kFileSize)) != 0) {
-    return PosixError("size " + path, errno);
+  if (st.st_size < static_cast<off_t>(kFileSize)) {
+    // New: made like SQLite makes its -wal and -shm files, with the database's permissions and,
+    // when root creates it (`exportd keys` run by root on a service's data dir), its owner, so
+    // that whoever can open the database can open this file too.
+    struct stat db {};
+    if (::stat(db_path.c_str(), &db) == 0) {
+      if (::fchmod(file.get(), db.st_mode & 0777) != 0) return PosixError("chmod " + path, errno);
+      if (::geteuid() == 0 && (db.st_uid != st.st_uid || db.st_gid != st.st_gid) &&
+          ::fchown(file.get(), db.st_uid, db.st_gid) != 0) {
+        return PosixError("chown " + path, errno);
+      }
+    }
+    // Safe to race: every process grows it to the same size, zero-filled.
+    if (::ftruncate(file.get(), static_cast<off_t>(kFileSize)) != 0) {
+      return PosixError("size " + path, errno);
+    }
   }
   void* mapping = ::mmap(nullptr, kFileSize, PROT_READ | PROT_WRITE, MAP_SHARED, file.get(), 0);
   if (mapping == MAP_FAILED) return PosixError("map " + path, errno);

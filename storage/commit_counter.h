@@ -32,8 +32,9 @@ namespace exportd {
 // another, sees the same ones.
 class CommitCounter {
  public:
-  // Maps `<db_path>-commits`, creating it (mode 0600) if needed, and holds a shared lock on it
-  // until destroyed. For ":memory:" or an empty path the counters are this object's alone.
+  // Maps `<db_path>-commits`, creating it if needed (with the database's mode and, when run as
+  // root, its owner; 0600 without a database), and holds a shared lock on it until destroyed.
+  // For ":memory:" or an empty path the counters are this object's alone.
   static Result<std::shared_ptr<CommitCounter>> Open(const std::string& db_path);
 
   CommitCounter(const CommitCounter&) = delete;

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <memory>
 
 #include "tests/fakes/temp_dir.h"
@@ -104,6 +105,36 @@ TEST(CommitCounterTest, ACommitLeftUnendedIsSettledByTheNextOpenAlone) {
   EXPECT_EQ(next->started(), 1u);
   EXPECT_EQ(next->ended(), 1u);
   EXPECT_TRUE(next->StampBeforeRead().has_value());
+}
+
+// Like SQLite's -wal and -shm files: whoever can open the database can open the counter, even
+// when root made it (`exportd keys` run by root on the data dir of a service account).
+TEST(CommitCounterTest, ANewFileTakesTheDatabasesModeAndOwner) {
+  TempDir dir;
+  const std::string db = dir.File("x.db");
+  {
+    std::ofstream touch(db);
+  }
+  ASSERT_EQ(::chmod(db.c_str(), 0640), 0);
+  const bool root = ::geteuid() == 0;
+  constexpr uid_t kServiceUid = 4242;
+  constexpr gid_t kServiceGid = 4343;
+  if (root) {
+    ASSERT_EQ(::chown(db.c_str(), kServiceUid, kServiceGid), 0);
+  }
+  ASSERT_NE(OpenCounter(db), nullptr);
+  struct stat st {};
+  ASSERT_EQ(::stat((db + "-commits").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
+  if (root) {
+    EXPECT_EQ(st.st_uid, kServiceUid);
+    EXPECT_EQ(st.st_gid, kServiceGid);
+  }
+  // An existing file is left as it is.
+  ASSERT_EQ(::chmod(db.c_str(), 0600), 0);
+  ASSERT_NE(OpenCounter(db), nullptr);
+  ASSERT_EQ(::stat((db + "-commits").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0640u);
 }
 
 TEST(CommitCounterTest, AnInMemoryDatabaseHasACounterOfItsOwn) {
