@@ -25,13 +25,17 @@ TaskViewContext ViewContext(const HandlerContext& ctx) {
 // Task ids are ULIDs; anything else cannot name a task (and never reaches the store).
 bool ValidTaskId(const std::string& id) { return IsUlid(id); }
 
+std::string TaskBody(const TaskViewContext& view, const Task& task) {
+  return TaskToJson(task, view).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 void SendTask(const TaskViewContext& view, httplib::Response& res, int http_status,
               const Task& task) {
   if (!IsTerminal(task.state)) {
     res.set_header("Retry-After", "1");
     res.set_header("X-Progress", ProgressHeader(task, view.now));
   }
-  SendJson(res, http_status, TaskToJson(task, view).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  SendJson(res, http_status, TaskBody(view, task));
 }
 
 void SendTask(HandlerContext& ctx, httplib::Response& res, int http_status, const Task& task) {
@@ -166,6 +170,20 @@ void HandleListExports(HandlerContext& ctx, const Principal& who, const httplib:
   SendJson(res, 200, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
+namespace {
+
+// Renders the body that GETs of task `id` will get from `from` on, for the second that begins
+// then, as a GET at that time would (links expire in whole seconds, so the rendering is the
+// same), and keeps it. A failure leaves it to the GETs of that second.
+void RenderAhead(HandlerContext& ctx, const Principal& who, const std::string& id, TimePoint from) {
+  Result<Task> task = ctx.deps.service->Get(who, id);
+  if (!task.ok() || !IsTerminal(task->state)) return;
+  ctx.task_bodies->Put(id, task->revision, from, from + std::chrono::seconds(1),
+                       TaskBody(ViewContext(ctx, from), *task));
+}
+
+}  // namespace
+
 void HandleGetExport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
                      httplib::Response& res) {
   std::string id = req.matches[1];
@@ -184,8 +202,10 @@ void HandleGetExport(HandlerContext& ctx, const Principal& who, const httplib::R
       SendStatus(req, res, revision.status());
       return;
     }
-    if (TaskBodyCache::Body body = ctx.task_bodies->Find(id, *revision, now)) {
-      SendJson(res, 200, *body);
+    TaskBodyCache::Lookup kept = ctx.task_bodies->Find(id, *revision, now);
+    if (kept.body) {
+      SendJson(res, 200, *kept.body);
+      if (kept.render_from) RenderAhead(ctx, who, id, *kept.render_from);
       return;
     }
   }
@@ -196,9 +216,8 @@ void HandleGetExport(HandlerContext& ctx, const Principal& who, const httplib::R
   }
   SendTask(ViewContext(ctx, now), res, 200, *task);
   if (IsTerminal(task->state)) {
-    const TimePoint next_second =
-        std::chrono::floor<std::chrono::seconds>(now) + std::chrono::seconds(1);
-    ctx.task_bodies->Put(id, task->revision, next_second, res.body);
+    const TimePoint second = std::chrono::floor<std::chrono::seconds>(now);
+    ctx.task_bodies->Put(id, task->revision, second, second + std::chrono::seconds(1), res.body);
   }
 }
 

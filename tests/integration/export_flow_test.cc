@@ -3,6 +3,8 @@
 // since/until and partitions; the query-parameter form; the demo dataset.
 #include <algorithm>
 #include <regex>
+#include <set>
+#include <thread>
 
 #include "tests/integration/itest_support.h"
 
@@ -192,6 +194,45 @@ TEST_F(ExportFlowTest, AFinishedTaskPolledAgainShowsEachChangeAtOnce) {
   }
   HttpClient other(server_->host(), server_->port(), other_key);
   EXPECT_EQ(other.Get("/v1/exports/" + id).status, 404);
+}
+
+// Across the turns of the second, where the body of the next second is rendered ahead of time
+// (api/task_body_cache.h): every GET's links expire the link lifetime after the second the
+// request was in, never one rendered for the second before or after.
+TEST_F(ExportFlowTest, APolledTasksLinksExpireTheirLifetimeAfterTheSecondOfTheRequest) {
+  constexpr int64_t kTtlSeconds = 600;
+  ASSERT_TRUE(StartWithItems(50, {{"download_url_ttl_seconds", kTtlSeconds}}));
+  const std::string id = CreateExport(*api_, {{"dataset", "items"}});
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(WaitForTerminal(*api_, id, kExportTimeout).value("status", ""), "Succeeded");
+
+  auto unix_seconds = [] {
+    return std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now())
+        .time_since_epoch()
+        .count();
+  };
+  int requests = 0;
+  std::set<int64_t> expiries;
+  const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(2600);
+  while (std::chrono::steady_clock::now() < end) {
+    const int64_t before = unix_seconds();
+    HttpResponse polled = api_->Get("/v1/exports/" + id);
+    const int64_t after = unix_seconds();
+    ASSERT_EQ(polled.status, 200) << polled.Describe();
+    ASSERT_EQ(polled.json["files"].size(), 1u) << polled.Describe();
+    std::optional<int64_t> millis =
+        ParseRfc3339Millis(polled.json["files"][0].value("expires_at", ""));
+    ASSERT_TRUE(millis.has_value()) << polled.Describe();
+    const int64_t expires = *millis / 1000;
+    EXPECT_GE(expires, before + kTtlSeconds)
+        << "a body of an earlier second: " << polled.Describe();
+    EXPECT_LE(expires, after + kTtlSeconds) << "a body of a later second: " << polled.Describe();
+    expiries.insert(expires);
+    ++requests;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_GE(expiries.size(), 2u) << "the polls never crossed a second";
+  EXPECT_GT(requests, 100);
 }
 
 TEST_F(ExportFlowTest, RollsOverAtMaxRowsPerFileWithAHeaderInEveryFile) {

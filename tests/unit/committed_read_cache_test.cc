@@ -95,9 +95,41 @@ TEST_F(CommittedReadCacheTest, AValueIsKeptForLessThanMaxAgeFromItsRead) {
   TestClock::current += std::chrono::milliseconds(300);  // the read itself took a while
   cache.Put(*stamp, "k", "v");
   TestClock::current += Cache::kMaxAge - std::chrono::milliseconds(301);
+  EXPECT_FALSE(cache.Find("k").has_value()) << "the one Find that reads it again";
   EXPECT_EQ(cache.Find("k"), "v");
   TestClock::current += std::chrono::milliseconds(1);
   EXPECT_FALSE(cache.Find("k").has_value()) << "kept for kMaxAge after the put, not the read";
+}
+
+// When a value ages, one caller reads it again while the others still get it: all of them
+// missing at once would all read the database at once.
+TEST_F(CommittedReadCacheTest, OneFindAfterRefreshAfterMissesAndTheOthersHitUntilMaxAge) {
+  Cache cache(counter_, 16);
+  ReadAndKeep(cache, "k", "v1");
+  ReadAndKeep(cache, "other", "o1");
+  TestClock::current += Cache::kRefreshAfter - std::chrono::milliseconds(1);
+  EXPECT_EQ(cache.Find("k"), "v1");
+  EXPECT_EQ(cache.Find("k"), "v1") << "a young value is never handed out for a refresh";
+
+  TestClock::current += std::chrono::milliseconds(1);
+  EXPECT_FALSE(cache.Find("k").has_value()) << "the first Find after kRefreshAfter";
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(cache.Find("k"), "v1") << "only one caller refreshes";
+  EXPECT_FALSE(cache.Find("other").has_value()) << "each value has its own refresh";
+  EXPECT_EQ(cache.Find("other"), "o1");
+
+  // The refresher's read replaces the value; it ages from its own read.
+  ReadAndKeep(cache, "k", "v2");
+  TestClock::current += Cache::kRefreshAfter - std::chrono::milliseconds(1);
+  EXPECT_EQ(cache.Find("k"), "v2");
+  TestClock::current += std::chrono::milliseconds(1);
+  EXPECT_FALSE(cache.Find("k").has_value());
+
+  // A refresher that never puts: the others hit until kMaxAge, then every Find misses.
+  TestClock::current += Cache::kMaxAge - Cache::kRefreshAfter - std::chrono::milliseconds(1);
+  EXPECT_EQ(cache.Find("k"), "v2");
+  TestClock::current += std::chrono::milliseconds(1);
+  EXPECT_FALSE(cache.Find("k").has_value());
+  EXPECT_FALSE(cache.Find("k").has_value());
 }
 
 TEST_F(CommittedReadCacheTest, AFullCacheStartsAfresh) {
