@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # GET /v1/exports/{id} of several exportd binaries side by side with the bare cpp-httplib server,
 # in rounds, so that a change is judged against the noise of the machine: each round runs wrk
-# (2 threads, 64 connections) on the bare server and then on each binary in turn, and prints
-# req/s, p99 and the ratio to the bare server of the same round.
+# (2 threads, 64 connections) on the bare server, on the bare server padded to the size of
+# exportd's body, and then on each binary in turn, and prints req/s, p50, p90, p99, p99.9 and max
+# (ms), with each binary's ratio to the bare server of the same round; then the medians over the
+# rounds.
 #
 #   bench/get_ab.sh ROUNDS SECONDS EXPORTD_BINARY...
 #
@@ -14,7 +16,7 @@
 # curl, jq, python3. To compare the code before and after a change, copy each build's
 # server/exportd aside and pass both.
 set -euo pipefail
-[ $# -ge 3 ] || { sed -n '2,16p' "$0" >&2; exit 2; }
+[ $# -ge 3 ] || { sed -n '2,18p' "$0" >&2; exit 2; }
 rounds=$1 seconds=$2
 shift 2
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,20 +57,51 @@ for i in $(seq 0 $(($# - 1))); do
   [ "$status" = Succeeded ] || { echo "$bin: the export ended $status" >&2; exit 1; }
   bytes=$(curl -sf -H "$auth" "http://127.0.0.1:$port/v1/exports/$id" | wc -c)
   echo "bin$i = $bin: task $id, $bytes-byte body"
+  [ "$i" = 0 ] && first_bytes=$bytes
   ports+=("$port") ids+=("$id")
 done
 
-# "req/s p99" of one wrk run.
-measure() {
-  wrk -t2 -c64 -d"${seconds}s" --latency "$@" |
-    awk '/Requests\/sec/ {r = $2} $1 == "99%" {p = $2} END {printf "%.0f %s\n", r, p}'
-}
+# Pads a second bare server to the size of the first binary's body: how much of the gap is the
+# size of the answer.
+padded_port=$(free_port)
+"$build/bench/exportd_bench_bare_httplib" "$padded_port" 64 "$first_bytes" >"$work/bare_padded.log" 2>&1 &
+pids+=($!)
+wait_ready "http://127.0.0.1:$padded_port/x"
+
+# One wrk run: "rps=... p50=... p90=... p99=... p99.9=... max=..."
+measure() { wrk -t2 -c64 -d"${seconds}s" -s "$root/bench/wrk_percentiles.lua" "$@" | tail -1; }
+results=$work/results.txt
 for r in $(seq "$rounds"); do
-  read -r bare_rps bare_p99 < <(measure "http://127.0.0.1:$bare_port/v1/exports/x")
-  line="round $r: bare $bare_rps req/s (p99 $bare_p99)"
+  echo "round $r"
+  bare=$(measure "http://127.0.0.1:$bare_port/v1/exports/x")
+  bare_rps=$(sed 's/^rps=\([0-9]*\).*/\1/' <<<"$bare")
+  printf '  %-10s %s\n' bare "$bare" | tee -a "$results"
+  printf '  %-10s %s\n' padded "$(measure "http://127.0.0.1:$padded_port/v1/exports/x")" | tee -a "$results"
   for i in "${!ports[@]}"; do
-    read -r rps p99 < <(measure -H "$auth" "http://127.0.0.1:${ports[$i]}/v1/exports/${ids[$i]}")
-    line+=" | bin$i $rps req/s, $(awk -v a="$rps" -v b="$bare_rps" 'BEGIN {printf "%.0f%%", 100 * a / b}') (p99 $p99)"
+    line=$(measure -H "$auth" "http://127.0.0.1:${ports[$i]}/v1/exports/${ids[$i]}")
+    rps=$(sed 's/^rps=\([0-9]*\).*/\1/' <<<"$line")
+    printf '  %-10s %s vs_bare=%s\n' "bin$i" "$line" \
+      "$(awk -v a="$rps" -v b="$bare_rps" 'BEGIN {printf "%.0f%%", 100 * a / b}')" | tee -a "$results"
   done
-  echo "$line"
 done
+echo "medians over $rounds rounds (bare padded to $first_bytes bytes):"
+python3 - "$results" <<'PY'
+import re, statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    name, *fields = line.split()
+    values = dict(f.split("=") for f in fields)
+    rows.setdefault(name, []).append(values)
+for name, runs in rows.items():
+    out = []
+    for key in ("rps", "p50", "p90", "p99", "p99.9", "max", "vs_bare"):
+        if key not in runs[0]:
+            continue
+        nums = [float(r[key].rstrip("%")) for r in runs]
+        median = statistics.median(nums)
+        text = "%.0f" % median if key == "rps" else ("%.0f%%" % median if key == "vs_bare" else "%.2f" % median)
+        if key == "p99":
+            text += " (%.2f-%.2f)" % (min(nums), max(nums))
+        out.append("%s=%s" % (key, text))
+    print("  %-10s %s" % (name, " ".join(out)))
+PY

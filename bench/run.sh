@@ -346,10 +346,8 @@ rm -rf "$results/parts"
 # ---- API load ------------------------------------------------------------------------------
 if ! skipped api && command -v wrk >/dev/null; then
   say ""
-  say "## API load: wrk, 64 connections, 2 threads, ${wrk_seconds} s"
+  say "## API load: wrk, 64 connections, 2 threads, ${wrk_seconds} s a run"
   say ""
-  say "| target | req/s | p50 ms | p99 ms | non-2xx | vs bare httplib req/s |"
-  say "|---|---:|---:|---:|---:|---:|"
   bare_port=$(free_port)
   "$build/bench/exportd_bench_bare_httplib" "$bare_port" 64 >"$results/bare.log" 2>&1 &
   bare_pid=$!
@@ -363,9 +361,6 @@ if ! skipped api && command -v wrk >/dev/null; then
   # a manifest and its task-store transitions).
   post_body='{"dataset": "narrow", "format": "csv", "filter": {"id": {"lt": 0}}}'
   id=${keep_id[narrow]:-${keep_id[wide_sparse]:-${keep_id[wide_dense]}}}
-  read -r b_get b_get50 b_get99 b_getbad < <(wrk_run bare_get "http://127.0.0.1:$bare_port/v1/exports/$id")
-  read -r b_post b_post50 b_post99 b_postbad < <(WRK_BODY=$post_body wrk_run bare_post "http://127.0.0.1:$bare_port/v1/exports" -s "$root/bench/wrk_post.lua")
-  read -r e_get e_get50 e_get99 e_getbad < <(wrk_run exportd_get "$base/v1/exports/$id" -H "$auth")
   # Context for the ratio: the narrow task's body lists 13 files with signed links, 55 times the
   # bare server's 120 bytes. The same bare server padded to that size, and a GET of a one-file
   # task (wide dense), show how much of the gap is the size of the answer.
@@ -374,22 +369,56 @@ if ! skipped api && command -v wrk >/dev/null; then
   "$build/bench/exportd_bench_bare_httplib" "$padded_port" 64 "$get_bytes" >"$results/bare_padded.log" 2>&1 &
   padded_pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$padded_port/x" >/dev/null && break; sleep 0.05; done
-  read -r p_get p_get50 p_get99 p_getbad < <(wrk_run bare_get_padded "http://127.0.0.1:$padded_port/v1/exports/$id")
-  kill "$padded_pid" 2>/dev/null || true; wait "$padded_pid" 2>/dev/null || true
   one_file_id=${keep_id[wide_dense]:-}
-  if [ -n "$one_file_id" ] && [ "$one_file_id" != "$id" ]; then
-    one_file_bytes=$(curl -sf -H "$auth" "$base/v1/exports/$one_file_id" | wc -c)
-    read -r o_get o_get50 o_get99 o_getbad < <(wrk_run exportd_get_one_file "$base/v1/exports/$one_file_id" -H "$auth")
-  fi
+  [ "$one_file_id" = "$id" ] && one_file_id=""
+  [ -n "$one_file_id" ] && one_file_bytes=$(curl -sf -H "$auth" "$base/v1/exports/$one_file_id" | wc -c)
+  # GET in $runs rounds, each server in turn within a round: the host's noise moves p99 by a
+  # factor of 2 from one run to the next, so medians over rounds, and ratios within a round.
+  declare -A get_rps=() get_p50=() get_p99=() get_ratio=() get_bad=()
+  get_targets=(bare exportd padded)
+  [ -n "$one_file_id" ] && get_targets+=(one_file)
+  for r in $(seq "$runs"); do
+    for t in "${get_targets[@]}"; do
+      case $t in
+        bare) read -r rps p50 p99 bad < <(wrk_run "bare_get_$r" "http://127.0.0.1:$bare_port/v1/exports/$id") ;;
+        exportd) read -r rps p50 p99 bad < <(wrk_run "exportd_get_$r" "$base/v1/exports/$id" -H "$auth") ;;
+        padded) read -r rps p50 p99 bad < <(wrk_run "bare_get_padded_$r" "http://127.0.0.1:$padded_port/v1/exports/$id") ;;
+        one_file) read -r rps p50 p99 bad < <(wrk_run "exportd_get_one_file_$r" "$base/v1/exports/$one_file_id" -H "$auth") ;;
+      esac
+      [ "$t" = bare ] && bare_rps=$rps
+      get_rps[$t]+="$rps " get_p50[$t]+="$p50 " get_p99[$t]+="$p99 " get_bad[$t]+="$bad "
+      get_ratio[$t]+="$(ratio "$rps" "$bare_rps") "
+    done
+  done
+  kill "$padded_pid" 2>/dev/null || true; wait "$padded_pid" 2>/dev/null || true
   tasks_before=$(sqlite3 "$srv_dir/exportd.db" 'SELECT COUNT(*) FROM tasks' 2>/dev/null || echo 0)
+  read -r b_post b_post50 b_post99 b_postbad < <(WRK_BODY=$post_body wrk_run bare_post "http://127.0.0.1:$bare_port/v1/exports" -s "$root/bench/wrk_post.lua")
   read -r e_post e_post50 e_post99 e_postbad < <(WRK_BODY=$post_body wrk_run exportd_post "$base/v1/exports" -H "$auth" -s "$root/bench/wrk_post.lua")
   tasks_after=$(sqlite3 "$srv_dir/exportd.db" 'SELECT COUNT(*) FROM tasks' 2>/dev/null || echo 0)
-  say "| bare cpp-httplib GET | $b_get | $b_get50 | $b_get99 | $b_getbad | 1.00 |"
-  say "| exportd GET /v1/exports/{id} ($get_bytes-byte body) | $e_get | $e_get50 | $e_get99 | $e_getbad | $(ratio "$e_get" "$b_get") |"
-  say "| bare cpp-httplib GET, body padded to $get_bytes bytes | $p_get | $p_get50 | $p_get99 | $p_getbad | $(ratio "$p_get" "$b_get") |"
-  if [ -n "${o_get:-}" ]; then
-    say "| exportd GET of a one-file task ($one_file_bytes-byte body) | $o_get | $o_get50 | $o_get99 | $o_getbad | $(ratio "$o_get" "$b_get") |"
-  fi
+  say "GET: medians of $runs rounds (each round runs every server in turn); p99 with its range over the rounds; vs bare = the median of the ratios within a round."
+  say ""
+  say "| target | req/s | p50 ms | p99 ms (range) | non-2xx | vs bare httplib req/s |"
+  say "|---|---:|---:|---|---:|---:|"
+  for t in "${get_targets[@]}"; do
+    case $t in
+      bare) label="bare cpp-httplib GET" ;;
+      exportd) label="exportd GET /v1/exports/{id} ($get_bytes-byte body)" ;;
+      padded) label="bare cpp-httplib GET, body padded to $get_bytes bytes" ;;
+      one_file) label="exportd GET of a one-file task ($one_file_bytes-byte body)" ;;
+    esac
+    read -r -a p99s <<<"${get_p99[$t]}"
+    range=$(printf '%s\n' "${p99s[@]}" | sort -g | sed -n '1p;$p' | paste -sd-)
+    read -r -a rpss <<<"${get_rps[$t]}"
+    read -r -a p50s <<<"${get_p50[$t]}"
+    read -r -a ratios <<<"${get_ratio[$t]}"
+    bad_sum=$(printf '%s\n' ${get_bad[$t]} | awk '{n += $1 + 0; if (/sockerr/) e = "+sockerr"} END {print n e}')
+    say "| $label | $(printf '%.0f' "$(median "${rpss[@]}")") | $(printf '%.2f' "$(median "${p50s[@]}")") | $(printf '%.2f' "$(median "${p99s[@]}")") ($range) | $bad_sum | $(printf '%.2f' "$(median "${ratios[@]}")") |"
+  done
+  say ""
+  say "POST: one run each (every run leaves its tasks in the store and the queue)."
+  say ""
+  say "| target | req/s | p50 ms | p99 ms | non-2xx | vs bare httplib req/s |"
+  say "|---|---:|---:|---:|---:|---:|"
   say "| bare cpp-httplib POST | $b_post | $b_post50 | $b_post99 | $b_postbad | 1.00 |"
   say "| exportd POST /v1/exports (202, durable) | $e_post | $e_post50 | $e_post99 | $e_postbad | $(ratio "$e_post" "$b_post") |"
   say ""
