@@ -130,7 +130,8 @@ class TaskStore {
   virtual Result<Task> RequestCancel(const std::string& id, TimePoint now,
                                      const EventOrigin& origin) = 0;
   // Replaces the task's file list (e.g. with none after deletion) and records an event of
-  // `event_type` caused by `origin`. kFailedPrecondition unless the task is terminal.
+  // `event_type` caused by `origin`. kFailedPrecondition unless the task is terminal. Replacing
+  // no files and no manifest with none changes nothing and records nothing.
   virtual Result<Task> ReplaceFiles(const std::string& id, std::vector<FileInfo> files,
                                     const std::string& event_type, TimePoint now,
                                     const EventOrigin& origin) = 0;

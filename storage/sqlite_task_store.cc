@@ -658,6 +658,9 @@ Result<Task> SqliteTaskStore::ReplaceFiles(const std::string& id, std::vector<Fi
     return FailedPrecondition("task " + id + " is " + std::string(TaskStateName(task.state)) +
                               "; files change only on a finished task");
   }
+  // Decided inside the transaction: a DELETE and the retention janitor that both remove a task's
+  // files record one event between them, whichever commits first.
+  if (files.empty() && task.files.empty() && !task.manifest) return task;
   task.files = std::move(files);
   // The manifest describes the files; with none left it would point at nothing.
   if (task.files.empty()) task.manifest.reset();

@@ -698,6 +698,34 @@ TEST_F(SqliteTaskStoreTest, ReplaceFilesOnlyWhenTerminal) {
             StatusCode::kNotFound);
 }
 
+// A DELETE and the retention janitor can both clear the same task (each deletes the objects,
+// then records): the second finds nothing to clear and leaves no second event.
+TEST_F(SqliteTaskStoreTest, ClearingFilesAlreadyClearedRecordsNothing) {
+  ASSERT_TRUE(store_->Create(NewTask("01A"), {}).ok());
+  ASSERT_EQ(Claim(kT0), "01A");
+  TransitionArgs succeed = Args(Trigger::kSucceed, kT0 + seconds(1));
+  succeed.files = {FileInfo{"part-00001.csv", 1, 2, "x", "text/csv"}};
+  ASSERT_TRUE(store_->Transition("01A", succeed).ok());
+  ASSERT_TRUE(store_->ReplaceFiles("01A", {}, "files_deleted", kT0 + seconds(2), {}).ok());
+  const Task cleared = MustGet("01A");
+  const size_t events = MustEvents("01A").size();
+
+  Result<Task> again = store_->ReplaceFiles("01A", {}, "expired", kT0 + seconds(3), {});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(*again, cleared);
+  EXPECT_EQ(MustGet("01A"), cleared) << "not even updated_at or the revision moves";
+  std::vector<TaskEvent> after = MustEvents("01A");
+  ASSERT_EQ(after.size(), events);
+  EXPECT_EQ(after.back().type, "files_deleted");
+
+  // Files given back are a change like any other.
+  Result<Task> restored =
+      store_->ReplaceFiles("01A", {FileInfo{"part-00001.csv", 1, 2, "x", "text/csv"}},
+                           "files_restored", kT0 + seconds(4), {});
+  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
+  EXPECT_EQ(MustEvents("01A").size(), events + 1);
+}
+
 TEST_F(SqliteTaskStoreTest, AppendEventAndCheckWritable) {
   ASSERT_TRUE(store_->Create(NewTask("01A"), {}).ok());
   TaskEvent download;
@@ -740,8 +768,11 @@ TEST_F(SqliteTaskStoreTest, EveryEventRecordsItsActorAndRemote) {
   TransitionArgs cancel = Args(Trigger::kCancel, kT0 + seconds(4));
   cancel.origin.actor = kOwner;
   ASSERT_TRUE(store_->Transition("01A", cancel).ok());
-  ASSERT_TRUE(store_->ReplaceFiles("01A", {}, "files_deleted", kT0 + seconds(5),
-                                   EventOrigin{"alice", "192.0.2.1"})
+  // A cancelled task lists no files: a replacement that changes something records an event.
+  ASSERT_TRUE(store_
+                  ->ReplaceFiles("01A", {FileInfo{"part-00001.csv", 10, 100, "x", "text/csv"}},
+                                 "files_replaced", kT0 + seconds(5),
+                                 EventOrigin{"alice", "192.0.2.1"})
                   .ok());
   TaskEvent download;
   download.task_id = "01A";
@@ -764,7 +795,7 @@ TEST_F(SqliteTaskStoreTest, EveryEventRecordsItsActorAndRemote) {
                                   {"checkpoint", kOwner, ""},
                                   {"cancel_requested", "root", "198.51.100.9"},
                                   {"cancel", kOwner, ""},
-                                  {"files_deleted", "alice", "192.0.2.1"},
+                                  {"files_replaced", "alice", "192.0.2.1"},
                                   {"download", "link", "203.0.113.5"}};
   for (size_t i = 0; i < want.size(); ++i) {
     EXPECT_EQ(events[i].type, want[i].type) << i;
