@@ -5,36 +5,17 @@
 
 #include <httplib.h>
 
-#include <atomic>
 #include <cstdint>
-#include <map>
-#include <mutex>
+#include <memory>
 
 #include "api/api_server.h"
+#include "api/metrics.h"
 #include "api/rate_limiter.h"
 #include "api/task_body_cache.h"
 #include "core/export_service.h"
 #include "core/role.h"
 
 namespace exportd::api {
-
-// Request counters for /metrics. Thread-safe.
-class Metrics {
- public:
-  void Record(int http_status, double seconds);
-  struct Gauges {
-    int running_exports = 0;
-    int64_t rows_exported = 0;
-    std::map<TaskState, int64_t> tasks_by_state;
-  };
-  std::string Render(const Gauges& gauges) const;
-
- private:
-  mutable std::mutex mu_;
-  std::map<int, uint64_t> requests_by_status_;  // guarded by mu_
-  double seconds_sum_ = 0;                      // guarded by mu_
-  uint64_t count_ = 0;                          // guarded by mu_
-};
 
 struct HandlerContext {
   ApiDependencies deps;

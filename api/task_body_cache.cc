@@ -1,35 +1,53 @@
 #include "api/task_body_cache.h"
 
 #include <iterator>
+#include <mutex>
 #include <utility>
 
 namespace exportd::api {
 
 TaskBodyCache::Lookup TaskBodyCache::Find(const std::string& id, int64_t revision, TimePoint now) {
-  std::lock_guard<std::mutex> lock(mu_);
+  {
+    std::shared_lock<std::shared_mutex> lock(mu_);
+    auto it = entries_.find(id);
+    if (it == entries_.end()) return {};
+    if (!NextIsDue(it->second, now)) return LookUpLocked(it->second, revision, now);
+  }
+  // The rendering ahead has become current: promote it, once, under the exclusive lock.
+  std::unique_lock<std::shared_mutex> lock(mu_);
   auto it = entries_.find(id);
   if (it == entries_.end()) return {};
   Entry& entry = it->second;
-  if (entry.next && now >= entry.next->valid_from) {
+  if (NextIsDue(entry, now)) {
     bytes_ -= entry.current.body->size();
     entry.current = *std::move(entry.next);
     entry.next.reset();
-    entry.render_ahead_asked = false;
+    entry.render_ahead_asked.store(false, std::memory_order_relaxed);
   }
+  return LookUpLocked(entry, revision, now);
+}
+
+bool TaskBodyCache::NextIsDue(const Entry& entry, TimePoint now) {
+  return entry.next && now >= entry.next->valid_from;
+}
+
+TaskBodyCache::Lookup TaskBodyCache::LookUpLocked(Entry& entry, int64_t revision, TimePoint now) {
   const Rendering& current = entry.current;
   if (current.revision != revision || now < current.valid_from || now >= current.valid_until) {
     return {};
   }
   Lookup found{current.body, std::nullopt};
-  if (!entry.next && !entry.render_ahead_asked && now >= current.valid_until - kRenderAhead) {
-    entry.render_ahead_asked = true;
+  // Relaxed: the flag only elects one caller; the renderings it guards are read under mu_.
+  if (!entry.next && now >= current.valid_until - kRenderAhead &&
+      !entry.render_ahead_asked.load(std::memory_order_relaxed) &&
+      !entry.render_ahead_asked.exchange(true, std::memory_order_relaxed)) {
     found.render_from = current.valid_until;
   }
   return found;
 }
 
 bool TaskBodyCache::Holds(const std::string& id, TimePoint now) const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::shared_lock<std::shared_mutex> lock(mu_);
   auto it = entries_.find(id);
   if (it == entries_.end()) return false;
   const Entry& entry = it->second;
@@ -42,34 +60,35 @@ void TaskBodyCache::Put(const std::string& id, int64_t revision, TimePoint valid
   // Built before the lock: readers only wait for the bookkeeping.
   Rendering rendering{revision, valid_from, valid_until,
                       std::make_shared<const std::string>(std::move(body))};
-  std::lock_guard<std::mutex> lock(mu_);
-  Entry entry;
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  std::optional<Rendering> followed;  // the kept rendering this one follows, kept beside it
   if (auto it = entries_.find(id); it != entries_.end()) {
     const Rendering& kept = it->second.current;
-    if (kept.revision == revision && kept.valid_until == valid_from) {
-      entry.current = kept;
-      entry.render_ahead_asked = true;
-    }
+    if (kept.revision == revision && kept.valid_until == valid_from) followed = kept;
     EraseLocked(it);
   }
-  if (entry.current.body) {
+  // In place: an Entry holds an atomic, so it cannot be moved in.
+  Entry& entry = entries_.try_emplace(id).first->second;
+  if (followed) {
+    entry.current = *std::move(followed);
     entry.next = std::move(rendering);
+    entry.render_ahead_asked.store(true, std::memory_order_relaxed);
     if (BytesOf(entry) > max_bytes_) entry.next.reset();  // the next one is rendered on time
   } else {
     entry.current = std::move(rendering);
   }
   const size_t size = BytesOf(entry);
+  // Never `entry` itself: it is not in oldest_first_ yet. Erasing others keeps it in place.
   while (bytes_ + size > max_bytes_ && !oldest_first_.empty()) {
     EraseLocked(entries_.find(oldest_first_.front()));
   }
   bytes_ += size;
   oldest_first_.push_back(id);
   entry.age = std::prev(oldest_first_.end());
-  entries_.emplace(id, std::move(entry));
 }
 
 size_t TaskBodyCache::bytes() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::shared_lock<std::shared_mutex> lock(mu_);
   return bytes_;
 }
 

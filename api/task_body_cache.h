@@ -8,8 +8,9 @@
 #include <cstdint>
 #include <list>
 #include <memory>
-#include <mutex>
+#include <atomic>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 
@@ -28,7 +29,9 @@ namespace exportd::api {
 // that rendering keeps it beside the current one until its period begins.
 //
 // Bounded by max_bytes of bodies: a Put beyond it drops the oldest entries first.
-// Thread-safe.
+// Thread-safe. Every GET of a finished task passes here, so a Find takes the lock shared: a thread
+// the scheduler preempts inside it holds up no other Find (bench/README.md, round 8). Only Put,
+// and the one Find per period that promotes the rendering ahead, take it exclusively.
 class TaskBodyCache {
  public:
   using Body = std::shared_ptr<const std::string>;
@@ -68,15 +71,20 @@ class TaskBodyCache {
   struct Entry {
     Rendering current;
     std::optional<Rendering> next;  // same revision, valid from current.valid_until
-    bool render_ahead_asked = false;
+    // Whether a Find asked for the rendering after `current`. Set under the shared lock (one
+    // caller wins the exchange), reset under the exclusive one.
+    std::atomic<bool> render_ahead_asked{false};
     std::list<std::string>::iterator age;  // its place in oldest_first_
   };
 
   static size_t BytesOf(const Entry& entry);
+  static bool NextIsDue(const Entry& entry, TimePoint now);
+  // The lookup in `entry`, which must not be NextIsDue at `now`; mu_ held, shared or not.
+  static Lookup LookUpLocked(Entry& entry, int64_t revision, TimePoint now);
   void EraseLocked(std::unordered_map<std::string, Entry>::iterator it);
 
   const size_t max_bytes_;
-  mutable std::mutex mu_;
+  mutable std::shared_mutex mu_;
   std::unordered_map<std::string, Entry> entries_;  // guarded by mu_
   std::list<std::string> oldest_first_;             // guarded by mu_: ids by time of Put
   size_t bytes_ = 0;                                // guarded by mu_: sum of the bodies' sizes

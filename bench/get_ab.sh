@@ -2,9 +2,10 @@
 # GET /v1/exports/{id} of several exportd binaries side by side with the bare cpp-httplib server,
 # in rounds, so that a change is judged against the noise of the machine: each round runs wrk
 # (2 threads, 64 connections) on the bare server, on the bare server padded to the size of
-# exportd's body, and then on each binary in turn, and prints req/s, p50, p90, p99, p99.9 and max
-# (ms), with each binary's ratio to the bare server of the same round; then the medians over the
-# rounds.
+# exportd's body, on the epoll floor (bench/floor_epoll.cc) with that same body, and on each
+# binary, in a new random order each round (the server measured after another inherits its
+# wake); it prints req/s, p50, p90, p99, p99.9 and max (ms), with each binary's ratio to the bare
+# server of the same round; then the medians over the rounds.
 #
 #   bench/get_ab.sh ROUNDS SECONDS EXPORTD_BINARY...
 #
@@ -12,11 +13,11 @@
 # `{"dataset": "narrow"}` (13 files), or the JSON request in $GET_AB_REQUEST (e.g.
 # '{"dataset": "narrow", "filter": {"id": {"lt": 50000}}}' for a one-file task).
 # Uses the data and bench.config.json that bench/run.sh generates in $EXPORTD_BENCH_DIR (default
-# /tmp/exportd-bench) and the bare server of $EXPORTD_BUILD_DIR (default build-p). Needs wrk,
-# curl, jq, python3. To compare the code before and after a change, copy each build's
+# /tmp/exportd-bench) and the bare servers of $EXPORTD_BUILD_DIR (default build-p). Needs wrk,
+# curl, jq, python3, shuf. To compare the code before and after a change, copy each build's
 # server/exportd aside and pass both.
 set -euo pipefail
-[ $# -ge 3 ] || { sed -n '2,18p' "$0" >&2; exit 2; }
+[ $# -ge 3 ] || { sed -n '2,19p' "$0" >&2; exit 2; }
 rounds=$1 seconds=$2
 shift 2
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -67,24 +68,39 @@ padded_port=$(free_port)
 "$build/bench/exportd_bench_bare_httplib" "$padded_port" 64 "$first_bytes" >"$work/bare_padded.log" 2>&1 &
 pids+=($!)
 wait_ready "http://127.0.0.1:$padded_port/x"
+floor_port=$(free_port)
+"$build/bench/exportd_bench_floor_epoll" "$floor_port" 2 "$first_bytes" >"$work/floor.log" 2>&1 &
+pids+=($!)
+wait_ready "http://127.0.0.1:$floor_port/x"
 
 # One wrk run: "rps=... p50=... p90=... p99=... p99.9=... max=..."
 measure() { wrk -t2 -c64 -d"${seconds}s" -s "$root/bench/wrk_percentiles.lua" "$@" | tail -1; }
 results=$work/results.txt
 for r in $(seq "$rounds"); do
   echo "round $r"
-  bare=$(measure "http://127.0.0.1:$bare_port/v1/exports/x")
-  bare_rps=$(sed 's/^rps=\([0-9]*\).*/\1/' <<<"$bare")
-  printf '  %-10s %s\n' bare "$bare" | tee -a "$results"
-  printf '  %-10s %s\n' padded "$(measure "http://127.0.0.1:$padded_port/v1/exports/x")" | tee -a "$results"
-  for i in "${!ports[@]}"; do
-    line=$(measure -H "$auth" "http://127.0.0.1:${ports[$i]}/v1/exports/${ids[$i]}")
-    rps=$(sed 's/^rps=\([0-9]*\).*/\1/' <<<"$line")
-    printf '  %-10s %s vs_bare=%s\n' "bin$i" "$line" \
-      "$(awk -v a="$rps" -v b="$bare_rps" 'BEGIN {printf "%.0f%%", 100 * a / b}')" | tee -a "$results"
+  declare -A line=()
+  servers=(bare padded floor)
+  for i in "${!ports[@]}"; do servers+=("bin$i"); done
+  for name in $(printf '%s\n' "${servers[@]}" | shuf); do
+    case $name in
+      bare) line[$name]=$(measure "http://127.0.0.1:$bare_port/v1/exports/x") ;;
+      padded) line[$name]=$(measure "http://127.0.0.1:$padded_port/v1/exports/x") ;;
+      floor) line[$name]=$(measure "http://127.0.0.1:$floor_port/v1/exports/x") ;;
+      bin*) i=${name#bin}
+            line[$name]=$(measure -H "$auth" "http://127.0.0.1:${ports[$i]}/v1/exports/${ids[$i]}") ;;
+    esac
+  done
+  bare_rps=$(sed 's/^rps=\([0-9]*\).*/\1/' <<<"${line[bare]}")
+  for name in "${servers[@]}"; do
+    ratio=""
+    if [[ $name == bin* ]]; then
+      rps=$(sed 's/^rps=\([0-9]*\).*/\1/' <<<"${line[$name]}")
+      ratio=" vs_bare=$(awk -v a="$rps" -v b="$bare_rps" 'BEGIN {printf "%.0f%%", 100 * a / b}')"
+    fi
+    printf '  %-10s %s%s\n' "$name" "${line[$name]}" "$ratio" | tee -a "$results"
   done
 done
-echo "medians over $rounds rounds (bare padded to $first_bytes bytes):"
+echo "medians over $rounds rounds (padded and floor: $first_bytes-byte bodies):"
 python3 - "$results" <<'PY'
 import re, statistics, sys
 rows = {}

@@ -54,8 +54,7 @@ if ((!no_build)); then
   echo "== build (Release, $build)"
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEXPORTD_BUILD_TESTS=OFF \
     -DEXPORTD_BUILD_BENCH=ON >/dev/null
-  cmake --build "$build" --target exportd exportd_bench_gen exportd_bench_bare_httplib \
-    exportd_microbench >/dev/null
+  cmake --build "$build" --target bench_tools >/dev/null
 fi
 bin=${EXPORTD_BIN:-$build/server/exportd}
 echo "== exportd under test: $bin"
@@ -372,30 +371,40 @@ if ! skipped api && command -v wrk >/dev/null; then
   one_file_id=${keep_id[wide_dense]:-}
   [ "$one_file_id" = "$id" ] && one_file_id=""
   [ -n "$one_file_id" ] && one_file_bytes=$(curl -sf -H "$auth" "$base/v1/exports/$one_file_id" | wc -c)
-  # GET in $runs rounds, each server in turn within a round: the host's noise moves p99 by a
-  # factor of 2 from one run to the next, so medians over rounds, and ratios within a round.
+  # The floor of the machine for this load (bench/floor_epoll.cc: epoll loops, not a server) with
+  # the same body: what wrk, loopback and the scheduler cost at 64 connections without a
+  # thread per connection.
+  floor_port=$(free_port)
+  "$build/bench/exportd_bench_floor_epoll" "$floor_port" 2 "$get_bytes" >"$results/floor_epoll.log" 2>&1 &
+  floor_pid=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$floor_port/x" >/dev/null && break; sleep 0.05; done
+  # GET in $runs rounds, every server once per round in a new random order (the server measured
+  # after another inherits its wake): the host's noise moves p99 by a factor of 2 from one run to
+  # the next, so medians over rounds, and ratios within a round.
   declare -A get_rps=() get_p50=() get_p99=() get_ratio=() get_bad=()
-  get_targets=(bare exportd padded)
+  get_targets=(bare exportd padded floor)
   [ -n "$one_file_id" ] && get_targets+=(one_file)
   for r in $(seq "$runs"); do
-    for t in "${get_targets[@]}"; do
+    declare -A round_rps=()
+    for t in $(printf '%s\n' "${get_targets[@]}" | shuf); do
       case $t in
         bare) read -r rps p50 p99 bad < <(wrk_run "bare_get_$r" "http://127.0.0.1:$bare_port/v1/exports/$id") ;;
         exportd) read -r rps p50 p99 bad < <(wrk_run "exportd_get_$r" "$base/v1/exports/$id" -H "$auth") ;;
         padded) read -r rps p50 p99 bad < <(wrk_run "bare_get_padded_$r" "http://127.0.0.1:$padded_port/v1/exports/$id") ;;
+        floor) read -r rps p50 p99 bad < <(wrk_run "floor_epoll_get_$r" "http://127.0.0.1:$floor_port/v1/exports/$id") ;;
         one_file) read -r rps p50 p99 bad < <(wrk_run "exportd_get_one_file_$r" "$base/v1/exports/$one_file_id" -H "$auth") ;;
       esac
-      [ "$t" = bare ] && bare_rps=$rps
+      round_rps[$t]=$rps
       get_rps[$t]+="$rps " get_p50[$t]+="$p50 " get_p99[$t]+="$p99 " get_bad[$t]+="$bad "
-      get_ratio[$t]+="$(ratio "$rps" "$bare_rps") "
     done
+    for t in "${get_targets[@]}"; do get_ratio[$t]+="$(ratio "${round_rps[$t]}" "${round_rps[bare]}") "; done
   done
-  kill "$padded_pid" 2>/dev/null || true; wait "$padded_pid" 2>/dev/null || true
+  kill "$padded_pid" "$floor_pid" 2>/dev/null || true; wait "$padded_pid" "$floor_pid" 2>/dev/null || true
   tasks_before=$(sqlite3 "$srv_dir/exportd.db" 'SELECT COUNT(*) FROM tasks' 2>/dev/null || echo 0)
   read -r b_post b_post50 b_post99 b_postbad < <(WRK_BODY=$post_body wrk_run bare_post "http://127.0.0.1:$bare_port/v1/exports" -s "$root/bench/wrk_post.lua")
   read -r e_post e_post50 e_post99 e_postbad < <(WRK_BODY=$post_body wrk_run exportd_post "$base/v1/exports" -H "$auth" -s "$root/bench/wrk_post.lua")
   tasks_after=$(sqlite3 "$srv_dir/exportd.db" 'SELECT COUNT(*) FROM tasks' 2>/dev/null || echo 0)
-  say "GET: medians of $runs rounds (each round runs every server in turn); p99 with its range over the rounds; vs bare = the median of the ratios within a round."
+  say "GET: medians of $runs rounds (each round runs every server once, in a random order); p99 with its range over the rounds; vs bare = the median of the ratios within a round."
   say ""
   say "| target | req/s | p50 ms | p99 ms (range) | non-2xx | vs bare httplib req/s |"
   say "|---|---:|---:|---|---:|---:|"
@@ -404,6 +413,7 @@ if ! skipped api && command -v wrk >/dev/null; then
       bare) label="bare cpp-httplib GET" ;;
       exportd) label="exportd GET /v1/exports/{id} ($get_bytes-byte body)" ;;
       padded) label="bare cpp-httplib GET, body padded to $get_bytes bytes" ;;
+      floor) label="floor: epoll loops (not a server), the same $get_bytes-byte body" ;;
       one_file) label="exportd GET of a one-file task ($one_file_bytes-byte body)" ;;
     esac
     read -r -a p99s <<<"${get_p99[$t]}"
