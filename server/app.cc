@@ -5,10 +5,8 @@
 #include <sys/stat.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <string_view>
 #include <spdlog/spdlog.h>
 #include <thread>
 
@@ -223,28 +221,9 @@ class BucketReadiness {
   CachedCheck cached_;
 };
 
-// One malloc arena per busy thread. glibc makes at most 8 per core (16 on 2 cores), so the 64
-// HTTP threads shared an arena four by four, and a request often waited for the arena's lock
-// while another thread held it; on 2 cores the holder may be preempted inside malloc. Every GET
-// allocates its body, above the per-thread cache's sizes. Measured (bench/README.md, round 8): GET
-// p99 at 64 connections 8.75 -> 4.55 ms (medians of 5 rounds), futex calls per request 0.055 ->
-// 0.047 (the bare cpp-httplib server's), for ~3.5 MB more RssAnon after the load. An operator's
-// MALLOC_ARENA_MAX (or GLIBC_TUNABLES) wins: it is read before main.
-void GiveEachBusyThreadItsOwnArena(const Config& config) {
-  if (std::getenv("MALLOC_ARENA_MAX") != nullptr) return;
-  if (const char* tunables = std::getenv("GLIBC_TUNABLES");
-      tunables != nullptr && std::string_view(tunables).find("arena_max") != std::string_view::npos) {
-    return;
-  }
-  constexpr int kOtherThreads = 16;  // scheduler, janitor, notifier, lease, signal, main...
-  mallopt(M_ARENA_MAX,
-          config.http_threads + config.workers * (config.threads_per_export + 1) + kOtherThreads);
-}
-
 }  // namespace
 
 Status RunServer(const Config& config, const std::string& openapi_yaml) {
-  GiveEachBusyThreadItsOwnArena(config);
   for (const std::string& key : config.ignored_keys) {
     spdlog::warn("configuration key '{}' is not used by this version", key);
   }
