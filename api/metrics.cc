@@ -23,8 +23,8 @@ std::string Metrics::Render(const Gauges& gauges) const {
   for (size_t i = 0; i < requests_by_status_.size(); ++i) {
     const uint64_t n = requests_by_status_[i].load(std::memory_order_relaxed);
     if (n == 0) continue;
-    out += "exportd_http_requests_total{code=\"" + std::to_string(kFirstStatus + static_cast<int>(i)) +
-           "\"} " + std::to_string(n) + "\n";
+    out += "exportd_http_requests_total{code=\"" +
+           std::to_string(kFirstStatus + static_cast<int>(i)) + "\"} " + std::to_string(n) + "\n";
   }
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.6f",

@@ -3,12 +3,12 @@
 #ifndef EXPORTD_API_TASK_BODY_CACHE_H_
 #define EXPORTD_API_TASK_BODY_CACHE_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <list>
 #include <memory>
-#include <atomic>
 #include <optional>
 #include <shared_mutex>
 #include <string>

@@ -115,8 +115,9 @@ int main(int argc, char** argv) {
   std::string body(kOpen);
   if (bytes > kOpen.size() + kClose.size()) body.append(bytes - kOpen.size() - kClose.size(), 'x');
   body += kClose;
-  const std::string response = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
-                               std::to_string(body.size()) + "\r\n\r\n" + body;
+  const std::string response =
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
   std::vector<int> listeners;  // all bound before any thread serves, so "ready" means ready
   for (int i = 0; i < threads; ++i) listeners.push_back(Listen(port));
   std::vector<std::thread> loops;

@@ -4,16 +4,11 @@
 -- line as wrk_percentiles.lua. wrk times a request from its send, so a server that falls behind
 -- the offered rate shows it in req/s, not in the percentiles (no coordinated-omission correction:
 -- read the percentiles only where req/s matches the offered rate).
+local here = debug.getinfo(1, "S").source:match("^@(.*/)") or "./"
+dofile(here .. "wrk_percentiles.lua")  -- done(): the line of percentiles
+
 local delay_ms = tonumber(os.getenv("WRK_DELAY_MS") or "2")
 
 delay = function()
   return delay_ms
-end
-
-done = function(summary, latency, requests)
-  io.write(string.format("rps=%.0f", summary.requests / (summary.duration / 1e6)))
-  for _, p in ipairs({50, 90, 99, 99.9}) do
-    io.write(string.format(" p%g=%.2f", p, latency:percentile(p) / 1000))
-  end
-  io.write(string.format(" max=%.2f\n", latency.max / 1000))
 end
