@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cctype>
 #include <string_view>
 
 #include "api/handlers.h"
@@ -13,7 +14,11 @@ Result<Caller> Authenticate(const HandlerContext& ctx, const httplib::Request& r
   constexpr std::string_view kScheme = "Bearer ";
   if (header.size() <= kScheme.size() ||
       !std::equal(kScheme.begin(), kScheme.end(), header.begin(),
-                  [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+                  [](char a, char b) {
+                    // std::tolower of a negative char (a byte >= 0x80) is undefined.
+                    return std::tolower(static_cast<unsigned char>(a)) ==
+                           std::tolower(static_cast<unsigned char>(b));
+                  })) {
     return Status(StatusCode::kUnauthenticated, "missing bearer token (Authorization: Bearer <key>)");
   }
   std::string token = header.substr(kScheme.size());

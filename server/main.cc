@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   CLI::App app{"exportd: a REST service that turns data requests into durable export tasks"};
-  app.set_version_flag("--version", std::string("exportd 0.1.0"));
+  app.set_version_flag("--version", std::string("exportd " EXPORTD_VERSION));
   app.require_subcommand(0, 1);
   CommonFlags flags;
   AddCommonFlags(app, flags);
