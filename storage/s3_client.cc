@@ -217,9 +217,9 @@ Result<std::string> S3Client::CreateMultipartUpload(const std::string& key,
   }
   call.context = "CreateMultipartUpload " + options_.bucket + "/" + key;
   ASSIGN_OR_RETURN(HttpResponse response, Perform(call));
-  std::optional<std::string> id = XmlElement(response.body, "UploadId");
-  if (!id || id->empty()) return Internal(call.context + ": no UploadId in the answer");
-  return *id;
+  Result<std::string> id = ParseUploadId(response.body);
+  if (!id.ok()) return Status(id.status().code(), call.context + ": " + id.status().message());
+  return id;
 }
 
 Result<std::string> S3Client::UploadPart(const std::string& key, const std::string& upload_id,
@@ -243,13 +243,7 @@ Status S3Client::CompleteMultipartUpload(const std::string& key, const std::stri
   call.key = key;
   call.query = {{"uploadId", upload_id}};
   call.headers.emplace_back("Content-Type", "application/xml");
-  std::string body = "<CompleteMultipartUpload>";
-  for (size_t i = 0; i < etags.size(); ++i) {
-    body += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" +
-            XmlEscape(etags[i]) + "</ETag></Part>";
-  }
-  body += "</CompleteMultipartUpload>";
-  call.body = std::move(body);
+  call.body = CompleteMultipartUploadXml(etags);
   call.error_in_2xx_body = true;
   call.context = "CompleteMultipartUpload " + options_.bucket + "/" + key;
   return Perform(call).status();
@@ -287,18 +281,8 @@ Result<S3ListPage> S3Client::ListObjectsV2(const std::string& prefix,
   if (!continuation_token.empty()) call.query.emplace_back("continuation-token", continuation_token);
   call.context = "ListObjectsV2 " + options_.bucket + "/" + prefix;
   ASSIGN_OR_RETURN(HttpResponse response, Perform(call));
-  S3ListPage page;
-  for (const std::string& contents : XmlElements(response.body, "Contents")) {
-    if (std::optional<std::string> key = XmlElement(contents, "Key")) {
-      page.keys.push_back(std::move(*key));
-    }
-  }
-  if (XmlElement(response.body, "IsTruncated").value_or("false") == "true") {
-    page.next_continuation_token = XmlElement(response.body, "NextContinuationToken").value_or("");
-    if (page.next_continuation_token.empty()) {
-      return Internal(call.context + ": truncated listing without NextContinuationToken");
-    }
-  }
+  Result<S3ListPage> page = ParseListObjectsV2(response.body);
+  if (!page.ok()) return Status(page.status().code(), call.context + ": " + page.status().message());
   return page;
 }
 
@@ -317,22 +301,22 @@ Status S3Client::DeleteObjects(const std::vector<std::string>& keys) const {
   Call call;
   call.method = "POST";
   call.query = {{"delete", ""}};
-  std::string body = "<Delete><Quiet>true</Quiet>";
-  for (const std::string& key : keys) body += "<Object><Key>" + XmlEscape(key) + "</Key></Object>";
-  body += "</Delete>";
+  std::string body = DeleteObjectsXml(keys);
   // S3 requires Content-MD5 on DeleteObjects.
   call.headers = {{"Content-Type", "application/xml"}, {"Content-MD5", Base64Md5(body)}};
   call.body = std::move(body);
   call.context = "DeleteObjects " + options_.bucket + " (" + std::to_string(keys.size()) + " keys)";
   ASSIGN_OR_RETURN(HttpResponse response, Perform(call));
   // Per-key failures come back as <Error> entries inside a 200 <DeleteResult>.
-  std::vector<std::string> errors = XmlElements(response.body, "Error");
-  if (!errors.empty()) {
-    const std::string code = XmlElement(errors.front(), "Code").value_or("");
-    const std::string key = XmlElement(errors.front(), "Key").value_or("");
-    Status status = Unavailable(call.context + ": " + std::to_string(errors.size()) +
-                                " not deleted, first " + key + ": " + code);
-    if (code == "AccessDenied") return Status(StatusCode::kPermissionDenied, status.message());
+  Result<std::vector<S3DeleteError>> errors = ParseDeleteResult(response.body);
+  if (!errors.ok()) {
+    return Status(errors.status().code(), call.context + ": " + errors.status().message());
+  }
+  if (!errors->empty()) {
+    const S3DeleteError& first = errors->front();
+    Status status = Unavailable(call.context + ": " + std::to_string(errors->size()) +
+                                " not deleted, first " + first.key + ": " + first.code);
+    if (first.code == "AccessDenied") return Status(StatusCode::kPermissionDenied, status.message());
     return status;
   }
   return Status::Ok();

@@ -24,6 +24,7 @@
 #include "core/clock.h"
 #include "core/status.h"
 #include "storage/curl_util.h"
+#include "storage/s3_xml.h"
 #include "storage/sigv4.h"
 
 namespace exportd {
@@ -50,11 +51,6 @@ struct S3ClientOptions {
 struct S3ObjectHead {
   int64_t size = 0;
   std::string etag;
-};
-
-struct S3ListPage {
-  std::vector<std::string> keys;
-  std::string next_continuation_token;  // empty: this was the last page
 };
 
 // Thread-safe: immutable after construction; every call uses its own curl handle.

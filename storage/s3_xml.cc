@@ -1,125 +1,105 @@
 #include "storage/s3_xml.h"
 
-#include <cstdint>
-#include <cstdlib>
+#include <pugixml.hpp>
+#include <sstream>
 
 namespace exportd {
 namespace {
 
-void AppendUtf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+// S3's answers carry no DTD; entity and character references are all they escape.
+constexpr unsigned kParseOptions = pugi::parse_default & ~pugi::parse_wnorm_attribute;
+
+// The one translation of pugixml's parse errors.
+Status ParseXml(std::string_view body, pugi::xml_document& doc, std::string_view what) {
+  const pugi::xml_parse_result result =
+      doc.load_buffer(body.data(), body.size(), kParseOptions, pugi::encoding_utf8);
+  if (!result) {
+    return Internal(std::string(what) + ": unreadable XML at byte " +
+                    std::to_string(result.offset) + ": " + result.description());
   }
+  return Status::Ok();
+}
+
+std::string Text(const pugi::xml_node& node) { return node.text().as_string(); }
+
+std::string Print(const pugi::xml_document& doc) {
+  std::ostringstream out;
+  doc.save(out, "", pugi::format_raw | pugi::format_no_declaration, pugi::encoding_utf8);
+  return out.str();
 }
 
 }  // namespace
 
-std::vector<std::string> XmlElements(std::string_view xml, std::string_view tag) {
-  std::vector<std::string> out;
-  const std::string open = "<" + std::string(tag);
-  const std::string close = "</" + std::string(tag) + ">";
-  size_t pos = 0;
-  while ((pos = xml.find(open, pos)) != std::string_view::npos) {
-    const size_t after = pos + open.size();
-    if (after >= xml.size()) break;
-    const char next = xml[after];
-    if (next != '>' && next != ' ' && next != '/') {  // <KeyCount> is not <Key>
-      pos = after;
-      continue;
-    }
-    const size_t gt = xml.find('>', after);
-    if (gt == std::string_view::npos) break;
-    if (xml[gt - 1] == '/') {  // <tag/>
-      out.emplace_back();
-      pos = gt + 1;
-      continue;
-    }
-    const size_t end = xml.find(close, gt + 1);
-    if (end == std::string_view::npos) break;
-    out.push_back(XmlUnescape(xml.substr(gt + 1, end - gt - 1)));
-    pos = end + close.size();
-  }
-  return out;
-}
-
-std::optional<std::string> XmlElement(std::string_view xml, std::string_view tag) {
-  std::vector<std::string> all = XmlElements(xml, tag);
-  if (all.empty()) return std::nullopt;
-  return std::move(all.front());
-}
-
-std::string XmlUnescape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '&') {
-      out.push_back(text[i]);
-      continue;
-    }
-    const size_t semi = text.find(';', i);
-    if (semi == std::string_view::npos) {
-      out.append(text.substr(i));
-      break;
-    }
-    const std::string_view entity = text.substr(i + 1, semi - i - 1);
-    if (entity == "amp") {
-      out.push_back('&');
-    } else if (entity == "lt") {
-      out.push_back('<');
-    } else if (entity == "gt") {
-      out.push_back('>');
-    } else if (entity == "quot") {
-      out.push_back('"');
-    } else if (entity == "apos") {
-      out.push_back('\'');
-    } else if (entity.size() > 1 && entity[0] == '#') {
-      const bool hex = entity[1] == 'x' || entity[1] == 'X';
-      const std::string digits(entity.substr(hex ? 2 : 1));
-      AppendUtf8(out, static_cast<uint32_t>(std::strtoul(digits.c_str(), nullptr, hex ? 16 : 10)));
-    } else {
-      out.append(text.substr(i, semi - i + 1));
-    }
-    i = semi;
-  }
-  return out;
-}
-
-std::string XmlEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default: out.push_back(c);
-    }
-  }
-  return out;
-}
-
 S3ErrorBody ParseS3Error(std::string_view body) {
   S3ErrorBody out;
-  const size_t error = body.find("<Error>");
-  if (error == std::string_view::npos) return out;
-  body.remove_prefix(error);
-  out.code = XmlElement(body, "Code").value_or("");
-  out.message = XmlElement(body, "Message").value_or("");
+  pugi::xml_document doc;
+  if (!ParseXml(body, doc, "error").ok()) return out;
+  const pugi::xml_node error = doc.child("Error");
+  if (!error) return out;
+  out.code = Text(error.child("Code"));
+  out.message = Text(error.child("Message"));
   return out;
+}
+
+Result<std::string> ParseUploadId(std::string_view body) {
+  pugi::xml_document doc;
+  RETURN_IF_ERROR(ParseXml(body, doc, "CreateMultipartUpload"));
+  std::string id = Text(doc.child("InitiateMultipartUploadResult").child("UploadId"));
+  if (id.empty()) return Internal("CreateMultipartUpload: no UploadId in the answer");
+  return id;
+}
+
+Result<S3ListPage> ParseListObjectsV2(std::string_view body) {
+  pugi::xml_document doc;
+  RETURN_IF_ERROR(ParseXml(body, doc, "ListObjectsV2"));
+  const pugi::xml_node result = doc.child("ListBucketResult");
+  if (!result) return Internal("ListObjectsV2: no ListBucketResult in the answer");
+  S3ListPage page;
+  for (const pugi::xml_node contents : result.children("Contents")) {
+    const pugi::xml_node key = contents.child("Key");
+    if (key) page.keys.push_back(Text(key));
+  }
+  if (Text(result.child("IsTruncated")) == "true") {
+    page.next_continuation_token = Text(result.child("NextContinuationToken"));
+    if (page.next_continuation_token.empty()) {
+      return Internal("ListObjectsV2: truncated listing without NextContinuationToken");
+    }
+  }
+  return page;
+}
+
+Result<std::vector<S3DeleteError>> ParseDeleteResult(std::string_view body) {
+  pugi::xml_document doc;
+  RETURN_IF_ERROR(ParseXml(body, doc, "DeleteObjects"));
+  const pugi::xml_node result = doc.child("DeleteResult");
+  if (!result) return Internal("DeleteObjects: no DeleteResult in the answer");
+  std::vector<S3DeleteError> errors;
+  for (const pugi::xml_node error : result.children("Error")) {
+    errors.push_back(
+        {Text(error.child("Key")), Text(error.child("Code")), Text(error.child("Message"))});
+  }
+  return errors;
+}
+
+std::string CompleteMultipartUploadXml(const std::vector<std::string>& etags) {
+  pugi::xml_document doc;
+  pugi::xml_node root = doc.append_child("CompleteMultipartUpload");
+  for (size_t i = 0; i < etags.size(); ++i) {
+    pugi::xml_node part = root.append_child("Part");
+    part.append_child("PartNumber").text().set(std::to_string(i + 1).c_str());
+    part.append_child("ETag").text().set(etags[i].c_str());
+  }
+  return Print(doc);
+}
+
+std::string DeleteObjectsXml(const std::vector<std::string>& keys) {
+  pugi::xml_document doc;
+  pugi::xml_node root = doc.append_child("Delete");
+  root.append_child("Quiet").text().set("true");
+  for (const std::string& key : keys) {
+    root.append_child("Object").append_child("Key").text().set(key.c_str());
+  }
+  return Print(doc);
 }
 
 }  // namespace exportd

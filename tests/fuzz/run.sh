@@ -6,7 +6,7 @@
 #   tests/fuzz/run.sh [SECONDS]
 # Environment:
 #   FUZZ_BUILD    the EXPORTD_FUZZ=ON build directory (default build/fuzz)
-#   FUZZ_TARGETS  space-separated subset of targets (default all four)
+#   FUZZ_TARGETS  space-separated subset of targets (default all)
 #   FUZZ_JOBS     targets to run at once (default 1)
 # Build first:
 #   CC=clang CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DEXPORTD_FUZZ=ON -DCMAKE_BUILD_TYPE=Debug
@@ -15,7 +15,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${1:-20}
 build=${FUZZ_BUILD:-$root/build/fuzz}
-targets=(${FUZZ_TARGETS:-request_json_fuzz filter_compiler_fuzz query_params_fuzz csv_tsv_writer_fuzz})
+targets=(${FUZZ_TARGETS:-request_json_fuzz filter_compiler_fuzz query_params_fuzz csv_tsv_writer_fuzz s3_xml_fuzz})
 jobs=${FUZZ_JOBS:-1}
 
 # -max_len per target: request bodies and query strings of a few KB reach every rule (the
