@@ -10,10 +10,12 @@ void Metrics::Record(int http_status, double seconds) {
   // Relaxed: the counters are independent of each other and of any other memory.
   requests_by_status_[static_cast<size_t>(http_status - kFirstStatus)].fetch_add(
       1, std::memory_order_relaxed);
+  size_t bucket = 0;
+  while (bucket < kBucketBounds.size() && seconds > kBucketBounds[bucket]) ++bucket;
+  by_bucket_[bucket].fetch_add(1, std::memory_order_relaxed);
   const double nanoseconds = std::round(seconds * 1e9);
   nanoseconds_sum_.fetch_add(nanoseconds > 0 ? static_cast<uint64_t>(nanoseconds) : 0,
                              std::memory_order_relaxed);
-  count_.fetch_add(1, std::memory_order_relaxed);
 }
 
 std::string Metrics::Render(const Gauges& gauges) const {
@@ -27,13 +29,24 @@ std::string Metrics::Render(const Gauges& gauges) const {
            std::to_string(kFirstStatus + static_cast<int>(i)) + "\"} " + std::to_string(n) + "\n";
   }
   char buf[64];
+  out += "# HELP exportd_http_request_duration_seconds Time spent answering HTTP requests.\n";
+  out += "# TYPE exportd_http_request_duration_seconds histogram\n";
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < by_bucket_.size(); ++i) {
+    cumulative += by_bucket_[i].load(std::memory_order_relaxed);
+    std::string le = "+Inf";
+    if (i < kBucketBounds.size()) {
+      std::snprintf(buf, sizeof buf, "%g", kBucketBounds[i]);
+      le = buf;
+    }
+    out += "exportd_http_request_duration_seconds_bucket{le=\"" + le + "\"} " +
+           std::to_string(cumulative) + "\n";
+  }
   std::snprintf(buf, sizeof buf, "%.6f",
                 static_cast<double>(nanoseconds_sum_.load(std::memory_order_relaxed)) / 1e9);
-  out += "# HELP exportd_http_request_duration_seconds Time spent answering HTTP requests.\n";
-  out += "# TYPE exportd_http_request_duration_seconds summary\n";
   out += "exportd_http_request_duration_seconds_sum " + std::string(buf) + "\n";
-  out += "exportd_http_request_duration_seconds_count " +
-         std::to_string(count_.load(std::memory_order_relaxed)) + "\n";
+  // The +Inf bucket's total, so that _count and the buckets agree within one scrape.
+  out += "exportd_http_request_duration_seconds_count " + std::to_string(cumulative) + "\n";
   out += "# HELP exportd_exports_running Exports running in this process.\n";
   out += "# TYPE exportd_exports_running gauge\n";
   out += "exportd_exports_running " + std::to_string(gauges.running_exports) + "\n";

@@ -40,6 +40,24 @@ TEST(MetricsTest, CountsRequestsByStatusAndSumsTheirTime) {
   EXPECT_LT(text.find("code=\"200\""), text.find("code=\"404\"")) << "codes in ascending order";
 }
 
+TEST(MetricsTest, LatencyHistogramBucketsAreCumulativeAndAgreeWithTheCount) {
+  Metrics metrics;
+  metrics.Record(200, 0.0001);  // <= 0.0005
+  metrics.Record(200, 0.0005);  // on a bound: counted in that bucket (le is "less or equal")
+  metrics.Record(200, 0.003);   // (0.0025, 0.005]
+  metrics.Record(500, 30.0);    // above every bound: +Inf only
+  const std::string text = metrics.Render({});
+  const std::string b = "exportd_http_request_duration_seconds_bucket";
+  EXPECT_NE(text.find("# TYPE exportd_http_request_duration_seconds histogram\n"),
+            std::string::npos);
+  EXPECT_EQ(Sample(text, b + "{le=\"0.0005\"}"), "2");
+  EXPECT_EQ(Sample(text, b + "{le=\"0.0025\"}"), "2");
+  EXPECT_EQ(Sample(text, b + "{le=\"0.005\"}"), "3");
+  EXPECT_EQ(Sample(text, b + "{le=\"10\"}"), "3");
+  EXPECT_EQ(Sample(text, b + "{le=\"+Inf\"}"), "4");
+  EXPECT_EQ(Sample(text, "exportd_http_request_duration_seconds_count"), "4");
+}
+
 TEST(MetricsTest, RendersTheGaugesItIsGiven) {
   Metrics metrics;
   Metrics::Gauges gauges;
