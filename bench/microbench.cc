@@ -1,11 +1,11 @@
 // Google Benchmark micro-benchmarks of the export path's hot pieces (issue 5):
-//   BM_Flatten*        storage/document_flattener.h over dense (2,897 fields) and sparse (~8) docs
+//   BM_Flatten*        storage/sqlite/document_flattener.h over dense (2,897 fields) and sparse (~8) docs
 //   BM_Write*          each core/formats writer over one flattened wide row and one narrow row;
 //                      *SparseListed: the sparse row with its set cells listed (WriteSparseRowBody)
-//   BM_SqliteRead*     storage/sqlite_source.h reading a generated table (the wide one includes
+//   BM_SqliteRead*     storage/sqlite/sqlite_source.h reading a generated table (the wide one includes
 //                      flattening, as in the real export), next to a bare sqlite3 scan
-//   BM_StorePart*      one 64 MB file through storage/local_object_store.h, hashed, with and
-//                      without the encryption at rest of storage/encrypting_object_store.h (the
+//   BM_StorePart*      one 64 MB file through storage/fs/local_object_store.h, hashed, with and
+//                      without the encryption at rest of storage/crypto/encrypting_object_store.h (the
 //                      export worker's share of the work, fsync and rename included)
 // Counters: items/s = rows/s (or fields/s for the flattener), bytes/s = input or output bytes.
 //
@@ -28,13 +28,13 @@
 #include "core/dataset.h"
 #include "core/formats/format_writer.h"
 #include "core/source.h"
-#include "storage/document_flattener.h"
-#include "storage/encrypting_object_store.h"
-#include "storage/local_object_store.h"
-#include "storage/master_keys.h"
-#include "storage/sqlite_dataset.h"
-#include "storage/sqlite_source.h"
-#include "storage/url_signer.h"
+#include "storage/sqlite/document_flattener.h"
+#include "storage/crypto/encrypting_object_store.h"
+#include "storage/fs/local_object_store.h"
+#include "storage/crypto/master_keys.h"
+#include "storage/sqlite/sqlite_dataset.h"
+#include "storage/sqlite/sqlite_source.h"
+#include "storage/fs/url_signer.h"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // Notifier: delivers one notification of a finished task over one channel (webhook, email).
-// Implemented in storage/ (storage/webhook_notifier.h, storage/smtp_notifier.h).
+// Implemented in storage/ (storage/notify/webhook_notifier.h, storage/notify/smtp_notifier.h).
 #ifndef EXPORTD_CORE_NOTIFIER_H_
 #define EXPORTD_CORE_NOTIFIER_H_
 

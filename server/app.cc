@@ -22,17 +22,19 @@
 #include "server/logging.h"
 #include "server/object_store_factory.h"
 #include "server/notifications.h"
-#include "storage/demo_dataset.h"
-#include "storage/digest.h"
-#include "storage/fault_injection.h"
-#include "storage/instance_id.h"
-#include "storage/jwks.h"
-#include "storage/local_object_store.h"
-#include "storage/sqlite_dataset.h"
-#include "storage/sqlite_key_store.h"
-#include "storage/sqlite_source.h"
-#include "storage/sqlite_task_store.h"
-#include "storage/url_signer.h"
+#include "server/demo_dataset.h"
+#include "storage/base/digest.h"
+#ifdef EXPORTD_WITH_FAULT_INJECTION
+#include "storage/faults/fault_injection.h"
+#endif
+#include "storage/base/instance_id.h"
+#include "storage/auth/jwks.h"
+#include "storage/fs/local_object_store.h"
+#include "storage/sqlite/sqlite_dataset.h"
+#include "storage/sqlite/sqlite_key_store.h"
+#include "storage/sqlite/sqlite_source.h"
+#include "storage/sqlite/sqlite_task_store.h"
+#include "storage/fs/url_signer.h"
 
 namespace exportd {
 namespace {
@@ -249,12 +251,19 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   // Test configuration only: sources and store that fail on purpose.
   std::unique_ptr<ObjectStore> faulty_objects;
   if (const auto& faults = config.fault_injection) {
+#ifdef EXPORTD_WITH_FAULT_INJECTION
     spdlog::warn("*** FAULT INJECTION IS ON: exports will fail on purpose; never run this "
                  "configuration in production *** ({})",
                  faults->Describe());
     datasets = WithSourceFaults(datasets, *faults);
     faulty_objects = std::make_unique<FaultInjectingObjectStore>(
         *base_objects, faults->object_store, ObjectStoreFaultSeed(faults->seed));
+#else
+    return Status(StatusCode::kFailedPrecondition,
+                  "the configuration has a fault_injection section, and this exportd was built "
+                  "without fault injection (-DEXPORTD_FAULT_INJECTION=OFF, the default when the "
+                  "tests are not built)");
+#endif
   }
   ObjectStore& objects = faulty_objects ? *faulty_objects : *base_objects;
 

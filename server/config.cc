@@ -10,7 +10,7 @@
 
 #include "core/duration.h"
 #include "server/config_json.h"
-#include "storage/outbound_policy.h"
+#include "storage/notify/outbound_policy.h"
 
 namespace exportd {
 namespace {
@@ -125,7 +125,7 @@ const std::set<std::string>& KnownKeys() {
   return keys;
 }
 
-// "fault_injection": {"seed": 1, "source": {...}, "object_store": {...}} (storage/fault_injection.h).
+// "fault_injection": {"seed": 1, "source": {...}, "object_store": {...}} (storage/faults/fault_injection.h).
 Result<FaultInjectionOptions> ParseFaultInjection(const json& f) {
   const std::string where = "fault_injection.";
   if (!f.is_object()) return ConfigError("fault_injection must be an object");

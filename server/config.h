@@ -12,13 +12,13 @@
 
 #include "core/dataset.h"
 #include "core/status.h"
-#include "storage/fault_injection.h"
+#include "storage/faults/fault_injection.h"
 #include "server/encryption_config.h"
 #include "server/s3_config.h"
 
 namespace exportd {
 
-// "smtp": how email notifications are sent (storage/smtp_notifier.h).
+// "smtp": how email notifications are sent (storage/notify/smtp_notifier.h).
 struct SmtpConfig {
   std::string url;           // smtp://host:port or smtps://host:port
   std::string from;          // envelope sender and From header

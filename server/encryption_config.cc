@@ -5,7 +5,7 @@
 #include <set>
 
 #include "server/config_json.h"
-#include "storage/master_keys.h"
+#include "storage/crypto/master_keys.h"
 
 namespace exportd {
 namespace {

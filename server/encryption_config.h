@@ -1,5 +1,5 @@
 // The "encryption" block of the configuration: whether export files are encrypted at rest
-// (storage/encrypting_object_store.h) and where the master keys come from. Parsed, completed
+// (storage/crypto/encrypting_object_store.h) and where the master keys come from. Parsed, completed
 // from the EXPORTD_MASTER_KEY* environment variables and checked here, so config.cc only calls
 // in; the keys themselves are read at start-up (server/object_store_factory.cc).
 #ifndef EXPORTD_SERVER_ENCRYPTION_CONFIG_H_
@@ -20,7 +20,7 @@ struct EncryptionConfig {
   // pre-signed URLs keep serving plaintext). On with S3: the same client-side envelope as local
   // storage, and downloads go through exportd instead of pre-signed S3 URLs.
   std::optional<bool> enabled;
-  // "id:base64" lines (storage/master_keys.h), mode 0600. Empty: DATA_DIR/master_keys, created
+  // "id:base64" lines (storage/crypto/master_keys.h), mode 0600. Empty: DATA_DIR/master_keys, created
   // on first start, unless the keys come from EXPORTD_MASTER_KEY.
   std::string key_file;
   // The key new files are wrapped with; empty: the last one listed.

@@ -4,7 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/task_json.h"
-#include "storage/url_signer.h"
+#include "storage/fs/url_signer.h"
 
 namespace exportd {
 

@@ -14,9 +14,9 @@
 #include "core/object_store.h"
 #include "core/task_store.h"
 #include "server/config.h"
-#include "storage/outbound_policy.h"
-#include "storage/smtp_notifier.h"
-#include "storage/webhook_notifier.h"
+#include "storage/notify/outbound_policy.h"
+#include "storage/notify/smtp_notifier.h"
+#include "storage/notify/webhook_notifier.h"
 
 namespace exportd {
 

@@ -6,8 +6,8 @@
 #include <filesystem>
 
 #include "server/app.h"
-#include "storage/encrypting_object_store.h"
-#include "storage/local_object_store.h"
+#include "storage/crypto/encrypting_object_store.h"
+#include "storage/fs/local_object_store.h"
 
 namespace exportd {
 namespace {

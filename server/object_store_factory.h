@@ -9,9 +9,9 @@
 #include "core/object_store.h"
 #include "core/status.h"
 #include "server/config.h"
-#include "storage/master_keys.h"
-#include "storage/s3_object_store.h"
-#include "storage/url_signer.h"
+#include "storage/crypto/master_keys.h"
+#include "storage/s3/s3_object_store.h"
+#include "storage/fs/url_signer.h"
 
 namespace exportd {
 

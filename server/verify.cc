@@ -18,10 +18,10 @@
 #include "core/part_formatter.h"
 #include "server/app.h"
 #include "server/object_store_factory.h"
-#include "storage/digest.h"
-#include "storage/local_object_store.h"
-#include "storage/sqlite_task_store.h"
-#include "storage/url_signer.h"
+#include "storage/base/digest.h"
+#include "storage/fs/local_object_store.h"
+#include "storage/sqlite/sqlite_task_store.h"
+#include "storage/fs/url_signer.h"
 
 namespace exportd {
 namespace {

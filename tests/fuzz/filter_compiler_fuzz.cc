@@ -1,4 +1,4 @@
-// The filter compiler (storage/sql_query.h) on requests decoded from fuzz input: a JSON body
+// The filter compiler (storage/sqlite/sql_query.h) on requests decoded from fuzz input: a JSON body
 // through ParseCreateExportJson + PrepareForDataset (properties of fuzz_support.h), then the
 // SourceQuery the export would run (ExportQuery), compiled for both ways of storing the time
 // field. Properties:
@@ -25,8 +25,8 @@
 #include "core/export_runner.h"
 #include "core/source.h"
 #include "core/time_format.h"
-#include "storage/sql_query.h"
-#include "storage/sqlite_db.h"
+#include "storage/sqlite/sql_query.h"
+#include "storage/sqlite/sqlite_db.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace exportd::fuzz {

@@ -1,4 +1,4 @@
-// S3's XML (storage/s3_xml.h). Every parser takes the raw input and must answer without
+// S3's XML (storage/s3/s3_xml.h). Every parser takes the raw input and must answer without
 // crashing; then the input, cut at '\n' into object keys, must come back unchanged from
 // the DeleteObjects body exportd writes and from a listing that names them.
 // Keys lose their C0 controls first: XML 1.0 cannot carry most of them and normalises CR,
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "storage/s3_xml.h"
+#include "storage/s3/s3_xml.h"
 
 namespace {
 

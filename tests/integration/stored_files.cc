@@ -6,11 +6,11 @@
 #include <memory>
 #include <sstream>
 
-#include "storage/encrypting_object_store.h"
-#include "storage/envelope_cipher.h"
-#include "storage/local_object_store.h"
-#include "storage/master_keys.h"
-#include "storage/url_signer.h"
+#include "storage/crypto/encrypting_object_store.h"
+#include "storage/crypto/envelope_cipher.h"
+#include "storage/fs/local_object_store.h"
+#include "storage/crypto/master_keys.h"
+#include "storage/fs/url_signer.h"
 
 namespace exportd::itest {
 

@@ -1,4 +1,4 @@
-#include "storage/commit_counter.h"
+#include "storage/sqlite/commit_counter.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

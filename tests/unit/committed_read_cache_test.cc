@@ -1,4 +1,4 @@
-#include "storage/committed_read_cache.h"
+#include "storage/sqlite/committed_read_cache.h"
 
 #include <gtest/gtest.h>
 

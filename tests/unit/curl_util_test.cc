@@ -1,4 +1,4 @@
-#include "storage/curl_util.h"
+#include "storage/base/curl_util.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "storage/demo_dataset.h"
+#include "server/demo_dataset.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "core/time_format.h"
-#include "storage/sqlite_dataset.h"
-#include "storage/sqlite_db.h"
-#include "storage/sqlite_source.h"
+#include "storage/sqlite/sqlite_dataset.h"
+#include "storage/sqlite/sqlite_db.h"
+#include "storage/sqlite/sqlite_source.h"
 #include "tests/fakes/temp_dir.h"
 
 namespace exportd {

@@ -1,4 +1,4 @@
-#include "storage/document_flattener.h"
+#include "storage/sqlite/document_flattener.h"
 
 #include <gtest/gtest.h>
 

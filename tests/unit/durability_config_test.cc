@@ -9,7 +9,7 @@
 #include <string>
 
 #include "server/config.h"
-#include "storage/instance_id.h"
+#include "storage/base/instance_id.h"
 
 namespace exportd {
 namespace {

@@ -1,4 +1,4 @@
-#include "storage/email_message.h"
+#include "storage/notify/email_message.h"
 
 #include <gtest/gtest.h>
 

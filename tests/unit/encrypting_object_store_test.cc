@@ -1,7 +1,7 @@
 // EncryptingObjectStore over a real LocalObjectStore in a temporary directory: ciphertext on
 // disk, plaintext (possibly gzipped) described by ObjectInfo and served by Open, key rotation,
 // missing keys, tampering, plaintext files, and what is forwarded to the inner store.
-#include "storage/encrypting_object_store.h"
+#include "storage/crypto/encrypting_object_store.h"
 
 #include <gtest/gtest.h>
 
@@ -11,10 +11,10 @@
 #include <sstream>
 #include <string>
 
-#include "storage/digest.h"
-#include "storage/envelope_cipher.h"
-#include "storage/local_object_store.h"
-#include "storage/url_signer.h"
+#include "storage/base/digest.h"
+#include "storage/crypto/envelope_cipher.h"
+#include "storage/fs/local_object_store.h"
+#include "storage/fs/url_signer.h"
 #include "tests/fakes/gunzip.h"
 
 namespace exportd {

@@ -1,7 +1,7 @@
 // The envelope format of encrypted export files: round trips at the chunk boundaries, reads at
 // any offset, and every kind of tampering (header, wrapped key, ciphertext, tag, truncation,
 // swapped, appended and foreign chunks) or a wrong master key failing loudly.
-#include "storage/envelope_cipher.h"
+#include "storage/crypto/envelope_cipher.h"
 
 #include <gtest/gtest.h>
 
@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "storage/digest.h"
-#include "storage/master_keys.h"
+#include "storage/base/digest.h"
+#include "storage/crypto/master_keys.h"
 
 namespace exportd {
 namespace {

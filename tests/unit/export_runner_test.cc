@@ -14,8 +14,8 @@
 
 #include "core/canonical_json.h"
 #include "core/time_format.h"
-#include "storage/digest.h"
-#include "storage/local_object_store.h"
+#include "storage/base/digest.h"
+#include "storage/fs/local_object_store.h"
 #include "tests/fakes/fake_source.h"
 #include "tests/fakes/gunzip.h"
 

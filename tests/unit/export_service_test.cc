@@ -18,8 +18,8 @@
 #include "core/canonical_json.h"
 #include "core/time_format.h"
 #include "core/ulid.h"
-#include "storage/local_object_store.h"
-#include "storage/sqlite_task_store.h"
+#include "storage/fs/local_object_store.h"
+#include "storage/sqlite/sqlite_task_store.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_source.h"
 

@@ -1,6 +1,6 @@
 // The fault-injection wrappers: which calls fail, with which codes, that nothing half-written
 // becomes visible, that a seed reproduces a run, and that the configuration section parses.
-#include "storage/fault_injection.h"
+#include "storage/faults/fault_injection.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "server/config.h"
-#include "storage/local_object_store.h"
-#include "storage/posix_error.h"
-#include "storage/url_signer.h"
+#include "storage/fs/local_object_store.h"
+#include "storage/base/posix_error.h"
+#include "storage/fs/url_signer.h"
 
 namespace exportd {
 namespace {

@@ -1,6 +1,6 @@
 // GzipEncoder: streaming gzip whose output gunzips to the input, written in any slicing, and
 // whose sink errors stop it.
-#include "storage/gzip_encoder.h"
+#include "storage/base/gzip_encoder.h"
 
 #include <gtest/gtest.h>
 

@@ -16,7 +16,7 @@
 #include <fstream>
 #include <memory>
 
-#include "storage/jwks.h"
+#include "storage/auth/jwks.h"
 #include "tests/fakes/temp_dir.h"
 
 namespace exportd::api {

@@ -1,4 +1,4 @@
-#include "storage/local_object_store.h"
+#include "storage/fs/local_object_store.h"
 
 #include <gtest/gtest.h>
 
@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "core/time_format.h"
-#include "storage/digest.h"
-#include "storage/posix_error.h"
+#include "storage/base/digest.h"
+#include "storage/base/posix_error.h"
 #include "tests/fakes/gunzip.h"
 
 namespace exportd {

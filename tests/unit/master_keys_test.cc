@@ -1,6 +1,6 @@
 // Master key rings: the "id:base64" text form, clear errors that never show key material, and
 // key files (owner-only, created once on first start, rotation by adding a key).
-#include "storage/master_keys.h"
+#include "storage/crypto/master_keys.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

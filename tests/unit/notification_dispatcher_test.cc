@@ -9,7 +9,7 @@
 #include <mutex>
 #include <thread>
 
-#include "storage/sqlite_task_store.h"
+#include "storage/sqlite/sqlite_task_store.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/temp_dir.h"
 

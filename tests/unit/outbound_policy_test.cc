@@ -1,5 +1,5 @@
 // SSRF guard for webhook targets (issue 6, OWASP API7:2023).
-#include "storage/outbound_policy.h"
+#include "storage/notify/outbound_policy.h"
 
 #include <gtest/gtest.h>
 

@@ -16,9 +16,9 @@
 #include <vector>
 
 #include "core/time_format.h"
-#include "storage/local_object_store.h"
-#include "storage/sqlite_task_store.h"
-#include "storage/url_signer.h"
+#include "storage/fs/local_object_store.h"
+#include "storage/sqlite/sqlite_task_store.h"
+#include "storage/fs/url_signer.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/temp_dir.h"
 

@@ -1,7 +1,7 @@
 // S3ObjectStore and S3Client against a real S3-compatible server that verifies SigV4 signatures
 // (s3rver, started per test suite): small and multipart uploads, abort, gzip, deletes,
 // pre-signed URLs (valid, tampered, expired) and credentials that S3 refuses.
-#include "storage/s3_object_store.h"
+#include "storage/s3/s3_object_store.h"
 
 #include <gtest/gtest.h>
 
@@ -9,8 +9,8 @@
 #include <random>
 
 #include "core/time_format.h"
-#include "storage/curl_util.h"
-#include "storage/digest.h"
+#include "storage/base/curl_util.h"
+#include "storage/base/digest.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/gunzip.h"
 #include "tests/fakes/s3rver_process.h"

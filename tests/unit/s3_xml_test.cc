@@ -1,10 +1,10 @@
-// S3's XML as exportd reads and writes it (storage/s3_xml.h) and S3 answers as Status
+// S3's XML as exportd reads and writes it (storage/s3/s3_xml.h) and S3 answers as Status
 // (S3ResponseStatus): which are transient, which permanent, and S3's code in the message.
-#include "storage/s3_xml.h"
+#include "storage/s3/s3_xml.h"
 
 #include <gtest/gtest.h>
 
-#include "storage/s3_client.h"
+#include "storage/s3/s3_client.h"
 
 namespace exportd {
 namespace {

@@ -23,9 +23,9 @@
 #include <vector>
 
 #include "core/ulid.h"
-#include "storage/digest.h"
-#include "storage/local_object_store.h"
-#include "storage/sqlite_task_store.h"
+#include "storage/base/digest.h"
+#include "storage/fs/local_object_store.h"
+#include "storage/sqlite/sqlite_task_store.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_source.h"
 #include "tests/fakes/forwarding_task_store.h"

@@ -1,12 +1,12 @@
 // AWS Signature Version 4: the worked examples of AWS's S3 documentation, with their published
 // signatures ("Signature Calculations for the Authorization Header: Transferring Payload in a
 // Single Chunk" and "Authenticating Requests: Using Query Parameters").
-#include "storage/sigv4.h"
+#include "storage/s3/sigv4.h"
 
 #include <gtest/gtest.h>
 
 #include "core/time_format.h"
-#include "storage/digest.h"
+#include "storage/base/digest.h"
 
 namespace exportd {
 namespace {

@@ -1,4 +1,4 @@
-#include "storage/sql_query.h"
+#include "storage/sqlite/sql_query.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "core/time_format.h"
-#include "storage/sqlite_dataset.h"
-#include "storage/sqlite_db.h"
+#include "storage/sqlite/sqlite_dataset.h"
+#include "storage/sqlite/sqlite_db.h"
 #include "tests/fakes/temp_dir.h"
 
 namespace exportd {

@@ -1,4 +1,4 @@
-#include "storage/sqlite_db.h"
+#include "storage/sqlite/sqlite_db.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "storage/commit_counter.h"
+#include "storage/sqlite/commit_counter.h"
 #include "tests/fakes/temp_dir.h"
 
 namespace exportd {

@@ -1,4 +1,4 @@
-#include "storage/sqlite_key_store.h"
+#include "storage/sqlite/sqlite_key_store.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -9,10 +9,10 @@
 #include <string>
 #include <thread>
 
-#include "storage/digest.h"
-#include "storage/migrations.h"
-#include "storage/sqlite_db.h"
-#include "storage/sqlite_task_store.h"
+#include "storage/base/digest.h"
+#include "storage/sqlite/migrations.h"
+#include "storage/sqlite/sqlite_db.h"
+#include "storage/sqlite/sqlite_task_store.h"
 
 namespace exportd {
 namespace {

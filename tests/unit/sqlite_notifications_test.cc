@@ -4,10 +4,10 @@
 
 #include <span>
 
-#include "storage/migrations.h"
-#include "storage/sqlite_db.h"
-#include "storage/sqlite_task_store.h"
-#include "storage/task_codec.h"
+#include "storage/sqlite/migrations.h"
+#include "storage/sqlite/sqlite_db.h"
+#include "storage/sqlite/sqlite_task_store.h"
+#include "storage/sqlite/task_codec.h"
 #include "tests/fakes/temp_dir.h"
 
 namespace exportd {

@@ -1,4 +1,4 @@
-#include "storage/sqlite_task_store.h"
+#include "storage/sqlite/sqlite_task_store.h"
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -19,8 +19,8 @@
 #include "core/notification.h"
 #include "core/time_format.h"
 #include "core/ulid.h"
-#include "storage/migrations.h"
-#include "storage/task_codec.h"
+#include "storage/sqlite/migrations.h"
+#include "storage/sqlite/task_codec.h"
 #include "tests/fakes/temp_dir.h"
 
 namespace exportd {

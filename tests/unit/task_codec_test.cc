@@ -1,4 +1,4 @@
-#include "storage/task_codec.h"
+#include "storage/sqlite/task_codec.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "storage/url_signer.h"
+#include "storage/fs/url_signer.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

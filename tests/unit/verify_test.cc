@@ -15,10 +15,10 @@
 #include "core/export_runner.h"
 #include "core/formats/row_counter.h"
 #include "core/time_format.h"
-#include "storage/digest.h"
-#include "storage/local_object_store.h"
-#include "storage/sqlite_task_store.h"
-#include "storage/url_signer.h"
+#include "storage/base/digest.h"
+#include "storage/fs/local_object_store.h"
+#include "storage/sqlite/sqlite_task_store.h"
+#include "storage/fs/url_signer.h"
 #include "tests/fakes/fake_source.h"
 
 namespace exportd {

@@ -1,6 +1,6 @@
 // WebhookNotifier against a real HTTP receiver (cpp-httplib in this process); the signature is
 // checked by recomputing it with OpenSSL directly, as a receiver would.
-#include "storage/webhook_notifier.h"
+#include "storage/notify/webhook_notifier.h"
 
 #include <gtest/gtest.h>
 #include <httplib.h>

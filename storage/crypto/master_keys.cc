@@ -1,0 +1,236 @@
+#include "storage/crypto/master_keys.h"
+
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <filesystem>
+
+#include "storage/base/digest.h"
+#include "storage/base/posix_error.h"
+
+namespace exportd {
+namespace {
+
+constexpr size_t kMaxKeyFileBytes = 1 << 20;
+
+// Wipes a string's bytes before it is freed (key material, file text holding keys).
+void Wipe(std::string& s) {
+  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
+}
+
+struct WipedString {
+  std::string text;
+  ~WipedString() { Wipe(text); }
+};
+
+int Base64Value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+// Standard base64 (RFC 4648 section 4); the padding is optional, anything else is refused.
+bool DecodeBase64(std::string_view text, std::string* out) {
+  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : text) {
+    const int v = Base64Value(c);
+    if (v < 0) return false;
+    acc = (acc << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out->push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  return bits < 6;
+}
+
+std::string EncodeBase64(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()),
+                                static_cast<int>(bytes.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+bool IsSeparator(char c) { return c == '\n' || c == '\r' || c == ',' || c == ' ' || c == '\t'; }
+
+Result<std::string> ReadKeyFile(const std::string& path) {
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return PosixError("open master key file " + path, errno);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return PosixError("stat master key file " + path, errno);
+  if (!S_ISREG(st.st_mode)) return FailedPrecondition("master key file " + path + " is not a file");
+  if ((st.st_mode & 077) != 0) {
+    return PermissionDenied("master key file " + path +
+                            " may be read by group or others: make it owner-only (chmod 600)");
+  }
+  std::string text;
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      Wipe(text);
+      return PosixError("read master key file " + path, errno);
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > kMaxKeyFileBytes) {
+      Wipe(text);
+      return InvalidArgument("master key file " + path + " is larger than 1 MiB");
+    }
+  }
+  OPENSSL_cleanse(buf, sizeof buf);
+  return text;
+}
+
+// Writes a private temporary file and links it into place: link() never replaces an existing
+// file, so two processes starting at once end up with the same key.
+Status CreateKeyFile(const std::string& path) {
+  const std::string tmp = path + ".tmp-" + ToHex(RandomBytes(8));
+  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+  if (!fd.valid()) return PosixError("create master key file " + tmp, errno);
+  WipedString content{
+      "# exportd master keys: \"id:base64(32 bytes)\" per line; the last one (or active_key_id)\n"
+      "# wraps new files, every one listed can read. Keep a copy: files cannot be read without "
+      "it.\n" +
+      MasterKeyRing::NewEntry("auto-" + ToHex(RandomBytes(4))) + "\n"};
+  Status status = WriteFully(fd.get(), content.text, "write master key file " + tmp);
+  if (status.ok() && ::fsync(fd.get()) != 0) status = PosixError("fsync " + tmp, errno);
+  if (status.ok()) status = fd.Close("close " + tmp);
+  if (status.ok() && ::link(tmp.c_str(), path.c_str()) != 0) {
+    status = PosixError("link master key file " + path, errno);
+  }
+  ::unlink(tmp.c_str());
+  RETURN_IF_ERROR(status);
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  return SyncDirectory(dir.empty() ? "." : dir);
+}
+
+}  // namespace
+
+Status ValidateMasterKeyId(std::string_view id) {
+  const auto allowed = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  };
+  if (id.empty() || id.size() > 64 || !std::all_of(id.begin(), id.end(), allowed)) {
+    return InvalidArgument("master key id '" + std::string(id.substr(0, 64)) +
+                           "' must be 1 to 64 of [A-Za-z0-9._-]");
+  }
+  return Status::Ok();
+}
+
+MasterKeyRing::~MasterKeyRing() {
+  for (auto& [id, key] : keys_) Wipe(key);
+}
+
+Result<MasterKeyRing> MasterKeyRing::Parse(std::string_view text, std::string_view active_id,
+                                           std::string_view source) {
+  MasterKeyRing ring;
+  std::string last_id;
+  int line_number = 0;
+  while (!text.empty()) {
+    const size_t eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
+    ++line_number;
+    const size_t start = line.find_first_not_of(" \t\r");
+    if (start == std::string_view::npos || line[start] == '#') continue;
+    line.remove_prefix(start);
+    while (!line.empty()) {
+      const auto end = std::find_if(line.begin(), line.end(), IsSeparator);
+      const std::string_view entry(line.data(), static_cast<size_t>(end - line.begin()));
+      line.remove_prefix(entry.size());
+      while (!line.empty() && IsSeparator(line.front())) line.remove_prefix(1);
+      if (entry.empty()) continue;
+      const std::string where = std::string(source) + " line " + std::to_string(line_number);
+      const size_t colon = entry.find(':');
+      if (colon == std::string_view::npos) {
+        return InvalidArgument(where + ": an entry must be \"id:base64 key\"");
+      }
+      const std::string_view id = entry.substr(0, colon);
+      if (Status valid = ValidateMasterKeyId(id); !valid.ok()) {
+        return InvalidArgument(where + ": " + valid.message());
+      }
+      std::string key;
+      if (!DecodeBase64(entry.substr(colon + 1), &key)) {
+        Wipe(key);
+        return InvalidArgument(where + ": the key of '" + std::string(id) +
+                               "' is not valid base64");
+      }
+      if (key.size() != kMasterKeyBytes) {
+        const size_t size = key.size();
+        Wipe(key);
+        return InvalidArgument(where + ": the key of '" + std::string(id) + "' is " +
+                               std::to_string(size) + " bytes; AES-256 needs 32 (e.g. " +
+                               "openssl rand -base64 32)");
+      }
+      if (ring.keys_.count(id) != 0) {
+        Wipe(key);
+        return InvalidArgument(where + ": master key id '" + std::string(id) + "' is listed twice");
+      }
+      ring.keys_.emplace(std::string(id), std::move(key));
+      last_id = std::string(id);
+    }
+  }
+  if (ring.keys_.empty()) return InvalidArgument(std::string(source) + " holds no master key");
+  ring.active_id_ = active_id.empty() ? last_id : std::string(active_id);
+  if (ring.keys_.count(ring.active_id_) == 0) {
+    std::string known;
+    for (const std::string& id : ring.ids()) known += (known.empty() ? "" : ", ") + id;
+    return InvalidArgument("active master key id '" + ring.active_id_ + "' is not in " +
+                           std::string(source) + " (it holds " + known + ")");
+  }
+  return ring;
+}
+
+Result<MasterKeyRing> MasterKeyRing::LoadFile(const std::string& path, std::string_view active_id) {
+  ASSIGN_OR_RETURN(std::string text, ReadKeyFile(path));
+  WipedString wiped{std::move(text)};
+  return Parse(wiped.text, active_id, "master key file " + path);
+}
+
+Result<MasterKeyRing> MasterKeyRing::LoadOrCreateFile(const std::string& path,
+                                                      std::string_view active_id, bool* created) {
+  *created = false;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) {
+    Status made = CreateKeyFile(path);
+    // kAlreadyExists: another process created it first; use theirs.
+    if (!made.ok() && made.code() != StatusCode::kAlreadyExists) return made;
+    *created = made.ok();
+  }
+  return LoadFile(path, active_id);
+}
+
+std::string MasterKeyRing::NewEntry(std::string_view id) {
+  WipedString key{RandomBytes(kMasterKeyBytes)};
+  return std::string(id) + ":" + EncodeBase64(key.text);
+}
+
+const std::string* MasterKeyRing::Find(std::string_view id) const {
+  const auto it = keys_.find(id);
+  return it == keys_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> MasterKeyRing::ids() const {
+  std::vector<std::string> out;
+  for (const auto& [id, key] : keys_) out.push_back(id);
+  return out;
+}
+
+}  // namespace exportd

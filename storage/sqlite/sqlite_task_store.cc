@@ -1,0 +1,838 @@
+#include "storage/sqlite/sqlite_task_store.h"
+
+#include <utility>
+#include <variant>
+
+#include "core/time_format.h"
+#include "storage/sqlite/migrations.h"
+#include "storage/sqlite/task_codec.h"
+
+namespace exportd {
+namespace {
+
+constexpr std::string_view kInsertTask =
+    "INSERT INTO tasks (id, seq, principal, state, dataset, query_hash, idempotency_key,"
+    " created_at, updated_at, not_before, body)"
+    " VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM tasks), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+    " ?10)";
+constexpr std::string_view kUpdateTask =
+    "UPDATE tasks SET state = ?2, dataset = ?3, query_hash = ?4, updated_at = ?5,"
+    " not_before = ?6, body = ?7, lease_owner = ?8, lease_expires_at = ?9,"
+    " idempotency_key = ?10, purge_at = ?11, revision = revision + 1 WHERE id = ?1"
+    " RETURNING revision";
+// A change to a task's notification deliveries (which have their own table) is a change to it.
+constexpr std::string_view kBumpRevision =
+    "UPDATE tasks SET revision = revision + 1 WHERE id = ?1";
+// Every statement that ReadTask steps selects the body and the revision, in this order.
+constexpr std::string_view kSelectTask = "SELECT body, revision FROM tasks WHERE id = ?1";
+constexpr std::string_view kSelectRevision =
+    "SELECT principal, revision FROM tasks WHERE id = ?1";
+constexpr std::string_view kTaskExists = "SELECT 1 FROM tasks WHERE id = ?1";
+constexpr std::string_view kSelectByIdempotencyKey =
+    "SELECT body, revision FROM tasks WHERE principal = ?1 AND idempotency_key = ?2";
+constexpr std::string_view kSelectReady =
+    "SELECT id FROM tasks WHERE state = ?1 AND (not_before IS NULL OR not_before <= ?2)"
+    " ORDER BY seq LIMIT 1";
+constexpr std::string_view kSelectWakeup =
+    "SELECT MIN(t) FROM ("
+    " SELECT MIN(not_before) AS t FROM tasks WHERE state = ?1 AND not_before > ?3"
+    " UNION ALL"
+    " SELECT MIN(lease_expires_at) FROM tasks WHERE state = ?2 AND lease_expires_at > ?3)";
+// The tasks an instance recovers at start: its own, and those of a version without leases.
+constexpr std::string_view kSelectRecoverable =
+    "SELECT id FROM tasks WHERE state = ?1 AND (lease_owner = ?2 OR lease_owner IS NULL)"
+    " ORDER BY seq";
+// The order of expiry does not matter for FIFO: a requeued task keeps its seq.
+constexpr std::string_view kSelectExpired =
+    "SELECT id FROM tasks WHERE state = ?1 AND lease_expires_at <= ?2 ORDER BY lease_expires_at";
+// Served by the partial index tasks_purge_at (migration 003).
+constexpr std::string_view kSelectPurgeable =
+    "SELECT id FROM tasks WHERE purge_at IS NOT NULL AND purge_at <= ?1"
+    " ORDER BY purge_at LIMIT ?2";
+constexpr std::string_view kInsertEvent =
+    "INSERT INTO task_events (task_id, at, type, from_state, to_state, detail, actor, remote,"
+    " file, bytes, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+// Both select the columns ReadEvent decodes, in its order.
+constexpr std::string_view kSelectEvents =
+    "SELECT seq, task_id, at, type, from_state, to_state, detail, actor, remote, file, bytes,"
+    " outcome FROM task_events WHERE task_id = ?1 ORDER BY seq";
+// ListEvents appends its filters, the order and the limit.
+constexpr std::string_view kSelectEventsPrefix =
+    "SELECT seq, task_id, at, type, from_state, to_state, detail, actor, remote, file, bytes,"
+    " outcome FROM task_events";
+constexpr std::string_view kInsertNotification =
+    "INSERT INTO notifications (task_id, hook, channel, target, status, attempts,"
+    " last_attempt_at, last_error, delivered_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+constexpr std::string_view kUpdateNotification =
+    "UPDATE notifications SET status = ?3, attempts = ?4, last_attempt_at = ?5,"
+    " last_error = ?6, delivered_at = ?7 WHERE task_id = ?1 AND hook = ?2";
+constexpr std::string_view kSelectNotifications =
+    "SELECT hook, channel, target, status, attempts, last_attempt_at, last_error, delivered_at"
+    " FROM notifications WHERE task_id = ?1 ORDER BY hook";
+// Served by the partial index notifications_pending (migration 004).
+constexpr std::string_view kSelectPendingNotifications =
+    "SELECT DISTINCT task_id FROM notifications WHERE status = 'pending' AND task_id > ?1"
+    " ORDER BY task_id LIMIT ?2";
+constexpr std::string_view kHeartbeat =
+    "INSERT INTO store_heartbeat (id, at)"
+    " VALUES (1, CAST(strftime('%s', 'now') AS INTEGER) * 1000)"
+    " ON CONFLICT (id) DO UPDATE SET at = excluded.at";
+
+constexpr std::string_view kRecoverDetail = "recovered after restart";
+
+// Ids from a statement whose column 0 is a task id.
+Result<std::vector<std::string>> ReadIds(Statement& stmt) {
+  std::vector<std::string> ids;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) break;
+    ids.push_back(stmt.ColumnText(0));
+  }
+  return ids;
+}
+
+std::optional<int64_t> OptMillis(const std::optional<TimePoint>& t) {
+  if (!t) return std::nullopt;
+  return ToUnixMillis(*t);
+}
+
+std::optional<std::string> OptStateName(const std::optional<TaskState>& s) {
+  if (!s) return std::nullopt;
+  return std::string(TaskStateName(*s));
+}
+
+Result<std::optional<TaskState>> OptState(const std::optional<std::string>& name) {
+  if (!name) return std::optional<TaskState>();
+  std::optional<TaskState> state = ParseTaskState(*name);
+  if (!state) return DataLoss("stored event has unknown state '" + *name + "'");
+  return std::optional<TaskState>(state);
+}
+
+// The audit columns hold NULL, not '', for "none" (and rows older than migration 006 have NULL).
+std::optional<std::string> NullIfEmpty(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  return text;
+}
+
+// Decodes the current row of a statement selecting the event columns (kSelectEvents order).
+Result<TaskEvent> ReadEvent(Statement& stmt) {
+  TaskEvent event;
+  event.seq = stmt.ColumnInt(0);
+  event.task_id = stmt.ColumnText(1);
+  event.at = FromUnixMillis(stmt.ColumnInt(2));
+  event.type = stmt.ColumnText(3);
+  ASSIGN_OR_RETURN(event.from, OptState(stmt.ColumnOptText(4)));
+  ASSIGN_OR_RETURN(event.to, OptState(stmt.ColumnOptText(5)));
+  event.detail = stmt.ColumnText(6);
+  event.actor = stmt.ColumnOptText(7).value_or("");
+  event.remote = stmt.ColumnOptText(8).value_or("");
+  event.file = stmt.ColumnOptText(9).value_or("");
+  event.bytes = stmt.ColumnOptInt(10);
+  event.outcome = stmt.ColumnOptText(11).value_or("");
+  return event;
+}
+
+// Steps `stmt` once and decodes column 0 as a task body and column 1 as its revision; nullopt
+// when there is no row.
+Result<std::optional<Task>> ReadTask(Statement& stmt) {
+  ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return std::optional<Task>();
+  ASSIGN_OR_RETURN(Task task, DecodeTask(stmt.ColumnText(0)));
+  task.revision = stmt.ColumnInt(1);
+  return std::optional<Task>(std::move(task));
+}
+
+Status TaskNotFound(const std::string& id) { return NotFound("task " + id + " not found"); }
+
+// The tasks.purge_at column: when the retention janitor has files of this task to delete.
+std::optional<int64_t> PurgeAt(const Task& task) {
+  if (!IsTerminal(task.state) || !task.files_expire_at) return std::nullopt;
+  if (task.files.empty() && !task.manifest) return std::nullopt;
+  return ToUnixMillis(*task.files_expire_at);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteTaskStore>> SqliteTaskStore::Open(const std::string& path) {
+  ASSIGN_OR_RETURN(Database db, OpenStoreDatabase(path));
+  return std::unique_ptr<SqliteTaskStore>(new SqliteTaskStore(std::move(db)));
+}
+
+Result<Task> SqliteTaskStore::LoadLocked(const std::string& id) {
+  std::optional<Task> task;
+  {
+    ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectTask));
+    stmt->Bind(1, AsText(id));
+    ASSIGN_OR_RETURN(task, ReadTask(*stmt));
+  }
+  if (!task) return TaskNotFound(id);
+  RETURN_IF_ERROR(FillNotificationsLocked(*task));
+  return std::move(*task);
+}
+
+Status SqliteTaskStore::FillNotificationsLocked(Task& task) {
+  task.notifications.clear();
+  // Only terminal tasks with hooks have rows: the others cost no query.
+  if (!IsTerminal(task.state) || !HasHooks(task.notify)) return Status::Ok();
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectNotifications));
+  stmt->Bind(1, AsText(task.id));
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    HookDelivery d;
+    d.hook = static_cast<int>(stmt->ColumnInt(0));
+    d.channel = stmt->ColumnText(1);
+    d.target = stmt->ColumnText(2);
+    std::optional<DeliveryStatus> status = ParseDeliveryStatus(stmt->ColumnText(3));
+    if (!status) return DataLoss("task " + task.id + ": unknown notification status");
+    d.status = *status;
+    d.attempts = static_cast<int>(stmt->ColumnInt(4));
+    if (auto t = stmt->ColumnOptInt(5)) d.last_attempt_at = FromUnixMillis(*t);
+    d.last_error = stmt->ColumnOptText(6);
+    if (auto t = stmt->ColumnOptInt(7)) d.delivered_at = FromUnixMillis(*t);
+    task.notifications.push_back(std::move(d));
+  }
+  return Status::Ok();
+}
+
+Status SqliteTaskStore::SaveNotificationLocked(const std::string& task_id, const HookDelivery& d,
+                                               bool insert) {
+  ASSIGN_OR_RETURN(CachedStatement stmt,
+                   statements_.Get(insert ? kInsertNotification : kUpdateNotification));
+  stmt->Bind(1, AsText(task_id)).Bind(2, int64_t{d.hook});
+  int next = 3;
+  if (insert) {
+    stmt->Bind(3, AsText(d.channel)).Bind(4, AsText(d.target));
+    next = 5;
+  }
+  stmt->Bind(next, DeliveryStatusName(d.status))
+      .Bind(next + 1, int64_t{d.attempts})
+      .Bind(next + 2, OptMillis(d.last_attempt_at))
+      .Bind(next + 3, d.last_error)
+      .Bind(next + 4, OptMillis(d.delivered_at));
+  RETURN_IF_ERROR(stmt->Run().WithContext("notification of task " + task_id));
+  if (sqlite3_changes(db_.get()) != 1) {
+    return NotFound("task " + task_id + " has no hook " + std::to_string(d.hook));
+  }
+  // Rows are inserted only by TransitionLocked, in the transaction whose SaveLocked has just
+  // moved the revision: the task it returns must carry that revision.
+  if (insert) return Status::Ok();
+  ASSIGN_OR_RETURN(CachedStatement bump, statements_.Get(kBumpRevision));
+  bump->Bind(1, AsText(task_id));
+  return bump->Run().WithContext("revision of task " + task_id);
+}
+
+Result<bool> SqliteTaskStore::ExistsLocked(const std::string& id) {
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kTaskExists));
+  stmt->Bind(1, AsText(id));
+  return stmt->Step();
+}
+
+Result<Task> SqliteTaskStore::SaveLocked(const Task& task) {
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kUpdateTask));
+  stmt->Bind(1, AsText(task.id))
+      .Bind(2, TaskStateName(task.state))
+      .Bind(3, AsText(task.request.dataset))
+      .Bind(4, AsText(task.query_hash))
+      .Bind(5, ToUnixMillis(task.updated_at))
+      .Bind(6, OptMillis(task.not_before))
+      .Bind(7, AsText(EncodeTask(task)))
+      .Bind(8, task.lease ? std::optional<std::string>(task.lease->owner) : std::nullopt)
+      .Bind(9, task.lease ? std::optional<int64_t>(ToUnixMillis(task.lease->expires_at))
+                          : std::nullopt)
+      .Bind(10, task.idempotency_key)
+      .Bind(11, PurgeAt(task));
+  // RETURNING: SQLite makes the whole change in this first step.
+  Result<bool> row = stmt->Step();
+  if (!row.ok()) return row.status().WithContext("save task " + task.id);
+  if (!*row) return TaskNotFound(task.id);
+  Task saved = TruncateTimes(task);
+  saved.revision = stmt->ColumnInt(0);
+  return saved;
+}
+
+Status SqliteTaskStore::InsertEventLocked(const TaskEvent& event) {
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kInsertEvent));
+  stmt->Bind(1, AsText(event.task_id))
+      .Bind(2, ToUnixMillis(event.at))
+      .Bind(3, AsText(event.type))
+      .Bind(4, OptStateName(event.from))
+      .Bind(5, OptStateName(event.to))
+      .Bind(6, AsText(event.detail))
+      .Bind(7, NullIfEmpty(event.actor))
+      .Bind(8, NullIfEmpty(event.remote))
+      .Bind(9, NullIfEmpty(event.file))
+      .Bind(10, event.bytes)
+      .Bind(11, NullIfEmpty(event.outcome));
+  return stmt->Run().WithContext("event of task " + event.task_id);
+}
+
+Result<Task> SqliteTaskStore::TransitionLocked(const std::string& id, const TransitionArgs& args) {
+  ASSIGN_OR_RETURN(Task task, LoadLocked(id));
+  ASSIGN_OR_RETURN(Transitioned next, ApplyTransition(task, args));
+  ASSIGN_OR_RETURN(Task saved, SaveLocked(next.task));
+  RETURN_IF_ERROR(InsertEventLocked(next.event));
+  if (IsTerminal(saved.state) && !IsTerminal(task.state)) {
+    // The hooks become owed deliveries in this same transaction: a crash right after the
+    // commit cannot lose them (NotificationDispatcher::Start re-queues them).
+    saved.notifications = HooksOf(saved.notify);
+    for (const HookDelivery& d : saved.notifications) {
+      RETURN_IF_ERROR(SaveNotificationLocked(saved.id, d, /*insert=*/true));
+    }
+  }
+  return saved;
+}
+
+Status SqliteTaskStore::CreateLocked(const Task& task, const EventOrigin& origin) {
+  if (task.state != TaskState::kPending) {
+    return InvalidArgument("a new task must be Pending, not " +
+                           std::string(TaskStateName(task.state)));
+  }
+  // Checked before inserting so that the caller learns which key collided; the unique
+  // constraints stay as the backstop.
+  ASSIGN_OR_RETURN(bool exists, ExistsLocked(task.id));
+  if (exists) return Status(StatusCode::kAlreadyExists, "task " + task.id + " already exists");
+  if (task.idempotency_key) {
+    ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectByIdempotencyKey));
+    stmt->Bind(1, AsText(task.principal)).Bind(2, AsText(*task.idempotency_key));
+    ASSIGN_OR_RETURN(bool taken, stmt->Step());
+    if (taken) {
+      return Status(StatusCode::kAlreadyExists,
+                    "idempotency key already used by principal " + task.principal);
+    }
+  }
+  {
+    ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kInsertTask));
+    stmt->Bind(1, AsText(task.id))
+        .Bind(2, AsText(task.principal))
+        .Bind(3, TaskStateName(task.state))
+        .Bind(4, AsText(task.request.dataset))
+        .Bind(5, AsText(task.query_hash))
+        .Bind(6, task.idempotency_key)
+        .Bind(7, ToUnixMillis(task.created_at))
+        .Bind(8, ToUnixMillis(task.updated_at))
+        .Bind(9, OptMillis(task.not_before))
+        .Bind(10, AsText(EncodeTask(task)));
+    RETURN_IF_ERROR(stmt->Run().WithContext("create task " + task.id));
+  }
+  TaskEvent created;
+  created.task_id = task.id;
+  created.at = task.created_at;
+  created.type = "created";
+  created.to = TaskState::kPending;
+  created.actor = origin.actor;
+  created.remote = origin.remote;
+  return InsertEventLocked(created);
+}
+
+struct SqliteTaskStore::PendingCreate {
+  const Task& task;
+  const EventOrigin& origin;
+  Status result;
+  bool done = false;  // guarded by group_mu_
+};
+
+Status SqliteTaskStore::Create(const Task& task, const EventOrigin& origin) {
+  PendingCreate me{task, origin, Status::Ok()};
+  std::unique_lock<std::mutex> lock(group_mu_);
+  create_queue_.push_back(&me);
+  group_done_.wait(lock, [&] { return me.done || !create_leader_; });
+  if (me.done) return me.result;
+  // No commit under way and this call still queued: lead the group of everything queued.
+  create_leader_ = true;
+  std::vector<PendingCreate*> group;
+  group.swap(create_queue_);
+  lock.unlock();
+  CommitCreates(group);
+  lock.lock();
+  for (PendingCreate* p : group) p->done = true;
+  create_leader_ = false;
+  group_done_.notify_all();
+  return me.result;
+}
+
+void SqliteTaskStore::CommitCreates(const std::vector<PendingCreate*>& group) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  if (!tx.status().ok()) {
+    for (PendingCreate* p : group) p->result = tx.status();
+    return;
+  }
+  bool any_created = false;
+  for (PendingCreate* p : group) {
+    // A failing task must leave nothing behind in the shared transaction.
+    p->result = db_.Exec("SAVEPOINT create_task");
+    if (!p->result.ok()) continue;
+    p->result = CreateLocked(p->task, p->origin);
+    if (!p->result.ok()) (void)db_.Exec("ROLLBACK TO create_task");
+    Status released = db_.Exec("RELEASE create_task");
+    if (p->result.ok()) p->result = released;
+    any_created = any_created || p->result.ok();
+  }
+  if (!any_created) return;  // the transaction rolls back, empty
+  Status committed = tx.Commit();
+  if (committed.ok()) return;
+  for (PendingCreate* p : group) {
+    if (p->result.ok()) p->result = committed;
+  }
+}
+
+Status SqliteTaskStore::CreateTakingKey(const Task& task, const std::string& previous_id,
+                                        const EventOrigin& origin) {
+  if (!task.idempotency_key) return InvalidArgument("CreateTakingKey needs an idempotency key");
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  ASSIGN_OR_RETURN(Task previous, LoadLocked(previous_id));
+  if (previous.principal != task.principal || previous.idempotency_key != task.idempotency_key) {
+    return Status(StatusCode::kAlreadyExists,
+                  "idempotency key is no longer held by task " + previous_id);
+  }
+  // Only the key moves: the earlier task's record, state and updated_at stay as they were.
+  previous.idempotency_key.reset();
+  ASSIGN_OR_RETURN(Task saved, SaveLocked(previous));
+  (void)saved;
+  TaskEvent released;
+  released.task_id = previous_id;
+  released.at = task.created_at;
+  released.type = "idempotency_key_released";
+  released.detail = "key expired; now held by task " + task.id;
+  released.actor = origin.actor;
+  released.remote = origin.remote;
+  RETURN_IF_ERROR(InsertEventLocked(released));
+  RETURN_IF_ERROR(CreateLocked(task, origin));
+  return tx.Commit();
+}
+
+Result<Task> SqliteTaskStore::Get(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return LoadLocked(id);
+}
+
+Result<TaskRevision> SqliteTaskStore::Revision(const std::string& id) {
+  if (std::optional<TaskRevision> kept = revisions_.Find(id)) return *std::move(kept);
+  const auto stamp = revisions_.StampBeforeRead();
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectRevision));
+  stmt->Bind(1, AsText(id));
+  ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (!row) return TaskNotFound(id);
+  TaskRevision revision{stmt->ColumnText(0), stmt->ColumnInt(1)};
+  if (stamp) revisions_.Put(*stamp, id, revision);
+  return revision;
+}
+
+Result<std::optional<Task>> SqliteTaskStore::FindByIdempotencyKey(const std::string& principal,
+                                                                  const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectByIdempotencyKey));
+  stmt->Bind(1, AsText(principal)).Bind(2, AsText(key));
+  ASSIGN_OR_RETURN(std::optional<Task> task, ReadTask(*stmt));
+  if (task) RETURN_IF_ERROR(FillNotificationsLocked(*task));
+  return task;
+}
+
+Result<TaskPage> SqliteTaskStore::List(const TaskListQuery& query) {
+  if (query.limit < 1) return InvalidArgument("limit must be at least 1", "/limit");
+  // One statement per combination of filters (at most 32), each cached like the fixed ones.
+  std::string sql = "SELECT body, revision FROM tasks";
+  std::vector<std::string> args;
+  auto add = [&](const char* column, const char* op, std::string value) {
+    sql += args.empty() ? " WHERE " : " AND ";
+    sql += column;
+    sql += op;
+    args.push_back(std::move(value));
+    sql += "?" + std::to_string(args.size());
+  };
+  if (query.principal) add("principal", " = ", *query.principal);
+  if (query.state) add("state", " = ", std::string(TaskStateName(*query.state)));
+  if (query.dataset) add("dataset", " = ", *query.dataset);
+  if (query.query_hash) add("query_hash", " = ", *query.query_hash);
+  if (query.before_id) add("id", " < ", *query.before_id);
+  sql += " ORDER BY id DESC LIMIT ?" + std::to_string(args.size() + 1);
+
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(sql));
+  for (size_t i = 0; i < args.size(); ++i) {
+    stmt->Bind(static_cast<int>(i) + 1, AsText(args[i]));
+  }
+  // One row more than asked tells whether another page exists.
+  stmt->Bind(static_cast<int>(args.size()) + 1, int64_t{query.limit} + 1);
+  TaskPage page;
+  for (;;) {
+    ASSIGN_OR_RETURN(std::optional<Task> task, ReadTask(*stmt));
+    if (!task) break;
+    if (page.items.size() == static_cast<size_t>(query.limit)) {
+      page.next_cursor = page.items.back().id;
+      break;
+    }
+    page.items.push_back(std::move(*task));
+  }
+  // After the scan: the statement above must be done before another one runs.
+  for (Task& task : page.items) RETURN_IF_ERROR(FillNotificationsLocked(task));
+  return page;
+}
+
+Result<Task> SqliteTaskStore::Transition(const std::string& id, const TransitionArgs& args) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  ASSIGN_OR_RETURN(Task task, TransitionLocked(id, args));
+  RETURN_IF_ERROR(tx.Commit());
+  return task;
+}
+
+Result<std::optional<Task>> SqliteTaskStore::ClaimNext(TimePoint now, const std::string& owner,
+                                                       Millis lease) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  std::string id;
+  {
+    ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectReady));
+    stmt->Bind(1, TaskStateName(TaskState::kPending)).Bind(2, ToUnixMillis(now));
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) return std::optional<Task>();
+    id = stmt->ColumnText(0);
+  }
+  TransitionArgs args;
+  args.trigger = Trigger::kStart;
+  args.now = now;
+  args.lease = Lease{owner, now + lease};
+  args.origin.actor = owner;
+  ASSIGN_OR_RETURN(Task task, TransitionLocked(id, args));
+  RETURN_IF_ERROR(tx.Commit());
+  return std::optional<Task>(std::move(task));
+}
+
+Result<std::optional<TimePoint>> SqliteTaskStore::NextWakeup(TimePoint now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectWakeup));
+  stmt->Bind(1, TaskStateName(TaskState::kPending))
+      .Bind(2, TaskStateName(TaskState::kProcessing))
+      .Bind(3, ToUnixMillis(now));
+  ASSIGN_OR_RETURN(bool row, stmt->Step());
+  if (!row || stmt->ColumnIsNull(0)) return std::optional<TimePoint>();
+  return std::optional<TimePoint>(FromUnixMillis(stmt->ColumnInt(0)));
+}
+
+Result<Task> SqliteTaskStore::Heartbeat(const std::string& id, const LeaseKey& key,
+                                        const std::optional<Progress>& progress, TimePoint now,
+                                        Millis lease) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  ASSIGN_OR_RETURN(Task task, LoadLocked(id));
+  RETURN_IF_ERROR(CheckLease(task, key));
+  task.lease->expires_at = now + lease;
+  if (progress) task.progress = *progress;
+  task.updated_at = now;
+  ASSIGN_OR_RETURN(Task saved, SaveLocked(task));
+  RETURN_IF_ERROR(tx.Commit());
+  return saved;
+}
+
+Result<Task> SqliteTaskStore::CommitFile(const std::string& id, const LeaseKey& key,
+                                         const FileInfo& file, const Checkpoint& next,
+                                         TimePoint now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  ASSIGN_OR_RETURN(Task task, LoadLocked(id));
+  ASSIGN_OR_RETURN(Transitioned next_task, ApplyCheckpoint(task, key, file, next, now));
+  ASSIGN_OR_RETURN(Task saved, SaveLocked(next_task.task));
+  RETURN_IF_ERROR(InsertEventLocked(next_task.event));
+  RETURN_IF_ERROR(tx.Commit());
+  return saved;
+}
+
+Result<std::vector<std::string>> SqliteTaskStore::ExpireLeases(TimePoint now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // Read first, outside a write transaction: the common case (nothing expired) then never
+  // takes the write lock. The ids are checked again under it.
+  std::vector<std::string> candidates;
+  {
+    ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectExpired));
+    stmt->Bind(1, TaskStateName(TaskState::kProcessing)).Bind(2, ToUnixMillis(now));
+    ASSIGN_OR_RETURN(candidates, ReadIds(*stmt));
+  }
+  if (candidates.empty()) return candidates;
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  std::vector<std::string> ids;
+  {
+    ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectExpired));
+    stmt->Bind(1, TaskStateName(TaskState::kProcessing)).Bind(2, ToUnixMillis(now));
+    ASSIGN_OR_RETURN(ids, ReadIds(*stmt));
+  }
+  for (const std::string& id : ids) {
+    ASSIGN_OR_RETURN(Task task, LoadLocked(id));
+    TransitionArgs args;
+    args.trigger = Trigger::kLeaseExpired;
+    args.now = now;
+    args.origin.actor = std::string(kHousekeepingActor);
+    args.detail = "lease of " + (task.lease ? task.lease->owner : std::string("?")) +
+                  " expired at " +
+                  (task.lease ? FormatRfc3339(task.lease->expires_at) : std::string("?"));
+    ASSIGN_OR_RETURN(Transitioned next, ApplyTransition(task, args));
+    ASSIGN_OR_RETURN(Task saved, SaveLocked(next.task));
+    (void)saved;
+    RETURN_IF_ERROR(InsertEventLocked(next.event));
+  }
+  RETURN_IF_ERROR(tx.Commit());
+  return ids;
+}
+
+Result<std::vector<std::string>> SqliteTaskStore::RecoverProcessing(TimePoint now,
+                                                                    const std::string& owner) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  std::vector<std::string> ids;
+  {
+    ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectRecoverable));
+    stmt->Bind(1, TaskStateName(TaskState::kProcessing)).Bind(2, AsText(owner));
+    ASSIGN_OR_RETURN(ids, ReadIds(*stmt));
+  }
+  TransitionArgs args;
+  args.trigger = Trigger::kRecover;
+  args.now = now;
+  args.detail = std::string(kRecoverDetail);
+  args.origin.actor = owner;
+  for (const std::string& id : ids) {
+    ASSIGN_OR_RETURN(Task recovered, TransitionLocked(id, args));
+    (void)recovered;
+  }
+  RETURN_IF_ERROR(tx.Commit());
+  return ids;
+}
+
+Status SqliteTaskStore::UpdateProgress(const std::string& id, const Progress& progress,
+                                       TimePoint now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  ASSIGN_OR_RETURN(Task task, LoadLocked(id));
+  // A late report from a worker whose task was cancelled or recovered must not resurrect it.
+  if (task.state != TaskState::kProcessing) return Status::Ok();
+  task.progress = progress;
+  task.updated_at = now;
+  ASSIGN_OR_RETURN(Task saved, SaveLocked(task));
+  (void)saved;
+  return tx.Commit();
+}
+
+Result<Task> SqliteTaskStore::RequestCancel(const std::string& id, TimePoint now,
+                                            const EventOrigin& origin) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  ASSIGN_OR_RETURN(Task task, LoadLocked(id));
+  if (task.state != TaskState::kProcessing) {
+    return FailedPrecondition("task " + id + " is " + std::string(TaskStateName(task.state)) +
+                              "; only a Processing task takes a cancel request");
+  }
+  if (task.cancel_requested) return task;
+  task.cancel_requested = true;
+  task.updated_at = now;
+  ASSIGN_OR_RETURN(Task saved, SaveLocked(task));
+  TaskEvent event;
+  event.task_id = id;
+  event.at = now;
+  event.type = "cancel_requested";
+  event.actor = origin.actor;
+  event.remote = origin.remote;
+  RETURN_IF_ERROR(InsertEventLocked(event));
+  RETURN_IF_ERROR(tx.Commit());
+  return saved;
+}
+
+Result<Task> SqliteTaskStore::ReplaceFiles(const std::string& id, std::vector<FileInfo> files,
+                                           const std::string& event_type, TimePoint now,
+                                           const EventOrigin& origin) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  ASSIGN_OR_RETURN(Task task, LoadLocked(id));
+  if (!IsTerminal(task.state)) {
+    return FailedPrecondition("task " + id + " is " + std::string(TaskStateName(task.state)) +
+                              "; files change only on a finished task");
+  }
+  // Decided inside the transaction: a DELETE and the retention janitor that both remove a task's
+  // files record one event between them, whichever commits first.
+  if (files.empty() && task.files.empty() && !task.manifest) return task;
+  task.files = std::move(files);
+  // The manifest describes the files; with none left it would point at nothing.
+  if (task.files.empty()) task.manifest.reset();
+  task.updated_at = now;
+  ASSIGN_OR_RETURN(Task saved, SaveLocked(task));
+  TaskEvent event;
+  event.task_id = id;
+  event.at = now;
+  event.type = event_type;
+  event.actor = origin.actor;
+  event.remote = origin.remote;
+  RETURN_IF_ERROR(InsertEventLocked(event));
+  RETURN_IF_ERROR(tx.Commit());
+  return saved;
+}
+
+Result<std::vector<std::string>> SqliteTaskStore::ListExpiredFiles(TimePoint now, int limit) {
+  if (limit < 1) return InvalidArgument("limit must be at least 1");
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectPurgeable));
+  stmt->Bind(1, ToUnixMillis(now)).Bind(2, int64_t{limit});
+  return ReadIds(*stmt);
+}
+
+Status SqliteTaskStore::RecordNotificationAttempt(const std::string& task_id,
+                                                  const HookDelivery& delivery,
+                                                  const TaskEvent& event) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  RETURN_IF_ERROR(SaveNotificationLocked(task_id, delivery, /*insert=*/false));
+  TaskEvent stored = event;
+  stored.task_id = task_id;
+  RETURN_IF_ERROR(InsertEventLocked(stored));
+  return tx.Commit();
+}
+
+Result<std::vector<Task>> SqliteTaskStore::PendingNotifications(int limit,
+                                                                const std::string& after_id) {
+  if (limit < 1) return InvalidArgument("limit must be at least 1");
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> ids;
+  {
+    ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectPendingNotifications));
+    stmt->Bind(1, AsText(after_id)).Bind(2, int64_t{limit});
+    ASSIGN_OR_RETURN(ids, ReadIds(*stmt));
+  }
+  std::vector<Task> tasks;
+  for (const std::string& id : ids) {
+    ASSIGN_OR_RETURN(Task task, LoadLocked(id));
+    tasks.push_back(std::move(task));
+  }
+  return tasks;
+}
+
+Status SqliteTaskStore::AppendEvent(const TaskEvent& event) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  ASSIGN_OR_RETURN(bool exists, ExistsLocked(event.task_id));
+  if (!exists) return TaskNotFound(event.task_id);
+  RETURN_IF_ERROR(InsertEventLocked(event));
+  return tx.Commit();
+}
+
+Result<std::vector<TaskEvent>> SqliteTaskStore::Events(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<TaskEvent> events;
+  {
+    ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectEvents));
+    stmt->Bind(1, AsText(id));
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, stmt->Step());
+      if (!row) break;
+      ASSIGN_OR_RETURN(TaskEvent event, ReadEvent(*stmt));
+      events.push_back(std::move(event));
+    }
+  }
+  // Every task has its "created" event, so no rows means no task (tasks are never deleted).
+  if (events.empty()) {
+    ASSIGN_OR_RETURN(bool exists, ExistsLocked(id));
+    if (!exists) return TaskNotFound(id);
+  }
+  return events;
+}
+
+Result<EventPage> SqliteTaskStore::ListEvents(const EventQuery& query) {
+  if (query.limit < 1) return InvalidArgument("limit must be at least 1", "/limit");
+  // Built like List: one cached statement per combination of filters (and count of types).
+  std::string sql(kSelectEventsPrefix);
+  std::vector<std::variant<std::string, int64_t>> args;
+  auto next_param = [&](std::variant<std::string, int64_t> value) {
+    args.push_back(std::move(value));
+    return "?" + std::to_string(args.size());
+  };
+  bool first = true;
+  auto where = [&](const std::string& condition) {
+    sql += first ? " WHERE " : " AND ";
+    sql += condition;
+    first = false;
+  };
+  if (query.actor) where("actor = " + next_param(*query.actor));
+  if (query.task_id) where("task_id = " + next_param(*query.task_id));
+  if (!query.types.empty()) {
+    std::string in;
+    for (const std::string& type : query.types) in += (in.empty() ? "" : ", ") + next_param(type);
+    where("type IN (" + in + ")");
+  }
+  if (query.since) where("at >= " + next_param(ToUnixMillis(*query.since)));
+  if (query.until) where("at < " + next_param(ToUnixMillis(*query.until)));
+  if (query.remote) where("remote = " + next_param(*query.remote));
+  if (query.file) where("file = " + next_param(*query.file));
+  if (query.outcome) where("outcome = " + next_param(*query.outcome));
+  if (query.before_seq) where("seq < " + next_param(*query.before_seq));
+  // One row more than asked tells whether another page exists.
+  sql += " ORDER BY seq DESC LIMIT " + next_param(int64_t{query.limit} + 1);
+
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(sql));
+  for (size_t i = 0; i < args.size(); ++i) {
+    const int index = static_cast<int>(i) + 1;
+    if (const auto* text = std::get_if<std::string>(&args[i])) {
+      stmt->Bind(index, AsText(*text));
+    } else {
+      stmt->Bind(index, std::get<int64_t>(args[i]));
+    }
+  }
+  EventPage page;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    if (page.items.size() == static_cast<size_t>(query.limit)) {
+      page.next_cursor = page.items.back().seq;
+      break;
+    }
+    ASSIGN_OR_RETURN(TaskEvent event, ReadEvent(*stmt));
+    page.items.push_back(std::move(event));
+  }
+  return page;
+}
+
+Result<std::map<TaskState, int64_t>> SqliteTaskStore::CountByState() {
+  static constexpr std::string_view kCountByState =
+      "SELECT state, COUNT(*) FROM tasks GROUP BY state";
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kCountByState));
+  std::map<TaskState, int64_t> counts;
+  for (;;) {
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (!row) break;
+    std::optional<TaskState> state = ParseTaskState(stmt->ColumnText(0));
+    if (state) counts[*state] = stmt->ColumnInt(1);
+  }
+  return counts;
+}
+
+Result<int64_t> SqliteTaskStore::CountActive(const std::string& principal) {
+  static constexpr std::string_view kCountActive =
+      "SELECT COUNT(*) FROM tasks WHERE principal = ?1 AND state IN (?2, ?3)";
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kCountActive));
+  stmt->Bind(1, AsText(principal))
+      .Bind(2, TaskStateName(TaskState::kPending))
+      .Bind(3, TaskStateName(TaskState::kProcessing));
+  ASSIGN_OR_RETURN(bool row, stmt->Step());
+  return row ? stmt->ColumnInt(0) : int64_t{0};
+}
+
+Status SqliteTaskStore::CheckWritable() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kHeartbeat));
+  return stmt->Run().WithContext("heartbeat");
+}
+
+}  // namespace exportd
