@@ -125,7 +125,9 @@ const std::set<std::string>& KnownKeys() {
   return keys;
 }
 
-// "fault_injection": {"seed": 1, "source": {...}, "object_store": {...}} (storage/faults/fault_injection.h).
+#ifdef EXPORTD_WITH_FAULT_INJECTION
+// "fault_injection": {"seed": 1, "source": {...}, "object_store": {...}}
+// (storage/faults/fault_injection.h).
 Result<FaultInjectionOptions> ParseFaultInjection(const json& f) {
   const std::string where = "fault_injection.";
   if (!f.is_object()) return ConfigError("fault_injection must be an object");
@@ -161,6 +163,7 @@ Result<FaultInjectionOptions> ParseFaultInjection(const json& f) {
   RETURN_IF_ERROR(o.Validate());
   return o;
 }
+#endif
 
 // "smtp": {"url", "from", "username", "password_env", "starttls", "ca_file", "insecure"}.
 Result<SmtpConfig> ParseSmtp(const json& s, const std::string& base_dir) {
@@ -306,7 +309,13 @@ Result<Config> ParseConfig(const std::string& json_text, const std::string& base
     config.oauth = std::move(oauth);
   }
   if (auto f = root.find("fault_injection"); f != root.end() && !f->is_null()) {
+#ifdef EXPORTD_WITH_FAULT_INJECTION
     ASSIGN_OR_RETURN(config.fault_injection, ParseFaultInjection(*f));
+#else
+    return ConfigError(
+        "fault_injection: this exportd was built without fault injection "
+        "(-DEXPORTD_FAULT_INJECTION=OFF, the default when the tests are not built)");
+#endif
   }
   for (const auto& [key, value] : root.items()) {
     if (!KnownKeys().count(key)) config.ignored_keys.push_back(key);
