@@ -13,7 +13,7 @@
 namespace exportd::api {
 
 // Thread-safe and lock-free: every request records here, and a mutex held by a thread the
-// scheduler preempts would stall every other request behind it (bench/README.md, round 8). Each
+// scheduler preempts would stall every other request behind it (docs/perf/history.md). Each
 // counter is exact; a Render running beside Records may see one counter a request ahead of
 // another, as a scrape of any live counters may.
 class Metrics {

@@ -24,13 +24,13 @@ namespace exportd::api {
 //
 // Every thread polling a task would find its body out of date at the same moment, at the turn of
 // the second, and all would render it at once (a stall of tens of milliseconds under load:
-// bench/README.md, round 7). So, in the last kRenderAhead of a body's validity, one Find asks its
+// docs/perf/history.md). So, in the last kRenderAhead of a body's validity, one Find asks its
 // caller to render the body of the next period ahead of time (Lookup::render_from), and a Put of
 // that rendering keeps it beside the current one until its period begins.
 //
 // Bounded by max_bytes of bodies: a Put beyond it drops the oldest entries first.
 // Thread-safe. Every GET of a finished task passes here, so a Find takes the lock shared: a thread
-// the scheduler preempts inside it holds up no other Find (bench/README.md, round 8). Only Put,
+// the scheduler preempts inside it holds up no other Find (docs/perf/history.md). Only Put,
 // and the one Find per period that promotes the rendering ahead, take it exclusively.
 class TaskBodyCache {
  public:

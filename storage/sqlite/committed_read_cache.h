@@ -1,7 +1,7 @@
 // Values a store read from its database, reused for as long as no commit has changed the database
 // since (CommitCounter) and for at most a second. The reads it spares are the ones every request
 // makes (its API key, its task's revision): under concurrent load each read transaction costs
-// more than the rest of a cached GET (bench/README.md, round 6).
+// more than the rest of a cached GET (docs/perf/history.md).
 #ifndef EXPORTD_STORAGE_SQLITE_COMMITTED_READ_CACHE_H_
 #define EXPORTD_STORAGE_SQLITE_COMMITTED_READ_CACHE_H_
 
@@ -34,7 +34,7 @@ namespace exportd {
 //
 // A value read once is shared by every thread that asks for it, so all of them would miss at
 // the same moment when it ages out, and all read the database at once under load (a stall of
-// tens of milliseconds with 64 HTTP threads on 2 cores: bench/README.md, round 7). Instead, the
+// tens of milliseconds with 64 HTTP threads on 2 cores: docs/perf/history.md). Instead, the
 // first Find after kRefreshAfter misses, alone, so that its caller reads the value again before
 // kMaxAge while the others still hit.
 // Thread-safe. Clock: std::chrono::steady_clock, or a test's clock with a static now().

@@ -36,7 +36,7 @@ void Settle(CommitWatch* watch) {
 // Debian's SQLite keeps allocation statistics (SQLITE_DEFAULT_MEMSTATUS), which takes one
 // process-wide mutex on every malloc and free inside SQLite. exportd never reads them, and its
 // export lanes and HTTP threads allocate in SQLite at the same time: both lanes of a wide export
-// blocked on that mutex while they read 40 KB documents (bench/README.md, round 5). The setting
+// blocked on that mutex while they read 40 KB documents (docs/perf/history.md). The setting
 // only takes before SQLite initialises itself; later it is refused (SQLITE_MISUSE), harmlessly.
 void TurnOffSqliteMemoryStatistics() {
   static const int result = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
