@@ -2,12 +2,12 @@
 
 #include <malloc.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <spdlog/spdlog.h>
 #include <thread>
 
 #include "api/api_server.h"
@@ -20,14 +20,15 @@
 #include "core/scheduler.h"
 #include "core/time_format.h"
 #include "server/logging.h"
-#include "server/object_store_factory.h"
 #include "server/notifications.h"
+#include "server/object_store_factory.h"
 #include "storage/demo_dataset.h"
 #include "storage/digest.h"
 #include "storage/fault_injection.h"
 #include "storage/instance_id.h"
 #include "storage/jwks.h"
 #include "storage/local_object_store.h"
+#include "storage/principal_migration.h"
 #include "storage/sqlite_dataset.h"
 #include "storage/sqlite_key_store.h"
 #include "storage/sqlite_source.h"
@@ -228,6 +229,17 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
     spdlog::warn("configuration key '{}' is not used by this version", key);
   }
   RETURN_IF_ERROR(PrepareDataDir(config));
+  if (config.oauth) {
+    // Tasks tokens created before principals had namespaces (migration 008) join this issuer's.
+    ASSIGN_OR_RETURN(int64_t claimed,
+                     ClaimTokenPrincipals(TaskDbPath(config), config.oauth->issuer));
+    if (claimed > 0) {
+      spdlog::info(
+          "{} task(s) created with tokens before principal namespaces now belong to "
+          "issuer {}",
+          claimed, config.oauth->issuer);
+    }
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<SqliteTaskStore> tasks, SqliteTaskStore::Open(TaskDbPath(config)));
   ASSIGN_OR_RETURN(std::unique_ptr<SqliteKeyStore> keys, SqliteKeyStore::Open(TaskDbPath(config)));
   RETURN_IF_ERROR(EnsureBootstrapKey(*keys));
