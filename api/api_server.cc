@@ -188,11 +188,12 @@ void ApiServer::Impl::Register() {
           }
         }
         if (!RoleAllows(caller->role, needs)) {
-          SendStatus(req, res,
-                     Status(StatusCode::kPermissionDenied,
-                            "this API key has the role '" + std::string(RoleName(caller->role)) +
-                                "'; " + req.method + " here needs '" +
-                                std::string(RoleName(needs)) + "' or more"));
+          const Status refused(StatusCode::kPermissionDenied,
+                               "this API key has the role '" + std::string(RoleName(caller->role)) +
+                                   "'; " + req.method + " here needs '" +
+                                   std::string(RoleName(needs)) + "' or more");
+          RecordRoleRefusal(*c, caller->principal, req, refused.message());
+          SendStatus(req, res, refused);
           return;
         }
         h(*c, caller->principal, req, res);

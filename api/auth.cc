@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "api/handlers.h"
+#include "core/principal.h"
 
 namespace exportd::api {
 
@@ -32,9 +33,11 @@ Result<Caller> Authenticate(const HandlerContext& ctx, const httplib::Request& r
   if (ctx.deps.jwt != nullptr && LooksLikeJwt(token)) {
     if (token.size() > 16384) return Status(StatusCode::kUnauthenticated, "invalid bearer token: too long");
     ASSIGN_OR_RETURN(JwtIdentity identity, ctx.deps.jwt->Verify(token));
-    return Caller{
-        Principal{identity.subject, identity.role == Role::kAdmin, ClientAddress(ctx, req)},
-        identity.role};
+    // A namespace of its own (core/principal.h): a sub equal to an API key id is not that key.
+    RETURN_IF_ERROR(CheckTokenSubject(identity.subject));
+    return Caller{Principal{TokenPrincipal(ctx.deps.jwt->issuer(), identity.subject),
+                            identity.role == Role::kAdmin, ClientAddress(ctx, req)},
+                  identity.role};
   }
   if (token.empty() || token.size() > 512) {
     return Status(StatusCode::kUnauthenticated, "invalid API key");
@@ -45,8 +48,9 @@ Result<Caller> Authenticate(const HandlerContext& ctx, const httplib::Request& r
   if (!key.ok()) return key.status();
   if (!key->has_value()) return Status(StatusCode::kUnauthenticated, "invalid API key");
   const ApiKey& found = **key;
-  return Caller{Principal{found.id, found.role == Role::kAdmin, ClientAddress(ctx, req)},
-                found.role};
+  return Caller{
+      Principal{KeyPrincipal(found.id), found.role == Role::kAdmin, ClientAddress(ctx, req)},
+      found.role};
 }
 
 }  // namespace exportd::api

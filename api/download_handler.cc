@@ -137,8 +137,12 @@ void HandleDownload(HandlerContext& ctx, const httplib::Request& req, httplib::R
   res.set_header("Content-Disposition", "attachment; filename=\"" + name + "\"");
   res.headers.erase("Cache-Control");  // the API's no-store, set for every answer
   res.set_header("Cache-Control", "private, max-age=0");
+  // A HEAD sends no byte of the file: it is not a download, and its answers that would be a
+  // download's (200, 206, 304) are not recorded. Its refusals (bad link, gone, 416) are, like
+  // any refused access.
+  const bool head = req.method == "HEAD";
   if (req.get_header_value("If-None-Match") == etag) {
-    RecordAccess(ctx, id, name, remote, "not_modified", int64_t{0});
+    if (!head) RecordAccess(ctx, id, name, remote, "not_modified", int64_t{0});
     res.status = 304;
     return;
   }
@@ -153,6 +157,9 @@ void HandleDownload(HandlerContext& ctx, const httplib::Request& req, httplib::R
     std::optional<ByteRange> resolved = Resolve(ranges[0], size);
     if (!resolved) {
       ranges.clear();
+      RecordAccess(ctx, id, name, remote, "range_not_satisfiable", std::nullopt,
+                   "Range: " + req.get_header_value("Range").substr(0, 100) + " of a file of " +
+                       std::to_string(size) + " bytes");
       res.set_header("Content-Range", "bytes */" + std::to_string(size));
       SendProblem(req, res, 416, "range not satisfiable for a file of " + std::to_string(size) +
                                      " bytes");
@@ -196,7 +203,8 @@ void HandleDownload(HandlerContext& ctx, const httplib::Request& req, httplib::R
         *sent += static_cast<int64_t>(*n);
         return true;
       },
-      [context, id, name, remote, range_note, sent](bool success) {
+      [context, id, name, remote, range_note, sent, head](bool success) {
+        if (head) return;  // cpp-httplib reports a HEAD's unused provider as unsuccessful
         // `sent`: bytes handed to the connection (for an interrupted download, an upper bound
         // of what the client received).
         RecordAccess(*context, id, name, remote, success ? "completed" : "interrupted", *sent,

@@ -221,6 +221,21 @@ void HandleGetExport(HandlerContext& ctx, const Principal& who, const httplib::R
   }
 }
 
+void RecordRoleRefusal(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                       std::string_view reason) {
+  constexpr std::string_view kExports = "/v1/exports/";
+  if (req.matches.size() < 2 || req.path.rfind(kExports, 0) != 0) return;
+  const std::string id = req.matches[1];
+  if (!ValidTaskId(id)) return;
+  std::string action = req.method;
+  if (req.method == "DELETE") {
+    action = "delete";
+  } else if (req.path.size() > 7 && req.path.compare(req.path.size() - 7, 7, "/cancel") == 0) {
+    action = "cancel";
+  }
+  ctx.deps.service->RecordRefusal(who, id, action, reason);
+}
+
 void HandleCancelExport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
                         httplib::Response& res) {
   std::string id = req.matches[1];

@@ -42,6 +42,12 @@ std::string ClientAddress(const HandlerContext& ctx, const httplib::Request& req
 // on every request, so a revocation takes effect at once, even from another process).
 Result<Caller> Authenticate(const HandlerContext& ctx, const httplib::Request& req);
 
+// For a request on one export (/v1/exports/{id}/...) refused because of the caller's role (403):
+// records an access_denied event on that export, as for a request on another principal's task.
+// Does nothing for other routes.
+void RecordRoleRefusal(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                       std::string_view reason);
+
 // /v1/exports...
 void HandleCreateExport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
                         httplib::Response& res);

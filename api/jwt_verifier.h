@@ -45,6 +45,9 @@ class JwtVerifier {
   // kUnavailable when the key set cannot be had.
   Result<JwtIdentity> Verify(std::string_view token) const;
 
+  // The configured issuer, which every verified token's "iss" equals.
+  const std::string& issuer() const { return options_.issuer; }
+
  private:
   JwtOptions options_;
   KeySetProvider& keys_;

@@ -4,6 +4,8 @@
 #include <cstdio>
 
 #include "core/canonical_json.h"
+#include "core/notification.h"
+#include "core/text.h"
 #include "core/time_format.h"
 
 namespace exportd::api {
@@ -15,15 +17,24 @@ json OptTime(const std::optional<TimePoint>& t) {
   return t ? json(FormatRfc3339(*t)) : json(nullptr);
 }
 
+}  // namespace
+
 // A download link lives url_ttl, but never past the expiry of the task's files. Links carry
 // their expiry in whole seconds, so it is cut to the second here too: expires_at is then exactly
 // when the link stops working, and a rendering stays the same for the rest of its second
 // (TaskBodyCache relies on that).
 TimePoint LinkExpiry(const Task& task, const TaskViewContext& ctx) {
   TimePoint expires = ctx.now + ctx.url_ttl;
-  if (task.files_expire_at && *task.files_expire_at < expires) expires = *task.files_expire_at;
+  if (task.files_expire_at && (*task.files_expire_at < expires || ctx.links_until_files_expire)) {
+    expires = *task.files_expire_at;
+  }
+  if (ctx.max_link_ttl && ctx.now + *ctx.max_link_ttl < expires) {
+    expires = ctx.now + *ctx.max_link_ttl;
+  }
   return std::chrono::floor<std::chrono::seconds>(expires);
 }
+
+namespace {
 
 json FileToJson(const Task& task, const FileInfo& f, const TaskViewContext& ctx) {
   json out = {{"name", f.name},
@@ -44,7 +55,7 @@ json NotificationsToJson(const std::vector<HookDelivery>& deliveries) {
   for (const HookDelivery& d : deliveries) {
     out.push_back({
         {"channel", d.channel},
-        {"target", d.target},
+        {"target", HookTargetForLog(d.channel, d.target)},
         {"status", std::string(DeliveryStatusName(d.status))},
         {"attempts", d.attempts},
         {"last_attempt_at", OptTime(d.last_attempt_at)},
@@ -75,7 +86,9 @@ json TaskToJson(const Task& task, const TaskViewContext& ctx) {
   json notify = nullptr;
   if (task.notify.webhook || !task.notify.email.empty()) {
     notify = json::object();
-    if (task.notify.webhook) notify["webhook"] = *task.notify.webhook;
+    // The origin only, as everywhere else a hook is shown: the resource also goes to admins, to
+    // the receivers themselves and into logs of whoever fetches it.
+    if (task.notify.webhook) notify["webhook"] = UrlOriginForLog(*task.notify.webhook);
     if (!task.notify.email.empty()) notify["email"] = task.notify.email;
   }
   json files = json::array();

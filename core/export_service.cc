@@ -265,6 +265,22 @@ void ExportService::RecordDownload(const std::string& id, const FileAccess& acce
   }
 }
 
+void ExportService::RecordRefusal(const Principal& who, const std::string& id,
+                                  std::string_view action, std::string_view reason) {
+  TaskEvent denied;
+  denied.task_id = id;
+  denied.at = clock_.Now();
+  denied.type = "access_denied";
+  denied.detail = std::string(action) + ": " + std::string(reason);
+  denied.actor = who.id;
+  denied.remote = who.remote;
+  denied.outcome = "denied";
+  Status recorded = tasks_.AppendEvent(denied);
+  if (!recorded.ok() && recorded.code() != StatusCode::kNotFound) {
+    logger_.Warn("task " + id + ": recording access_denied failed: " + recorded.ToString());
+  }
+}
+
 Result<EventPage> ExportService::Audit(const Principal& who, const EventQuery& query) {
   if (!who.admin) {
     return Status(StatusCode::kPermissionDenied, "the audit trail is for admin keys only");

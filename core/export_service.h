@@ -112,6 +112,13 @@ class ExportService {
   // does not exist records nothing (a forged link names any id).
   void RecordDownload(const std::string& id, const FileAccess& access);
 
+  // Records an "access_denied" event (outcome "denied", detail: `action` and `reason`) on task
+  // `id` for a request its caller's role does not allow (answered 403), so that a refused
+  // cancel or delete leaves the same trail as a request for another principal's task. Records
+  // nothing when there is no such task.
+  void RecordRefusal(const Principal& who, const std::string& id, std::string_view action,
+                     std::string_view reason);
+
   // The audit trail across every task (GET /v1/audit). kPermissionDenied unless `who` is an
   // admin; kInvalidArgument for a limit below 1.
   Result<EventPage> Audit(const Principal& who, const EventQuery& query);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/text.h"
+
 namespace exportd {
 
 std::string_view DeliveryStatusName(DeliveryStatus s) {
@@ -40,6 +42,10 @@ std::string DeliveryId(const std::string& task_id, int hook) {
   return task_id + "-" + std::to_string(hook + 1);
 }
 
+std::string HookTargetForLog(std::string_view channel, std::string_view target) {
+  return channel == kWebhookChannel ? UrlOriginForLog(target) : std::string(target);
+}
+
 HookDelivery ApplyAttempt(HookDelivery delivery, TimePoint at, const Status& outcome,
                           int max_attempts) {
   delivery.attempts += 1;
@@ -48,7 +54,9 @@ HookDelivery ApplyAttempt(HookDelivery delivery, TimePoint at, const Status& out
     delivery.status = DeliveryStatus::kDelivered;
     delivery.delivered_at = at;
   } else {
-    delivery.last_error = outcome.ToString();
+    delivery.last_error = delivery.channel == kWebhookChannel
+                              ? ScrubUrl(outcome.ToString(), delivery.target)
+                              : outcome.ToString();
     if (delivery.attempts >= max_attempts) delivery.status = DeliveryStatus::kFailed;
   }
   return delivery;
@@ -75,7 +83,8 @@ std::string AttemptEventDetail(const HookDelivery& after, int max_attempts) {
   std::string outcome = after.status == DeliveryStatus::kDelivered ? "delivered"
                         : after.status == DeliveryStatus::kFailed  ? "failed"
                                                                    : "retry";
-  std::string out = "channel=" + after.channel + " target=" + Quoted(after.target) +
+  std::string out = "channel=" + after.channel +
+                    " target=" + Quoted(HookTargetForLog(after.channel, after.target)) +
                     " attempt=" + std::to_string(after.attempts) + "/" +
                     std::to_string(max_attempts) + " outcome=" + outcome;
   if (after.status != DeliveryStatus::kDelivered && after.last_error) {

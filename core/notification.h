@@ -47,13 +47,18 @@ bool HasHooks(const Notify& notify);
 // drop duplicates (X-Exportd-Delivery, the Message-ID of an email).
 std::string DeliveryId(const std::string& task_id, int hook);
 
+// What logs, events and the task resource show of a hook's target: a webhook's origin only
+// (UrlOriginForLog: its path and query often carry tokens), an email address as is.
+std::string HookTargetForLog(std::string_view channel, std::string_view target);
+
 // The delivery after one attempt that ended with `outcome` at `at`: delivered on OK; failed
-// once `max_attempts` attempts are spent; pending (to be retried) otherwise.
+// once `max_attempts` attempts are spent; pending (to be retried) otherwise. A webhook's
+// last_error is scrubbed of its URL (ScrubUrl), whatever the notifier put in it.
 HookDelivery ApplyAttempt(HookDelivery delivery, TimePoint at, const Status& outcome,
                           int max_attempts);
 
 // The detail of the "notification" event recorded with an attempt, e.g.
-// `channel=webhook target=http://h/x attempt=2/5 outcome=retry error="unavailable: HTTP 500"`
+// `channel=webhook target=http://h/... attempt=2/5 outcome=retry error="unavailable: HTTP 500"`
 // (outcome: delivered | retry | failed).
 std::string AttemptEventDetail(const HookDelivery& after, int max_attempts);
 

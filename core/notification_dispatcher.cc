@@ -12,6 +12,15 @@ constexpr int kPendingPage = 100;
 
 }  // namespace
 
+std::string DeliveryLane(std::string_view channel, std::string_view target) {
+  if (channel != kWebhookChannel) return std::string(channel);
+  std::string origin = UrlOriginForLog(target);  // "scheme://host:port/..."
+  if (origin.size() > 4 && origin.compare(origin.size() - 4, 4, "/...") == 0) {
+    origin.resize(origin.size() - 4);
+  }
+  return origin;
+}
+
 NotificationDispatcher::NotificationDispatcher(TaskStore& tasks, const Clock& clock,
                                                Logger& logger, DispatcherOptions options)
     : tasks_(tasks), clock_(clock), logger_(logger), options_(options) {}
@@ -30,7 +39,8 @@ Status NotificationDispatcher::Start() {
     for (const Task& task : page) {
       for (const HookDelivery& d : task.notifications) {
         if (d.status != DeliveryStatus::kPending) continue;
-        Enqueue(task.id, d.hook, std::chrono::steady_clock::now());
+        Enqueue(task.id, d.hook, DeliveryLane(d.channel, d.target),
+                std::chrono::steady_clock::now());
         ++requeued;
       }
     }
@@ -42,10 +52,9 @@ Status NotificationDispatcher::Start() {
                  " pending deliveries of finished tasks");
   }
   std::lock_guard<std::mutex> lock(mu_);
-  if (!threads_.empty() || stopping_) return Status::Ok();
-  for (int i = 0; i < std::max(1, options_.workers); ++i) {
-    threads_.emplace_back([this] { WorkerLoop(); });
-  }
+  if (started_ || stopping_) return Status::Ok();
+  started_ = true;
+  MaybeAddWorkerLocked();
   return Status::Ok();
 }
 
@@ -53,7 +62,9 @@ void NotificationDispatcher::OnTerminal(const Task& task) {
   // Every hook is queued; Attempt skips those the store no longer has pending, so a caller
   // holding an older copy of the task cannot cause a second delivery.
   const auto now = std::chrono::steady_clock::now();
-  for (const HookDelivery& d : HooksOf(task.notify)) Enqueue(task.id, d.hook, now);
+  for (const HookDelivery& d : HooksOf(task.notify)) {
+    Enqueue(task.id, d.hook, DeliveryLane(d.channel, d.target), now);
+  }
 }
 
 void NotificationDispatcher::Stop() {
@@ -72,50 +83,86 @@ size_t NotificationDispatcher::queued() const {
   return known_.size();
 }
 
-void NotificationDispatcher::Enqueue(const std::string& task_id, int hook, SteadyTime due) {
+void NotificationDispatcher::Enqueue(const std::string& task_id, int hook, std::string lane,
+                                     SteadyTime due) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     Key key{task_id, hook};
     if (!known_.insert(key).second) return;  // already queued or in flight
-    queue_.emplace(due, std::move(key));
+    queue_.emplace(due, Item{std::move(key), std::move(lane)});
+    MaybeAddWorkerLocked();
   }
-  cv_.notify_one();
+  cv_.notify_all();
+}
+
+void NotificationDispatcher::MaybeAddWorkerLocked() {
+  if (!started_ || stopping_ || idle_ > 0) return;
+  if (threads_.size() >= static_cast<size_t>(std::max(1, options_.workers))) return;
+  threads_.emplace_back([this] { WorkerLoop(); });
+  // Counted idle from now: it looks at the queue before it waits.
+  ++idle_;
+}
+
+std::multimap<NotificationDispatcher::SteadyTime, NotificationDispatcher::Item>::iterator
+NotificationDispatcher::NextRunnableLocked(SteadyTime now, std::optional<SteadyTime>* next_due) {
+  const int cap = std::max(1, options_.per_lane);
+  for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+    if (it->first > now) {
+      *next_due = it->first;
+      return queue_.end();
+    }
+    auto lane = in_flight_.find(it->second.lane);
+    if (lane == in_flight_.end() || lane->second < cap) return it;
+  }
+  return queue_.end();
 }
 
 void NotificationDispatcher::WorkerLoop() {
   std::unique_lock<std::mutex> lock(mu_);
   for (;;) {
-    if (stopping_) return;
-    if (queue_.empty()) {
-      cv_.wait(lock);
+    if (stopping_) {
+      --idle_;
+      return;
+    }
+    std::optional<SteadyTime> next_due;
+    auto runnable = NextRunnableLocked(std::chrono::steady_clock::now(), &next_due);
+    if (runnable == queue_.end()) {
+      // Woken by a new item, a retry, or a lane that frees a slot.
+      if (next_due) {
+        cv_.wait_until(lock, *next_due);
+      } else {
+        cv_.wait(lock);
+      }
       continue;
     }
-    auto first = queue_.begin();
-    if (first->first > std::chrono::steady_clock::now()) {
-      // A copy: while this thread waits, another worker may take that item and free its node.
-      const std::chrono::steady_clock::time_point due = first->first;
-      cv_.wait_until(lock, due);
-      continue;
-    }
-    Key key = first->second;
-    queue_.erase(first);
+    Item item = std::move(runnable->second);
+    queue_.erase(runnable);
+    ++in_flight_[item.lane];
+    --idle_;
+    // More may be runnable (other lanes): make sure someone is free to take them.
+    MaybeAddWorkerLocked();
     lock.unlock();
-    Attempt(key);
+    Attempt(item);
     lock.lock();
+    if (--in_flight_[item.lane] == 0) in_flight_.erase(item.lane);
+    ++idle_;
+    // A slot of this lane is free: a worker waiting for it may go.
+    cv_.notify_all();
   }
 }
 
-void NotificationDispatcher::Attempt(const Key& key) {
+void NotificationDispatcher::Attempt(const Item& item) {
+  const Key& key = item.key;
   const auto& [task_id, hook] = key;
   auto finish = [this, &key] {
     std::lock_guard<std::mutex> lock(mu_);
     known_.erase(key);
   };
-  auto retry_at = [this, &key](Millis delay) {
+  auto retry_at = [this, &item](Millis delay) {
     std::lock_guard<std::mutex> lock(mu_);
-    queue_.emplace(std::chrono::steady_clock::now() + delay, key);
+    queue_.emplace(std::chrono::steady_clock::now() + delay, item);
     // Another worker may be waiting for a later item; let it see this one.
-    cv_.notify_one();
+    cv_.notify_all();
   };
 
   Result<Task> task = tasks_.Get(task_id);
@@ -155,8 +202,9 @@ void NotificationDispatcher::Attempt(const Key& key) {
   event.detail = AttemptEventDetail(after, max_attempts);
   Status saved = tasks_.RecordNotificationAttempt(task_id, after, event);
   const std::string what = "task " + task_id + ": " + delivery.channel + " notification to " +
-                           UrlOriginForLog(delivery.target) + " (attempt " + std::to_string(after.attempts) +
-                           "/" + std::to_string(max_attempts) + ")";
+                           HookTargetForLog(delivery.channel, delivery.target) + " (attempt " +
+                           std::to_string(after.attempts) + "/" + std::to_string(max_attempts) +
+                           ")";
   if (!saved.ok()) {
     // At least once: a delivered hook whose record was lost is delivered again after a
     // restart; a failed attempt is retried below either way.
@@ -167,11 +215,11 @@ void NotificationDispatcher::Attempt(const Key& key) {
       logger_.Info(what + ": delivered");
       return finish();
     case DeliveryStatus::kFailed:
-      logger_.Warn(what + ": giving up: " + outcome.ToString());
+      logger_.Warn(what + ": giving up: " + after.last_error.value_or(""));
       return finish();
     case DeliveryStatus::kPending: {
       const Millis delay = NotificationRetryDelay(options_.retry_base, after.attempts);
-      logger_.Warn(what + ": " + outcome.ToString() + "; retrying in " +
+      logger_.Warn(what + ": " + after.last_error.value_or("") + "; retrying in " +
                    std::to_string(delay.count()) + " ms");
       return retry_at(delay);
     }

@@ -8,6 +8,12 @@
 // until `attempts` attempts are spent. Each attempt's result is saved with its "notification"
 // event in one store transaction (TaskStore::RecordNotificationAttempt).
 //
+// Fairness: each delivery belongs to a lane, the receiver it goes to (a webhook's origin:
+// scheme, host and port; all email goes to the one SMTP server, one lane). At most
+// `per_lane` attempts of one lane are in flight at once, and threads are started on demand up
+// to `workers`, so receivers that hang until the timeout hold only their own lanes' slots: a
+// healthy receiver's delivery starts at once while up to workers - 1 others hang.
+//
 // Durability: the store records pending deliveries together with the terminal transition, and
 // Start() re-queues every pending delivery it finds, so hooks survive a crash or restart (a
 // delivery interrupted mid-attempt may then be delivered twice; receivers de-duplicate by
@@ -19,8 +25,10 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -36,8 +44,12 @@ namespace exportd {
 struct DispatcherOptions {
   Millis retry_base{1000};
   int attempts = 5;  // in all, the first included
-  int workers = 2;   // deliveries in flight at once
+  int workers = 32;  // deliveries in flight at once, over all lanes (threads started on demand)
+  int per_lane = 2;  // deliveries in flight at once to one receiver (lane)
 };
+
+// The lane of a delivery: a webhook's origin ("http://host:port"), or the channel for others.
+std::string DeliveryLane(std::string_view channel, std::string_view target);
 
 // Thread-safe. The referenced objects (and the notifiers) must outlive the dispatcher.
 class NotificationDispatcher {
@@ -68,10 +80,21 @@ class NotificationDispatcher {
  private:
   using SteadyTime = std::chrono::steady_clock::time_point;
   using Key = std::pair<std::string, int>;  // task id, hook
+  struct Item {
+    Key key;
+    std::string lane;
+  };
 
-  void Enqueue(const std::string& task_id, int hook, SteadyTime due);
+  void Enqueue(const std::string& task_id, int hook, std::string lane, SteadyTime due);
+  // Starts one more worker if every worker is busy and there is room. REQUIRES: mu_ held.
+  void MaybeAddWorkerLocked();
   void WorkerLoop();
-  void Attempt(const Key& key);
+  // The first due item whose lane has a free slot, or queue_.end(); sets *next_due to the
+  // earliest due time among the items that are not due yet (unchanged if there is none).
+  // REQUIRES: mu_ held.
+  std::multimap<SteadyTime, Item>::iterator NextRunnableLocked(SteadyTime now,
+                                                               std::optional<SteadyTime>* next_due);
+  void Attempt(const Item& item);
 
   TaskStore& tasks_;
   const Clock& clock_;
@@ -81,10 +104,13 @@ class NotificationDispatcher {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::multimap<SteadyTime, Key> queue_;  // guarded by mu_; by due time
-  std::set<Key> known_;                   // guarded by mu_; queued or in flight
-  bool stopping_ = false;                 // guarded by mu_
-  std::vector<std::thread> threads_;
+  std::multimap<SteadyTime, Item> queue_;  // guarded by mu_; by due time
+  std::set<Key> known_;                    // guarded by mu_; queued or in flight
+  std::map<std::string, int> in_flight_;   // guarded by mu_; attempts running per lane
+  int idle_ = 0;                           // guarded by mu_; workers waiting for an item
+  bool started_ = false;                   // guarded by mu_
+  bool stopping_ = false;                  // guarded by mu_
+  std::vector<std::thread> threads_;       // guarded by mu_
 };
 
 }  // namespace exportd

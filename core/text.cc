@@ -1,5 +1,8 @@
 #include "core/text.h"
 
+#include <algorithm>
+#include <vector>
+
 namespace exportd {
 
 size_t Utf8SequenceLength(std::string_view s, size_t i) {
@@ -64,6 +67,65 @@ std::string UrlOriginForLog(std::string_view url) {
     authority.remove_prefix(at + 1);
   }
   return std::string(url.substr(0, scheme_end)) + "://" + std::string(authority) + "/...";
+}
+
+namespace {
+
+// Replaces every occurrence of `needle` in `text` by `with`.
+void ReplaceAll(std::string& text, std::string_view needle, std::string_view with) {
+  if (needle.empty()) return;
+  for (size_t at = text.find(needle); at != std::string::npos;
+       at = text.find(needle, at + with.size())) {
+    text.replace(at, needle.size(), with);
+  }
+}
+
+}  // namespace
+
+std::string ScrubUrl(std::string_view text, std::string_view url) {
+  std::string out(text);
+  if (url.empty()) return out;
+  ReplaceAll(out, url, UrlOriginForLog(url));
+  // The parts, longest first, so that a query value inside the path-and-query goes with it.
+  std::vector<std::string_view> parts;
+  const size_t scheme_end = url.find("://");
+  std::string_view rest = scheme_end == std::string_view::npos ? url : url.substr(scheme_end + 3);
+  const size_t authority_end = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, authority_end);
+  if (size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    parts.push_back(authority.substr(0, at));  // user:password
+    if (size_t colon = authority.find(':'); colon < at) {
+      parts.push_back(authority.substr(colon + 1, at - colon - 1));  // the password alone
+    }
+  }
+  if (authority_end != std::string_view::npos) {
+    std::string_view tail = rest.substr(authority_end);  // path, query and fragment
+    parts.push_back(tail);
+    const size_t query = tail.find('?');
+    parts.push_back(tail.substr(0, std::min(query, tail.find('#'))));  // the path
+    if (query != std::string_view::npos) {
+      std::string_view params = tail.substr(query + 1);
+      params = params.substr(0, params.find('#'));
+      parts.push_back(params);
+      while (!params.empty()) {
+        std::string_view param = params.substr(0, params.find('&'));
+        if (size_t eq = param.find('='); eq != std::string_view::npos) {
+          parts.push_back(param.substr(eq + 1));
+        }
+        if (param.size() == params.size()) break;
+        params.remove_prefix(param.size() + 1);
+      }
+    }
+    if (size_t hash = tail.find('#'); hash != std::string_view::npos) {
+      parts.push_back(tail.substr(hash + 1));
+    }
+  }
+  std::sort(parts.begin(), parts.end(),
+            [](std::string_view a, std::string_view b) { return a.size() > b.size(); });
+  for (std::string_view part : parts) {
+    if (part.size() >= 4) ReplaceAll(out, part, "...");
+  }
+  return out;
 }
 
 }  // namespace exportd

@@ -24,6 +24,13 @@ std::string JsonPointerToken(std::string_view s);
 // without "://" comes back as "(url)".
 std::string UrlOriginForLog(std::string_view url);
 
+// `text` (e.g. an error message from libcurl or a remote server, which often repeats the URL it
+// was given) with every occurrence of `url` replaced by UrlOriginForLog(url), and then every
+// remaining occurrence of a part of `url` that may carry a secret (user info, path, query,
+// fragment, each query value) replaced by "...". Parts shorter than 4 characters are left (they
+// carry no secret worth the noise of replacing every "/a" in a message).
+std::string ScrubUrl(std::string_view text, std::string_view url);
+
 }  // namespace exportd
 
 #endif  // EXPORTD_CORE_TEXT_H_

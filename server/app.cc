@@ -2,12 +2,12 @@
 
 #include <malloc.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <spdlog/spdlog.h>
 #include <thread>
 
 #include "api/api_server.h"
@@ -20,7 +20,6 @@
 #include "core/scheduler.h"
 #include "core/time_format.h"
 #include "server/logging.h"
-#include "server/object_store_factory.h"
 #include "server/notifications.h"
 #include "server/demo_dataset.h"
 #include "storage/base/digest.h"
@@ -35,6 +34,8 @@
 #include "storage/sqlite/sqlite_source.h"
 #include "storage/sqlite/sqlite_task_store.h"
 #include "storage/fs/url_signer.h"
+#include "server/object_store_factory.h"
+#include "storage/sqlite/principal_migration.h"
 
 namespace exportd {
 namespace {
@@ -230,6 +231,17 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
     spdlog::warn("configuration key '{}' is not used by this version", key);
   }
   RETURN_IF_ERROR(PrepareDataDir(config));
+  if (config.oauth) {
+    // Tasks tokens created before principals had namespaces (migration 008) join this issuer's.
+    ASSIGN_OR_RETURN(int64_t claimed,
+                     ClaimTokenPrincipals(TaskDbPath(config), config.oauth->issuer));
+    if (claimed > 0) {
+      spdlog::info(
+          "{} task(s) created with tokens before principal namespaces now belong to "
+          "issuer {}",
+          claimed, config.oauth->issuer);
+    }
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<SqliteTaskStore> tasks, SqliteTaskStore::Open(TaskDbPath(config)));
   ASSIGN_OR_RETURN(std::unique_ptr<SqliteKeyStore> keys, SqliteKeyStore::Open(TaskDbPath(config)));
   RETURN_IF_ERROR(EnsureBootstrapKey(*keys));

@@ -1,17 +1,32 @@
 #include "server/notifications.h"
 
-#include <filesystem>
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+
 #include "api/task_json.h"
+#include "core/time_format.h"
+#include "server/object_store_factory.h"
 #include "storage/fs/url_signer.h"
 
 namespace exportd {
 
 TaskJsonRenderer MakeTaskJsonRenderer(ObjectStore& objects, const Clock& clock,
-                                      std::chrono::seconds url_ttl) {
-  return [&objects, &clock, url_ttl](const Task& task) {
-    api::TaskViewContext view{&objects, clock.Now(), url_ttl};
+                                      std::optional<std::chrono::seconds> max_link_ttl) {
+  return [&objects, &clock, max_link_ttl](const Task& task) {
+    api::TaskViewContext view{&objects, clock.Now()};
+    view.links_until_files_expire = true;
+    view.max_link_ttl = max_link_ttl;
+    if (max_link_ttl && !task.files.empty() && task.files_expire_at &&
+        api::LinkExpiry(task, view) <
+            std::chrono::floor<std::chrono::seconds>(*task.files_expire_at)) {
+      spdlog::info(
+          "task {}: the links its notification sends expire at {}, before its files "
+          "({}): S3 pre-signed URLs live at most {} days; GET /v1/exports/{} gives "
+          "fresh links",
+          task.id, FormatRfc3339Seconds(api::LinkExpiry(task, view)),
+          FormatRfc3339Seconds(*task.files_expire_at), max_link_ttl->count() / 86400, task.id);
+    }
     return api::TaskToJson(task, view)
         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   };
@@ -34,8 +49,8 @@ Result<std::unique_ptr<Notifications>> Notifications::Create(const Config& confi
                                                              ObjectStore& objects,
                                                              const Clock& clock, Logger& logger) {
   std::unique_ptr<Notifications> n(new Notifications());
-  TaskJsonRenderer render =
-      MakeTaskJsonRenderer(objects, clock, std::chrono::seconds(config.download_url_ttl_seconds));
+  TaskJsonRenderer render = MakeTaskJsonRenderer(
+      objects, clock, DirectS3Downloads(config) ? std::optional(kMaxDirectLinkTtl) : std::nullopt);
   WebhookOptions webhook;
   ASSIGN_OR_RETURN(webhook.secret, LoadWebhookSecret(config));
   std::vector<IpNetwork> allow;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/clock.h"
@@ -20,9 +21,12 @@
 
 namespace exportd {
 
-// The task JSON exactly as GET /v1/exports/{id} sends it at the time of the call.
+// The task JSON as GET /v1/exports/{id} sends it at the time of the call, except that file links
+// are valid until the task's files expire rather than for download_url_ttl_seconds: a
+// notification is read hours or days later. `max_link_ttl` caps them (S3 pre-signed URLs live at
+// most 7 days); a cap that cuts a link short of the files' expiry is logged.
 TaskJsonRenderer MakeTaskJsonRenderer(ObjectStore& objects, const Clock& clock,
-                                      std::chrono::seconds url_ttl);
+                                      std::optional<std::chrono::seconds> max_link_ttl);
 
 // The webhook signing secret: the value of the variable named by config.webhook_secret_env
 // when set and not empty; otherwise DATA_DIR/webhook_secret, created (mode 0600) on first use.

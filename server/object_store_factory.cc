@@ -12,6 +12,51 @@
 namespace exportd {
 namespace {
 
+using DownloadUrlFn = std::function<Result<std::string>(
+    std::string_view task_id, std::string_view name, TimePoint expires_at)>;
+
+// exportd's own signed download links (GET /v1/exports/{id}/files/{name}), for stores whose
+// downloads come back through exportd.
+DownloadUrlFn ExportdLinks(const Config& config, std::shared_ptr<const UrlSigner> signer) {
+  return [signer, base_url = config.PublicUrl()](std::string_view task_id, std::string_view name,
+                                                 TimePoint expires_at) -> Result<std::string> {
+    RETURN_IF_ERROR(ValidateTaskId(task_id));
+    RETURN_IF_ERROR(ValidateObjectName(name));
+    std::string_view url = base_url;
+    while (!url.empty() && url.back() == '/') url.remove_suffix(1);
+    return SignedDownloadUrl(*signer, url, task_id, name, expires_at);
+  };
+}
+
+// A store whose download links are exportd's own: "downloads": "proxy" on S3 without
+// encryption (with encryption the EncryptingObjectStore does the same). Everything else is the
+// inner store's.
+class ProxiedDownloadsStore final : public ObjectStore {
+ public:
+  ProxiedDownloadsStore(std::unique_ptr<ObjectStore> inner, DownloadUrlFn links)
+      : inner_(std::move(inner)), links_(std::move(links)) {}
+  Result<std::unique_ptr<ObjectWriter>> Create(std::string_view task_id, std::string_view name,
+                                               const ObjectOptions& options) override {
+    return inner_->Create(task_id, name, options);
+  }
+  Result<std::unique_ptr<ObjectReader>> Open(std::string_view task_id,
+                                             std::string_view name) override {
+    return inner_->Open(task_id, name);
+  }
+  Status DeleteAll(std::string_view task_id) override { return inner_->DeleteAll(task_id); }
+  Status DeleteExcept(std::string_view task_id, const std::vector<std::string>& keep) override {
+    return inner_->DeleteExcept(task_id, keep);
+  }
+  Result<std::string> DownloadUrl(std::string_view task_id, std::string_view name,
+                                  TimePoint expires_at) override {
+    return links_(task_id, name, expires_at);
+  }
+
+ private:
+  std::unique_ptr<ObjectStore> inner_;
+  DownloadUrlFn links_;
+};
+
 Status EncryptionError(const Status& status) {
   return Status(status.code(), "encryption: " + status.message());
 }
@@ -26,20 +71,18 @@ Result<std::unique_ptr<ObjectStore>> WithEncryption(const Config& config,
   const bool enabled = config.encryption.Enabled(config.storage_type);
   ASSIGN_OR_RETURN(std::shared_ptr<const MasterKeyRing> keys,
                    LoadMasterKeys(config, /*create_default=*/for_server));
-  if (keys == nullptr) return base;
+  const bool proxy = config.storage_type == "s3" && config.s3.downloads == "proxy";
+  if (keys == nullptr) {
+    if (!proxy) return base;
+    if (for_server) spdlog::info("storage.downloads is \"proxy\": downloads go through exportd");
+    return std::unique_ptr<ObjectStore>(
+        std::make_unique<ProxiedDownloadsStore>(std::move(base), ExportdLinks(config, signer)));
+  }
   EncryptionOptions options;
   options.encrypt_new_objects = enabled;
   options.read_plaintext = config.encryption.allow_plaintext || !enabled;
-  if (enabled && config.storage_type == "s3") {
-    options.download_url = [signer, base_url = config.PublicUrl()](
-                               std::string_view task_id, std::string_view name,
-                               TimePoint expires_at) -> Result<std::string> {
-      RETURN_IF_ERROR(ValidateTaskId(task_id));
-      RETURN_IF_ERROR(ValidateObjectName(name));
-      std::string_view url = base_url;
-      while (!url.empty() && url.back() == '/') url.remove_suffix(1);
-      return SignedDownloadUrl(*signer, url, task_id, name, expires_at);
-    };
+  if ((enabled && config.storage_type == "s3") || proxy) {
+    options.download_url = ExportdLinks(config, signer);
   }
   if (for_server) {
     if (enabled) {
@@ -57,6 +100,11 @@ Result<std::unique_ptr<ObjectStore>> WithEncryption(const Config& config,
 }
 
 }  // namespace
+
+bool DirectS3Downloads(const Config& config) {
+  return config.storage_type == "s3" && config.s3.downloads != "proxy" &&
+         !config.encryption.Enabled(config.storage_type);
+}
 
 std::string DefaultMasterKeyFile(const Config& config) {
   return (std::filesystem::path(config.data_dir) / "master_keys").string();

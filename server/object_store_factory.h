@@ -3,6 +3,7 @@
 #ifndef EXPORTD_SERVER_OBJECT_STORE_FACTORY_H_
 #define EXPORTD_SERVER_OBJECT_STORE_FACTORY_H_
 
+#include <chrono>
 #include <memory>
 
 #include "core/clock.h"
@@ -28,6 +29,13 @@ Result<std::unique_ptr<ObjectStore>> MakeObjectStore(const Config& config,
                                                      std::shared_ptr<const UrlSigner> signer,
                                                      const Clock& clock, bool check_bucket,
                                                      bool for_server = false);
+
+// Whether clients download files straight from the S3 bucket through pre-signed URLs (storage
+// "s3" without envelope encryption and without "downloads": "proxy"): exportd then neither
+// serves nor records those downloads, and links live at most kMaxDirectLinkTtl.
+bool DirectS3Downloads(const Config& config);
+// The longest lifetime S3 allows a pre-signed URL.
+inline constexpr std::chrono::seconds kMaxDirectLinkTtl{7 * 24 * 3600};
 
 // DATA_DIR/master_keys: where the master key file is created when none is configured.
 std::string DefaultMasterKeyFile(const Config& config);

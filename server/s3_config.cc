@@ -21,10 +21,13 @@ constexpr int64_t kMaxPart = int64_t{5} << 30;
 
 Status ParseS3StorageConfig(const nlohmann::json& storage, S3StorageConfig& out,
                             std::vector<std::string>& ignored) {
-  static const std::set<std::string> known = {
-      "type",          "endpoint",          "region",         "bucket",
-      "prefix",        "path_style",        "access_key_id",  "secret_access_key",
-      "session_token", "server_side_encryption", "sse_kms_key_id", "part_size_bytes"};
+  static const std::set<std::string> known = {"type",           "endpoint",
+                                              "region",         "bucket",
+                                              "prefix",         "path_style",
+                                              "access_key_id",  "secret_access_key",
+                                              "session_token",  "server_side_encryption",
+                                              "sse_kms_key_id", "part_size_bytes",
+                                              "downloads"};
   RETURN_IF_ERROR(Read(storage, "endpoint", out.endpoint));
   RETURN_IF_ERROR(Read(storage, "region", out.region));
   RETURN_IF_ERROR(Read(storage, "bucket", out.bucket));
@@ -40,6 +43,7 @@ Status ParseS3StorageConfig(const nlohmann::json& storage, S3StorageConfig& out,
   RETURN_IF_ERROR(Read(storage, "server_side_encryption", out.server_side_encryption));
   RETURN_IF_ERROR(Read(storage, "sse_kms_key_id", out.sse_kms_key_id));
   RETURN_IF_ERROR(Read(storage, "part_size_bytes", out.part_size_bytes));
+  RETURN_IF_ERROR(Read(storage, "downloads", out.downloads));
   if (!out.access_key_id.empty() || !out.secret_access_key.empty()) {
     out.credentials_source = "configuration";
   }
@@ -87,6 +91,10 @@ Status ValidateS3StorageConfig(const S3StorageConfig& s3) {
   }
   if (!s3.prefix.empty() && s3.prefix.front() == '/') {
     return ConfigError("storage.prefix must not start with '/'");
+  }
+  if (s3.downloads != "direct" && s3.downloads != "proxy") {
+    return ConfigError("storage.downloads must be \"direct\" or \"proxy\", got '" + s3.downloads +
+                       "'");
   }
   return Status::Ok();
 }

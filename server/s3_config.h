@@ -29,6 +29,11 @@ struct S3StorageConfig {
   std::string server_side_encryption;  // "", "AES256" or "aws:kms"
   std::string sse_kms_key_id;
   int64_t part_size_bytes = int64_t{16} << 20;
+  // How clients download files. "direct": S3 pre-signed URLs, straight from the bucket, which
+  // exportd never sees (so it cannot record them in the audit trail). "proxy": exportd's own
+  // signed links, served (and recorded) by exportd, which reads the objects from the bucket.
+  // With envelope encryption downloads always go through exportd.
+  std::string downloads = "direct";
 
   bool PathStyle() const { return path_style.value_or(!endpoint.empty()); }
 };

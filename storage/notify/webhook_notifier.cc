@@ -59,13 +59,18 @@ Status WebhookNotifier::Deliver(const Task& task, const HookDelivery& delivery) 
     if (!target.ok()) return target.status().WithContext(context);
     request.resolve = {target->CurlResolveEntry()};
   }
-  ASSIGN_OR_RETURN(HttpResponse response, PerformHttp(request));
+  Result<HttpResponse> response = PerformHttp(request);
+  if (!response.ok()) {
+    // libcurl's text (and PerformHttp's context) names the URL: only its origin may remain.
+    return Status(response.status().code(),
+                  "webhook " + ScrubUrl(response.status().message(), delivery.target));
+  }
   // A redirect is not followed: the receiver must name its final URL.
-  if (response.status >= 300 && response.status < 400) {
-    return Unavailable(context + ": HTTP " + std::to_string(response.status) +
+  if (response->status >= 300 && response->status < 400) {
+    return Unavailable(context + ": HTTP " + std::to_string(response->status) +
                        " (redirects are not followed)");
   }
-  return RemoteHttpStatus(response.status, context);
+  return RemoteHttpStatus(response->status, context);
 }
 
 }  // namespace exportd

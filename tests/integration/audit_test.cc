@@ -18,8 +18,9 @@ std::string Trim(std::string s) {
 class AuditTest : public ExportdTest {
  protected:
   struct Key {
-    std::string id;      // the principal the server records
-    std::string secret;  // the bearer token
+    std::string id;         // as `exportd keys list` shows it
+    std::string secret;     // the bearer token
+    std::string principal;  // the principal the server records (the audit's actor)
   };
 
   // `exportd keys create --name NAME --role ROLE`, and its id from `exportd keys list`.
@@ -40,6 +41,7 @@ class AuditTest : public ExportdTest {
       if (key_name == name) key.id = id;
     }
     EXPECT_FALSE(key.id.empty()) << "keys list does not show " << name << ": " << list.out;
+    key.principal = "key:" + key.id;
     return key;
   }
 
@@ -104,12 +106,12 @@ TEST_F(AuditTest, WhoWhenFromWhereWhichFileBytesAndOutcome) {
   ASSERT_EQ(deleted.status, 204) << deleted.Describe();
 
   // Who: everything alice did, newest first, from where (the test talks over loopback).
-  Json by_alice = Audit("actor=" + alice.id);
+  Json by_alice = Audit("actor=" + alice.principal);
   std::multiset<std::string> types;
   for (const Json& e : by_alice) {
     ExpectEventShape(e);
     types.insert(e.value("type", ""));
-    EXPECT_EQ(e.value("actor", ""), alice.id) << e.dump();
+    EXPECT_EQ(e.value("actor", ""), alice.principal) << e.dump();
     EXPECT_EQ(e.value("remote", ""), "127.0.0.1") << e.dump();
   }
   EXPECT_EQ(types.count("created"), 2u) << by_alice.dump();
@@ -138,7 +140,7 @@ TEST_F(AuditTest, WhoWhenFromWhereWhichFileBytesAndOutcome) {
   EXPECT_TRUE(denied["bytes"].is_null()) << denied.dump();
 
   // The BOLA probe, by actor and type.
-  Json probes = Audit("type=access_denied&actor=" + bob.id);
+  Json probes = Audit("type=access_denied&actor=" + bob.principal);
   ASSERT_EQ(probes.size(), 1u) << probes.dump();
   EXPECT_EQ(probes[0].value("task_id", ""), small);
   EXPECT_EQ(probes[0].value("detail", ""), "read");
@@ -146,7 +148,7 @@ TEST_F(AuditTest, WhoWhenFromWhereWhichFileBytesAndOutcome) {
   // The scheduler's own transitions name the instance, not a principal.
   for (const Json& e : Audit("type=start,succeed&task=" + small)) {
     EXPECT_FALSE(e.value("actor", "").empty()) << e.dump();
-    EXPECT_NE(e.value("actor", ""), alice.id) << e.dump();
+    EXPECT_NE(e.value("actor", ""), alice.principal) << e.dump();
   }
 
   // Deleting the files kept the task's trail, and the task's own events show the same fields.
@@ -172,11 +174,80 @@ TEST_F(AuditTest, OnlyAdminsReadTheAuditTrail) {
     EXPECT_EQ(res.status, 403) << res.Describe();
     EXPECT_TRUE(IsProblem(res));
     // A filter on oneself does not open it either.
-    EXPECT_EQ(ClientWith(key.secret)->Get("/v1/audit?actor=" + key.id).status, 403);
+    EXPECT_EQ(ClientWith(key.secret)->Get("/v1/audit?actor=" + key.principal).status, 403);
   }
   HttpResponse anonymous = api_->Send("GET", "/v1/audit", "", "", {}, /*with_auth=*/false);
   EXPECT_EQ(anonymous.status, 401) << anonymous.Describe();
   EXPECT_EQ(api_->Get("/v1/audit").status, 200);
+}
+
+// A HEAD through a download link sends no byte of the file: it is not a download and is not
+// recorded as one (it used to be recorded as an "interrupted" download). A Range that cannot be
+// satisfied (416) is a refused access and is recorded.
+TEST_F(AuditTest, HeadIsNoDownloadAndUnsatisfiableRangeIsRecorded) {
+  ASSERT_TRUE(StartWithItems(20));
+  const std::string id = CreateExport(*api_, {{"dataset", "items"}});
+  ASSERT_FALSE(id.empty());
+  Json done = WaitForTerminal(*api_, id, seconds(30));
+  ASSERT_EQ(done.value("status", ""), "Succeeded") << done.dump();
+  const std::string url = done["files"][0].value("url", "");
+  const std::string file = done["files"][0].value("name", "");
+  const int64_t bytes = done["files"][0].value("bytes", int64_t{0});
+
+  HttpResponse head = api_->Send("HEAD", HttpClient::PathOf(url), "", "", {}, /*with_auth=*/false);
+  EXPECT_EQ(head.status, 200) << head.Describe();
+  HttpResponse range = api_->GetUrl(url, {{"Range", "bytes=" + std::to_string(bytes + 10) + "-"}});
+  EXPECT_EQ(range.status, 416) << range.Describe();
+  // A completed download after both: once it is in the trail, so is everything before it.
+  EXPECT_EQ(api_->GetUrl(url).status, 200);
+  Json downloads;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        downloads = Audit("type=download&task=" + id);
+        for (const Json& e : downloads) {
+          if (e.value("outcome", "") == "completed") return true;
+        }
+        return false;
+      },
+      seconds(10), milliseconds(20)));
+  std::multiset<std::string> outcomes;
+  for (const Json& e : downloads) outcomes.insert(e.value("outcome", ""));
+  EXPECT_EQ(outcomes.count("interrupted"), 0u) << downloads.dump();
+  EXPECT_EQ(outcomes.count("completed"), 1u) << downloads.dump();
+  ASSERT_EQ(outcomes.count("range_not_satisfiable"), 1u) << downloads.dump();
+  EXPECT_EQ(downloads.size(), 2u) << downloads.dump();
+  for (const Json& e : downloads) {
+    if (e.value("outcome", "") != "range_not_satisfiable") continue;
+    EXPECT_EQ(e.value("file", ""), file);
+    EXPECT_EQ(e.value("actor", ""), "link");
+    EXPECT_TRUE(e["bytes"].is_null()) << e.dump();
+  }
+}
+
+// A call beyond the caller's role on an export (a reader's cancel or delete, 403) leaves an
+// access_denied row naming the caller, like a request for another principal's task.
+TEST_F(AuditTest, RefusedCancelAndDeleteOfAReaderAreRecorded) {
+  ASSERT_TRUE(StartWithItems(10));
+  const Key reader = CreateKey("reader", "reader");
+  const std::string id = CreateExport(*api_, {{"dataset", "items"}});
+  ASSERT_FALSE(id.empty());
+  auto as_reader = ClientWith(reader.secret);
+  EXPECT_EQ(as_reader->Send("POST", "/v1/exports/" + id + "/cancel", "", "").status, 403);
+  EXPECT_EQ(as_reader->Delete("/v1/exports/" + id).status, 403);
+  Json denied = Audit("type=access_denied&task=" + id);
+  ASSERT_EQ(denied.size(), 2u) << denied.dump();
+  std::set<std::string> actions;
+  for (const Json& e : denied) {
+    ExpectEventShape(e);
+    EXPECT_EQ(e.value("actor", ""), reader.principal) << e.dump();
+    EXPECT_EQ(e.value("remote", ""), "127.0.0.1") << e.dump();
+    EXPECT_EQ(e.value("outcome", ""), "denied") << e.dump();
+    const std::string detail = e.value("detail", "");
+    actions.insert(detail.substr(0, detail.find(':')));
+  }
+  EXPECT_EQ(actions, (std::set<std::string>{"cancel", "delete"}));
+  // The refusal changed nothing: the task is not cancelled by it.
+  EXPECT_TRUE(EventsOfType(GetEvents(*api_, id), "cancel_requested").empty());
 }
 
 TEST_F(AuditTest, BadParametersAreProblems) {

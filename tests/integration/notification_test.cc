@@ -5,6 +5,7 @@
 #include <httplib.h>
 #include <netinet/in.h>
 #include <openssl/hmac.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -96,6 +97,56 @@ class Receiver {
   std::mutex mu_;
   std::vector<int> script_;
   std::vector<Received> received_;
+};
+
+// A receiver that accepts connections and never answers (until the test ends): the webhook's
+// request times out. Counts the connections it accepted.
+class HangingReceiver {
+ public:
+  HangingReceiver() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(fd_, 16) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      ADD_FAILURE() << "cannot listen on loopback";
+      return;
+    }
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] {
+      // Bounded: each poll waits at most 50 ms, and the loop ends with the receiver.
+      while (!stop_) {
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, 50) <= 0) continue;
+        const int conn = ::accept(fd_, nullptr, nullptr);
+        if (conn < 0) continue;
+        std::lock_guard<std::mutex> lock(mu_);
+        accepted_.push_back(conn);
+      }
+    });
+  }
+  ~HangingReceiver() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    for (int fd : accepted_) ::close(fd);
+    if (fd_ >= 0) ::close(fd_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+  size_t accepted() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return accepted_.size();
+  }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::mutex mu_;
+  std::vector<int> accepted_;
 };
 
 // aiosmtpd storing each message in a maildir; started and stopped by PID.
@@ -257,7 +308,8 @@ TEST_F(NotificationTest, WebhookReceivesTheSignedTaskOfASucceededExport) {
   ASSERT_EQ(task["notifications"].size(), 1u) << task.dump();
   const Json& n = task["notifications"][0];
   EXPECT_EQ(n.value("channel", ""), "webhook");
-  EXPECT_EQ(n.value("target", ""), receiver_.url());
+  // The origin only: a hook's path and query often carry tokens.
+  EXPECT_EQ(n.value("target", ""), "http://127.0.0.1:" + std::to_string(receiver_.port()) + "/...");
   EXPECT_EQ(n.value("status", ""), "delivered") << task.dump();
   EXPECT_EQ(n.value("attempts", 0), 1);
   EXPECT_TRUE(n["delivered_at"].is_string());
@@ -456,6 +508,111 @@ TEST_F(NotificationTest, PendingDeliveriesSurviveARestart) {
   EXPECT_EQ(n.value("status", ""), "delivered") << task.dump();
   EXPECT_EQ(n.value("attempts", 0), 2);
   EXPECT_EQ(receiver_.received().size(), 2u);
+}
+
+// A hook's query string (and path) may hold its credential: when the connection is refused or
+// times out, neither the log, nor the task (notify, notifications[].target and last_error), nor
+// the notification events may show it. libcurl's error text and exportd's own context both
+// name the URL; only its origin may remain.
+TEST_F(NotificationTest, WebhookSecretsStayOutOfLogsTasksAndEvents) {
+  ASSERT_TRUE(Start({{"notification_attempts", 1}}));
+  HangingReceiver hanging;
+  const std::string closed_token = "closedPortToken4711";
+  const std::string hanging_token = "hangingReceiverToken4712";
+  const std::string closed_url = "http://127.0.0.1:" + std::to_string(PickFreePort()) +
+                                 "/hook/pathSecret4713?token=" + closed_token;
+  const std::string hanging_url = hanging.url() + "?token=" + hanging_token;
+  const std::string closed_id =
+      CreateExport(*api_, {{"dataset", "items"}, {"notify", Notify(closed_url)}});
+  const std::string hanging_id =
+      CreateExport(*api_, {{"dataset", "items"}, {"notify", Notify(hanging_url)}});
+  ASSERT_FALSE(closed_id.empty());
+  ASSERT_FALSE(hanging_id.empty());
+  // The webhook timeout is 10 s: one attempt, then failed.
+  std::string seen;
+  for (const std::string& id : {closed_id, hanging_id}) {
+    Json task = WaitForNotifications(id, seconds(60));
+    ASSERT_EQ(task["notifications"].size(), 1u) << task.dump();
+    const Json& n = task["notifications"][0];
+    EXPECT_EQ(n.value("status", ""), "failed") << task.dump();
+    ASSERT_TRUE(n["last_error"].is_string()) << task.dump();
+    EXPECT_NE(n["last_error"].get<std::string>().find("http://127.0.0.1:"), std::string::npos)
+        << task.dump();
+    seen += task.dump() + "\n" + GetEvents(*api_, id).dump() + "\n";
+    seen += api_->Get("/v1/exports?limit=10").body + "\n";
+    seen += api_->Get("/v1/audit?task=" + id).body + "\n";
+  }
+  const std::string log = server_->stdout_log() + server_->stderr_log();
+  EXPECT_NE(log.find("notification"), std::string::npos) << "the attempts are logged";
+  for (const std::string& secret : {closed_token, hanging_token, std::string("pathSecret4713")}) {
+    EXPECT_EQ(seen.find(secret), std::string::npos) << secret << " in\n" << seen;
+    EXPECT_EQ(log.find(secret), std::string::npos) << secret << " in the log";
+  }
+}
+
+// Five receivers that accept and never answer hold only their own slots: a healthy receiver's
+// notification arrives promptly, far sooner than the 10 s webhook timeout the others wait out.
+TEST_F(NotificationTest, HangingReceiversDoNotDelayAHealthyOne) {
+  ASSERT_TRUE(Start({{"notification_attempts", 1}}));
+  std::vector<std::unique_ptr<HangingReceiver>> hanging;
+  for (int i = 0; i < 5; ++i) {
+    hanging.push_back(std::make_unique<HangingReceiver>());
+    ASSERT_FALSE(
+        CreateExport(*api_, {{"dataset", "items"}, {"notify", Notify(hanging.back()->url())}})
+            .empty());
+  }
+  // The exports have finished and their deliveries are hanging.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        size_t accepted = 0;
+        for (const auto& h : hanging) accepted += h->accepted();
+        return accepted >= 2;
+      },
+      seconds(30), milliseconds(20)));
+  const auto created = Clock::now();
+  const std::string id =
+      CreateExport(*api_, {{"dataset", "items"}, {"notify", Notify(receiver_.url())}});
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(
+      WaitFor([&] { return !receiver_.received().empty(); }, seconds(40), milliseconds(10)));
+  // The export itself and the delivery take well under a second on an idle machine; 6 s leaves
+  // room for a loaded one and still fails when a hanging receiver's 10 s timeout is waited out.
+  EXPECT_LT(receiver_.received()[0].at - created, seconds(6));
+}
+
+// The links a notification sends are read hours or days later: they stay valid until the
+// task's files expire (7 days by default), not for download_url_ttl_seconds (1 day), which
+// still bounds the links GET returns.
+TEST_F(NotificationTest, NotifiedLinksLiveAsLongAsTheFiles) {
+  ASSERT_TRUE(Start());
+  const std::string id =
+      CreateExport(*api_, {{"dataset", "items"}, {"notify", Notify(receiver_.url())}});
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(WaitForNotifications(id).value("status", ""), "Succeeded");
+  std::vector<Received> got = receiver_.received();
+  ASSERT_EQ(got.size(), 1u);
+  const Json body = Json::parse(got[0].request.body, nullptr, false);
+  ASSERT_TRUE(body.is_object()) << got[0].request.body;
+  const std::optional<int64_t> files_expire = ParseRfc3339Millis(body.value("files_expire_at", ""));
+  ASSERT_TRUE(files_expire.has_value()) << body.dump();
+  ASSERT_FALSE(body["files"].empty());
+  const Json& file = body["files"][0];
+  const std::optional<int64_t> link_expires = ParseRfc3339Millis(file.value("expires_at", ""));
+  ASSERT_TRUE(link_expires.has_value()) << file.dump();
+  EXPECT_EQ(*link_expires / 1000, *files_expire / 1000) << body.dump();
+  const std::string url = file.value("url", "");
+  EXPECT_NE(url.find("expires=" + std::to_string(*files_expire / 1000)), std::string::npos) << url;
+  EXPECT_EQ(api_->GetUrl(url).status, 200);
+  const std::string manifest = body["links"].value("manifest", "");
+  EXPECT_NE(manifest.find("expires=" + std::to_string(*files_expire / 1000)), std::string::npos)
+      << manifest;
+  // GET keeps the configured 1-day lifetime.
+  const Json task = GetTask(*api_, id);
+  const std::optional<int64_t> api_expires =
+      ParseRfc3339Millis(task["files"][0].value("expires_at", ""));
+  ASSERT_TRUE(api_expires.has_value());
+  EXPECT_LE(*api_expires, (*UnixNowSeconds() + 86400 + 5) * 1000) << task.dump();
+  EXPECT_LT(*api_expires, *files_expire - 86400 * 1000) << task.dump();
 }
 
 TEST_F(NotificationTest, EmailWithoutSmtpIsRefused) {

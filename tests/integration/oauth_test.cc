@@ -7,6 +7,7 @@
 #include <openssl/hmac.h>
 
 #include <chrono>
+#include <sstream>
 
 #include "tests/integration/itest_support.h"
 
@@ -92,6 +93,80 @@ TEST_F(OAuthTest, TokensActAsTheirSubjectWithTheirRole) {
 
   // The admin API key still works, and sees carol's task.
   EXPECT_EQ(api_->Get("/v1/exports/" + id).status, 200);
+}
+
+// Principals of API keys and of tokens live in separate namespaces: a token whose sub equals an
+// API key's id is a different principal from that key. It cannot read or delete the key's
+// exports, and the audit trail tells the two apart ("key:<id>" vs "jwt:<issuer>#<sub>").
+TEST_F(OAuthTest, ATokenWhoseSubIsAKeyIdIsNotThatKey) {
+  ASSERT_TRUE(Start());
+  CommandResult created =
+      server_->RunCli({"keys", "create", "--name", "erin", "--role", "exporter", "--config",
+                       server_->config_path(), "--data-dir", server_->data_dir()});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  std::string secret = created.out;
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  CommandResult list = server_->RunCli(
+      {"keys", "list", "--config", server_->config_path(), "--data-dir", server_->data_dir()});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  std::string key_id;
+  std::istringstream lines(list.out);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream words(line);
+    std::string id, name;
+    words >> id >> name;
+    if (name == "erin") key_id = id;
+  }
+  ASSERT_FALSE(key_id.empty()) << list.out;
+
+  auto key = With(secret);
+  const std::string id = CreateExport(*key, {{"dataset", "items"}});
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(WaitForTerminal(*key, id, seconds(30)).value("status", ""), "Succeeded");
+
+  auto impostor = With(Token(kHeader, Claims(key_id, Json::array({"exporter"}))));
+  EXPECT_EQ(impostor->Get("/v1/exports/" + id).status, 404);
+  EXPECT_EQ(impostor->Get("/v1/exports/" + id + "/events").status, 404);
+  EXPECT_EQ(impostor->Delete("/v1/exports/" + id).status, 404);
+  auto listed = impostor->Get("/v1/exports");
+  ASSERT_EQ(listed.status, 200) << listed.Describe();
+  EXPECT_TRUE(listed.json["items"].empty()) << listed.Describe();
+  // The key still has its files.
+  Json task = GetTask(*key, id);
+  EXPECT_FALSE(task["files"].empty()) << task.dump();
+
+  auto events = api_->Get("/v1/audit?task=" + id);
+  ASSERT_EQ(events.status, 200) << events.Describe();
+  std::string creator, prober;
+  for (const Json& e : events.json["items"]) {
+    if (e.value("type", "") == "created") creator = e.value("actor", "");
+    if (e.value("type", "") == "access_denied") prober = e.value("actor", "");
+  }
+  EXPECT_EQ(creator, "key:" + key_id) << events.Describe();
+  EXPECT_EQ(prober, "jwt:https://idp.test/#" + key_id) << events.Describe();
+  // Filtering by the token's principal ('#' percent-encoded) finds only its refused requests.
+  auto by_token = api_->Get("/v1/audit?actor=jwt:https://idp.test/%23" + key_id);
+  ASSERT_EQ(by_token.status, 200) << by_token.Describe();
+  ASSERT_EQ(by_token.json["items"].size(), 3u) << by_token.Describe();
+  for (const Json& e : by_token.json["items"]) EXPECT_EQ(e.value("type", ""), "access_denied");
+
+  // A token's own export is its own, under its namespaced principal.
+  const std::string own = CreateExport(*impostor, {{"dataset", "items"}});
+  ASSERT_FALSE(own.empty());
+  EXPECT_EQ(key->Get("/v1/exports/" + own).status, 404);
+}
+
+// Subjects that read like exportd's own actors cannot pose as the system in the audit trail.
+TEST_F(OAuthTest, ReservedSubjectsAreRefused) {
+  ASSERT_TRUE(Start());
+  for (const std::string sub : {"link", "exportd", "Exportd"}) {
+    auto res = With(Token(kHeader, Claims(sub, Json::array({"admin"}))))->Get("/v1/exports");
+    EXPECT_EQ(res.status, 401) << sub << ": " << res.Describe();
+    EXPECT_TRUE(IsProblem(res)) << sub;
+  }
+  EXPECT_EQ(
+      With(Token(kHeader, Claims("linkage", Json::array({"reader"}))))->Get("/v1/exports").status,
+      200);
 }
 
 TEST_F(OAuthTest, BadTokensAre401AndRoleLessTokens403) {

@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 
 #include <filesystem>
+#include <set>
 
 #include "tests/fakes/s3rver_process.h"
 #include "tests/integration/itest_support.h"
@@ -185,6 +186,67 @@ TEST_F(S3ExportTest, FullFlowWithPresignedUrlsAndDelete) {
   EXPECT_EQ(StoredNames(id), std::vector<std::string>{}) << "DELETE removes the objects";
   EXPECT_EQ(CurlGet(url).status, 404);
   EXPECT_EQ(GetTask(*api_, id)["files"], Json::array());
+}
+
+// "downloads": "proxy": links are exportd's own, exportd reads the objects from the bucket and
+// serves them, and every download is in the audit trail (a pre-signed S3 URL never reaches
+// exportd, so it could not be recorded).
+TEST_F(S3ExportTest, ProxiedDownloadsGoThroughExportdAndAreAudited) {
+  Json storage = Storage();
+  storage["downloads"] = "proxy";
+  ASSERT_TRUE(StartWithItems(300, {{"storage", storage}}));
+  const std::string id = CreateExport(*api_, {{"dataset", "items"}, {"max_rows_per_file", 200}});
+  ASSERT_FALSE(id.empty());
+  const Json task = WaitForTerminal(*api_, id, seconds(60));
+  ASSERT_EQ(task.value("status", ""), "Succeeded") << task.dump(2);
+  ASSERT_EQ(task["files"].size(), 2u);
+  EXPECT_EQ(StoredNames(id),
+            (std::vector<std::string>{"manifest.json", "part-00001.csv", "part-00002.csv"}));
+  std::vector<std::string> contents;
+  for (const Json& f : task["files"]) {
+    const std::string url = f.value("url", "");
+    EXPECT_EQ(url.find("X-Amz-Signature"), std::string::npos) << url;
+    EXPECT_EQ(HttpClient::PathOf(url),
+              "/v1/exports/" + id + "/files/" + f.value("name", "") + url.substr(url.find('?')))
+        << url;
+    HttpResponse got = api_->GetUrl(url);
+    EXPECT_EQ(got.status, 200) << got.Describe();
+    EXPECT_EQ(Sha256Hex(got.body), f.value("sha256", ""));
+    contents.push_back(got.body);
+  }
+  EXPECT_TRUE(ValidateExport("csv", contents, FileRows(task), ExpectedItems()).empty());
+  EXPECT_EQ(api_->GetUrl(task["links"].value("manifest", "")).status, 200);
+  // Every download is recorded once its last byte is sent.
+  Json downloads;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        downloads = api_->Get("/v1/audit?type=download&outcome=completed&task=" + id).json;
+        return downloads.contains("items") && downloads["items"].size() == 3u;
+      },
+      seconds(10), milliseconds(20)))
+      << downloads.dump();
+  std::set<std::string> files;
+  for (const Json& e : downloads["items"]) {
+    files.insert(e.value("file", ""));
+    EXPECT_EQ(e.value("actor", ""), "link");
+    EXPECT_GT(e.value("bytes", int64_t{0}), 0) << e.dump();
+  }
+  EXPECT_EQ(files, (std::set<std::string>{"manifest.json", "part-00001.csv", "part-00002.csv"}));
+}
+
+TEST_F(S3ExportTest, DownloadsSettingIsChecked) {
+  CreateItemsDb(source_path(), 10);
+  Json storage = Storage();
+  storage["downloads"] = "sideways";
+  ExportdProcess::Options options;
+  options.config = {{"datasets", Json::array({ItemsDatasetConfig("items", source_path())})},
+                    {"storage", storage}};
+  options.start_timeout = seconds(15);
+  ExportdProcess server(options);
+  std::string error;
+  EXPECT_FALSE(server.Start(&error));
+  const std::string log = server.stderr_log() + server.stdout_log();
+  EXPECT_NE(log.find("storage.downloads"), std::string::npos) << log;
 }
 
 TEST_F(S3ExportTest, PresignedUrlExpiresWithTheConfiguredLifetime) {

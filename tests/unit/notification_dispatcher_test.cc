@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -144,7 +145,7 @@ TEST_F(DispatcherTest, DeliversOnceAndRecordsIt) {
   std::vector<TaskEvent> events = NotificationEvents("t1");
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].detail,
-            "channel=webhook target=\"http://receiver.invalid/hook\" attempt=1/5 "
+            "channel=webhook target=\"http://receiver.invalid/...\" attempt=1/5 "
             "outcome=delivered");
 }
 
@@ -277,6 +278,117 @@ TEST_F(DispatcherTest, StopLeavesQueuedDeliveriesPending) {
   Result<std::vector<Task>> owed = store_->PendingNotifications(10, "");
   ASSERT_TRUE(owed.ok());
   EXPECT_EQ(owed->size(), 1u);
+}
+
+// A notifier whose deliveries to hosts named "hang..." block until released (a receiver that
+// never answers, until its timeout), and whose others succeed at once.
+class HangingNotifier final : public Notifier {
+ public:
+  Status Deliver(const Task& task, const HookDelivery& d) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (d.target.find("://hang") == std::string::npos) {
+      delivered_.push_back(task.id);
+      return Status::Ok();
+    }
+    ++hanging_;
+    cv_.wait(lock, [this] { return released_; });
+    return Status(StatusCode::kDeadlineExceeded, "timed out");
+  }
+  void Release() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      released_ = true;
+    }
+    cv_.notify_all();
+  }
+  int hanging() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return hanging_;
+  }
+  std::vector<std::string> delivered() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return delivered_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool released_ = false;
+  int hanging_ = 0;
+  std::vector<std::string> delivered_;
+};
+
+TEST_F(DispatcherTest, HangingReceiversDoNotDelayOthers) {
+  HangingNotifier webhook;
+  DispatcherOptions options = Options(1);
+  NotificationDispatcher dispatcher(*store_, clock_, logger_, options);
+  dispatcher.SetNotifier(kWebhookChannel, webhook);
+  ASSERT_TRUE(dispatcher.Start().ok());
+  // Five receivers that hang (two hooks on the first: its lane holds per_lane of them)...
+  for (int i = 0; i < 6; ++i) {
+    Notify n;
+    n.webhook = "http://hang" + std::to_string(i % 5) + ".invalid/hook?token=t" + std::to_string(i);
+    dispatcher.OnTerminal(FinishedTask("h" + std::to_string(i), n));
+  }
+  ASSERT_TRUE(WaitUntil([&] { return webhook.hanging() >= 5; })) << webhook.hanging();
+  // ...and then a healthy one: delivered while all of them still hang.
+  dispatcher.OnTerminal(FinishedTask("ok", Webhook()));
+  EXPECT_TRUE(WaitUntil([&] { return Stored("ok", 0).status == DeliveryStatus::kDelivered; }));
+  EXPECT_EQ(webhook.delivered(), std::vector<std::string>{"ok"});
+  webhook.Release();
+  EXPECT_TRUE(WaitUntil([&] { return Stored("h5", 0).status == DeliveryStatus::kFailed; }));
+  dispatcher.Stop();
+}
+
+TEST_F(DispatcherTest, AtMostPerLaneAttemptsToOneReceiver) {
+  HangingNotifier webhook;
+  DispatcherOptions options = Options(1);
+  options.per_lane = 2;
+  NotificationDispatcher dispatcher(*store_, clock_, logger_, options);
+  dispatcher.SetNotifier(kWebhookChannel, webhook);
+  ASSERT_TRUE(dispatcher.Start().ok());
+  for (int i = 0; i < 4; ++i) {
+    Notify n;
+    n.webhook = "http://hang.invalid:8080/hook" + std::to_string(i);
+    dispatcher.OnTerminal(FinishedTask("h" + std::to_string(i), n));
+  }
+  ASSERT_TRUE(WaitUntil([&] { return webhook.hanging() >= 2; }));
+  // Two hang; the other two wait for a slot of that lane rather than pile onto the receiver.
+  std::this_thread::sleep_for(milliseconds(100));
+  EXPECT_EQ(webhook.hanging(), 2);
+  webhook.Release();
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_TRUE(WaitUntil([&] {
+      return Stored("h" + std::to_string(i), 0).status == DeliveryStatus::kFailed;
+    })) << i;
+  }
+  EXPECT_EQ(webhook.hanging(), 4);
+  dispatcher.Stop();
+}
+
+TEST(NotificationTest, LanesAreOriginsAndEmailIsOne) {
+  EXPECT_EQ(DeliveryLane(kWebhookChannel, "https://u:p@h.example.org:8443/x?token=s"),
+            "https://h.example.org:8443");
+  EXPECT_NE(DeliveryLane(kWebhookChannel, "http://127.0.0.1:1/a"),
+            DeliveryLane(kWebhookChannel, "http://127.0.0.1:2/a"));
+  EXPECT_EQ(DeliveryLane(kEmailChannel, "a@x.org"), DeliveryLane(kEmailChannel, "b@y.org"));
+}
+
+TEST(NotificationTest, WebhookErrorsAndEventsShowTheOriginOnly) {
+  Notify n;
+  n.webhook = "http://127.0.0.1:9/hook/path?token=s3cr3t-token";
+  n.email = {"a@x.org"};
+  std::vector<HookDelivery> hooks = HooksOf(n);
+  HookDelivery d = ApplyAttempt(
+      hooks[0], kT0, Unavailable("POST " + *n.webhook + ": Failed to connect to /hook/path"), 3);
+  ASSERT_TRUE(d.last_error);
+  EXPECT_EQ(d.last_error->find("s3cr3t"), std::string::npos) << *d.last_error;
+  EXPECT_EQ(d.last_error->find("/hook/path"), std::string::npos) << *d.last_error;
+  EXPECT_NE(d.last_error->find("http://127.0.0.1:9/..."), std::string::npos) << *d.last_error;
+  const std::string detail = AttemptEventDetail(d, 3);
+  EXPECT_EQ(detail.find("s3cr3t"), std::string::npos) << detail;
+  EXPECT_NE(detail.find("target=\"http://127.0.0.1:9/...\""), std::string::npos) << detail;
+  EXPECT_EQ(HookTargetForLog(kEmailChannel, "a@x.org"), "a@x.org");
 }
 
 TEST(NotificationTest, HooksDelaysAndAttempts) {

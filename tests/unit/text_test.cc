@@ -35,4 +35,21 @@ TEST(UrlOriginForLogTest, KeepsOnlySchemeAndAuthority) {
   EXPECT_EQ(UrlOriginForLog("not a url"), "(url)");
 }
 
+TEST(ScrubUrlTest, ReplacesTheUrlAndEachSecretPartOfIt) {
+  const std::string url = "http://user:hunter22@127.0.0.1:9/hooks/abcd?token=s3cr3t-value&x=1";
+  EXPECT_EQ(ScrubUrl("POST " + url + ": Couldn't connect to server", url),
+            "POST http://127.0.0.1:9/...: Couldn't connect to server");
+  // libcurl and servers repeat parts of it in their own words.
+  const std::string scrubbed = ScrubUrl(
+      "Failed to connect to 127.0.0.1 port 9: /hooks/abcd?token=s3cr3t-value; token=s3cr3t-value;"
+      " user hunter22",
+      url);
+  EXPECT_EQ(scrubbed.find("s3cr3t"), std::string::npos) << scrubbed;
+  EXPECT_EQ(scrubbed.find("hunter22"), std::string::npos) << scrubbed;
+  EXPECT_EQ(scrubbed.find("/hooks/abcd"), std::string::npos) << scrubbed;
+  EXPECT_NE(scrubbed.find("127.0.0.1 port 9"), std::string::npos) << scrubbed;
+  EXPECT_EQ(ScrubUrl("nothing to hide", url), "nothing to hide");
+  EXPECT_EQ(ScrubUrl("text", ""), "text");
+}
+
 }  // namespace exportd
