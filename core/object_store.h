@@ -1,4 +1,4 @@
-// ObjectStore: where export files go. Implemented in storage/ (local disk; S3 later).
+// ObjectStore: where export files go. Implemented in storage/fs (local disk) and storage/s3.
 #ifndef EXPORTD_CORE_OBJECT_STORE_H_
 #define EXPORTD_CORE_OBJECT_STORE_H_
 
@@ -13,6 +13,14 @@
 #include "core/status.h"
 
 namespace exportd {
+
+// The names every store accepts, checked by each before it touches anything.
+// kInvalidArgument unless `task_id` is 1..64 ASCII letters or digits.
+Status ValidateTaskId(std::string_view task_id);
+// kInvalidArgument unless `name` matches ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$ and has no "..".
+// With ValidateTaskId this makes every object path a direct child of <root>/<task_id>, and every
+// S3 key a direct child of <prefix><task_id>/.
+Status ValidateObjectName(std::string_view name);
 
 struct ObjectInfo {
   int64_t bytes = 0;   // as stored (after compression)

@@ -27,10 +27,6 @@ constexpr size_t kDirectWrite = size_t{64} << 10;
 // by that fsync: about a second of an export spent waiting on the disk with the CPUs idle.
 constexpr int64_t kWritebackChunk = int64_t{8} << 20;
 
-bool IsAlnum(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
 std::string JoinPath(std::string_view a, std::string_view b) {
   std::string out(a);
   out.push_back('/');
@@ -172,25 +168,6 @@ class LocalObjectReader final : public ObjectReader {
 };
 
 }  // namespace
-
-Status ValidateTaskId(std::string_view task_id) {
-  if (task_id.empty() || task_id.size() > 64 ||
-      !std::all_of(task_id.begin(), task_id.end(), IsAlnum)) {
-    return InvalidArgument("task id must be 1 to 64 letters or digits");
-  }
-  return Status::Ok();
-}
-
-Status ValidateObjectName(std::string_view name) {
-  const auto allowed = [](char c) { return IsAlnum(c) || c == '.' || c == '_' || c == '-'; };
-  if (name.empty() || name.size() > 128 || !IsAlnum(name.front()) ||
-      !std::all_of(name.begin(), name.end(), allowed) ||
-      name.find("..") != std::string_view::npos) {
-    return InvalidArgument(
-        "object name must match [A-Za-z0-9][A-Za-z0-9._-]{0,127} without \"..\"");
-  }
-  return Status::Ok();
-}
 
 LocalObjectStore::LocalObjectStore(std::string root, std::shared_ptr<const UrlSigner> signer,
                                    std::string public_base_url, int gzip_level)

@@ -12,12 +12,6 @@
 
 namespace exportd {
 
-// kInvalidArgument unless `task_id` is 1..64 ASCII letters or digits.
-Status ValidateTaskId(std::string_view task_id);
-// kInvalidArgument unless `name` matches ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$ and has no "..".
-// With ValidateTaskId this makes every object path a direct child of <root>/<task_id>.
-Status ValidateObjectName(std::string_view name);
-
 // Thread-safe: holds no mutable state; each writer and reader owns its own file.
 //
 // Writers stream into "<root>/<task_id>/.<name>.tmp-<random>" (never a valid object name, so

@@ -4,7 +4,6 @@
 
 #include "storage/base/digest.h"
 #include "storage/base/gzip_encoder.h"
-#include "storage/fs/local_object_store.h"
 
 namespace exportd {
 namespace {
