@@ -1,18 +1,15 @@
 #include "storage/crypto/master_keys.h"
 
-#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
-#include <filesystem>
 
 #include "storage/base/digest.h"
-#include "storage/base/posix_error.h"
+#include "storage/base/small_file.h"
 
 namespace exportd {
 namespace {
@@ -68,56 +65,18 @@ std::string EncodeBase64(std::string_view bytes) {
 bool IsSeparator(char c) { return c == '\n' || c == '\r' || c == ',' || c == ' ' || c == '\t'; }
 
 Result<std::string> ReadKeyFile(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return PosixError("open master key file " + path, errno);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return PosixError("stat master key file " + path, errno);
-  if (!S_ISREG(st.st_mode)) return FailedPrecondition("master key file " + path + " is not a file");
-  if ((st.st_mode & 077) != 0) {
-    return PermissionDenied("master key file " + path +
-                            " may be read by group or others: make it owner-only (chmod 600)");
-  }
-  std::string text;
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      Wipe(text);
-      return PosixError("read master key file " + path, errno);
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    if (text.size() > kMaxKeyFileBytes) {
-      Wipe(text);
-      return InvalidArgument("master key file " + path + " is larger than 1 MiB");
-    }
-  }
-  OPENSSL_cleanse(buf, sizeof buf);
-  return text;
+  return ReadSmallFile(path, "master key file",
+                       {.max_bytes = kMaxKeyFileBytes, .owner_only = true, .wipe = true});
 }
 
-// Writes a private temporary file and links it into place: link() never replaces an existing
-// file, so two processes starting at once end up with the same key.
+// Two processes starting at once end up with the same key: CreateFileOnce never replaces.
 Status CreateKeyFile(const std::string& path) {
-  const std::string tmp = path + ".tmp-" + ToHex(RandomBytes(8));
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!fd.valid()) return PosixError("create master key file " + tmp, errno);
   WipedString content{
       "# exportd master keys: \"id:base64(32 bytes)\" per line; the last one (or active_key_id)\n"
       "# wraps new files, every one listed can read. Keep a copy: files cannot be read without "
       "it.\n" +
       MasterKeyRing::NewEntry("auto-" + ToHex(RandomBytes(4))) + "\n"};
-  Status status = WriteFully(fd.get(), content.text, "write master key file " + tmp);
-  if (status.ok() && ::fsync(fd.get()) != 0) status = PosixError("fsync " + tmp, errno);
-  if (status.ok()) status = fd.Close("close " + tmp);
-  if (status.ok() && ::link(tmp.c_str(), path.c_str()) != 0) {
-    status = PosixError("link master key file " + path, errno);
-  }
-  ::unlink(tmp.c_str());
-  RETURN_IF_ERROR(status);
-  const std::string dir = std::filesystem::path(path).parent_path().string();
-  return SyncDirectory(dir.empty() ? "." : dir);
+  return CreateFileOnce(path, content.text, "master key file");
 }
 
 }  // namespace

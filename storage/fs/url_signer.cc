@@ -1,16 +1,10 @@
 #include "storage/fs/url_signer.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <charconv>
-#include <filesystem>
 
 #include "core/time_format.h"
 #include "storage/base/digest.h"
-#include "storage/base/posix_error.h"
+#include "storage/base/small_file.h"
 
 namespace exportd {
 namespace {
@@ -29,23 +23,7 @@ bool IsHexSecret(std::string_view s) {
 
 // Reads the secret; kNotFound when the file does not exist.
 Result<std::string> ReadSecret(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return PosixError("open secret " + path, errno);
-  std::string text;
-  char buf[256];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return PosixError("read secret " + path, errno);
-    }
-    if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
-    if (text.size() > 4096) break;
-  }
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) {
-    text.pop_back();
-  }
+  ASSIGN_OR_RETURN(std::string text, ReadSmallFile(path, "secret"));
   if (!IsHexSecret(text)) {
     return FailedPrecondition("secret file " + path + " does not hold " +
                               std::to_string(kSecretHexLength) + " hex characters");
@@ -53,30 +31,12 @@ Result<std::string> ReadSecret(const std::string& path) {
   return text;
 }
 
-// Writes a new secret to a private temporary file and links it into place: link() never
-// replaces an existing file, and readers never see a half-written secret.
-Status CreateSecret(const std::string& path) {
-  const std::string tmp = path + ".tmp-" + ToHex(RandomBytes(8));
-  UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
-  if (!fd.valid()) return PosixError("create secret " + tmp, errno);
-  Status status = WriteFully(fd.get(), ToHex(RandomBytes(kSecretBytes)) + "\n", "write secret");
-  if (status.ok() && ::fsync(fd.get()) != 0) status = PosixError("fsync secret " + tmp, errno);
-  if (status.ok()) status = fd.Close("close secret " + tmp);
-  if (status.ok() && ::link(tmp.c_str(), path.c_str()) != 0) {
-    status = PosixError("link secret " + path, errno);
-  }
-  ::unlink(tmp.c_str());
-  RETURN_IF_ERROR(status);
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  return SyncDirectory(dir.empty() ? "." : dir);
-}
-
 }  // namespace
 
 Result<std::string> UrlSigner::LoadOrCreateSecret(const std::string& path) {
   Result<std::string> existing = ReadSecret(path);
   if (existing.ok() || existing.status().code() != StatusCode::kNotFound) return existing;
-  Status created = CreateSecret(path);
+  Status created = CreateFileOnce(path, ToHex(RandomBytes(kSecretBytes)) + "\n", "secret");
   // kAlreadyExists: another process created it first; use theirs.
   if (!created.ok() && created.code() != StatusCode::kAlreadyExists) return created;
   return ReadSecret(path);
