@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "storage/base/curl_util.h"
+#include "storage/base/base64.h"
 
 namespace exportd {
 namespace {
@@ -118,31 +119,6 @@ Result<std::string> ReadFile(const std::string& path) {
 }
 
 }  // namespace
-
-Result<std::string> Base64UrlDecode(std::string_view text) {
-  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
-  std::string out;
-  out.reserve(text.size() * 3 / 4);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v;
-    if (c >= 'A' && c <= 'Z') v = c - 'A';
-    else if (c >= 'a' && c <= 'z') v = c - 'a' + 26;
-    else if (c >= '0' && c <= '9') v = c - '0' + 52;
-    else if (c == '-') v = 62;
-    else if (c == '_') v = 63;
-    else return InvalidArgument("not base64url");
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  if (bits >= 6) return InvalidArgument("not base64url (dangling character)");
-  return out;
-}
 
 Result<std::vector<JsonWebKey>> ParseJwks(std::string_view json_text) {
   json doc = json::parse(json_text, nullptr, /*allow_exceptions=*/false);

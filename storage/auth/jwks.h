@@ -21,10 +21,6 @@ namespace exportd {
 // no usable key.
 Result<std::vector<JsonWebKey>> ParseJwks(std::string_view json_text);
 
-// base64url without padding (RFC 4648 section 5), as JOSE uses it; padding is tolerated.
-// kInvalidArgument on any other character.
-Result<std::string> Base64UrlDecode(std::string_view text);
-
 // A JWKS file, read at construction and again on every refresh (so replacing the file rotates
 // keys without a restart).
 class FileKeySetProvider final : public KeySetProvider {

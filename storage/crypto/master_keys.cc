@@ -1,7 +1,6 @@
 #include "storage/crypto/master_keys.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 
 #include "storage/base/digest.h"
 #include "storage/base/small_file.h"
+#include "storage/base/base64.h"
 
 namespace exportd {
 namespace {
@@ -25,42 +25,6 @@ struct WipedString {
   std::string text;
   ~WipedString() { Wipe(text); }
 };
-
-int Base64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-// Standard base64 (RFC 4648 section 4); the padding is optional, anything else is refused.
-bool DecodeBase64(std::string_view text, std::string* out) {
-  while (!text.empty() && text.back() == '=') text.remove_suffix(1);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : text) {
-    const int v = Base64Value(c);
-    if (v < 0) return false;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out->push_back(static_cast<char>((acc >> bits) & 0xFF));
-    }
-  }
-  return bits < 6;
-}
-
-std::string EncodeBase64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
 
 bool IsSeparator(char c) { return c == '\n' || c == '\r' || c == ',' || c == ' ' || c == '\t'; }
 
@@ -125,12 +89,12 @@ Result<MasterKeyRing> MasterKeyRing::Parse(std::string_view text, std::string_vi
       if (Status valid = ValidateMasterKeyId(id); !valid.ok()) {
         return InvalidArgument(where + ": " + valid.message());
       }
-      std::string key;
-      if (!DecodeBase64(entry.substr(colon + 1), &key)) {
-        Wipe(key);
+      Result<std::string> decoded = Base64Decode(entry.substr(colon + 1));
+      if (!decoded.ok()) {
         return InvalidArgument(where + ": the key of '" + std::string(id) +
                                "' is not valid base64");
       }
+      std::string key = std::move(*decoded);
       if (key.size() != kMasterKeyBytes) {
         const size_t size = key.size();
         Wipe(key);
@@ -178,7 +142,7 @@ Result<MasterKeyRing> MasterKeyRing::LoadOrCreateFile(const std::string& path,
 
 std::string MasterKeyRing::NewEntry(std::string_view id) {
   WipedString key{RandomBytes(kMasterKeyBytes)};
-  return std::string(id) + ":" + EncodeBase64(key.text);
+  return std::string(id) + ":" + Base64Encode(key.text);
 }
 
 const std::string* MasterKeyRing::Find(std::string_view id) const {

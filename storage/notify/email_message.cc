@@ -1,6 +1,6 @@
 #include "storage/notify/email_message.h"
+#include "storage/base/base64.h"
 
-#include <openssl/evp.h>
 
 #include <cctype>
 #include <cstdio>
@@ -20,15 +20,6 @@ bool IsPrintableAscii(std::string_view text) {
     if (u < 0x20 || u > 0x7e) return false;
   }
   return true;
-}
-
-std::string Base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
 }
 
 // The length of the longest prefix of `text` (at most `max` bytes) that does not split a UTF-8
@@ -77,7 +68,7 @@ std::string EncodeHeaderText(std::string_view text) {
   while (!text.empty()) {
     const size_t n = Utf8Prefix(text, 45);
     if (!out.empty()) out += "\r\n ";
-    out += "=?UTF-8?B?" + Base64(text.substr(0, n)) + "?=";
+    out += "=?UTF-8?B?" + Base64Encode(text.substr(0, n)) + "?=";
     text.remove_prefix(n);
   }
   return out;

@@ -9,6 +9,7 @@
 
 #include "storage/base/digest.h"
 #include "storage/s3/s3_xml.h"
+#include "storage/base/base64.h"
 
 namespace exportd {
 namespace {
@@ -20,9 +21,7 @@ std::string Base64Md5(std::string_view data) {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), md, &len, EVP_md5(), nullptr);
-  unsigned char out[64];
-  const int n = EVP_EncodeBlock(out, md, static_cast<int>(len));
-  return std::string(reinterpret_cast<const char*>(out), static_cast<size_t>(n));
+  return Base64Encode(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
 bool IsRetryable(const Status& status) { return IsTransient(status.code()); }

@@ -16,33 +16,10 @@
 #include "storage/sqlite/document_flattener.h"
 #include "storage/sqlite/sqlite_dataset.h"
 #include "storage/sqlite/sqlite_db.h"
+#include "storage/base/base64.h"
 
 namespace exportd {
 namespace {
-
-constexpr char kBase64Alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-void Base64Encode(const unsigned char* data, size_t size, std::string& out) {
-  out.clear();
-  out.reserve((size + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < size; i += 3) {
-    const uint32_t v = (uint32_t{data[i]} << 16) | (uint32_t{data[i + 1]} << 8) | data[i + 2];
-    out += kBase64Alphabet[(v >> 18) & 63];
-    out += kBase64Alphabet[(v >> 12) & 63];
-    out += kBase64Alphabet[(v >> 6) & 63];
-    out += kBase64Alphabet[v & 63];
-  }
-  if (i < size) {
-    uint32_t v = uint32_t{data[i]} << 16;
-    if (i + 1 < size) v |= uint32_t{data[i + 1]} << 8;
-    out += kBase64Alphabet[(v >> 18) & 63];
-    out += kBase64Alphabet[(v >> 12) & 63];
-    out += i + 1 < size ? kBase64Alphabet[(v >> 6) & 63] : '=';
-    out += '=';
-  }
-}
 
 std::string DescribeKey(const FilterValue& key) {
   if (const auto* i = std::get_if<int64_t>(&key)) return std::to_string(*i);
@@ -212,7 +189,10 @@ class SqliteRecordReader final : public RecordReader {
           break;
         default: {  // SQLITE_BLOB
           const auto* data = static_cast<const unsigned char*>(sqlite3_column_blob(stmt, col));
-          Base64Encode(data, static_cast<size_t>(sqlite3_column_bytes(stmt, col)), scratch_[i]);
+          scratch_[i].clear();
+          AppendBase64(std::string_view(reinterpret_cast<const char*>(data),
+                                        static_cast<size_t>(sqlite3_column_bytes(stmt, col))),
+                       scratch_[i]);
           cell = {CellKind::kText, scratch_[i]};
           break;
         }
