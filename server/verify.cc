@@ -1,7 +1,5 @@
 #include "server/verify.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
@@ -19,6 +17,7 @@
 #include "server/app.h"
 #include "server/object_store_factory.h"
 #include "storage/base/digest.h"
+#include "storage/base/gzip_decoder.h"
 #include "storage/fs/local_object_store.h"
 #include "storage/sqlite/sqlite_task_store.h"
 #include "storage/fs/url_signer.h"
@@ -43,16 +42,14 @@ class StoredFile {
       : reader_(std::move(reader)), gzip_(gzip), counter_(std::move(counter)), raw_(kBlock, '\0') {
     if (gzip_) {
       out_.resize(kBlock);
-      // windowBits 15 + 16: a gzip header and trailer around the deflate stream.
-      if (inflateInit2(&zs_, 15 + 16) != Z_OK) {
-        plain_status_ = Internal("zlib inflateInit2 failed");
+      Result<std::unique_ptr<GzipDecoder>> decoder = GzipDecoder::Create();
+      if (decoder.ok()) {
+        decoder_ = std::move(*decoder);
+      } else {
+        plain_status_ = decoder.status();
         gzip_ = false;
       }
-      inflating_ = gzip_;
     }
-  }
-  ~StoredFile() {
-    if (inflating_) inflateEnd(&zs_);
   }
   StoredFile(const StoredFile&) = delete;
   StoredFile& operator=(const StoredFile&) = delete;
@@ -122,27 +119,16 @@ class StoredFile {
       if (n == 0) plain_end_ = true;
       return Publish(std::string_view(raw_.data(), n));
     }
-    if (zs_.avail_in == 0) {
+    if (decoder_->NeedsInput()) {
       ASSIGN_OR_RETURN(const size_t n, ReadRaw());
       if (n == 0) {
         plain_end_ = true;
-        return stream_end_ ? Status::Ok() : DataLoss("the gzip stream is truncated");
+        return decoder_->finished() ? Status::Ok() : DataLoss("the gzip stream is truncated");
       }
-      if (stream_end_) return DataLoss("bytes follow the end of the gzip stream");
-      zs_.next_in = reinterpret_cast<Bytef*>(raw_.data());
-      zs_.avail_in = static_cast<uInt>(n);
+      decoder_->SetInput(std::string_view(raw_.data(), n));
     }
-    if (stream_end_) return DataLoss("bytes follow the end of the gzip stream");
-    zs_.next_out = reinterpret_cast<Bytef*>(out_.data());
-    zs_.avail_out = static_cast<uInt>(out_.size());
-    const int rc = inflate(&zs_, Z_NO_FLUSH);
-    if (rc == Z_STREAM_END) {
-      stream_end_ = true;
-    } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
-      return DataLoss(std::string("not a valid gzip stream: ") +
-                      (zs_.msg != nullptr ? zs_.msg : "zlib error " + std::to_string(rc)));
-    }
-    return Publish(std::string_view(out_.data(), out_.size() - zs_.avail_out));
+    ASSIGN_OR_RETURN(const size_t n, decoder_->Inflate(out_.data(), out_.size()));
+    return Publish(std::string_view(out_.data(), n));
   }
 
   Status Publish(std::string_view plain) {
@@ -153,18 +139,16 @@ class StoredFile {
 
   std::unique_ptr<ObjectReader> reader_;
   bool gzip_;
-  bool inflating_ = false;  // zs_ initialised
+  std::unique_ptr<GzipDecoder> decoder_;  // when gzip_
   std::unique_ptr<RowCounter> counter_;
   Sha256 sha_;
-  z_stream zs_{};
-  std::string raw_;         // the last stored block; zs_.next_in points into it
+  std::string raw_;         // the last stored block; decoder_'s input points into it
   std::string out_;         // the last inflated block
   std::string_view avail_;  // unconsumed plain bytes, in raw_ or out_
   int64_t stored_bytes_ = 0;
   int64_t plain_offset_ = 0;
   bool raw_end_ = false;
   bool plain_end_ = false;
-  bool stream_end_ = false;
   Status io_status_;
   Status plain_status_;
 };

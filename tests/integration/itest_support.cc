@@ -1,7 +1,7 @@
 #include "tests/integration/itest_support.h"
+#include "storage/base/gzip_decoder.h"
 
 #include <openssl/evp.h>
-#include <zlib.h>
 
 #include <chrono>
 #include <cstdio>
@@ -235,37 +235,12 @@ bool ParseTsv(const std::string& text, Table* rows, std::string* error) {
 }
 
 bool Gunzip(const std::string& in, std::string* out, std::string* error) {
-  out->clear();
-  z_stream zs{};
-  if (inflateInit2(&zs, 15 + 16) != Z_OK) {
-    *error = "inflateInit2 failed";
+  Result<std::string> plain = GunzipAll(in, /*members=*/true);
+  if (!plain.ok()) {
+    *error = plain.status().message();
     return false;
   }
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  char buf[65536];
-  for (;;) {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof buf;
-    int rc = inflate(&zs, Z_NO_FLUSH);
-    out->append(buf, sizeof buf - zs.avail_out);
-    if (rc == Z_STREAM_END) {
-      if (zs.avail_in == 0) break;
-      inflateReset(&zs);  // another gzip member follows
-      continue;
-    }
-    if (rc != Z_OK) {
-      *error = std::string("inflate: ") + (zs.msg ? zs.msg : std::to_string(rc));
-      inflateEnd(&zs);
-      return false;
-    }
-    if (zs.avail_in == 0 && zs.avail_out != 0) {
-      *error = "truncated gzip stream";
-      inflateEnd(&zs);
-      return false;
-    }
-  }
-  inflateEnd(&zs);
+  *out = std::move(*plain);
   return true;
 }
 
