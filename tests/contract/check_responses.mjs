@@ -619,8 +619,10 @@ async function scenario(rawSpec, binary) {
     if (t) {
       formatTasks.push({ task: t, body });
       created.push(t);
-      if (body.notify && !util.isDeepStrictEqual(t.notify, body.notify)) {
-        fail('notify must be echoed as given', [`  - expected: ${fmt(body.notify)}`, `  + server:   ${fmt(t.notify)}`]);
+      // Echoed, but a webhook as its origin only: its path and query often carry a token.
+      const shown = body.notify && { ...body.notify, webhook: 'http://127.0.0.1:9/...' };
+      if (body.notify && !util.isDeepStrictEqual(t.notify, shown)) {
+        fail('notify must be echoed with the webhook\'s origin only', [`  - expected: ${fmt(shown)}`, `  + server:   ${fmt(t.notify)}`]);
       }
       if (t.format !== f.format) fail(`task.format should be ${f.format}`, [`  + server: ${fmt(t.format)}`]);
     }

@@ -318,10 +318,18 @@ class HangingNotifier final : public Notifier {
   std::vector<std::string> delivered_;
 };
 
+// Releases a HangingNotifier when a test ends, however it ends.
+struct ReleaseOnExit {
+  HangingNotifier& notifier;
+  ~ReleaseOnExit() { notifier.Release(); }
+};
+
 TEST_F(DispatcherTest, HangingReceiversDoNotDelayOthers) {
   HangingNotifier webhook;
   DispatcherOptions options = Options(1);
   NotificationDispatcher dispatcher(*store_, clock_, logger_, options);
+  // Destroyed before the dispatcher: a failed assertion must not leave its workers blocked.
+  ReleaseOnExit release{webhook};
   dispatcher.SetNotifier(kWebhookChannel, webhook);
   ASSERT_TRUE(dispatcher.Start().ok());
   // Five receivers that hang (two hooks on the first: its lane holds per_lane of them)...
@@ -345,6 +353,7 @@ TEST_F(DispatcherTest, AtMostPerLaneAttemptsToOneReceiver) {
   DispatcherOptions options = Options(1);
   options.per_lane = 2;
   NotificationDispatcher dispatcher(*store_, clock_, logger_, options);
+  ReleaseOnExit release{webhook};
   dispatcher.SetNotifier(kWebhookChannel, webhook);
   ASSERT_TRUE(dispatcher.Start().ok());
   for (int i = 0; i < 4; ++i) {

@@ -1437,7 +1437,9 @@ TEST(MigrationsTest, VersionOneDatabaseMigratesWithItsDataIntact) {
     EXPECT_EQ(task->tag, std::optional<std::string>("old"));
     EXPECT_EQ(task->progress.rows, 5);
     EXPECT_FALSE(task->lease.has_value());
-    Result<std::optional<Task>> by_key = (*store)->FindByIdempotencyKey("alice", "k1");
+    // "alice" is no API key of this store: migration 008 takes it for a token's subject.
+    EXPECT_EQ(task->principal, "jwt:?#alice");
+    Result<std::optional<Task>> by_key = (*store)->FindByIdempotencyKey("jwt:?#alice", "k1");
     ASSERT_TRUE(by_key.ok() && by_key->has_value());
     Result<std::vector<TaskEvent>> events = (*store)->Events("01A");
     ASSERT_TRUE(events.ok());
