@@ -133,7 +133,9 @@ Result<std::vector<JsonWebKey>> ParseJwks(std::string_view json_text) {
     k.kid = key.value("kid", "");
     k.kty = key.value("kty", "");
     k.alg = key.value("alg", "");
-    const std::string where = "#" + std::to_string(i) + (k.kid.empty() ? "" : " (" + k.kid + ")");
+    std::string where = "#";
+    where += std::to_string(i);
+    if (!k.kid.empty()) where += " (" + k.kid + ")";
     if (key.contains("use") && key.value("use", "") != "sig") continue;  // encryption keys
     if (k.kty == "RSA") {
       ASSIGN_OR_RETURN(k.public_pem, RsaPem(key, where));

@@ -96,7 +96,7 @@ Result<IpNetwork> ParseCidr(std::string_view text) {
   const size_t slash = text.find('/');
   IpNetwork net;
   if (!ParseIpAddress(text.substr(0, slash), net.address)) {
-    return InvalidArgument("'" + std::string(text) + "' is not an IP address or CIDR");
+    return InvalidArgument(std::string("'").append(text) + "' is not an IP address or CIDR");
   }
   const bool v4 = IsMapped(net.address) && text.find(':') == std::string_view::npos;
   net.prefix = 128;
@@ -106,7 +106,7 @@ Result<IpNetwork> ParseCidr(std::string_view text) {
     auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), bits);
     const int max = v4 ? 32 : 128;
     if (ec != std::errc() || p != digits.data() + digits.size() || bits < 0 || bits > max) {
-      return InvalidArgument("'" + std::string(text) + "' has a bad prefix length");
+      return InvalidArgument(std::string("'").append(text) + "' has a bad prefix length");
     }
     net.prefix = v4 ? 96 + bits : bits;
   }

@@ -88,7 +88,8 @@ Status SmtpNotifier::Deliver(const Task& task, const HookDelivery& delivery) {
   envelope.from = options_.from;
   envelope.to = {delivery.target};
   // The same across retries, so a receiving mailbox can drop a duplicate.
-  envelope.message_id = "<" + DeliveryId(task.id, delivery.hook) + "@" + DomainOf(options_.from) + ">";
+  envelope.message_id = std::string("<").append(DeliveryId(task.id, delivery.hook)) + "@" +
+                        DomainOf(options_.from) + ">";
   envelope.date = clock_.Now();
   ASSIGN_OR_RETURN(std::string message, BuildTaskEmail(task, render_(task), envelope));
   return SendMail(options_, delivery.target, message);
