@@ -75,6 +75,8 @@ TEST(AuditQueryTest, MeaninglessIs422) {
       {{{"task", "../etc"}}, "/task"},
       {{{"type", "Download"}}, "/type"},
       {{{"type", "download,"}}, "/type"},
+      {{{"outcome", "bogus"}}, "/outcome"},
+      {{{"outcome", "Completed"}}, "/outcome"},
       {{{"actor", ""}}, "/actor"},
       {{{"since", "2025-03-02T00:00:00Z"}, {"until", "2025-03-01T00:00:00Z"}}, "/since"},
       {{{"status", "Failed"}}, ""},
