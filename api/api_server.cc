@@ -92,10 +92,10 @@ std::string NewRequestId() {
   return buf;
 }
 
-// cpp-httplib answers 400 to a POST or DELETE that has neither Content-Length nor chunked
-// encoding before any handler runs, yet `curl -X POST url` sends exactly that. Such routes
-// therefore take a content reader and read the body themselves: none when no length is
-// announced, 413 beyond the cap. The body is stored into the Request, a non-const local of
+// Routes with a body take a content reader and read the body themselves (cpp-httplib would
+// read it before routing): none when no length is announced (`curl -X POST url` sends no
+// Content-Length), 413 beyond the cap, without reading it (the connection layer then closes
+// the connection). The body is stored into the Request, a non-const local of
 // cpp-httplib's connection loop, so writing it through const_cast is well-defined.
 httplib::Server::HandlerWithContentReader WithBody(httplib::Server::Handler handler,
                                                   size_t max_body_bytes) {
@@ -161,10 +161,10 @@ std::optional<std::string> FramingProblem(const httplib::Request& req) {
 // cpp-httplib's connection loop, so writing it through const_cast is well-defined.
 void KeepRepeatedParams(const httplib::Request& req) {
   const size_t q = req.target.find('?');
-  if (q == std::string::npos) return;
-  const std::string query = req.target.substr(q + 1);
+  if (q == std::string::npos || req.target.find('&', q) == std::string::npos) return;
+  const char* query = req.target.data() + q + 1;
   std::vector<std::string> pairs;
-  httplib::detail::split(query.data(), query.data() + query.size(), '&',
+  httplib::detail::split(query, req.target.data() + req.target.size(), '&',
                          [&](const char* b, const char* e) { pairs.emplace_back(b, e); });
   std::vector<std::string> sorted = pairs;
   std::sort(sorted.begin(), sorted.end());

@@ -246,6 +246,8 @@ class EdgeStream final : public httplib::Stream {
       if (n > 0) {
         in_end_ += static_cast<size_t>(n);
       } else if (n == kWantRead || n == kWantWrite) {
+        // The client may wait for an answer still held back before it sends more.
+        if (!Flush()) return Head::kClosed;
         // Each wait is also bounded by the read timeout, as every other read is.
         const auto wait_until = std::min(deadline, SteadyClock::now() + read_timeout_);
         if (!WaitReady(sock_, n == kWantRead ? POLLIN : POLLOUT, wait_until, &listener)) {
