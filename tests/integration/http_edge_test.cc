@@ -138,9 +138,9 @@ TEST_F(HttpEdgeTest, AHeadMustArriveWithinTheHeaderTimeout) {
 // once, the others are cut off at the header timeout, and /healthz and /readyz keep answering
 // other addresses within a second all along.
 TEST_F(HttpEdgeTest, SlowClientsCannotStarveHealthChecks) {
-  ASSERT_TRUE(StartWithItems(5, Json{{"http_threads", 16},
-                                     {"max_connections_per_client", 8},
-                                     {"header_timeout_seconds", 4}}));
+  // The shipped http_threads (64) and max_connections_per_client (16); a shorter header timeout
+  // keeps the test short.
+  ASSERT_TRUE(StartWithItems(5, Json{{"header_timeout_seconds", 4}}));
   std::vector<std::unique_ptr<RawConnection>> slow;
   for (int i = 0; i < 200; ++i) {
     auto conn = std::make_unique<RawConnection>(server_->port(), "127.0.0.1");
@@ -181,7 +181,7 @@ TEST_F(HttpEdgeTest, SlowClientsCannotStarveHealthChecks) {
   }
   EXPECT_GT(refused, 0);
   EXPECT_GT(timed_out, 0);
-  EXPECT_LE(timed_out, 8) << "more connections were served than max_connections_per_client";
+  EXPECT_LE(timed_out, 16) << "more connections were served than max_connections_per_client";
 }
 
 // max_connections_per_client counts per address, and a closed connection frees its place.
