@@ -6,15 +6,21 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
+#include <string_view>
 #include <thread>
+#include <vector>
 
+#include "api/edge_server.h"
 #include "api/handlers.h"
+#include "api/http_framing.h"
 #include "api/problem.h"
 
 namespace exportd::api {
@@ -86,10 +92,10 @@ std::string NewRequestId() {
   return buf;
 }
 
-// cpp-httplib answers 400 to a POST or DELETE that has neither Content-Length nor chunked
-// encoding before any handler runs, yet `curl -X POST url` sends exactly that. Such routes
-// therefore take a content reader and read the body themselves: none when no length is
-// announced, 413 beyond the cap. The body is stored into the Request, a non-const local of
+// Routes with a body take a content reader and read the body themselves (cpp-httplib would
+// read it before routing): none when no length is announced (`curl -X POST url` sends no
+// Content-Length), 413 beyond the cap, without reading it (the connection layer then closes
+// the connection). The body is stored into the Request, a non-const local of
 // cpp-httplib's connection loop, so writing it through const_cast is well-defined.
 httplib::Server::HandlerWithContentReader WithBody(httplib::Server::Handler handler,
                                                   size_t max_body_bytes) {
@@ -131,6 +137,58 @@ httplib::Server::HandlerWithContentReader WithBody(httplib::Server::Handler hand
   };
 }
 
+// A request whose body length cannot be known for sure (api/http_framing.h) is refused: a
+// reverse proxy in front may read it differently and take part of it for a next request.
+std::optional<std::string> FramingProblem(const httplib::Request& req) {
+  std::vector<std::string_view> lengths;
+  std::vector<std::string_view> encodings;
+  for (auto [it, end] = req.headers.equal_range("Content-Length"); it != end; ++it) {
+    lengths.push_back(it->second);
+  }
+  for (auto [it, end] = req.headers.equal_range("Transfer-Encoding"); it != end; ++it) {
+    encodings.push_back(it->second);
+  }
+  if (lengths.empty() && encodings.empty()) return std::nullopt;
+  BodyFraming framing = FrameBody(lengths, encodings);
+  if (framing.kind != BodyFraming::Kind::kInvalid) return std::nullopt;
+  return framing.problem;
+}
+
+// cpp-httplib keeps only the first of query parameters that repeat exactly (same name, same
+// value), so "?status=Failed&status=Failed" would pass every check for a repeated parameter.
+// When the query has such repeats, its parameters are parsed again keeping every occurrence
+// (the same way cpp-httplib parses them otherwise). The Request is a non-const local of
+// cpp-httplib's connection loop, so writing it through const_cast is well-defined.
+void KeepRepeatedParams(const httplib::Request& req) {
+  const size_t q = req.target.find('?');
+  if (q == std::string::npos || req.target.find('&', q) == std::string::npos) return;
+  const char* query = req.target.data() + q + 1;
+  std::vector<std::string> pairs;
+  httplib::detail::split(query, req.target.data() + req.target.size(), '&',
+                         [&](const char* b, const char* e) { pairs.emplace_back(b, e); });
+  std::vector<std::string> sorted = pairs;
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end()) return;
+  httplib::Params params;
+  for (const std::string& pair : pairs) {
+    std::string key;
+    std::string value;
+    httplib::detail::split(pair.data(), pair.data() + pair.size(), '=',
+                           [&](const char* b, const char* e) {
+                             if (key.empty()) {
+                               key.assign(b, e);
+                             } else {
+                               value.assign(b, e);
+                             }
+                           });
+    if (!key.empty()) {
+      params.emplace(httplib::detail::decode_url(key, true),
+                     httplib::detail::decode_url(value, true));
+    }
+  }
+  const_cast<httplib::Params&>(req.params) = std::move(params);
+}
+
 }  // namespace
 
 struct ApiServer::Impl {
@@ -140,12 +198,12 @@ struct ApiServer::Impl {
     ctx.limiter = std::make_unique<RateLimiter>(ctx.options.rate_limit_per_second,
                                                 ctx.options.rate_limit_burst);
     ctx.task_bodies = std::make_unique<TaskBodyCache>(kTaskBodyCacheBytes);
-    if (ctx.options.tls_cert_file.empty()) {
-      server = std::make_unique<httplib::Server>();
-    } else {
-      server = std::make_unique<httplib::SSLServer>(ctx.options.tls_cert_file.c_str(),
-                                                    ctx.options.tls_key_file.c_str());
-    }
+    EdgeOptions edge;
+    edge.header_timeout = ctx.options.header_timeout;
+    edge.max_connections_per_client = ctx.options.max_connections_per_client;
+    edge.tls_cert_file = ctx.options.tls_cert_file;
+    edge.tls_key_file = ctx.options.tls_key_file;
+    server = MakeEdgeServer(edge);
   }
 
   void Register();
@@ -206,7 +264,10 @@ void ApiServer::Impl::Register() {
     if (route.method == "POST") server->Post(route.pattern, WithBody(handler, ctx.options.max_body_bytes));
     if (route.method == "DELETE") server->Delete(route.pattern, WithBody(handler, ctx.options.max_body_bytes));
   }
-  // Every other method on a known path: 405 with the methods that exist.
+  // Every other method on a known path: 405 with the methods that exist. Methods that may
+  // carry a body get content-reader handlers that never read it: cpp-httplib would otherwise
+  // read (or wait for) the body before routing, and answer 400 or 413 instead of 405. The
+  // connection layer closes a connection whose request body was left unread.
   for (const auto& [pattern, methods] : methods_by_pattern) {
     std::string allow;
     for (const std::string& m : methods) allow += (allow.empty() ? "" : ", ") + m;
@@ -215,13 +276,25 @@ void ApiServer::Impl::Register() {
       res.set_header("Allow", allow);
       SendProblem(req, res, 405, req.method + " is not allowed here; use " + allow);
     };
+    const httplib::Server::HandlerWithContentReader not_allowed_unread =
+        [not_allowed](const httplib::Request& req, httplib::Response& res,
+                      const httplib::ContentReader&) { not_allowed(req, res); };
     if (!methods.count("GET")) server->Get(pattern, not_allowed);
-    if (!methods.count("POST")) server->Post(pattern, not_allowed);
-    if (!methods.count("DELETE")) server->Delete(pattern, not_allowed);
-    server->Put(pattern, not_allowed);
-    server->Patch(pattern, not_allowed);
+    if (!methods.count("POST")) server->Post(pattern, not_allowed_unread);
+    if (!methods.count("DELETE")) server->Delete(pattern, not_allowed_unread);
+    server->Put(pattern, not_allowed_unread);
+    server->Patch(pattern, not_allowed_unread);
     server->Options(pattern, not_allowed);
   }
+  // Unknown paths: 404 without reading a body, for the same reason.
+  const httplib::Server::HandlerWithContentReader no_route =
+      [](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader&) {
+        SendProblem(req, res, 404, "no route for " + req.method + " " + req.path);
+      };
+  server->Post(".*", no_route);
+  server->Put(".*", no_route);
+  server->Patch(".*", no_route);
+  server->Delete(".*", no_route);
 
   server->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     t_request_start = Clock_::now();
@@ -234,6 +307,11 @@ void ApiServer::Impl::Register() {
     // links and problems are per principal). Downloads replace the Cache-Control.
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("Cache-Control", "no-store");
+    if (std::optional<std::string> problem = FramingProblem(req)) {
+      SendProblem(req, res, 400, *problem);
+      return httplib::Server::HandlerResponse::Handled;
+    }
+    KeepRepeatedParams(req);
     return httplib::Server::HandlerResponse::Unhandled;
   });
   // Called for every response with status >= 400; fills in a problem body where a handler (or

@@ -26,6 +26,10 @@ struct ApiOptions {
   std::chrono::seconds download_url_ttl{86400};
   std::chrono::seconds read_timeout{30};
   std::chrono::seconds write_timeout{60};
+  // A request's line and headers must arrive whole within this time of its first byte.
+  std::chrono::seconds header_timeout{10};
+  // Connections served at once per client address; those beyond are refused at once. 0: no cap.
+  int max_connections_per_client = 0;
   std::string openapi_yaml;  // served verbatim at /openapi.yaml
   // Per non-admin principal, on every authenticated route: a token bucket of this many
   // requests per second with this burst; beyond it 429 + Retry-After. 0: no limit.

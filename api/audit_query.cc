@@ -36,6 +36,16 @@ bool IsTypeName(const std::string& type) {
   return true;
 }
 
+// The outcomes a file access can have (openapi.yaml's AccessOutcome).
+bool IsAccessOutcome(const std::string& outcome) {
+  for (const char* known :
+       {"completed", "interrupted", "not_modified", "denied", "gone", "not_found",
+        "range_not_satisfiable", "failed"}) {
+    if (outcome == known) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<EventQuery> ParseAuditQuery(const std::multimap<std::string, std::string>& params) {
@@ -75,6 +85,12 @@ Result<EventQuery> ParseAuditQuery(const std::multimap<std::string, std::string>
     } else if (name == "file") {
       query.file = value;
     } else if (name == "outcome") {
+      if (!IsAccessOutcome(value)) {
+        return InvalidArgument(
+            "outcome must be one of completed, interrupted, not_modified, "
+            "denied, gone, not_found, range_not_satisfiable, failed",
+            "/outcome");
+      }
       query.outcome = value;
     } else if (name == "limit") {
       Result<int64_t> limit = ParseDecimal(value);

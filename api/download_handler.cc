@@ -32,6 +32,28 @@ std::optional<ByteRange> Resolve(const httplib::Range& r, int64_t size) {
   return ByteRange{first, last};
 }
 
+// Whether an If-None-Match header matches the file's entity tag (RFC 9110 13.1.2): "*" matches
+// any current file; otherwise a comma-separated list of entity tags, compared weakly (a W/
+// prefix is ignored).
+bool IfNoneMatchHits(const std::string& header, const std::string& etag) {
+  size_t i = 0;
+  auto skip_separators = [&] {
+    while (i < header.size() && (header[i] == ' ' || header[i] == '\t' || header[i] == ',')) ++i;
+  };
+  skip_separators();
+  if (header.compare(i, std::string::npos, "*") == 0) return true;
+  while (i < header.size()) {
+    if (header.compare(i, 2, "W/") == 0) i += 2;
+    if (i >= header.size() || header[i] != '"') return false;
+    const size_t close = header.find('"', i + 1);
+    if (close == std::string::npos) return false;
+    if (header.compare(i, close + 1 - i, etag) == 0) return true;
+    i = close + 1;
+    skip_separators();
+  }
+  return false;
+}
+
 // True if `signature` is genuine for (id, name, expires) although the link's expiry has passed.
 bool GenuineButExpired(HandlerContext& ctx, const std::string& id, const std::string& name,
                        const std::string& expires, const std::string& signature) {
@@ -141,7 +163,8 @@ void HandleDownload(HandlerContext& ctx, const httplib::Request& req, httplib::R
   // download's (200, 206, 304) are not recorded. Its refusals (bad link, gone, 416) are, like
   // any refused access.
   const bool head = req.method == "HEAD";
-  if (req.get_header_value("If-None-Match") == etag) {
+  if (req.has_header("If-None-Match") &&
+      IfNoneMatchHits(req.get_header_value("If-None-Match"), etag)) {
     if (!head) RecordAccess(ctx, id, name, remote, "not_modified", int64_t{0});
     res.status = 304;
     return;

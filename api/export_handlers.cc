@@ -133,6 +133,14 @@ void HandleListExports(HandlerContext& ctx, const Principal& who, const httplib:
     } else if (name == "dataset") {
       query.dataset = value;
     } else if (name == "query_hash") {
+      // A SHA-256 in lower-case hex, as tasks show it (openapi.yaml's Sha256Hex).
+      if (value.size() != 64 || value.find_first_not_of("0123456789abcdef") != std::string::npos) {
+        SendStatus(req, res,
+                   InvalidArgument("query_hash must be 64 lower-case hex digits (a task's "
+                                   "query_hash)",
+                                   "/query_hash"));
+        return;
+      }
       query.query_hash = value;
     } else if (name == "limit") {
       int limit = 0;

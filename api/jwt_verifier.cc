@@ -94,6 +94,11 @@ Result<JwtIdentity> JwtVerifier::Verify(std::string_view token) const {
   if (KeyTypeFor(alg).empty()) {
     return Rejected("algorithm '" + alg + "' is not accepted (RS256, ES256, HS256)");
   }
+  // RFC 7515 4.1.11: a recipient must reject a token whose "crit" names an extension it does
+  // not understand. exportd understands none, so any "crit" (well-formed or not) is refused.
+  if (header.contains("crit")) {
+    return Rejected("the header lists critical extensions (\"crit\") that are not understood");
+  }
   const std::string kid = header.contains("kid") && header["kid"].is_string()
                               ? header["kid"].get<std::string>()
                               : "";

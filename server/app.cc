@@ -345,6 +345,8 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   api_options.rate_limit_burst = config.rate_limit_burst;
   api_options.read_timeout = std::chrono::seconds(config.read_timeout_seconds);
   api_options.write_timeout = std::chrono::seconds(config.write_timeout_seconds);
+  api_options.header_timeout = std::chrono::seconds(config.header_timeout_seconds);
+  api_options.max_connections_per_client = static_cast<int>(config.max_connections_per_client);
   api_options.max_body_bytes = static_cast<size_t>(config.max_body_bytes);
   api_options.trust_forwarded_for = config.trust_forwarded_for;
   api_options.download_url_ttl = std::chrono::seconds(config.download_url_ttl_seconds);
@@ -357,6 +359,13 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
     spdlog::warn("serving plain HTTP on {}: API keys and data cross the network in clear text; "
                  "set tls_cert and tls_key (--tls-cert/--tls-key) or put a TLS proxy in front",
                  api_options.host);
+  }
+  if (config.max_connections_per_client == 0 ||
+      config.max_connections_per_client >= config.http_threads) {
+    spdlog::warn(
+        "max_connections_per_client is {} with http_threads {}: one client address can "
+        "hold every HTTP thread (fine behind a reverse proxy that limits clients)",
+        config.max_connections_per_client, config.http_threads);
   }
   RETURN_IF_ERROR(notifications->Start());
   RETURN_IF_ERROR(scheduler.Start());

@@ -121,6 +121,7 @@ const std::set<std::string>& KnownKeys() {
       "lease_seconds",    "drain_timeout_seconds", "tls_cert", "tls_key", "retention",     "max_retention",
       "janitor_interval_seconds", "oauth", "encryption", "rate_limit_per_second", "rate_limit_burst",
       "read_timeout_seconds", "write_timeout_seconds", "max_body_bytes", "max_active_tasks",
+      "header_timeout_seconds", "max_connections_per_client",
       "escape_formulas", "trust_forwarded_for"};
   return keys;
 }
@@ -247,6 +248,8 @@ Result<Config> ParseConfig(const std::string& json_text, const std::string& base
   RETURN_IF_ERROR(Read(root, "max_active_tasks", config.max_active_tasks, ""));
   RETURN_IF_ERROR(Read(root, "read_timeout_seconds", config.read_timeout_seconds, ""));
   RETURN_IF_ERROR(Read(root, "write_timeout_seconds", config.write_timeout_seconds, ""));
+  RETURN_IF_ERROR(Read(root, "header_timeout_seconds", config.header_timeout_seconds, ""));
+  RETURN_IF_ERROR(Read(root, "max_connections_per_client", config.max_connections_per_client, ""));
   RETURN_IF_ERROR(Read(root, "max_body_bytes", config.max_body_bytes, ""));
   RETURN_IF_ERROR(Read(root, "trust_forwarded_for", config.trust_forwarded_for, ""));
   RETURN_IF_ERROR(Read(root, "lease_seconds", config.lease_seconds, ""));
@@ -430,6 +433,12 @@ Status Validate(const Config& config) {
   if (config.read_timeout_seconds < 1 || config.read_timeout_seconds > 3600 ||
       config.write_timeout_seconds < 1 || config.write_timeout_seconds > 3600) {
     return ConfigError("read_timeout_seconds and write_timeout_seconds must be 1..3600");
+  }
+  if (config.header_timeout_seconds < 1 || config.header_timeout_seconds > 3600) {
+    return ConfigError("header_timeout_seconds must be 1..3600");
+  }
+  if (config.max_connections_per_client < 0 || config.max_connections_per_client > 100000) {
+    return ConfigError("max_connections_per_client must be 0..100000 (0: no cap)");
   }
   if (config.max_body_bytes < 1024 || config.max_body_bytes > (int64_t{64} << 20)) {
     return ConfigError("max_body_bytes must be 1024..67108864");

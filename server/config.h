@@ -65,10 +65,17 @@ struct Config {
   double rate_limit_burst = 100;
   // Tasks Pending or Processing at once per non-admin principal (0: no quota).
   int max_active_tasks = 10;
-  // A client that sends its request (or reads the answer) slower than this loses the
-  // connection, so slow clients cannot hold the HTTP threads.
+  // Each single read or write of a connection waits at most this long: a client that pauses
+  // longer while sending its request (or reading the answer) loses the connection.
   int64_t read_timeout_seconds = 30;
   int64_t write_timeout_seconds = 60;
+  // A request's line and headers must arrive whole within this time of its first byte, however
+  // steadily they trickle in (slowloris); else 408 and the connection is closed.
+  int64_t header_timeout_seconds = 10;
+  // Connections one client address may have open at once; those beyond are refused at once
+  // (503). Each open connection holds an HTTP thread, so keep it well below http_threads.
+  // Behind a reverse proxy every client has the proxy's address: raise it or set 0 (no cap).
+  int64_t max_connections_per_client = 16;
   int64_t max_body_bytes = 1 << 20;
   // Behind a reverse proxy: the audit trail's client address is the last X-Forwarded-For entry.
   // Off by default: without a proxy that sets it, any client could claim any address.

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "tests/integration/itest_support.h"
+#include "tests/integration/raw_connection.h"
 
 namespace exportd::itest {
 namespace {
@@ -126,6 +127,15 @@ TEST_F(BadRequestsTest, EveryBadRequestIsAProblemWithTheRightStatus) {
       {"list bad cursor 2", "GET", "/v1/exports?cursor=AAAA", "", "", {400}},
       {"list unknown status", "GET", "/v1/exports?status=Bogus", "", "", {400, 422}},
       {"list unknown parameter", "GET", "/v1/exports?colour=red", "", "", {400, 422}},
+      // Repeated scalar parameters are 400 even when the values are the same.
+      {"list status repeated", "GET", "/v1/exports?status=Failed&status=Failed", "", "", {400}},
+      {"query form, dataset repeated", "POST", "/v1/exports?dataset=items&dataset=items", "", "",
+       {400}},
+      {"audit outcome repeated", "GET", "/v1/audit?outcome=denied&outcome=denied", "", "", {400}},
+      {"list query_hash not hex", "GET", "/v1/exports?query_hash=nothex", "", "", {422}},
+      {"list query_hash upper case", "GET", "/v1/exports?query_hash=" + std::string(64, 'A'), "",
+       "", {422}},
+      {"audit unknown outcome", "GET", "/v1/audit?outcome=bogus", "", "", {422}},
       // Routes, methods and ids.
       {"unknown route", "GET", "/v1/nope", "", "", {404}},
       {"unknown route outside v1", "GET", "/nope", "", "", {404}},
@@ -226,6 +236,46 @@ TEST_F(BadRequestsTest, ListPaginatesNewestFirstWithACursor) {
   }
   std::vector<std::string> newest_first(ids.rbegin(), ids.rend());
   EXPECT_EQ(seen, newest_first);
+}
+
+// Requests an ordinary client does not send, on a raw keep-alive connection that is not closed
+// for writing: each is answered within a few seconds with the contract's status.
+TEST_F(BadRequestsTest, RawRequestsGetTheContractsStatusAtOnce) {
+  ASSERT_TRUE(StartWithItems(5));
+  const std::string auth = "Authorization: Bearer " + server_->admin_key() + "\r\n";
+  struct Raw {
+    std::string name;
+    std::string bytes;
+    int status;
+  };
+  const std::vector<Raw> cases = {
+      {"POST without Content-Length where there is no POST",
+       "POST /healthz HTTP/1.1\r\nHost: x\r\n\r\n", 405},
+      {"DELETE without Content-Length where there is no DELETE",
+       "DELETE /v1/datasets HTTP/1.1\r\nHost: x\r\n" + auth + "\r\n", 405},
+      {"negative Content-Length",
+       "POST /v1/exports HTTP/1.1\r\nHost: x\r\n" + auth + "Content-Length: -5\r\n\r\n", 400},
+      {"empty Idempotency-Key",
+       "POST /v1/exports HTTP/1.1\r\nHost: x\r\n" + auth +
+           "Idempotency-Key:\r\nContent-Type: application/json\r\nContent-Length: 19\r\n\r\n"
+           "{\"dataset\":\"items\"}",
+       400},
+  };
+  for (const Raw& c : cases) {
+    SCOPED_TRACE(c.name);
+    RawConnection conn(server_->port());
+    ASSERT_TRUE(conn.connected()) << conn.error();
+    ASSERT_TRUE(conn.Send(c.bytes));
+    std::vector<HttpResponse> res = conn.ReadResponses(1, seconds(5));
+    ASSERT_EQ(res.size(), 1u) << "no answer within 5 s";
+    EXPECT_EQ(res[0].status, c.status) << res[0].Describe();
+    EXPECT_TRUE(IsProblem(res[0]));
+    if (res[0].status == 405) {
+      EXPECT_FALSE(res[0].Header("Allow").empty());
+    }
+  }
+  HttpResponse list = api_->Get("/v1/exports");
+  EXPECT_TRUE(list.json["items"].empty()) << list.Describe();
 }
 
 }  // namespace

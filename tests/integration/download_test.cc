@@ -192,5 +192,26 @@ TEST_F(DownloadTest, GzipFilesDownloadAsStoredBytes) {
   ExpectExportMatches(*api_, task, ExpectedItems());
 }
 
+// If-None-Match (RFC 9110 13.1.2): "*" matches any current file, a list matches when one of its
+// tags does, and the comparison is weak (W/ ignored): 304 without a body. Others get the file.
+TEST_F(DownloadTest, IfNoneMatchStarListsAndWeakTagsAre304) {
+  ASSERT_TRUE(StartWithItems(50));
+  Json task = ExportItems();
+  ASSERT_EQ(task.value("status", ""), "Succeeded") << task.dump();
+  const SignedUrl u = SignedUrl::Parse(task["files"][0].value("url", ""));
+  const std::string link = u.With("", u.query.at("expires"), u.query.at("signature"));
+  const std::string etag = "\"" + task["files"][0].value("sha256", "") + "\"";
+  for (const std::string& header :
+       {std::string("*"), etag, "\"other\", " + etag, "W/" + etag, "\"a\",W/" + etag}) {
+    HttpResponse res = Fetch(link, {{"If-None-Match", header}});
+    EXPECT_EQ(res.status, 304) << "If-None-Match: " << header << " -> " << res.Describe();
+    EXPECT_TRUE(res.body.empty()) << header;
+  }
+  for (const std::string& header : {std::string("\"other\""), std::string("W/\"x\", \"y\"")}) {
+    HttpResponse res = Fetch(link, {{"If-None-Match", header}});
+    EXPECT_EQ(res.status, 200) << "If-None-Match: " << header << " -> " << res.Describe();
+  }
+}
+
 }  // namespace
 }  // namespace exportd::itest

@@ -45,6 +45,14 @@ TEST(AuditQueryTest, EveryFilter) {
   EXPECT_EQ(q->before_seq, std::optional<int64_t>(42));
 }
 
+// Every outcome openapi.yaml's AccessOutcome lists is a filter the API accepts.
+TEST(AuditQueryTest, EveryDocumentedOutcomeIsAccepted) {
+  for (const char* outcome : {"completed", "interrupted", "not_modified", "denied", "gone",
+                              "not_found", "range_not_satisfiable", "failed"}) {
+    EXPECT_TRUE(ParseAuditQuery(Params{{"outcome", outcome}}).ok()) << outcome;
+  }
+}
+
 TEST(AuditQueryTest, CursorRoundTrips) {
   Result<EventQuery> q = ParseAuditQuery(Params{{"cursor", AuditCursor(123456789012)}});
   ASSERT_TRUE(q.ok());
@@ -75,6 +83,8 @@ TEST(AuditQueryTest, MeaninglessIs422) {
       {{{"task", "../etc"}}, "/task"},
       {{{"type", "Download"}}, "/type"},
       {{{"type", "download,"}}, "/type"},
+      {{{"outcome", "bogus"}}, "/outcome"},
+      {{{"outcome", "Completed"}}, "/outcome"},
       {{{"actor", ""}}, "/actor"},
       {{{"since", "2025-03-02T00:00:00Z"}, {"until", "2025-03-01T00:00:00Z"}}, "/since"},
       {{{"status", "Failed"}}, ""},

@@ -242,6 +242,32 @@ TEST_F(JwtVerifierTest, Hs256SignedWithTheRsaPublicKeyIsRejected) {
             StatusCode::kUnauthenticated);
 }
 
+// RFC 7515 4.1.11: "crit" names header parameters the recipient must understand, or reject the
+// token. exportd understands no extension, so a correctly signed token that lists one fails.
+TEST_F(JwtVerifierTest, UnknownCriticalHeaderIsRejected) {
+  const json plain = {{"alg", "HS256"}, {"typ", "JWT"}, {"kid", "hs-1"}};
+  ASSERT_EQ(CodeOf(HandMadeHs256(plain, Claims(), hs_secret_)), StatusCode::kOk)
+      << "the same token without crit must verify";
+  json critical = plain;
+  critical["crit"] = json::array({"exp-extension"});
+  critical["exp-extension"] = 1;
+  EXPECT_EQ(CodeOf(HandMadeHs256(critical, Claims(), hs_secret_)), StatusCode::kUnauthenticated);
+  // Malformed crit values are refused as well (an empty list, or not a list).
+  for (const json& bad : {json::array(), json("exp-extension")}) {
+    json h = plain;
+    h["crit"] = bad;
+    EXPECT_EQ(CodeOf(HandMadeHs256(h, Claims(), hs_secret_)), StatusCode::kUnauthenticated)
+        << bad.dump();
+  }
+  // RS256 through cpp-jwt's own signing, too.
+  jwt::jwt_object obj{jwt::params::algorithm("RS256"), jwt::params::secret(Pem(rsa_.get(), true))};
+  obj.header().add_header("kid", "rsa-1");
+  obj.header().add_header("crit", json::array({"exp-extension"}));
+  obj.header().add_header("exp-extension", 1);
+  for (const auto& [name, value] : Claims().items()) obj.add_claim(name, value);
+  EXPECT_EQ(CodeOf(obj.signature()), StatusCode::kUnauthenticated);
+}
+
 TEST_F(JwtVerifierTest, RolesComeFromTheClaim) {
   json c = Claims();
   c["roles"] = json::array({"reader", "admin"});
