@@ -521,6 +521,7 @@ Result<VerifyReport> VerifyExport(const Task& task, ObjectStore& store,
 
   report.source_compared = true;
   ASSIGN_OR_RETURN(const SourceQuery query, ExportQuery(task.request, *source->dataset));
+  RETURN_IF_ERROR(source->source->CheckSchema());
   ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader, source->source->Read(query));
   SourceComparer comparer(task, store, manifest, parts);
   // Flush threshold 0: the header and every row reach the comparer on their own.
