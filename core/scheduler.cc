@@ -25,7 +25,7 @@ class Scheduler::Control final : public ExportControl {
       : scheduler_(scheduler),
         task_(task),
         run_(std::move(run)),
-        key_{scheduler.options_.instance_id, task.attempts},
+        key_{scheduler.options_.instance_id, task.attempts, task.recoveries},
         interval_(std::min<Millis>(scheduler.options_.progress_interval,
                                    scheduler.options_.lease / 3)),
         started_(scheduler.clock_.Now()),

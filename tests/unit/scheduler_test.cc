@@ -635,7 +635,9 @@ TEST_F(SchedulerTest, StopPutsARunningExportBackAndTheNextSchedulerResumesIt) {
   }
   Task interrupted = GetTask(id);
   EXPECT_EQ(interrupted.state, TaskState::kPending);
-  EXPECT_EQ(interrupted.attempts, 1);
+  // Stopped before it could end: a recovery, not an attempt.
+  EXPECT_EQ(interrupted.attempts, 0);
+  EXPECT_EQ(interrupted.recoveries, 1);
   EXPECT_FALSE(interrupted.error.has_value());
   EXPECT_FALSE(interrupted.lease.has_value());
   // The committed files stay, described by the checkpoint; the partial one is gone.
@@ -657,7 +659,8 @@ TEST_F(SchedulerTest, StopPutsARunningExportBackAndTheNextSchedulerResumesIt) {
   std::unique_ptr<Scheduler> next = MakeScheduler(FastOptions());
   ASSERT_TRUE(next->Start().ok());
   ASSERT_TRUE(WaitForState(id, TaskState::kSucceeded));
-  EXPECT_EQ(GetTask(id).attempts, 2);
+  EXPECT_EQ(GetTask(id).attempts, 1);
+  EXPECT_EQ(GetTask(id).recoveries, 1);
   ExpectExactFiles(id, 1000, 100);
   EXPECT_EQ(Inode(id, "part-00001.csv"), first_inode) << "part-00001.csv was rewritten";
   for (const auto& [name, count] : CheckpointCounts(id)) EXPECT_EQ(count, 1) << name;
@@ -692,6 +695,9 @@ TEST_F(SchedulerTest, DrainLetsTheExportReachItsNextCheckpoint) {
   const TaskEvent last = Events(id).back();
   EXPECT_EQ(last.type, "recover");
   EXPECT_NE(last.detail.find("drained"), std::string::npos) << last.detail;
+  // The drained run gave its attempt back (issue 16, item 13).
+  EXPECT_EQ(drained.attempts, 0);
+  EXPECT_EQ(drained.recoveries, 1);
 
   // A new scheduler (as after a restart) resumes it.
   std::unique_ptr<Scheduler> next = MakeScheduler(FastOptions());
@@ -736,7 +742,8 @@ TEST_F(SchedulerTest, StartRecoversTasksLeftProcessing) {
   ASSERT_TRUE(WaitForState(id, TaskState::kSucceeded));
   EXPECT_EQ(EventTypes(id),
             (std::vector<std::string>{"created", "start", "recover", "start", "succeed"}));
-  EXPECT_EQ(GetTask(id).attempts, 2);
+  EXPECT_EQ(GetTask(id).attempts, 1);
+  EXPECT_EQ(GetTask(id).recoveries, 1);
   ExpectExactFiles(id, 7, 5);
 }
 
@@ -790,6 +797,9 @@ TEST_F(SchedulerTest, AWorkerFrozenPastItsLeaseLosesItsTaskAndWritesNothing) {
                                                       "start", "succeed"}));
   std::vector<TaskEvent> expired = EventsOfType(id, "lease_expired");
   ASSERT_EQ(expired.size(), 1u);
+  // A's run was cut short: a recovery, not an attempt (issue 16, item 13).
+  EXPECT_EQ(GetTask(id).attempts, 1);
+  EXPECT_EQ(GetTask(id).recoveries, 1);
   EXPECT_NE(expired[0].detail.find("inst_a"), std::string::npos) << expired[0].detail;
   std::vector<TaskEvent> starts = EventsOfType(id, "start");
   ASSERT_EQ(starts.size(), 2u);
