@@ -176,6 +176,7 @@ Result<Transitioned> ApplyTransition(const Task& task, const TransitionArgs& arg
       break;
     case Trigger::kFail:
       t.error = args.error;
+      t.files_to_remove = true;
       t.files.clear();
       t.manifest.reset();
       t.checkpoint.reset();
@@ -192,6 +193,8 @@ Result<Transitioned> ApplyTransition(const Task& task, const TransitionArgs& arg
       t.not_before.reset();
       break;
     case Trigger::kCancel:
+      // A Pending task that never ran has nothing stored; one that ran may have files.
+      t.files_to_remove = t.files_to_remove || task.started_at.has_value() || !t.files.empty();
       t.files.clear();
       t.manifest.reset();
       t.checkpoint.reset();

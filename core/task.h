@@ -147,6 +147,11 @@ struct Task {
   std::optional<bool> csv_contains_formulas;
   std::optional<Checkpoint> checkpoint;  // after the last committed file; cleared when terminal
   std::optional<Lease> lease;            // set only while Processing
+  // Set by the transition to Failed or Cancelled of a task that ran (its objects, committed or
+  // partial, are to be removed), in the same store transaction; cleared by
+  // TaskStore::FilesRemoved once ObjectStore::DeleteAll succeeded. While set, the retention
+  // janitor retries the removal (also after a restart). Not shown by the API.
+  bool files_to_remove = false;
   // How long the files stay after the task finishes (the request's retention or the
   // deployment's default), and when they go: finished_at + retention, set with finished_at.
   // Download links never outlive files_expire_at; the retention janitor deletes the files then.

@@ -144,8 +144,12 @@ Result<std::optional<Task>> ReadTask(Statement& stmt) {
 
 Status TaskNotFound(const std::string& id) { return NotFound("task " + id + " not found"); }
 
-// The tasks.purge_at column: when the retention janitor has files of this task to delete.
+// The tasks.purge_at column: when the retention janitor has files of this task to delete. The
+// objects of a failed or cancelled task that are not known to be gone are due at once.
 std::optional<int64_t> PurgeAt(const Task& task) {
+  if (IsTerminal(task.state) && task.files_to_remove) {
+    return ToUnixMillis(task.finished_at.value_or(task.updated_at));
+  }
   if (!IsTerminal(task.state) || !task.files_expire_at) return std::nullopt;
   if (task.files.empty() && !task.manifest) return std::nullopt;
   return ToUnixMillis(*task.files_expire_at);
@@ -675,6 +679,17 @@ Result<Task> SqliteTaskStore::ReplaceFiles(const std::string& id, std::vector<Fi
   RETURN_IF_ERROR(InsertEventLocked(event));
   RETURN_IF_ERROR(tx.Commit());
   return saved;
+}
+
+Status SqliteTaskStore::FilesRemoved(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  ASSIGN_OR_RETURN(Task task, LoadLocked(id));
+  if (!task.files_to_remove) return Status::Ok();
+  task.files_to_remove = false;
+  RETURN_IF_ERROR(SaveLocked(task).status());
+  return tx.Commit();
 }
 
 Result<std::vector<std::string>> SqliteTaskStore::ListExpiredFiles(TimePoint now, int limit) {

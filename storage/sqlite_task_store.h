@@ -63,6 +63,7 @@ class SqliteTaskStore final : public TaskStore {
                              const EventOrigin& origin) override;
   // Replaces `files` only; the manifest is left as it is.
   Result<std::vector<std::string>> ListExpiredFiles(TimePoint now, int limit) override;
+  Status FilesRemoved(const std::string& id) override;
   Result<Task> ReplaceFiles(const std::string& id, std::vector<FileInfo> files,
                             const std::string& event_type, TimePoint now,
                             const EventOrigin& origin) override;

@@ -22,12 +22,14 @@
 #include <variant>
 #include <vector>
 
+#include "core/retention_janitor.h"
 #include "core/ulid.h"
 #include "storage/digest.h"
 #include "storage/local_object_store.h"
 #include "storage/sqlite_task_store.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_source.h"
+#include "tests/fakes/flaky_delete_store.h"
 #include "tests/fakes/forwarding_task_store.h"
 
 namespace exportd {
@@ -564,6 +566,69 @@ TEST_F(SchedulerTest, PermanentFailureFailsAtOnce) {
   EXPECT_EQ(task.error->code, "failed_precondition");
   EXPECT_FALSE(task.error->retryable);
   EXPECT_EQ(EventTypes(id), (std::vector<std::string>{"created", "start", "fail"}));
+}
+
+// Issue 16, item 10: the files of a failed task whose removal failed used to stay forever. The
+// failure is recorded with the task (files_to_remove) and the retention janitor retries the
+// removal, also after a restart, until it succeeds.
+TEST_F(SchedulerTest, FilesAFailedTaskCouldNotRemoveAreRemovedByTheJanitorLater) {
+  auto broken = Rows(10);
+  broken->FailAtRow(5, FailedPrecondition("no such column: depth"));  // after part-00001
+  AddDataset("samples", {broken});
+  const std::string id = CreateTask("samples", 3);
+  fakes::FlakyDeleteStore flaky(*objects_);
+  flaky.passes = 1;    // the attempt's own clean-up at its start
+  flaky.failures = 2;  // the scheduler's removal after the failure, then the janitor's first try
+  {
+    Scheduler scheduler(*store_, catalog_, flaky, clock_, logger_, FastOptions());
+    ASSERT_TRUE(scheduler.Start().ok());
+    ASSERT_TRUE(WaitForState(id, TaskState::kFailed));
+    scheduler.Stop();
+  }
+  EXPECT_TRUE(HasFile(id, "part-00001.csv")) << "the removal was to fail";
+  EXPECT_TRUE(GetTask(id).files_to_remove);
+  EXPECT_TRUE(GetTask(id).files.empty());
+
+  // A restart: a new store on the same file still knows.
+  store_.reset();
+  Result<std::unique_ptr<SqliteTaskStore>> reopened =
+      SqliteTaskStore::Open((base_ / "tasks.db").string());
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  store_ = std::move(reopened).value();
+  RetentionJanitor janitor(*store_, flaky, clock_, logger_, RetentionJanitorOptions{});
+  JanitorRunStats first = janitor.RunOnce();
+  EXPECT_EQ(first.failed, 1);
+  EXPECT_EQ(first.removed, 0);
+  EXPECT_TRUE(HasFile(id, "part-00001.csv"));
+  JanitorRunStats second = janitor.RunOnce();
+  EXPECT_EQ(second.removed, 1);
+  EXPECT_EQ(second.failed, 0);
+  EXPECT_TRUE(Entries(id).empty());
+  Task task = GetTask(id);
+  EXPECT_FALSE(task.files_to_remove);
+  EXPECT_EQ(task.state, TaskState::kFailed);
+  EXPECT_EQ(EventTypes(id), (std::vector<std::string>{"created", "start", "fail"}));
+  // Nothing left to retry.
+  const int calls = flaky.delete_calls;
+  JanitorRunStats third = janitor.RunOnce();
+  EXPECT_EQ(third.removed + third.failed + third.expired, 0);
+  EXPECT_EQ(flaky.delete_calls, calls);
+}
+
+// A removal that works at once leaves nothing for the janitor.
+TEST_F(SchedulerTest, AFailedTaskWhoseFilesAreRemovedAtOnceIsNotRetried) {
+  auto broken = Rows(10);
+  broken->FailAtRow(5, FailedPrecondition("no such column: depth"));
+  AddDataset("samples", {broken});
+  const std::string id = CreateTask("samples", 3);
+  std::unique_ptr<Scheduler> scheduler = MakeScheduler(FastOptions());
+  ASSERT_TRUE(scheduler->Start().ok());
+  ASSERT_TRUE(WaitForState(id, TaskState::kFailed));
+  EXPECT_TRUE(WaitFor([&] { return !GetTask(id).files_to_remove; }));
+  EXPECT_TRUE(Entries(id).empty());
+  Result<std::vector<std::string>> listed = store_->ListExpiredFiles(clock_.Now(), 10);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty());
 }
 
 TEST_F(SchedulerTest, DatasetNoLongerConfiguredFailsPermanently) {

@@ -1305,6 +1305,16 @@ TEST_F(SqliteTaskStoreTest, ListExpiredFilesFindsFinishedTasksWithFilesPastTheir
     return ids.ok() ? *ids : std::vector<std::string>{"error"};
   };
   using Ids = std::vector<std::string>;
+  // The failed and the cancelled task ran: their objects are due for removal at once, until the
+  // removal is recorded (FilesRemoved, as the scheduler does after its DeleteAll).
+  Ids leftovers = expired(kT0, 10);
+  std::sort(leftovers.begin(), leftovers.end());
+  EXPECT_EQ(leftovers, (Ids{"01C", "01D"}));
+  ASSERT_TRUE(store_->FilesRemoved("01C").ok());
+  ASSERT_TRUE(store_->FilesRemoved("01D").ok());
+  EXPECT_FALSE(MustGet("01C").files_to_remove);
+  EXPECT_TRUE(store_->FilesRemoved("01C").ok()) << "a no-op the second time";
+  EXPECT_EQ(store_->FilesRemoved("01Z").code(), StatusCode::kNotFound);
   EXPECT_EQ(expired(kT0 + seconds(14), 10), Ids{});
   EXPECT_EQ(expired(kT0 + seconds(15), 10), Ids{"01B"});  // at files_expire_at: due
   EXPECT_EQ(expired(kT0 + seconds(100), 10), (Ids{"01B", "01G", "01A"}));  // by expiry
