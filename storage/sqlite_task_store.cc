@@ -844,8 +844,42 @@ Result<int64_t> SqliteTaskStore::CountActive(const std::string& principal) {
   return row ? stmt->ColumnInt(0) : int64_t{0};
 }
 
+Status SqliteTaskStore::QuickCheck() {
+  std::lock_guard<std::mutex> lock(mu_);
+  // At most 10 findings: enough to say what is damaged, short enough for a log line.
+  std::string findings;
+  Status status;
+  Result<Statement> stmt = db_.Prepare("PRAGMA quick_check(10)");
+  if (!stmt.ok()) {
+    status = stmt.status();
+  } else {
+    for (;;) {
+      Result<bool> row = stmt->Step();
+      if (!row.ok()) {
+        status = row.status();
+        break;
+      }
+      if (!*row) break;
+      const std::string line = stmt->ColumnText(0);
+      if (line == "ok") continue;
+      findings += (findings.empty() ? "" : "; ") + line;
+    }
+  }
+  // Findings, or corruption the check stumbled on (SQLITE_CORRUPT: kDataLoss), mean damage and
+  // stay reported; a check that could not run (e.g. an I/O error) is only returned.
+  if (!findings.empty()) status = DataLoss(findings);
+  if (status.ok()) return status;
+  status = Status(status.code(),
+                  "the task store failed its integrity check (PRAGMA quick_check) at start: " +
+                      status.message() +
+                      "; stop exportd and restore the task store from a backup (docs/backup.md)");
+  if (status.code() == StatusCode::kDataLoss) integrity_ = status;
+  return status;
+}
+
 Status SqliteTaskStore::CheckWritable() {
   std::lock_guard<std::mutex> lock(mu_);
+  if (!integrity_.ok()) return integrity_;
   ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kHeartbeat));
   return stmt->Run().WithContext("heartbeat");
 }

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -1401,6 +1402,40 @@ TEST(MigrationsTest, VersionTwoDatabaseGetsTheDefaultRetention) {
   Result<Ids> due = (*store)->ListExpiredFiles(finished + kDefaultRetention, 10);
   ASSERT_TRUE(due.ok());
   EXPECT_EQ(*due, Ids{"01A"});
+}
+
+// Issue 16, item 9: a damaged index page went unnoticed at start. QuickCheck finds it, and
+// CheckWritable (what /readyz asks) reports it from then on.
+TEST_F(SqliteTaskStoreTest, QuickCheckFindsADamagedIndexPageAndCheckWritableReportsIt) {
+  for (const char* id : {"01A", "01B", "01C"}) ASSERT_TRUE(store_->Create(NewTask(id), {}).ok());
+  EXPECT_TRUE(store_->QuickCheck().ok());
+  EXPECT_TRUE(store_->CheckWritable().ok());
+  int64_t page = 0;
+  int64_t page_size = 0;
+  {
+    RawDb raw(path_);
+    page = raw.Int("SELECT rootpage FROM sqlite_schema WHERE name = 'tasks_query_hash_id'");
+    page_size = raw.Int("PRAGMA page_size");
+  }
+  store_.reset();  // the last connection checkpoints the WAL into the file
+  ASSERT_GT(page, 1);
+  {
+    std::fstream file(path_, std::ios::in | std::ios::out | std::ios::binary);
+    ASSERT_TRUE(file.is_open());
+    file.seekp((page - 1) * page_size);
+    const std::string garbage(static_cast<size_t>(page_size), '\xA5');
+    file.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+    ASSERT_TRUE(file.good());
+  }
+  store_ = OpenStore();
+  ASSERT_NE(store_, nullptr);
+  const Status check = store_->QuickCheck();
+  EXPECT_EQ(check.code(), StatusCode::kDataLoss) << check.ToString();
+  EXPECT_NE(check.message().find("quick_check"), std::string::npos) << check.ToString();
+  const Status ready = store_->CheckWritable();
+  EXPECT_EQ(ready.code(), StatusCode::kDataLoss) << ready.ToString();
+  // Reads that do not touch the damaged index still work.
+  EXPECT_EQ(MustGet("01B").id, "01B");
 }
 
 // Migration 008 (issue 16, item 13): tasks stored while recoveries counted as attempts get their
