@@ -30,8 +30,6 @@ JanitorRunStats RetentionJanitor::RunOnce() {
     int batch_failures = 0;
     for (const std::string& id : *ids) {
       if (stopping()) return stats;
-      // Objects first, then the record (see the header): never a record that says "expired"
-      // while objects remain unaccounted for.
       Result<Task> task = tasks_.Get(id);
       if (!task.ok()) {
         logger_.Warn("retention: task " + id +
@@ -41,6 +39,8 @@ JanitorRunStats RetentionJanitor::RunOnce() {
       }
       // A failed or cancelled task whose objects could not be removed when it ended.
       const bool leftovers = task->files_to_remove;
+      // Objects first, then the record (see the header): never a record that says "expired"
+      // while objects remain unaccounted for.
       Status deleted = objects_.DeleteAll(id);
       if (!deleted.ok()) {
         logger_.Warn("retention: task " + id + ": deleting " +
@@ -53,10 +53,8 @@ JanitorRunStats RetentionJanitor::RunOnce() {
       }
       if (leftovers) {
         if (Status removed = tasks_.FilesRemoved(id); !removed.ok()) {
-          logger_.Warn("retention: task " + id +
-                       ": files removed but not recorded (retried next "
-                       "run): " +
-                       removed.ToString());
+          logger_.Warn("retention: task " + id + ": files removed but not recorded (retried " +
+                       "next run): " + removed.ToString());
           ++batch_failures;
           continue;
         }
