@@ -44,7 +44,9 @@ bool StartsWithEnvelopeMagic(const fs::path& path) {
   return in.gcount() == static_cast<std::streamsize>(head.size()) && head == kEnvelopeMagic;
 }
 
-// The first file under the task directories of `root` that is encrypted at rest, or "".
+// The first file under the task directories of `root` that is encrypted at rest, or "". One file
+// per directory is read (a task's files are all written with the setting of their export), so
+// a large plaintext store costs one small read per task at start.
 std::string FindEncryptedFile(const fs::path& root) {
   std::error_code ec;
   for (fs::directory_iterator dirs(root, ec), end; !ec && dirs != end; dirs.increment(ec)) {
@@ -55,9 +57,9 @@ std::string FindEncryptedFile(const fs::path& root) {
     std::error_code files_ec;
     for (fs::directory_iterator files(dirs->path(), files_ec); !files_ec && files != end;
          files.increment(files_ec)) {
-      if (files->is_regular_file(type_ec) && StartsWithEnvelopeMagic(files->path())) {
-        return files->path().string();
-      }
+      if (!files->is_regular_file(type_ec)) continue;
+      if (StartsWithEnvelopeMagic(files->path())) return files->path().string();
+      break;
     }
   }
   return "";
