@@ -118,6 +118,7 @@ json TaskToJson(const Task& task, const TaskViewContext& ctx) {
       {"updated_at", FormatRfc3339(task.updated_at)},
       {"attempts", task.attempts},
       {"max_attempts", task.max_attempts},
+      {"recoveries", task.recoveries},
       {"progress", progress},
       {"error", error},
       {"cancel_requested", task.cancel_requested},

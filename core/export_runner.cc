@@ -212,6 +212,9 @@ Result<ExportOutcome> RunExport(const Task& task, const Dataset& dataset, Source
   }
   const int64_t rows_before = checkpoint != nullptr ? checkpoint->rows : 0;
 
+  // Before anything is read: a source whose columns changed since start-up fails the attempt
+  // (kFailedPrecondition, not retried) instead of exporting something else in their place.
+  RETURN_IF_ERROR(source.CheckSchema());
   // On resume, the rows left are counted (the source may have changed since the first count).
   ASSIGN_OR_RETURN(const int64_t rows_left, source.Count(query));
   const int64_t rows_total = rows_before + rows_left;

@@ -211,6 +211,8 @@ Status ExportService::DeleteFiles(const Principal& who, const std::string& id) {
                               "; cancel it first");
   }
   RETURN_IF_ERROR(objects_.DeleteAll(id));
+  // A failed or cancelled task's leftovers are gone too: the janitor need not retry them.
+  if (task.files_to_remove) RETURN_IF_ERROR(tasks_.FilesRemoved(id));
   // Already without files (deleted before, or expired): nothing new to record, so a repeated
   // DELETE stays a no-op in the audit trail too.
   if (task.files.empty() && !task.manifest) return Status::Ok();

@@ -30,13 +30,37 @@ JanitorRunStats RetentionJanitor::RunOnce() {
     int batch_failures = 0;
     for (const std::string& id : *ids) {
       if (stopping()) return stats;
+      Result<Task> task = tasks_.Get(id);
+      if (!task.ok()) {
+        logger_.Warn("retention: task " + id +
+                     ": cannot read it (retried next run): " + task.status().ToString());
+        ++batch_failures;
+        continue;
+      }
+      // A failed or cancelled task whose objects could not be removed when it ended.
+      const bool leftovers = task->files_to_remove;
       // Objects first, then the record (see the header): never a record that says "expired"
       // while objects remain unaccounted for.
       Status deleted = objects_.DeleteAll(id);
       if (!deleted.ok()) {
-        logger_.Warn("retention: task " + id +
-                     ": deleting expired files failed (retried next run): " + deleted.ToString());
+        logger_.Warn("retention: task " + id + ": deleting " +
+                     (leftovers
+                          ? "the files of a " + std::string(TaskStateName(task->state)) + " task"
+                          : std::string("expired files")) +
+                     " failed (retried next run): " + deleted.ToString());
         ++batch_failures;
+        continue;
+      }
+      if (leftovers) {
+        if (Status removed = tasks_.FilesRemoved(id); !removed.ok()) {
+          logger_.Warn("retention: task " + id + ": files removed but not recorded (retried " +
+                       "next run): " + removed.ToString());
+          ++batch_failures;
+          continue;
+        }
+        logger_.Info("task " + id + ": files left by the " +
+                     std::string(TaskStateName(task->state)) + " task removed");
+        ++stats.removed;
         continue;
       }
       Result<Task> recorded = tasks_.ReplaceFiles(id, {}, "expired", now,
@@ -78,8 +102,9 @@ void RetentionJanitor::Stop() {
 void RetentionJanitor::Loop() {
   for (;;) {
     JanitorRunStats stats = RunOnce();
-    if (stats.expired > 0 || stats.failed > 0) {
+    if (stats.expired > 0 || stats.removed > 0 || stats.failed > 0) {
       logger_.Info("retention: " + std::to_string(stats.expired) + " export(s) expired, " +
+                   std::to_string(stats.removed) + " failed or cancelled export(s) cleaned up, " +
                    std::to_string(stats.failed) + " left for the next run");
     }
     std::unique_lock<std::mutex> lock(mu_);

@@ -7,6 +7,12 @@
 // deleted) objects delete again as a no-op; the reverse order could lose track of objects that
 // then live forever. A failed delete is logged and the task stays listed, so the next run
 // retries it.
+//
+// The same runs remove what failed and cancelled tasks left behind: the scheduler deletes their
+// objects right after the transition, which records files_to_remove in the same transaction; a
+// delete that fails there (or a crash before it) leaves the flag set, the store lists the task
+// at once, and each run retries DeleteAll until it succeeds and TaskStore::FilesRemoved clears
+// the flag (no event: the task's files were already gone from its record).
 #ifndef EXPORTD_CORE_RETENTION_JANITOR_H_
 #define EXPORTD_CORE_RETENTION_JANITOR_H_
 
@@ -31,6 +37,7 @@ struct RetentionJanitorOptions {
 
 struct JanitorRunStats {
   int expired = 0;  // tasks whose files were deleted and recorded
+  int removed = 0;  // failed or cancelled tasks whose leftover files were removed
   int failed = 0;   // tasks left for the next run
 };
 

@@ -25,7 +25,7 @@ class Scheduler::Control final : public ExportControl {
       : scheduler_(scheduler),
         task_(task),
         run_(std::move(run)),
-        key_{scheduler.options_.instance_id, task.attempts},
+        key_{scheduler.options_.instance_id, task.attempts, task.recoveries},
         interval_(std::min<Millis>(scheduler.options_.progress_interval,
                                    scheduler.options_.lease / 3)),
         started_(scheduler.clock_.Now()),
@@ -390,9 +390,13 @@ void Scheduler::Finish(const Task& task, const Status& status, const ExportOutco
     return;
   }
   if (remove_files) {
+    // The transition recorded files_to_remove: until FilesRemoved clears it, the retention
+    // janitor retries the removal (also after a restart).
     Status removed = objects_.DeleteAll(task.id);
+    if (removed.ok()) removed = tasks_.FilesRemoved(task.id);
     if (!removed.ok()) {
-      logger_.Warn("task " + task.id + ": removing files: " + removed.ToString());
+      logger_.Warn("task " + task.id +
+                   ": removing files (the retention janitor retries): " + removed.ToString());
     }
   }
   logger_.Info("task " + task.id + ": Processing -> " +

@@ -73,6 +73,12 @@ class RecordReader {
 class Source {
  public:
   virtual ~Source() = default;
+  // Called at the start of each export attempt (and by `exportd verify --source`): checks that
+  // the source still has every column the dataset was resolved against, the document column
+  // included. A column renamed or dropped since (in a table or a view) is kFailedPrecondition
+  // naming it: permanent, as an export that read something else in its place would be silently
+  // wrong. kUnavailable when the source cannot be read now. The default has nothing to check.
+  virtual Status CheckSchema() { return Status::Ok(); }
   virtual Result<int64_t> Count(const SourceQuery& query) = 0;
   virtual Result<std::unique_ptr<RecordReader>> Read(const SourceQuery& query) = 0;
   // Up to `count` readers that yield the same rows in the same order (one snapshot), for threads

@@ -78,7 +78,7 @@ std::string ResumeDetail(const Checkpoint& cp) {
 
 Status CheckLease(const Task& task, const LeaseKey& key) {
   if (task.state != TaskState::kProcessing || !task.lease || task.lease->owner != key.owner ||
-      task.attempts != key.attempt) {
+      task.attempts != key.attempt || task.recoveries != key.recoveries) {
     std::string holder = task.lease ? task.lease->owner + " (attempt " +
                                           std::to_string(task.attempts) + ")"
                                     : "nobody";
@@ -176,6 +176,7 @@ Result<Transitioned> ApplyTransition(const Task& task, const TransitionArgs& arg
       break;
     case Trigger::kFail:
       t.error = args.error;
+      t.files_to_remove = true;
       t.files.clear();
       t.manifest.reset();
       t.checkpoint.reset();
@@ -186,9 +187,14 @@ Result<Transitioned> ApplyTransition(const Task& task, const TransitionArgs& arg
       break;
     case Trigger::kRecover:
     case Trigger::kLeaseExpired:
+      // The run ended without an outcome of its own: it is no attempt.
+      t.attempts = std::max(0, t.attempts - 1);
+      ++t.recoveries;
       t.not_before.reset();
       break;
     case Trigger::kCancel:
+      // A Pending task that never ran has nothing stored; one that ran may have files.
+      t.files_to_remove = t.files_to_remove || task.started_at.has_value() || !t.files.empty();
       t.files.clear();
       t.manifest.reset();
       t.checkpoint.reset();

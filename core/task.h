@@ -99,12 +99,14 @@ struct Lease {
   friend bool operator==(const Lease&, const Lease&) = default;
 };
 
-// Names one claim of a task: the instance that claimed it and the attempt number the claim
-// started. Unique per claim because every start increments attempts, so a worker whose task
-// was taken away and claimed again (even by its own instance) no longer matches.
+// Names one claim of a task: the instance that claimed it, the attempt number the claim
+// started and the task's recoveries then. Unique per claim because every start increments
+// attempts and every interrupted run, which gives its attempt back, increments recoveries: a
+// worker whose task was taken away and claimed again (even by its own instance) no longer matches.
 struct LeaseKey {
   std::string owner;
   int attempt = 0;
+  int recoveries = 0;
 
   friend bool operator==(const LeaseKey&, const LeaseKey&) = default;
 };
@@ -127,8 +129,12 @@ struct Task {
   std::optional<TimePoint> started_at;   // start of the latest attempt
   std::optional<TimePoint> finished_at;  // set on a terminal state
   std::optional<TimePoint> not_before;   // a Pending retry waits until then
+  // Attempts made, the running one included: at most max_attempts. A run interrupted before it
+  // could end (a crash or restart, a drain, an expired lease) gives its attempt back and is
+  // counted in `recoveries` instead, so attempts never grow past max_attempts through them.
   int attempts = 0;
   int max_attempts = 3;
+  int recoveries = 0;
   Progress progress;
   std::optional<TaskError> error;
   bool cancel_requested = false;
@@ -141,6 +147,11 @@ struct Task {
   std::optional<bool> csv_contains_formulas;
   std::optional<Checkpoint> checkpoint;  // after the last committed file; cleared when terminal
   std::optional<Lease> lease;            // set only while Processing
+  // Set by the transition to Failed or Cancelled of a task that ran (its objects, committed or
+  // partial, are to be removed), in the same store transaction; cleared by
+  // TaskStore::FilesRemoved once ObjectStore::DeleteAll succeeded. While set, the retention
+  // janitor retries the removal (also after a restart). Not shown by the API.
+  bool files_to_remove = false;
   // How long the files stay after the task finishes (the request's retention or the
   // deployment's default), and when they go: finished_at + retention, set with finished_at.
   // Download links never outlive files_expire_at; the retention janitor deletes the files then.
@@ -210,7 +221,8 @@ struct TransitionArgs {
 };
 
 // Applies a transition to a copy of `task`: the new state and the fields that go with it
-// (attempts, started_at and the lease on start; finished_at and files_expire_at = finished_at +
+// (attempts, started_at and the lease on start; recover and lease_expired give the attempt back
+// and count a recovery; finished_at and files_expire_at = finished_at +
 // retention on terminal states; error, files, not_before). A new attempt's progress starts from
 // the checkpoint (or from zero without one).
 // Files and checkpoint survive retry/recover/lease_expired (the next attempt resumes) and are

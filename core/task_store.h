@@ -136,8 +136,12 @@ class TaskStore {
                                     const std::string& event_type, TimePoint now,
                                     const EventOrigin& origin) = 0;
   // Retention: the ids of terminal tasks whose files_expire_at is at or before `now` and that
-  // still list files or a manifest, earliest expiry first, at most `limit` (>= 1).
+  // still list files or a manifest, and of failed or cancelled tasks whose files_to_remove is set
+  // (due from their finished_at), earliest first, at most `limit` (>= 1).
   virtual Result<std::vector<std::string>> ListExpiredFiles(TimePoint now, int limit) = 0;
+  // Records that the objects of a failed or cancelled task are gone (ObjectStore::DeleteAll
+  // succeeded): clears files_to_remove. No event; a no-op when it is not set. kNotFound if unknown.
+  virtual Status FilesRemoved(const std::string& id) = 0;
 
   // Notifications. A Transition into a terminal state records the task's hooks (HooksOf) as
   // pending deliveries in the same transaction; reads return them in Task::notifications.

@@ -19,6 +19,7 @@
 #include "core/retention_janitor.h"
 #include "core/scheduler.h"
 #include "core/time_format.h"
+#include "server/data_dir_checks.h"
 #include "server/logging.h"
 #include "server/notifications.h"
 #include "server/demo_dataset.h"
@@ -231,6 +232,8 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
     spdlog::warn("configuration key '{}' is not used by this version", key);
   }
   RETURN_IF_ERROR(PrepareDataDir(config));
+  // A lost task store or master key must not be replaced by a fresh one without a word.
+  RETURN_IF_ERROR(CheckStoreAgainstFiles(config, StoreFileIsEmpty(TaskDbPath(config))));
   if (config.oauth) {
     // Tasks tokens created before principals had namespaces (migration 008) join this issuer's.
     ASSIGN_OR_RETURN(int64_t claimed,
@@ -243,6 +246,17 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
     }
   }
   ASSIGN_OR_RETURN(std::unique_ptr<SqliteTaskStore> tasks, SqliteTaskStore::Open(TaskDbPath(config)));
+  if (Result<bool> no_task = StoreHoldsNoTask(*tasks); no_task.ok()) {
+    RETURN_IF_ERROR(CheckStoreAgainstFiles(config, *no_task));
+  } else {
+    // A damaged store: the integrity check below says so.
+    spdlog::warn("cannot count the stored tasks: {}", no_task.status().ToString());
+  }
+  RETURN_IF_ERROR(CheckMasterKeyAgainstFiles(config));
+  // A damaged store still serves what it can, but /readyz reports it (CheckWritable) and the
+  // janitor, whose deletions cannot be undone, does not run on it.
+  const Status integrity = tasks->QuickCheck();
+  if (!integrity.ok()) spdlog::error("{}", integrity.ToString());
   ASSIGN_OR_RETURN(std::unique_ptr<SqliteKeyStore> keys, SqliteKeyStore::Open(TaskDbPath(config)));
   RETURN_IF_ERROR(EnsureBootstrapKey(*keys));
   ASSIGN_OR_RETURN(std::string secret,
@@ -373,7 +387,11 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   janitor_options.interval = std::chrono::seconds(config.janitor_interval_seconds);
   // Declared after the scheduler, so also destroyed (stopped) before it on an early return.
   RetentionJanitor janitor(*tasks, objects, clock, logger, janitor_options);
-  janitor.Start();
+  if (integrity.ok()) {
+    janitor.Start();
+  } else {
+    spdlog::error("retention janitor not started: the task store failed its integrity check");
+  }
   spdlog::info("retention {} (at most {} per request); janitor every {} s",
                FormatDuration(config.retention), FormatDuration(config.max_retention),
                config.janitor_interval_seconds);

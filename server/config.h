@@ -110,6 +110,10 @@ struct Config {
   // Tests only: makes sources and the object store fail on purpose. Absent = off.
   std::optional<FaultInjectionOptions> fault_injection;
   std::optional<OAuthConfig> oauth;  // absent: API keys only
+  // Set only by `exportd serve --accept-empty-store`, never by the file or the environment: a
+  // one-time decision to start although the task store is empty while DATA_DIR/exports holds
+  // task directories, which are then moved aside (server/data_dir_checks.h).
+  bool accept_empty_store = false;
   // Keys that were present but are not (yet) understood; reported as warnings at start-up.
   std::vector<std::string> ignored_keys;
 

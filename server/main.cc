@@ -6,6 +6,7 @@
 //   exportd keys list
 //   exportd keys revoke KEY_ID
 //   exportd verify TASK_ID [--source]
+//   exportd backup --to FILE
 #include <signal.h>
 
 #include <CLI/CLI.hpp>
@@ -13,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/app.h"
+#include "server/backup_command.h"
 #include "server/config.h"
 #include "server/logging.h"
 #include "server/verify.h"
@@ -32,6 +34,7 @@ struct CommonFlags {
   std::string log_level;
   std::string tls_cert;
   std::string tls_key;
+  bool accept_empty_store = false;
 };
 
 void AddCommonFlags(CLI::App& app, CommonFlags& flags) {
@@ -55,6 +58,7 @@ exportd::Result<exportd::Config> BuildConfig(const CommonFlags& flags) {
   if (!flags.log_level.empty()) config.log_level = flags.log_level;
   if (!flags.tls_cert.empty()) config.tls_cert = flags.tls_cert;
   if (!flags.tls_key.empty()) config.tls_key = flags.tls_key;
+  config.accept_empty_store = flags.accept_empty_store;
   RETURN_IF_ERROR(exportd::Validate(config));
   return config;
 }
@@ -96,6 +100,9 @@ int main(int argc, char** argv) {
         ->check(CLI::ExistingFile);
     target->add_option("--tls-key", flags.tls_key, "PEM private key of --tls-cert (env EXPORTD_TLS_KEY)")
         ->check(CLI::ExistingFile);
+    target->add_flag("--accept-empty-store", flags.accept_empty_store,
+                     "Start although the task store is empty while DATA_DIR/exports holds task "
+                     "directories (they are moved aside); see docs/backup.md");
   }
 
   CLI::App* keys = app.add_subcommand("keys", "Manage API keys");
@@ -128,6 +135,13 @@ int main(int argc, char** argv) {
   verify->add_flag("--source", verify_source, "Also regenerate every file from the dataset");
   verify->fallthrough();
 
+  CLI::App* backup =
+      app.add_subcommand("backup", "Copy the task store (consistent while exportd runs)");
+  AddCommonFlags(*backup, flags);
+  std::string backup_to;
+  backup->add_option("--to", backup_to, "The new file (must not exist)")->required();
+  backup->fallthrough();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -151,6 +165,8 @@ int main(int argc, char** argv) {
     status = exportd::ListKeysCommand(*config);
   } else if (revoke->parsed()) {
     status = exportd::RevokeKeyCommand(*config, key_id);
+  } else if (backup->parsed()) {
+    status = exportd::BackupCommand(*config, backup_to);
   } else {
     status = exportd::RunServer(*config, exportd::kOpenApiYaml);
   }

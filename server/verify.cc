@@ -505,6 +505,7 @@ Result<VerifyReport> VerifyExport(const Task& task, ObjectStore& store,
 
   report.source_compared = true;
   ASSIGN_OR_RETURN(const SourceQuery query, ExportQuery(task.request, *source->dataset));
+  RETURN_IF_ERROR(source->source->CheckSchema());
   ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader, source->source->Read(query));
   SourceComparer comparer(task, store, manifest, parts);
   // Flush threshold 0: the header and every row reach the comparer on their own.
@@ -596,7 +597,13 @@ int VerifyCommand(const Config& config, const std::string& task_id, bool with_so
   VerifySource source;
   if (with_source) {
     Result<DatasetCatalog> loaded = LoadDatasets(config, /*create_demo=*/false);
-    if (!loaded.ok()) return fail(2, "cannot load the datasets: " + loaded.status().ToString());
+    // A source that cannot be opened or no longer matches its configuration (the file gone, a
+    // column renamed) means the check could not run: 1, as documented. No dataset configured at
+    // all (and no demo dataset) is a usage error, as for a dataset that is not configured.
+    if (!loaded.ok()) {
+      return fail(config.datasets.empty() ? 2 : 1,
+                  "cannot load the datasets: " + loaded.status().ToString());
+    }
     datasets = std::move(loaded).value();
     const DatasetCatalog::Entry* entry = datasets->Find(task->request.dataset);
     if (entry == nullptr) {

@@ -63,7 +63,8 @@ void PrintVerifyReport(const VerifyReport& report, std::ostream& out);
 // `exportd verify TASK_ID [--source]` on config.data_dir's task store and files; the datasets
 // come from `config` (the demo dataset is never created). Prints the report on `out`, errors
 // on `err`, and returns the exit code: 0 everything matches; 1 a mismatch, or the check could
-// not finish; 2 a usage error (no task store, unknown task, not Succeeded, files deleted,
+// not finish (with --source: a dataset's file missing or unreadable, or a configured column no
+// longer in its table); 2 a usage error (no task store, unknown task, not Succeeded, files deleted,
 // dataset not configured).
 int VerifyCommand(const Config& config, const std::string& task_id, bool with_source,
                   std::ostream& out, std::ostream& err);

@@ -83,6 +83,7 @@ class FaultInjectingSource final : public Source {
   FaultInjectingSource(std::shared_ptr<Source> inner, SourceFaultOptions options, uint64_t seed,
                        std::string name);
 
+  Status CheckSchema() override { return inner_->CheckSchema(); }  // no faults injected
   Result<int64_t> Count(const SourceQuery& query) override;
   Result<std::unique_ptr<RecordReader>> Read(const SourceQuery& query) override;
 

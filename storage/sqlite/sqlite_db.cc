@@ -86,6 +86,14 @@ Result<Database> Database::Open(const std::string& path, int flags, int busy_tim
   if (rc != SQLITE_OK) return SqliteStatus(rc, raw, "open " + path);
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, busy_timeout_ms);
+  // SQLite's legacy fallback reads a double-quoted identifier that names no column as a string
+  // literal: after a column of a source was renamed, `SELECT "value"` exported the text "value"
+  // in every row. Identifiers are always double-quoted here (QuoteIdentifier) and strings are
+  // always bound or single-quoted, so the fallback is turned off on every connection.
+  for (const int option : {SQLITE_DBCONFIG_DQS_DML, SQLITE_DBCONFIG_DQS_DDL}) {
+    rc = sqlite3_db_config(raw, option, 0, nullptr);
+    if (rc != SQLITE_OK) return SqliteStatus(rc, raw, "open " + path + ": turn off DQS");
+  }
   return db;
 }
 

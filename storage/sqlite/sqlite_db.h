@@ -32,7 +32,9 @@ struct CommitWatch;  // a connection's link to its CommitCounter (sqlite_db.cc)
 class Database {
  public:
   // flags: SQLITE_OPEN_READONLY, or SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE.
-  // Always adds SQLITE_OPEN_NOMUTEX (callers serialise) and sets the busy timeout.
+  // Always adds SQLITE_OPEN_NOMUTEX (callers serialise), sets the busy timeout and turns off
+  // the double-quoted string literal fallback (SQLITE_DBCONFIG_DQS_DML/DDL): a double-quoted name
+  // that is no column is an error ("no such column"), never the text of the name.
   static Result<Database> Open(const std::string& path, int flags, int busy_timeout_ms = 5000);
 
   Database();

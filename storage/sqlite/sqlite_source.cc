@@ -320,6 +320,32 @@ Result<std::shared_ptr<SqliteSource>> SqliteSource::Open(std::shared_ptr<const D
   return std::shared_ptr<SqliteSource>(new SqliteSource(std::move(dataset), table));
 }
 
+Status SqliteSource::CheckSchema() {
+  const DatasetSpec& spec = dataset_->spec();
+  const std::string where = "dataset '" + spec.name + "'";
+  auto db = OpenReadConnection(spec.source);
+  if (!db.ok()) return db.status().WithContext(where);
+  auto columns = ReadTableColumns(*db, spec.source.table);
+  if (!columns.ok()) return columns.status().WithContext(where + " (" + spec.source.path + ")");
+  const auto missing = [&](const std::string& role, const std::string& name) -> Status {
+    for (const SqliteColumn& c : *columns) {
+      if (c.name == name) return Status::Ok();
+    }
+    return FailedPrecondition(where + ": " + role + " '" + name + "' is no longer a column of '" +
+                              spec.source.table + "' in " + spec.source.path +
+                              " (renamed or dropped since exportd started?); restore it, or "
+                              "change the dataset's configuration and restart exportd");
+  };
+  RETURN_IF_ERROR(missing("key", spec.key));
+  if (spec.time_field) RETURN_IF_ERROR(missing("time field", *spec.time_field));
+  if (spec.partition_field) RETURN_IF_ERROR(missing("partition field", *spec.partition_field));
+  if (spec.document) RETURN_IF_ERROR(missing("document column", spec.document->column));
+  for (const Field& field : dataset_->fields()) {
+    if (!field.from_document) RETURN_IF_ERROR(missing("column", field.name));
+  }
+  return Status::Ok();
+}
+
 Result<int64_t> SqliteSource::Count(const SourceQuery& query) {
   const DatasetSpec& spec = dataset_->spec();
   const std::string where = "count dataset '" + spec.name + "'";

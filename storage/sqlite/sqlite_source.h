@@ -37,6 +37,10 @@ class SqliteSource final : public Source {
   // REQUIRES: `dataset` was resolved by ResolveSqliteDataset.
   static Result<std::shared_ptr<SqliteSource>> Open(std::shared_ptr<const Dataset> dataset);
 
+  // Reads the columns of the table (or view) now: the key, the time and partition fields, every
+  // column field and the document column must still be there (kFailedPrecondition naming the
+  // first one missing, and the dataset).
+  Status CheckSchema() override;
   Result<int64_t> Count(const SourceQuery& query) override;
   Result<std::unique_ptr<RecordReader>> Read(const SourceQuery& query) override;
   // `count` readers in one snapshot: each opens a read transaction while the first one's shared

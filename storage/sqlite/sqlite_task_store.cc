@@ -144,8 +144,12 @@ Result<std::optional<Task>> ReadTask(Statement& stmt) {
 
 Status TaskNotFound(const std::string& id) { return NotFound("task " + id + " not found"); }
 
-// The tasks.purge_at column: when the retention janitor has files of this task to delete.
+// The tasks.purge_at column: when the retention janitor has files of this task to delete. The
+// objects of a failed or cancelled task that are not known to be gone are due at once.
 std::optional<int64_t> PurgeAt(const Task& task) {
+  if (IsTerminal(task.state) && task.files_to_remove) {
+    return ToUnixMillis(task.finished_at.value_or(task.updated_at));
+  }
   if (!IsTerminal(task.state) || !task.files_expire_at) return std::nullopt;
   if (task.files.empty() && !task.manifest) return std::nullopt;
   return ToUnixMillis(*task.files_expire_at);
@@ -677,6 +681,17 @@ Result<Task> SqliteTaskStore::ReplaceFiles(const std::string& id, std::vector<Fi
   return saved;
 }
 
+Status SqliteTaskStore::FilesRemoved(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  ASSIGN_OR_RETURN(Task task, LoadLocked(id));
+  if (!task.files_to_remove) return Status::Ok();
+  task.files_to_remove = false;
+  RETURN_IF_ERROR(SaveLocked(task).status());
+  return tx.Commit();
+}
+
 Result<std::vector<std::string>> SqliteTaskStore::ListExpiredFiles(TimePoint now, int limit) {
   if (limit < 1) return InvalidArgument("limit must be at least 1");
   std::lock_guard<std::mutex> lock(mu_);
@@ -829,8 +844,42 @@ Result<int64_t> SqliteTaskStore::CountActive(const std::string& principal) {
   return row ? stmt->ColumnInt(0) : int64_t{0};
 }
 
+Status SqliteTaskStore::QuickCheck() {
+  std::lock_guard<std::mutex> lock(mu_);
+  // At most 10 findings: enough to say what is damaged, short enough for a log line.
+  std::string findings;
+  Status status;
+  Result<Statement> stmt = db_.Prepare("PRAGMA quick_check(10)");
+  if (!stmt.ok()) {
+    status = stmt.status();
+  } else {
+    for (;;) {
+      Result<bool> row = stmt->Step();
+      if (!row.ok()) {
+        status = row.status();
+        break;
+      }
+      if (!*row) break;
+      const std::string line = stmt->ColumnText(0);
+      if (line == "ok") continue;
+      findings += (findings.empty() ? "" : "; ") + line;
+    }
+  }
+  // Findings, or corruption the check stumbled on (SQLITE_CORRUPT: kDataLoss), mean damage and
+  // stay reported; a check that could not run (e.g. an I/O error) is only returned.
+  if (!findings.empty()) status = DataLoss(findings);
+  if (status.ok()) return status;
+  status = Status(status.code(),
+                  "the task store failed its integrity check (PRAGMA quick_check) at start: " +
+                      status.message() +
+                      "; stop exportd and restore the task store from a backup (docs/backup.md)");
+  if (status.code() == StatusCode::kDataLoss) integrity_ = status;
+  return status;
+}
+
 Status SqliteTaskStore::CheckWritable() {
   std::lock_guard<std::mutex> lock(mu_);
+  if (!integrity_.ok()) return integrity_;
   ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kHeartbeat));
   return stmt->Run().WithContext("heartbeat");
 }

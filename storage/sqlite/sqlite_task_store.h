@@ -63,6 +63,7 @@ class SqliteTaskStore final : public TaskStore {
                              const EventOrigin& origin) override;
   // Replaces `files` only; the manifest is left as it is.
   Result<std::vector<std::string>> ListExpiredFiles(TimePoint now, int limit) override;
+  Status FilesRemoved(const std::string& id) override;
   Result<Task> ReplaceFiles(const std::string& id, std::vector<FileInfo> files,
                             const std::string& event_type, TimePoint now,
                             const EventOrigin& origin) override;
@@ -83,7 +84,15 @@ class SqliteTaskStore final : public TaskStore {
   Result<std::map<TaskState, int64_t>> CountByState() override;
   // Served by tasks_principal_id (migration 001).
   Result<int64_t> CountActive(const std::string& principal) override;
+  // Also reports the damage QuickCheck found (kDataLoss), from then on.
   Status CheckWritable() override;
+
+  // Runs SQLite's PRAGMA quick_check over the whole file (the structure of every table and
+  // index page; its time grows with the file, about a second per few hundred MB). OK when sound;
+  // kDataLoss with SQLite's first findings otherwise, which CheckWritable reports from then on
+  // (so /readyz answers 503 until a restart on a repaired or restored file); another error if
+  // the check could not run (not remembered). For start-up.
+  Status QuickCheck();
 
  private:
   explicit SqliteTaskStore(Database db)
@@ -124,6 +133,7 @@ class SqliteTaskStore final : public TaskStore {
   std::condition_variable group_done_;
   std::vector<PendingCreate*> create_queue_;  // guarded by group_mu_
   bool create_leader_ = false;                // guarded by group_mu_
+  Status integrity_;                          // guarded by mu_: what the last QuickCheck found
 };
 
 }  // namespace exportd

@@ -263,6 +263,10 @@ Task DecodeTaskJson(const json& j) {
   t.not_before = OptTime(Field(j, "not_before"));
   t.attempts = static_cast<int>(Int(Field(j, "attempts")));
   t.max_attempts = static_cast<int>(Int(Field(j, "max_attempts")));
+  // Absent in bodies written before the removal of a failed task's files was tracked.
+  t.files_to_remove = j.contains("files_to_remove") && Bool(j["files_to_remove"]);
+  // Set in every body by migration 008_task_recoveries; absent only in a body written by hand.
+  t.recoveries = j.contains("recoveries") ? static_cast<int>(Int(j["recoveries"])) : 0;
   const json& progress = Field(j, "progress");
   t.progress.rows = Int(Field(progress, "rows"));
   const json& rows_total = Field(progress, "rows_total");
@@ -334,6 +338,8 @@ std::string EncodeTask(const Task& t) {
             {"not_before", OptMillisJson(t.not_before)},
             {"attempts", t.attempts},
             {"max_attempts", t.max_attempts},
+            {"recoveries", t.recoveries},
+            {"files_to_remove", t.files_to_remove},
             {"progress", std::move(progress)},
             {"error", std::move(error)},
             {"cancel_requested", t.cancel_requested},

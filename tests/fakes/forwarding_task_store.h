@@ -69,6 +69,7 @@ class ForwardingTaskStore : public TaskStore {
                             const EventOrigin& origin) override {
     return inner_.ReplaceFiles(id, std::move(files), event_type, now, origin);
   }
+  Status FilesRemoved(const std::string& id) override { return inner_.FilesRemoved(id); }
   Result<std::vector<std::string>> ListExpiredFiles(TimePoint now, int limit) override {
     return inner_.ListExpiredFiles(now, limit);
   }

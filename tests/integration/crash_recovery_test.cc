@@ -88,6 +88,8 @@ TEST_F(CrashRecoveryTest, KillDashNineWhileRunningThenRestartCompletesExactly) {
   EXPECT_EQ(recovers[0].value("to", ""), "Pending") << recovers[0].dump();
   EXPECT_GE(EventsOfType(events, "start").size(), 2u) << events.dump();
   EXPECT_EQ(EventsOfType(events, "succeed").size(), 1u) << events.dump();
+  EXPECT_EQ(task.value("attempts", -1), 1) << task.dump();
+  EXPECT_EQ(task.value("recoveries", -1), 1) << task.dump();
   // Resumed, not restarted: the second start says where it resumed, every file was recorded
   // once, and the files committed before the kill are the very same files.
   const std::string resumed = EventsOfType(events, "start").back().value("detail", "");
@@ -107,6 +109,37 @@ TEST_F(CrashRecoveryTest, KillDashNineWhileRunningThenRestartCompletesExactly) {
   ExpectExportMatches(*api_, other, ExpectedItems());
   EXPECT_TRUE(EventsOfType(GetEvents(*api_, pending), "recover").empty())
       << "a task that never ran has nothing to recover";
+}
+
+// Issue 16, item 13: each kill -9 used to add an attempt, so a task recovered twice showed
+// attempts 3 of max_attempts 1. Interrupted runs are recoveries, not attempts.
+TEST_F(CrashRecoveryTest, RecoveriesAreCountedApartFromAttempts) {
+  ASSERT_TRUE(
+      StartWithItems(1000, {{"workers", 1}, {"max_rows_per_second", 250}, {"max_attempts", 1}}));
+  const std::string id = CreateExport(*api_, {{"dataset", "items"}, {"max_rows_per_file", 100}});
+  ASSERT_FALSE(id.empty());
+  for (int kill = 1; kill <= 2; ++kill) {
+    // Killed while running, with at least one more file committed than at the previous kill.
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          Json t = GetTask(*api_, id);
+          return t.is_object() && t.value("status", "") == "Processing" &&
+                 t["progress"].value("rows", 0) >= 200 * kill;
+        },
+        seconds(20)))
+        << GetTask(*api_, id).dump();
+    server_->Kill();
+    ASSERT_TRUE(Restart());
+  }
+  Json task = WaitForTerminal(*api_, id, seconds(40));
+  ASSERT_EQ(task.value("status", ""), "Succeeded") << task.dump();
+  EXPECT_EQ(task.value("attempts", -1), 1) << task.dump();
+  EXPECT_LE(task.value("attempts", -1), task.value("max_attempts", 0)) << task.dump();
+  EXPECT_EQ(task.value("recoveries", -1), 2) << task.dump();
+  const Json events = GetEvents(*api_, id);
+  EXPECT_EQ(EventsOfType(events, "recover").size(), 2u) << events.dump();
+  EXPECT_EQ(EventsOfType(events, "start").size(), 3u) << events.dump();
+  ExpectExportMatches(*api_, task, ExpectedItems());
 }
 
 TEST_F(CrashRecoveryTest, SigtermExitsZeroAndTheTaskFinishesAfterRestart) {

@@ -93,6 +93,9 @@ class ExportdProcess {
   CommandResult RunCli(const std::vector<std::string>& args,
                        Clock::duration timeout = seconds(30)) const;
 
+  // Arguments after `serve --config PATH` from the next Start() on (Options::extra_args).
+  void set_extra_args(std::vector<std::string> args) { options_.extra_args = std::move(args); }
+
   int port() const { return port_; }
   const std::string& host() const { return host_; }
   std::string base_url() const;  // http://127.0.0.1:PORT

@@ -300,6 +300,12 @@ std::optional<int64_t> UnixNowSeconds() {
       .count();
 }
 
+int64_t UnixNowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 // ---- The data validator ---------------------------------------------------------------------
 
 std::vector<std::string> ValidateExport(const std::string& format,

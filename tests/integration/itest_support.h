@@ -37,7 +37,10 @@ bool Gunzip(const std::string& in, std::string* out, std::string* error);
 std::string Sha256Hex(const std::string& bytes);
 // RFC 3339 with optional fraction and Z or +hh:mm; milliseconds since the epoch.
 std::optional<int64_t> ParseRfc3339Millis(const std::string& text);
+// The local wall clock. Compare a server's timestamp (milliseconds) with UnixNowMillis(), never
+// with UnixNowSeconds() * 1000: the whole seconds run up to 999 ms behind the instant.
 std::optional<int64_t> UnixNowSeconds();
+int64_t UnixNowMillis();
 
 // ---- The data validator ---------------------------------------------------------------------
 

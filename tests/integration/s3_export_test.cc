@@ -260,8 +260,8 @@ TEST_F(S3ExportTest, PresignedUrlExpiresWithTheConfiguredLifetime) {
   const std::optional<int64_t> expires = ParseRfc3339Millis(task["files"][0].value("expires_at", ""));
   ASSERT_TRUE(expires.has_value());
   // Wait (by the wall clock, no fixed sleep) until the link's expiry has passed.
-  ASSERT_TRUE(WaitFor([&] { return *UnixNowSeconds() * 1000 > *expires + 1000; }, seconds(10),
-                      milliseconds(100)));
+  ASSERT_TRUE(
+      WaitFor([&] { return UnixNowMillis() > *expires + 1000; }, seconds(10), milliseconds(100)));
   const Fetched got = CurlGet(url);
   EXPECT_EQ(got.status, 403) << got.body;
   EXPECT_NE(got.body.find("expired"), std::string::npos) << got.body;

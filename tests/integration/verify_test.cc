@@ -1,6 +1,8 @@
 // `exportd verify` against the real binary: exports in several formats, then verify with and
 // without --source (while the server runs and after it stopped); a corrupted file, a changed
 // source and usage errors give the documented exit codes.
+#include <cstdio>
+
 #include "tests/integration/itest_support.h"
 
 namespace exportd::itest {
@@ -97,6 +99,22 @@ TEST_F(VerifyCommandTest, AChangedSourceFailsOnlyWithSource) {
       << regenerated.out;
   EXPECT_NE(regenerated.out.find("row 50 (row 150 of the export)"), std::string::npos)
       << regenerated.out;
+}
+
+// The documented exit code when the check cannot finish: 1, also when the dataset's file is gone
+// (it was 2, a usage error).
+TEST_F(VerifyCommandTest, AMissingDatasetFileExitsOne) {
+  ASSERT_TRUE(StartWithItems(100));
+  const std::string id = Succeeded({{"dataset", "items"}});
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(server_->Stop(), 0);
+  ASSERT_EQ(std::remove(source_path().c_str()), 0);
+  CommandResult r = Verify(id, true);
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find(source_path()), std::string::npos) << r.err;
+  // Without --source the source is not needed.
+  CommandResult plain = Verify(id, false);
+  EXPECT_EQ(plain.exit_code, 0) << plain.out << plain.err;
 }
 
 TEST_F(VerifyCommandTest, UsageErrorsExitTwo) {

@@ -20,6 +20,7 @@
 #include "storage/sqlite/sqlite_task_store.h"
 #include "storage/fs/url_signer.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/fakes/flaky_delete_store.h"
 #include "tests/fakes/temp_dir.h"
 
 namespace exportd {
@@ -33,34 +34,7 @@ using std::chrono::seconds;
 const TimePoint kT0 = FromUnixMillis(1'700'000'000'000);
 constexpr Millis kLease{30'000};
 
-// Forwards to a real store; DeleteAll fails (kUnavailable) while `failures` is positive.
-class FlakyDeleteStore final : public ObjectStore {
- public:
-  explicit FlakyDeleteStore(ObjectStore& inner) : inner_(inner) {}
-  std::atomic<int> failures{0};
-  std::atomic<int> delete_calls{0};
-
-  Result<std::unique_ptr<ObjectWriter>> Create(std::string_view task_id, std::string_view name,
-                                               const ObjectOptions& options) override {
-    return inner_.Create(task_id, name, options);
-  }
-  Result<std::unique_ptr<ObjectReader>> Open(std::string_view task_id,
-                                             std::string_view name) override {
-    return inner_.Open(task_id, name);
-  }
-  Status DeleteAll(std::string_view task_id) override {
-    ++delete_calls;
-    if (failures.fetch_sub(1) > 0) return Unavailable("injected: storage is down");
-    return inner_.DeleteAll(task_id);
-  }
-  Result<std::string> DownloadUrl(std::string_view task_id, std::string_view name,
-                                  TimePoint expires_at) override {
-    return inner_.DownloadUrl(task_id, name, expires_at);
-  }
-
- private:
-  ObjectStore& inner_;
-};
+using fakes::FlakyDeleteStore;
 
 // Keeps what was logged, to check that failures are reported.
 class RecordingLogger final : public Logger {
@@ -252,6 +226,47 @@ TEST_F(RetentionJanitorTest, AFailedDeleteIsLoggedAndRetriedOnTheNextRun) {
   EXPECT_EQ(second.expired, 1);
   EXPECT_EQ(second.failed, 0);
   ExpectExpired("01A");
+}
+
+// Issue 16, item 10: a cancelled (or failed) task whose files could not be removed when it
+// ended: every run retries until the removal succeeds, then it is left alone. A Pending task
+// cancelled before it ever ran has nothing stored and is never listed.
+TEST_F(RetentionJanitorTest, FilesACancelledTaskLeftBehindAreRetriedUntilRemoved) {
+  ASSERT_TRUE(tasks_->Create(NewTask("01C", kDefaultRetention), {}).ok());
+  ASSERT_TRUE(tasks_->Create(NewTask("01N", kDefaultRetention), {}).ok());
+  Result<std::optional<Task>> claimed = tasks_->ClaimNext(clock_.Now(), "inst", kLease);
+  ASSERT_TRUE(claimed.ok() && claimed->has_value() && (*claimed)->id == "01C");
+  WriteObject("01C", "part-00001.csv");
+  for (const char* id : {"01C", "01N"}) {
+    TransitionArgs cancel;
+    cancel.trigger = Trigger::kCancel;
+    cancel.now = clock_.Now();
+    ASSERT_TRUE(tasks_->Transition(id, cancel).ok());
+  }
+  // The removal right after the cancel failed (it was never tried here): the record knows.
+  EXPECT_TRUE(Get("01C").files_to_remove);
+  EXPECT_FALSE(Get("01N").files_to_remove);
+
+  RetentionJanitor janitor = MakeJanitor();
+  objects_->failures = 3;
+  for (int run = 0; run < 3; ++run) {
+    JanitorRunStats stats = janitor.RunOnce();
+    EXPECT_EQ(stats.failed, 1) << run;
+    EXPECT_EQ(stats.removed, 0) << run;
+    EXPECT_TRUE(HasObject("01C", "part-00001.csv")) << run;
+  }
+  JanitorRunStats stats = janitor.RunOnce();
+  EXPECT_EQ(stats.removed, 1);
+  EXPECT_EQ(stats.failed, 0);
+  EXPECT_EQ(stats.expired, 0);
+  EXPECT_FALSE(HasObject("01C", "part-00001.csv"));
+  EXPECT_FALSE(Get("01C").files_to_remove);
+  EXPECT_EQ(Get("01C").state, TaskState::kCancelled);
+  EXPECT_EQ(objects_->delete_calls, 4) << "01N, which never ran, was never listed";
+  EXPECT_EQ(janitor.RunOnce().removed, 0);
+  EXPECT_EQ(objects_->delete_calls, 4);
+  std::vector<std::string> types = EventTypes("01C");
+  EXPECT_EQ(std::count(types.begin(), types.end(), "expired"), 0);
 }
 
 TEST_F(RetentionJanitorTest, PendingAndProcessingTasksAreNeverTouched) {

@@ -22,12 +22,14 @@
 #include <variant>
 #include <vector>
 
+#include "core/retention_janitor.h"
 #include "core/ulid.h"
 #include "storage/base/digest.h"
 #include "storage/fs/local_object_store.h"
 #include "storage/sqlite/sqlite_task_store.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_source.h"
+#include "tests/fakes/flaky_delete_store.h"
 #include "tests/fakes/forwarding_task_store.h"
 
 namespace exportd {
@@ -566,6 +568,69 @@ TEST_F(SchedulerTest, PermanentFailureFailsAtOnce) {
   EXPECT_EQ(EventTypes(id), (std::vector<std::string>{"created", "start", "fail"}));
 }
 
+// Issue 16, item 10: the files of a failed task whose removal failed used to stay forever. The
+// failure is recorded with the task (files_to_remove) and the retention janitor retries the
+// removal, also after a restart, until it succeeds.
+TEST_F(SchedulerTest, FilesAFailedTaskCouldNotRemoveAreRemovedByTheJanitorLater) {
+  auto broken = Rows(10);
+  broken->FailAtRow(5, FailedPrecondition("no such column: depth"));  // after part-00001
+  AddDataset("samples", {broken});
+  const std::string id = CreateTask("samples", 3);
+  fakes::FlakyDeleteStore flaky(*objects_);
+  flaky.passes = 1;    // the attempt's own clean-up at its start
+  flaky.failures = 2;  // the scheduler's removal after the failure, then the janitor's first try
+  {
+    Scheduler scheduler(*store_, catalog_, flaky, clock_, logger_, FastOptions());
+    ASSERT_TRUE(scheduler.Start().ok());
+    ASSERT_TRUE(WaitForState(id, TaskState::kFailed));
+    scheduler.Stop();
+  }
+  EXPECT_TRUE(HasFile(id, "part-00001.csv")) << "the removal was to fail";
+  EXPECT_TRUE(GetTask(id).files_to_remove);
+  EXPECT_TRUE(GetTask(id).files.empty());
+
+  // A restart: a new store on the same file still knows.
+  store_.reset();
+  Result<std::unique_ptr<SqliteTaskStore>> reopened =
+      SqliteTaskStore::Open((base_ / "tasks.db").string());
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  store_ = std::move(reopened).value();
+  RetentionJanitor janitor(*store_, flaky, clock_, logger_, RetentionJanitorOptions{});
+  JanitorRunStats first = janitor.RunOnce();
+  EXPECT_EQ(first.failed, 1);
+  EXPECT_EQ(first.removed, 0);
+  EXPECT_TRUE(HasFile(id, "part-00001.csv"));
+  JanitorRunStats second = janitor.RunOnce();
+  EXPECT_EQ(second.removed, 1);
+  EXPECT_EQ(second.failed, 0);
+  EXPECT_TRUE(Entries(id).empty());
+  Task task = GetTask(id);
+  EXPECT_FALSE(task.files_to_remove);
+  EXPECT_EQ(task.state, TaskState::kFailed);
+  EXPECT_EQ(EventTypes(id), (std::vector<std::string>{"created", "start", "fail"}));
+  // Nothing left to retry.
+  const int calls = flaky.delete_calls;
+  JanitorRunStats third = janitor.RunOnce();
+  EXPECT_EQ(third.removed + third.failed + third.expired, 0);
+  EXPECT_EQ(flaky.delete_calls, calls);
+}
+
+// A removal that works at once leaves nothing for the janitor.
+TEST_F(SchedulerTest, AFailedTaskWhoseFilesAreRemovedAtOnceIsNotRetried) {
+  auto broken = Rows(10);
+  broken->FailAtRow(5, FailedPrecondition("no such column: depth"));
+  AddDataset("samples", {broken});
+  const std::string id = CreateTask("samples", 3);
+  std::unique_ptr<Scheduler> scheduler = MakeScheduler(FastOptions());
+  ASSERT_TRUE(scheduler->Start().ok());
+  ASSERT_TRUE(WaitForState(id, TaskState::kFailed));
+  EXPECT_TRUE(WaitFor([&] { return !GetTask(id).files_to_remove; }));
+  EXPECT_TRUE(Entries(id).empty());
+  Result<std::vector<std::string>> listed = store_->ListExpiredFiles(clock_.Now(), 10);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty());
+}
+
 TEST_F(SchedulerTest, DatasetNoLongerConfiguredFailsPermanently) {
   const std::string id = CreateTask("gone", 3);
   std::unique_ptr<Scheduler> scheduler = MakeScheduler(FastOptions());
@@ -635,7 +700,9 @@ TEST_F(SchedulerTest, StopPutsARunningExportBackAndTheNextSchedulerResumesIt) {
   }
   Task interrupted = GetTask(id);
   EXPECT_EQ(interrupted.state, TaskState::kPending);
-  EXPECT_EQ(interrupted.attempts, 1);
+  // Stopped before it could end: a recovery, not an attempt.
+  EXPECT_EQ(interrupted.attempts, 0);
+  EXPECT_EQ(interrupted.recoveries, 1);
   EXPECT_FALSE(interrupted.error.has_value());
   EXPECT_FALSE(interrupted.lease.has_value());
   // The committed files stay, described by the checkpoint; the partial one is gone.
@@ -657,7 +724,8 @@ TEST_F(SchedulerTest, StopPutsARunningExportBackAndTheNextSchedulerResumesIt) {
   std::unique_ptr<Scheduler> next = MakeScheduler(FastOptions());
   ASSERT_TRUE(next->Start().ok());
   ASSERT_TRUE(WaitForState(id, TaskState::kSucceeded));
-  EXPECT_EQ(GetTask(id).attempts, 2);
+  EXPECT_EQ(GetTask(id).attempts, 1);
+  EXPECT_EQ(GetTask(id).recoveries, 1);
   ExpectExactFiles(id, 1000, 100);
   EXPECT_EQ(Inode(id, "part-00001.csv"), first_inode) << "part-00001.csv was rewritten";
   for (const auto& [name, count] : CheckpointCounts(id)) EXPECT_EQ(count, 1) << name;
@@ -692,6 +760,9 @@ TEST_F(SchedulerTest, DrainLetsTheExportReachItsNextCheckpoint) {
   const TaskEvent last = Events(id).back();
   EXPECT_EQ(last.type, "recover");
   EXPECT_NE(last.detail.find("drained"), std::string::npos) << last.detail;
+  // The drained run gave its attempt back (issue 16, item 13).
+  EXPECT_EQ(drained.attempts, 0);
+  EXPECT_EQ(drained.recoveries, 1);
 
   // A new scheduler (as after a restart) resumes it.
   std::unique_ptr<Scheduler> next = MakeScheduler(FastOptions());
@@ -736,7 +807,8 @@ TEST_F(SchedulerTest, StartRecoversTasksLeftProcessing) {
   ASSERT_TRUE(WaitForState(id, TaskState::kSucceeded));
   EXPECT_EQ(EventTypes(id),
             (std::vector<std::string>{"created", "start", "recover", "start", "succeed"}));
-  EXPECT_EQ(GetTask(id).attempts, 2);
+  EXPECT_EQ(GetTask(id).attempts, 1);
+  EXPECT_EQ(GetTask(id).recoveries, 1);
   ExpectExactFiles(id, 7, 5);
 }
 
@@ -790,6 +862,9 @@ TEST_F(SchedulerTest, AWorkerFrozenPastItsLeaseLosesItsTaskAndWritesNothing) {
                                                       "start", "succeed"}));
   std::vector<TaskEvent> expired = EventsOfType(id, "lease_expired");
   ASSERT_EQ(expired.size(), 1u);
+  // A's run was cut short: a recovery, not an attempt (issue 16, item 13).
+  EXPECT_EQ(GetTask(id).attempts, 1);
+  EXPECT_EQ(GetTask(id).recoveries, 1);
   EXPECT_NE(expired[0].detail.find("inst_a"), std::string::npos) << expired[0].detail;
   std::vector<TaskEvent> starts = EventsOfType(id, "start");
   ASSERT_EQ(starts.size(), 2u);

@@ -32,6 +32,24 @@ TEST(SqliteDbTest, AllocationStatisticsAreOffOnceADatabaseIsOpen) {
   EXPECT_EQ(sqlite3_memory_highwater(0), 0);
 }
 
+// SQLite's legacy fallback would read a double-quoted name that is no column as a string literal
+// (issue 16, item 3); every connection Database::Open makes refuses it.
+TEST(SqliteDbTest, ADoubleQuotedNameThatIsNoColumnIsAnErrorNotAString) {
+  TempDir dir;
+  Result<Database> db =
+      Database::Open(dir.File("q.db"), SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ASSERT_TRUE(db->Exec("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('a')").ok());
+  Result<Statement> select = db->Prepare("SELECT \"value\" FROM t");
+  ASSERT_FALSE(select.ok()) << "the name was read as a string literal";
+  EXPECT_NE(select.status().message().find("no such column"), std::string::npos)
+      << select.status().ToString();
+  // DDL too: an index on a column that does not exist is refused rather than indexing a constant.
+  EXPECT_FALSE(db->Exec("CREATE INDEX t_nope ON t (\"nope\")").ok());
+  Result<Statement> ok = db->Prepare("SELECT \"v\" FROM t");
+  EXPECT_TRUE(ok.ok()) << ok.status().ToString();
+}
+
 // Every way a commit happens on a watched connection is counted, and each count is settled
 // (ended == started) by the time the call returns; reads and rollbacks count nothing.
 TEST(SqliteDbTest, EveryCommitIsCountedAndSettledBeforeTheCallReturns) {

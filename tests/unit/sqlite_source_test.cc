@@ -344,6 +344,58 @@ TEST_F(SqliteSourceTest, MissingTableIsFailedPrecondition) {
   EXPECT_EQ(ReadAll(*source_, q).status.code(), StatusCode::kFailedPrecondition);
 }
 
+// Schema drift after start-up (issue 16, item 3): a column renamed, a column dropped, the
+// document column renamed, a view redefined. The attempt must fail permanently naming the column;
+// before, the double-quoted name of a vanished column read as a string literal.
+TEST_F(SqliteSourceTest, ARenamedColumnFailsTheSchemaCheckAndIsNeverReadAsText) {
+  ASSERT_TRUE(source_->CheckSchema().ok()) << source_->CheckSchema().ToString();
+  ExecOnFile("ALTER TABLE items RENAME COLUMN name TO label");
+  const Status check = source_->CheckSchema();
+  EXPECT_EQ(check.code(), StatusCode::kFailedPrecondition) << check.ToString();
+  EXPECT_FALSE(IsTransient(check.code()));
+  EXPECT_NE(check.message().find("column 'name'"), std::string::npos) << check.ToString();
+  EXPECT_NE(check.message().find("dataset 'items'"), std::string::npos) << check.ToString();
+  // Reading without the check fails too, rather than yielding the text "name" in every row.
+  SourceQuery q;
+  q.fields = {"id", "name"};
+  ReadResult r = ReadAll(*source_, q);
+  EXPECT_TRUE(r.rows.empty());
+  EXPECT_EQ(r.status.code(), StatusCode::kFailedPrecondition) << r.status.ToString();
+  EXPECT_NE(r.status.message().find("no such column"), std::string::npos) << r.status.ToString();
+}
+
+TEST_F(SqliteSourceTest, ADroppedColumnOrRenamedDocumentColumnFailsTheSchemaCheck) {
+  ExecOnFile("ALTER TABLE items DROP COLUMN extra");
+  Status check = source_->CheckSchema();
+  EXPECT_EQ(check.code(), StatusCode::kFailedPrecondition) << check.ToString();
+  EXPECT_NE(check.message().find("column 'extra'"), std::string::npos) << check.ToString();
+  ExecOnFile("ALTER TABLE items ADD COLUMN extra");
+  ASSERT_TRUE(source_->CheckSchema().ok()) << source_->CheckSchema().ToString();
+  ExecOnFile("ALTER TABLE items RENAME COLUMN doc TO document");
+  check = source_->CheckSchema();
+  EXPECT_EQ(check.code(), StatusCode::kFailedPrecondition) << check.ToString();
+  EXPECT_NE(check.message().find("document column 'doc'"), std::string::npos) << check.ToString();
+}
+
+TEST_F(SqliteSourceTest, AChangedViewFailsTheSchemaCheck) {
+  ExecOnFile("CREATE VIEW items_view AS SELECT id, name, qty FROM items");
+  spec_ = DatasetSpec{};
+  spec_.name = "view";
+  spec_.source.path = path_;
+  spec_.source.table = "items_view";
+  spec_.key = "id";
+  Open();
+  ASSERT_TRUE(source_->CheckSchema().ok()) << source_->CheckSchema().ToString();
+  ExecOnFile(
+      "DROP VIEW items_view; CREATE VIEW items_view AS SELECT id, name AS title, qty FROM items");
+  const Status check = source_->CheckSchema();
+  EXPECT_EQ(check.code(), StatusCode::kFailedPrecondition) << check.ToString();
+  EXPECT_NE(check.message().find("column 'name'"), std::string::npos) << check.ToString();
+  SourceQuery q;
+  q.fields = {"id", "name"};
+  EXPECT_EQ(ReadAll(*source_, q).status.code(), StatusCode::kFailedPrecondition);
+}
+
 TEST_F(SqliteSourceTest, ConcurrentReaders) {
   SourceQuery q;
   q.fields = {"id", "name", "a", "b"};

@@ -9,7 +9,9 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <thread>
@@ -1215,10 +1217,12 @@ TEST_F(SqliteTaskStoreTest, ExpiredLeasesGoBackToTheQueueInTheirPlace) {
   Result<std::optional<Task>> c = store_->ClaimNext(kT0 + kLease, "inst_c", kLease);
   ASSERT_TRUE(c.ok() && c->has_value());
   EXPECT_EQ((*c)->id, "01B");
-  EXPECT_EQ((*c)->attempts, 2);
+  // The expired run was a recovery, not an attempt.
+  EXPECT_EQ((*c)->attempts, 1);
+  EXPECT_EQ((*c)->recoveries, 1);
   EXPECT_EQ(store_->Heartbeat("01B", stale, std::nullopt, kT0 + kLease, kLease).status().code(),
             StatusCode::kAborted);
-  EXPECT_TRUE(store_->Heartbeat("01B", {"inst_c", 2}, std::nullopt, kT0 + kLease, kLease).ok());
+  EXPECT_TRUE(store_->Heartbeat("01B", {"inst_c", 1, 1}, std::nullopt, kT0 + kLease, kLease).ok());
 }
 
 TEST_F(SqliteTaskStoreTest, RecoverTakesBackOnlyTheInstancesOwnTasks) {
@@ -1302,6 +1306,16 @@ TEST_F(SqliteTaskStoreTest, ListExpiredFilesFindsFinishedTasksWithFilesPastTheir
     return ids.ok() ? *ids : std::vector<std::string>{"error"};
   };
   using Ids = std::vector<std::string>;
+  // The failed and the cancelled task ran: their objects are due for removal at once, until the
+  // removal is recorded (FilesRemoved, as the scheduler does after its DeleteAll).
+  Ids leftovers = expired(kT0, 10);
+  std::sort(leftovers.begin(), leftovers.end());
+  EXPECT_EQ(leftovers, (Ids{"01C", "01D"}));
+  ASSERT_TRUE(store_->FilesRemoved("01C").ok());
+  ASSERT_TRUE(store_->FilesRemoved("01D").ok());
+  EXPECT_FALSE(MustGet("01C").files_to_remove);
+  EXPECT_TRUE(store_->FilesRemoved("01C").ok()) << "a no-op the second time";
+  EXPECT_EQ(store_->FilesRemoved("01Z").code(), StatusCode::kNotFound);
   EXPECT_EQ(expired(kT0 + seconds(14), 10), Ids{});
   EXPECT_EQ(expired(kT0 + seconds(15), 10), Ids{"01B"});  // at files_expire_at: due
   EXPECT_EQ(expired(kT0 + seconds(100), 10), (Ids{"01B", "01G", "01A"}));  // by expiry
@@ -1390,6 +1404,101 @@ TEST(MigrationsTest, VersionTwoDatabaseGetsTheDefaultRetention) {
   EXPECT_EQ(*due, Ids{"01A"});
 }
 
+// Issue 16, item 9: a damaged index page went unnoticed at start. QuickCheck finds it, and
+// CheckWritable (what /readyz asks) reports it from then on.
+TEST_F(SqliteTaskStoreTest, QuickCheckFindsADamagedIndexPageAndCheckWritableReportsIt) {
+  for (const char* id : {"01A", "01B", "01C"}) ASSERT_TRUE(store_->Create(NewTask(id), {}).ok());
+  EXPECT_TRUE(store_->QuickCheck().ok());
+  EXPECT_TRUE(store_->CheckWritable().ok());
+  int64_t page = 0;
+  int64_t page_size = 0;
+  {
+    RawDb raw(path_);
+    page = raw.Int("SELECT rootpage FROM sqlite_schema WHERE name = 'tasks_query_hash_id'");
+    page_size = raw.Int("PRAGMA page_size");
+  }
+  store_.reset();  // the last connection checkpoints the WAL into the file
+  ASSERT_GT(page, 1);
+  {
+    std::fstream file(path_, std::ios::in | std::ios::out | std::ios::binary);
+    ASSERT_TRUE(file.is_open());
+    file.seekp((page - 1) * page_size);
+    const std::string garbage(static_cast<size_t>(page_size), '\xA5');
+    file.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+    ASSERT_TRUE(file.good());
+  }
+  store_ = OpenStore();
+  ASSERT_NE(store_, nullptr);
+  const Status check = store_->QuickCheck();
+  EXPECT_EQ(check.code(), StatusCode::kDataLoss) << check.ToString();
+  EXPECT_NE(check.message().find("quick_check"), std::string::npos) << check.ToString();
+  const Status ready = store_->CheckWritable();
+  EXPECT_EQ(ready.code(), StatusCode::kDataLoss) << ready.ToString();
+  // Reads that do not touch the damaged index still work.
+  EXPECT_EQ(MustGet("01B").id, "01B");
+}
+
+// Migration 009 (issue 16, item 13): tasks stored while recoveries counted as attempts get their
+// recoveries from their "recover" and "lease_expired" events, and lose as many attempts.
+TEST(MigrationsTest, RecoveriesAreCountedApartFromAttemptsInOldTasks) {
+  testing_support::TempDir dir;
+  const std::string path = dir.File("exportd.db");
+  const std::span<const Migration> migrations = EmbeddedMigrations();
+  int recoveries_version = 0;
+  for (const Migration& m : migrations) {
+    if (m.name == "task_recoveries") recoveries_version = m.version;
+  }
+  ASSERT_GT(recoveries_version, 1);
+  Task old_task;
+  old_task.id = "01A";
+  old_task.principal = "alice";
+  old_task.request.dataset = "samples";
+  old_task.query_hash = "h";
+  old_task.state = TaskState::kPending;
+  old_task.attempts = 4;  // 1 attempt that failed, 3 runs cut short
+  old_task.max_attempts = 3;
+  nlohmann::json body = nlohmann::json::parse(EncodeTask(old_task));
+  body.erase("recoveries");
+  Task fresh = old_task;
+  fresh.id = "01B";
+  fresh.attempts = 1;
+  nlohmann::json fresh_body = nlohmann::json::parse(EncodeTask(fresh));
+  fresh_body.erase("recoveries");
+  {
+    Result<Database> db = Database::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(ApplyMigrations(*db, migrations.first(recoveries_version - 1)).ok());
+    int seq = 0;
+    for (const auto& [id, text] :
+         {std::pair{"01A", body.dump()}, std::pair{"01B", fresh_body.dump()}}) {
+      Result<Statement> insert = db->Prepare(
+          "INSERT INTO tasks (id, seq, principal, state, dataset, query_hash, created_at,"
+          " updated_at, body) VALUES (?1, ?2, 'alice', 'Pending', 'samples', 'h', 0, 0, ?3)");
+      ASSERT_TRUE(insert.ok()) << insert.status().ToString();
+      insert->Bind(1, id).Bind(2, int64_t{++seq}).Bind(3, std::string_view(text));
+      ASSERT_TRUE(insert->Run().ok());
+    }
+    ASSERT_TRUE(db->Exec("INSERT INTO task_events (task_id, at, type) VALUES"
+                         " ('01A', 1, 'created'), ('01A', 2, 'start'), ('01A', 3, 'recover'),"
+                         " ('01A', 4, 'start'), ('01A', 5, 'lease_expired'), ('01A', 6, 'start'),"
+                         " ('01A', 7, 'recover'), ('01A', 8, 'start'), ('01A', 9, 'retry'),"
+                         " ('01B', 1, 'created'), ('01B', 2, 'start'), ('01B', 3, 'retry')")
+                    .ok());
+  }
+  Result<std::unique_ptr<SqliteTaskStore>> store = SqliteTaskStore::Open(path);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  Result<Task> a = (*store)->Get("01A");
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(a->attempts, 1);
+  EXPECT_EQ(a->recoveries, 3);
+  Result<Task> b = (*store)->Get("01B");
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ(b->attempts, 1);
+  EXPECT_EQ(b->recoveries, 0);
+  RawDb raw(path);
+  EXPECT_EQ(raw.Int("SELECT COUNT(*) FROM tasks WHERE json_type(body, '$.recoveries') IS NULL"), 0);
+}
+
 TEST(MigrationsTest, VersionOneDatabaseMigratesWithItsDataIntact) {
   std::string tmpl = (std::filesystem::temp_directory_path() / "exportd-v1-XXXXXX").string();
   ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
@@ -1452,7 +1561,8 @@ TEST(MigrationsTest, VersionOneDatabaseMigratesWithItsDataIntact) {
     EXPECT_EQ(*recovered, std::vector<std::string>{"01A"});
     Result<std::optional<Task>> claimed = (*store)->ClaimNext(kT0 + seconds(2), "inst_new", kLease);
     ASSERT_TRUE(claimed.ok() && claimed->has_value());
-    EXPECT_EQ((*claimed)->attempts, 2);
+    EXPECT_EQ((*claimed)->attempts, 1);
+    EXPECT_EQ((*claimed)->recoveries, 1);
     // Rewritten in the current layout.
     EXPECT_NE(raw.Text("SELECT body FROM tasks WHERE id = '01A'").find("\"lease\":{"),
               std::string::npos);

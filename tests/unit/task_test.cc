@@ -218,7 +218,11 @@ TEST(CheckpointTest, RetryRecoverAndExpiryKeepTheCheckpointAndTheNextStartResume
                                                    .now = At(6),
                                                    .lease = Lease{"inst_b", At(36)}});
     ASSERT_TRUE(resumed.ok());
-    EXPECT_EQ(resumed->task.attempts, 2);
+    // A retry follows an attempt that ended; recover and expiry follow a run that was cut short,
+    // which is a recovery rather than an attempt.
+    const bool interrupted = back != Trigger::kRetry;
+    EXPECT_EQ(resumed->task.attempts, interrupted ? 1 : 2);
+    EXPECT_EQ(resumed->task.recoveries, interrupted ? 1 : 0);
     EXPECT_EQ(resumed->task.lease, (Lease{"inst_b", At(36)}));
     // Progress continues from the checkpoint instead of starting at zero.
     EXPECT_EQ(resumed->task.progress.rows, 10);
@@ -227,6 +231,39 @@ TEST(CheckpointTest, RetryRecoverAndExpiryKeepTheCheckpointAndTheNextStartResume
     EXPECT_NE(resumed->event.detail.find("resume at file 2 after 10 rows"), std::string::npos)
         << resumed->event.detail;
   }
+}
+
+// Issue 16, item 13: crash recoveries used to count as attempts, so attempts grew past
+// max_attempts. Now the interrupted run gives its attempt back and counts as a recovery.
+TEST(StateMachineTest, InterruptedRunsAreRecoveriesNotAttempts) {
+  Task t = PendingTask();
+  t.max_attempts = 1;
+  for (int i = 1; i <= 3; ++i) {
+    auto started = ApplyTransition(
+        t,
+        {.trigger = Trigger::kStart, .now = At(i * 10), .lease = Lease{"inst_a", At(i * 10 + 30)}});
+    ASSERT_TRUE(started.ok());
+    EXPECT_EQ(started->task.attempts, 1);
+    // The claim before this one had the same attempt number, but not the same recoveries: it
+    // does not hold this claim's lease.
+    if (i > 1) {
+      EXPECT_EQ(CheckLease(started->task, {"inst_a", 1, i - 2}).code(), StatusCode::kAborted);
+    }
+    EXPECT_TRUE(CheckLease(started->task, {"inst_a", 1, i - 1}).ok());
+    const Trigger back = i % 2 == 1 ? Trigger::kRecover : Trigger::kLeaseExpired;
+    auto interrupted = ApplyTransition(started->task, {.trigger = back, .now = At(i * 10 + 5)});
+    ASSERT_TRUE(interrupted.ok());
+    t = interrupted->task;
+    EXPECT_EQ(t.attempts, 0);
+    EXPECT_EQ(t.recoveries, i);
+  }
+  auto last = ApplyTransition(t, {.trigger = Trigger::kStart, .now = At(50)});
+  ASSERT_TRUE(last.ok());
+  auto done = ApplyTransition(last->task, {.trigger = Trigger::kSucceed, .now = At(60)});
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->task.attempts, 1);
+  EXPECT_LE(done->task.attempts, done->task.max_attempts);
+  EXPECT_EQ(done->task.recoveries, 3);
 }
 
 TEST(CheckpointTest, FailCancelAndSuccessClearTheCheckpoint) {
