@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/clock.h"
@@ -44,6 +45,24 @@ class ObjectWriter {
   virtual Status Write(std::string_view data) = 0;
   // Flushes, makes durable and publishes atomically. At most once.
   virtual Result<ObjectInfo> Commit() = 0;
+};
+
+// An ObjectWriter that forwards every call to the writer it owns, the shape of leveldb's
+// EnvWrapper: a decorator (compression, hashing, encryption, fault injection; see
+// storage/base/object_writer_pipeline.h) derives from it and overrides only what it changes.
+// Destroying it uncommitted destroys the wrapped writer uncommitted, so nothing is published.
+class ObjectWriterWrapper : public ObjectWriter {
+ public:
+  // REQUIRES: target != nullptr.
+  explicit ObjectWriterWrapper(std::unique_ptr<ObjectWriter> target) : target_(std::move(target)) {}
+  Status Write(std::string_view data) override { return target_->Write(data); }
+  Result<ObjectInfo> Commit() override { return target_->Commit(); }
+
+ protected:
+  ObjectWriter& target() { return *target_; }
+
+ private:
+  const std::unique_ptr<ObjectWriter> target_;
 };
 
 // Reads a committed object, for downloads. Thread-compatible.

@@ -2,9 +2,9 @@
 
 #include <utility>
 
-#include "storage/base/digest.h"
+#include "storage/base/object_writer_pipeline.h"
 #include "storage/crypto/envelope_cipher.h"
-#include "storage/base/gzip_encoder.h"
+#include "storage/crypto/envelope_writer.h"
 
 namespace exportd {
 namespace {
@@ -12,63 +12,6 @@ namespace {
 std::string Label(std::string_view task_id, std::string_view name) {
   return std::string(task_id) + "/" + std::string(name);
 }
-
-// Plaintext in (gzipped first when asked), ciphertext to the inner writer. Counts and hashes
-// the plaintext, which is what Commit() reports. Not thread-safe.
-class EncryptingObjectWriter final : public ObjectWriter {
- public:
-  explicit EncryptingObjectWriter(std::unique_ptr<ObjectWriter> inner) : inner_(std::move(inner)) {}
-
-  Status Start(const MasterKeyRing& keys, size_t chunk_size, bool gzip, int gzip_level) {
-    ASSIGN_OR_RETURN(
-        encryptor_,
-        EnvelopeEncryptor::Create(
-            keys, [this](std::string_view stored) { return inner_->Write(stored); }, chunk_size));
-    if (gzip) {
-      ASSIGN_OR_RETURN(gzip_, GzipEncoder::Create(gzip_level, [this](std::string_view compressed) {
-                         return Encrypt(compressed);
-                       }));
-    }
-    return Status::Ok();
-  }
-
-  Status Write(std::string_view data) override {
-    RETURN_IF_ERROR(status_);
-    if (commit_started_) return FailedPrecondition("write after commit");
-    status_ = gzip_ ? gzip_->Write(data) : Encrypt(data);
-    return status_;
-  }
-
-  Result<ObjectInfo> Commit() override {
-    RETURN_IF_ERROR(status_);
-    if (commit_started_) return FailedPrecondition("object already committed");
-    commit_started_ = true;
-    if (gzip_) status_ = gzip_->Finish();
-    if (status_.ok()) status_ = encryptor_->Finish();
-    RETURN_IF_ERROR(status_);
-    Result<ObjectInfo> stored = inner_->Commit();
-    if (!stored.ok()) {
-      status_ = stored.status();
-      return status_;
-    }
-    return ObjectInfo{.bytes = bytes_, .sha256 = sha256_.FinishHex()};
-  }
-
- private:
-  Status Encrypt(std::string_view plain) {
-    sha256_.Update(plain);
-    bytes_ += static_cast<int64_t>(plain.size());
-    return encryptor_->Write(plain);
-  }
-
-  std::unique_ptr<ObjectWriter> inner_;
-  std::unique_ptr<EnvelopeEncryptor> encryptor_;  // writes into inner_
-  std::unique_ptr<GzipEncoder> gzip_;             // set when gzipped; writes into encryptor_
-  Sha256 sha256_;
-  int64_t bytes_ = 0;
-  Status status_;  // the first error; every later call returns it
-  bool commit_started_ = false;
-};
 
 // Whether the object starts with the envelope magic.
 Result<bool> HasEnvelopeMagic(ObjectReader& reader) {
@@ -96,15 +39,16 @@ Result<std::unique_ptr<ObjectWriter>> EncryptingObjectStore::Create(std::string_
   if (!options_.encrypt_new_objects) return inner_->Create(task_id, name, options);
   if (keys_ == nullptr) return Internal("encryption is on but no master key is configured");
   ObjectOptions stored_options = options;
-  stored_options.gzip = false;  // gzip happens before encryption: ciphertext does not compress
-  stored_options.digest = false;  // what is reported is the digest of the plaintext, taken here
+  stored_options.gzip = false;    // gzip happens before encryption: ciphertext does not compress
+  stored_options.digest = false;  // what is reported is the digest of the plaintext, taken above
   ASSIGN_OR_RETURN(std::unique_ptr<ObjectWriter> inner,
                    inner_->Create(task_id, name, stored_options));
-  auto writer = std::make_unique<EncryptingObjectWriter>(std::move(inner));
-  RETURN_IF_ERROR(writer->Start(*keys_,
-                                options_.chunk_size == 0 ? kEnvelopeChunkSize : options_.chunk_size,
-                                options.gzip, options_.gzip_level));
-  return std::unique_ptr<ObjectWriter>(std::move(writer));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<ObjectWriter> envelope,
+      EnvelopeWriter::Create(std::move(inner), *keys_,
+                             options_.chunk_size == 0 ? kEnvelopeChunkSize : options_.chunk_size));
+  // gzip -> digest of the plaintext -> envelope -> the inner store's writer.
+  return ComposeObjectWriter(std::move(envelope), options, options_.gzip_level);
 }
 
 Result<std::unique_ptr<ObjectReader>> EncryptingObjectStore::Open(std::string_view task_id,

@@ -4,7 +4,9 @@
 // What goes in and what comes out are the plaintext a user downloads: Commit()'s ObjectInfo
 // (bytes, sha256) describes it (the gzip stream when the object is gzipped: gzip first, then
 // encrypt), and Open() serves it, decrypting the chunks each read covers. The inner store only
-// ever sees ciphertext.
+// ever sees ciphertext. Writers are the pipeline of storage/base/object_writer_pipeline.h with
+// an EnvelopeWriter (envelope_writer.h) over the inner store's writer: gzip -> digest ->
+// envelope -> inner.
 #ifndef EXPORTD_STORAGE_CRYPTO_ENCRYPTING_OBJECT_STORE_H_
 #define EXPORTD_STORAGE_CRYPTO_ENCRYPTING_OBJECT_STORE_H_
 

@@ -8,6 +8,7 @@
 #include <random>
 #include <utility>
 
+#include "storage/base/object_writer_pipeline.h"
 #include "storage/base/posix_error.h"
 
 namespace exportd {
@@ -112,65 +113,59 @@ class FaultInjectingReader final : public RecordReader {
   Status status_;
 };
 
-// Fails chosen Write() and Commit() calls; the first error sticks, as in the real writers.
-class FaultInjectingWriter final : public ObjectWriter {
+// Fails chosen Write() and Commit() calls, one more layer of the object-writer pipeline
+// (storage/base/object_writer_pipeline.h); the GuardedWriter above it makes a fault stick, as
+// an error of the real writers does. REQUIRES: the calling rules of GuardedWriter.
+class FaultInjectingWriter final : public ObjectWriterWrapper {
  public:
   FaultInjectingWriter(std::unique_ptr<ObjectWriter> inner, const ObjectStoreFaultOptions& options,
                        std::shared_ptr<FaultState> state, std::string path)
-      : inner_(std::move(inner)),
+      : ObjectWriterWrapper(std::move(inner)),
         options_(options),
         state_(std::move(state)),
         path_(std::move(path)) {}
 
   Status Write(std::string_view data) override {
-    RETURN_IF_ERROR(status_);
     {
       std::lock_guard<std::mutex> lock(state_->mu);
       const int64_t n = ++state_->writes;
       const auto size = static_cast<int64_t>(data.size());
       if (options_.enospc && state_->accepted_bytes + size > options_.enospc_after_bytes &&
           state_->Take()) {
-        status_ = PosixError("write " + path_ + " (injected fault)", ENOSPC);
-      } else if ((options_.fail_nth_write == n || state_->Chance(options_.write_fail_rate)) &&
-                 state_->Take()) {
-        status_ = PosixError(
-            "write " + path_ + " (injected fault at Write #" + std::to_string(n) + ")", EIO);
-      } else {
-        state_->accepted_bytes += size;
+        return PosixError("write " + path_ + " (injected fault)", ENOSPC);
       }
+      if ((options_.fail_nth_write == n || state_->Chance(options_.write_fail_rate)) &&
+          state_->Take()) {
+        return PosixError(
+            "write " + path_ + " (injected fault at Write #" + std::to_string(n) + ")", EIO);
+      }
+      state_->accepted_bytes += size;
     }
-    RETURN_IF_ERROR(status_);
-    status_ = inner_->Write(data);
-    return status_;
+    return target().Write(data);
   }
 
   // An injected failure leaves the inner writer uncommitted: it is discarded with this one.
   Result<ObjectInfo> Commit() override {
-    RETURN_IF_ERROR(status_);
     {
       std::lock_guard<std::mutex> lock(state_->mu);
       const int64_t n = ++state_->commits;
       if (options_.enospc && state_->accepted_bytes >= options_.enospc_after_bytes &&
           state_->Take()) {
-        status_ = PosixError("write " + path_ + " (injected fault)", ENOSPC);
-      } else if ((options_.fail_nth_commit == n || state_->Chance(options_.commit_fail_rate)) &&
-                 state_->Take()) {
-        status_ = PosixError(
+        return PosixError("write " + path_ + " (injected fault)", ENOSPC);
+      }
+      if ((options_.fail_nth_commit == n || state_->Chance(options_.commit_fail_rate)) &&
+          state_->Take()) {
+        return PosixError(
             "fsync " + path_ + " (injected fault at Commit #" + std::to_string(n) + ")", EIO);
       }
     }
-    RETURN_IF_ERROR(status_);
-    Result<ObjectInfo> info = inner_->Commit();
-    if (!info.ok()) status_ = info.status();
-    return info;
+    return target().Commit();
   }
 
  private:
-  const std::unique_ptr<ObjectWriter> inner_;
   const ObjectStoreFaultOptions& options_;  // owned by the store, which outlives its writers
   const std::shared_ptr<FaultState> state_;
   const std::string path_;  // "<task_id>/<name>", for messages
-  Status status_;
 };
 
 }  // namespace
@@ -281,8 +276,9 @@ int64_t FaultInjectingObjectStore::faults_injected() const { return state_->faul
 Result<std::unique_ptr<ObjectWriter>> FaultInjectingObjectStore::Create(
     std::string_view task_id, std::string_view name, const ObjectOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<ObjectWriter> writer, inner_.Create(task_id, name, options));
-  return std::unique_ptr<ObjectWriter>(std::make_unique<FaultInjectingWriter>(
-      std::move(writer), options_, state_, std::string(task_id) + "/" + std::string(name)));
+  return std::unique_ptr<ObjectWriter>(
+      std::make_unique<GuardedWriter>(std::make_unique<FaultInjectingWriter>(
+          std::move(writer), options_, state_, std::string(task_id) + "/" + std::string(name))));
 }
 
 Result<std::unique_ptr<ObjectReader>> FaultInjectingObjectStore::Open(std::string_view task_id,

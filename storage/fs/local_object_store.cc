@@ -12,7 +12,7 @@
 
 #include "core/time_format.h"
 #include "storage/base/digest.h"
-#include "storage/base/gzip_encoder.h"
+#include "storage/base/object_writer_pipeline.h"
 #include "storage/base/posix_error.h"
 
 namespace exportd {
@@ -34,9 +34,12 @@ std::string JoinPath(std::string_view a, std::string_view b) {
   return out;
 }
 
-class LocalObjectWriter final : public ObjectWriter {
+// The backend of the pipeline (storage/base/object_writer_pipeline.h): streams the bytes it is
+// given into its temporary file and Commit() publishes them. REQUIRES: the calling rules of
+// GuardedWriter.
+class LocalFileWriter final : public ObjectWriter {
  public:
-  LocalObjectWriter(std::string dir, std::string final_path, std::string temp_path, UniqueFd fd)
+  LocalFileWriter(std::string dir, std::string final_path, std::string temp_path, UniqueFd fd)
       : dir_(std::move(dir)),
         final_path_(std::move(final_path)),
         temp_path_(std::move(temp_path)),
@@ -44,61 +47,20 @@ class LocalObjectWriter final : public ObjectWriter {
     buffer_.reserve(kWriteBlock);
   }
 
-  ~LocalObjectWriter() override {
+  ~LocalFileWriter() override {
     if (!committed_) {
       fd_ = UniqueFd();
       ::unlink(temp_path_.c_str());
     }
   }
 
-  LocalObjectWriter(const LocalObjectWriter&) = delete;
-  LocalObjectWriter& operator=(const LocalObjectWriter&) = delete;
+  LocalFileWriter(const LocalFileWriter&) = delete;
+  LocalFileWriter& operator=(const LocalFileWriter&) = delete;
 
-  // Commit() reports no sha256 (ObjectOptions::digest).
-  void SkipDigest() { digest_ = false; }
-
-  Status StartGzip(int level) {
-    ASSIGN_OR_RETURN(gzip_, GzipEncoder::Create(level, [this](std::string_view compressed) {
-                       return Store(compressed);
-                     }));
-    return Status::Ok();
-  }
-
-  Status Write(std::string_view data) override {
-    RETURN_IF_ERROR(status_);
-    if (committed_ || commit_started_) return FailedPrecondition("write after commit");
-    status_ = gzip_ ? gzip_->Write(data) : Store(data);
-    return status_;
-  }
-
-  Result<ObjectInfo> Commit() override {
-    RETURN_IF_ERROR(status_);
-    if (committed_ || commit_started_) return FailedPrecondition("object already committed");
-    commit_started_ = true;
-    status_ = Publish();
-    RETURN_IF_ERROR(status_);
-    return ObjectInfo{.bytes = bytes_, .sha256 = digest_ ? sha256_.FinishHex() : std::string()};
-  }
-
- private:
-  Status Publish() {
-    if (gzip_) RETURN_IF_ERROR(gzip_->Finish());
-    RETURN_IF_ERROR(FlushBuffer());
-    if (::fsync(fd_.get()) != 0) return PosixError("fsync " + temp_path_, errno);
-    RETURN_IF_ERROR(fd_.Close("close " + temp_path_));
-    if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {
-      return PosixError("rename to " + final_path_, errno);
-    }
-    committed_ = true;
-    return SyncDirectory(dir_);
-  }
-
-  // Stored bytes: hashed and counted here, so the digest describes exactly what is on disk.
   // Small pieces are gathered into blocks; a piece of kDirectWrite bytes or more (the part
-  // formatter's blocks, the encryptor's sealed chunks) goes to the file as it is, since copying
-  // it would cost more than the system call it saves.
-  Status Store(std::string_view data) {
-    if (digest_) sha256_.Update(data);
+  // formatter's blocks, the compressor's output, the encryptor's sealed chunks) goes to the
+  // file as it is, since copying it would cost more than the system call it saves.
+  Status Write(std::string_view data) override {
     bytes_ += static_cast<int64_t>(data.size());
     if (data.size() >= kDirectWrite) {
       RETURN_IF_ERROR(FlushBuffer());
@@ -109,6 +71,21 @@ class LocalObjectWriter final : public ObjectWriter {
     return Status::Ok();
   }
 
+  // Flush, fsync, close, rename over the final name, fsync of the directory. The sha256 is left
+  // to a DigestWriter above.
+  Result<ObjectInfo> Commit() override {
+    RETURN_IF_ERROR(FlushBuffer());
+    if (::fsync(fd_.get()) != 0) return PosixError("fsync " + temp_path_, errno);
+    RETURN_IF_ERROR(fd_.Close("close " + temp_path_));
+    if (::rename(temp_path_.c_str(), final_path_.c_str()) != 0) {
+      return PosixError("rename to " + final_path_, errno);
+    }
+    committed_ = true;
+    RETURN_IF_ERROR(SyncDirectory(dir_));
+    return ObjectInfo{.bytes = bytes_, .sha256 = std::string()};
+  }
+
+ private:
   Status FlushBuffer() {
     if (buffer_.empty()) return Status::Ok();
     RETURN_IF_ERROR(WriteOut(buffer_));
@@ -134,15 +111,10 @@ class LocalObjectWriter final : public ObjectWriter {
   const std::string temp_path_;
   UniqueFd fd_;
   std::string buffer_;
-  Sha256 sha256_;
-  bool digest_ = true;
-  int64_t bytes_ = 0;
+  int64_t bytes_ = 0;           // bytes given to Write(), buffered or not
   int64_t written_ = 0;         // bytes handed to the file so far
   int64_t writeback_from_ = 0;  // where the data not yet sent to write-back begins
-  Status status_;  // the first error; every later call returns it
-  bool commit_started_ = false;
-  bool committed_ = false;             // renamed into place: nothing left to clean up
-  std::unique_ptr<GzipEncoder> gzip_;  // set when the object is stored gzipped
+  bool committed_ = false;      // renamed into place: nothing left to clean up
 };
 
 class LocalObjectReader final : public ObjectReader {
@@ -190,11 +162,9 @@ Result<std::unique_ptr<ObjectWriter>> LocalObjectStore::Create(std::string_view 
   std::string temp_path = dir + "/." + std::string(name) + ".tmp-" + ToHex(RandomBytes(8));
   UniqueFd fd(::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!fd.valid()) return PosixError("create " + temp_path, errno);
-  auto writer = std::make_unique<LocalObjectWriter>(dir, JoinPath(dir, name), std::move(temp_path),
-                                                    std::move(fd));
-  if (!options.digest) writer->SkipDigest();
-  if (options.gzip) RETURN_IF_ERROR(writer->StartGzip(gzip_level_));
-  return std::unique_ptr<ObjectWriter>(std::move(writer));
+  return ComposeObjectWriter(std::make_unique<LocalFileWriter>(dir, JoinPath(dir, name),
+                                                               std::move(temp_path), std::move(fd)),
+                             options, gzip_level_);
 }
 
 Result<std::unique_ptr<ObjectReader>> LocalObjectStore::Open(std::string_view task_id,

@@ -14,7 +14,8 @@ namespace exportd {
 
 // Thread-safe: holds no mutable state; each writer and reader owns its own file.
 //
-// Writers stream into "<root>/<task_id>/.<name>.tmp-<random>" (never a valid object name, so
+// Writers are the pipeline of storage/base/object_writer_pipeline.h (gzip, digest) over a file
+// that streams into "<root>/<task_id>/.<name>.tmp-<random>" (never a valid object name, so
 // never readable through Open) and Commit() = flush, fsync, rename over <name>, fsync of the
 // directory. A writer destroyed before Commit() unlinks its temporary file; one left by a
 // crash is removed by DeleteAll() or DeleteExcept().

@@ -2,8 +2,7 @@
 
 #include <algorithm>
 
-#include "storage/base/digest.h"
-#include "storage/base/gzip_encoder.h"
+#include "storage/base/object_writer_pipeline.h"
 
 namespace exportd {
 namespace {
@@ -13,16 +12,19 @@ constexpr size_t kReadAhead = size_t{4} << 20;
 // DeleteObjects takes at most this many keys per request.
 constexpr size_t kDeleteBatch = 1000;
 
-class S3ObjectWriter final : public ObjectWriter {
+// The backend of the pipeline (storage/base/object_writer_pipeline.h): gathers the bytes it is
+// given into parts, uploads each part as it fills, and Commit() publishes the object.
+// REQUIRES: the calling rules of GuardedWriter.
+class S3UploadWriter final : public ObjectWriter {
  public:
-  S3ObjectWriter(const S3Client& client, std::string key, std::string content_type,
+  S3UploadWriter(const S3Client& client, std::string key, std::string content_type,
                  int64_t part_size)
       : client_(client),
         key_(std::move(key)),
         content_type_(std::move(content_type)),
         part_size_(static_cast<size_t>(part_size)) {}
 
-  ~S3ObjectWriter() override {
+  ~S3UploadWriter() override {
     if (!upload_id_.empty() && !committed_) {
       // Best effort: an upload that cannot be aborted now stays invisible until the bucket's
       // lifecycle rule reclaims it.
@@ -30,38 +32,29 @@ class S3ObjectWriter final : public ObjectWriter {
     }
   }
 
-  S3ObjectWriter(const S3ObjectWriter&) = delete;
-  S3ObjectWriter& operator=(const S3ObjectWriter&) = delete;
+  S3UploadWriter(const S3UploadWriter&) = delete;
+  S3UploadWriter& operator=(const S3UploadWriter&) = delete;
 
-  // Commit() reports no sha256 (ObjectOptions::digest).
-  void SkipDigest() { digest_ = false; }
-
-  Status StartGzip(int level) {
-    ASSIGN_OR_RETURN(gzip_, GzipEncoder::Create(level, [this](std::string_view compressed) {
-                       return Store(compressed);
-                     }));
+  Status Write(std::string_view data) override {
+    bytes_ += static_cast<int64_t>(data.size());
+    while (!data.empty()) {
+      const size_t take = std::min(data.size(), part_size_ - buffer_.size());
+      // Grow by doubling but never past one part: a small file (a manifest) holds little
+      // memory, a large one exactly one part.
+      if (buffer_.size() + take > buffer_.capacity()) {
+        buffer_.reserve(
+            std::min(part_size_, std::max(buffer_.capacity() * 2, buffer_.size() + take)));
+      }
+      buffer_.append(data.substr(0, take));
+      data.remove_prefix(take);
+      if (buffer_.size() == part_size_) RETURN_IF_ERROR(UploadBuffer());
+    }
     return Status::Ok();
   }
 
-  Status Write(std::string_view data) override {
-    RETURN_IF_ERROR(status_);
-    if (commit_started_) return FailedPrecondition("write after commit");
-    status_ = gzip_ ? gzip_->Write(data) : Store(data);
-    return status_;
-  }
-
+  // One PutObject when no part was uploaded yet, else the last part and the completion of the
+  // multipart upload. The sha256 is left to a DigestWriter above.
   Result<ObjectInfo> Commit() override {
-    RETURN_IF_ERROR(status_);
-    if (commit_started_) return FailedPrecondition("object already committed");
-    commit_started_ = true;
-    status_ = Publish();
-    RETURN_IF_ERROR(status_);
-    return ObjectInfo{.bytes = bytes_, .sha256 = digest_ ? sha256_.FinishHex() : std::string()};
-  }
-
- private:
-  Status Publish() {
-    if (gzip_) RETURN_IF_ERROR(gzip_->Finish());
     if (upload_id_.empty()) {
       RETURN_IF_ERROR(client_.PutObject(key_, std::move(buffer_), content_type_));
     } else {
@@ -71,28 +64,10 @@ class S3ObjectWriter final : public ObjectWriter {
       RETURN_IF_ERROR(client_.CompleteMultipartUpload(key_, upload_id_, etags_));
     }
     committed_ = true;
-    return Status::Ok();
+    return ObjectInfo{.bytes = bytes_, .sha256 = std::string()};
   }
 
-  // Stored bytes: hashed and counted here, so the digest describes exactly what is in S3.
-  Status Store(std::string_view data) {
-    if (digest_) sha256_.Update(data);
-    bytes_ += static_cast<int64_t>(data.size());
-    while (!data.empty()) {
-      const size_t take = std::min(data.size(), part_size_ - buffer_.size());
-      // Grow by doubling but never past one part: a small file (a manifest) holds little
-      // memory, a large one exactly one part.
-      if (buffer_.size() + take > buffer_.capacity()) {
-        buffer_.reserve(std::min(part_size_, std::max(buffer_.capacity() * 2,
-                                                      buffer_.size() + take)));
-      }
-      buffer_.append(data.substr(0, take));
-      data.remove_prefix(take);
-      if (buffer_.size() == part_size_) RETURN_IF_ERROR(UploadBuffer());
-    }
-    return Status::Ok();
-  }
-
+ private:
   Status UploadBuffer() {
     if (upload_id_.empty()) {
       ASSIGN_OR_RETURN(upload_id_, client_.CreateMultipartUpload(key_, content_type_));
@@ -101,8 +76,8 @@ class S3ObjectWriter final : public ObjectWriter {
     if (part_number > 10000) return ResourceExhausted("S3 allows at most 10000 parts: " + key_);
     std::string part = std::move(buffer_);
     buffer_ = std::string();
-    ASSIGN_OR_RETURN(std::string etag, client_.UploadPart(key_, upload_id_, part_number,
-                                                          std::move(part)));
+    ASSIGN_OR_RETURN(std::string etag,
+                     client_.UploadPart(key_, upload_id_, part_number, std::move(part)));
     etags_.push_back(std::move(etag));
     return Status::Ok();
   }
@@ -111,15 +86,10 @@ class S3ObjectWriter final : public ObjectWriter {
   const std::string key_;
   const std::string content_type_;
   const size_t part_size_;
-  std::unique_ptr<GzipEncoder> gzip_;
-  std::string buffer_;  // stored bytes not yet uploaded; < part_size_ between calls
+  std::string buffer_;     // bytes not yet uploaded; < part_size_ between calls
   std::string upload_id_;  // empty until the first part fills
   std::vector<std::string> etags_;
-  Sha256 sha256_;
-  bool digest_ = true;
-  int64_t bytes_ = 0;
-  Status status_;  // the first error; every later call returns it
-  bool commit_started_ = false;
+  int64_t bytes_ = 0;  // bytes given to Write(), uploaded or not
   bool committed_ = false;
 };
 
@@ -133,11 +103,11 @@ class S3ObjectReader final : public ObjectReader {
   Result<size_t> ReadAt(int64_t offset, char* buf, size_t len) override {
     if (offset < 0) return InvalidArgument("negative read offset");
     if (offset >= size_ || len == 0) return size_t{0};
-    const bool cached = offset >= block_start_ &&
-                        offset < block_start_ + static_cast<int64_t>(block_.size());
+    const bool cached =
+        offset >= block_start_ && offset < block_start_ + static_cast<int64_t>(block_.size());
     if (!cached) {
-      const int64_t want = std::min<int64_t>(size_ - offset,
-                                             static_cast<int64_t>(std::max(len, kReadAhead)));
+      const int64_t want =
+          std::min<int64_t>(size_ - offset, static_cast<int64_t>(std::max(len, kReadAhead)));
       ASSIGN_OR_RETURN(block_, client_.GetObject(key_, offset, want));
       block_start_ = offset;
       if (block_.empty()) return DataLoss("GetObject " + key_ + ": empty range inside the object");
@@ -185,11 +155,9 @@ Result<std::unique_ptr<ObjectWriter>> S3ObjectStore::Create(std::string_view tas
                                                             const ObjectOptions& options) {
   RETURN_IF_ERROR(ValidateTaskId(task_id));
   RETURN_IF_ERROR(ValidateObjectName(name));
-  auto writer = std::make_unique<S3ObjectWriter>(client_, Key(task_id, name),
-                                                 options.content_type, part_size_);
-  if (!options.digest) writer->SkipDigest();
-  if (options.gzip) RETURN_IF_ERROR(writer->StartGzip(gzip_level_));
-  return std::unique_ptr<ObjectWriter>(std::move(writer));
+  return ComposeObjectWriter(std::make_unique<S3UploadWriter>(client_, Key(task_id, name),
+                                                              options.content_type, part_size_),
+                             options, gzip_level_);
 }
 
 Result<std::unique_ptr<ObjectReader>> S3ObjectStore::Open(std::string_view task_id,
@@ -229,8 +197,7 @@ Status S3ObjectStore::DeleteAll(std::string_view task_id) {
   return DeleteKeys(keys);
 }
 
-Status S3ObjectStore::DeleteExcept(std::string_view task_id,
-                                   const std::vector<std::string>& keep) {
+Status S3ObjectStore::DeleteExcept(std::string_view task_id, const std::vector<std::string>& keep) {
   ASSIGN_OR_RETURN(std::vector<std::string> keys, ListTask(task_id));
   const std::string prefix = Key(task_id, "");
   std::vector<std::string> doomed;

@@ -21,17 +21,18 @@ inline constexpr int64_t kS3MaxPartSize = int64_t{5} << 30;
 
 struct S3StoreOptions {
   S3ClientOptions client;
-  std::string prefix;                       // "exportd/": keys are prefix + task_id + "/" + name
+  std::string prefix;  // "exportd/": keys are prefix + task_id + "/" + name
   int64_t part_size_bytes = int64_t{16} << 20;  // kS3MinPartSize .. kS3MaxPartSize
   int gzip_level = 6;
 };
 
 // Thread-safe (the client is immutable; each writer and reader is used by one thread).
 //
-// Writers stream: stored bytes (after gzip) are hashed and counted as they come and gathered
-// into a buffer of part_size_bytes. A writer committed before its first part fills makes one
-// PutObject; otherwise it starts a multipart upload, uploads each part as it fills (so memory
-// stays at one part) and Commit() uploads the rest and completes it. Both publish atomically.
+// Writers are the pipeline of storage/base/object_writer_pipeline.h (gzip, digest) over an
+// upload that gathers the stored bytes into a buffer of part_size_bytes. A writer committed
+// before its first part fills makes one PutObject; otherwise it starts a multipart upload,
+// uploads each part as it fills (so memory stays at one part) and Commit() uploads the rest and
+// completes it. Both publish atomically.
 // A writer destroyed without Commit() aborts its multipart upload. Uploads left pending by a
 // crash are invisible to readers and listings; a bucket lifecycle rule
 // (AbortIncompleteMultipartUpload) reclaims them.

@@ -12,6 +12,7 @@
 
 #include "storage/base/digest.h"
 #include "storage/crypto/master_keys.h"
+#include "tests/fakes/memory_object.h"
 
 namespace exportd {
 namespace {
@@ -19,21 +20,7 @@ namespace {
 constexpr size_t kChunk = 64;  // small chunks make many-chunk files cheap
 
 // The stored bytes as an ObjectReader: the input of the reader under test.
-class StringReader final : public ObjectReader {
- public:
-  explicit StringReader(std::string data) : data_(std::move(data)) {}
-  int64_t size() const override { return static_cast<int64_t>(data_.size()); }
-  Result<size_t> ReadAt(int64_t offset, char* buf, size_t len) override {
-    if (offset < 0) return InvalidArgument("negative offset");
-    if (static_cast<size_t>(offset) >= data_.size()) return size_t{0};
-    const size_t n = std::min(len, data_.size() - static_cast<size_t>(offset));
-    std::memcpy(buf, data_.data() + offset, n);
-    return n;
-  }
-
- private:
-  std::string data_;
-};
+using fakes::StringReader;
 
 MasterKeyRing Ring(const std::string& entries, const std::string& active = "") {
   Result<MasterKeyRing> ring = MasterKeyRing::Parse(entries, active, "test keys");
