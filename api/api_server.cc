@@ -98,7 +98,7 @@ std::string NewRequestId() {
 // the connection). The body is stored into the Request, a non-const local of
 // cpp-httplib's connection loop, so writing it through const_cast is well-defined.
 httplib::Server::HandlerWithContentReader WithBody(httplib::Server::Handler handler,
-                                                  size_t max_body_bytes) {
+                                                   size_t max_body_bytes) {
   return [handler = std::move(handler), max_body_bytes](const httplib::Request& req,
                                                         httplib::Response& res,
                                                         const httplib::ContentReader& read) {
@@ -108,8 +108,9 @@ httplib::Server::HandlerWithContentReader WithBody(httplib::Server::Handler hand
     if (req.has_header("Content-Length") &&
         std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) >
             max_body_bytes) {
-      SendProblem(req, res, 413, "the request body is larger than the limit of " +
-                                     std::to_string(max_body_bytes) + " bytes");
+      SendProblem(req, res, 413,
+                  "the request body is larger than the limit of " + std::to_string(max_body_bytes) +
+                      " bytes");
       return;
     }
     if (announced) {
@@ -124,8 +125,9 @@ httplib::Server::HandlerWithContentReader WithBody(httplib::Server::Handler hand
         return true;
       });
       if (too_large || (!complete && body.size() >= max_body_bytes)) {
-        SendProblem(req, res, 413, "the request body is larger than the limit of " +
-                                       std::to_string(max_body_bytes) + " bytes");
+        SendProblem(req, res, 413,
+                    "the request body is larger than the limit of " +
+                        std::to_string(max_body_bytes) + " bytes");
         return;
       }
       if (!complete) {
@@ -236,12 +238,13 @@ void ApiServer::Impl::Register() {
                   c->limiter->Take(caller->principal.id)) {
             const int64_t seconds = std::max<int64_t>(1, (wait->count() + 999) / 1000);
             res.set_header("Retry-After", std::to_string(seconds));
-            SendStatus(req, res,
-                       Status(StatusCode::kResourceExhausted,
-                              "rate limit: at most " + FormatRate(c->options.rate_limit_per_second) +
-                                  " requests per second (bursts of " +
-                                  FormatRate(c->options.rate_limit_burst) +
-                                  ") per principal; retry after " + std::to_string(seconds) + " s"));
+            SendStatus(
+                req, res,
+                Status(StatusCode::kResourceExhausted,
+                       "rate limit: at most " + FormatRate(c->options.rate_limit_per_second) +
+                           " requests per second (bursts of " +
+                           FormatRate(c->options.rate_limit_burst) +
+                           ") per principal; retry after " + std::to_string(seconds) + " s"));
             return;
           }
         }
@@ -261,8 +264,10 @@ void ApiServer::Impl::Register() {
       handler = [c, h](const httplib::Request& req, httplib::Response& res) { h(*c, req, res); };
     }
     if (route.method == "GET") server->Get(route.pattern, handler);
-    if (route.method == "POST") server->Post(route.pattern, WithBody(handler, ctx.options.max_body_bytes));
-    if (route.method == "DELETE") server->Delete(route.pattern, WithBody(handler, ctx.options.max_body_bytes));
+    if (route.method == "POST")
+      server->Post(route.pattern, WithBody(handler, ctx.options.max_body_bytes));
+    if (route.method == "DELETE")
+      server->Delete(route.pattern, WithBody(handler, ctx.options.max_body_bytes));
   }
   // Every other method on a known path: 405 with the methods that exist. Methods that may
   // carry a body get content-reader handlers that never read it: cpp-httplib would otherwise
@@ -300,7 +305,8 @@ void ApiServer::Impl::Register() {
     t_request_start = Clock_::now();
     std::string given = req.get_header_value("X-Request-Id");
     bool usable = !given.empty() && given.size() <= 64;
-    for (char ch : given) usable = usable && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_');
+    for (char ch : given)
+      usable = usable && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_');
     t_request_id = usable ? given : NewRequestId();
     res.set_header("X-Request-Id", t_request_id);
     // Every answer: no content sniffing, and nothing an intermediary may store (task JSON,
@@ -316,18 +322,25 @@ void ApiServer::Impl::Register() {
   });
   // Called for every response with status >= 400; fills in a problem body where a handler (or
   // cpp-httplib itself: 404 no route, 413 too large, 400 unparsable) left none.
-  server->set_error_handler(httplib::Server::HandlerWithResponse(
-      [](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty() || res.content_length_ > 0) return httplib::Server::HandlerResponse::Unhandled;
-    std::string detail;
-    switch (res.status) {
-      case 404: detail = "no route for " + req.method + " " + req.path; break;
-      case 413: detail = "the request body is larger than the limit of 1 MiB"; break;
-      default: detail = "the request could not be processed"; break;
-    }
-    SendProblem(req, res, res.status, detail);
-    return httplib::Server::HandlerResponse::Handled;
-  }));
+  server->set_error_handler(
+      httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty() || res.content_length_ > 0)
+          return httplib::Server::HandlerResponse::Unhandled;
+        std::string detail;
+        switch (res.status) {
+          case 404:
+            detail = "no route for " + req.method + " " + req.path;
+            break;
+          case 413:
+            detail = "the request body is larger than the limit of 1 MiB";
+            break;
+          default:
+            detail = "the request could not be processed";
+            break;
+        }
+        SendProblem(req, res, res.status, detail);
+        return httplib::Server::HandlerResponse::Handled;
+      }));
   server->set_exception_handler(
       [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
         std::string what = "unknown exception";

@@ -44,9 +44,9 @@ struct ApiOptions {
 };
 
 // Checks a pre-signed download link: OK, or kPermissionDenied.
-using LinkVerifier = std::function<Status(const std::string& task_id, const std::string& name,
-                                          const std::string& expires,
-                                          const std::string& signature, TimePoint now)>;
+using LinkVerifier =
+    std::function<Status(const std::string& task_id, const std::string& name,
+                         const std::string& expires, const std::string& signature, TimePoint now)>;
 using Sha256HexFn = std::function<std::string(std::string_view)>;
 
 struct ApiDependencies {
@@ -57,8 +57,8 @@ struct ApiDependencies {
   const Clock* clock = nullptr;
   LinkVerifier verify_link;
   Sha256HexFn sha256_hex;
-  std::function<int()> running_exports;        // for /metrics; may be empty
-  std::function<int64_t()> rows_exported;      // for /metrics; may be empty
+  std::function<int()> running_exports;    // for /metrics; may be empty
+  std::function<int64_t()> rows_exported;  // for /metrics; may be empty
   // Verifies OAuth 2.0 bearer JWTs; null: API keys only.
   const JwtVerifier* jwt = nullptr;
   // Readiness of the object store (the S3 bucket), called by every /readyz, so it caches its

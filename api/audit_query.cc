@@ -20,9 +20,9 @@ Result<int64_t> ParseDecimal(const std::string& text) {
 Result<TimePoint> ParseInstant(const std::string& name, const std::string& text) {
   std::optional<TimePoint> t = ParseRfc3339(text);
   if (!t) {
-    return Malformed(name + " must be an RFC 3339 timestamp such as 2025-03-01T10:00:00Z, not '" +
-                         text + "'",
-                     "/" + name);
+    return Malformed(
+        name + " must be an RFC 3339 timestamp such as 2025-03-01T10:00:00Z, not '" + text + "'",
+        "/" + name);
   }
   return *t;
 }
@@ -38,9 +38,8 @@ bool IsTypeName(const std::string& type) {
 
 // The outcomes a file access can have (openapi.yaml's AccessOutcome).
 bool IsAccessOutcome(const std::string& outcome) {
-  for (const char* known :
-       {"completed", "interrupted", "not_modified", "denied", "gone", "not_found",
-        "range_not_satisfiable", "failed"}) {
+  for (const char* known : {"completed", "interrupted", "not_modified", "denied", "gone",
+                            "not_found", "range_not_satisfiable", "failed"}) {
     if (outcome == known) return true;
   }
   return false;

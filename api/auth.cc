@@ -14,13 +14,13 @@ Result<Caller> Authenticate(const HandlerContext& ctx, const httplib::Request& r
   const std::string header = field == req.headers.end() ? std::string() : field->second;
   constexpr std::string_view kScheme = "Bearer ";
   if (header.size() <= kScheme.size() ||
-      !std::equal(kScheme.begin(), kScheme.end(), header.begin(),
-                  [](char a, char b) {
-                    // std::tolower of a negative char (a byte >= 0x80) is undefined.
-                    return std::tolower(static_cast<unsigned char>(a)) ==
-                           std::tolower(static_cast<unsigned char>(b));
-                  })) {
-    return Status(StatusCode::kUnauthenticated, "missing bearer token (Authorization: Bearer <key>)");
+      !std::equal(kScheme.begin(), kScheme.end(), header.begin(), [](char a, char b) {
+        // std::tolower of a negative char (a byte >= 0x80) is undefined.
+        return std::tolower(static_cast<unsigned char>(a)) ==
+               std::tolower(static_cast<unsigned char>(b));
+      })) {
+    return Status(StatusCode::kUnauthenticated,
+                  "missing bearer token (Authorization: Bearer <key>)");
   }
   std::string token = header.substr(kScheme.size());
   while (!token.empty() && token.back() == ' ') token.pop_back();
@@ -31,7 +31,8 @@ Result<Caller> Authenticate(const HandlerContext& ctx, const httplib::Request& r
   });
   if (!b64token) return Status(StatusCode::kUnauthenticated, "invalid bearer token");
   if (ctx.deps.jwt != nullptr && LooksLikeJwt(token)) {
-    if (token.size() > 16384) return Status(StatusCode::kUnauthenticated, "invalid bearer token: too long");
+    if (token.size() > 16384)
+      return Status(StatusCode::kUnauthenticated, "invalid bearer token: too long");
     ASSIGN_OR_RETURN(JwtIdentity identity, ctx.deps.jwt->Verify(token));
     // A namespace of its own (core/principal.h): a sub equal to an API key id is not that key.
     RETURN_IF_ERROR(CheckTokenSubject(identity.subject));

@@ -91,10 +91,14 @@ void RecordAccess(HandlerContext& ctx, const std::string& id, const std::string&
 // The audit outcome of a refused download, by the status the client gets.
 std::string RefusalOutcome(StatusCode code) {
   switch (code) {
-    case StatusCode::kGone: return "gone";
-    case StatusCode::kNotFound: return "not_found";
-    case StatusCode::kPermissionDenied: return "denied";
-    default: return "failed";
+    case StatusCode::kGone:
+      return "gone";
+    case StatusCode::kNotFound:
+      return "not_found";
+    case StatusCode::kPermissionDenied:
+      return "denied";
+    default:
+      return "failed";
   }
 }
 
@@ -184,8 +188,8 @@ void HandleDownload(HandlerContext& ctx, const httplib::Request& req, httplib::R
                    "Range: " + req.get_header_value("Range").substr(0, 100) + " of a file of " +
                        std::to_string(size) + " bytes");
       res.set_header("Content-Range", "bytes */" + std::to_string(size));
-      SendProblem(req, res, 416, "range not satisfiable for a file of " + std::to_string(size) +
-                                     " bytes");
+      SendProblem(req, res, 416,
+                  "range not satisfiable for a file of " + std::to_string(size) + " bytes");
       return;
     }
     range = *resolved;
@@ -204,8 +208,8 @@ void HandleDownload(HandlerContext& ctx, const httplib::Request& req, httplib::R
       return;
     }
   }
-  std::string content_type = file->content_type.empty() ? "application/octet-stream"
-                                                        : file->content_type;
+  std::string content_type =
+      file->content_type.empty() ? "application/octet-stream" : file->content_type;
   // The provider serves the whole object by absolute offset; for a single satisfiable range
   // (checked above) cpp-httplib answers 206 with Content-Range and asks only for those bytes.
   HandlerContext* context = &ctx;

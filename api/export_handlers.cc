@@ -66,8 +66,9 @@ void HandleCreateExport(HandlerContext& ctx, const Principal& who, const httplib
       return;
     }
     if (!req.params.empty()) {
-      SendStatus(req, res, InvalidArgument("send the request either as a JSON body or as query "
-                                           "parameters, not both"));
+      SendStatus(req, res,
+                 InvalidArgument("send the request either as a JSON body or as query "
+                                 "parameters, not both"));
       return;
     }
     input = ParseCreateExportJson(req.body);
@@ -126,8 +127,10 @@ void HandleListExports(HandlerContext& ctx, const Principal& who, const httplib:
     if (name == "status") {
       query.state = ParseTaskState(value);
       if (!query.state) {
-        SendStatus(req, res, InvalidArgument("status must be one of Pending, Processing, "
-                                             "Succeeded, Failed, Cancelled", "/status"));
+        SendStatus(req, res,
+                   InvalidArgument("status must be one of Pending, Processing, "
+                                   "Succeeded, Failed, Cancelled",
+                                   "/status"));
         return;
       }
     } else if (name == "dataset") {
@@ -288,7 +291,9 @@ void HandleListEvents(HandlerContext& ctx, const Principal& who, const httplib::
   }
   json items = json::array();
   for (const TaskEvent& e : *events) items.push_back(EventToJson(e));
-  SendJson(res, 200, json{{"items", std::move(items)}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  SendJson(res, 200,
+           json{{"items", std::move(items)}}.dump(-1, ' ', false,
+                                                  nlohmann::json::error_handler_t::replace));
 }
 
 void HandleListDatasets(HandlerContext& ctx, const Principal&, const httplib::Request&,
@@ -297,7 +302,9 @@ void HandleListDatasets(HandlerContext& ctx, const Principal&, const httplib::Re
   for (const DatasetCatalog::Entry* entry : ctx.deps.service->datasets().List()) {
     items.push_back(DatasetToJson(*entry->dataset));
   }
-  SendJson(res, 200, json{{"items", std::move(items)}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  SendJson(res, 200,
+           json{{"items", std::move(items)}}.dump(-1, ' ', false,
+                                                  nlohmann::json::error_handler_t::replace));
 }
 
 }  // namespace exportd::api

@@ -1,9 +1,8 @@
 #include "api/jwt_verifier.h"
 
-#include <jwt/jwt.hpp>
-
 #include <algorithm>
 #include <cctype>
+#include <jwt/jwt.hpp>
 #include <vector>
 
 namespace exportd::api {
@@ -99,9 +98,8 @@ Result<JwtIdentity> JwtVerifier::Verify(std::string_view token) const {
   if (header.contains("crit")) {
     return Rejected("the header lists critical extensions (\"crit\") that are not understood");
   }
-  const std::string kid = header.contains("kid") && header["kid"].is_string()
-                              ? header["kid"].get<std::string>()
-                              : "";
+  const std::string kid =
+      header.contains("kid") && header["kid"].is_string() ? header["kid"].get<std::string>() : "";
 
   ASSIGN_OR_RETURN(std::vector<JsonWebKey> keys, keys_.Keys(/*refresh=*/false));
   std::vector<JsonWebKey> candidates = Candidates(keys, alg, kid);
@@ -123,10 +121,10 @@ Result<JwtIdentity> JwtVerifier::Verify(std::string_view token) const {
     try {
       // cpp-jwt checks the signature with exactly this algorithm and this key; "exp" it checks
       // against the system clock with the leeway, and again below against our clock.
-      auto decoded = jwt::decode(jwt::string_view(token.data(), token.size()),
-                                 jwt::params::algorithms({alg}), ec,
-                                 jwt::params::secret(secret), jwt::params::verify(true),
-                                 jwt::params::leeway(static_cast<uint32_t>(options_.leeway.count())));
+      auto decoded =
+          jwt::decode(jwt::string_view(token.data(), token.size()), jwt::params::algorithms({alg}),
+                      ec, jwt::params::secret(secret), jwt::params::verify(true),
+                      jwt::params::leeway(static_cast<uint32_t>(options_.leeway.count())));
       if (ec) {
         last_error = ec.message();
         continue;
@@ -141,9 +139,8 @@ Result<JwtIdentity> JwtVerifier::Verify(std::string_view token) const {
   if (!verified) return Rejected(last_error);
   if (!payload.is_object()) return Rejected("malformed claims");
 
-  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                          clock_.Now().time_since_epoch())
-                          .count();
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count();
   const int64_t leeway = options_.leeway.count();
   std::optional<int64_t> exp = NumericDate(payload, "exp");
   if (!exp) return Rejected("no \"exp\" claim");
@@ -159,7 +156,8 @@ Result<JwtIdentity> JwtVerifier::Verify(std::string_view token) const {
   if (auto aud = payload.find("aud"); aud != payload.end()) {
     if (aud->is_string()) audience_ok = aud->get<std::string>() == options_.audience;
     if (aud->is_array()) {
-      for (const json& a : *aud) audience_ok = audience_ok || (a.is_string() && a == options_.audience);
+      for (const json& a : *aud)
+        audience_ok = audience_ok || (a.is_string() && a == options_.audience);
     }
   }
   if (!audience_ok) return Rejected("wrong audience");
@@ -174,9 +172,9 @@ Result<JwtIdentity> JwtVerifier::Verify(std::string_view token) const {
     role = HighestRole(*claim);
   }
   if (!role) {
-    return Status(StatusCode::kPermissionDenied,
-                  "the token grants no exportd role (claim \"" + options_.roles_claim +
-                      "\" names none of reader, exporter, admin)");
+    return Status(StatusCode::kPermissionDenied, "the token grants no exportd role (claim \"" +
+                                                     options_.roles_claim +
+                                                     "\" names none of reader, exporter, admin)");
   }
   identity.role = *role;
   return identity;

@@ -1,7 +1,8 @@
 #include "api/problem.h"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+
+#include <nlohmann/json.hpp>
 
 #include "api/http_status.h"
 
@@ -33,7 +34,8 @@ void SendProblem(const httplib::Request& req, httplib::Response& res, int http_s
   };
   if (!errors.empty()) {
     nlohmann::json list = nlohmann::json::array();
-    for (const FieldProblem& e : errors) list.push_back({{"pointer", e.pointer}, {"detail", e.detail}});
+    for (const FieldProblem& e : errors)
+      list.push_back({{"pointer", e.pointer}, {"detail", e.detail}});
     body["errors"] = std::move(list);
   }
   res.status = http_status;
@@ -51,11 +53,12 @@ void SendStatus(const httplib::Request& req, httplib::Response& res, const Statu
   if (http == 429 && !res.has_header("Retry-After")) res.set_header("Retry-After", "5");
   if (http >= 500) spdlog::error("{} {}: {}", req.method, req.path, status.ToString());
   // Internal details are logged, not shown.
-  std::string detail = http >= 500 && http != 503 && http != 504 ? "internal error"
-                                                                  : status.message();
+  std::string detail =
+      http >= 500 && http != 503 && http != 504 ? "internal error" : status.message();
   if (status.code() == StatusCode::kDataLoss) {
-    detail = "the stored data failed its integrity check (tampered with or corrupt); "
-             "the server log names the file";
+    detail =
+        "the stored data failed its integrity check (tampered with or corrupt); "
+        "the server log names the file";
   }
   SendProblem(req, res, http, detail, errors);
 }

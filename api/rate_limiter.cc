@@ -6,7 +6,9 @@
 namespace exportd::api {
 
 RateLimiter::RateLimiter(double per_second, double burst, SteadyNow now)
-    : per_second_(per_second), burst_(std::max(1.0, burst)), now_(std::move(now)),
+    : per_second_(per_second),
+      burst_(std::max(1.0, burst)),
+      now_(std::move(now)),
       last_sweep_(now_()) {}
 
 std::optional<std::chrono::milliseconds> RateLimiter::Take(const std::string& key) {

@@ -1,7 +1,5 @@
 #include "api/request_codec.h"
 
-#include "core/text.h"
-
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -11,6 +9,7 @@
 #include <vector>
 
 #include "core/duration.h"
+#include "core/text.h"
 #include "core/time_format.h"
 
 namespace exportd::api {
@@ -22,7 +21,6 @@ using Json = nlohmann::json;
 // deeper is hostile and is discarded while parsing rather than built.
 constexpr int kMaxJsonDepth = 16;
 constexpr size_t kMaxInValues = 1000;
-
 
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
@@ -151,12 +149,12 @@ Status MaxRowsOutOfRange() {
       "/max_rows_per_file");
 }
 
-
 Result<TimePoint> ParseTime(std::string_view text, const std::string& pointer) {
   auto t = ParseRfc3339(text);
   if (!t) {
     return InvalidArgument(
-        "'" + std::string(text) + "' is not an RFC 3339 timestamp from the years 1678 to 2261 (2024-01-31T12:00:00Z)",
+        "'" + std::string(text) +
+            "' is not an RFC 3339 timestamp from the years 1678 to 2261 (2024-01-31T12:00:00Z)",
         pointer);
   }
   return *t;
@@ -472,7 +470,7 @@ Result<CreateExportInput> FromJsonObject(const Json& doc) {
     ASSIGN_OR_RETURN(std::string tag, JsonString(*v, "/tag"));
     if (CodePoints(tag) > kMaxTagChars) {
       return InvalidArgument("tag is longer than " + std::to_string(kMaxTagChars) + " characters",
-                       "/tag");
+                             "/tag");
     }
     in.tag = std::move(tag);
   }
@@ -488,8 +486,8 @@ Result<CreateExportInput> FromJsonObject(const Json& doc) {
   }
 
   static const std::set<std::string, std::less<>> kKnown = {
-      "dataset", "format",     "fileType",          "fields",      "filter", "since",
-      "until",   "partitions", "max_rows_per_file", "compression", "tag",    "notify",
+      "dataset",   "format",         "fileType",          "fields",      "filter", "since",
+      "until",     "partitions",     "max_rows_per_file", "compression", "tag",    "notify",
       "retention", "escape_formulas"};
   std::vector<std::string> unknown;
   for (const auto& [key, value] : doc.items()) {
@@ -691,8 +689,7 @@ Result<CreateExportInput> ParseCreateExportQuery(
     const bool known = repeatable || key == "dataset" || key == "format" || key == "fileType" ||
                        key == "since" || key == "until" || key == "max_rows_per_file" ||
                        key == "compression" || key == "tag" || key == "notify.webhook" ||
-                       key == "retention" || key == "escape_formulas" ||
-                       key.starts_with("filter.");
+                       key == "retention" || key == "escape_formulas" || key.starts_with("filter.");
     if (!known) {
       unknown.push_back(key);
       continue;
@@ -740,7 +737,7 @@ Result<CreateExportInput> ParseCreateExportQuery(
     } else if (key == "tag") {
       if (CodePoints(value) > kMaxTagChars) {
         return InvalidArgument("tag is longer than " + std::to_string(kMaxTagChars) + " characters",
-                         pointer);
+                               pointer);
       }
       in.tag = std::string(value);
     } else if (key == "notify.webhook") {

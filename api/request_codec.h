@@ -58,14 +58,14 @@ struct CreateExportInput {
 Result<CreateExportInput> ParseCreateExportJson(std::string_view body);
 
 // cpp-httplib's Params. Keys: dataset, format | fileType, fields (comma-separated; may repeat,
-// concatenated), partitions (likewise), since, until, max_rows_per_file, compression, tag, retention,
-// escape_formulas (true | false, else 400),
-// notify.webhook, notify.email (comma-separated; may repeat), filter.<field>=v (eq),
-// filter.<field>.<op>=v, filter.<field>.in=a,b,c. The last dot splits off an operator only when
-// what follows it is an operator name, so field names may contain dots. Any other key, or a
-// repeat of a key not listed as repeatable, is an error (unknown: 422, repeated: 400).
-// Filter values stay strings ("null" takes true | false, else 400); CoerceForDataset converts
-// them. A comma cannot be part of a value of fields, partitions or "in".
+// concatenated), partitions (likewise), since, until, max_rows_per_file, compression, tag,
+// retention, escape_formulas (true | false, else 400), notify.webhook, notify.email
+// (comma-separated; may repeat), filter.<field>=v (eq), filter.<field>.<op>=v,
+// filter.<field>.in=a,b,c. The last dot splits off an operator only when what follows it is an
+// operator name, so field names may contain dots. Any other key, or a repeat of a key not listed as
+// repeatable, is an error (unknown: 422, repeated: 400). Filter values stay strings ("null" takes
+// true | false, else 400); CoerceForDataset converts them. A comma cannot be part of a value of
+// fields, partitions or "in".
 Result<CreateExportInput> ParseCreateExportQuery(
     const std::multimap<std::string, std::string>& params);
 

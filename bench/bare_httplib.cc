@@ -8,7 +8,6 @@
 //                                                        http_threads)
 // Prints "ready" once listening; stops on SIGTERM/SIGINT.
 #include <httplib.h>
-
 #include <sys/socket.h>
 
 #include <csignal>
@@ -46,7 +45,9 @@ int main(int argc, char** argv) {
   }
   httplib::Server server;
   g_server = &server;
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  server.new_task_queue = [threads] {
+    return new httplib::ThreadPool(static_cast<size_t>(threads));
+  };
   server.set_tcp_nodelay(true);
   // As api/api_server.cc: 100 requests per keep-alive connection and a backlog of 1024 (set again
   // after the bind, see there), SO_REUSEADDR instead of SO_REUSEPORT.

@@ -58,8 +58,8 @@ inline void AppendDecimal(Rng& rng, std::string& out) {
 
 // ~1% of the dense values: strings a CSV writer must quote (comma, or quote) - JSON-escaped here.
 inline const char* const kStringValues[] = {
-    "<0.05, n.d.",          "below detection, see note", "12.1 \\\"est\\\"",
-    "n.a.",                 ">10000",                    "trace, \\\"qualitative\\\"",
+    "<0.05, n.d.", "below detection, see note",  "12.1 \\\"est\\\"", "n.a.",
+    ">10000",      "trace, \\\"qualitative\\\"",
 };
 
 inline void AppendDenseDocument(Rng& rng, const std::vector<std::string>& names, std::string& doc) {
@@ -82,7 +82,7 @@ inline void AppendDenseDocument(Rng& rng, const std::vector<std::string>& names,
 }
 
 inline void AppendSparseDocument(Rng& rng, const std::vector<std::string>& names, std::string& doc,
-                          std::vector<int>& picked) {
+                                 std::vector<int>& picked) {
   const int count = static_cast<int>(rng.Uniform(4, 12));
   picked.clear();
   while (static_cast<int>(picked.size()) < count) {

@@ -19,8 +19,6 @@
 //   timestamps in text and unix seconds in an INTEGER column).
 #include <sqlite3.h>
 
-#include "bench/bench_data.h"
-
 #include <algorithm>
 #include <cinttypes>
 #include <cstdint>
@@ -33,6 +31,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "bench/bench_data.h"
 
 namespace {
 
@@ -88,8 +88,8 @@ std::string Rfc3339(int64_t unix_seconds) {
 
 constexpr int64_t kFirstSecond = 1262304000;  // 2010-01-01
 constexpr int64_t kLastSecond = 1735689599;   // 2024-12-31
-const char* const kPartitions[] = {"island-arcs", "mid-ocean-ridges", "cratons", "ophiolites",
-                                   "continental-rifts", "hotspots"};
+const char* const kPartitions[] = {"island-arcs", "mid-ocean-ridges",  "cratons",
+                                   "ophiolites",  "continental-rifts", "hotspots"};
 
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -105,7 +105,8 @@ std::string DatasetConfig(const std::string& name, const std::string& document_j
     c += "      \"key\": \"id\", \"time_field\": \"ts\", \"partition_field\": \"partition\",\n";
     c += "      \"document\": " + document_json + " }\n";
   } else {
-    c += "      \"key\": \"id\", \"time_field\": \"created_at\", \"partition_field\": \"region\" }\n";
+    c += "      \"key\": \"id\", \"time_field\": \"created_at\", \"partition_field\": \"region\" "
+         "}\n";
   }
   c += "  ]\n}\n";
   return c;
@@ -148,8 +149,9 @@ void GenerateWide(const std::string& dir, const std::string& name, bool dense, i
             DatasetConfig(name, "{ \"column\": \"doc\", \"fields_file\": \"wide_fields.txt\" }"));
 }
 
-const char* const kWords[] = {"basalt", "andesite", "granite", "Smith, J.", "O'Neil", "\"quoted\"",
-                              "rhyolite", "gabbro", "a, b, c", "tuff", "schist", "gneiss"};
+const char* const kWords[] = {"basalt",  "andesite",   "granite",  "Smith, J.",
+                              "O'Neil",  "\"quoted\"", "rhyolite", "gabbro",
+                              "a, b, c", "tuff",       "schist",   "gneiss"};
 const char* const kRegions[] = {"north", "south", "east", "west", "central"};
 
 void AppendWords(Rng& rng, int n, std::string& out) {
@@ -216,8 +218,10 @@ void GenerateNarrow(const std::string& dir, int64_t rows) {
       sqlite3_bind_double(insert, 14, static_cast<double>(rng.Uniform(0, 1000000)) / 1000000.0);
     }
     sqlite3_bind_double(insert, 15, static_cast<double>(rng.Uniform(-9000000, 9000000)) / 100000.0);
-    sqlite3_bind_double(insert, 16, static_cast<double>(rng.Uniform(-18000000, 18000000)) / 100000.0);
-    if (!rng.Percent(10)) sqlite3_bind_double(insert, 17, static_cast<double>(rng.Uniform(0, 1000)) / 10.0);
+    sqlite3_bind_double(insert, 16,
+                        static_cast<double>(rng.Uniform(-18000000, 18000000)) / 100000.0);
+    if (!rng.Percent(10))
+      sqlite3_bind_double(insert, 17, static_cast<double>(rng.Uniform(0, 1000)) / 10.0);
     std::snprintf(buf, sizeof buf, "%c%c-%04" PRId64, static_cast<char>('A' + rng.Uniform(0, 25)),
                   static_cast<char>('A' + rng.Uniform(0, 25)), rng.Uniform(0, 9999));
     BindText(insert, 18, buf);
@@ -238,7 +242,8 @@ void GenerateNarrow(const std::string& dir, int64_t rows) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s wide-dense|wide-sparse|narrow [--dir DIR] [--rows N]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s wide-dense|wide-sparse|narrow [--dir DIR] [--rows N]\n",
+                 argv[0]);
     return 2;
   }
   const std::string what = argv[1];

@@ -1,12 +1,14 @@
 // Google Benchmark micro-benchmarks of the export path's hot pieces (issue 5):
-//   BM_Flatten*        storage/sqlite/document_flattener.h over dense (2,897 fields) and sparse (~8) docs
-//   BM_Write*          each core/formats writer over one flattened wide row and one narrow row;
+//   BM_Flatten*        storage/sqlite/document_flattener.h over dense (2,897 fields) and sparse
+//   (~8) docs BM_Write*          each core/formats writer over one flattened wide row and one
+//   narrow row;
 //                      *SparseListed: the sparse row with its set cells listed (WriteSparseRowBody)
-//   BM_SqliteRead*     storage/sqlite/sqlite_source.h reading a generated table (the wide one includes
+//   BM_SqliteRead*     storage/sqlite/sqlite_source.h reading a generated table (the wide one
+//   includes
 //                      flattening, as in the real export), next to a bare sqlite3 scan
 //   BM_StorePart*      one 64 MB file through storage/fs/local_object_store.h, hashed, with and
-//                      without the encryption at rest of storage/crypto/encrypting_object_store.h (the
-//                      export worker's share of the work, fsync and rename included)
+//                      without the encryption at rest of storage/crypto/encrypting_object_store.h
+//                      (the export worker's share of the work, fsync and rename included)
 // Counters: items/s = rows/s (or fields/s for the flattener), bytes/s = input or output bytes.
 //
 //   exportd_microbench [--benchmark_filter=REGEX] [--benchmark_repetitions=3 ...]
@@ -28,13 +30,13 @@
 #include "core/dataset.h"
 #include "core/formats/format_writer.h"
 #include "core/source.h"
-#include "storage/sqlite/document_flattener.h"
 #include "storage/crypto/encrypting_object_store.h"
-#include "storage/fs/local_object_store.h"
 #include "storage/crypto/master_keys.h"
+#include "storage/fs/local_object_store.h"
+#include "storage/fs/url_signer.h"
+#include "storage/sqlite/document_flattener.h"
 #include "storage/sqlite/sqlite_dataset.h"
 #include "storage/sqlite/sqlite_source.h"
-#include "storage/fs/url_signer.h"
 
 namespace {
 
@@ -82,8 +84,8 @@ void Flatten(benchmark::State& state, bool dense) {
   }
   state.SetBytesProcessed(bytes);
   state.SetItemsProcessed(fields);
-  state.counters["rows/s"] = benchmark::Counter(static_cast<double>(state.iterations()),
-                                                benchmark::Counter::kIsRate);
+  state.counters["rows/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 void BM_FlattenDense(benchmark::State& state) { Flatten(state, true); }
 void BM_FlattenSparse(benchmark::State& state) { Flatten(state, false); }
@@ -229,8 +231,9 @@ std::string MakeWideTable(int rows) {
   std::filesystem::remove(path);
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
-  Exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-           "CREATE TABLE wide (id INTEGER PRIMARY KEY, partition TEXT, ts TEXT, doc TEXT); BEGIN");
+  Exec(db,
+       "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+       "CREATE TABLE wide (id INTEGER PRIMARY KEY, partition TEXT, ts TEXT, doc TEXT); BEGIN");
   sqlite3_stmt* ins = nullptr;
   sqlite3_prepare_v2(db, "INSERT INTO wide VALUES (?, 'island-arcs', '2019-06-01T12:34:56Z', ?)",
                      -1, &ins, nullptr);
@@ -253,10 +256,11 @@ std::string MakeNarrowTable(int rows) {
   std::filesystem::remove(path);
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
-  Exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-           "CREATE TABLE narrow (id INTEGER PRIMARY KEY, region TEXT, created_at TEXT, n1 INTEGER,"
-           " n2 INTEGER, n3 INTEGER, r1 REAL, r2 REAL, r3 REAL, t1 TEXT, t2 TEXT, t3 TEXT,"
-           " n4 INTEGER, r4 REAL, t4 TEXT, n5 INTEGER, r5 REAL, t5 TEXT, n6 INTEGER, t6 TEXT); BEGIN");
+  Exec(db,
+       "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+       "CREATE TABLE narrow (id INTEGER PRIMARY KEY, region TEXT, created_at TEXT, n1 INTEGER,"
+       " n2 INTEGER, n3 INTEGER, r1 REAL, r2 REAL, r3 REAL, t1 TEXT, t2 TEXT, t3 TEXT,"
+       " n4 INTEGER, r4 REAL, t4 TEXT, n5 INTEGER, r5 REAL, t5 TEXT, n6 INTEGER, t6 TEXT); BEGIN");
   sqlite3_stmt* ins = nullptr;
   sqlite3_prepare_v2(db,
                      "INSERT INTO narrow VALUES (?1, 'north', '2019-06-01T12:34:56Z', ?1 * 7, NULL,"
@@ -287,8 +291,8 @@ std::shared_ptr<exportd::SqliteSource> OpenSource(const std::string& path, const
     std::fprintf(stderr, "%s\n", dataset.status().ToString().c_str());
     std::abort();
   }
-  auto source =
-      exportd::SqliteSource::Open(std::make_shared<const exportd::Dataset>(std::move(dataset).value()));
+  auto source = exportd::SqliteSource::Open(
+      std::make_shared<const exportd::Dataset>(std::move(dataset).value()));
   if (!source.ok()) std::abort();
   return std::move(source).value();
 }
@@ -353,7 +357,9 @@ const std::string& NarrowPath() {
   static const std::string path = MakeNarrowTable(kMicroNarrowRows);
   return path;
 }
-void BM_SqliteReadWideDense(benchmark::State& state) { SqliteRead(state, WidePath(), "wide", true); }
+void BM_SqliteReadWideDense(benchmark::State& state) {
+  SqliteRead(state, WidePath(), "wide", true);
+}
 void BM_SqliteScanWideDense(benchmark::State& state) { SqliteScan(state, WidePath(), "wide"); }
 void BM_SqliteReadNarrow(benchmark::State& state) {
   SqliteRead(state, NarrowPath(), "narrow", false);

@@ -4,12 +4,18 @@ namespace exportd {
 
 std::string_view FieldTypeName(FieldType t) {
   switch (t) {
-    case FieldType::kInteger: return "integer";
-    case FieldType::kReal: return "real";
-    case FieldType::kText: return "text";
-    case FieldType::kTimestamp: return "timestamp";
-    case FieldType::kBoolean: return "boolean";
-    case FieldType::kAny: return "any";
+    case FieldType::kInteger:
+      return "integer";
+    case FieldType::kReal:
+      return "real";
+    case FieldType::kText:
+      return "text";
+    case FieldType::kTimestamp:
+      return "timestamp";
+    case FieldType::kBoolean:
+      return "boolean";
+    case FieldType::kAny:
+      return "any";
   }
   return "any";
 }

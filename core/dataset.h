@@ -16,7 +16,8 @@ namespace exportd {
 class Source;
 
 enum class FieldType { kInteger, kReal, kText, kTimestamp, kBoolean, kAny };
-std::string_view FieldTypeName(FieldType t);  // "integer", "real", "text", "timestamp", "boolean", "any"
+std::string_view FieldTypeName(
+    FieldType t);  // "integer", "real", "text", "timestamp", "boolean", "any"
 
 struct Field {
   std::string name;
@@ -31,7 +32,7 @@ struct DocumentSpec {
 
 struct SourceSpec {
   std::string type = "sqlite";
-  std::string path;   // absolute after configuration is loaded
+  std::string path;  // absolute after configuration is loaded
   std::string table;
   int busy_timeout_ms = 5000;
 };
@@ -40,10 +41,10 @@ struct DatasetSpec {
   std::string name;
   std::string description;
   SourceSpec source;
-  std::string key;                         // unique; stable order and keyset paging
-  std::optional<std::string> time_field;   // stored as RFC 3339 text (UTC) or unix seconds
+  std::string key;                        // unique; stable order and keyset paging
+  std::optional<std::string> time_field;  // stored as RFC 3339 text (UTC) or unix seconds
   std::optional<std::string> partition_field;
-  std::vector<std::string> columns;        // empty: every column of the table but the document
+  std::vector<std::string> columns;  // empty: every column of the table but the document
   std::optional<DocumentSpec> document;
 };
 
@@ -73,7 +74,7 @@ class DatasetCatalog {
     std::shared_ptr<Source> source;
   };
 
-  Status Add(Entry entry);  // kAlreadyExists on a duplicate name
+  Status Add(Entry entry);                         // kAlreadyExists on a duplicate name
   const Entry* Find(std::string_view name) const;  // nullptr if unknown
   std::vector<const Entry*> List() const;          // by name
 

@@ -84,7 +84,10 @@ class StoreSink final : public PartSink {
   // Continues after `task.checkpoint` when it is set.
   StoreSink(const Task& task, ObjectStore& store, ExportControl& control,
             std::optional<int64_t> rows_total, TimePoint transaction_time)
-      : task_(task), store_(store), control_(control), rows_total_(rows_total),
+      : task_(task),
+        store_(store),
+        control_(control),
+        rows_total_(rows_total),
         transaction_time_(transaction_time) {
     if (task.checkpoint) {
       files_ = task.files;
@@ -162,8 +165,8 @@ class StoreSink final : public PartSink {
   const TimePoint transaction_time_;
   const PartFormatter* formatter_ = nullptr;
 
-  std::optional<FilterValue> last_key_;  // of the last row appended (or of the checkpoint)
-  int64_t rows_before_ = 0;              // rows committed by earlier attempts
+  std::optional<FilterValue> last_key_;   // of the last row appended (or of the checkpoint)
+  int64_t rows_before_ = 0;               // rows committed by earlier attempts
   std::unique_ptr<ObjectWriter> writer_;  // null between files
   FileInfo current_;
   int64_t file_bytes_ = 0;       // handed to writer_ so far
@@ -218,10 +221,10 @@ Result<ExportOutcome> RunExport(const Task& task, const Dataset& dataset, Source
   // On resume, the rows left are counted (the source may have changed since the first count).
   ASSIGN_OR_RETURN(const int64_t rows_left, source.Count(query));
   const int64_t rows_total = rows_before + rows_left;
-  RETURN_IF_ERROR(control.OnProgress(
-      Progress{.rows = rows_before,
-               .rows_total = rows_total,
-               .bytes = checkpoint != nullptr ? checkpoint->bytes : 0}));
+  RETURN_IF_ERROR(
+      control.OnProgress(Progress{.rows = rows_before,
+                                  .rows_total = rows_total,
+                                  .bytes = checkpoint != nullptr ? checkpoint->bytes : 0}));
 
   std::vector<std::unique_ptr<RecordReader>> readers;
   if (threads > 1) {
@@ -237,7 +240,7 @@ Result<ExportOutcome> RunExport(const Task& task, const Dataset& dataset, Source
   // A part that just ended has reported progress already.
   const auto report_progress = [&sink, &formatter] {
     return formatter.in_part() && sink.rows() % kProgressEveryRows == 0 ? sink.ReportProgress()
-                                                                         : Status::Ok();
+                                                                        : Status::Ok();
   };
   // A reader error leaves the file in progress uncommitted: its writer discards it.
   if (readers.size() == 1) {
@@ -264,8 +267,7 @@ Result<ExportOutcome> RunExport(const Task& task, const Dataset& dataset, Source
 
   ExportOutcome outcome;
   outcome.files = std::move(sink.files());
-  const std::string manifest =
-      BuildManifest(task, transaction_time, outcome.files, sink.rows());
+  const std::string manifest = BuildManifest(task, transaction_time, outcome.files, sink.rows());
   ObjectOptions options;
   options.content_type = std::string(kManifestContentType);
   ASSIGN_OR_RETURN(std::unique_ptr<ObjectWriter> writer,

@@ -14,11 +14,17 @@ EventOrigin OriginOf(const Principal& who) { return EventOrigin{who.id, who.remo
 
 }  // namespace
 
-ExportService::ExportService(TaskStore& tasks, const DatasetCatalog& datasets,
-                             ObjectStore& objects, Scheduler& scheduler, const Clock& clock,
-                             Logger& logger, ServiceOptions options, Sha256HexFn sha256_hex)
-    : tasks_(tasks), datasets_(datasets), objects_(objects), scheduler_(scheduler), clock_(clock),
-      logger_(logger), options_(options), sha256_hex_(std::move(sha256_hex)) {}
+ExportService::ExportService(TaskStore& tasks, const DatasetCatalog& datasets, ObjectStore& objects,
+                             Scheduler& scheduler, const Clock& clock, Logger& logger,
+                             ServiceOptions options, Sha256HexFn sha256_hex)
+    : tasks_(tasks),
+      datasets_(datasets),
+      objects_(objects),
+      scheduler_(scheduler),
+      clock_(clock),
+      logger_(logger),
+      options_(options),
+      sha256_hex_(std::move(sha256_hex)) {}
 
 Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExportArgs args) {
   const DatasetCatalog::Entry* entry = datasets_.Find(args.request.dataset);
@@ -27,9 +33,10 @@ Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExp
   }
   RETURN_IF_ERROR(ValidateRequest(args.request, *entry->dataset));
   if (!args.notify.email.empty() && !options_.email_notifications) {
-    return InvalidArgument("email notifications are not available: this deployment has no SMTP "
-                           "server configured",
-                           "/notify/email");
+    return InvalidArgument(
+        "email notifications are not available: this deployment has no SMTP "
+        "server configured",
+        "/notify/email");
   }
   if (args.notify.webhook && options_.check_webhook) {
     if (Status allowed = options_.check_webhook(*args.notify.webhook); !allowed.ok()) {
@@ -71,9 +78,9 @@ Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExp
         existing.notify == task.notify && existing.retention == task.retention) {
       return CreateExportResult{existing, true};
     }
-    return Status(StatusCode::kAlreadyExists,
-                  "Idempotency-Key was already used with a different request (task " +
-                      existing.id + ")");
+    return Status(
+        StatusCode::kAlreadyExists,
+        "Idempotency-Key was already used with a different request (task " + existing.id + ")");
   };
   // The quota is counted and the task created under one lock, so that concurrent requests of
   // this process cannot both take the last place (instances sharing a store may overshoot by
@@ -220,8 +227,7 @@ Status ExportService::DeleteFiles(const Principal& who, const std::string& id) {
   return replaced.ok() ? Status::Ok() : replaced.status();
 }
 
-Result<std::vector<TaskEvent>> ExportService::Events(const Principal& who,
-                                                     const std::string& id) {
+Result<std::vector<TaskEvent>> ExportService::Events(const Principal& who, const std::string& id) {
   RETURN_IF_ERROR(GetOwned(who, id, "events").status());
   ASSIGN_OR_RETURN(std::vector<TaskEvent> events, tasks_.Events(id));
   if (!who.admin) {
@@ -232,8 +238,7 @@ Result<std::vector<TaskEvent>> ExportService::Events(const Principal& who,
   return events;
 }
 
-Result<FileInfo> ExportService::DownloadableFile(const std::string& id,
-                                                 const std::string& name) {
+Result<FileInfo> ExportService::DownloadableFile(const std::string& id, const std::string& name) {
   Result<Task> task = tasks_.Get(id);
   if (!task.ok() || task->state != TaskState::kSucceeded) return NotFound("no such file");
   if (task->files_expire_at && *task->files_expire_at <= clock_.Now()) {

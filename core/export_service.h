@@ -82,8 +82,8 @@ class ExportService {
   using Sha256HexFn = std::function<std::string(std::string_view)>;
 
   ExportService(TaskStore& tasks, const DatasetCatalog& datasets, ObjectStore& objects,
-                Scheduler& scheduler, const Clock& clock, Logger& logger,
-                ServiceOptions options, Sha256HexFn sha256_hex);
+                Scheduler& scheduler, const Clock& clock, Logger& logger, ServiceOptions options,
+                Sha256HexFn sha256_hex);
 
   // Validates the request against its dataset (kInvalidArgument), stores a Pending task durably
   // and wakes the scheduler. With an idempotency key already used by this principal within the

@@ -13,9 +13,9 @@
 namespace exportd {
 
 struct ApiKey {
-  std::string id;          // short public id, the principal name of tasks it creates
-  std::string name;        // operator's label
-  std::string sha256;      // hex digest of the secret key
+  std::string id;      // short public id, the principal name of tasks it creates
+  std::string name;    // operator's label
+  std::string sha256;  // hex digest of the secret key
   Role role = Role::kExporter;
   TimePoint created_at{};
   std::optional<TimePoint> revoked_at;

@@ -27,9 +27,9 @@ inline constexpr std::string_view kWebhookChannel = "webhook";
 inline constexpr std::string_view kEmailChannel = "email";
 
 struct HookDelivery {
-  int hook = 0;          // position among the task's hooks (HooksOf)
-  std::string channel;   // kWebhookChannel | kEmailChannel
-  std::string target;    // URL or email address
+  int hook = 0;         // position among the task's hooks (HooksOf)
+  std::string channel;  // kWebhookChannel | kEmailChannel
+  std::string target;   // URL or email address
   DeliveryStatus status = DeliveryStatus::kPending;
   int attempts = 0;
   std::optional<TimePoint> last_attempt_at;

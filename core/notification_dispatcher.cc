@@ -21,8 +21,8 @@ std::string DeliveryLane(std::string_view channel, std::string_view target) {
   return origin;
 }
 
-NotificationDispatcher::NotificationDispatcher(TaskStore& tasks, const Clock& clock,
-                                               Logger& logger, DispatcherOptions options)
+NotificationDispatcher::NotificationDispatcher(TaskStore& tasks, const Clock& clock, Logger& logger,
+                                               DispatcherOptions options)
     : tasks_(tasks), clock_(clock), logger_(logger), options_(options) {}
 
 NotificationDispatcher::~NotificationDispatcher() { Stop(); }
@@ -167,8 +167,8 @@ void NotificationDispatcher::Attempt(const Item& item) {
 
   Result<Task> task = tasks_.Get(task_id);
   if (!task.ok()) {
-    logger_.Error("notification " + DeliveryId(task_id, hook) + ": cannot read the task: " +
-                  task.status().ToString());
+    logger_.Error("notification " + DeliveryId(task_id, hook) +
+                  ": cannot read the task: " + task.status().ToString());
     if (task.status().code() == StatusCode::kNotFound) return finish();
     return retry_at(options_.retry_base);  // the store is busy or down; no attempt was made
   }

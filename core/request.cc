@@ -1,13 +1,12 @@
 #include "core/request.h"
 
-#include "core/text.h"
-
 #include <algorithm>
 #include <cmath>
 #include <compare>
 #include <set>
 
 #include "core/dataset.h"
+#include "core/text.h"
 #include "core/time_format.h"
 
 namespace exportd {
@@ -16,7 +15,6 @@ namespace {
 // Limits that keep one request's validation and SQL bounded.
 constexpr size_t kMaxInValues = 1000;
 constexpr size_t kMaxConditions = 256;
-
 
 // Where a condition sits in the JSON body: "/filter/<field>" for equality (the shorthand),
 // "/filter/<field>/<op>" otherwise.

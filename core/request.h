@@ -20,7 +20,7 @@ class Dataset;
 enum class Format { kCsv, kTsv, kJson, kNdjson };
 enum class Compression { kNone, kGzip };
 
-std::string_view FormatName(Format f);               // "csv"
+std::string_view FormatName(Format f);                // "csv"
 std::optional<Format> ParseFormat(std::string_view);  // "csv" | "tsv" | "json" | "ndjson"
 std::string_view FormatExtension(Format f);           // "csv"
 std::string_view FormatContentType(Format f);         // "text/csv; charset=utf-8"
@@ -50,11 +50,11 @@ inline constexpr int64_t kMaxRowsPerFile = 80000;
 struct ExportRequest {
   std::string dataset;
   Format format = Format::kCsv;
-  std::vector<std::string> fields;          // empty: every field of the dataset, in dataset order
-  std::vector<Condition> filter;            // ANDed; canonical order: by field, then op
-  std::optional<TimePoint> since;           // inclusive
-  std::optional<TimePoint> until;           // exclusive
-  std::vector<std::string> partitions;      // empty: all; canonical order: sorted, unique
+  std::vector<std::string> fields;      // empty: every field of the dataset, in dataset order
+  std::vector<Condition> filter;        // ANDed; canonical order: by field, then op
+  std::optional<TimePoint> since;       // inclusive
+  std::optional<TimePoint> until;       // exclusive
+  std::vector<std::string> partitions;  // empty: all; canonical order: sorted, unique
   int64_t max_rows_per_file = kMaxRowsPerFile;
   Compression compression = Compression::kNone;
   // CSV/TSV: formula-like text cells get a leading single quote (core/formats/formula_cells.h).

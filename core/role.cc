@@ -4,9 +4,12 @@ namespace exportd {
 
 std::string_view RoleName(Role role) {
   switch (role) {
-    case Role::kReader: return "reader";
-    case Role::kExporter: return "exporter";
-    case Role::kAdmin: return "admin";
+    case Role::kReader:
+      return "reader";
+    case Role::kExporter:
+      return "exporter";
+    case Role::kAdmin:
+      return "admin";
   }
   return "reader";
 }

@@ -26,12 +26,11 @@ class Scheduler::Control final : public ExportControl {
         task_(task),
         run_(std::move(run)),
         key_{scheduler.options_.instance_id, task.attempts, task.recoveries},
-        interval_(std::min<Millis>(scheduler.options_.progress_interval,
-                                   scheduler.options_.lease / 3)),
+        interval_(
+            std::min<Millis>(scheduler.options_.progress_interval, scheduler.options_.lease / 3)),
         started_(scheduler.clock_.Now()),
         last_persist_(started_),
-        lease_deadline_(task.lease ? task.lease->expires_at
-                                   : started_ + scheduler.options_.lease),
+        lease_deadline_(task.lease ? task.lease->expires_at : started_ + scheduler.options_.lease),
         checkpoint_(task.checkpoint) {}
 
   Status OnProgress(const Progress& progress) override {
@@ -86,8 +85,8 @@ class Scheduler::Control final : public ExportControl {
   Status Persist(const std::optional<Progress>& progress, TimePoint now) {
     last_persist_ = now;
     if (progress) persisted_total_ = progress->rows_total.has_value();
-    Result<Task> stored = scheduler_.tasks_.Heartbeat(task_.id, key_, progress, now,
-                                                      scheduler_.options_.lease);
+    Result<Task> stored =
+        scheduler_.tasks_.Heartbeat(task_.id, key_, progress, now, scheduler_.options_.lease);
     if (stored.ok()) {
       lease_deadline_ = now + scheduler_.options_.lease;
       if (stored->cancel_requested) run_->cancel.store(true);
@@ -97,8 +96,8 @@ class Scheduler::Control final : public ExportControl {
       scheduler_.logger_.Warn("task " + task_.id + ": heartbeat: " + stored.status().ToString());
       // Unable to renew, the lease runs out: from then on another instance may own the task.
       if (now >= lease_deadline_) {
-        return LoseLease(Aborted("could not renew the lease before it expired: " +
-                                 stored.status().ToString()));
+        return LoseLease(
+            Aborted("could not renew the lease before it expired: " + stored.status().ToString()));
       }
     }
     return CheckStop();
@@ -116,8 +115,7 @@ class Scheduler::Control final : public ExportControl {
     int64_t rate = scheduler_.options_.max_rows_per_second;
     if (rate <= 0) return Status::Ok();
     const int64_t rows_before = task_.checkpoint ? task_.checkpoint->rows : 0;
-    auto due =
-        started_ + std::chrono::microseconds((rows - rows_before) * 1'000'000 / rate);
+    auto due = started_ + std::chrono::microseconds((rows - rows_before) * 1'000'000 / rate);
     for (;;) {
       TimePoint now = scheduler_.clock_.Now();
       if (now >= due) return Status::Ok();
@@ -143,7 +141,11 @@ class Scheduler::Control final : public ExportControl {
 
 Scheduler::Scheduler(TaskStore& tasks, const DatasetCatalog& datasets, ObjectStore& objects,
                      const Clock& clock, Logger& logger, SchedulerOptions options)
-    : tasks_(tasks), datasets_(datasets), objects_(objects), clock_(clock), logger_(logger),
+    : tasks_(tasks),
+      datasets_(datasets),
+      objects_(objects),
+      clock_(clock),
+      logger_(logger),
       options_(options) {}
 
 Scheduler::~Scheduler() { Stop(); }
@@ -184,10 +186,9 @@ void Scheduler::Stop(Millis drain) {
   std::vector<std::thread> threads;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    const int64_t deadline =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(
-            (std::chrono::steady_clock::now() + drain).time_since_epoch())
-            .count();
+    const int64_t deadline = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                 (std::chrono::steady_clock::now() + drain).time_since_epoch())
+                                 .count();
     if (!stop_flag_.load() || deadline < drain_deadline_ns_.load()) {
       drain_deadline_ns_.store(deadline);
     }
@@ -248,12 +249,11 @@ void Scheduler::WorkerLoop() {
     }
     if (claimed.ok() && claimed->has_value()) {
       const Task& task = **claimed;
-      logger_.Info("task " + task.id + ": Pending -> Processing (attempt " +
-                   std::to_string(task.attempts) +
-                   (task.checkpoint ? ", resuming at file " +
-                                          std::to_string(task.checkpoint->next_file)
-                                    : std::string()) +
-                   ")");
+      logger_.Info(
+          "task " + task.id + ": Pending -> Processing (attempt " + std::to_string(task.attempts) +
+          (task.checkpoint ? ", resuming at file " + std::to_string(task.checkpoint->next_file)
+                           : std::string()) +
+          ")");
       RunTask(task);
       continue;
     }
@@ -359,8 +359,8 @@ void Scheduler::Finish(const Task& task, const Status& status, const ExportOutco
     args.manifest = outcome->manifest;
     int64_t rows = 0;
     for (const FileInfo& f : outcome->files) rows += f.rows;
-    args.detail = std::to_string(outcome->files.size()) + " files, " + std::to_string(rows) +
-                  " rows";
+    args.detail =
+        std::to_string(outcome->files.size()) + " files, " + std::to_string(rows) + " rows";
   } else if (stop_flag_.load() && status.code() == StatusCode::kAborted) {
     args.trigger = Trigger::kRecover;
     args.detail = "interrupted: " + status.message() + "; " + ResumeNote(control.checkpoint());
@@ -399,8 +399,7 @@ void Scheduler::Finish(const Task& task, const Status& status, const ExportOutco
                    ": removing files (the retention janitor retries): " + removed.ToString());
     }
   }
-  logger_.Info("task " + task.id + ": Processing -> " +
-               std::string(TaskStateName(saved->state)) +
+  logger_.Info("task " + task.id + ": Processing -> " + std::string(TaskStateName(saved->state)) +
                (args.detail.empty() ? "" : " (" + args.detail + ")"));
   if (saved->state == TaskState::kSucceeded) rows_exported_ += saved->progress.rows;
   if (IsTerminal(saved->state) && options_.on_terminal) options_.on_terminal(*saved);

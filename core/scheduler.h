@@ -124,11 +124,11 @@ class Scheduler {
   std::mutex claim_mu_;  // serialises ClaimNext calls of this process's workers
   mutable std::mutex mu_;
   std::condition_variable wake_cv_;
-  uint64_t wake_seq_ = 0;                              // guarded by mu_
-  bool stopping_ = false;                              // guarded by mu_
+  uint64_t wake_seq_ = 0;                             // guarded by mu_
+  bool stopping_ = false;                             // guarded by mu_
   std::map<std::string, std::shared_ptr<Run>> runs_;  // guarded by mu_
   std::mt19937_64 rng_{std::random_device{}()};       // guarded by mu_
-  std::atomic<bool> stop_flag_{false};  // Stop() was called: claim nothing more
+  std::atomic<bool> stop_flag_{false};                // Stop() was called: claim nothing more
   // Steady-clock nanoseconds after which running exports stop; valid once stop_flag_ is set.
   std::atomic<int64_t> drain_deadline_ns_{0};
   std::atomic<int64_t> rows_exported_{0};

@@ -4,13 +4,14 @@
 //   kUnavailable        transient; retry the same call later (source busy, I/O error, storage 5xx).
 //   kDeadlineExceeded   transient; a timeout.
 //   kAborted            retry at a higher level (e.g. a lost lease or a conflicting writer).
-//   kInvalidArgument    the request is well-formed but meaningless (unknown field, operator, dataset).
-//   kMalformed          the request cannot be parsed or has wrong types.
-//   kFailedPrecondition the system is not in a state where this can be done (cancel a terminal task).
-//   kGone               it existed and is permanently gone (expired or deleted files); never retry.
-//   kNotFound, kAlreadyExists, kPermissionDenied, kUnauthenticated, kResourceExhausted,
+//   kInvalidArgument    the request is well-formed but meaningless (unknown field, operator,
+//   dataset). kMalformed          the request cannot be parsed or has wrong types.
+//   kFailedPrecondition the system is not in a state where this can be done (cancel a terminal
+//   task). kGone               it existed and is permanently gone (expired or deleted files); never
+//   retry. kNotFound, kAlreadyExists, kPermissionDenied, kUnauthenticated, kResourceExhausted,
 //   kCancelled, kDataLoss, kInternal: as their names say.
-// Foreign error systems (errno, sqlite, curl, exceptions) are translated in exactly one function each.
+// Foreign error systems (errno, sqlite, curl, exceptions) are translated in exactly one function
+// each.
 #ifndef EXPORTD_CORE_STATUS_H_
 #define EXPORTD_CORE_STATUS_H_
 
@@ -101,7 +102,7 @@ inline Status Gone(std::string msg) { return {StatusCode::kGone, std::move(msg)}
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!status_.ok() && "Result constructed from an OK status");
     if (status_.ok()) status_ = Internal("Result constructed from an OK status");
@@ -127,15 +128,15 @@ class [[nodiscard]] Result {
 #define EXPORTD_CONCAT_INNER_(a, b) a##b
 #define EXPORTD_CONCAT_(a, b) EXPORTD_CONCAT_INNER_(a, b)
 
-#define RETURN_IF_ERROR(expr)                    \
-  do {                                           \
-    ::exportd::Status _status = (expr);          \
-    if (!_status.ok()) return _status;           \
+#define RETURN_IF_ERROR(expr)           \
+  do {                                  \
+    ::exportd::Status _status = (expr); \
+    if (!_status.ok()) return _status;  \
   } while (0)
 
-#define ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr)   \
-  auto tmp = (expr);                             \
-  if (!tmp.ok()) return tmp.status();            \
+#define ASSIGN_OR_RETURN_IMPL_(tmp, lhs, expr) \
+  auto tmp = (expr);                           \
+  if (!tmp.ok()) return tmp.status();          \
   lhs = std::move(tmp).value()
 
 // ASSIGN_OR_RETURN(auto x, MakeX());

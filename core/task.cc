@@ -8,11 +8,16 @@ namespace exportd {
 
 std::string_view TaskStateName(TaskState s) {
   switch (s) {
-    case TaskState::kPending: return "Pending";
-    case TaskState::kProcessing: return "Processing";
-    case TaskState::kSucceeded: return "Succeeded";
-    case TaskState::kFailed: return "Failed";
-    case TaskState::kCancelled: return "Cancelled";
+    case TaskState::kPending:
+      return "Pending";
+    case TaskState::kProcessing:
+      return "Processing";
+    case TaskState::kSucceeded:
+      return "Succeeded";
+    case TaskState::kFailed:
+      return "Failed";
+    case TaskState::kCancelled:
+      return "Cancelled";
   }
   return "Unknown";
 }
@@ -31,13 +36,20 @@ bool IsTerminal(TaskState s) {
 
 std::string_view TriggerName(Trigger t) {
   switch (t) {
-    case Trigger::kStart: return "start";
-    case Trigger::kSucceed: return "succeed";
-    case Trigger::kFail: return "fail";
-    case Trigger::kRetry: return "retry";
-    case Trigger::kRecover: return "recover";
-    case Trigger::kCancel: return "cancel";
-    case Trigger::kLeaseExpired: return "lease_expired";
+    case Trigger::kStart:
+      return "start";
+    case Trigger::kSucceed:
+      return "succeed";
+    case Trigger::kFail:
+      return "fail";
+    case Trigger::kRetry:
+      return "retry";
+    case Trigger::kRecover:
+      return "recover";
+    case Trigger::kCancel:
+      return "cancel";
+    case Trigger::kLeaseExpired:
+      return "lease_expired";
   }
   return "unknown";
 }
@@ -50,13 +62,18 @@ std::optional<TaskState> NextState(TaskState from, Trigger trigger) {
       return std::nullopt;
     case TaskState::kProcessing:
       switch (trigger) {
-        case Trigger::kSucceed: return TaskState::kSucceeded;
-        case Trigger::kFail: return TaskState::kFailed;
+        case Trigger::kSucceed:
+          return TaskState::kSucceeded;
+        case Trigger::kFail:
+          return TaskState::kFailed;
         case Trigger::kRetry:
         case Trigger::kRecover:
-        case Trigger::kLeaseExpired: return TaskState::kPending;
-        case Trigger::kCancel: return TaskState::kCancelled;
-        case Trigger::kStart: return std::nullopt;
+        case Trigger::kLeaseExpired:
+          return TaskState::kPending;
+        case Trigger::kCancel:
+          return TaskState::kCancelled;
+        case Trigger::kStart:
+          return std::nullopt;
       }
       return std::nullopt;
     case TaskState::kSucceeded:
@@ -79,9 +96,9 @@ std::string ResumeDetail(const Checkpoint& cp) {
 Status CheckLease(const Task& task, const LeaseKey& key) {
   if (task.state != TaskState::kProcessing || !task.lease || task.lease->owner != key.owner ||
       task.attempts != key.attempt || task.recoveries != key.recoveries) {
-    std::string holder = task.lease ? task.lease->owner + " (attempt " +
-                                          std::to_string(task.attempts) + ")"
-                                    : "nobody";
+    std::string holder =
+        task.lease ? task.lease->owner + " (attempt " + std::to_string(task.attempts) + ")"
+                   : "nobody";
     return Aborted("lease of task " + task.id + " lost: it is " +
                    std::string(TaskStateName(task.state)) + ", held by " + holder + ", not " +
                    key.owner + " (attempt " + std::to_string(key.attempt) + ")");

@@ -38,7 +38,7 @@ std::string_view TriggerName(Trigger t);
 std::optional<TaskState> NextState(TaskState from, Trigger trigger);
 
 struct TaskError {
-  std::string code;     // e.g. "source_unavailable", "invalid_argument"
+  std::string code;  // e.g. "source_unavailable", "invalid_argument"
   std::string message;
   bool retryable = false;
 
@@ -79,9 +79,9 @@ struct Checkpoint {
   // The dataset key of the last row in the committed files: the next file starts with the
   // first row whose key is greater. nullopt before any row (an export without rows).
   std::optional<FilterValue> after_key;
-  int next_file = 1;    // 1-based number of the next part file; == files.size() + 1
-  int64_t rows = 0;     // data rows in the committed files
-  int64_t bytes = 0;    // stored bytes of the committed files
+  int next_file = 1;                  // 1-based number of the next part file; == files.size() + 1
+  int64_t rows = 0;                   // data rows in the committed files
+  int64_t bytes = 0;                  // stored bytes of the committed files
   std::optional<int64_t> rows_total;  // the last count of matching rows, for progress
   // The transaction time of the attempt that wrote the first file; the manifest of the
   // finished export carries it, whichever attempt writes the manifest.
@@ -205,13 +205,13 @@ inline constexpr std::string_view kHousekeepingActor = "exportd";
 struct TransitionArgs {
   Trigger trigger = Trigger::kStart;
   TimePoint now{};
-  std::optional<TaskError> error;        // kFail, kRetry
-  std::vector<FileInfo> files;           // kSucceed
-  std::optional<FileInfo> manifest;      // kSucceed
-  std::optional<TimePoint> not_before;   // kRetry
-  std::optional<Lease> lease;            // kStart: the claim's lease
-  std::string detail;                    // free text for the event row
-  EventOrigin origin;                    // who and from where, for the event row
+  std::optional<TaskError> error;       // kFail, kRetry
+  std::vector<FileInfo> files;          // kSucceed
+  std::optional<FileInfo> manifest;     // kSucceed
+  std::optional<TimePoint> not_before;  // kRetry
+  std::optional<Lease> lease;           // kStart: the claim's lease
+  std::string detail;                   // free text for the event row
+  EventOrigin origin;                   // who and from where, for the event row
   // When set, the transition applies only if the stored task is in this state (kFailedPrecondition
   // otherwise): lets a caller act on what it last saw without a read-modify-write race.
   std::optional<TaskState> expect_state;

@@ -25,7 +25,7 @@ struct TaskListQuery {
 };
 
 struct TaskPage {
-  std::vector<Task> items;               // newest first (descending id)
+  std::vector<Task> items;                 // newest first (descending id)
   std::optional<std::string> next_cursor;  // the last item's id when more may follow
 };
 
@@ -51,7 +51,7 @@ struct TaskRevision {
 };
 
 struct EventPage {
-  std::vector<TaskEvent> items;       // newest first (descending seq)
+  std::vector<TaskEvent> items;        // newest first (descending seq)
   std::optional<int64_t> next_cursor;  // the last item's seq when more may follow
 };
 
@@ -109,9 +109,8 @@ class TaskStore {
   // Records a committed data file of a running task and where the next file starts
   // (ApplyCheckpoint): file, checkpoint, progress and a "checkpoint" event in one transaction.
   // kAborted if the lease is lost; kFailedPrecondition if `next` does not follow.
-  virtual Result<Task> CommitFile(const std::string& id, const LeaseKey& key,
-                                  const FileInfo& file, const Checkpoint& next,
-                                  TimePoint now) = 0;
+  virtual Result<Task> CommitFile(const std::string& id, const LeaseKey& key, const FileInfo& file,
+                                  const Checkpoint& next, TimePoint now) = 0;
   // Moves every Processing task whose lease expires at or before `now` back to Pending (trigger
   // kLeaseExpired, event "lease_expired"), keeping files and checkpoint. Returns their ids.
   virtual Result<std::vector<std::string>> ExpireLeases(TimePoint now) = 0;
@@ -123,8 +122,7 @@ class TaskStore {
                                                              const std::string& owner) = 0;
 
   // Persists counters of a Processing task (no event). A task in another state is left alone.
-  virtual Status UpdateProgress(const std::string& id, const Progress& progress,
-                                TimePoint now) = 0;
+  virtual Status UpdateProgress(const std::string& id, const Progress& progress, TimePoint now) = 0;
   // Sets cancel_requested on a Processing task and records a "cancel_requested" event caused
   // by `origin`. kFailedPrecondition if the task is not Processing.
   virtual Result<Task> RequestCancel(const std::string& id, TimePoint now,
@@ -147,8 +145,7 @@ class TaskStore {
   // pending deliveries in the same transaction; reads return them in Task::notifications.
   // Saves the state of one delivery after an attempt (`delivery` as ApplyAttempt returned it)
   // and its "notification" event in one transaction. kNotFound if the task has no such hook.
-  virtual Status RecordNotificationAttempt(const std::string& task_id,
-                                           const HookDelivery& delivery,
+  virtual Status RecordNotificationAttempt(const std::string& task_id, const HookDelivery& delivery,
                                            const TaskEvent& event) = 0;
   // Terminal tasks with at least one pending delivery, oldest first, at most `limit` (>= 1),
   // skipping ids <= `after_id` (a cursor); for re-queueing at start-up.

@@ -57,9 +57,9 @@ std::string FormatRfc3339Seconds(TimePoint t) { return Format(t, false); }
 std::optional<TimePoint> ParseRfc3339(std::string_view s) {
   int y, mo, d, h, mi, sec;
   if (!ReadDigits(s, 0, 4, y) || s.size() < 20 || s[4] != '-' || !ReadDigits(s, 5, 2, mo) ||
-      s[7] != '-' || !ReadDigits(s, 8, 2, d) ||
-      (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !ReadDigits(s, 11, 2, h) ||
-      s[13] != ':' || !ReadDigits(s, 14, 2, mi) || s[16] != ':' || !ReadDigits(s, 17, 2, sec)) {
+      s[7] != '-' || !ReadDigits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+      !ReadDigits(s, 11, 2, h) || s[13] != ':' || !ReadDigits(s, 14, 2, mi) || s[16] != ':' ||
+      !ReadDigits(s, 17, 2, sec)) {
     return std::nullopt;
   }
   if (h > 23 || mi > 59 || sec > 59) return std::nullopt;
@@ -113,8 +113,6 @@ int64_t ToUnixMillis(TimePoint t) {
 TimePoint FromUnixMillis(int64_t ms) {
   return TimePoint{duration_cast<TimePoint::duration>(milliseconds{ms})};
 }
-int64_t ToUnixSeconds(TimePoint t) {
-  return duration_cast<seconds>(t.time_since_epoch()).count();
-}
+int64_t ToUnixSeconds(TimePoint t) { return duration_cast<seconds>(t.time_since_epoch()).count(); }
 
 }  // namespace exportd

@@ -54,7 +54,8 @@ std::string NewUlid(TimePoint now) {
   bytes[7] = static_cast<uint8_t>(hi);
   for (int i = 0; i < 8; ++i) bytes[8 + i] = static_cast<uint8_t>(lo >> (8 * (7 - i)));
   std::string out(26, '0');
-  // Bit position 0 is the most significant bit of bytes[0]; the 130-bit field starts with 2 pad bits.
+  // Bit position 0 is the most significant bit of bytes[0]; the 130-bit field starts with 2 pad
+  // bits.
   for (int c = 0; c < 26; ++c) {
     int value = 0;
     for (int b = 0; b < 5; ++b) {

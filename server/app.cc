@@ -20,23 +20,23 @@
 #include "core/scheduler.h"
 #include "core/time_format.h"
 #include "server/data_dir_checks.h"
+#include "server/demo_dataset.h"
 #include "server/logging.h"
 #include "server/notifications.h"
-#include "server/demo_dataset.h"
 #include "storage/base/digest.h"
 #ifdef EXPORTD_WITH_FAULT_INJECTION
 #include "storage/faults/fault_injection.h"
 #endif
-#include "storage/base/instance_id.h"
+#include "server/object_store_factory.h"
 #include "storage/auth/jwks.h"
+#include "storage/base/instance_id.h"
 #include "storage/fs/local_object_store.h"
+#include "storage/fs/url_signer.h"
+#include "storage/sqlite/principal_migration.h"
 #include "storage/sqlite/sqlite_dataset.h"
 #include "storage/sqlite/sqlite_key_store.h"
 #include "storage/sqlite/sqlite_source.h"
 #include "storage/sqlite/sqlite_task_store.h"
-#include "storage/fs/url_signer.h"
-#include "server/object_store_factory.h"
-#include "storage/sqlite/principal_migration.h"
 
 namespace exportd {
 namespace {
@@ -73,8 +73,8 @@ Status PrepareDataDir(const Config& config) {
 std::string NewKeySecret() { return "xd_" + ToHex(RandomBytes(24)); }
 std::string NewKeyId() { return "key_" + ToHex(RandomBytes(6)); }
 
-Status InsertKey(ApiKeyStore& keys, const std::string& name, const std::string& secret,
-                 Role role, ApiKey* inserted) {
+Status InsertKey(ApiKeyStore& keys, const std::string& name, const std::string& secret, Role role,
+                 ApiKey* inserted) {
   ApiKey key;
   key.id = NewKeyId();
   key.name = name;
@@ -124,8 +124,9 @@ Result<DatasetCatalog> LoadDatasets(const Config& config, bool create_demo) {
       spdlog::info("creating the demo dataset ({} rows) at {}", config.demo_rows, path);
       auto started = std::chrono::steady_clock::now();
       RETURN_IF_ERROR(CreateDemoDataset(path, config.demo_rows));
-      spdlog::info("demo dataset ready in {:.1f} s",
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      spdlog::info(
+          "demo dataset ready in {:.1f} s",
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     }
     specs.push_back(DemoDatasetSpec(path));
   }
@@ -245,7 +246,8 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
           claimed, config.oauth->issuer);
     }
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<SqliteTaskStore> tasks, SqliteTaskStore::Open(TaskDbPath(config)));
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteTaskStore> tasks,
+                   SqliteTaskStore::Open(TaskDbPath(config)));
   if (Result<bool> no_task = StoreHoldsNoTask(*tasks); no_task.ok()) {
     RETURN_IF_ERROR(CheckStoreAgainstFiles(config, *no_task));
   } else {
@@ -259,16 +261,16 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   if (!integrity.ok()) spdlog::error("{}", integrity.ToString());
   ASSIGN_OR_RETURN(std::unique_ptr<SqliteKeyStore> keys, SqliteKeyStore::Open(TaskDbPath(config)));
   RETURN_IF_ERROR(EnsureBootstrapKey(*keys));
-  ASSIGN_OR_RETURN(std::string secret,
-                   UrlSigner::LoadOrCreateSecret((fs::path(config.data_dir) / "url_secret").string()));
+  ASSIGN_OR_RETURN(std::string secret, UrlSigner::LoadOrCreateSecret(
+                                           (fs::path(config.data_dir) / "url_secret").string()));
   auto signer = std::make_shared<const UrlSigner>(secret);
   // The store signs S3 download links at this clock's time; declared first, destroyed last.
   SystemClock store_clock;
   if (config.storage_type == "s3") {
-    spdlog::info("storage: S3 bucket '{}' at {} (prefix '{}', {} addressing, credentials from the {})",
-                 config.s3.bucket, config.s3.endpoint.empty() ? "AWS" : config.s3.endpoint,
-                 config.s3.prefix, config.s3.PathStyle() ? "path-style" : "virtual-hosted",
-                 config.s3.credentials_source);
+    spdlog::info(
+        "storage: S3 bucket '{}' at {} (prefix '{}', {} addressing, credentials from the {})",
+        config.s3.bucket, config.s3.endpoint.empty() ? "AWS" : config.s3.endpoint, config.s3.prefix,
+        config.s3.PathStyle() ? "path-style" : "virtual-hosted", config.s3.credentials_source);
   }
   ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> base_objects,
                    MakeObjectStore(config, signer, store_clock, /*check_bucket=*/true,
@@ -278,9 +280,10 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   std::unique_ptr<ObjectStore> faulty_objects;
 #ifdef EXPORTD_WITH_FAULT_INJECTION
   if (const auto& faults = config.fault_injection) {
-    spdlog::warn("*** FAULT INJECTION IS ON: exports will fail on purpose; never run this "
-                 "configuration in production *** ({})",
-                 faults->Describe());
+    spdlog::warn(
+        "*** FAULT INJECTION IS ON: exports will fail on purpose; never run this "
+        "configuration in production *** ({})",
+        faults->Describe());
     datasets = WithSourceFaults(datasets, *faults);
     faulty_objects = std::make_unique<FaultInjectingObjectStore>(
         *base_objects, faults->object_store, ObjectStoreFaultSeed(faults->seed));
@@ -315,8 +318,8 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   ServiceOptions service_options;
   service_options.max_attempts = config.max_attempts;
   service_options.max_active_tasks = config.max_active_tasks;
-  service_options.check_webhook = [&policy = notifications->webhook_policy()](
-                                      const std::string& url) {
+  service_options.check_webhook = [&policy =
+                                       notifications->webhook_policy()](const std::string& url) {
     return policy.CheckWithoutDns(url);
   };
   service_options.email_notifications = notifications->email_enabled();
@@ -370,9 +373,10 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   api::ApiServer server(std::move(deps), api_options);
   RETURN_IF_ERROR(server.Bind());
   if (config.tls_cert.empty() && !IsLoopbackHost(api_options.host)) {
-    spdlog::warn("serving plain HTTP on {}: API keys and data cross the network in clear text; "
-                 "set tls_cert and tls_key (--tls-cert/--tls-key) or put a TLS proxy in front",
-                 api_options.host);
+    spdlog::warn(
+        "serving plain HTTP on {}: API keys and data cross the network in clear text; "
+        "set tls_cert and tls_key (--tls-cert/--tls-key) or put a TLS proxy in front",
+        api_options.host);
   }
   if (config.max_connections_per_client == 0 ||
       config.max_connections_per_client >= config.http_threads) {
@@ -398,8 +402,8 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   {
     SignalWatcher watcher(server);
     spdlog::info("listening on {}://{}:{} with {} workers; data in {}",
-                 config.tls_cert.empty() ? "http" : "https", api_options.host,
-                 server.port(), config.workers, config.data_dir);
+                 config.tls_cert.empty() ? "http" : "https", api_options.host, server.port(),
+                 config.workers, config.data_dir);
     server.Serve();  // returns once the watcher has stopped it
   }
   // The listener is closed: running exports go on to their next checkpoint (bounded), then

@@ -112,17 +112,46 @@ Result<DatasetSpec> ParseDataset(const json& d, size_t index, const std::string&
 }
 
 const std::set<std::string>& KnownKeys() {
-  static const std::set<std::string> keys = {
-      "smtp", "webhook_secret_env", "webhook_allowlist", "notification_retry_base_ms", "notification_attempts",
-      "listen",           "data_dir",           "workers",           "max_attempts", "threads_per_export",
-      "download_url_ttl_seconds", "retry_base_delay_ms", "retry_max_delay_ms",
-      "max_rows_per_second", "public_url",       "demo_rows",         "log_level",
-      "http_threads",     "storage",            "datasets",          "fault_injection",
-      "lease_seconds",    "drain_timeout_seconds", "tls_cert", "tls_key", "retention",     "max_retention",
-      "janitor_interval_seconds", "oauth", "encryption", "rate_limit_per_second", "rate_limit_burst",
-      "read_timeout_seconds", "write_timeout_seconds", "max_body_bytes", "max_active_tasks",
-      "header_timeout_seconds", "max_connections_per_client",
-      "escape_formulas", "trust_forwarded_for"};
+  static const std::set<std::string> keys = {"smtp",
+                                             "webhook_secret_env",
+                                             "webhook_allowlist",
+                                             "notification_retry_base_ms",
+                                             "notification_attempts",
+                                             "listen",
+                                             "data_dir",
+                                             "workers",
+                                             "max_attempts",
+                                             "threads_per_export",
+                                             "download_url_ttl_seconds",
+                                             "retry_base_delay_ms",
+                                             "retry_max_delay_ms",
+                                             "max_rows_per_second",
+                                             "public_url",
+                                             "demo_rows",
+                                             "log_level",
+                                             "http_threads",
+                                             "storage",
+                                             "datasets",
+                                             "fault_injection",
+                                             "lease_seconds",
+                                             "drain_timeout_seconds",
+                                             "tls_cert",
+                                             "tls_key",
+                                             "retention",
+                                             "max_retention",
+                                             "janitor_interval_seconds",
+                                             "oauth",
+                                             "encryption",
+                                             "rate_limit_per_second",
+                                             "rate_limit_burst",
+                                             "read_timeout_seconds",
+                                             "write_timeout_seconds",
+                                             "max_body_bytes",
+                                             "max_active_tasks",
+                                             "header_timeout_seconds",
+                                             "max_connections_per_client",
+                                             "escape_formulas",
+                                             "trust_forwarded_for"};
   return keys;
 }
 
@@ -170,7 +199,7 @@ Result<FaultInjectionOptions> ParseFaultInjection(const json& f) {
 Result<SmtpConfig> ParseSmtp(const json& s, const std::string& base_dir) {
   const std::string where = "smtp.";
   if (!s.is_object()) return ConfigError("smtp must be an object");
-  static const std::set<std::string> known = {"url",     "from",    "username", "password_env",
+  static const std::set<std::string> known = {"url",      "from",    "username", "password_env",
                                               "starttls", "ca_file", "insecure"};
   for (const auto& [key, value] : s.items()) {
     if (!known.count(key)) return ConfigError(where + key + " is not a known key");
@@ -256,8 +285,7 @@ Result<Config> ParseConfig(const std::string& json_text, const std::string& base
   RETURN_IF_ERROR(Read(root, "drain_timeout_seconds", config.drain_timeout_seconds, ""));
   RETURN_IF_ERROR(Read(root, "webhook_secret_env", config.webhook_secret_env, ""));
   RETURN_IF_ERROR(Read(root, "webhook_allowlist", config.webhook_allowlist, ""));
-  RETURN_IF_ERROR(
-      Read(root, "notification_retry_base_ms", config.notification_retry_base_ms, ""));
+  RETURN_IF_ERROR(Read(root, "notification_retry_base_ms", config.notification_retry_base_ms, ""));
   RETURN_IF_ERROR(Read(root, "notification_attempts", config.notification_attempts, ""));
   if (auto smtp = root.find("smtp"); smtp != root.end() && !smtp->is_null()) {
     ASSIGN_OR_RETURN(config.smtp, ParseSmtp(*smtp, base_dir));
@@ -308,7 +336,8 @@ Result<Config> ParseConfig(const std::string& json_text, const std::string& base
     if (oauth.leeway_seconds < 0 || oauth.leeway_seconds > 600) {
       return ConfigError("oauth.leeway_seconds must be 0..600");
     }
-    if (oauth.jwks_cache_seconds < 1) return ConfigError("oauth.jwks_cache_seconds must be positive");
+    if (oauth.jwks_cache_seconds < 1)
+      return ConfigError("oauth.jwks_cache_seconds must be positive");
     config.oauth = std::move(oauth);
   }
   if (auto f = root.find("fault_injection"); f != root.end() && !f->is_null()) {
@@ -380,8 +409,7 @@ Status ApplyEnvironment(Config& config, const EnvLookup& env) {
       }
     }
   }
-  RETURN_IF_ERROR(
-      integer("EXPORTD_NOTIFICATION_RETRY_BASE_MS", config.notification_retry_base_ms));
+  RETURN_IF_ERROR(integer("EXPORTD_NOTIFICATION_RETRY_BASE_MS", config.notification_retry_base_ms));
   RETURN_IF_ERROR(integer("EXPORTD_NOTIFICATION_ATTEMPTS", config.notification_attempts));
   RETURN_IF_ERROR(integer("EXPORTD_JANITOR_INTERVAL_SECONDS", config.janitor_interval_seconds));
   if (auto v = env("EXPORTD_ESCAPE_FORMULAS")) {
@@ -427,9 +455,11 @@ Status Validate(const Config& config) {
   if (config.demo_rows < 1) return ConfigError("demo_rows must be positive");
   if (config.rate_limit_per_second < 0 || config.rate_limit_burst < 0 ||
       (config.rate_limit_per_second > 0 && config.rate_limit_burst < 1)) {
-    return ConfigError("rate_limit_per_second must be >= 0 (0: no limit) and rate_limit_burst >= 1");
+    return ConfigError(
+        "rate_limit_per_second must be >= 0 (0: no limit) and rate_limit_burst >= 1");
   }
-  if (config.max_active_tasks < 0) return ConfigError("max_active_tasks must be >= 0 (0: no quota)");
+  if (config.max_active_tasks < 0)
+    return ConfigError("max_active_tasks must be >= 0 (0: no quota)");
   if (config.read_timeout_seconds < 1 || config.read_timeout_seconds > 3600 ||
       config.write_timeout_seconds < 1 || config.write_timeout_seconds > 3600) {
     return ConfigError("read_timeout_seconds and write_timeout_seconds must be 1..3600");
@@ -466,8 +496,7 @@ Status Validate(const Config& config) {
   if (config.storage_type == "s3") {
     RETURN_IF_ERROR(ValidateS3StorageConfig(config.s3));
   } else if (config.storage_type != "local") {
-    return ConfigError("storage.type '" + config.storage_type +
-                       "' is not supported (local or s3)");
+    return ConfigError("storage.type '" + config.storage_type + "' is not supported (local or s3)");
   }
   RETURN_IF_ERROR(ValidateEncryptionConfig(config.encryption));
   if (config.notification_retry_base_ms < 1 || config.notification_retry_base_ms > 3600000) {

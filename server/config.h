@@ -12,9 +12,9 @@
 
 #include "core/dataset.h"
 #include "core/status.h"
-#include "storage/faults/fault_injection.h"
 #include "server/encryption_config.h"
 #include "server/s3_config.h"
+#include "storage/faults/fault_injection.h"
 
 namespace exportd {
 
@@ -31,10 +31,10 @@ struct SmtpConfig {
 
 // OAuth 2.0 bearer tokens (JWTs) accepted besides API keys; see api/jwt_verifier.h.
 struct OAuthConfig {
-  std::string issuer;       // required; "iss" must equal it
-  std::string audience;     // required; "aud" must contain it
-  std::string jwks_file;    // a JWKS file (may hold "oct" HS256 secrets: keep it 0600), or
-  std::string jwks_url;     // the issuer's key set; both empty: OpenID discovery at issuer
+  std::string issuer;     // required; "iss" must equal it
+  std::string audience;   // required; "aud" must contain it
+  std::string jwks_file;  // a JWKS file (may hold "oct" HS256 secrets: keep it 0600), or
+  std::string jwks_url;   // the issuer's key set; both empty: OpenID discovery at issuer
   std::string roles_claim = "roles";
   int64_t leeway_seconds = 60;
   int64_t jwks_cache_seconds = 300;
@@ -102,9 +102,9 @@ struct Config {
   std::vector<std::string> webhook_allowlist;
   int64_t notification_retry_base_ms = 1000;  // retries after about 1, 2, 4, 8 x this
   int notification_attempts = 5;              // in all
-  std::string storage_type = "local";  // "local" or "s3"
-  S3StorageConfig s3;                  // used when storage_type is "s3"
-  EncryptionConfig encryption;         // export files at rest ("encryption")
+  std::string storage_type = "local";         // "local" or "s3"
+  S3StorageConfig s3;                         // used when storage_type is "s3"
+  EncryptionConfig encryption;                // export files at rest ("encryption")
   // Empty: the demo dataset is created under data_dir and served.
   std::vector<DatasetSpec> datasets;
   // Tests only: makes sources and the object store fail on purpose. Absent = off.

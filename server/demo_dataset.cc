@@ -56,14 +56,15 @@ std::vector<Measure> BuildMeasures() {
   std::vector<Measure> m;
   // Major oxides, wt%: {name, min, max} in hundredths.
   const std::array<std::tuple<const char*, int64_t, int64_t>, 19> oxides = {{
-      {"SiO2", 3500, 7800}, {"TiO2", 5, 350},  {"Al2O3", 1000, 2000}, {"Fe2O3", 50, 1200},
-      {"FeO", 50, 1000},    {"MnO", 1, 30},    {"MgO", 10, 2500},     {"CaO", 20, 1500},
-      {"Na2O", 50, 500},    {"K2O", 10, 600},  {"P2O5", 1, 100},      {"Cr2O3", 1, 50},
-      {"NiO", 1, 30},       {"BaO", 1, 20},    {"SO3", 1, 100},       {"LOI", 10, 800},
-      {"H2O+", 10, 400},    {"H2O-", 1, 100},  {"CO2", 1, 500},
+      {"SiO2", 3500, 7800}, {"TiO2", 5, 350}, {"Al2O3", 1000, 2000}, {"Fe2O3", 50, 1200},
+      {"FeO", 50, 1000},    {"MnO", 1, 30},   {"MgO", 10, 2500},     {"CaO", 20, 1500},
+      {"Na2O", 50, 500},    {"K2O", 10, 600}, {"P2O5", 1, 100},      {"Cr2O3", 1, 50},
+      {"NiO", 1, 30},       {"BaO", 1, 20},   {"SO3", 1, 100},       {"LOI", 10, 800},
+      {"H2O+", 10, 400},    {"H2O-", 1, 100}, {"CO2", 1, 500},
   }};
   for (const auto& [name, lo, hi] : oxides) m.push_back({name, lo, hi, -2, -2});
-  for (const auto& [name, lo, hi] : oxides) m.push_back({std::string(name) + "_err", 1, 50, -2, -2});
+  for (const auto& [name, lo, hi] : oxides)
+    m.push_back({std::string(name) + "_err", 1, 50, -2, -2});
   const std::array<const char*, 50> icpms = {
       "Li", "Be", "B",  "Sc", "V",  "Cr", "Co", "Ni", "Cu", "Zn", "Ga", "Ge", "As",
       "Se", "Rb", "Sr", "Y",  "Zr", "Nb", "Mo", "Ag", "Cd", "In", "Sn", "Sb", "Te",
@@ -72,21 +73,24 @@ std::vector<Measure> BuildMeasures() {
   // ppm over six decades, three significant digits.
   for (const char* el : icpms) m.push_back({std::string(el) + "_ppm", 100, 999, -4, 1});
   for (const char* el : icpms) m.push_back({std::string(el) + "_ppm_2sd", 10, 99, -3, 0});
-  for (const char* el : {"V", "Cr", "Ni", "Cu", "Zn", "Rb", "Sr", "Y", "Zr", "Nb", "Ba", "Pb",
-                         "Th"}) {
+  for (const char* el :
+       {"V", "Cr", "Ni", "Cu", "Zn", "Rb", "Sr", "Y", "Zr", "Nb", "Ba", "Pb", "Th"}) {
     m.push_back({std::string(el) + "_xrf_ppm", 10, 9999, -1, 0});
   }
-  for (const char* el : {"La", "Ce", "Pr", "Nd", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm",
-                         "Yb", "Lu"}) {
+  for (const char* el :
+       {"La", "Ce", "Pr", "Nd", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu"}) {
     m.push_back({std::string(el) + "_N", 100, 999, -1, 1});
   }
   for (const char* el : {"Au", "Pt", "Pd", "Rh", "Ru", "Ir", "Os", "Re", "Hg"}) {
     m.push_back({std::string(el) + "_ppb", 100, 999, -3, 0});
   }
   const std::array<std::tuple<const char*, int64_t, int64_t, int>, 7> ratios = {{
-      {"87Sr/86Sr", 702000, 720000, -6},   {"143Nd/144Nd", 511800, 513200, -6},
-      {"206Pb/204Pb", 17000, 21000, -3},   {"207Pb/204Pb", 15400, 15800, -3},
-      {"208Pb/204Pb", 37000, 41000, -3},   {"176Hf/177Hf", 282000, 283400, -6},
+      {"87Sr/86Sr", 702000, 720000, -6},
+      {"143Nd/144Nd", 511800, 513200, -6},
+      {"206Pb/204Pb", 17000, 21000, -3},
+      {"207Pb/204Pb", 15400, 15800, -3},
+      {"208Pb/204Pb", 37000, 41000, -3},
+      {"176Hf/177Hf", 282000, 283400, -6},
       {"187Os/188Os", 1200, 15000, -4},
   }};
   for (const auto& [name, lo, hi, e] : ratios) m.push_back({name, lo, hi, e, e});
@@ -152,8 +156,8 @@ void AppendJsonString(std::string_view s, std::string& out) {
 }
 
 constexpr std::array<const char*, 8> kStudies = {
-    "alpine-transect",  "basalt-provinces-2019", "cratons-deep",   "fjord-sediments",
-    "island-arcs",      "karst-survey",          "mid-ocean-ridge", "tundra-permafrost"};
+    "alpine-transect", "basalt-provinces-2019", "cratons-deep",    "fjord-sediments",
+    "island-arcs",     "karst-survey",          "mid-ocean-ridge", "tundra-permafrost"};
 
 constexpr std::array<const char*, 24> kSites = {
     "Kangerlussuaq, Greenland",
@@ -183,8 +187,8 @@ constexpr std::array<const char*, 24> kSites = {
 };
 
 constexpr std::array<const char*, 12> kRockTypes = {
-    "basalt", "andesite", "dacite", "rhyolite", "granite", "gabbro",
-    "peridotite", "limestone", "sandstone", "shale", "gneiss", "schist"};
+    "basalt",     "andesite",  "dacite",    "rhyolite", "granite", "gabbro",
+    "peridotite", "limestone", "sandstone", "shale",    "gneiss",  "schist"};
 
 constexpr int64_t kFirstSecond = 1546300800;  // 2019-01-01T00:00:00Z
 constexpr int64_t kLastSecond = 1735689599;   // 2024-12-31T23:59:59Z
@@ -217,23 +221,23 @@ void BuildDocument(Rng& rng, std::string& doc, std::vector<size_t>& picked) {
 }
 
 Status WriteDemo(const std::string& path, int64_t rows) {
-  ASSIGN_OR_RETURN(Database db,
-                   Database::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
+  ASSIGN_OR_RETURN(Database db, Database::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
   // The file is private until renamed: no journal, no syncs (the file is synced once below).
   RETURN_IF_ERROR(db.Exec("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"));
-  RETURN_IF_ERROR(db.Exec(
-      "CREATE TABLE samples ("
-      " id INTEGER PRIMARY KEY,"
-      " study TEXT NOT NULL,"
-      " collected_at TEXT NOT NULL,"
-      " site TEXT,"
-      " rock_type TEXT,"
-      " depth_m REAL,"
-      " sample_mass_g INTEGER,"
-      " analytes TEXT)"));
+  RETURN_IF_ERROR(
+      db.Exec("CREATE TABLE samples ("
+              " id INTEGER PRIMARY KEY,"
+              " study TEXT NOT NULL,"
+              " collected_at TEXT NOT NULL,"
+              " site TEXT,"
+              " rock_type TEXT,"
+              " depth_m REAL,"
+              " sample_mass_g INTEGER,"
+              " analytes TEXT)"));
   RETURN_IF_ERROR(db.Exec("BEGIN"));
   {
-    ASSIGN_OR_RETURN(Statement insert, db.Prepare("INSERT INTO samples VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
+    ASSIGN_OR_RETURN(Statement insert,
+                     db.Prepare("INSERT INTO samples VALUES (?, ?, ?, ?, ?, ?, ?, ?)"));
     Rng rng(kSeed);
     std::string doc;
     std::vector<size_t> picked;
@@ -241,7 +245,8 @@ Status WriteDemo(const std::string& path, int64_t rows) {
       insert.Bind(1, id);
       insert.Bind(2, kStudies[static_cast<size_t>(rng.Uniform(0, kStudies.size() - 1))]);
       const int64_t second = rng.Uniform(kFirstSecond, kLastSecond);
-      const std::string collected_at = FormatRfc3339Seconds(TimePoint(std::chrono::seconds(second)));
+      const std::string collected_at =
+          FormatRfc3339Seconds(TimePoint(std::chrono::seconds(second)));
       insert.Bind(3, std::string_view(collected_at));
       insert.Bind(4, kSites[static_cast<size_t>(rng.Uniform(0, kSites.size() - 1))]);
       insert.Bind(5, kRockTypes[static_cast<size_t>(rng.Uniform(0, kRockTypes.size() - 1))]);
@@ -263,9 +268,10 @@ Status WriteDemo(const std::string& path, int64_t rows) {
       RETURN_IF_ERROR(insert.Run());
     }
   }
-  RETURN_IF_ERROR(db.Exec("CREATE INDEX samples_collected_at ON samples (collected_at);"
-                          "CREATE INDEX samples_study ON samples (study);"
-                          "COMMIT"));
+  RETURN_IF_ERROR(
+      db.Exec("CREATE INDEX samples_collected_at ON samples (collected_at);"
+              "CREATE INDEX samples_study ON samples (study);"
+              "COMMIT"));
   return Status::Ok();
 }
 

@@ -20,8 +20,8 @@ struct EncryptionConfig {
   // pre-signed URLs keep serving plaintext). On with S3: the same client-side envelope as local
   // storage, and downloads go through exportd instead of pre-signed S3 URLs.
   std::optional<bool> enabled;
-  // "id:base64" lines (storage/crypto/master_keys.h), mode 0600. Empty: DATA_DIR/master_keys, created
-  // on first start, unless the keys come from EXPORTD_MASTER_KEY.
+  // "id:base64" lines (storage/crypto/master_keys.h), mode 0600. Empty: DATA_DIR/master_keys,
+  // created on first start, unless the keys come from EXPORTD_MASTER_KEY.
   std::string key_file;
   // The key new files are wrapped with; empty: the last one listed.
   std::string active_key_id;

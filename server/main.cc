@@ -8,10 +8,10 @@
 //   exportd verify TASK_ID [--source]
 //   exportd backup --to FILE
 #include <signal.h>
+#include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
 #include <iostream>
-#include <spdlog/spdlog.h>
 
 #include "server/app.h"
 #include "server/backup_command.h"
@@ -92,13 +92,18 @@ int main(int argc, char** argv) {
     target->add_option("-l,--listen", flags.listen, "HOST:PORT to listen on (env EXPORTD_LISTEN)");
     target->add_option("-w,--workers", flags.workers, "Concurrent exports (env EXPORTD_WORKERS)")
         ->check(CLI::Range(1, 256));
-    target->add_option("--threads-per-export", flags.threads_per_export,
-                       "Threads that decode and format the rows of each export (env "
-                       "EXPORTD_THREADS_PER_EXPORT)")
+    target
+        ->add_option("--threads-per-export", flags.threads_per_export,
+                     "Threads that decode and format the rows of each export (env "
+                     "EXPORTD_THREADS_PER_EXPORT)")
         ->check(CLI::Range(1, 64));
-    target->add_option("--tls-cert", flags.tls_cert, "PEM certificate chain: serve HTTPS (env EXPORTD_TLS_CERT)")
+    target
+        ->add_option("--tls-cert", flags.tls_cert,
+                     "PEM certificate chain: serve HTTPS (env EXPORTD_TLS_CERT)")
         ->check(CLI::ExistingFile);
-    target->add_option("--tls-key", flags.tls_key, "PEM private key of --tls-cert (env EXPORTD_TLS_KEY)")
+    target
+        ->add_option("--tls-key", flags.tls_key,
+                     "PEM private key of --tls-cert (env EXPORTD_TLS_KEY)")
         ->check(CLI::ExistingFile);
     target->add_flag("--accept-empty-store", flags.accept_empty_store,
                      "Start although the task store is empty while DATA_DIR/exports holds task "
@@ -114,9 +119,10 @@ int main(int argc, char** argv) {
   std::string key_id;
   CLI::App* create = keys->add_subcommand("create", "Create a key; prints its secret once");
   create->add_option("--name", key_name, "A label for the key")->required();
-  create->add_option("--role", key_role,
-                     "reader (read own tasks, download), exporter (also create, cancel; the "
-                     "default) or admin (everything, every principal)")
+  create
+      ->add_option("--role", key_role,
+                   "reader (read own tasks, download), exporter (also create, cancel; the "
+                   "default) or admin (everything, every principal)")
       ->check(CLI::IsMember({"reader", "exporter", "admin"}));
   create->add_flag("--admin", key_admin, "Same as --role admin");
   CLI::App* list = keys->add_subcommand("list", "List keys (never their secrets)");

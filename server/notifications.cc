@@ -44,8 +44,7 @@ Result<std::string> LoadWebhookSecret(const Config& config) {
   return secret;
 }
 
-Result<std::unique_ptr<Notifications>> Notifications::Create(const Config& config,
-                                                             TaskStore& tasks,
+Result<std::unique_ptr<Notifications>> Notifications::Create(const Config& config, TaskStore& tasks,
                                                              ObjectStore& objects,
                                                              const Clock& clock, Logger& logger) {
   std::unique_ptr<Notifications> n(new Notifications());
@@ -83,8 +82,9 @@ Result<std::unique_ptr<Notifications>> Notifications::Create(const Config& confi
                  smtp.starttls ? " (STARTTLS required)" : "");
     n->smtp_ = std::make_unique<SmtpNotifier>(render, clock, std::move(smtp));
   } else {
-    spdlog::info("email notifications are off (no smtp configured): requests with "
-                 "notify.email are refused");
+    spdlog::info(
+        "email notifications are off (no smtp configured): requests with "
+        "notify.email are refused");
   }
   DispatcherOptions options;
   options.retry_base = Millis(config.notification_retry_base_ms);

@@ -86,17 +86,19 @@ Result<std::unique_ptr<ObjectStore>> WithEncryption(const Config& config,
   }
   if (for_server) {
     if (enabled) {
-      spdlog::info("export files are encrypted at rest (AES-256-GCM envelope); new files use "
-                   "master key '{}', {} key(s) can read{}",
-                   keys->active_id(), keys->ids().size(),
-                   config.storage_type == "s3" ? "; downloads go through exportd" : "");
+      spdlog::info(
+          "export files are encrypted at rest (AES-256-GCM envelope); new files use "
+          "master key '{}', {} key(s) can read{}",
+          keys->active_id(), keys->ids().size(),
+          config.storage_type == "s3" ? "; downloads go through exportd" : "");
     } else {
-      spdlog::warn("encryption is off: new export files are stored in plaintext (files already "
-                   "encrypted stay readable)");
+      spdlog::warn(
+          "encryption is off: new export files are stored in plaintext (files already "
+          "encrypted stay readable)");
     }
   }
-  return std::unique_ptr<ObjectStore>(
-      std::make_unique<EncryptingObjectStore>(std::move(base), std::move(keys), std::move(options)));
+  return std::unique_ptr<ObjectStore>(std::make_unique<EncryptingObjectStore>(
+      std::move(base), std::move(keys), std::move(options)));
 }
 
 }  // namespace
@@ -125,18 +127,19 @@ Result<std::shared_ptr<const MasterKeyRing>> LoadMasterKeys(const Config& config
     const bool exists = ::stat(path.c_str(), &st) == 0;
     if (!exists && !enabled) return std::shared_ptr<const MasterKeyRing>();
     if (!exists && !create_default) {
-      return FailedPrecondition("encryption: encryption is on but there is no master key: " +
-                                path + " does not exist (exportd serve creates it on first "
+      return FailedPrecondition("encryption: encryption is on but there is no master key: " + path +
+                                " does not exist (exportd serve creates it on first "
                                 "start); set encryption.key_file or EXPORTD_MASTER_KEY");
     }
     bool created = false;
     ring = MasterKeyRing::LoadOrCreateFile(path, e.active_key_id, &created);
     if (ring.ok() && created) {
-      spdlog::warn("created master key file {} (mode 0600) to encrypt export files; anyone "
-                   "holding the data dir holds the key: in production keep the key outside the "
-                   "data dir (encryption.key_file or EXPORTD_MASTER_KEY), and back it up: "
-                   "without it the files cannot be read",
-                   path);
+      spdlog::warn(
+          "created master key file {} (mode 0600) to encrypt export files; anyone "
+          "holding the data dir holds the key: in production keep the key outside the "
+          "data dir (encryption.key_file or EXPORTD_MASTER_KEY), and back it up: "
+          "without it the files cannot be read",
+          path);
     }
   }
   if (!ring.ok()) return EncryptionError(ring.status());
@@ -163,10 +166,9 @@ Result<std::unique_ptr<ObjectStore>> MakeObjectStore(const Config& config,
                                                      const Clock& clock, bool check_bucket,
                                                      bool for_server) {
   if (config.storage_type != "s3") {
-    return WithEncryption(config,
-                          std::make_unique<LocalObjectStore>(ExportsRoot(config), signer,
-                                                             config.PublicUrl()),
-                          signer, for_server);
+    return WithEncryption(
+        config, std::make_unique<LocalObjectStore>(ExportsRoot(config), signer, config.PublicUrl()),
+        signer, for_server);
   }
   auto store = std::make_unique<S3ObjectStore>(ToS3StoreOptions(config.s3), clock);
   if (check_bucket) {
@@ -177,11 +179,10 @@ Result<std::unique_ptr<ObjectStore>> MakeObjectStore(const Config& config,
       std::string message = "S3 bucket '" + config.s3.bucket + "' at " + endpoint +
                             " is not usable: " + reachable.message();
       if (reachable.code() == StatusCode::kPermissionDenied) {
-        message += " (check the credentials, taken from the " + config.s3.credentials_source +
-                   ")";
+        message += " (check the credentials, taken from the " + config.s3.credentials_source + ")";
       }
-      const StatusCode code = IsTransient(reachable.code()) ? StatusCode::kFailedPrecondition
-                                                            : reachable.code();
+      const StatusCode code =
+          IsTransient(reachable.code()) ? StatusCode::kFailedPrecondition : reachable.code();
       return Status(code, std::move(message));
     }
   }

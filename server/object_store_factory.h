@@ -11,8 +11,8 @@
 #include "core/status.h"
 #include "server/config.h"
 #include "storage/crypto/master_keys.h"
-#include "storage/s3/s3_object_store.h"
 #include "storage/fs/url_signer.h"
+#include "storage/s3/s3_object_store.h"
 
 namespace exportd {
 

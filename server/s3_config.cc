@@ -69,8 +69,8 @@ Status ValidateS3StorageConfig(const S3StorageConfig& s3) {
   if (s3.bucket.empty()) return ConfigError("storage.bucket is required with storage.type s3");
   if (!s3.endpoint.empty() && s3.endpoint.rfind("http://", 0) != 0 &&
       s3.endpoint.rfind("https://", 0) != 0) {
-    return ConfigError("storage.endpoint must start with http:// or https://, got '" +
-                       s3.endpoint + "'");
+    return ConfigError("storage.endpoint must start with http:// or https://, got '" + s3.endpoint +
+                       "'");
   }
   if (s3.region.empty()) return ConfigError("storage.region is empty");
   if (s3.access_key_id.empty() || s3.secret_access_key.empty()) {

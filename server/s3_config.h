@@ -18,14 +18,14 @@ struct S3StorageConfig {
   std::string endpoint;  // empty: AWS (https://s3.<region>.amazonaws.com)
   std::string region = "us-east-1";
   std::string bucket;
-  std::string prefix;               // keys are prefix + task id + "/" + file name
-  std::optional<bool> path_style;   // unset: true for a custom endpoint, false for AWS
+  std::string prefix;              // keys are prefix + task id + "/" + file name
+  std::optional<bool> path_style;  // unset: true for a custom endpoint, false for AWS
   // Optional in the file; when neither key is there, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
   // and AWS_SESSION_TOKEN are used.
   std::string access_key_id;
   std::string secret_access_key;
   std::string session_token;
-  std::string credentials_source;   // "configuration" or "environment", for the start-up log
+  std::string credentials_source;      // "configuration" or "environment", for the start-up log
   std::string server_side_encryption;  // "", "AES256" or "aws:kms"
   std::string sse_kms_key_id;
   int64_t part_size_bytes = int64_t{16} << 20;

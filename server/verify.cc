@@ -19,8 +19,8 @@
 #include "storage/base/digest.h"
 #include "storage/base/gzip_decoder.h"
 #include "storage/fs/local_object_store.h"
-#include "storage/sqlite/sqlite_task_store.h"
 #include "storage/fs/url_signer.h"
+#include "storage/sqlite/sqlite_task_store.h"
 
 namespace exportd {
 namespace {
@@ -160,8 +160,8 @@ std::unique_ptr<StoredFile> OpenStored(ObjectStore& store, const Task& task,
   Result<std::unique_ptr<ObjectReader>> reader = store.Open(task.id, name);
   if (!reader.ok()) {
     problems.emplace_back(reader.status().code() == StatusCode::kNotFound
-                           ? "missing"
-                           : "cannot open: " + reader.status().message());
+                              ? "missing"
+                              : "cannot open: " + reader.status().message());
     return nullptr;
   }
   const bool gzip = is_part && PartObjectOptions(task.request).gzip;
@@ -280,7 +280,7 @@ ManifestCheck CheckManifest(const Task& task, ObjectStore& store) {
   }
   if (files->size() != task.files.size()) {
     problems.emplace_back("lists " + Plural(static_cast<int64_t>(files->size()), "file") +
-                       ", the task has " + std::to_string(task.files.size()));
+                          ", the task has " + std::to_string(task.files.size()));
   }
   int64_t total_rows = 0;
   for (size_t i = 0; i < task.files.size(); ++i) {
@@ -295,7 +295,7 @@ ManifestCheck CheckManifest(const Task& task, ObjectStore& store) {
                     .content_type = JsonString(entry, "content_type")};
     if (listed.name != recorded.name) {
       problems.emplace_back("file " + std::to_string(i + 1) + " is '" + listed.name +
-                         "', the task's is '" + recorded.name + "'");
+                            "', the task's is '" + recorded.name + "'");
       continue;
     }
     if (listed.rows != recorded.rows || listed.bytes != recorded.bytes ||
@@ -305,8 +305,8 @@ ManifestCheck CheckManifest(const Task& task, ObjectStore& store) {
     check.entries[i] = std::move(listed);
   }
   if (JsonInt(doc, "rows") != total_rows) {
-    problems.emplace_back("rows total differs from the task's files (" + std::to_string(total_rows) +
-                       ")");
+    problems.emplace_back("rows total differs from the task's files (" +
+                          std::to_string(total_rows) + ")");
   }
   return check;
 }
@@ -385,7 +385,7 @@ class SourceComparer final : public PartSink {
   Status EndPart(int64_t rows) override {
     if (extra_part_) {
       extra_.back().problems.emplace_back("the source yields this file (" + Plural(rows, "row") +
-                                       "); the export lacks it");
+                                          "); the export lacks it");
       return Status::Ok();
     }
     if (file_ != nullptr) {
@@ -403,8 +403,8 @@ class SourceComparer final : public PartSink {
     }
     if (rows != task_.files[index_].rows) {
       parts_[index_].problems.emplace_back("the source yields " + Plural(rows, "row") +
-                                        " for this file, the task records " +
-                                        std::to_string(task_.files[index_].rows));
+                                           " for this file, the task records " +
+                                           std::to_string(task_.files[index_].rows));
     }
     return Status::Ok();
   }

@@ -1,12 +1,11 @@
 #include "core/formats/format_writer.h"
 
-#include "core/text.h"
-
 #include <cstdint>
 
 #include "core/formats/csv_writer.h"
 #include "core/formats/json_writer.h"
 #include "core/formats/tsv_writer.h"
+#include "core/text.h"
 
 namespace exportd {
 

@@ -12,8 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "storage/base/curl_util.h"
 #include "storage/base/base64.h"
+#include "storage/base/curl_util.h"
 
 namespace exportd {
 namespace {
@@ -57,7 +57,8 @@ Result<std::string> Member(const json& key, const char* name, const std::string&
 // Builds a public key of `type` ("RSA" or "EC") from OSSL_PARAMs and writes it as PEM.
 Result<std::string> PublicPem(const char* type, OSSL_PARAM_BLD* bld, const std::string& where) {
   std::unique_ptr<OSSL_PARAM, ParamFree> params(OSSL_PARAM_BLD_to_param(bld));
-  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  std::unique_ptr<EVP_PKEY_CTX, PkeyCtxFree> ctx(
+      EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   if (!params || !ctx || EVP_PKEY_fromdata_init(ctx.get()) <= 0) {
     return Status(StatusCode::kInternal, "OpenSSL cannot build a " + std::string(type) + " key");
   }
@@ -80,14 +81,15 @@ Result<std::string> RsaPem(const json& key, const std::string& where) {
   ASSIGN_OR_RETURN(std::string e, Member(key, "e", where));
   if (n.size() < 256) return KeyError(where, "RSA modulus shorter than 2048 bits");
   auto to_bn = [](const std::string& bytes) {
-    return std::unique_ptr<BIGNUM, BnFree>(BN_bin2bn(
-        reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()),
-        nullptr));
+    return std::unique_ptr<BIGNUM, BnFree>(
+        BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
+                  static_cast<int>(bytes.size()), nullptr));
   };
   auto bn_n = to_bn(n);
   auto bn_e = to_bn(e);
   std::unique_ptr<OSSL_PARAM_BLD, ParamBldFree> bld(OSSL_PARAM_BLD_new());
-  if (!bn_n || !bn_e || !bld || !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) ||
+  if (!bn_n || !bn_e || !bld ||
+      !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_N, bn_n.get()) ||
       !OSSL_PARAM_BLD_push_BN(bld.get(), OSSL_PKEY_PARAM_RSA_E, bn_e.get())) {
     return Status(StatusCode::kInternal, "OpenSSL cannot hold an RSA key");
   }
@@ -128,7 +130,8 @@ Result<std::vector<JsonWebKey>> ParseJwks(std::string_view json_text) {
   std::vector<JsonWebKey> out;
   for (size_t i = 0; i < keys->size(); ++i) {
     const json& key = (*keys)[i];
-    if (!key.is_object()) return InvalidArgument("JWKS key #" + std::to_string(i) + " is not an object");
+    if (!key.is_object())
+      return InvalidArgument("JWKS key #" + std::to_string(i) + " is not an object");
     JsonWebKey k;
     k.kid = key.value("kid", "");
     k.kty = key.value("kty", "");
@@ -178,7 +181,10 @@ Result<std::vector<JsonWebKey>> FileKeySetProvider::Keys(bool refresh) {
 
 UrlKeySetProvider::UrlKeySetProvider(std::string issuer, std::string jwks_url,
                                      std::chrono::seconds ttl, std::chrono::seconds min_refresh)
-    : issuer_(std::move(issuer)), ttl_(ttl), min_refresh_(min_refresh), jwks_url_(std::move(jwks_url)) {}
+    : issuer_(std::move(issuer)),
+      ttl_(ttl),
+      min_refresh_(min_refresh),
+      jwks_url_(std::move(jwks_url)) {}
 
 Result<std::string> UrlKeySetProvider::ResolveJwksUrl() {
   if (!jwks_url_.empty()) return jwks_url_;

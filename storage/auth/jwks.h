@@ -53,7 +53,7 @@ class UrlKeySetProvider final : public KeySetProvider {
   const std::chrono::seconds ttl_;
   const std::chrono::seconds min_refresh_;
   std::mutex mu_;
-  std::string jwks_url_;  // guarded by mu_; resolved once
+  std::string jwks_url_;          // guarded by mu_; resolved once
   std::vector<JsonWebKey> keys_;  // guarded by mu_
   std::optional<std::chrono::steady_clock::time_point> fetched_at_;  // guarded by mu_
 };

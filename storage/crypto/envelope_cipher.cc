@@ -181,8 +181,8 @@ struct EnvelopeEncryptor::Impl {
   // The last sealed chunk: chunk_size + tag bytes, allocated once and never cleared (a sealed
   // chunk is written over it whole), so that sealing costs no pass over memory of its own.
   std::unique_ptr<unsigned char[]> sealed;
-  uint64_t index = 0;   // of the chunk being filled
-  Status status;        // the first error; every later call returns it
+  uint64_t index = 0;  // of the chunk being filled
+  Status status;       // the first error; every later call returns it
   bool finished = false;
 };
 

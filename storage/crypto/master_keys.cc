@@ -7,9 +7,9 @@
 #include <cerrno>
 #include <cstdint>
 
+#include "storage/base/base64.h"
 #include "storage/base/digest.h"
 #include "storage/base/small_file.h"
-#include "storage/base/base64.h"
 
 namespace exportd {
 namespace {

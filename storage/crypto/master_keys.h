@@ -1,6 +1,6 @@
-// Master keys of the envelope encryption (storage/crypto/envelope_cipher.h): named AES-256 keys that
-// wrap the data key of each export file. The id of the wrapping key is stored in the file, so a
-// key ring holding the old and the new key reads files of both: that is key rotation.
+// Master keys of the envelope encryption (storage/crypto/envelope_cipher.h): named AES-256 keys
+// that wrap the data key of each export file. The id of the wrapping key is stored in the file, so
+// a key ring holding the old and the new key reads files of both: that is key rotation.
 //
 // Text form (a key file, or the EXPORTD_MASTER_KEY environment variable): entries
 // "id:base64(32 bytes)", one per line (commas and blanks also separate entries); blank lines

@@ -1,6 +1,4 @@
 #include "storage/notify/email_message.h"
-#include "storage/base/base64.h"
-
 
 #include <cctype>
 #include <cstdio>
@@ -8,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/time_format.h"
+#include "storage/base/base64.h"
 
 namespace exportd {
 namespace {
@@ -39,10 +38,14 @@ std::string StringOr(const json& j, const char* key, std::string fallback) {
 
 std::string Outcome(TaskState state) {
   switch (state) {
-    case TaskState::kSucceeded: return "succeeded";
-    case TaskState::kFailed: return "failed";
-    case TaskState::kCancelled: return "was cancelled";
-    default: return "is " + std::string(TaskStateName(state));
+    case TaskState::kSucceeded:
+      return "succeeded";
+    case TaskState::kFailed:
+      return "failed";
+    case TaskState::kCancelled:
+      return "was cancelled";
+    default:
+      return "is " + std::string(TaskStateName(state));
   }
 }
 

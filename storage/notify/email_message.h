@@ -21,9 +21,9 @@
 namespace exportd {
 
 struct EmailEnvelope {
-  std::string from;               // address
-  std::vector<std::string> to;    // addresses
-  std::string message_id;         // "<id@domain>"
+  std::string from;             // address
+  std::vector<std::string> to;  // addresses
+  std::string message_id;       // "<id@domain>"
   TimePoint date{};
 };
 

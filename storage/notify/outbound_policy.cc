@@ -35,8 +35,8 @@ const std::vector<IpNetwork>& NonPublicNetworks() {
       // IPv4 (held mapped)
       Net("0.0.0.0/8"), Net("10.0.0.0/8"), Net("100.64.0.0/10"), Net("127.0.0.0/8"),
       Net("169.254.0.0/16"), Net("172.16.0.0/12"), Net("192.0.0.0/24"), Net("192.0.2.0/24"),
-      Net("192.88.99.0/24"), Net("192.168.0.0/16"), Net("198.18.0.0/15"),
-      Net("198.51.100.0/24"), Net("203.0.113.0/24"), Net("224.0.0.0/4"), Net("240.0.0.0/4"),
+      Net("192.88.99.0/24"), Net("192.168.0.0/16"), Net("198.18.0.0/15"), Net("198.51.100.0/24"),
+      Net("203.0.113.0/24"), Net("224.0.0.0/4"), Net("240.0.0.0/4"),
       // IPv6
       Net("::/128"), Net("::1/128"), Net("100::/64"), Net("2001:db8::/32"), Net("fc00::/7"),
       Net("fe80::/10"), Net("ff00::/8")};
@@ -56,8 +56,9 @@ std::string UrlPart(CURLU* url, CURLUPart part) {
 }
 
 std::string Why(const std::array<uint8_t, 16>& ip) {
-  return FormatIpAddress(ip) + " is not a public address (loopback, private, link-local, "
-                               "metadata or reserved) and is not in webhook_allowlist";
+  return FormatIpAddress(ip) +
+         " is not a public address (loopback, private, link-local, "
+         "metadata or reserved) and is not in webhook_allowlist";
 }
 
 }  // namespace

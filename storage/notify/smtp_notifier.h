@@ -1,4 +1,5 @@
-// Email notifications through SMTP (libcurl): one message per address (storage/notify/email_message.h).
+// Email notifications through SMTP (libcurl): one message per address
+// (storage/notify/email_message.h).
 //
 // `smtp://host:port` sends in the clear unless `starttls` is set, in which case STARTTLS is
 // required (the send fails rather than fall back to plain text); `smtps://host:port` is TLS from
@@ -21,7 +22,7 @@ struct SmtpOptions {
   std::string username;  // empty: no AUTH
   std::string password;
   bool starttls = false;
-  std::string ca_file;   // empty: the system's CAs
+  std::string ca_file;    // empty: the system's CAs
   bool insecure = false;  // tests only: skip certificate verification
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds timeout{30000};

@@ -13,8 +13,7 @@ std::string WebhookEventName(TaskState state) {
   return "export." + name;
 }
 
-std::string WebhookSignature(std::string_view secret, int64_t unix_seconds,
-                             std::string_view body) {
+std::string WebhookSignature(std::string_view secret, int64_t unix_seconds, std::string_view body) {
   std::string signed_text = std::to_string(unix_seconds);
   signed_text += '.';
   signed_text.append(body);

@@ -7,9 +7,9 @@
 #include <random>
 #include <thread>
 
+#include "storage/base/base64.h"
 #include "storage/base/digest.h"
 #include "storage/s3/s3_xml.h"
-#include "storage/base/base64.h"
 
 namespace exportd {
 namespace {
@@ -30,8 +30,7 @@ bool IsRetryable(const Status& status) { return IsTransient(status.code()); }
 std::chrono::milliseconds Backoff(const S3ClientOptions& o, int attempt) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   const int64_t base = std::max<int64_t>(1, o.retry_base_delay.count());
-  const int64_t cap = std::min<int64_t>(o.retry_max_delay.count(),
-                                        base << std::min(attempt, 20));
+  const int64_t cap = std::min<int64_t>(o.retry_max_delay.count(), base << std::min(attempt, 20));
   std::uniform_int_distribution<int64_t> pick(0, std::max<int64_t>(0, cap));
   return std::chrono::milliseconds(pick(rng));
 }
@@ -51,8 +50,8 @@ Status S3ResponseStatus(long http_status, std::string_view body, std::string_vie
   if (!error.message.empty()) detail += (detail.empty() ? "" : ": ") + error.message;
   Status status = RemoteHttpStatus(http_status, context, detail);
   // S3 answers 400 RequestTimeout when our upload stalled: worth another try.
-  if (error.code == "RequestTimeout" || error.code == "SlowDown" ||
-      error.code == "InternalError" || error.code == "ServiceUnavailable") {
+  if (error.code == "RequestTimeout" || error.code == "SlowDown" || error.code == "InternalError" ||
+      error.code == "ServiceUnavailable") {
     return Status(StatusCode::kUnavailable, status.message());
   }
   if (error.code == "ExpiredToken" || error.code == "InvalidToken" ||
@@ -76,7 +75,7 @@ struct S3Client::Call {
   // CompleteMultipartUpload may answer 200 and report an error in the body (it has started
   // sending before it knows the outcome). Never set where the body is object data.
   bool error_in_2xx_body = false;
-  std::string context;         // "PutObject bucket/key"
+  std::string context;  // "PutObject bucket/key"
 };
 
 S3Client::S3Client(S3ClientOptions options) : options_(std::move(options)) {
@@ -112,11 +111,12 @@ Result<HttpResponse> S3Client::PerformOnce(Call& call) const {
   sig.query = call.query;
   sig.headers = call.headers;
   if (call.payload_sha256.empty()) {
-    call.payload_sha256 = call.body.empty() ? std::string(kEmptyPayloadSha256) : Sha256Hex(call.body);
+    call.payload_sha256 =
+        call.body.empty() ? std::string(kEmptyPayloadSha256) : Sha256Hex(call.body);
   }
   sig.payload_sha256 = call.payload_sha256;
-  SignedHeaders signed_headers = SignRequest(sig, options_.credentials, options_.region,
-                                             std::chrono::system_clock::now());
+  SignedHeaders signed_headers =
+      SignRequest(sig, options_.credentials, options_.region, std::chrono::system_clock::now());
   HttpRequest request;
   request.method = call.method;
   request.url = scheme_ + "://" + sig.host + signed_headers.encoded_path;
@@ -263,8 +263,8 @@ Result<std::string> S3Client::GetObject(const std::string& key, std::optional<in
   call.key = key;
   if (offset) {
     if (*offset < 0 || length < 1) return InvalidArgument("GetObject: bad range");
-    call.headers.emplace_back("Range", "bytes=" + std::to_string(*offset) + "-" +
-                                           std::to_string(*offset + length - 1));
+    call.headers.emplace_back(
+        "Range", "bytes=" + std::to_string(*offset) + "-" + std::to_string(*offset + length - 1));
   }
   call.context = "GetObject " + options_.bucket + "/" + key;
   ASSIGN_OR_RETURN(HttpResponse response, Perform(call));
@@ -277,11 +277,13 @@ Result<S3ListPage> S3Client::ListObjectsV2(const std::string& prefix,
   Call call;
   call.query = {{"list-type", "2"}, {"prefix", prefix}};
   if (max_keys != 1000) call.query.emplace_back("max-keys", std::to_string(max_keys));
-  if (!continuation_token.empty()) call.query.emplace_back("continuation-token", continuation_token);
+  if (!continuation_token.empty())
+    call.query.emplace_back("continuation-token", continuation_token);
   call.context = "ListObjectsV2 " + options_.bucket + "/" + prefix;
   ASSIGN_OR_RETURN(HttpResponse response, Perform(call));
   Result<S3ListPage> page = ParseListObjectsV2(response.body);
-  if (!page.ok()) return Status(page.status().code(), call.context + ": " + page.status().message());
+  if (!page.ok())
+    return Status(page.status().code(), call.context + ": " + page.status().message());
   return page;
 }
 
@@ -315,7 +317,8 @@ Status S3Client::DeleteObjects(const std::vector<std::string>& keys) const {
     const S3DeleteError& first = errors->front();
     Status status = Unavailable(call.context + ": " + std::to_string(errors->size()) +
                                 " not deleted, first " + first.key + ": " + first.code);
-    if (first.code == "AccessDenied") return Status(StatusCode::kPermissionDenied, status.message());
+    if (first.code == "AccessDenied")
+      return Status(StatusCode::kPermissionDenied, status.message());
     return status;
   }
   return Status::Ok();

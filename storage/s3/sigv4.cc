@@ -53,7 +53,7 @@ std::string CanonicalQuery(const HeaderPairs& query) {
 }
 
 struct CanonicalHeaders {
-  std::string text;    // "name:value\n" per header, sorted
+  std::string text;          // "name:value\n" per header, sorted
   std::string signed_names;  // "a;b;c"
 };
 
@@ -74,8 +74,8 @@ CanonicalHeaders Canonicalize(const HeaderPairs& headers) {
 std::string DateStamp(std::string_view amz_date) { return std::string(amz_date.substr(0, 8)); }
 
 std::string Scope(std::string_view date, std::string_view region, std::string_view service) {
-  std::string out = std::string(date) + "/" + std::string(region) + "/" + std::string(service) +
-                    "/aws4_request";
+  std::string out =
+      std::string(date) + "/" + std::string(region) + "/" + std::string(service) + "/aws4_request";
   return out;
 }
 

@@ -30,7 +30,7 @@ using HeaderPairs = std::vector<std::pair<std::string, std::string>>;
 
 struct SigV4Request {
   std::string method = "GET";
-  std::string host;  // the Host header as sent: "bucket.s3.amazonaws.com", "127.0.0.1:4569"
+  std::string host;        // the Host header as sent: "bucket.s3.amazonaws.com", "127.0.0.1:4569"
   std::string path = "/";  // unencoded, starting with '/': "/bucket/some key.csv"
   HeaderPairs query;       // unencoded names and values; order does not matter
   // Headers to sign besides host, x-amz-date, x-amz-content-sha256 and x-amz-security-token
@@ -56,7 +56,7 @@ std::string AmzDate(TimePoint t);
 struct SigV4Parts {
   std::string canonical_request;
   std::string string_to_sign;
-  std::string signature;  // lowercase hex
+  std::string signature;       // lowercase hex
   std::string signed_headers;  // "host;range;x-amz-content-sha256;x-amz-date"
   std::string credential;      // "AKID/20130524/us-east-1/s3/aws4_request"
 };

@@ -95,7 +95,8 @@ InstantSeconds ToInstantSeconds(TimePoint t) {
 // 'YYYY-MM-DDTHH:MM:SS[.fraction](Z|z)'; fractions beyond nanoseconds are truncated.
 std::string NormalizedTimeExpr(const std::string& col) {
   return "(substr(" + col + ", 1, 19) || substr(CASE WHEN substr(" + col +
-         ", 20, 1) = '.' THEN rtrim(substr(" + col + ", 20), 'Zz') ELSE '.' END || '000000000', 1, 10))";
+         ", 20, 1) = '.' THEN rtrim(substr(" + col +
+         ", 20), 'Zz') ELSE '.' END || '000000000', 1, 10))";
 }
 
 Result<TimePoint> ToTimePoint(const FilterValue& value, const std::string& field) {
@@ -111,8 +112,8 @@ Result<TimePoint> ToTimePoint(const FilterValue& value, const std::string& field
     if (!std::isfinite(*d) || std::fabs(*d) > 1e11) {
       return InvalidArgument("timestamp value out of range (field '" + field + "')");
     }
-    return TimePoint(std::chrono::duration_cast<TimePoint::duration>(
-        std::chrono::duration<double>(*d)));
+    return TimePoint(
+        std::chrono::duration_cast<TimePoint::duration>(std::chrono::duration<double>(*d)));
   }
   return InvalidArgument("field '" + field + "' is compared with a timestamp, not a " +
                          (std::holds_alternative<bool>(value) ? "boolean" : "null"));
@@ -183,8 +184,8 @@ class QueryCompiler {
 
  private:
   Status NoSuchField(std::string_view what, std::string_view used_by) const {
-    return InvalidArgument("dataset '" + dataset_.name() + "' has no " + std::string(what) +
-                           "; " + std::string(used_by) + " cannot be used");
+    return InvalidArgument("dataset '" + dataset_.name() + "' has no " + std::string(what) + "; " +
+                           std::string(used_by) + " cannot be used");
   }
 
   bool IsTimeField(const Field& field) const {
@@ -248,13 +249,26 @@ class QueryCompiler {
     }
     operand.Emit(w);
     switch (c.op) {
-      case FilterOp::kEq: w << " = "; break;
-      case FilterOp::kNe: w << " IS NOT "; break;
-      case FilterOp::kGt: w << " > "; break;
-      case FilterOp::kGte: w << " >= "; break;
-      case FilterOp::kLt: w << " < "; break;
-      case FilterOp::kLte: w << " <= "; break;
-      default: return Internal("unexpected operator " + op_name);
+      case FilterOp::kEq:
+        w << " = ";
+        break;
+      case FilterOp::kNe:
+        w << " IS NOT ";
+        break;
+      case FilterOp::kGt:
+        w << " > ";
+        break;
+      case FilterOp::kGte:
+        w << " >= ";
+        break;
+      case FilterOp::kLt:
+        w << " < ";
+        break;
+      case FilterOp::kLte:
+        w << " <= ";
+        break;
+      default:
+        return Internal("unexpected operator " + op_name);
     }
     w.Param(c.values[0]);
     return Status::Ok();
@@ -335,10 +349,22 @@ class QueryCompiler {
     if (table_.time_storage == TimeStorage::kUnixSeconds) {
       InstantSeconds s = ToInstantSeconds(t);
       switch (op) {
-        case FilterOp::kGte: w << col << " >= "; w.Param(s.ceil); return;
-        case FilterOp::kGt: w << col << " > "; w.Param(s.floor); return;
-        case FilterOp::kLt: w << col << " < "; w.Param(s.ceil); return;
-        case FilterOp::kLte: w << col << " <= "; w.Param(s.floor); return;
+        case FilterOp::kGte:
+          w << col << " >= ";
+          w.Param(s.ceil);
+          return;
+        case FilterOp::kGt:
+          w << col << " > ";
+          w.Param(s.floor);
+          return;
+        case FilterOp::kLt:
+          w << col << " < ";
+          w.Param(s.ceil);
+          return;
+        case FilterOp::kLte:
+          w << col << " <= ";
+          w.Param(s.floor);
+          return;
         case FilterOp::kEq:
           if (!s.whole()) {
             w << "0";
@@ -355,7 +381,8 @@ class QueryCompiler {
           w << col << " IS NOT ";
           w.Param(s.floor);
           return;
-        default: return;  // kIn, kPrefix and kNull never reach here
+        default:
+          return;  // kIn, kPrefix and kNull never reach here
       }
     }
     InstantText text = ToInstantText(t);
@@ -392,7 +419,8 @@ class QueryCompiler {
         w << norm << " IS NOT ";
         w.Param(text.normalized);
         return;
-      default: return;
+      default:
+        return;
     }
   }
 

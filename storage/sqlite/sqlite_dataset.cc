@@ -40,8 +40,8 @@ FieldType FieldTypeFromDeclared(std::string_view declared_type) {
   if (Contains(t, "BOOL")) return FieldType::kBoolean;
   if (Contains(t, "INT")) return FieldType::kInteger;
   if (Contains(t, "CHAR") || Contains(t, "CLOB") || Contains(t, "TEXT")) return FieldType::kText;
-  if (Contains(t, "REAL") || Contains(t, "FLOA") || Contains(t, "DOUB") ||
-      Contains(t, "NUMERIC") || Contains(t, "DECIMAL")) {
+  if (Contains(t, "REAL") || Contains(t, "FLOA") || Contains(t, "DOUB") || Contains(t, "NUMERIC") ||
+      Contains(t, "DECIMAL")) {
     return FieldType::kReal;
   }
   return FieldType::kAny;

@@ -3,9 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <cmath>
-
 #include <chrono>
+#include <cmath>
 #include <functional>
 #include <optional>
 #include <string>
@@ -13,10 +12,10 @@
 #include <vector>
 
 #include "core/time_format.h"
+#include "storage/base/base64.h"
 #include "storage/sqlite/document_flattener.h"
 #include "storage/sqlite/sqlite_dataset.h"
 #include "storage/sqlite/sqlite_db.h"
-#include "storage/base/base64.h"
 
 namespace exportd {
 namespace {
@@ -33,9 +32,12 @@ enum class SlotKind : uint8_t { kColumn, kBoolean, kUnixTime, kDocument };
 // The dataset key in column `col` of the current row of `stmt`.
 FilterValue KeyAt(sqlite3_stmt* stmt, int col) {
   switch (sqlite3_column_type(stmt, col)) {
-    case SQLITE_INTEGER: return int64_t{sqlite3_column_int64(stmt, col)};
-    case SQLITE_FLOAT: return sqlite3_column_double(stmt, col);
-    case SQLITE_NULL: return std::monostate{};
+    case SQLITE_INTEGER:
+      return int64_t{sqlite3_column_int64(stmt, col)};
+    case SQLITE_FLOAT:
+      return sqlite3_column_double(stmt, col);
+    case SQLITE_NULL:
+      return std::monostate{};
     default: {
       const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, col));
       return std::string(text, static_cast<size_t>(sqlite3_column_bytes(stmt, col)));
@@ -163,8 +165,8 @@ class SqliteRecordReader final : public RecordReader {
             // Formatted here rather than through sqlite3_column_text, which converts the value
             // to text inside SQLite and caches it there; the digits are the same.
             char buf[24];
-            const auto [end, ec] = std::to_chars(buf, buf + sizeof buf,
-                                                 int64_t{sqlite3_column_int64(stmt, col)});
+            const auto [end, ec] =
+                std::to_chars(buf, buf + sizeof buf, int64_t{sqlite3_column_int64(stmt, col)});
             scratch_[i].assign(buf, ec == std::errc() ? end : buf);
             cell = {CellKind::kNumber, scratch_[i]};
           }
@@ -237,16 +239,16 @@ class SqliteRecordReader final : public RecordReader {
   const int document_column_;
   DocumentFlattener flattener_;
   std::vector<Cell> cells_;
-  std::vector<std::string> scratch_;  // per slot: text built for this row (base64, time)
+  std::vector<std::string> scratch_;   // per slot: text built for this row (base64, time)
   std::vector<uint32_t> plain_slots_;  // the slots that are not document fields, ascending
   // Set when the current row's document set at most 1 / kSparseShare of the document's cells:
   // then non_null_ lists the plain slots and those cells, ascending.
   static constexpr size_t kSparseShare = 8;
   bool sparse_ = false;
   std::vector<uint32_t> non_null_;
-  const bool in_transaction_;         // an explicit BEGIN holds the snapshot (ReadShared)
-  const PrepareAfter prepare_after_;  // set for ReadShared's readers
-  Statement keys_stmt_;               // Skip()'s statement once it has switched to keys
+  const bool in_transaction_;          // an explicit BEGIN holds the snapshot (ReadShared)
+  const PrepareAfter prepare_after_;   // set for ReadShared's readers
+  Statement keys_stmt_;                // Skip()'s statement once it has switched to keys
   std::optional<FilterValue> anchor_;  // the key the current statement started after
   bool skipping_ = false;              // keys_stmt_ is the current statement
   bool stepped_full_ = false;          // stmt_ has a current row
@@ -281,9 +283,9 @@ Status BeginReadTransaction(Database& db) {
 // a key (`key > ?`), which no NULL key allows, and the order of rows with equal (NULL) keys is not
 // defined, so two connections could disagree on it: such a table is read by one reader.
 Result<bool> HasNullKey(Database& db, const DatasetSpec& spec) {
-  ASSIGN_OR_RETURN(Statement stmt, db.Prepare("SELECT 1 FROM " + QuoteIdentifier(spec.source.table) +
-                                              " WHERE " + QuoteIdentifier(spec.key) +
-                                              " IS NULL LIMIT 1"));
+  ASSIGN_OR_RETURN(Statement stmt,
+                   db.Prepare("SELECT 1 FROM " + QuoteIdentifier(spec.source.table) + " WHERE " +
+                              QuoteIdentifier(spec.key) + " IS NULL LIMIT 1"));
   return stmt.Step();
 }
 

@@ -21,12 +21,10 @@ constexpr std::string_view kUpdateTask =
     " idempotency_key = ?10, purge_at = ?11, revision = revision + 1 WHERE id = ?1"
     " RETURNING revision";
 // A change to a task's notification deliveries (which have their own table) is a change to it.
-constexpr std::string_view kBumpRevision =
-    "UPDATE tasks SET revision = revision + 1 WHERE id = ?1";
+constexpr std::string_view kBumpRevision = "UPDATE tasks SET revision = revision + 1 WHERE id = ?1";
 // Every statement that ReadTask steps selects the body and the revision, in this order.
 constexpr std::string_view kSelectTask = "SELECT body, revision FROM tasks WHERE id = ?1";
-constexpr std::string_view kSelectRevision =
-    "SELECT principal, revision FROM tasks WHERE id = ?1";
+constexpr std::string_view kSelectRevision = "SELECT principal, revision FROM tasks WHERE id = ?1";
 constexpr std::string_view kTaskExists = "SELECT 1 FROM tasks WHERE id = ?1";
 constexpr std::string_view kSelectByIdempotencyKey =
     "SELECT body, revision FROM tasks WHERE principal = ?1 AND idempotency_key = ?2";

@@ -77,8 +77,7 @@ class ForwardingTaskStore : public TaskStore {
                                    const TaskEvent& event) override {
     return inner_.RecordNotificationAttempt(task_id, delivery, event);
   }
-  Result<std::vector<Task>> PendingNotifications(int limit,
-                                                 const std::string& after_id) override {
+  Result<std::vector<Task>> PendingNotifications(int limit, const std::string& after_id) override {
     return inner_.PendingNotifications(limit, after_id);
   }
   Status AppendEvent(const TaskEvent& event) override { return inner_.AppendEvent(event); }

@@ -62,8 +62,7 @@ class S3rverProcess {
       const std::string dir = store_dir();
       // s3rver's ListObjectsV2 continuation tokens use DES: OpenSSL 3's legacy provider.
       ::execlp("node", "node", "--openssl-legacy-provider", EXPORTD_S3RVER_SCRIPT, port.c_str(),
-               dir.c_str(), kBucket,
-               static_cast<char*>(nullptr));
+               dir.c_str(), kBucket, static_cast<char*>(nullptr));
       ::_exit(127);
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);

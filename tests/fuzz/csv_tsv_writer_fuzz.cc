@@ -42,7 +42,7 @@ namespace {
   std::abort();
 }
 
-using Value = std::optional<std::string>;  // nullopt: NULL
+using Value = std::optional<std::string>;       // nullopt: NULL
 using Table = std::vector<std::vector<Value>>;  // the header row first
 
 class Input {
@@ -139,11 +139,20 @@ std::optional<Table> ReadTsv(std::string_view s) {
     if (c == '\\') {
       if (++i == s.size()) return std::nullopt;
       switch (s[i]) {
-        case 't': field.push_back('\t'); break;
-        case 'n': field.push_back('\n'); break;
-        case 'r': field.push_back('\r'); break;
-        case '\\': field.push_back('\\'); break;
-        default: return std::nullopt;
+        case 't':
+          field.push_back('\t');
+          break;
+        case 'n':
+          field.push_back('\n');
+          break;
+        case 'r':
+          field.push_back('\r');
+          break;
+        case '\\':
+          field.push_back('\\');
+          break;
+        default:
+          return std::nullopt;
       }
     } else if (c == '\t' || c == '\n') {
       record.push_back(std::move(field));

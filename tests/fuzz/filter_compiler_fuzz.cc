@@ -117,11 +117,16 @@ Database MakeTable(TimeStorage storage) {
   const std::string t2 = unix ? "1709294401" : "'2024-03-01T12:00:00.5Z'";
   const std::string rows =
       "INSERT INTO \"tab le\" VALUES "
-      "(1, 'north', " + t1 + ", 'basalt', 1.5, 1, '''; --', 5, 'x', "
+      "(1, 'north', " +
+      t1 +
+      ", 'basalt', 1.5, 1, '''; --', 5, 'x', "
       "'{\"extra\": 1, \"geo.lat\": 2.5, \"a/b~c\": \"q\", \"x\\\"y\": \"z\"}'), "
-      "(2, 'south', " + t2 + ", '', -2, 0, NULL, NULL, 7, ''), "
+      "(2, 'south', " +
+      t2 +
+      ", '', -2, 0, NULL, NULL, 7, ''), "
       "(3, NULL, NULL, NULL, NULL, NULL, '%_\\', 0, NULL, NULL), "
-      "(4, 'east', " + t1 + ", 'QQQ', 0.0, 1, 'Q', -1, 2.5, '{\"extra\": [1, {}], \"geo.lat\": null}')";
+      "(4, 'east', " +
+      t1 + ", 'QQQ', 0.0, 1, 'Q', -1, 2.5, '{\"extra\": [1, {}], \"geo.lat\": null}')";
   if (Status s = db->Exec(rows); !s.ok()) Fail("fill the table", s.ToString());
   return std::move(db).value();
 }
@@ -142,7 +147,8 @@ void RunInSqlite(const CompiledSql& compiled, TimeStorage storage) {
   BindAll(*stmt, compiled.binds);
   for (;;) {
     auto row = stmt->Step();
-    if (!row.ok()) Fail("the SQL runs without error", compiled.sql + "\n" + row.status().ToString());
+    if (!row.ok())
+      Fail("the SQL runs without error", compiled.sql + "\n" + row.status().ToString());
     if (!*row) break;
   }
 }

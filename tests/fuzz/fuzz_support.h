@@ -7,13 +7,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 #include <variant>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "api/request_codec.h"
 #include "core/canonical_json.h"
@@ -132,9 +131,9 @@ inline void CheckPrepared(const ExportRequest& prepared) {
   } catch (const nlohmann::json::exception& e) {
     Fail("the canonical text is JSON", canonical + "\n" + e.what());
   }
-  static const char* const kMembers[] = {"compression", "dataset",    "fields",
-                                         "filter",      "format",     "max_rows_per_file",
-                                         "partitions",  "since",      "until"};
+  static const char* const kMembers[] = {"compression", "dataset", "fields",
+                                         "filter",      "format",  "max_rows_per_file",
+                                         "partitions",  "since",   "until"};
   if (!parsed.is_object() || parsed.size() != std::size(kMembers)) {
     Fail("the canonical text is an object with every member", canonical);
   }
@@ -154,9 +153,9 @@ inline void CheckPrepared(const ExportRequest& prepared) {
   if (!body) return;
   auto decoded = api::ParseCreateExportJson(*body);
   if (!decoded.ok()) {
-    Fail("the canonical request, as an API body, decodes",
-         canonical + "\nbody: " + *body + "\n" + decoded.status().ToString() + " at " +
-             decoded.status().pointer());
+    Fail("the canonical request, as an API body, decodes", canonical + "\nbody: " + *body + "\n" +
+                                                               decoded.status().ToString() +
+                                                               " at " + decoded.status().pointer());
   }
   if (Status s = api::PrepareForDataset(decoded->request, TheDataset()); !s.ok()) {
     Fail("the canonical request, as an API body, prepares",

@@ -61,8 +61,8 @@ class AuditTest : public ExportdTest {
 // Every field of an audit event is present, with the right JSON type (null when it does not
 // apply).
 void ExpectEventShape(const Json& e) {
-  for (const char* key : {"seq", "task_id", "at", "type", "from", "to", "actor", "remote",
-                          "file", "bytes", "outcome", "detail"}) {
+  for (const char* key : {"seq", "task_id", "at", "type", "from", "to", "actor", "remote", "file",
+                          "bytes", "outcome", "detail"}) {
     EXPECT_TRUE(e.contains(key)) << key << " missing in " << e.dump();
   }
   EXPECT_TRUE(e["seq"].is_number_integer()) << e.dump();
@@ -77,8 +77,8 @@ TEST_F(AuditTest, WhoWhenFromWhereWhichFileBytesAndOutcome) {
   auto as_bob = ClientWith(bob.secret);
 
   // A small export that finishes, downloaded through its link, then deleted.
-  const std::string small = CreateExport(
-      *as_alice, {{"dataset", "items"}, {"filter", {{"id", {{"lte", 20}}}}}});
+  const std::string small =
+      CreateExport(*as_alice, {{"dataset", "items"}, {"filter", {{"id", {{"lte", 20}}}}}});
   ASSERT_FALSE(small.empty());
   Json done = WaitForTerminal(*as_alice, small, seconds(30));
   ASSERT_EQ(done.value("status", ""), "Succeeded") << done.dump();
@@ -253,11 +253,11 @@ TEST_F(AuditTest, RefusedCancelAndDeleteOfAReaderAreRecorded) {
 TEST_F(AuditTest, BadParametersAreProblems) {
   ASSERT_TRUE(StartWithItems(10));
   const std::vector<std::pair<std::string, int>> cases = {
-      {"since=yesterday", 400},   {"until=2025-02-30T00:00:00Z", 400},
-      {"limit=many", 400},        {"cursor=abc", 400},
-      {"actor=a&actor=b", 400},   {"limit=0", 422},
-      {"limit=1001", 422},        {"task=not-an-id", 422},
-      {"colour=red", 422},        {"since=2025-03-02T00:00:00Z&until=2025-03-01T00:00:00Z", 422},
+      {"since=yesterday", 400}, {"until=2025-02-30T00:00:00Z", 400},
+      {"limit=many", 400},      {"cursor=abc", 400},
+      {"actor=a&actor=b", 400}, {"limit=0", 422},
+      {"limit=1001", 422},      {"task=not-an-id", 422},
+      {"colour=red", 422},      {"since=2025-03-02T00:00:00Z&until=2025-03-01T00:00:00Z", 422},
   };
   for (const auto& [query, status] : cases) {
     HttpResponse res = api_->Get("/v1/audit?" + query);

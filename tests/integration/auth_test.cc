@@ -20,8 +20,9 @@ class AuthTest : public ExportdTest {
   // order): the secret alone on stdout. If that form is refused, the failure is recorded and
   // the form with the options before `create` is tried, so that the rest of a test still runs.
   std::string CreateKey(const std::string& name, bool admin = false, const std::string& role = "") {
-    std::vector<std::string> args = {"keys", "create", "--name", name, "--config",
-                                     server_->config_path(), "--data-dir", server_->data_dir()};
+    std::vector<std::string> args = {"keys",       "create",           "--name",
+                                     name,         "--config",         server_->config_path(),
+                                     "--data-dir", server_->data_dir()};
     if (admin) args.push_back("--admin");
     if (!role.empty()) {
       args.push_back("--role");
@@ -32,8 +33,9 @@ class AuthTest : public ExportdTest {
                               << " --config PATH --data-dir DIR: stdout=" << r.out
                               << " stderr=" << r.err;
     if (r.exit_code != 0) {
-      args = {"keys", "--config", server_->config_path(), "--data-dir", server_->data_dir(),
-              "create", "--name", name};
+      args = {
+          "keys",   "--config", server_->config_path(), "--data-dir", server_->data_dir(), "create",
+          "--name", name};
       if (admin) args.push_back("--admin");
       r = server_->RunCli(args);
       EXPECT_EQ(r.exit_code, 0) << "keys --config --data-dir create: stdout=" << r.out
@@ -50,8 +52,8 @@ class AuthTest : public ExportdTest {
   CommandResult RunKeys(const std::vector<std::string>& sub) {
     std::vector<std::string> args = {"keys"};
     args.insert(args.end(), sub.begin(), sub.end());
-    for (const auto& a : {std::string("--config"), server_->config_path(), std::string("--data-dir"),
-                          server_->data_dir()}) {
+    for (const auto& a : {std::string("--config"), server_->config_path(),
+                          std::string("--data-dir"), server_->data_dir()}) {
       args.push_back(a);
     }
     CommandResult r = server_->RunCli(args);
@@ -93,11 +95,10 @@ TEST_F(AuthTest, MissingOrWrongCredentialsAre401WithBearerChallenge) {
   for (const auto& [what, headers] : credentials) {
     for (const auto& p : probes) {
       SCOPED_TRACE(what + ": " + p.method + " " + p.path);
-      const std::string body = p.method == "POST" && p.path == "/v1/exports"
-                                   ? R"({"dataset": "items"})"
-                                   : "";
-      auto res = api_->Send(p.method, p.path, body, body.empty() ? "" : "application/json",
-                            headers, /*with_auth=*/false);
+      const std::string body =
+          p.method == "POST" && p.path == "/v1/exports" ? R"({"dataset": "items"})" : "";
+      auto res = api_->Send(p.method, p.path, body, body.empty() ? "" : "application/json", headers,
+                            /*with_auth=*/false);
       EXPECT_EQ(res.status, 401) << res.Describe();
       EXPECT_EQ(res.Header("WWW-Authenticate").rfind("Bearer", 0), 0u)
           << "WWW-Authenticate: \"" << res.Header("WWW-Authenticate") << "\"";
@@ -241,9 +242,9 @@ TEST_F(AuthTest, RolesLimitWhatAKeyMayDo) {
   EXPECT_EQ(deleted.status, 204) << deleted.Describe();
 
   // An unknown role is a usage error of the CLI, and makes no key.
-  CommandResult bad = server_->RunCli({"keys", "create", "--name", "x", "--role", "root",
-                                       "--config", server_->config_path(), "--data-dir",
-                                       server_->data_dir()});
+  CommandResult bad =
+      server_->RunCli({"keys", "create", "--name", "x", "--role", "root", "--config",
+                       server_->config_path(), "--data-dir", server_->data_dir()});
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_EQ(RunKeys({"list"}).out.find("\tx\t"), std::string::npos);
 }

@@ -88,7 +88,8 @@ TEST_F(CancelTest, PendingIsCancelledAtOnceAndProcessingWithinTwoSeconds) {
   }
 
   // The worker is free again: a new task runs to the end, and cancelling it then is 409.
-  const std::string after = CreateExport(*api_, {{"dataset", "items"}, {"filter", {{"id", {{"lte", 100}}}}}});
+  const std::string after =
+      CreateExport(*api_, {{"dataset", "items"}, {"filter", {{"id", {{"lte", 100}}}}}});
   Json ta = WaitForTerminal(*api_, after, seconds(30));
   EXPECT_EQ(ta.value("status", ""), "Succeeded") << ta.dump();
   auto late = api_->Send("POST", "/v1/exports/" + after + "/cancel", "", "");
@@ -101,7 +102,8 @@ TEST_F(CancelTest, DeleteRemovesFilesOfATerminalTaskOnly) {
   ASSERT_TRUE(StartWithItems(600, {{"workers", 1}, {"max_rows_per_second", 300}}));
   const std::string id = CreateExport(*api_, {{"dataset", "items"}, {"max_rows_per_file", 250}});
   ASSERT_FALSE(id.empty());
-  ASSERT_EQ(WaitForStatus(*api_, id, {"Processing"}, seconds(10)).value("status", ""), "Processing");
+  ASSERT_EQ(WaitForStatus(*api_, id, {"Processing"}, seconds(10)).value("status", ""),
+            "Processing");
   auto busy = api_->Delete("/v1/exports/" + id);
   EXPECT_EQ(busy.status, 409) << busy.Describe();
   EXPECT_TRUE(IsProblem(busy));
@@ -109,7 +111,8 @@ TEST_F(CancelTest, DeleteRemovesFilesOfATerminalTaskOnly) {
   Json task = WaitForTerminal(*api_, id, seconds(30));
   ASSERT_EQ(task.value("status", ""), "Succeeded") << task.dump();
   ASSERT_EQ(task["files"].size(), 3u) << task.dump();
-  EXPECT_FALSE(FilesOf(id).empty()) << "a Succeeded task has no files under DATA_DIR/exports/" << id;
+  EXPECT_FALSE(FilesOf(id).empty())
+      << "a Succeeded task has no files under DATA_DIR/exports/" << id;
   const std::string url = task["files"][0].value("url", "");
   ASSERT_EQ(api_->GetUrl(url).status, 200);
 

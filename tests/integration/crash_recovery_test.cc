@@ -144,8 +144,8 @@ TEST_F(CrashRecoveryTest, RecoveriesAreCountedApartFromAttempts) {
 
 TEST_F(CrashRecoveryTest, SigtermExitsZeroAndTheTaskFinishesAfterRestart) {
   ASSERT_TRUE(StartWithItems(1000, {{"workers", 1}, {"max_rows_per_second", 250}}));
-  const std::string id = CreateExport(*api_, {{"dataset", "items"}, {"format", "tsv"},
-                                                {"max_rows_per_file", 300}});
+  const std::string id =
+      CreateExport(*api_, {{"dataset", "items"}, {"format", "tsv"}, {"max_rows_per_file", 300}});
   ASSERT_FALSE(id.empty());
   ASSERT_TRUE(WaitFor(
       [&] {

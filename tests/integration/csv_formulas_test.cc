@@ -27,14 +27,10 @@ struct NoteRow {
 
 const std::vector<NoteRow>& Notes() {
   static const std::vector<NoteRow> rows = {
-      {1, "=1+2", "plain", 3.5, true},
-      {2, "+SUM(A1:A2)", "-3.5", -2.0, true},
-      {3, "-2+3", "+1e5", -0.25, true},
-      {4, "@cmd", "a,b", 1.0, true},
-      {5, "\tTAB", " =1", 2.0, true},
-      {6, "\rCR", "say \"hi\"", -7.0, true},
-      {7, "=a,\"b\"", "-.5", 0.0, true},
-      {8, "basalt", "x=1", -1e5, false},
+      {1, "=1+2", "plain", 3.5, true},   {2, "+SUM(A1:A2)", "-3.5", -2.0, true},
+      {3, "-2+3", "+1e5", -0.25, true},  {4, "@cmd", "a,b", 1.0, true},
+      {5, "\tTAB", " =1", 2.0, true},    {6, "\rCR", "say \"hi\"", -7.0, true},
+      {7, "=a,\"b\"", "-.5", 0.0, true}, {8, "basalt", "x=1", -1e5, false},
   };
   return rows;
 }
@@ -203,7 +199,8 @@ TEST_F(CsvFormulasTest, QueryFormAndTsv) {
   HttpResponse bad = api_->Send("POST", "/v1/exports?dataset=notes&escape_formulas=yes", "", "");
   EXPECT_EQ(bad.status, 400) << bad.body;
   EXPECT_TRUE(IsProblem(bad));
-  HttpResponse bad_json = api_->PostJson("/v1/exports", {{"dataset", "notes"}, {"escape_formulas", 1}});
+  HttpResponse bad_json =
+      api_->PostJson("/v1/exports", {{"dataset", "notes"}, {"escape_formulas", 1}});
   EXPECT_EQ(bad_json.status, 400) << bad_json.body;
   EXPECT_NE(bad_json.body.find("/escape_formulas"), std::string::npos) << bad_json.body;
 
@@ -212,8 +209,7 @@ TEST_F(CsvFormulasTest, QueryFormAndTsv) {
   DownloadedExport d = DownloadExport(*api_, tsv);
   ASSERT_EQ(d.contents.size(), 1u);
   EXPECT_NE(d.contents[0].find("\n5\t'\\tTAB\t =1\t2\n"), std::string::npos) << d.contents[0];
-  EXPECT_NE(d.contents[0].find("\n8\tbasalt\tx=1\t" + FormatAmount(-1e5) + "\n"),
-            std::string::npos)
+  EXPECT_NE(d.contents[0].find("\n8\tbasalt\tx=1\t" + FormatAmount(-1e5) + "\n"), std::string::npos)
       << d.contents[0];
 }
 
@@ -235,9 +231,8 @@ TEST_F(CsvFormulasTest, WithoutFormulaCellsTheFlagIsFalse) {
   ASSERT_TRUE(StartWithNotes());
   // code holds "-3.5", "+1e5", "-.5" (numbers as text), " =1", "x=1": none is formula-like;
   // amount holds negative REALs, which are numbers.
-  const Json task = Succeeded({{"dataset", "notes"},
-                               {"fields", {"id", "code", "amount"}},
-                               {"escape_formulas", true}});
+  const Json task = Succeeded(
+      {{"dataset", "notes"}, {"fields", {"id", "code", "amount"}}, {"escape_formulas", true}});
   ASSERT_TRUE(task.is_object());
   EXPECT_EQ(task["csv_contains_formulas"], false) << task.dump();
   EXPECT_EQ(task["files"][0]["contains_formulas"], false) << task.dump();
@@ -246,9 +241,8 @@ TEST_F(CsvFormulasTest, WithoutFormulaCellsTheFlagIsFalse) {
   EXPECT_EQ(download.manifest["csv_contains_formulas"], false);
   ASSERT_EQ(rows.size(), Notes().size() + 1);
   for (size_t i = 0; i < Notes().size(); ++i) {
-    EXPECT_EQ(rows[i + 1], (std::vector<std::string>{std::to_string(Notes()[i].id),
-                                                      Notes()[i].code,
-                                                      FormatAmount(Notes()[i].amount)}));
+    EXPECT_EQ(rows[i + 1], (std::vector<std::string>{std::to_string(Notes()[i].id), Notes()[i].code,
+                                                     FormatAmount(Notes()[i].amount)}));
   }
 }
 
@@ -257,7 +251,8 @@ TEST_F(CsvFormulasTest, WithoutFormulaCellsTheFlagIsFalse) {
 TEST_F(CsvFormulasTest, NdjsonIsWrittenAsIsWithoutAFlag) {
   ASSERT_TRUE(StartWithNotes());
   const Json plain = Succeeded({{"dataset", "notes"}, {"format", "ndjson"}});
-  const Json asked = Succeeded({{"dataset", "notes"}, {"format", "ndjson"}, {"escape_formulas", true}});
+  const Json asked =
+      Succeeded({{"dataset", "notes"}, {"format", "ndjson"}, {"escape_formulas", true}});
   ASSERT_TRUE(plain.is_object() && asked.is_object());
   for (const Json& task : {plain, asked}) {
     EXPECT_TRUE(task["csv_contains_formulas"].is_null()) << task.dump();
@@ -283,9 +278,8 @@ TEST_F(CsvFormulasTest, NdjsonIsWrittenAsIsWithoutAFlag) {
 // resumes after the last committed one: the task still reports it (and which file).
 TEST_F(CsvFormulasTest, TheFlagSurvivesAKillAndResume) {
   ASSERT_TRUE(StartWithNotes({{"workers", 1}, {"max_rows_per_second", 250}}, 992));
-  const std::string id =
-      CreateExport(*api_, {{"dataset", "notes"}, {"fields", {"id", "label"}},
-                           {"max_rows_per_file", 100}});
+  const std::string id = CreateExport(
+      *api_, {{"dataset", "notes"}, {"fields", {"id", "label"}}, {"max_rows_per_file", 100}});
   ASSERT_FALSE(id.empty());
   ASSERT_TRUE(WaitFor(
       [&] {
@@ -319,8 +313,8 @@ TEST_F(CsvFormulasTest, VerifySourceRegeneratesAnEscapedExport) {
   ASSERT_EQ(server_->Stop(), 0);
   for (const Json& task : {escaped, tsv}) {
     const std::string id = task.value("id", "");
-    CommandResult r = server_->RunCli({"verify", id, "--source", "--config", server_->config_path()},
-                                      seconds(60));
+    CommandResult r = server_->RunCli(
+        {"verify", id, "--source", "--config", server_->config_path()}, seconds(60));
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     EXPECT_NE(r.out.find("OK: task " + id), std::string::npos) << r.out;
   }

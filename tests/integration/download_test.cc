@@ -32,7 +32,7 @@ struct SignedUrl {
   }
 
   std::string With(const std::string& path_override, const std::string& expires,
-                    const std::string& signature) const {
+                   const std::string& signature) const {
     return (path_override.empty() ? path : path_override) + "?expires=" + expires +
            "&signature=" + signature;
   }
@@ -65,8 +65,7 @@ TEST_F(DownloadTest, SignedLinksServeFilesWithHeadersAndRanges) {
   ASSERT_EQ(task["files"].size(), 3u) << task.dump();
   const Json& f1 = task["files"][0];
   const SignedUrl u1 = SignedUrl::Parse(f1.value("url", ""));
-  ASSERT_EQ(u1.path, "/v1/exports/" + task.value("id", "") + "/files/part-00001.csv")
-      << f1.dump();
+  ASSERT_EQ(u1.path, "/v1/exports/" + task.value("id", "") + "/files/part-00001.csv") << f1.dump();
   ASSERT_TRUE(u1.query.count("expires") && u1.query.count("signature")) << f1.dump();
   EXPECT_EQ(f1.value("url", "").rfind(server_->base_url(), 0), 0u)
       << "url is not absolute on public_url: " << f1.dump();
@@ -94,9 +93,9 @@ TEST_F(DownloadTest, SignedLinksServeFilesWithHeadersAndRanges) {
   auto tail = Fetch(link, {{"Range", "bytes=-5"}});
   EXPECT_EQ(tail.status, 206) << tail.Describe();
   EXPECT_EQ(tail.body, full.body.substr(size - 5));
-  EXPECT_EQ(tail.Header("Content-Range"),
-            "bytes " + std::to_string(size - 5) + "-" + std::to_string(size - 1) + "/" +
-                std::to_string(size));
+  EXPECT_EQ(tail.Header("Content-Range"), "bytes " + std::to_string(size - 5) + "-" +
+                                              std::to_string(size - 1) + "/" +
+                                              std::to_string(size));
   auto rest = Fetch(link, {{"Range", "bytes=100-"}});
   EXPECT_EQ(rest.status, 206) << rest.Describe();
   EXPECT_EQ(rest.body, full.body.substr(100));
@@ -139,9 +138,9 @@ TEST_F(DownloadTest, TamperedOrForeignSignaturesAre403) {
       {"this signature on another file", u1.With(u2.path, exp, sig)},
       {"this signature on an unknown file",
        u1.With("/v1/exports/" + id + "/files/part-00009.csv", exp, sig)},
-      {"this signature on the manifest", u1.With("/v1/exports/" + id + "/files/manifest.json", exp, sig)},
-      {"another task's signature",
-       u1.With("", o1.query.at("expires"), o1.query.at("signature"))},
+      {"this signature on the manifest",
+       u1.With("/v1/exports/" + id + "/files/manifest.json", exp, sig)},
+      {"another task's signature", u1.With("", o1.query.at("expires"), o1.query.at("signature"))},
       {"this signature on another task",
        u1.With("/v1/exports/" + other.value("id", "") + "/files/part-00001.csv", exp, sig)},
   };
@@ -165,7 +164,8 @@ TEST_F(DownloadTest, ExpiredLinkIs403AndAFreshOneWorks) {
   const int64_t expires = std::stoll(u.query.at("expires"));
   auto expires_at = ParseRfc3339Millis(f.value("expires_at", ""));
   ASSERT_TRUE(expires_at.has_value()) << f.dump();
-  EXPECT_EQ(*expires_at / 1000, expires) << "expires_at and the url's expires disagree: " << f.dump();
+  EXPECT_EQ(*expires_at / 1000, expires)
+      << "expires_at and the url's expires disagree: " << f.dump();
   EXPECT_LE(expires - *UnixNowSeconds(), 2) << "ttl 1 s, but the link expires later: " << f.dump();
 
   ASSERT_TRUE(WaitFor([&] { return *UnixNowSeconds() > expires; }, seconds(5)));

@@ -30,9 +30,9 @@ TEST_P(FormatFlowTest, ExportsEveryRowExactly) {
   const auto& [format, compression] = GetParam();
   ASSERT_TRUE(StartWithItems(1000));
   const std::string id = CreateExport(*api_, {{"dataset", "items"},
-                                               {"format", format},
-                                               {"compression", compression},
-                                               {"max_rows_per_file", 400}});
+                                              {"format", format},
+                                              {"compression", compression},
+                                              {"max_rows_per_file", 400}});
   ASSERT_FALSE(id.empty());
   Json task = WaitForTerminal(*api_, id, kExportTimeout);
   ASSERT_EQ(task.value("status", ""), "Succeeded") << task.dump();
@@ -58,8 +58,7 @@ TEST_P(FormatFlowTest, ExportsEveryRowExactly) {
 
 INSTANTIATE_TEST_SUITE_P(AllFormats, FormatFlowTest,
                          ::testing::Values(FormatCase{"csv", "none"}, FormatCase{"tsv", "none"},
-                                           FormatCase{"json", "none"},
-                                           FormatCase{"ndjson", "none"},
+                                           FormatCase{"json", "none"}, FormatCase{"ndjson", "none"},
                                            FormatCase{"csv", "gzip"}, FormatCase{"tsv", "gzip"},
                                            FormatCase{"json", "gzip"},
                                            FormatCase{"ndjson", "gzip"}),
@@ -94,8 +93,8 @@ TEST_F(ExportFlowTest, TaskHasTheContractShape) {
   EXPECT_EQ(t0["links"].value("cancel", ""), "/v1/exports/" + id + "/cancel");
   EXPECT_EQ(t0["links"].value("events", ""), "/v1/exports/" + id + "/events");
   ASSERT_TRUE(t0.contains("request") && t0["request"].is_object()) << created.Describe();
-  for (const char* k : {"compression", "dataset", "fields", "filter", "format",
-                        "max_rows_per_file", "partitions", "since", "until"}) {
+  for (const char* k : {"compression", "dataset", "fields", "filter", "format", "max_rows_per_file",
+                        "partitions", "since", "until"}) {
     EXPECT_TRUE(t0["request"].contains(k)) << "request lacks " << k << ": " << created.Describe();
   }
   EXPECT_EQ(t0["request"].value("max_rows_per_file", -1), 80000);
@@ -115,7 +114,9 @@ TEST_F(ExportFlowTest, TaskHasTheContractShape) {
         << k << ": " << task.dump();
   }
   if (task["started_at"].is_string() && task["finished_at"].is_string()) {
-    auto ms = [&](const char* k) { return ParseRfc3339Millis(task[k].get<std::string>()).value_or(0); };
+    auto ms = [&](const char* k) {
+      return ParseRfc3339Millis(task[k].get<std::string>()).value_or(0);
+    };
     EXPECT_LE(ms("created_at"), ms("started_at"));
     EXPECT_LE(ms("started_at"), ms("finished_at"));
   }
@@ -239,14 +240,14 @@ TEST_F(ExportFlowTest, RollsOverAtMaxRowsPerFileWithAHeaderInEveryFile) {
   ASSERT_TRUE(StartWithItems(1000));
   const std::string a = CreateExport(*api_, {{"dataset", "items"}, {"max_rows_per_file", 300}});
   // Exactly 3 * 300 rows: three full files and no empty fourth one.
-  const std::string b = CreateExport(*api_, {{"dataset", "items"},
-                                              {"max_rows_per_file", 300},
-                                              {"filter", {{"id", {{"lte", 900}}}}}});
+  const std::string b = CreateExport(
+      *api_,
+      {{"dataset", "items"}, {"max_rows_per_file", 300}, {"filter", {{"id", {{"lte", 900}}}}}});
   // One row a file.
   const std::string c = CreateExport(*api_, {{"dataset", "items"},
-                                              {"format", "json"},
-                                              {"max_rows_per_file", 1},
-                                              {"filter", {{"id", {{"lte", 3}}}}}});
+                                             {"format", "json"},
+                                             {"max_rows_per_file", 1},
+                                             {"filter", {{"id", {{"lte", 3}}}}}});
   ASSERT_FALSE(a.empty() || b.empty() || c.empty());
 
   Json ta = WaitForTerminal(*api_, a, kExportTimeout);
@@ -309,7 +310,9 @@ TEST_F(ExportFlowTest, FilterFieldsTimeRangeAndPartitionsSelectExactlyTheRightRo
        {{"filter", {{"region", {{"in", {"east", "west"}}}}}}},
        {},
        "region IN ('east', 'west')"},
-      {"prefix", {{"filter", {{"name", {{"prefix", "comma"}}}}}}, {},
+      {"prefix",
+       {{"filter", {{"name", {{"prefix", "comma"}}}}}},
+       {},
        "substr(name, 1, 5) = 'comma'"},
       {"prefix with LIKE metacharacters",
        {{"filter", {{"name", {{"prefix", "back\\slash"}}}}}},
@@ -338,7 +341,10 @@ TEST_F(ExportFlowTest, FilterFieldsTimeRangeAndPartitionsSelectExactlyTheRightRo
        {{"since", "2024-01-10T00:00:00Z"}, {"until", "2024-01-20T12:00:00Z"}},
        {},
        "observed_at >= '2024-01-10T00:00:00Z' AND observed_at < '2024-01-20T12:00:00Z'"},
-      {"since only", {{"since", "2024-02-10T05:00:00Z"}}, {}, "observed_at >= '2024-02-10T05:00:00Z'"},
+      {"since only",
+       {{"since", "2024-02-10T05:00:00Z"}},
+       {},
+       "observed_at >= '2024-02-10T05:00:00Z'"},
       {"until with offset",
        {{"until", "2024-01-05T02:00:00+02:00"}},
        {},
@@ -377,8 +383,8 @@ TEST_F(ExportFlowTest, FilterFieldsTimeRangeAndPartitionsSelectExactlyTheRightRo
 
 TEST_F(ExportFlowTest, QueryParameterFormExportsTheSameAsTheBody) {
   ASSERT_TRUE(StartWithItems(300));
-  auto res = api_->Send("POST", "/v1/exports?dataset=items&fileType=json&filter.region=north", "",
-                        "");
+  auto res =
+      api_->Send("POST", "/v1/exports?dataset=items&fileType=json&filter.region=north", "", "");
   ASSERT_EQ(res.status, 202) << res.Describe();
   const std::string id = res.json.value("id", "");
   EXPECT_EQ(res.json.value("format", ""), "json") << res.Describe();
@@ -387,7 +393,8 @@ TEST_F(ExportFlowTest, QueryParameterFormExportsTheSameAsTheBody) {
       "/v1/exports", {{"dataset", "items"}, {"format", "json"}, {"filter", {{"region", "north"}}}});
   ASSERT_EQ(body_res.status, 202) << body_res.Describe();
   EXPECT_EQ(res.json.value("query_hash", "a"), body_res.json.value("query_hash", "b"))
-      << res.Describe() << "\n" << body_res.Describe();
+      << res.Describe() << "\n"
+      << body_res.Describe();
   EXPECT_EQ(res.json["request"], body_res.json["request"]);
   Json task = WaitForTerminal(*api_, id, kExportTimeout);
   ExpectExportMatches(*api_, task, ExpectedItems({}, "region = 'north'"));

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -18,8 +19,6 @@
 #include <sstream>
 #include <stdexcept>
 #include <thread>
-
-#include <httplib.h>
 
 #ifndef EXPORTD_BINARY
 #error "EXPORTD_BINARY must be defined (path of the exportd binary under test)"
@@ -226,10 +225,9 @@ bool ExportdProcess::Start(std::string* error) {
   exit_status_.reset();
   pid_ = Spawn(args, dir() + "/stdout.log", dir() + "/stderr.log", /*append=*/true);
 
-  httplib::Client cli =
-      options_.tls_ca_file.empty()
-          ? httplib::Client(host_, port_)
-          : httplib::Client("https://" + host_ + ":" + std::to_string(port_));
+  httplib::Client cli = options_.tls_ca_file.empty()
+                            ? httplib::Client(host_, port_)
+                            : httplib::Client("https://" + host_ + ":" + std::to_string(port_));
   if (!options_.tls_ca_file.empty()) cli.set_ca_cert_path(options_.tls_ca_file.c_str());
   cli.set_connection_timeout(0, 200000);
   cli.set_read_timeout(2, 0);

@@ -1,5 +1,5 @@
-// Faults injected through the "fault_injection" configuration (storage/faults/fault_injection.h): the
-// real binary with a source and an object store that fail on purpose.
+// Faults injected through the "fault_injection" configuration (storage/faults/fault_injection.h):
+// the real binary with a source and an object store that fail on purpose.
 //   - 20% transient faults on source and store: every task still Succeeds with exact data;
 //   - a permanent source fault: Failed after one attempt with a clear, non-retryable error;
 //   - a fault on every attempt: Failed with attempts == max_attempts;

@@ -1,6 +1,7 @@
 #include "tests/integration/http_client.h"
 
 #include <arpa/inet.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -11,8 +12,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-
-#include <httplib.h>
 
 namespace exportd::itest {
 namespace {

@@ -5,11 +5,10 @@
 #define EXPORTD_TESTS_INTEGRATION_HTTP_CLIENT_H_
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace exportd::itest {
 
@@ -20,7 +19,7 @@ struct CaseInsensitiveLess {
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct HttpResponse {
-  int status = 0;     // 0: the request did not complete (see transport_error)
+  int status = 0;  // 0: the request did not complete (see transport_error)
   std::string transport_error;
   std::multimap<std::string, std::string, CaseInsensitiveLess> headers;
   std::string body;

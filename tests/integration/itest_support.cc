@@ -1,5 +1,4 @@
 #include "tests/integration/itest_support.h"
-#include "storage/base/gzip_decoder.h"
 
 #include <openssl/evp.h>
 
@@ -8,6 +7,8 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+
+#include "storage/base/gzip_decoder.h"
 
 namespace exportd::itest {
 namespace {
@@ -40,9 +41,7 @@ int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
 
 // Compares one exported cell given as text (CSV/TSV) with the source value.
 std::optional<std::string> CompareText(const Value& want, const std::string& got, bool is_time) {
-  auto mismatch = [&] {
-    return "expected " + DescribeValue(want) + ", got " + Printable(got);
-  };
+  auto mismatch = [&] { return "expected " + DescribeValue(want) + ", got " + Printable(got); };
   if (std::holds_alternative<std::monostate>(want)) {
     if (!got.empty()) return mismatch();
     return std::nullopt;
@@ -139,8 +138,8 @@ bool ParseCsv(const std::string& text, Table* rows, std::string* error) {
   const size_t n = text.size();
   size_t i = 0;
   auto fail = [&](const std::string& what) {
-    *error = what + " at byte " + std::to_string(i) + " (record " + std::to_string(rows->size() + 1) +
-             ")";
+    *error = what + " at byte " + std::to_string(i) + " (record " +
+             std::to_string(rows->size() + 1) + ")";
     return false;
   };
   while (i < n) {
@@ -212,10 +211,18 @@ bool ParseTsv(const std::string& text, Table* rows, std::string* error) {
         }
         char e = line[++i];
         switch (e) {
-          case 't': field += '\t'; break;
-          case 'n': field += '\n'; break;
-          case 'r': field += '\r'; break;
-          case '\\': field += '\\'; break;
+          case 't':
+            field += '\t';
+            break;
+          case 'n':
+            field += '\n';
+            break;
+          case 'r':
+            field += '\r';
+            break;
+          case '\\':
+            field += '\\';
+            break;
           default:
             *error = std::string("unknown escape \\") + e + " in record " +
                      std::to_string(rows->size() + 1);
@@ -369,8 +376,8 @@ std::vector<std::string> ValidateExport(const std::string& format,
         }
         for (size_t c = 0; c < want.size(); ++c) {
           if (auto m = CompareText(want[c], table[r][c], is_time[c])) {
-            add_value(expected.fields[c],
-                      file_label + " " + row_label(next) + " field " + expected.fields[c] + ": " + *m);
+            add_value(expected.fields[c], file_label + " " + row_label(next) + " field " +
+                                              expected.fields[c] + ": " + *m);
           }
         }
       }
@@ -428,8 +435,8 @@ std::vector<std::string> ValidateExport(const std::string& format,
           auto it = o.find(expected.fields[c]);
           if (it == o.end()) continue;  // reported with the keys
           if (auto m = CompareJson(want[c], *it, is_time[c])) {
-            add_value(expected.fields[c],
-                      file_label + " " + row_label(next) + " field " + expected.fields[c] + ": " + *m);
+            add_value(expected.fields[c], file_label + " " + row_label(next) + " field " +
+                                              expected.fields[c] + ": " + *m);
           }
         }
         ++next;
@@ -599,8 +606,8 @@ void ExpectExportMatches(const HttpClient& api, const Json& task, const Expected
   auto problems = ValidateExport(format, dl.contents, dl.rows, expected);
   std::string all;
   for (const auto& p : problems) all += "  " + p + "\n";
-  EXPECT_TRUE(problems.empty()) << "exported data differs from the source (" << format
-                                << ", " << dl.contents.size() << " files):\n"
+  EXPECT_TRUE(problems.empty()) << "exported data differs from the source (" << format << ", "
+                                << dl.contents.size() << " files):\n"
                                 << all;
 }
 
@@ -609,21 +616,22 @@ void ExpectExportMatches(const HttpClient& api, const Json& task, const Expected
 ::testing::AssertionResult IsProblem(const HttpResponse& res) {
   const std::string ct = res.Header("Content-Type");
   if (ct.rfind("application/problem+json", 0) != 0) {
-    return ::testing::AssertionFailure() << "Content-Type is not application/problem+json: "
-                                         << res.Describe();
+    return ::testing::AssertionFailure()
+           << "Content-Type is not application/problem+json: " << res.Describe();
   }
   const Json& j = res.json;
-  if (!j.is_object()) return ::testing::AssertionFailure() << "body is not a JSON object: " << res.Describe();
+  if (!j.is_object())
+    return ::testing::AssertionFailure() << "body is not a JSON object: " << res.Describe();
   for (const char* key : {"type", "title", "detail"}) {
     if (!j.contains(key) || !j[key].is_string() || j[key].get<std::string>().empty()) {
-      return ::testing::AssertionFailure() << "problem lacks a non-empty string \"" << key
-                                           << "\": " << res.Describe();
+      return ::testing::AssertionFailure()
+             << "problem lacks a non-empty string \"" << key << "\": " << res.Describe();
     }
   }
   if (!j.contains("status") || !j["status"].is_number_integer() ||
       j["status"].get<int>() != res.status) {
-    return ::testing::AssertionFailure() << "problem \"status\" differs from the HTTP status: "
-                                         << res.Describe();
+    return ::testing::AssertionFailure()
+           << "problem \"status\" differs from the HTTP status: " << res.Describe();
   }
   return ::testing::AssertionSuccess();
 }
@@ -653,8 +661,8 @@ bool ExportdTest::StartWithItems(int rows, const Json& config_extra,
                                  std::map<std::string, std::string> env, int busy_timeout_ms) {
   CreateItemsDb(source_path_, rows);
   ExportdProcess::Options options;
-  options.config = {{"datasets", Json::array({ItemsDatasetConfig("items", source_path_,
-                                                                 busy_timeout_ms)})}};
+  options.config = {
+      {"datasets", Json::array({ItemsDatasetConfig("items", source_path_, busy_timeout_ms)})}};
   for (auto it = config_extra.begin(); it != config_extra.end(); ++it) {
     options.config[it.key()] = it.value();
   }

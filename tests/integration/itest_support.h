@@ -8,12 +8,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/integration/exportd_process.h"
 #include "tests/integration/http_client.h"
@@ -45,8 +44,8 @@ int64_t UnixNowMillis();
 // ---- The data validator ---------------------------------------------------------------------
 
 struct ExpectedExport {
-  std::vector<std::string> fields;  // the header / object keys, in order
-  std::vector<Row> rows;            // in export order
+  std::vector<std::string> fields;    // the header / object keys, in order
+  std::vector<Row> rows;              // in export order
   std::set<std::string> time_fields;  // compared as instants (format may differ from the source)
 };
 

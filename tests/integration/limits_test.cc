@@ -52,8 +52,8 @@ TEST_F(LimitsTest, RateLimitIsPerPrincipalWithRetryAfterAndSparesAdmins) {
 // A slow client (slowloris) loses its connection after read_timeout_seconds instead of holding
 // an HTTP thread; oversized bodies and header lines are refused.
 TEST_F(LimitsTest, SlowClientsAreCutOffAndOversizedRequestsRefused) {
-  ASSERT_TRUE(StartWithItems(5, Json{{"read_timeout_seconds", 2}, {"http_threads", 2},
-                                     {"max_body_bytes", 4096}}));
+  ASSERT_TRUE(StartWithItems(
+      5, Json{{"read_timeout_seconds", 2}, {"http_threads", 2}, {"max_body_bytes", 4096}}));
   // Two connections that never finish their request line would hold both threads forever.
   auto open_partial = [&] {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -84,11 +84,10 @@ TEST_F(LimitsTest, SlowClientsAreCutOffAndOversizedRequestsRefused) {
   EXPECT_LT(Clock::now() - start, seconds(8)) << "slow connections were not cut off";
   EXPECT_EQ(api_->Get("/v1/exports").status, 200) << "the HTTP threads are free again";
 
-  HttpResponse big = api_->Send("POST", "/v1/exports", std::string(8192, ' ') + "{}",
-                                "application/json");
+  HttpResponse big =
+      api_->Send("POST", "/v1/exports", std::string(8192, ' ') + "{}", "application/json");
   EXPECT_EQ(big.status, 413) << big.Describe();
-  HttpResponse long_header =
-      api_->Get("/v1/exports", {{"X-Padding", std::string(16 * 1024, 'a')}});
+  HttpResponse long_header = api_->Get("/v1/exports", {{"X-Padding", std::string(16 * 1024, 'a')}});
   EXPECT_TRUE(long_header.status == 400 || long_header.status == 431 || long_header.status == 0)
       << long_header.Describe();
   EXPECT_EQ(api_->Get("/v1/exports").status, 200);
@@ -96,8 +95,8 @@ TEST_F(LimitsTest, SlowClientsAreCutOffAndOversizedRequestsRefused) {
 
 TEST_F(LimitsTest, ActiveTaskQuotaPerPrincipal) {
   // Slow exports keep tasks Processing/Pending while the quota is probed.
-  ASSERT_TRUE(StartWithItems(200, Json{{"max_active_tasks", 2}, {"max_rows_per_second", 20},
-                                       {"workers", 1}}));
+  ASSERT_TRUE(StartWithItems(
+      200, Json{{"max_active_tasks", 2}, {"max_rows_per_second", 20}, {"workers", 1}}));
   HttpClient alice(server_->host(), server_->port(), CreateKey("alice"));
   HttpClient bob(server_->host(), server_->port(), CreateKey("bob"));
   const std::string first = CreateExport(alice, {{"dataset", "items"}});
@@ -108,7 +107,8 @@ TEST_F(LimitsTest, ActiveTaskQuotaPerPrincipal) {
   ASSERT_EQ(third.status, 429) << third.Describe();
   EXPECT_TRUE(IsProblem(third));
   EXPECT_FALSE(third.Header("Retry-After").empty());
-  EXPECT_NE(third.json.value("detail", "").find("at most 2"), std::string::npos) << third.Describe();
+  EXPECT_NE(third.json.value("detail", "").find("at most 2"), std::string::npos)
+      << third.Describe();
   // Others, and admins, have their own room.
   EXPECT_EQ(bob.PostJson("/v1/exports", Json{{"dataset", "items"}}).status, 202);
   EXPECT_EQ(api_->PostJson("/v1/exports", Json{{"dataset", "items"}}).status, 202);

@@ -47,8 +47,8 @@ std::string HmacHex(const std::string& key, const std::string& data) {
 // What a receiver does: recompute the signature over "timestamp.body" and compare.
 bool SignatureVerifies(const std::string& secret, const httplib::Request& req) {
   const std::string ts = req.get_header_value("X-Exportd-Timestamp");
-  return !ts.empty() &&
-         req.get_header_value("X-Exportd-Signature") == "sha256=" + HmacHex(secret, ts + "." + req.body);
+  return !ts.empty() && req.get_header_value("X-Exportd-Signature") ==
+                            "sha256=" + HmacHex(secret, ts + "." + req.body);
 }
 
 struct Received {
@@ -339,8 +339,7 @@ TEST_F(NotificationTest, WebhookReceivesTheSignedTaskOfASucceededExport) {
 
   auto events = EventsOfType(GetEvents(*api_, id), "notification");
   ASSERT_EQ(events.size(), 1u);
-  EXPECT_NE(events[0].value("detail", "").find("attempt=1/5 outcome=delivered"),
-            std::string::npos)
+  EXPECT_NE(events[0].value("detail", "").find("attempt=1/5 outcome=delivered"), std::string::npos)
       << events[0].dump();
 }
 
@@ -410,9 +409,10 @@ TEST_F(NotificationTest, UnreachableReceiverEndsRecordedAsFailed) {
 TEST_F(NotificationTest, WebhooksToInternalAddressesAreRefusedWithoutAnAllowlist) {
   ASSERT_TRUE(Start({{"webhook_allowlist", Json::array()}}));
   const std::string port = std::to_string(PickFreePort());
-  for (const std::string& url : {receiver_.url(), std::string("http://169.254.169.254/latest/meta-data/"),
-                                 "http://[::1]:" + port + "/hook", "http://localhost:" + port + "/",
-                                 std::string("http://10.0.0.7/hook")}) {
+  for (const std::string& url :
+       {receiver_.url(), std::string("http://169.254.169.254/latest/meta-data/"),
+        "http://[::1]:" + port + "/hook", "http://localhost:" + port + "/",
+        std::string("http://10.0.0.7/hook")}) {
     HttpResponse res =
         api_->PostJson("/v1/exports", Json{{"dataset", "items"}, {"notify", Notify(url)}});
     EXPECT_EQ(res.status, 422) << url << ": " << res.Describe();
@@ -447,9 +447,10 @@ TEST_F(NotificationTest, FailedAndCancelledExportsNotifyToo) {
   // One slow worker: the first export is Processing when cancelled, the second still Pending.
   ASSERT_TRUE(Start({{"workers", 1}, {"max_rows_per_second", 200}}, 1000));
   const std::string running = CreateExport(
-      *api_, {{"dataset", "items"}, {"max_rows_per_file", 100}, {"notify", Notify(receiver_.url())}});
-  const std::string queued =
-      CreateExport(*api_, {{"dataset", "items"}, {"tag", "q"}, {"notify", Notify(receiver_.url())}});
+      *api_,
+      {{"dataset", "items"}, {"max_rows_per_file", 100}, {"notify", Notify(receiver_.url())}});
+  const std::string queued = CreateExport(
+      *api_, {{"dataset", "items"}, {"tag", "q"}, {"notify", Notify(receiver_.url())}});
   ASSERT_FALSE(running.empty() || queued.empty());
   ASSERT_EQ(WaitForStatus(*api_, running, {"Processing"}, seconds(10)).value("status", ""),
             "Processing");
@@ -497,9 +498,9 @@ TEST_F(NotificationTest, PendingDeliveriesSurviveARestart) {
       CreateExport(*api_, {{"dataset", "items"}, {"notify", Notify(receiver_.url())}});
   ASSERT_FALSE(id.empty());
   ASSERT_TRUE(WaitFor([&] { return receiver_.received().size() == 1; }, seconds(20)));
-  ASSERT_TRUE(WaitFor(
-      [&] { return GetTask(*api_, id)["notifications"][0].value("attempts", 0) == 1; },
-      seconds(5)));
+  ASSERT_TRUE(
+      WaitFor([&] { return GetTask(*api_, id)["notifications"][0].value("attempts", 0) == 1; },
+              seconds(5)));
   EXPECT_EQ(server_->Stop(), 0);
   std::string error;
   ASSERT_TRUE(server_->Start(&error)) << error;
@@ -630,11 +631,11 @@ TEST_F(NotificationTest, EmailArrivesThroughARealSmtpServer) {
   SmtpServer smtp(mail_dir.path() + "/maildir");
   ASSERT_TRUE(smtp.WaitReady());
   ASSERT_TRUE(Start({{"smtp", {{"url", smtp.url()}, {"from", "exportd@example.org"}}}}, 250));
-  const std::string id = CreateExport(
-      *api_, {{"dataset", "items"},
-              {"max_rows_per_file", 100},
-              {"filter", {{"id", {{"lte", 200}}}}},
-              {"notify", {{"email", {"alice@example.org", "bob@example.org"}}}}});
+  const std::string id =
+      CreateExport(*api_, {{"dataset", "items"},
+                           {"max_rows_per_file", 100},
+                           {"filter", {{"id", {{"lte", 200}}}}},
+                           {"notify", {{"email", {"alice@example.org", "bob@example.org"}}}}});
   ASSERT_FALSE(id.empty());
   Json task = WaitForNotifications(id);
   ASSERT_EQ(task.value("status", ""), "Succeeded") << task.dump();
@@ -715,8 +716,8 @@ class TlsSmtpTest : public NotificationTest {
     WriteFile(script_, kTlsAuthSmtpScript);
     cert_ = dir_.path() + "/cert.pem";
     key_ = dir_.path() + "/key.pem";
-    const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key_ +
-                            " -out " + cert_ +
+    const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -keyout " + key_ + " -out " +
+                            cert_ +
                             " -days 2 -subj /CN=localhost"
                             " -addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>/dev/null";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
@@ -729,15 +730,18 @@ class TlsSmtpTest : public NotificationTest {
 TEST_F(TlsSmtpTest, StartTlsAndAuthDeliverTheEmail) {
   SmtpServer smtp(dir_.path() + "/maildir", script_, cert_, key_);
   ASSERT_TRUE(smtp.WaitReady());
-  ASSERT_TRUE(StartWithItems(
-      50,
-      {{"notification_retry_base_ms", 50},
-       {"smtp",
-        {{"url", smtp.url()}, {"from", "exportd@example.org"}, {"username", "exportd"},
-         {"password_env", "ITEST_SMTP_PASSWORD"}, {"starttls", true}, {"ca_file", cert_}}}},
-      {{"ITEST_SMTP_PASSWORD", "pw"}}));
-  const std::string id = CreateExport(
-      *api_, {{"dataset", "items"}, {"notify", {{"email", {"carol@example.org"}}}}});
+  ASSERT_TRUE(StartWithItems(50,
+                             {{"notification_retry_base_ms", 50},
+                              {"smtp",
+                               {{"url", smtp.url()},
+                                {"from", "exportd@example.org"},
+                                {"username", "exportd"},
+                                {"password_env", "ITEST_SMTP_PASSWORD"},
+                                {"starttls", true},
+                                {"ca_file", cert_}}}},
+                             {{"ITEST_SMTP_PASSWORD", "pw"}}));
+  const std::string id =
+      CreateExport(*api_, {{"dataset", "items"}, {"notify", {{"email", {"carol@example.org"}}}}});
   ASSERT_FALSE(id.empty());
   Json task = WaitForNotifications(id);
   ASSERT_EQ(task["notifications"][0].value("status", ""), "delivered") << task.dump();
@@ -751,24 +755,26 @@ TEST_F(TlsSmtpTest, StartTlsAndAuthDeliverTheEmail) {
 TEST_F(TlsSmtpTest, WrongPasswordEndsFailedWithTheReason) {
   SmtpServer smtp(dir_.path() + "/maildir", script_, cert_, key_);
   ASSERT_TRUE(smtp.WaitReady());
-  ASSERT_TRUE(StartWithItems(
-      50,
-      {{"notification_retry_base_ms", 50},
-       {"notification_attempts", 2},
-       {"smtp",
-        {{"url", smtp.url()}, {"from", "exportd@example.org"}, {"username", "exportd"},
-         {"password_env", "ITEST_SMTP_PASSWORD"}, {"starttls", true}, {"ca_file", cert_}}}},
-      {{"ITEST_SMTP_PASSWORD", "wrong"}}));
-  const std::string id = CreateExport(
-      *api_, {{"dataset", "items"}, {"notify", {{"email", {"carol@example.org"}}}}});
+  ASSERT_TRUE(StartWithItems(50,
+                             {{"notification_retry_base_ms", 50},
+                              {"notification_attempts", 2},
+                              {"smtp",
+                               {{"url", smtp.url()},
+                                {"from", "exportd@example.org"},
+                                {"username", "exportd"},
+                                {"password_env", "ITEST_SMTP_PASSWORD"},
+                                {"starttls", true},
+                                {"ca_file", cert_}}}},
+                             {{"ITEST_SMTP_PASSWORD", "wrong"}}));
+  const std::string id =
+      CreateExport(*api_, {{"dataset", "items"}, {"notify", {{"email", {"carol@example.org"}}}}});
   ASSERT_FALSE(id.empty());
   Json task = WaitForNotifications(id);
   EXPECT_EQ(task.value("status", ""), "Succeeded");  // the outcome stays the export's own
   const Json& n = task["notifications"][0];
   EXPECT_EQ(n.value("status", ""), "failed") << task.dump();
   EXPECT_EQ(n.value("attempts", 0), 2);
-  EXPECT_NE(n.value("last_error", "").find("permission_denied"), std::string::npos)
-      << task.dump();
+  EXPECT_NE(n.value("last_error", "").find("permission_denied"), std::string::npos) << task.dump();
   EXPECT_TRUE(smtp.Messages().empty());
 }
 
@@ -777,12 +783,11 @@ TEST_F(TlsSmtpTest, StartTlsIsRequiredNotOptional) {
   SmtpServer smtp(dir_.path() + "/maildir");
   ASSERT_TRUE(smtp.WaitReady());
   ASSERT_TRUE(StartWithItems(
-      50,
-      {{"notification_retry_base_ms", 50},
-       {"notification_attempts", 1},
-       {"smtp", {{"url", smtp.url()}, {"from", "exportd@example.org"}, {"starttls", true}}}}));
-  const std::string id = CreateExport(
-      *api_, {{"dataset", "items"}, {"notify", {{"email", {"carol@example.org"}}}}});
+      50, {{"notification_retry_base_ms", 50},
+           {"notification_attempts", 1},
+           {"smtp", {{"url", smtp.url()}, {"from", "exportd@example.org"}, {"starttls", true}}}}));
+  const std::string id =
+      CreateExport(*api_, {{"dataset", "items"}, {"notify", {{"email", {"carol@example.org"}}}}});
   ASSERT_FALSE(id.empty());
   Json task = WaitForNotifications(id);
   EXPECT_EQ(task["notifications"][0].value("status", ""), "failed") << task.dump();

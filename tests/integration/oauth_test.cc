@@ -51,7 +51,7 @@ int64_t Now() {
 
 Json Claims(const std::string& sub, const Json& roles) {
   return {{"iss", "https://idp.test/"}, {"aud", "exportd"}, {"sub", sub},
-          {"exp", Now() + 600}, {"iat", Now()}, {"roles", roles}};
+          {"exp", Now() + 600},         {"iat", Now()},     {"roles", roles}};
 }
 
 const Json kHeader = {{"alg", "HS256"}, {"typ", "JWT"}, {"kid", "k1"}};
@@ -60,12 +60,14 @@ class OAuthTest : public ExportdTest {
  protected:
   bool Start() {
     const std::string jwks = source_dir_.path() + "/jwks.json";
-    WriteFile(jwks, Json{{"keys", Json::array({{{"kty", "oct"}, {"kid", "k1"},
-                                                 {"k", Base64Url(kSecret)}}})}}
-                        .dump());
-    return StartWithItems(20, Json{{"oauth", {{"issuer", "https://idp.test/"},
-                                              {"audience", "exportd"},
-                                              {"jwks_file", jwks}}}});
+    WriteFile(
+        jwks,
+        Json{{"keys", Json::array({{{"kty", "oct"}, {"kid", "k1"}, {"k", Base64Url(kSecret)}}})}}
+            .dump());
+    return StartWithItems(
+        20,
+        Json{{"oauth",
+              {{"issuer", "https://idp.test/"}, {"audience", "exportd"}, {"jwks_file", jwks}}}});
   }
   std::unique_ptr<HttpClient> With(const std::string& token) const {
     return std::make_unique<HttpClient>(server_->host(), server_->port(), token);

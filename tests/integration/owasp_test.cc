@@ -64,8 +64,8 @@ std::string HmacHex(const std::string& key, const std::string& message) {
 
 // One operation of openapi.yaml.
 struct SpecOperation {
-  std::string method;  // upper case
-  std::string path;    // template: /v1/exports/{id}
+  std::string method;         // upper case
+  std::string path;           // template: /v1/exports/{id}
   bool is_public = false;     // "security: []"
   bool role_limited = false;  // documents 403 RoleForbidden: a reader key may not call it
 };
@@ -73,8 +73,8 @@ struct SpecOperation {
 // The operations under `paths:` of the served document. A line-based reader of the layout
 // openapi.yaml keeps (two-space indentation: paths at 2, methods at 4, their keys at 6+).
 std::vector<SpecOperation> ParseSpecOperations(const std::string& yaml) {
-  static const std::set<std::string> kMethods = {"get", "post", "put", "patch", "delete", "head",
-                                                 "options"};
+  static const std::set<std::string> kMethods = {"get",    "post", "put",    "patch",
+                                                 "delete", "head", "options"};
   std::vector<SpecOperation> ops;
   std::istringstream in(yaml);
   bool in_paths = false;
@@ -115,8 +115,10 @@ std::vector<SpecOperation> ParseSpecOperations(const std::string& yaml) {
 
 std::string Fill(const std::string& tmpl, const std::string& id, const std::string& name) {
   std::string out = tmpl;
-  for (const auto& [var, value] : {std::pair<std::string, std::string>{"{id}", id}, {"{name}", name}}) {
-    for (size_t pos; (pos = out.find(var)) != std::string::npos;) out.replace(pos, var.size(), value);
+  for (const auto& [var, value] :
+       {std::pair<std::string, std::string>{"{id}", id}, {"{name}", name}}) {
+    for (size_t pos; (pos = out.find(var)) != std::string::npos;)
+      out.replace(pos, var.size(), value);
   }
   return out;
 }
@@ -141,9 +143,9 @@ class OwaspTest : public ExportdTest {
       if (cols.size() > 1 && cols[1] == name) id = cols[0];
     }
     ASSERT_FALSE(id.empty()) << "no key named " << name << " in: " << list.out;
-    CommandResult revoked = server_->RunCli({"keys", "revoke", id, "--config",
-                                             server_->config_path(), "--data-dir",
-                                             server_->data_dir()});
+    CommandResult revoked =
+        server_->RunCli({"keys", "revoke", id, "--config", server_->config_path(), "--data-dir",
+                         server_->data_dir()});
     ASSERT_EQ(revoked.exit_code, 0) << revoked.out << revoked.err;
   }
   HttpClient ClientWith(const std::string& key) const {
@@ -177,8 +179,8 @@ TEST_F(OwaspTest, API1_API2_API5_EveryDocumentedRouteRefusesTheWrongCaller) {
 
   const std::string secret_tag = "alice-private-tag-4b1d";
   // A request nobody else makes, so that its query_hash is Alice's alone.
-  const std::string a = CreateExport(
-      alice, {{"dataset", "items"}, {"tag", secret_tag}, {"max_rows_per_file", 777}});
+  const std::string a =
+      CreateExport(alice, {{"dataset", "items"}, {"tag", secret_tag}, {"max_rows_per_file", 777}});
   ASSERT_FALSE(a.empty());
   const Json a_done = WaitForTerminal(alice, a, seconds(30));
   ASSERT_EQ(a_done.value("status", ""), "Succeeded") << a_done.dump();
@@ -201,12 +203,12 @@ TEST_F(OwaspTest, API1_API2_API5_EveryDocumentedRouteRefusesTheWrongCaller) {
   const std::vector<SpecOperation> ops = ParseSpecOperations(spec.body);
   std::set<std::string> seen;
   for (const auto& op : ops) seen.insert(op.method + " " + op.path);
-  for (const char* must : {"POST /v1/exports", "GET /v1/exports", "GET /v1/exports/{id}",
-                           "DELETE /v1/exports/{id}", "POST /v1/exports/{id}/cancel",
-                           "GET /v1/exports/{id}/events", "GET /v1/exports/{id}/files/{name}",
-                           "GET /v1/datasets", "GET /healthz", "GET /readyz"}) {
-    ASSERT_TRUE(seen.count(must)) << "the spec reader missed " << must << "; read: "
-                                  << ::testing::PrintToString(seen);
+  for (const char* must :
+       {"POST /v1/exports", "GET /v1/exports", "GET /v1/exports/{id}", "DELETE /v1/exports/{id}",
+        "POST /v1/exports/{id}/cancel", "GET /v1/exports/{id}/events",
+        "GET /v1/exports/{id}/files/{name}", "GET /v1/datasets", "GET /healthz", "GET /readyz"}) {
+    ASSERT_TRUE(seen.count(must)) << "the spec reader missed " << must
+                                  << "; read: " << ::testing::PrintToString(seen);
   }
   // The contract's exempt routes (API.md "Authentication"); any other public one is a finding.
   const std::set<std::string> exempt = {"/healthz", "/readyz", "/metrics", "/openapi.yaml",
@@ -216,9 +218,8 @@ TEST_F(OwaspTest, API1_API2_API5_EveryDocumentedRouteRefusesTheWrongCaller) {
     const std::string path = Fill(op.path, a, "part-00001.csv");
     const bool has_id = op.path.find("{id}") != std::string::npos;
     SCOPED_TRACE(op.method + " " + op.path + " -> " + path);
-    const std::string body = op.method == "POST" && op.path == "/v1/exports"
-                                 ? Json{{"dataset", "items"}}.dump()
-                                 : "";
+    const std::string body =
+        op.method == "POST" && op.path == "/v1/exports" ? Json{{"dataset", "items"}}.dump() : "";
     const std::string type = body.empty() ? "" : "application/json";
     auto as = [&](const HttpClient& who, const HeaderList& headers = {}, bool auth = true,
                   const std::string& p = "") {
@@ -333,14 +334,16 @@ TEST_F(OwaspTest, API8_API9_UndocumentedRoutesAndMethodsDoNotExist) {
         std::string("/v2/exports"), std::string("/v1/exports/") + id + "/files",
         std::string("/v1/exports/") + id + "/manifest", std::string("/v1/tasks"),
         std::string("/.env"), std::string("/exportd.db"), std::string("/url_secret"),
-        std::string("/data/exportd.db"), std::string("/v1/exports/") + id + "/files/..%2furl_secret"}) {
+        std::string("/data/exportd.db"),
+        std::string("/v1/exports/") + id + "/files/..%2furl_secret"}) {
     for (bool auth : {false, true}) {
       const HttpResponse res = api_->Send("GET", path, "", "", {}, auth);
       EXPECT_EQ(res.status, 404) << (auth ? "admin: " : "anonymous: ") << res.Describe();
       EXPECT_TRUE(IsProblem(res)) << path;
     }
   }
-  const std::vector<SpecOperation> ops = ParseSpecOperations(Anonymous("GET", "/openapi.yaml").body);
+  const std::vector<SpecOperation> ops =
+      ParseSpecOperations(Anonymous("GET", "/openapi.yaml").body);
   ASSERT_FALSE(ops.empty());
   std::map<std::string, std::set<std::string>> methods;
   for (const auto& op : ops) methods[op.path].insert(op.method);
@@ -409,8 +412,8 @@ TEST_F(OwaspTest, API1_FiltersCursorsAndIdempotencyKeysStayWithinThePrincipal) {
 
   // The same Idempotency-Key and body from Bob is Bob's own new task, not a replay of Alice's.
   const HttpResponse b_created = bob.PostJson("/v1/exports", body, idem);
-  EXPECT_EQ(b_created.status, 202) << "Alice's idempotent replay answered Bob: "
-                                   << b_created.Describe();
+  EXPECT_EQ(b_created.status, 202)
+      << "Alice's idempotent replay answered Bob: " << b_created.Describe();
   const std::string b = b_created.json.value("id", "");
   EXPECT_NE(b, a);
   EXPECT_EQ(alice.PostJson("/v1/exports", body, idem).json.value("id", ""), a)
@@ -439,14 +442,16 @@ TEST_F(OwaspTest, API1_FiltersCursorsAndIdempotencyKeysStayWithinThePrincipal) {
 
   // No existence oracle: Alice's task and a task that never existed look the same to Bob.
   const std::string unknown = "01ARZ3NDEKTSV4RRFFQ69G5FAV";
-  for (const std::string& suffix : {std::string(""), std::string("/events"), std::string("/cancel")}) {
+  for (const std::string& suffix :
+       {std::string(""), std::string("/events"), std::string("/cancel")}) {
     const std::string method = suffix == "/cancel" ? "POST" : "GET";
     HttpResponse theirs = bob.Send(method, "/v1/exports/" + a + suffix, "", "");
     HttpResponse none = bob.Send(method, "/v1/exports/" + unknown + suffix, "", "");
     EXPECT_EQ(theirs.status, 404);
     EXPECT_EQ(none.status, 404);
     std::string detail = theirs.json.value("detail", "");
-    for (size_t pos; (pos = detail.find(a)) != std::string::npos;) detail.replace(pos, a.size(), unknown);
+    for (size_t pos; (pos = detail.find(a)) != std::string::npos;)
+      detail.replace(pos, a.size(), unknown);
     EXPECT_EQ(detail, none.json.value("detail", "")) << suffix;
   }
 }
@@ -482,9 +487,11 @@ TEST_F(OwaspTest, API3_ServerOwnedPropertiesCannotBeSetAndSecretsAreNeverShown) 
     EXPECT_TRUE(IsProblem(res)) << member;
     if (value.is_string()) {
       const HttpResponse q = alice.Send(
-          "POST", "/v1/exports?dataset=items&" + member + "=" + PercentEncode(value.get<std::string>()),
-          "", "");
-      EXPECT_TRUE(q.status == 400 || q.status == 422) << member << " (query form): " << q.Describe();
+          "POST",
+          "/v1/exports?dataset=items&" + member + "=" + PercentEncode(value.get<std::string>()), "",
+          "");
+      EXPECT_TRUE(q.status == 400 || q.status == 422)
+          << member << " (query form): " << q.Describe();
     }
   }
   EXPECT_TRUE(alice.Get("/v1/exports").json["items"].empty()) << "a refused request made a task";
@@ -495,10 +502,13 @@ TEST_F(OwaspTest, API3_ServerOwnedPropertiesCannotBeSetAndSecretsAreNeverShown) 
   ASSERT_EQ(task.value("status", ""), "Succeeded");
   const std::string url_secret = Trim(ReadFileOrEmpty(server_->data_dir() + "/url_secret"));
   ASSERT_FALSE(url_secret.empty());
-  const std::vector<HttpResponse> answers = {
-      alice.Get("/v1/exports/" + id), alice.Get("/v1/exports"), alice.Get("/v1/exports/" + id + "/events"),
-      alice.Get("/v1/datasets"), Anonymous("GET", "/metrics"), Anonymous("GET", "/readyz"),
-      alice.Get("/v1/exports/01ARZ3NDEKTSV4RRFFQ69G5FAV")};
+  const std::vector<HttpResponse> answers = {alice.Get("/v1/exports/" + id),
+                                             alice.Get("/v1/exports"),
+                                             alice.Get("/v1/exports/" + id + "/events"),
+                                             alice.Get("/v1/datasets"),
+                                             Anonymous("GET", "/metrics"),
+                                             Anonymous("GET", "/readyz"),
+                                             alice.Get("/v1/exports/01ARZ3NDEKTSV4RRFFQ69G5FAV")};
   for (const HttpResponse& res : answers) {
     for (const std::string& secret : {alice_key, server_->admin_key(), url_secret,
                                       Sha256Hex(alice_key), server_->data_dir(), source_path()}) {
@@ -555,8 +565,8 @@ TEST_F(OwaspTest, API1_SignedLinksForHostileFileNamesServeNothing) {
   const int64_t expires = *UnixNowSeconds() + 3600;
   auto signed_path = [&](const std::string& task_id, const std::string& name) {
     return "/v1/exports/" + PercentEncode(task_id) + "/files/" + PercentEncode(name) +
-           "?expires=" + std::to_string(expires) + "&signature=" +
-           HmacHex(secret, task_id + "\n" + name + "\n" + std::to_string(expires));
+           "?expires=" + std::to_string(expires) +
+           "&signature=" + HmacHex(secret, task_id + "\n" + name + "\n" + std::to_string(expires));
   };
   // The forgery is right: the genuine name with it downloads.
   const HttpResponse genuine = Anonymous("GET", signed_path(id, "part-00001.csv"));
@@ -565,26 +575,43 @@ TEST_F(OwaspTest, API1_SignedLinksForHostileFileNamesServeNothing) {
 
   const std::string db = ReadFileOrEmpty(server_->data_dir() + "/exportd.db").substr(0, 16);
   const std::vector<std::string> names = {
-      "..", ".", "...", "../exportd.db", "../../exportd.db", "../../url_secret",
-      "..\\..\\exportd.db", "%2e%2e", "%2e%2e%2fexportd.db", "/etc/passwd",
-      server_->data_dir() + "/exportd.db", std::string("part-00001.csv\0.txt", 19),
-      std::string("\0", 1), "part-00001.csv/", "./part-00001.csv", "PART-00001.CSV",
-      "part-00001.csv ", "part-00009.csv", "exportd.db", "url_secret", "",
+      "..",
+      ".",
+      "...",
+      "../exportd.db",
+      "../../exportd.db",
+      "../../url_secret",
+      "..\\..\\exportd.db",
+      "%2e%2e",
+      "%2e%2e%2fexportd.db",
+      "/etc/passwd",
+      server_->data_dir() + "/exportd.db",
+      std::string("part-00001.csv\0.txt", 19),
+      std::string("\0", 1),
+      "part-00001.csv/",
+      "./part-00001.csv",
+      "PART-00001.CSV",
+      "part-00001.csv ",
+      "part-00009.csv",
+      "exportd.db",
+      "url_secret",
+      "",
   };
   for (const std::string& name : names) {
     SCOPED_TRACE(::testing::PrintToString(name));
     const HttpResponse res = Anonymous("GET", signed_path(id, name));
     EXPECT_TRUE(res.status == 400 || res.status == 403 || res.status == 404 || res.status == 410)
         << res.Describe();
-    EXPECT_NE(res.body.find("\"status\""), std::string::npos) << "not a problem: " << res.Describe();
+    EXPECT_NE(res.body.find("\"status\""), std::string::npos)
+        << "not a problem: " << res.Describe();
     EXPECT_EQ(res.body.find(secret), std::string::npos);
     if (!db.empty()) {
       EXPECT_EQ(res.body.find(db), std::string::npos) << "the task store leaked";
     }
   }
   // The task id position: a traversal there is no task, however well signed.
-  for (const std::string& bad_id : {std::string(".."), std::string("../exports"),
-                                    id + "/..", std::string("%2e%2e")}) {
+  for (const std::string& bad_id :
+       {std::string(".."), std::string("../exports"), id + "/..", std::string("%2e%2e")}) {
     const HttpResponse res = Anonymous("GET", signed_path(bad_id, "part-00001.csv"));
     EXPECT_TRUE(res.status == 403 || res.status == 404) << bad_id << ": " << res.Describe();
   }
@@ -609,8 +636,8 @@ TEST_F(OwaspTest, API1_SignedLinksForHostileFileNamesServeNothing) {
 class OwaspInjectionTest : public OwaspTest {
  protected:
   static constexpr const char* kTable = "ta\"ble; DROP TABLE canary; --";
-  static constexpr const char* kName = "na\"me'; --";  // a text column
-  static constexpr const char* kRegion = "re gion";    // the partition column
+  static constexpr const char* kName = "na\"me'; --";                      // a text column
+  static constexpr const char* kRegion = "re gion";                        // the partition column
   static constexpr const char* kDocKey = "k\"ey'; DROP TABLE canary; --";  // a document field
 
   struct Item {
@@ -635,7 +662,8 @@ class OwaspInjectionTest : public OwaspTest {
         "back\\slash",
         "\\",
         std::string("nu\0l", 4),
-        "\xC3\xBCn\xC3\xAF\xC3\xA7\xC3\xB6" "d\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC",
+        "\xC3\xBCn\xC3\xAF\xC3\xA7\xC3\xB6"
+        "d\xC3\xA9 \xE6\x97\xA5\xE6\x9C\xAC",
         "emoji \xF0\x9F\x9A\x80",
         "",
         "1; SELECT * FROM sqlite_master",
@@ -647,9 +675,9 @@ class OwaspInjectionTest : public OwaspTest {
     return kValues;
   }
   static const std::vector<std::string>& Regions() {
-    static const std::vector<std::string> kRegions = {"north", "'; DROP TABLE canary; --",
-                                                      "\" OR 1=1 --", "%", "_", "a\\b",
-                                                      "\xE6\x97\xA5\xE6\x9C\xAC"};
+    static const std::vector<std::string> kRegions = {
+        "north", "'; DROP TABLE canary; --", "\" OR 1=1 --", "%", "_",
+        "a\\b",  "\xE6\x97\xA5\xE6\x9C\xAC"};
     return kRegions;
   }
 
@@ -669,7 +697,8 @@ class OwaspInjectionTest : public OwaspTest {
       if (i % 5 != 0) item.doc_value = h[static_cast<size_t>(i * 3) % h.size()];
       // SQLite 3.40's JSON functions end a string at an escaped NUL ("nu\u0000l" reads as
       // "nu"), so document values keep NUL out (a known limit, reported; columns hold NULs).
-      if (item.doc_value && item.doc_value->find('\0') != std::string::npos) item.doc_value = "nu l";
+      if (item.doc_value && item.doc_value->find('\0') != std::string::npos)
+        item.doc_value = "nu l";
       items_.push_back(item);
     }
     auto quote = [](const std::string& s) {
@@ -721,7 +750,8 @@ class OwaspInjectionTest : public OwaspTest {
       out += DescribeValue(r[0]) + " " + DescribeValue(r[1]) + "\n";
     }
     for (const Row& r : QuerySql(path_, "SELECT x FROM canary")) out += DescribeValue(r[0]) + "\n";
-    for (const Row& r : QuerySql(path_, "SELECT * FROM \"ta\"\"ble; DROP TABLE canary; --\" ORDER BY id")) {
+    for (const Row& r :
+         QuerySql(path_, "SELECT * FROM \"ta\"\"ble; DROP TABLE canary; --\" ORDER BY id")) {
       for (const Value& v : r) out += DescribeValue(v) + "|";
       out += "\n";
     }
@@ -742,14 +772,14 @@ class OwaspInjectionTest : public OwaspTest {
     std::string path = "/v1/exports";  // the query form when it has a '?'
     Json body;                         // null for the query form
     std::vector<int64_t> expected;
-    std::string id = {};               // filled when created
+    std::string id = {};  // filled when created
   };
 
   // Creates every case's export, waits for all, downloads each and compares the ids.
   void RunCases(std::vector<Case>& cases) {
     for (Case& c : cases) {
-      const HttpResponse res = c.body.is_null() ? api_->Send("POST", c.path, "", "")
-                                                : api_->PostJson(c.path, c.body);
+      const HttpResponse res =
+          c.body.is_null() ? api_->Send("POST", c.path, "", "") : api_->PostJson(c.path, c.body);
       EXPECT_EQ(res.status, 202) << c.what << ": " << res.Describe();
       c.id = res.json.value("id", "");
     }
@@ -790,7 +820,8 @@ class OwaspInjectionTest : public OwaspTest {
 TEST_F(OwaspInjectionTest, HostileValuesInEveryOperatorMatchLiterally) {
   std::vector<Case> cases;
   auto body = [](const Json& filter) {
-    return Json{{"dataset", "hostile"}, {"format", "ndjson"}, {"fields", {"id"}}, {"filter", filter}};
+    return Json{
+        {"dataset", "hostile"}, {"format", "ndjson"}, {"fields", {"id"}}, {"filter", filter}};
   };
   for (const std::string& v : Hostile()) {
     const std::string shown = ::testing::PrintToString(v);
@@ -813,13 +844,15 @@ TEST_F(OwaspInjectionTest, HostileValuesInEveryOperatorMatchLiterally) {
     // On a document field whose key is hostile.
     cases.push_back({"doc eq " + shown, "/v1/exports", body({{kDocKey, v}}),
                      Ids([&](const Item& i) { return is(i.doc_value, v); })});
-    cases.push_back({"doc prefix " + shown, "/v1/exports", body({{kDocKey, {{"prefix", v}}}}),
-                     Ids([&](const Item& i) { return i.doc_value && i.doc_value->starts_with(v); })});
+    cases.push_back(
+        {"doc prefix " + shown, "/v1/exports", body({{kDocKey, {{"prefix", v}}}}),
+         Ids([&](const Item& i) { return i.doc_value && i.doc_value->starts_with(v); })});
     // As a partition.
-    cases.push_back({"partition " + shown, "/v1/exports",
-                     Json{{"dataset", "hostile"}, {"format", "ndjson"}, {"fields", {"id"}},
-                          {"partitions", {v}}},
-                     Ids([&](const Item& i) { return i.region == v; })});
+    cases.push_back(
+        {"partition " + shown, "/v1/exports",
+         Json{
+             {"dataset", "hostile"}, {"format", "ndjson"}, {"fields", {"id"}}, {"partitions", {v}}},
+         Ids([&](const Item& i) { return i.region == v; })});
     // The query form (what a search page links to), percent-encoded byte for byte.
     if (v.find(',') == std::string::npos && !v.empty()) {
       const std::string base = "/v1/exports?dataset=hostile&format=ndjson&fields=id";
@@ -828,7 +861,8 @@ TEST_F(OwaspInjectionTest, HostileValuesInEveryOperatorMatchLiterally) {
                        Ids([&](const Item& i) { return is(i.name, v); })});
       cases.push_back({"query prefix " + shown,
                        base + "&filter." + PercentEncode(kName) + ".prefix=" + PercentEncode(v),
-                       nullptr, Ids([&](const Item& i) { return i.name && i.name->starts_with(v); })});
+                       nullptr,
+                       Ids([&](const Item& i) { return i.name && i.name->starts_with(v); })});
       cases.push_back({"query partition " + shown, base + "&partitions=" + PercentEncode(v),
                        nullptr, Ids([&](const Item& i) { return i.region == v; })});
     }
@@ -846,9 +880,9 @@ TEST_F(OwaspInjectionTest, HostileValuesInEveryOperatorMatchLiterally) {
 // The projection and the output: hostile column and document key names are exported under
 // their own names, values come back byte for byte (NUL, quotes, backslashes, Unicode).
 TEST_F(OwaspInjectionTest, HostileFieldNamesExportTheirOwnValues) {
-  const std::string id =
-      CreateExport(*api_, {{"dataset", "hostile"}, {"format", "ndjson"},
-                           {"fields", {kDocKey, kName, "id", kRegion}}});
+  const std::string id = CreateExport(
+      *api_,
+      {{"dataset", "hostile"}, {"format", "ndjson"}, {"fields", {kDocKey, kName, "id", kRegion}}});
   ASSERT_FALSE(id.empty());
   const Json task = WaitForTerminal(*api_, id, seconds(60));
   ASSERT_EQ(task.value("status", ""), "Succeeded") << task.dump();
@@ -863,8 +897,8 @@ TEST_F(OwaspInjectionTest, HostileFieldNamesExportTheirOwnValues) {
   auto text = [](const std::optional<std::string>& s) { return s ? Json(*s) : Json(nullptr); };
   for (size_t r = 0; r < rows.size(); ++r) {
     const Item& it = items_[r];
-    const Json expected = {{kDocKey, text(it.doc_value)}, {kName, text(it.name)}, {"id", it.id},
-                           {kRegion, it.region}};
+    const Json expected = {
+        {kDocKey, text(it.doc_value)}, {kName, text(it.name)}, {"id", it.id}, {kRegion, it.region}};
     EXPECT_EQ(Json::parse(rows[r].dump()), expected) << "row " << r;
     std::vector<std::string> keys;
     for (const auto& [k, v] : rows[r].items()) keys.push_back(k);
@@ -879,7 +913,8 @@ TEST_F(OwaspInjectionTest, HostileNamesAndOperatorsAreRefused) {
   const std::string drop = "'; DROP TABLE canary; --";
   const std::vector<std::pair<std::string, Json>> bodies = {
       {"field name", {{"dataset", "hostile"}, {"filter", {{"id\" OR 1=1 --", 1}}}}},
-      {"field name with a quote", {{"dataset", "hostile"}, {"filter", {{std::string(kName) + "\"", "x"}}}}},
+      {"field name with a quote",
+       {{"dataset", "hostile"}, {"filter", {{std::string(kName) + "\"", "x"}}}}},
       {"operator", {{"dataset", "hostile"}, {"filter", {{kName, {{drop, "x"}}}}}}},
       {"operator like", {{"dataset", "hostile"}, {"filter", {{kName, {{"like", "%"}}}}}}},
       {"operator glob", {{"dataset", "hostile"}, {"filter", {{kName, {{"glob", "*"}}}}}}},
@@ -902,7 +937,8 @@ TEST_F(OwaspInjectionTest, HostileNamesAndOperatorsAreRefused) {
   const std::vector<std::string> queries = {
       "/v1/exports?dataset=hostile&filter." + PercentEncode("id\" OR 1=1 --") + "=1",
       "/v1/exports?dataset=hostile&filter." + PercentEncode(kName) + ".like=%25",
-      "/v1/exports?dataset=hostile&filter." + PercentEncode(kName) + "." + PercentEncode(drop) + "=x",
+      "/v1/exports?dataset=hostile&filter." + PercentEncode(kName) + "." + PercentEncode(drop) +
+          "=x",
       "/v1/exports?dataset=hostile&filter.qty=" + PercentEncode("1 OR 1=1"),
       "/v1/exports?dataset=hostile&filter.qty.in=" + PercentEncode("1) OR (1=1"),
       "/v1/exports?dataset=hostile&fields=" + PercentEncode("id FROM canary; --"),

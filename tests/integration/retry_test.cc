@@ -12,11 +12,9 @@ constexpr int kBusyTimeoutMs = 50;
 class RetryTest : public ExportdTest {
  protected:
   bool Start() {
-    return StartWithItems(300,
-                          {{"max_attempts", 3},
-                           {"retry_base_delay_ms", 1000},
-                           {"retry_max_delay_ms", 2000}},
-                          {}, kBusyTimeoutMs);
+    return StartWithItems(
+        300, {{"max_attempts", 3}, {"retry_base_delay_ms", 1000}, {"retry_max_delay_ms", 2000}}, {},
+        kBusyTimeoutMs);
   }
 };
 
@@ -40,8 +38,8 @@ TEST_F(RetryTest, TransientFailureThenRecoverySucceedsOnTheSecondAttempt) {
   task = GetTask(*api_, id);
   ASSERT_FALSE(IsTerminal(task.value("status", ""))) << task.dump();
   EXPECT_EQ(task.value("attempts", -1), 1) << task.dump();
-  ASSERT_TRUE(task["error"].is_object()) << "the transient error is not shown while waiting: "
-                                         << task.dump();
+  ASSERT_TRUE(task["error"].is_object())
+      << "the transient error is not shown while waiting: " << task.dump();
   EXPECT_EQ(task["error"].value("retryable", false), true) << task.dump();
 
   task = WaitForTerminal(*api_, id, seconds(30));
@@ -88,9 +86,7 @@ TEST_F(RetryTest, PersistentFailureFailsAfterThreeAttemptsWithTheErrorRecorded) 
   if (retries.size() == 2) {
     auto starts = EventsOfType(events, "start");
     if (starts.size() == 3) {
-      auto ms = [](const Json& e) {
-        return ParseRfc3339Millis(e.value("at", "")).value_or(0);
-      };
+      auto ms = [](const Json& e) { return ParseRfc3339Millis(e.value("at", "")).value_or(0); };
       EXPECT_GE(ms(starts[1]) - ms(retries[0]), 200) << "first retry came without backoff";
       EXPECT_GE(ms(starts[2]) - ms(retries[1]), 200) << "second retry came without backoff";
     }

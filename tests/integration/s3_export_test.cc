@@ -257,7 +257,8 @@ TEST_F(S3ExportTest, PresignedUrlExpiresWithTheConfiguredLifetime) {
   const Json task = GetTask(*api_, id);
   const std::string url = task["files"][0].value("url", "");
   EXPECT_NE(url.find("X-Amz-Expires=1&"), std::string::npos) << url;
-  const std::optional<int64_t> expires = ParseRfc3339Millis(task["files"][0].value("expires_at", ""));
+  const std::optional<int64_t> expires =
+      ParseRfc3339Millis(task["files"][0].value("expires_at", ""));
   ASSERT_TRUE(expires.has_value());
   // Wait (by the wall clock, no fixed sleep) until the link's expiry has passed.
   ASSERT_TRUE(
@@ -282,8 +283,8 @@ TEST_F(S3ExportTest, FileLargerThanTwoPartsUploadsAsMultipartAndDownloadsIntact)
   const int64_t bytes = task["files"][0].value("bytes", int64_t{0});
   EXPECT_GT(bytes, 2 * 5 * 1024 * 1024) << "the file must span more than two parts";
 
-  const std::string key = "/" + std::string(S3rverProcess::kBucket) + "/" + prefix_ + id +
-                          "/part-00001.json";
+  const std::string key =
+      "/" + std::string(S3rverProcess::kBucket) + "/" + prefix_ + id + "/part-00001.json";
   const std::string log = s3_->Log();
   EXPECT_NE(log.find("request POST " + key + "?uploads= 200"), std::string::npos)
       << "a multipart upload was started";
@@ -298,14 +299,16 @@ TEST_F(S3ExportTest, FileLargerThanTwoPartsUploadsAsMultipartAndDownloadsIntact)
   EXPECT_TRUE(problems.empty()) << ::testing::PrintToString(problems);
 
   // exportd verify reads the objects back through the store (ranged GETs).
-  const CommandResult verify = server_->RunCli({"verify", id, "--config", server_->config_path()}, seconds(60));
+  const CommandResult verify =
+      server_->RunCli({"verify", id, "--config", server_->config_path()}, seconds(60));
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
 }
 
 TEST_F(S3ExportTest, CancelMidFileAbortsTheMultipartUpload) {
   // 40000 JSON rows (about 6.7 MB) at 10000 rows/s: the first 5 MiB part is uploaded after
   // about 3 s, and the file is still being written when the test cancels.
-  ASSERT_TRUE(StartWithItems(40000, {{"storage", [&] {
+  ASSERT_TRUE(StartWithItems(40000, {{"storage",
+                                      [&] {
                                         Json s = Storage();
                                         s["part_size_bytes"] = 5 * 1024 * 1024;
                                         return s;
@@ -423,8 +426,8 @@ TEST_F(S3ExportTest, ReadyzReportsTheBucketAndRecovers) {
   const std::string bucket_url = s3_->endpoint() + "/" + S3rverProcess::kBucket;
   ASSERT_EQ(SignedS3Call("DELETE", bucket_url), 204) << s3_->Log();
   HttpResponse down;
-  ASSERT_TRUE(WaitFor([&] { return (down = ready()).status == 503; }, seconds(20),
-                      milliseconds(200)))
+  ASSERT_TRUE(
+      WaitFor([&] { return (down = ready()).status == 503; }, seconds(20), milliseconds(200)))
       << down.Describe();
   EXPECT_TRUE(IsProblem(down));
   const std::string detail = down.json.value("detail", "");
@@ -442,8 +445,8 @@ TEST_F(S3ExportTest, ReadyzReportsTheBucketAndRecovers) {
 
   // S3 itself gone: 503 soon, and each probe answers quickly (one short attempt, no retries).
   s3_->Stop();
-  EXPECT_TRUE(WaitFor([&] { return (down = ready()).status == 503; }, seconds(20),
-                      milliseconds(200)))
+  EXPECT_TRUE(
+      WaitFor([&] { return (down = ready()).status == 503; }, seconds(20), milliseconds(200)))
       << down.Describe();
   EXPECT_NE(down.json.value("detail", "").find("S3 bucket 'test-bucket'"), std::string::npos)
       << down.Describe();

@@ -21,7 +21,8 @@ TEST_F(SchedulerTest, FiveTasksThreeWorkersFifoAndNeverMoreThanThree) {
   ASSERT_TRUE(StartWithItems(600, {{"workers", 3}, {"max_rows_per_second", 300}}));
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) {
-    ids.push_back(CreateExport(*api_, {{"dataset", "items"}, {"tag", "task " + std::to_string(i)}}));
+    ids.push_back(
+        CreateExport(*api_, {{"dataset", "items"}, {"tag", "task " + std::to_string(i)}}));
     ASSERT_FALSE(ids.back().empty());
   }
 
@@ -47,8 +48,8 @@ TEST_F(SchedulerTest, FiveTasksThreeWorkersFifoAndNeverMoreThanThree) {
           if (s == "Pending") {
             pending_seen = true;
           } else if (pending_seen && fifo_violation.empty()) {
-            fifo_violation = "task " + id + " is " + s + " while an earlier task is Pending: " +
-                             res.body;
+            fifo_violation =
+                "task " + id + " is " + s + " while an earlier task is Pending: " + res.body;
           }
         }
         max_processing = std::max(max_processing, processing);
@@ -59,8 +60,8 @@ TEST_F(SchedulerTest, FiveTasksThreeWorkersFifoAndNeverMoreThanThree) {
             if (one.json.value("status", "") != "Processing") break;
             EXPECT_EQ(one.Header("Retry-After"), "1") << one.Describe();
             const std::string progress = one.Header("X-Progress");
-            EXPECT_TRUE(std::regex_match(
-                progress, std::regex(R"([0-9]+(\.[0-9])?% \([0-9]+/[0-9]+ rows\))")))
+            EXPECT_TRUE(std::regex_match(progress,
+                                         std::regex(R"([0-9]+(\.[0-9])?% \([0-9]+/[0-9]+ rows\))")))
                 << "X-Progress: \"" << progress << "\"";
             saw_progress_header = true;
             break;
@@ -94,7 +95,8 @@ TEST_F(SchedulerTest, FiveTasksThreeWorkersFifoAndNeverMoreThanThree) {
   }
   // The 4th and 5th waited for a free worker: each started no earlier than the first finish.
   int64_t first_finish = INT64_MAX;
-  for (size_t i = 0; i < 3; ++i) first_finish = std::min(first_finish, Millis(tasks[i]["finished_at"]));
+  for (size_t i = 0; i < 3; ++i)
+    first_finish = std::min(first_finish, Millis(tasks[i]["finished_at"]));
   for (size_t i = 3; i < 5; ++i) {
     EXPECT_GE(Millis(tasks[i]["started_at"]), first_finish)
         << "task " << i + 1 << " started while 3 were running";

@@ -23,7 +23,9 @@ const std::vector<std::string>& TrickyTexts() {
       "tab\there",
       "back\\slash",
       "backslash-n literal \\n and \\t",
-      "\xC3\xBCn\xC3\xAF" "c\xC3\xB6" "d\xC3\xA9 \xE2\x9C\x93 \xE6\x97\xA5\xE6\x9C\xAC",  // ünïcödé ✓ 日本
+      "\xC3\xBCn\xC3\xAF"
+      "c\xC3\xB6"
+      "d\xC3\xA9 \xE2\x9C\x93 \xE6\x97\xA5\xE6\x9C\xAC",  // ünïcödé ✓ 日本
       "emoji \xF0\x9F\x9A\x80",
       "  padded  ",
       ",",
@@ -100,14 +102,13 @@ std::string DescribeValue(const Value& v) {
     std::snprintf(buf, sizeof buf, "%.17g", *d);
     return buf;
   }
-  return nlohmann::json(std::get<std::string>(v)).dump(-1, ' ', false,
-                                                       nlohmann::json::error_handler_t::replace);
+  return nlohmann::json(std::get<std::string>(v))
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 const std::vector<std::string>& ItemsFields() {
-  static const std::vector<std::string> kFields = {"id",          "name",   "qty",   "price",
-                                                   "observed_at", "region", "alpha", "beta",
-                                                   "gamma"};
+  static const std::vector<std::string> kFields = {
+      "id", "name", "qty", "price", "observed_at", "region", "alpha", "beta", "gamma"};
   return kFields;
 }
 
@@ -196,7 +197,10 @@ nlohmann::json ItemsDatasetConfig(const std::string& name, const std::string& pa
       {"name", name},
       {"description", "integration test items"},
       {"source",
-       {{"type", "sqlite"}, {"path", path}, {"table", "items"}, {"busy_timeout_ms", busy_timeout_ms}}},
+       {{"type", "sqlite"},
+        {"path", path},
+        {"table", "items"},
+        {"busy_timeout_ms", busy_timeout_ms}}},
       {"key", "id"},
       {"time_field", kItemsTimeField},
       {"partition_field", kItemsPartitionField},
@@ -229,7 +233,8 @@ std::vector<Row> QuerySql(const std::string& path, const std::string& sql) {
           break;
         default: {
           const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt.get(), c));
-          row.emplace_back(std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt.get(), c))));
+          row.emplace_back(
+              std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt.get(), c))));
         }
       }
     }

@@ -2,22 +2,21 @@
 //
 // Table `items` (rowid table, rollback journal, never WAL, so that a test can lock it):
 //   id INTEGER PRIMARY KEY   1..N, the dataset key and the export order
-//   name TEXT                commas, quotes, CR, LF, CRLF, tabs, backslashes, non-ASCII, "" and NULL
-//   qty INTEGER              negatives, NULLs, integers beyond 2^53 and near INT64_MIN
-//   price REAL               fractions, tiny and huge exponents, NULLs
-//   observed_at TEXT         RFC 3339 UTC, 2024-01-01T00:00:00Z + id hours (the time field)
-//   region TEXT              north|south|east|west (the partition field)
-//   doc TEXT                 a JSON object with sparse keys alpha (real), beta (text), gamma
+//   name TEXT                commas, quotes, CR, LF, CRLF, tabs, backslashes, non-ASCII, "" and
+//   NULL qty INTEGER              negatives, NULLs, integers beyond 2^53 and near INT64_MIN price
+//   REAL               fractions, tiny and huge exponents, NULLs observed_at TEXT         RFC 3339
+//   UTC, 2024-01-01T00:00:00Z + id hours (the time field) region TEXT north|south|east|west (the
+//   partition field) doc TEXT                 a JSON object with sparse keys alpha (real), beta
+//   (text), gamma
 //                            (integer) and an undeclared key zeta; NULL on some rows
 #ifndef EXPORTD_TESTS_INTEGRATION_SOURCE_DB_H_
 #define EXPORTD_TESTS_INTEGRATION_SOURCE_DB_H_
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <variant>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 struct sqlite3;
 

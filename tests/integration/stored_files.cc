@@ -8,8 +8,8 @@
 
 #include "storage/crypto/encrypting_object_store.h"
 #include "storage/crypto/envelope_cipher.h"
-#include "storage/fs/local_object_store.h"
 #include "storage/crypto/master_keys.h"
+#include "storage/fs/local_object_store.h"
 #include "storage/fs/url_signer.h"
 
 namespace exportd::itest {

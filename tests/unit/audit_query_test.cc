@@ -62,15 +62,15 @@ TEST(AuditQueryTest, CursorRoundTrips) {
 // Syntax and types: 400, like a non-integer limit or a foreign cursor on GET /v1/exports.
 TEST(AuditQueryTest, MalformedIs400) {
   const std::vector<Params> cases = {
-      {{"since", "yesterday"}},       {{"until", "2025-13-01T00:00:00Z"}},
-      {{"limit", "ten"}},             {{"limit", "10x"}},
-      {{"cursor", "abc"}},            {{"cursor", "0"}},
-      {{"cursor", "-5"}},             {{"actor", "a"}, {"actor", "b"}},
+      {{"since", "yesterday"}}, {{"until", "2025-13-01T00:00:00Z"}},
+      {{"limit", "ten"}},       {{"limit", "10x"}},
+      {{"cursor", "abc"}},      {{"cursor", "0"}},
+      {{"cursor", "-5"}},       {{"actor", "a"}, {"actor", "b"}},
   };
   for (const Params& params : cases) {
     Result<EventQuery> q = ParseAuditQuery(params);
-    EXPECT_EQ(q.status().code(), StatusCode::kMalformed) << params.begin()->first << "="
-                                                         << params.begin()->second;
+    EXPECT_EQ(q.status().code(), StatusCode::kMalformed)
+        << params.begin()->first << "=" << params.begin()->second;
   }
   EXPECT_EQ(ParseAuditQuery(Params{{"since", "nope"}}).status().pointer(), "/since");
 }

@@ -18,7 +18,12 @@ TEST(CachedCheckTest, RunsAtMostOncePerTtlAndSeesChangesAfterIt) {
   FakeClock clock(TimePoint(seconds(1'700'000'000)));
   int calls = 0;
   Status next = Status::Ok();
-  CachedCheck check([&] { ++calls; return next; }, seconds(5), clock);
+  CachedCheck check(
+      [&] {
+        ++calls;
+        return next;
+      },
+      seconds(5), clock);
 
   EXPECT_TRUE(check.Get().ok());
   EXPECT_EQ(calls, 1);

@@ -112,9 +112,7 @@ TEST(CommitCounterTest, ACommitLeftUnendedIsSettledByTheNextOpenAlone) {
 TEST(CommitCounterTest, ANewFileTakesTheDatabasesModeAndOwner) {
   TempDir dir;
   const std::string db = dir.File("x.db");
-  {
-    std::ofstream touch(db);
-  }
+  { std::ofstream touch(db); }
   ASSERT_EQ(::chmod(db.c_str(), 0640), 0);
   const bool root = ::geteuid() == 0;
   constexpr uid_t kServiceUid = 4242;

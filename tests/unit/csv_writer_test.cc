@@ -148,11 +148,18 @@ TEST(CsvWriterFormulaTest, EscapingAndRfc4180QuotingTogether) {
 }
 
 TEST(CsvWriterFormulaTest, NumbersAndNumericTextAreUntouched) {
-  const std::vector<Cell> cells = {Cell{CellKind::kNumber, "-3.5"}, Cell{CellKind::kNumber, "-1"},
-                                   Text("-3.5"), Text("+1e5"), Text("-0.25E-3"),
-                                   Cell{CellKind::kBool, "true"}, Cell{CellKind::kNull, {}},
-                                   Cell{CellKind::kJson, "{\"a\":\"=1\"}"}, Text(""),
-                                   Text("basalt"), Text(" =1"), Text("a=b")};
+  const std::vector<Cell> cells = {Cell{CellKind::kNumber, "-3.5"},
+                                   Cell{CellKind::kNumber, "-1"},
+                                   Text("-3.5"),
+                                   Text("+1e5"),
+                                   Text("-0.25E-3"),
+                                   Cell{CellKind::kBool, "true"},
+                                   Cell{CellKind::kNull, {}},
+                                   Cell{CellKind::kJson, "{\"a\":\"=1\"}"},
+                                   Text(""),
+                                   Text("basalt"),
+                                   Text(" =1"),
+                                   Text("a=b")};
   for (bool escape : {false, true}) {
     const Written w = WriteColumn(escape, cells);
     EXPECT_EQ(w.formulas, false) << escape;

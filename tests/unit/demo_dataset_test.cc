@@ -133,12 +133,14 @@ TEST(DemoDatasetTest, Shape) {
   EXPECT_TRUE(has([](const std::string& s) { return s.find('"') != std::string::npos; }));
   EXPECT_TRUE(has([](const std::string& s) { return s.find('\n') != std::string::npos; }));
   EXPECT_TRUE(has([](const std::string& s) {
-    return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) > 127; });
+    return std::any_of(s.begin(), s.end(),
+                       [](char c) { return static_cast<unsigned char>(c) > 127; });
   }));
 
   auto indexes = db->Prepare(
       "SELECT group_concat(name, ',') FROM "
-      "(SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'samples' ORDER BY name)");
+      "(SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'samples' ORDER BY "
+      "name)");
   ASSERT_TRUE(indexes.ok());
   ASSERT_TRUE(*indexes->Step());
   EXPECT_EQ(indexes->ColumnText(0), "samples_collected_at,samples_study");

@@ -70,8 +70,10 @@ const char* kTaskJson = R"({
   "links": {"manifest": "http://127.0.0.1:8080/m?sig=1"}})";
 
 EmailEnvelope Envelope() {
-  return EmailEnvelope{"exportd@example.org", {"alice@example.org"},
-                       "<01JD0000000000000000000000-2@example.org>", kWhen};
+  return EmailEnvelope{"exportd@example.org",
+                       {"alice@example.org"},
+                       "<01JD0000000000000000000000-2@example.org>",
+                       kWhen};
 }
 
 TEST(EmailMessageTest, HeadersAreComplete) {
@@ -104,13 +106,12 @@ TEST(EmailMessageTest, BodyHasLinksExpiryQueryAndTimestamp) {
   const std::string body = DecodeQuotedPrintable(Split(*m).raw_body);
   for (const char* expected :
        {"Export 01JD0000000000000000000000 of dataset samples succeeded.",
-        "Completed at: 2026-11-22T00:46:06.000Z",
-        "part-00001.csv  (1234 rows, 5678 bytes)",
+        "Completed at: 2026-11-22T00:46:06.000Z", "part-00001.csv  (1234 rows, 5678 bytes)",
         "signature=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
         "link expires at 2026-11-23T00:46:06.000Z", "Manifest: http://127.0.0.1:8080/m?sig=1",
         "Dataset:    samples", "Fields:     id, rock_type",
-        R"(Filter:     [{"field":"rock_type","op":"eq","value":"basalt"}])",
-        "Rows:       1234", "Tag:        Grüße"}) {
+        R"(Filter:     [{"field":"rock_type","op":"eq","value":"basalt"}])", "Rows:       1234",
+        "Tag:        Grüße"}) {
     EXPECT_NE(body.find(expected), std::string::npos) << expected << "\n---\n" << body;
   }
 }

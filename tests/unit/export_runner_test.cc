@@ -444,46 +444,46 @@ TEST_F(ExportRunnerTest, EachCommittedFileReportsWhereTheNextStarts) {
 TEST_F(ExportRunnerTest, ResumeAfterATransientFailureIsByteIdenticalToACleanRun) {
   for (Compression compression : {Compression::kNone, Compression::kGzip}) {
     for (Format format : {Format::kCsv, Format::kJson}) {
-    for (int threads : {1, 3}) {
-      SCOPED_TRACE("threads " + std::to_string(threads));
-      TearDown();  // a fresh root for each case
-      SetUp();
-      const Task task = MakeTask("t1", format, 100, compression);
-      FakeSource clean_source(columns_, MakeRows(1000));
-      RecordingControl clean_control;
-      ASSERT_TRUE(Run(task, clean_source, clean_control).ok());
-      const std::map<std::string, std::string> clean = AllFiles(root_ / "t1");
-      ASSERT_EQ(clean.size(), 11u);
-      fs::remove_all(root_ / "t1");
-      threads_ = threads;
+      for (int threads : {1, 3}) {
+        SCOPED_TRACE("threads " + std::to_string(threads));
+        TearDown();  // a fresh root for each case
+        SetUp();
+        const Task task = MakeTask("t1", format, 100, compression);
+        FakeSource clean_source(columns_, MakeRows(1000));
+        RecordingControl clean_control;
+        ASSERT_TRUE(Run(task, clean_source, clean_control).ok());
+        const std::map<std::string, std::string> clean = AllFiles(root_ / "t1");
+        ASSERT_EQ(clean.size(), 11u);
+        fs::remove_all(root_ / "t1");
+        threads_ = threads;
 
-      // Attempt 1 dies at row 450: files 1-4 are committed, file 5 is not.
-      FakeSource failing(columns_, MakeRows(1000));
-      failing.FailAtRow(450, Unavailable("database is locked"));
-      RecordingControl first;
-      Result<ExportOutcome> failed = Run(task, failing, first);
-      ASSERT_EQ(failed.status().code(), StatusCode::kUnavailable);
-      ASSERT_EQ(first.committed.size(), 4u);
-      EXPECT_EQ(first.checkpoints.back().after_key, FilterValue{int64_t{400}});
+        // Attempt 1 dies at row 450: files 1-4 are committed, file 5 is not.
+        FakeSource failing(columns_, MakeRows(1000));
+        failing.FailAtRow(450, Unavailable("database is locked"));
+        RecordingControl first;
+        Result<ExportOutcome> failed = Run(task, failing, first);
+        ASSERT_EQ(failed.status().code(), StatusCode::kUnavailable);
+        ASSERT_EQ(first.committed.size(), 4u);
+        EXPECT_EQ(first.checkpoints.back().after_key, FilterValue{int64_t{400}});
 
-      // Attempt 2 (later, from the checkpoint) reads only the rows after it.
-      FakeSource rest(columns_, MakeRows(1000));
-      RecordingControl second;
-      const Task resumable = first.Resumable(task);
-      Result<ExportOutcome> resumed =
-          Run(resumable, rest, second, kTransactionTime + std::chrono::hours(1));
-      ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
-      ASSERT_TRUE(rest.last_query().has_value());
-      EXPECT_EQ(rest.last_query()->after_key, FilterValue{int64_t{400}});
-      EXPECT_EQ(second.committed.size(), 6u);
-      EXPECT_EQ(second.committed.front().name.substr(0, 10), "part-00005");
-      ASSERT_FALSE(second.calls.empty());
-      EXPECT_EQ(second.calls.front().rows, 400);  // progress continues
-      EXPECT_EQ(second.calls.front().rows_total, 1000);
-      EXPECT_EQ(resumed->files, clean_control.committed);
-      EXPECT_EQ(AllFiles(root_ / "t1"), clean);  // manifest included
-      threads_ = 1;
-    }
+        // Attempt 2 (later, from the checkpoint) reads only the rows after it.
+        FakeSource rest(columns_, MakeRows(1000));
+        RecordingControl second;
+        const Task resumable = first.Resumable(task);
+        Result<ExportOutcome> resumed =
+            Run(resumable, rest, second, kTransactionTime + std::chrono::hours(1));
+        ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+        ASSERT_TRUE(rest.last_query().has_value());
+        EXPECT_EQ(rest.last_query()->after_key, FilterValue{int64_t{400}});
+        EXPECT_EQ(second.committed.size(), 6u);
+        EXPECT_EQ(second.committed.front().name.substr(0, 10), "part-00005");
+        ASSERT_FALSE(second.calls.empty());
+        EXPECT_EQ(second.calls.front().rows, 400);  // progress continues
+        EXPECT_EQ(second.calls.front().rows_total, 1000);
+        EXPECT_EQ(resumed->files, clean_control.committed);
+        EXPECT_EQ(AllFiles(root_ / "t1"), clean);  // manifest included
+        threads_ = 1;
+      }
     }
   }
 }
@@ -521,7 +521,8 @@ TEST_F(ExportRunnerTest, RefusedCommitPublishesNothing) {
 std::vector<FakeRow> RowsWithFormulaAt(int n, int formula_row) {
   std::vector<FakeRow> rows = MakeRows(n);
   for (int i = 1; i <= n; ++i) {
-    if (i % 3 == 0) rows[static_cast<size_t>(i - 1)][1] = fakes::Text("-" + std::to_string(i) + ".5");
+    if (i % 3 == 0)
+      rows[static_cast<size_t>(i - 1)][1] = fakes::Text("-" + std::to_string(i) + ".5");
   }
   rows[static_cast<size_t>(formula_row - 1)][1] = fakes::Text("=1+2");
   return rows;
@@ -533,42 +534,43 @@ nlohmann::json Manifest(const std::string& bytes) { return nlohmann::json::parse
 // from the checkpointed files, so the outcome and manifest still report the formula.
 TEST_F(ExportRunnerTest, FormulaFlagsArePerFileAndSurviveAResume) {
   for (bool escape : {false, true}) {
-  for (int threads : {1, 2}) {
-    SCOPED_TRACE("threads " + std::to_string(threads));
-    TearDown();
-    SetUp();
-    threads_ = threads;
-    Task task = MakeTask("t1", Format::kCsv, 3);
-    task.request.escape_formulas = escape;
-    FakeSource failing(columns_, RowsWithFormulaAt(10, 2));
-    failing.FailAtRow(8, Unavailable("database is locked"));
-    RecordingControl first;
-    ASSERT_EQ(Run(task, failing, first).status().code(), StatusCode::kUnavailable);
-    ASSERT_EQ(first.committed.size(), 2u);
-    EXPECT_EQ(first.committed[0].contains_formulas, true);
-    EXPECT_EQ(first.committed[1].contains_formulas, false);
+    for (int threads : {1, 2}) {
+      SCOPED_TRACE("threads " + std::to_string(threads));
+      TearDown();
+      SetUp();
+      threads_ = threads;
+      Task task = MakeTask("t1", Format::kCsv, 3);
+      task.request.escape_formulas = escape;
+      FakeSource failing(columns_, RowsWithFormulaAt(10, 2));
+      failing.FailAtRow(8, Unavailable("database is locked"));
+      RecordingControl first;
+      ASSERT_EQ(Run(task, failing, first).status().code(), StatusCode::kUnavailable);
+      ASSERT_EQ(first.committed.size(), 2u);
+      EXPECT_EQ(first.committed[0].contains_formulas, true);
+      EXPECT_EQ(first.committed[1].contains_formulas, false);
 
-    FakeSource rest(columns_, RowsWithFormulaAt(10, 2));
-    RecordingControl second;
-    Result<ExportOutcome> resumed = Run(first.Resumable(task), rest, second);
-    ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
-    ASSERT_EQ(resumed->files.size(), 4u);
-    const std::optional<bool> expected[] = {true, false, false, false};
-    for (size_t f = 0; f < 4; ++f) EXPECT_EQ(resumed->files[f].contains_formulas, expected[f]) << f;
-    EXPECT_EQ(AnyContainsFormulas(resumed->files), true);
+      FakeSource rest(columns_, RowsWithFormulaAt(10, 2));
+      RecordingControl second;
+      Result<ExportOutcome> resumed = Run(first.Resumable(task), rest, second);
+      ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+      ASSERT_EQ(resumed->files.size(), 4u);
+      const std::optional<bool> expected[] = {true, false, false, false};
+      for (size_t f = 0; f < 4; ++f)
+        EXPECT_EQ(resumed->files[f].contains_formulas, expected[f]) << f;
+      EXPECT_EQ(AnyContainsFormulas(resumed->files), true);
 
-    const nlohmann::json manifest = Manifest(FileBytes("t1", "manifest.json"));
-    EXPECT_EQ(manifest["csv_contains_formulas"], true) << manifest.dump();
-    EXPECT_EQ(manifest["files"][0]["contains_formulas"], true);
-    EXPECT_EQ(manifest["files"][3]["contains_formulas"], false);
-    EXPECT_EQ(manifest["request"].value("escape_formulas", false), escape);
+      const nlohmann::json manifest = Manifest(FileBytes("t1", "manifest.json"));
+      EXPECT_EQ(manifest["csv_contains_formulas"], true) << manifest.dump();
+      EXPECT_EQ(manifest["files"][0]["contains_formulas"], true);
+      EXPECT_EQ(manifest["files"][3]["contains_formulas"], false);
+      EXPECT_EQ(manifest["request"].value("escape_formulas", false), escape);
 
-    const std::string file1 = FileBytes("t1", "part-00001.csv");
-    EXPECT_NE(file1.find(escape ? "\r\n2,'=1+2,2.5\r\n" : "\r\n2,=1+2,2.5\r\n"),
-              std::string::npos)
-        << file1;
-    EXPECT_NE(file1.find("\r\n3,-3.5,3.5\r\n"), std::string::npos) << "numbers stay: " << file1;
-  }
+      const std::string file1 = FileBytes("t1", "part-00001.csv");
+      EXPECT_NE(file1.find(escape ? "\r\n2,'=1+2,2.5\r\n" : "\r\n2,=1+2,2.5\r\n"),
+                std::string::npos)
+          << file1;
+      EXPECT_NE(file1.find("\r\n3,-3.5,3.5\r\n"), std::string::npos) << "numbers stay: " << file1;
+    }
   }
 }
 

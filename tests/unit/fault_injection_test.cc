@@ -14,8 +14,8 @@
 #include <vector>
 
 #include "server/config.h"
-#include "storage/fs/local_object_store.h"
 #include "storage/base/posix_error.h"
+#include "storage/fs/local_object_store.h"
 #include "storage/fs/url_signer.h"
 
 namespace exportd {

@@ -6,16 +6,36 @@ namespace exportd {
 namespace {
 
 TEST(FormulaCellsTest, EachTriggerByteStartsAFormula) {
-  for (const char* text : {"=1+2", "+A1", "-A1", "@SUM(A1:A2)", "\tx", "\rx", "=", "-", "+", "@",
-                           "=HYPERLINK(\"http://x\")", "-1+2", "+1e", "-.", "-1.2.3", "- 1",
-                           "-1 ", "-inf", "-nan", "-0x1F", "+1,000", "-5%", "--1"}) {
+  for (const char* text : {"=1+2",
+                           "+A1",
+                           "-A1",
+                           "@SUM(A1:A2)",
+                           "\tx",
+                           "\rx",
+                           "=",
+                           "-",
+                           "+",
+                           "@",
+                           "=HYPERLINK(\"http://x\")",
+                           "-1+2",
+                           "+1e",
+                           "-.",
+                           "-1.2.3",
+                           "- 1",
+                           "-1 ",
+                           "-inf",
+                           "-nan",
+                           "-0x1F",
+                           "+1,000",
+                           "-5%",
+                           "--1"}) {
     EXPECT_TRUE(StartsLikeFormula(text)) << '"' << text << '"';
   }
 }
 
 TEST(FormulaCellsTest, OtherLeadingBytesDoNot) {
-  for (const char* text : {"", "basalt", " =1", "1+2", "a=b", "'=1", "\n=1", "{\"a\":1}",
-                           "#REF!", "%1", "1e5", "3.5", "x-1"}) {
+  for (const char* text : {"", "basalt", " =1", "1+2", "a=b", "'=1", "\n=1", "{\"a\":1}", "#REF!",
+                           "%1", "1e5", "3.5", "x-1"}) {
     EXPECT_FALSE(StartsLikeFormula(text)) << '"' << text << '"';
   }
 }

@@ -11,9 +11,8 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-#include <jwt/jwt.hpp>
-
 #include <fstream>
+#include <jwt/jwt.hpp>
 #include <memory>
 
 #include "storage/auth/jwks.h"
@@ -59,7 +58,10 @@ std::string BnBytes(EVP_PKEY* key, const char* name) {
 }
 
 json RsaJwk(EVP_PKEY* key, const std::string& kid) {
-  return {{"kty", "RSA"}, {"kid", kid}, {"use", "sig"}, {"alg", "RS256"},
+  return {{"kty", "RSA"},
+          {"kid", kid},
+          {"use", "sig"},
+          {"alg", "RS256"},
           {"n", Base64Url(BnBytes(key, OSSL_PKEY_PARAM_RSA_N))},
           {"e", Base64Url(BnBytes(key, OSSL_PKEY_PARAM_RSA_E))}};
 }
@@ -69,8 +71,11 @@ json EcJwk(EVP_PKEY* key, const std::string& kid) {
   size_t len = 0;
   EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point, &len);
   std::string p(reinterpret_cast<char*>(point), len);  // 0x04 || x || y
-  return {{"kty", "EC"}, {"kid", kid}, {"crv", "P-256"},
-          {"x", Base64Url(p.substr(1, 32))}, {"y", Base64Url(p.substr(33, 32))}};
+  return {{"kty", "EC"},
+          {"kid", kid},
+          {"crv", "P-256"},
+          {"x", Base64Url(p.substr(1, 32))},
+          {"y", Base64Url(p.substr(33, 32))}};
 }
 
 int64_t Now() {
@@ -106,9 +111,10 @@ class JwtVerifierTest : public ::testing::Test {
 
   void SetUp() override {
     ASSERT_TRUE(rsa_ && rsa_other_ && ec_);
-    json jwks = {{"keys", json::array({RsaJwk(rsa_.get(), "rsa-1"), EcJwk(ec_.get(), "ec-1"),
-                                       json{{"kty", "oct"}, {"kid", "hs-1"},
-                                            {"k", Base64Url(hs_secret_)}}})}};
+    json jwks = {
+        {"keys",
+         json::array({RsaJwk(rsa_.get(), "rsa-1"), EcJwk(ec_.get(), "ec-1"),
+                      json{{"kty", "oct"}, {"kid", "hs-1"}, {"k", Base64Url(hs_secret_)}}})}};
     WriteJwks(jwks);
     Result<std::unique_ptr<FileKeySetProvider>> provider = FileKeySetProvider::Open(jwks_path_);
     ASSERT_TRUE(provider.ok()) << provider.status().ToString();
@@ -123,8 +129,12 @@ class JwtVerifierTest : public ::testing::Test {
   void WriteJwks(const json& jwks) { std::ofstream(jwks_path_) << jwks.dump(); }
 
   json Claims() const {
-    return {{"iss", "https://idp.example.org/"}, {"aud", "exportd"}, {"sub", "alice"},
-            {"exp", Now() + 300}, {"iat", Now()}, {"roles", json::array({"exporter"})}};
+    return {{"iss", "https://idp.example.org/"},
+            {"aud", "exportd"},
+            {"sub", "alice"},
+            {"exp", Now() + 300},
+            {"iat", Now()},
+            {"roles", json::array({"exporter"})}};
   }
 
   // A token signed by cpp-jwt with `alg` and the PEM/secret `key`, carrying `kid`.
@@ -288,7 +298,8 @@ TEST_F(JwtVerifierTest, RotatedKeysAreFoundByKid) {
   EXPECT_EQ(CodeOf(Sign("RS256", Pem(rsa_other_.get(), true), "rsa-2", Claims())),
             StatusCode::kUnauthenticated);
   // The issuer publishes a second key: an unknown kid makes the provider re-read the set.
-  WriteJwks({{"keys", json::array({RsaJwk(rsa_.get(), "rsa-1"), RsaJwk(rsa_other_.get(), "rsa-2")})}});
+  WriteJwks(
+      {{"keys", json::array({RsaJwk(rsa_.get(), "rsa-1"), RsaJwk(rsa_other_.get(), "rsa-2")})}});
   EXPECT_EQ(CodeOf(Sign("RS256", Pem(rsa_other_.get(), true), "rsa-2", Claims())), StatusCode::kOk);
   EXPECT_EQ(CodeOf(Rs256(Claims())), StatusCode::kOk) << "the old key still verifies";
 }

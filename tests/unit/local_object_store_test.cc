@@ -207,8 +207,7 @@ TEST_F(LocalObjectStoreTest, DeleteAllRemovesCommittedAndPartialObjects) {
 }
 
 TEST_F(LocalObjectStoreTest, DeleteExceptKeepsTheCheckpointedObjectsOnly) {
-  for (const char* name : {"part-00001.csv", "part-00002.csv", "part-00003.csv",
-                           "manifest.json"}) {
+  for (const char* name : {"part-00001.csv", "part-00002.csv", "part-00003.csv", "manifest.json"}) {
     auto writer = MustCreate("task1", name);
     ASSERT_NE(writer, nullptr);
     ASSERT_TRUE(writer->Write(name).ok());

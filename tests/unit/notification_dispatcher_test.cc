@@ -150,7 +150,8 @@ TEST_F(DispatcherTest, DeliversOnceAndRecordsIt) {
 }
 
 TEST_F(DispatcherTest, RetriesWithDoublingDelaysUntilAccepted) {
-  ScriptedNotifier webhook({Unavailable("HTTP 500"), Status(StatusCode::kDeadlineExceeded, "timeout")});
+  ScriptedNotifier webhook(
+      {Unavailable("HTTP 500"), Status(StatusCode::kDeadlineExceeded, "timeout")});
   NotificationDispatcher dispatcher(*store_, clock_, logger_, Options());
   dispatcher.SetNotifier(kWebhookChannel, webhook);
   ASSERT_TRUE(dispatcher.Start().ok());

@@ -13,11 +13,27 @@ std::array<uint8_t, 16> Ip(const char* text) {
 }
 
 TEST(OutboundPolicyTest, NonPublicAddressesAreRecognised) {
-  for (const char* a : {"127.0.0.1", "127.255.0.9", "10.1.2.3", "172.16.0.1", "172.31.255.255",
-                        "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1",
-                        "255.255.255.255", "::1", "::", "fe80::1", "fd00:ec2::254", "fc00::1",
-                        "ff02::1", "::ffff:127.0.0.1", "::ffff:169.254.169.254",
-                        "64:ff9b::a9fe:a9fe", "::127.0.0.1"}) {
+  for (const char* a : {"127.0.0.1",
+                        "127.255.0.9",
+                        "10.1.2.3",
+                        "172.16.0.1",
+                        "172.31.255.255",
+                        "192.168.1.1",
+                        "169.254.169.254",
+                        "100.64.0.1",
+                        "0.0.0.0",
+                        "224.0.0.1",
+                        "255.255.255.255",
+                        "::1",
+                        "::",
+                        "fe80::1",
+                        "fd00:ec2::254",
+                        "fc00::1",
+                        "ff02::1",
+                        "::ffff:127.0.0.1",
+                        "::ffff:169.254.169.254",
+                        "64:ff9b::a9fe:a9fe",
+                        "::127.0.0.1"}) {
     EXPECT_TRUE(IsNonPublicAddress(Ip(a))) << a;
   }
   for (const char* a : {"8.8.8.8", "1.1.1.1", "172.32.0.1", "192.169.0.1", "2606:4700::1111",
@@ -35,7 +51,8 @@ TEST(OutboundPolicyTest, CidrsParseAndMatch) {
   ASSERT_TRUE(v6.ok());
   EXPECT_TRUE(v6->Contains(Ip("fd12::1")));
   EXPECT_TRUE(ParseCidr("127.0.0.1").ok());
-  for (const char* bad : {"10.1.2.0/33", "fd00::/129", "example.org", "10.1.2/24", "1.2.3.4/x", ""}) {
+  for (const char* bad :
+       {"10.1.2.0/33", "fd00::/129", "example.org", "10.1.2/24", "1.2.3.4/x", ""}) {
     EXPECT_FALSE(ParseCidr(bad).ok()) << bad;
   }
 }
@@ -47,7 +64,8 @@ TEST(OutboundPolicyTest, CheckRefusesInternalTargetsUnlessAllowlisted) {
                           "https://10.0.0.5/x", "http://0x7f000001/", "http://2130706433/"}) {
     Result<PinnedTarget> r = strict.Check(url);
     ASSERT_FALSE(r.ok()) << url;
-    EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied) << url << ": " << r.status().ToString();
+    EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied)
+        << url << ": " << r.status().ToString();
   }
   EXPECT_EQ(strict.Check("ftp://example.org/").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(strict.Check("not a url").status().code(), StatusCode::kInvalidArgument);

@@ -564,8 +564,8 @@ TEST(RequestCodecRetentionTest, SecondsOrDurationInBothForms) {
     seconds expected;
   };
   for (const Case& c : {Case{"3600", "3600", seconds(3600)}, Case{"\"90m\"", "90m", seconds(5400)},
-                        Case{"\"7d\"", "7d", seconds(604800)}, Case{"\"36h\"", "36h", seconds(129600)},
-                        Case{"1", "1s", seconds(1)}}) {
+                        Case{"\"7d\"", "7d", seconds(604800)},
+                        Case{"\"36h\"", "36h", seconds(129600)}, Case{"1", "1s", seconds(1)}}) {
     Result<CreateExportInput> json =
         ParseCreateExportJson(R"({"dataset": "samples", "retention": )" + c.json + "}");
     ASSERT_TRUE(json.ok()) << c.json << ": " << json.status().ToString();
@@ -619,8 +619,8 @@ TEST(RequestCodecEscapeFormulasTest, TrueFalseOrAbsentInBothForms) {
   for (const auto& [json, query, expected] :
        {std::tuple<const char*, const char*, std::optional<bool>>{"true", "true", true},
         {"false", "false", false}}) {
-    Result<CreateExportInput> from_json = FromJson(
-        std::string(R"({"dataset": "samples", "escape_formulas": )") + json + "}");
+    Result<CreateExportInput> from_json =
+        FromJson(std::string(R"({"dataset": "samples", "escape_formulas": )") + json + "}");
     ASSERT_TRUE(from_json.ok()) << from_json.status().ToString();
     EXPECT_EQ(from_json->escape_formulas, expected) << json;
     Result<CreateExportInput> from_query =

@@ -17,8 +17,8 @@
 
 #include "core/time_format.h"
 #include "storage/fs/local_object_store.h"
-#include "storage/sqlite/sqlite_task_store.h"
 #include "storage/fs/url_signer.h"
+#include "storage/sqlite/sqlite_task_store.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/flaky_delete_store.h"
 #include "tests/fakes/temp_dir.h"

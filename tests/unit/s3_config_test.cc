@@ -65,9 +65,9 @@ TEST(S3ConfigTest, CredentialsFromTheEnvironmentAndAwsDefaults) {
 }
 
 TEST(S3ConfigTest, ClearMessagesForWhatIsMissingOrWrong) {
-  auto error = [](const std::string& storage, std::map<std::string, std::string> env = {
-                                                  {"AWS_ACCESS_KEY_ID", "A"},
-                                                  {"AWS_SECRET_ACCESS_KEY", "S"}}) {
+  auto error = [](const std::string& storage,
+                  std::map<std::string, std::string> env = {{"AWS_ACCESS_KEY_ID", "A"},
+                                                            {"AWS_SECRET_ACCESS_KEY", "S"}}) {
     Result<Config> c = Load(R"({"storage": )" + storage + "}", std::move(env));
     if (!c.ok()) return c.status().message();
     return Validate(*c).message();
@@ -76,9 +76,9 @@ TEST(S3ConfigTest, ClearMessagesForWhatIsMissingOrWrong) {
   EXPECT_NE(error(R"({"type": "s3", "bucket": "b"})", {}).find("AWS_ACCESS_KEY_ID"),
             std::string::npos);
   // A key id in the file is never completed by a secret from the environment.
-  EXPECT_NE(error(R"({"type": "s3", "bucket": "b", "access_key_id": "AK"})")
-                .find("needs credentials"),
-            std::string::npos);
+  EXPECT_NE(
+      error(R"({"type": "s3", "bucket": "b", "access_key_id": "AK"})").find("needs credentials"),
+      std::string::npos);
   EXPECT_NE(error(R"({"type": "s3", "bucket": "b", "part_size_bytes": 1048576})")
                 .find("part_size_bytes must be 5 MiB"),
             std::string::npos);

@@ -97,8 +97,9 @@ class S3ObjectStoreTest : public ::testing::Test {
                            const std::string& code) {
     HttpRequest request;
     request.method = "POST";
-    request.url = s3_->endpoint() + "/__faults?method=" + method + "&count=" +
-                  std::to_string(count) + "&status=" + std::to_string(status) + "&code=" + code;
+    request.url = s3_->endpoint() + "/__faults?method=" + method +
+                  "&count=" + std::to_string(count) + "&status=" + std::to_string(status) +
+                  "&code=" + code;
     Result<HttpResponse> res = PerformHttp(request);
     ASSERT_TRUE(res.ok() && res->status == 204) << "cannot inject faults";
   }
@@ -254,8 +255,9 @@ TEST_F(S3ObjectStoreTest, PresignedUrlServesTheBytesUntilItExpires) {
   ASSERT_TRUE(url.ok());
   EXPECT_EQ(url->rfind(s3_->endpoint() + "/test-bucket/unit/url1/part-00001.csv?", 0), 0u) << *url;
   EXPECT_NE(url->find("X-Amz-Expires=300&"), std::string::npos) << *url;
-  EXPECT_NE(url->find("response-content-disposition=attachment%3B%20filename%3D%22part-00001.csv%22"),
-            std::string::npos)
+  EXPECT_NE(
+      url->find("response-content-disposition=attachment%3B%20filename%3D%22part-00001.csv%22"),
+      std::string::npos)
       << *url;
   Result<HttpResponse> got = Fetch(*url);
   ASSERT_TRUE(got.ok()) << got.status().ToString();

@@ -463,9 +463,10 @@ TEST_F(SchedulerTest, TransientFailureIsRetriedThenSucceeds) {
   EXPECT_EQ(EventTypes(id),
             (std::vector<std::string>{"created", "start", "retry", "start", "succeed"}));
   // The retry resumed after part-00001 (rows 1-3) instead of writing it again.
-  EXPECT_EQ(CheckpointCounts(id),
-            (std::map<std::string, int>{{"part-00001.csv", 1}, {"part-00002.csv", 1},
-                                        {"part-00003.csv", 1}, {"part-00004.csv", 1}}));
+  EXPECT_EQ(CheckpointCounts(id), (std::map<std::string, int>{{"part-00001.csv", 1},
+                                                              {"part-00002.csv", 1},
+                                                              {"part-00003.csv", 1},
+                                                              {"part-00004.csv", 1}}));
   std::vector<TaskEvent> starts = EventsOfType(id, "start");
   ASSERT_EQ(starts.size(), 2u);
   EXPECT_NE(starts[1].detail.find("resume at file 2 after 3 rows"), std::string::npos)
@@ -826,8 +827,9 @@ TEST_F(SchedulerTest, AWorkerFrozenPastItsLeaseLosesItsTaskAndWritesNothing) {
   DatasetCatalog catalog_a;
   ASSERT_TRUE(catalog_a.Add({dataset, gated}).ok());
   DatasetCatalog catalog_b;
-  ASSERT_TRUE(catalog_b.Add({dataset, std::make_shared<ScriptedSource>(
-                                          std::vector<std::shared_ptr<FakeSource>>{Rows(450)})})
+  ASSERT_TRUE(catalog_b
+                  .Add({dataset, std::make_shared<ScriptedSource>(
+                                     std::vector<std::shared_ptr<FakeSource>>{Rows(450)})})
                   .ok());
   const std::string id = CreateTask("samples", 100);
   const std::string later = CreateTask("samples", 100);  // created after: must start after
@@ -843,7 +845,8 @@ TEST_F(SchedulerTest, AWorkerFrozenPastItsLeaseLosesItsTaskAndWritesNothing) {
   const ino_t first_inode = Inode(id, "part-00001.csv");
 
   clock.Advance(std::chrono::seconds(31));
-  Result<std::unique_ptr<SqliteTaskStore>> other = SqliteTaskStore::Open((base_ / "tasks.db").string());
+  Result<std::unique_ptr<SqliteTaskStore>> other =
+      SqliteTaskStore::Open((base_ / "tasks.db").string());
   ASSERT_TRUE(other.ok());
   options.instance_id = "inst_b";
   Scheduler b(**other, catalog_b, *objects_, clock, logger_, options);
@@ -858,8 +861,8 @@ TEST_F(SchedulerTest, AWorkerFrozenPastItsLeaseLosesItsTaskAndWritesNothing) {
   ExpectExactFiles(id, 450, 100);  // A published nothing (no file, no temporary file)
   EXPECT_EQ(Inode(id, "part-00001.csv"), first_inode);
   for (const auto& [name, count] : CheckpointCounts(id)) EXPECT_EQ(count, 1) << name;
-  EXPECT_EQ(EventTypes(id), (std::vector<std::string>{"created", "start", "lease_expired",
-                                                      "start", "succeed"}));
+  EXPECT_EQ(EventTypes(id),
+            (std::vector<std::string>{"created", "start", "lease_expired", "start", "succeed"}));
   std::vector<TaskEvent> expired = EventsOfType(id, "lease_expired");
   ASSERT_EQ(expired.size(), 1u);
   // A's run was cut short: a recovery, not an attempt (issue 16, item 13).
@@ -883,7 +886,8 @@ TEST_F(SchedulerTest, StartLeavesTasksLeasedToOtherInstancesUntilTheirLeaseExpir
   fakes::FakeClock clock(SystemClock().Now());
   AddDataset("samples", {Rows(7)});
   const std::string id = CreateTask("samples", 5);
-  Result<std::optional<Task>> claimed = store_->ClaimNext(clock.Now(), "inst_other", Millis(30'000));
+  Result<std::optional<Task>> claimed =
+      store_->ClaimNext(clock.Now(), "inst_other", Millis(30'000));
   ASSERT_TRUE(claimed.ok() && claimed->has_value());
 
   SchedulerOptions options = FastOptions();
@@ -897,8 +901,8 @@ TEST_F(SchedulerTest, StartLeavesTasksLeasedToOtherInstancesUntilTheirLeaseExpir
   clock.Advance(std::chrono::seconds(30));
   scheduler.Wake();
   ASSERT_TRUE(WaitForState(id, TaskState::kSucceeded));
-  EXPECT_EQ(EventTypes(id), (std::vector<std::string>{"created", "start", "lease_expired",
-                                                      "start", "succeed"}));
+  EXPECT_EQ(EventTypes(id),
+            (std::vector<std::string>{"created", "start", "lease_expired", "start", "succeed"}));
   ExpectExactFiles(id, 7, 5);
 }
 

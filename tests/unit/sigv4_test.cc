@@ -32,11 +32,12 @@ TEST(SigV4Test, GetObjectWithRange) {
   r.headers = {{"Range", "bytes=0-9"}};
   r.payload_sha256 = std::string(kEmptyPayloadSha256);
   SignedHeaders s = SignRequest(r, kExampleCredentials, "us-east-1", ExampleTime());
-  EXPECT_EQ(s.parts.canonical_request,
-            "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
-            "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
-            "x-amz-date:20130524T000000Z\n\nhost;range;x-amz-content-sha256;x-amz-date\n"
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(
+      s.parts.canonical_request,
+      "GET\n/test.txt\n\nhost:examplebucket.s3.amazonaws.com\nrange:bytes=0-9\n"
+      "x-amz-content-sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
+      "x-amz-date:20130524T000000Z\n\nhost;range;x-amz-content-sha256;x-amz-date\n"
+      "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(s.parts.string_to_sign,
             "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
             "7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972");
@@ -62,7 +63,8 @@ TEST(SigV4Test, PutObjectEncodesThePathOnce) {
   EXPECT_EQ(r.payload_sha256, "44ce7dd67c959e0d3524ffac1771dfbba87d2b6b4b4e99e42034a8b803f8b072");
   SignedHeaders s = SignRequest(r, kExampleCredentials, "us-east-1", ExampleTime());
   EXPECT_EQ(s.encoded_path, "/test%24file.text");
-  EXPECT_EQ(s.parts.signed_headers, "date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class");
+  EXPECT_EQ(s.parts.signed_headers,
+            "date;host;x-amz-content-sha256;x-amz-date;x-amz-storage-class");
   EXPECT_EQ(s.parts.signature, "98ad721746da40c64f1a55b78f14c238d841ea1380cd77a1b5971af0ece108bd");
 }
 
@@ -119,8 +121,8 @@ TEST(SigV4Test, SessionTokenIsSentAndSigned) {
   EXPECT_NE(s.parts.signature,
             SignRequest(r, kExampleCredentials, "us-east-1", ExampleTime()).parts.signature);
 
-  PresignedQuery p = PresignRequest(r, with_token, "us-east-1", ExampleTime(),
-                                    std::chrono::seconds(60));
+  PresignedQuery p =
+      PresignRequest(r, with_token, "us-east-1", ExampleTime(), std::chrono::seconds(60));
   EXPECT_NE(p.query.find("X-Amz-Security-Token=token%2Fwith%2Bchars%3D&"), std::string::npos)
       << p.query;
   EXPECT_NE(p.parts.canonical_request.find("X-Amz-Security-Token="), std::string::npos);

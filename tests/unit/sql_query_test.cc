@@ -265,11 +265,11 @@ TEST_F(SqlQueryTest, ConditionsOnTheTimeField) {
   EXPECT_EQ(Where("ts", FilterOp::kNe, {std::string("2024-03-01T12:00:00.5Z")}),
             Ids({1, 3, 4, 5, 7, 8, 9, 10}));
   EXPECT_EQ(Where("ts", FilterOp::kGt, {std::string("2024-03-01T12:00:00Z")}), Ids({2, 3, 6, 10}));
-  EXPECT_EQ(Where("ts", FilterOp::kGte, {std::string("2024-03-01T12:00:00.001Z")}),
-            Ids({2, 3, 6}));
+  EXPECT_EQ(Where("ts", FilterOp::kGte, {std::string("2024-03-01T12:00:00.001Z")}), Ids({2, 3, 6}));
   EXPECT_EQ(Where("ts", FilterOp::kLt, {std::string("2024-03-01T12:00:00.001Z")}),
             Ids({1, 4, 5, 8, 9, 10}));
-  EXPECT_EQ(Where("ts", FilterOp::kLte, {std::string("2024-03-01T12:00:00Z")}), Ids({1, 4, 5, 8, 9}));
+  EXPECT_EQ(Where("ts", FilterOp::kLte, {std::string("2024-03-01T12:00:00Z")}),
+            Ids({1, 4, 5, 8, 9}));
   EXPECT_EQ(Where("ts", FilterOp::kLt, {std::string("2024-03-01T12:00:00Z")}), Ids({4, 5, 9}));
   EXPECT_EQ(Where("ts", FilterOp::kIn,
                   {std::string("2024-03-01T12:00:00Z"), std::string("2024-02-29T00:00:00Z")}),

@@ -216,8 +216,11 @@ TEST_F(SqliteKeyStoreTest, KeysFromBeforeRolesKeepTheirPowers) {
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE(ApplyMigrations(*db, EmbeddedMigrations().first(4)).ok());
     ASSERT_TRUE(db->Exec("INSERT INTO api_keys (id, name, sha256, admin, created_at) VALUES"
-                         " ('old-admin', 'a', '" + Sha256Hex("s-admin") + "', 1, 1),"
-                         " ('old-user', 'u', '" + Sha256Hex("s-user") + "', 0, 2)")
+                         " ('old-admin', 'a', '" +
+                         Sha256Hex("s-admin") +
+                         "', 1, 1),"
+                         " ('old-user', 'u', '" +
+                         Sha256Hex("s-user") + "', 0, 2)")
                     .ok());
   }
   auto store = OpenStore();

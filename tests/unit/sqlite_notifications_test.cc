@@ -111,8 +111,8 @@ TEST_F(SqliteNotificationsTest, RecordAttemptSavesStateAndEventTogether) {
   event.detail = AttemptEventDetail(failed, 5);
   ASSERT_TRUE(store_->RecordNotificationAttempt("t1", failed, event).ok());
   for (int hook = 1; hook <= 2; ++hook) {
-    HookDelivery ok = ApplyAttempt(done->notifications[hook], kT0 + milliseconds(9),
-                                   Status::Ok(), 5);
+    HookDelivery ok =
+        ApplyAttempt(done->notifications[hook], kT0 + milliseconds(9), Status::Ok(), 5);
     event.detail = AttemptEventDetail(ok, 5);
     ASSERT_TRUE(store_->RecordNotificationAttempt("t1", ok, event).ok());
   }
@@ -145,8 +145,7 @@ TEST_F(SqliteNotificationsTest, RecordAttemptSavesStateAndEventTogether) {
   EXPECT_EQ(owed->size(), 1u);
   HookDelivery ghost = failed;
   ghost.hook = 7;
-  EXPECT_EQ(store_->RecordNotificationAttempt("t1", ghost, event).code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(store_->RecordNotificationAttempt("t1", ghost, event).code(), StatusCode::kNotFound);
   Result<std::vector<TaskEvent>> after = store_->Events("t1");
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->size(), events->size());
@@ -176,8 +175,7 @@ TEST_F(SqliteNotificationsTest, MigratesAFileFromThePreviousSchema) {
   while (ours < all.size() && all[ours].name != "notifications") ++ours;
   ASSERT_LT(ours, all.size());
   {
-    Result<Database> db =
-        Database::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    Result<Database> db = Database::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     ASSERT_TRUE(ApplyMigrations(*db, all.first(ours)).ok());
     Result<int> version = SchemaVersion(*db);
@@ -192,12 +190,13 @@ TEST_F(SqliteNotificationsTest, MigratesAFileFromThePreviousSchema) {
     Result<Database> db = Database::Open(path, SQLITE_OPEN_READWRITE);
     ASSERT_TRUE(db.ok());
     sqlite3_stmt* raw = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(db->get(),
-                                 "INSERT INTO tasks (id, seq, principal, state, dataset, query_hash,"
-                                 " created_at, updated_at, body) VALUES ('old', 1, 'alice',"
-                                 " 'Cancelled', 'samples', 'h', 0, 0, ?1)",
-                                 -1, &raw, nullptr),
-              SQLITE_OK);
+    ASSERT_EQ(
+        sqlite3_prepare_v2(db->get(),
+                           "INSERT INTO tasks (id, seq, principal, state, dataset, query_hash,"
+                           " created_at, updated_at, body) VALUES ('old', 1, 'alice',"
+                           " 'Cancelled', 'samples', 'h', 0, 0, ?1)",
+                           -1, &raw, nullptr),
+        SQLITE_OK);
     const std::string body = EncodeTask(old);
     sqlite3_bind_text(raw, 1, body.c_str(), static_cast<int>(body.size()), SQLITE_TRANSIENT);
     EXPECT_EQ(sqlite3_step(raw), SQLITE_DONE);

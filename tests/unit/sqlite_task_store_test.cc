@@ -757,16 +757,20 @@ TEST_F(SqliteTaskStoreTest, AppendEventAndCheckWritable) {
 TEST_F(SqliteTaskStoreTest, EveryEventRecordsItsActorAndRemote) {
   ASSERT_TRUE(store_->Create(NewTask("01A"), EventOrigin{"alice", "192.0.2.1"}).ok());
   ASSERT_EQ(Claim(kT0 + seconds(1)), "01A");
-  const Checkpoint next{.after_key = std::string("k1"), .next_file = 2, .rows = 10, .bytes = 100,
-                        .rows_total = 20, .transaction_time = kT0};
+  const Checkpoint next{.after_key = std::string("k1"),
+                        .next_file = 2,
+                        .rows = 10,
+                        .bytes = 100,
+                        .rows_total = 20,
+                        .transaction_time = kT0};
   ASSERT_TRUE(
       store_
           ->CommitFile("01A", LeaseKey{kOwner, 1},
-                       FileInfo{"part-00001.csv", 10, 100, std::string(64, 'b'), "text/csv"},
-                       next, kT0 + seconds(2))
+                       FileInfo{"part-00001.csv", 10, 100, std::string(64, 'b'), "text/csv"}, next,
+                       kT0 + seconds(2))
           .ok());
-  ASSERT_TRUE(store_->RequestCancel("01A", kT0 + seconds(3), EventOrigin{"root", "198.51.100.9"})
-                  .ok());
+  ASSERT_TRUE(
+      store_->RequestCancel("01A", kT0 + seconds(3), EventOrigin{"root", "198.51.100.9"}).ok());
   TransitionArgs cancel = Args(Trigger::kCancel, kT0 + seconds(4));
   cancel.origin.actor = kOwner;
   ASSERT_TRUE(store_->Transition("01A", cancel).ok());
@@ -912,8 +916,8 @@ TEST_F(AuditTrailTest, PaginationVisitsEveryRowExactlyOnce) {
     Download("01C", "part-" + std::to_string(i) + ".csv", i, "completed", "203.0.113.9",
              kT0 + seconds(100 + i));
   }
-  for (const std::optional<std::string>& actor : {std::optional<std::string>(),
-                                                  std::optional<std::string>("link")}) {
+  for (const std::optional<std::string>& actor :
+       {std::optional<std::string>(), std::optional<std::string>("link")}) {
     EventQuery query{.actor = actor, .limit = 7};
     std::vector<int64_t> seen;
     int pages = 0;
@@ -996,8 +1000,12 @@ TEST_F(SqliteTaskStoreTest, CommitFileStoresFileCheckpointAndEventTogether) {
   ASSERT_TRUE(store_->Create(NewTask("01A"), {}).ok());
   ASSERT_EQ(Claim(kT0), "01A");
   const LeaseKey key{kOwner, 1};
-  const Checkpoint first{.after_key = std::string("k100"), .next_file = 2, .rows = 100,
-                         .bytes = 1000, .rows_total = 250, .transaction_time = kT0};
+  const Checkpoint first{.after_key = std::string("k100"),
+                         .next_file = 2,
+                         .rows = 100,
+                         .bytes = 1000,
+                         .rows_total = 250,
+                         .transaction_time = kT0};
   Result<Task> saved = store_->CommitFile("01A", key, Part(1, 100, 1000), first, kT0 + seconds(1));
   ASSERT_TRUE(saved.ok()) << saved.status().ToString();
   Task task = MustGet("01A");
@@ -1008,8 +1016,12 @@ TEST_F(SqliteTaskStoreTest, CommitFileStoresFileCheckpointAndEventTogether) {
   EXPECT_EQ(EventTypes("01A"), (std::vector<std::string>{"created", "start", "checkpoint"}));
 
   // The event insert fails: neither the file nor the checkpoint may be recorded.
-  const Checkpoint second{.after_key = std::string("k200"), .next_file = 3, .rows = 200,
-                          .bytes = 1900, .rows_total = 250, .transaction_time = kT0};
+  const Checkpoint second{.after_key = std::string("k200"),
+                          .next_file = 3,
+                          .rows = 200,
+                          .bytes = 1900,
+                          .rows_total = 250,
+                          .transaction_time = kT0};
   {
     RawDb raw(path_);
     raw.Exec(
@@ -1026,8 +1038,9 @@ TEST_F(SqliteTaskStoreTest, CommitFileStoresFileCheckpointAndEventTogether) {
             StatusCode::kFailedPrecondition);
   EXPECT_EQ(MustGet("01A"), task);
   // Another claim's worker: kAborted.
-  EXPECT_EQ(store_->CommitFile("01A", {"inst_b", 1}, Part(2, 100, 900), second, kT0).status().code(),
-            StatusCode::kAborted);
+  EXPECT_EQ(
+      store_->CommitFile("01A", {"inst_b", 1}, Part(2, 100, 900), second, kT0).status().code(),
+      StatusCode::kAborted);
   ASSERT_TRUE(store_->CommitFile("01A", key, Part(2, 100, 900), second, kT0 + seconds(2)).ok());
 
   // A retry keeps both files and the checkpoint, and the next start resumes from it.
@@ -1063,8 +1076,8 @@ TEST_F(SqliteTaskStoreTest, RevisionChangesWithEveryCommittedChangeAndNothingEls
     if (!now.ok()) return;
     EXPECT_EQ(now->principal, "alice") << step;
     EXPECT_EQ(MustGet("01A").revision, now->revision) << step;
-    EXPECT_TRUE(seen.insert(now->revision).second) << step << ": revision " << now->revision
-                                                   << " seen before";
+    EXPECT_TRUE(seen.insert(now->revision).second)
+        << step << ": revision " << now->revision << " seen before";
     last = now->revision;
   };
   auto unchanged = [&](const char* step) {
@@ -1084,8 +1097,12 @@ TEST_F(SqliteTaskStoreTest, RevisionChangesWithEveryCommittedChangeAndNothingEls
   changed("heartbeat");
   ASSERT_TRUE(store_->UpdateProgress("01A", Progress{20, 250, 0}, kT0 + seconds(2)).ok());
   changed("progress");
-  const Checkpoint next{.after_key = std::string("k100"), .next_file = 2, .rows = 100,
-                        .bytes = 1000, .rows_total = 250, .transaction_time = kT0};
+  const Checkpoint next{.after_key = std::string("k100"),
+                        .next_file = 2,
+                        .rows = 100,
+                        .bytes = 1000,
+                        .rows_total = 250,
+                        .transaction_time = kT0};
   ASSERT_TRUE(store_->CommitFile("01A", key, Part(1, 100, 1000), next, kT0 + seconds(3)).ok());
   changed("commit file");
   EXPECT_FALSE(store_->CommitFile("01A", {"inst_b", 1}, Part(2, 100, 900), next, kT0).ok());
@@ -1177,8 +1194,8 @@ TEST_F(SqliteTaskStoreTest, ExpiredLeasesGoBackToTheQueueInTheirPlace) {
   ASSERT_EQ((*b)->id, "01B");
 
   // inst_a renews; inst_b froze.
-  Result<Task> renewed = store_->Heartbeat("01A", {"inst_a", 1}, Progress{5, 10, 50},
-                                           kT0 + seconds(20), kLease);
+  Result<Task> renewed =
+      store_->Heartbeat("01A", {"inst_a", 1}, Progress{5, 10, 50}, kT0 + seconds(20), kLease);
   ASSERT_TRUE(renewed.ok()) << renewed.status().ToString();
   EXPECT_EQ(renewed->lease->expires_at, kT0 + seconds(20) + kLease);
   EXPECT_EQ(renewed->progress.rows, 5);
@@ -1230,7 +1247,8 @@ TEST_F(SqliteTaskStoreTest, RecoverTakesBackOnlyTheInstancesOwnTasks) {
   ASSERT_TRUE(store_->ClaimNext(kT0, "inst_a", kLease).ok());
   ASSERT_TRUE(store_->ClaimNext(kT0, "inst_b", kLease).ok());
   ASSERT_TRUE(store_->ClaimNext(kT0, "inst_a", kLease).ok());
-  Result<std::vector<std::string>> recovered = store_->RecoverProcessing(kT0 + seconds(1), "inst_a");
+  Result<std::vector<std::string>> recovered =
+      store_->RecoverProcessing(kT0 + seconds(1), "inst_a");
   ASSERT_TRUE(recovered.ok());
   EXPECT_EQ(*recovered, (std::vector<std::string>{"01A", "01C"}));
   EXPECT_EQ(MustGet("01B").state, TaskState::kProcessing);  // inst_b may still be alive
@@ -1286,12 +1304,12 @@ void Finish(SqliteTaskStore& store, const std::string& id, seconds retention, Ta
 }
 
 TEST_F(SqliteTaskStoreTest, ListExpiredFilesFindsFinishedTasksWithFilesPastTheirExpiry) {
-  Finish(*store_, "01A", seconds(100), TaskState::kSucceeded, kT0);               // due T0+100
-  Finish(*store_, "01B", seconds(10), TaskState::kSucceeded, kT0 + seconds(5));   // due T0+15
-  Finish(*store_, "01C", seconds(10), TaskState::kFailed, kT0);                   // no files
-  Finish(*store_, "01D", seconds(10), TaskState::kCancelled, kT0);                // no files
+  Finish(*store_, "01A", seconds(100), TaskState::kSucceeded, kT0);                  // due T0+100
+  Finish(*store_, "01B", seconds(10), TaskState::kSucceeded, kT0 + seconds(5));      // due T0+15
+  Finish(*store_, "01C", seconds(10), TaskState::kFailed, kT0);                      // no files
+  Finish(*store_, "01D", seconds(10), TaskState::kCancelled, kT0);                   // no files
   Finish(*store_, "01E", seconds(10), TaskState::kSucceeded, kT0, /*files=*/false);  // empty
-  Finish(*store_, "01G", seconds(20), TaskState::kSucceeded, kT0);                // due T0+20
+  Finish(*store_, "01G", seconds(20), TaskState::kSucceeded, kT0);                   // due T0+20
   Task running = NewTask("01F");
   running.retention = seconds(1);
   ASSERT_TRUE(store_->Create(running, {}).ok());
@@ -1354,9 +1372,13 @@ TEST(MigrationsTest, VersionTwoDatabaseGetsTheDefaultRetention) {
            R"("until":null,"partitions":[],"max_rows_per_file":80000,"compression":"none"},)"
            R"("query_hash":"h","tag":null,"notify":{"webhook":null,"email":[]},)"
            R"("idempotency_key":null,"created_at":1700000000000,"updated_at":1700000000000,)"
-           R"("started_at":null,"finished_at":)" + finished + R"(,"not_before":null,"attempts":1,)"
+           R"("started_at":null,"finished_at":)" +
+           finished +
+           R"(,"not_before":null,"attempts":1,)"
            R"("max_attempts":3,"progress":{"rows":5,"rows_total":10,"bytes":50},"error":null,)"
-           R"("cancel_requested":false,"files":)" + files + R"(,"manifest":null,)"
+           R"("cancel_requested":false,"files":)" +
+           files +
+           R"(,"manifest":null,)"
            R"("checkpoint":null,"lease":null})";
   };
   const std::string file =
@@ -1371,9 +1393,9 @@ TEST(MigrationsTest, VersionTwoDatabaseGetsTheDefaultRetention) {
           std::tuple{"01B", "Succeeded", "1700000001000", std::string("[]")},
           std::tuple{"01C", "Pending", "null", std::string("[]")}}) {
       ASSERT_TRUE(db->Exec("INSERT INTO tasks (id, seq, principal, state, dataset, query_hash,"
-                           " created_at, updated_at, body) VALUES ('" + std::string(id) + "', " +
-                           std::to_string(++seq) + ", 'alice', '" + state +
-                           "', 'samples', 'h', 1700000000000, 1700000000000, '" +
+                           " created_at, updated_at, body) VALUES ('" +
+                           std::string(id) + "', " + std::to_string(++seq) + ", 'alice', '" +
+                           state + "', 'samples', 'h', 1700000000000, 1700000000000, '" +
                            body(id, state, finished, files) + "')")
                       .ok());
     }
@@ -1514,8 +1536,7 @@ TEST(MigrationsTest, VersionOneDatabaseMigratesWithItsDataIntact) {
       R"("max_attempts":3,"progress":{"rows":5,"rows_total":10,"bytes":50},"error":null,)"
       R"("cancel_requested":false,"files":[],"manifest":null})";
   {
-    Result<Database> db =
-        Database::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    Result<Database> db = Database::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE(ApplyMigrations(*db, EmbeddedMigrations().first(1)).ok());
     Result<int> version = SchemaVersion(*db);
@@ -1524,7 +1545,8 @@ TEST(MigrationsTest, VersionOneDatabaseMigratesWithItsDataIntact) {
     ASSERT_TRUE(db->Exec("INSERT INTO tasks (id, seq, principal, state, dataset, query_hash,"
                          " idempotency_key, created_at, updated_at, not_before, body) VALUES"
                          " ('01A', 1, 'alice', 'Processing', 'samples', 'h', 'k1',"
-                         " 1700000000000, 1700000000000, NULL, '" + v1_body + "')")
+                         " 1700000000000, 1700000000000, NULL, '" +
+                         v1_body + "')")
                     .ok());
     ASSERT_TRUE(db->Exec("INSERT INTO task_events (task_id, at, type, from_state, to_state)"
                          " VALUES ('01A', 1700000000000, 'created', NULL, 'Pending'),"
@@ -1669,7 +1691,8 @@ TEST(MigrationsTest, EventsFromBeforeTheAuditColumnsHaveNoActor) {
     const std::string body = EncodeTask(NewTask("01A"));
     ASSERT_TRUE(db->Exec("INSERT INTO tasks (id, seq, principal, state, dataset, query_hash,"
                          " created_at, updated_at, body) VALUES ('01A', 1, 'alice', 'Pending',"
-                         " 'samples', 'h1', 1700000000000, 1700000000000, '" + body + "')")
+                         " 'samples', 'h1', 1700000000000, 1700000000000, '" +
+                         body + "')")
                     .ok());
     ASSERT_TRUE(db->Exec("INSERT INTO task_events (task_id, at, type, to_state, detail) VALUES"
                          " ('01A', 1700000000000, 'created', 'Pending', ''),"

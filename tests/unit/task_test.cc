@@ -11,8 +11,8 @@ namespace {
 constexpr TaskState kAllStates[] = {TaskState::kPending, TaskState::kProcessing,
                                     TaskState::kSucceeded, TaskState::kFailed,
                                     TaskState::kCancelled};
-constexpr Trigger kAllTriggers[] = {Trigger::kStart,   Trigger::kSucceed, Trigger::kFail,
-                                    Trigger::kRetry,   Trigger::kRecover, Trigger::kCancel,
+constexpr Trigger kAllTriggers[] = {Trigger::kStart,       Trigger::kSucceed, Trigger::kFail,
+                                    Trigger::kRetry,       Trigger::kRecover, Trigger::kCancel,
                                     Trigger::kLeaseExpired};
 
 TimePoint At(int seconds) { return TimePoint{} + std::chrono::seconds(1'700'000'000 + seconds); }
@@ -83,8 +83,8 @@ TEST(StateMachineTest, StartCountsAttemptsAndResetsProgress) {
   EXPECT_FALSE(started->task.finished_at.has_value());
 
   TaskError err{"source_unavailable", "database is locked", true};
-  auto retried = ApplyTransition(started->task, {.trigger = Trigger::kRetry, .now = At(2),
-                                                 .error = err, .not_before = At(4)});
+  auto retried = ApplyTransition(
+      started->task, {.trigger = Trigger::kRetry, .now = At(2), .error = err, .not_before = At(4)});
   ASSERT_TRUE(retried.ok());
   EXPECT_EQ(retried->task.state, TaskState::kPending);
   EXPECT_EQ(retried->task.not_before, At(4));
@@ -129,10 +129,10 @@ TEST(FormulaFlagTest, SetOnSuccessOnly) {
   Task t = PendingTask();
   t.state = TaskState::kProcessing;
   EXPECT_EQ(t.csv_contains_formulas, std::nullopt);
-  auto done = ApplyTransition(
-      t, {.trigger = Trigger::kSucceed,
-          .now = At(9),
-          .files = {PartWithFormulas(1, true), PartWithFormulas(2, false)}});
+  auto done =
+      ApplyTransition(t, {.trigger = Trigger::kSucceed,
+                          .now = At(9),
+                          .files = {PartWithFormulas(1, true), PartWithFormulas(2, false)}});
   ASSERT_TRUE(done.ok());
   EXPECT_EQ(done->task.csv_contains_formulas, true);
   auto clean = ApplyTransition(
@@ -147,13 +147,16 @@ TEST(FormulaFlagTest, SetOnSuccessOnly) {
 // A claimed task with one committed file and its checkpoint.
 Task ProcessingWithCheckpoint() {
   Task t = PendingTask();
-  auto started = ApplyTransition(t, {.trigger = Trigger::kStart,
-                                     .now = At(1),
-                                     .lease = Lease{"inst_a", At(31)}});
+  auto started = ApplyTransition(
+      t, {.trigger = Trigger::kStart, .now = At(1), .lease = Lease{"inst_a", At(31)}});
   EXPECT_TRUE(started.ok());
   FileInfo f{"part-00001.csv", 10, 100, "ab", "text/csv"};
-  Checkpoint next{.after_key = int64_t{10}, .next_file = 2, .rows = 10, .bytes = 100,
-                  .rows_total = 25, .transaction_time = At(1)};
+  Checkpoint next{.after_key = int64_t{10},
+                  .next_file = 2,
+                  .rows = 10,
+                  .bytes = 100,
+                  .rows_total = 25,
+                  .transaction_time = At(1)};
   auto committed = ApplyCheckpoint(started->task, {"inst_a", 1}, f, next, At(2));
   EXPECT_TRUE(committed.ok()) << committed.status().ToString();
   return committed->task;
@@ -189,11 +192,11 @@ TEST(CheckpointTest, OnlyTheLeaseHolderCommitsOrTransitions) {
   // Another owner, or the same owner's earlier attempt: both have lost the lease.
   for (const LeaseKey& stale : {LeaseKey{"inst_b", 1}, LeaseKey{"inst_a", 0}}) {
     EXPECT_EQ(ApplyCheckpoint(t, stale, f2, next, At(3)).status().code(), StatusCode::kAborted);
-    EXPECT_EQ(ApplyTransition(t, {.trigger = Trigger::kSucceed, .now = At(3),
-                                  .expect_lease = stale})
-                  .status()
-                  .code(),
-              StatusCode::kAborted);
+    EXPECT_EQ(
+        ApplyTransition(t, {.trigger = Trigger::kSucceed, .now = At(3), .expect_lease = stale})
+            .status()
+            .code(),
+        StatusCode::kAborted);
     EXPECT_EQ(CheckLease(t, stale).code(), StatusCode::kAborted);
   }
   EXPECT_TRUE(CheckLease(t, {"inst_a", 1}).ok());
@@ -214,9 +217,9 @@ TEST(CheckpointTest, RetryRecoverAndExpiryKeepTheCheckpointAndTheNextStartResume
     EXPECT_EQ(pending->task.checkpoint, t.checkpoint);
     EXPECT_FALSE(pending->task.lease.has_value());
 
-    auto resumed = ApplyTransition(pending->task, {.trigger = Trigger::kStart,
-                                                   .now = At(6),
-                                                   .lease = Lease{"inst_b", At(36)}});
+    auto resumed = ApplyTransition(
+        pending->task,
+        {.trigger = Trigger::kStart, .now = At(6), .lease = Lease{"inst_b", At(36)}});
     ASSERT_TRUE(resumed.ok());
     // A retry follows an attempt that ended; recover and expiry follow a run that was cut short,
     // which is a recovery rather than an attempt.

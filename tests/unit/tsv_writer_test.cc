@@ -111,9 +111,9 @@ TEST(TsvWriterFormulaTest, EscapingPrefixesAQuoteBeforeTheEscapedValue) {
 }
 
 TEST(TsvWriterFormulaTest, NumbersAndNumericTextAreUntouched) {
-  const std::vector<Cell> cells = {Cell{CellKind::kNumber, "-3.5"}, Text("-3.5"), Text("+1e5"),
-                                   Cell{CellKind::kBool, "false"},  Cell{CellKind::kNull, {}},
-                                   Text("basalt"),                  Text("a=b")};
+  const std::vector<Cell> cells = {
+      Cell{CellKind::kNumber, "-3.5"}, Text("-3.5"),   Text("+1e5"), Cell{CellKind::kBool, "false"},
+      Cell{CellKind::kNull, {}},       Text("basalt"), Text("a=b")};
   for (bool escape : {false, true}) {
     const Written w = WriteColumn(escape, cells);
     EXPECT_EQ(w.formulas, false) << escape;
