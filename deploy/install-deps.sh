@@ -17,6 +17,8 @@ packages=(
 )
 if (( want_test )); then
   packages+=(python3 openssl)
+  # The formatting check, and a compiler cache for repeated runs of the suite.
+  packages+=(clang-format ccache)
   # The notification tests' SMTP server (run with /usr/bin/python3 -m aiosmtpd).
   packages+=(python3-aiosmtpd)
   # The fuzz targets (tests/fuzz): clang with libFuzzer and the sanitizer runtimes.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds everything with warnings as errors, and runs the whole test
-# suite: unit, integration (the real binary over HTTP) and the OpenAPI contract checks; then the
-# unit and integration tests again under AddressSanitizer + UndefinedBehaviorSanitizer; then
-# a short run of each libFuzzer target (clang, build/fuzz).
+# Installs what is missing, checks the formatting, builds everything with warnings as errors,
+# and runs the whole test suite: unit, integration (the real binary over HTTP) and the OpenAPI
+# contract checks; then builds the Release binary with warnings as errors; then the unit and
+# integration tests again under AddressSanitizer + UndefinedBehaviorSanitizer; then a short run
+# of each libFuzzer target (clang, build/fuzz).
 #   deploy/test.sh            everything
 #   deploy/test.sh --quick    the Debug build's suite only (no sanitizer or fuzz build)
 set -euo pipefail
@@ -13,9 +14,19 @@ jobs=$(nproc)
 
 "$root/deploy/install-deps.sh" --test
 
+# ccache (installed above) keeps a second run on the same machine from compiling unchanged files.
+launcher=()
+command -v ccache >/dev/null 2>&1 &&
+  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+
+echo "== Formatting: every C++ file as clang-format (.clang-format) writes it"
+(cd "$root" && git ls-files -z '*.cc' '*.h' '*.cc.in' |
+  xargs -0 clang-format --dry-run --Werror)
+
 run_suite() {  # build dir, extra cmake args...
   local build=$1; shift
-  cmake -S "$root" -B "$build" -G Ninja -DEXPORTD_WERROR=ON -DEXPORTD_BUILD_BENCH=OFF "$@" >/dev/null
+  cmake -S "$root" -B "$build" -G Ninja -DEXPORTD_WERROR=ON -DEXPORTD_BUILD_BENCH=OFF \
+    "${launcher[@]}" "$@" >/dev/null
   cmake --build "$build" -j"$jobs"
   (cd "$build" && ctest --output-on-failure -j"$jobs" --timeout 600 ${CTEST_ARGS:-})
 }
@@ -23,12 +34,16 @@ run_suite() {  # build dir, extra cmake args...
 echo "== Debug build: unit, integration and contract tests"
 run_suite "$root/build/debug" -DCMAKE_BUILD_TYPE=Debug
 if (( ! quick )); then
+  echo "== Release build of exportd, warnings as errors (what deploy/start.sh builds)"
+  cmake -S "$root" -B "$root/build/release-werror" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DEXPORTD_WERROR=ON -DEXPORTD_BUILD_TESTS=OFF -DEXPORTD_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
+  cmake --build "$root/build/release-werror" --target exportd -j"$jobs"
   echo "== ASan/UBSan build: unit and integration tests"
   CTEST_ARGS="-LE contract" run_suite "$root/build/asan" -DCMAKE_BUILD_TYPE=Debug \
     -DEXPORTD_SANITIZE=address,undefined
   echo "== libFuzzer targets (clang, ASan/UBSan): a short smoke run of each"
   CC=clang CXX=clang++ cmake -S "$root" -B "$root/build/fuzz" -G Ninja -DEXPORTD_FUZZ=ON \
-    -DCMAKE_BUILD_TYPE=Debug -DEXPORTD_BUILD_BENCH=OFF >/dev/null
+    -DCMAKE_BUILD_TYPE=Debug -DEXPORTD_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
   cmake --build "$root/build/fuzz" -j"$jobs" --target fuzz_targets
   FUZZ_BUILD="$root/build/fuzz" "$root/tests/fuzz/run.sh" 15
 fi
