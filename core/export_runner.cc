@@ -23,7 +23,6 @@ namespace {
 // measurable, and three concurrent exports must stay under 100 MB of RSS (bench/README.md).
 constexpr size_t kFlushThreshold = size_t{1} << 20;
 constexpr int64_t kProgressEveryRows = 256;
-constexpr std::string_view kManifestName = "manifest.json";
 constexpr std::string_view kManifestContentType = "application/json";
 
 void AppendJsonStringField(std::string_view key, std::string_view value, std::string& out) {

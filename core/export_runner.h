@@ -3,6 +3,7 @@
 #define EXPORTD_CORE_EXPORT_RUNNER_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/dataset.h"
@@ -12,6 +13,9 @@
 #include "core/task.h"
 
 namespace exportd {
+
+// The name of the object that lists an export's files, written after its last part.
+inline constexpr std::string_view kManifestName = "manifest.json";
 
 // How a running export reports progress and learns it must stop. Implemented by the scheduler.
 class ExportControl {

@@ -128,4 +128,8 @@ std::string ScrubUrl(std::string_view text, std::string_view url) {
   return out;
 }
 
+std::string Plural(int64_t n, std::string_view word) {
+  return std::to_string(n) + " " + std::string(word) + (n == 1 ? "" : "s");
+}
+
 }  // namespace exportd

@@ -3,6 +3,7 @@
 #define EXPORTD_CORE_TEXT_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,9 @@ std::string UrlOriginForLog(std::string_view url);
 // fragment, each query value) replaced by "...". Parts shorter than 4 characters are left (they
 // carry no secret worth the noise of replacing every "/a" in a message).
 std::string ScrubUrl(std::string_view text, std::string_view url);
+
+// "1 row", "0 rows", "3 rows": `n` and `word`, with an "s" unless n is 1.
+std::string Plural(int64_t n, std::string_view word);
 
 }  // namespace exportd
 
