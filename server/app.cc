@@ -3,11 +3,9 @@
 #include <malloc.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/stat.h>
 
 #include <cstdio>
 #include <filesystem>
-#include <iostream>
 #include <thread>
 
 #include "api/api_server.h"
@@ -19,36 +17,28 @@
 #include "core/retention_janitor.h"
 #include "core/scheduler.h"
 #include "core/time_format.h"
+#include "server/data_dir.h"
 #include "server/data_dir_checks.h"
-#include "server/demo_dataset.h"
+#include "server/datasets.h"
+#include "server/key_commands.h"
 #include "server/logging.h"
 #include "server/notifications.h"
+#include "server/object_store_factory.h"
+#include "storage/auth/jwks.h"
 #include "storage/base/digest.h"
+#include "storage/base/instance_id.h"
+#include "storage/fs/url_signer.h"
+#include "storage/sqlite/principal_migration.h"
+#include "storage/sqlite/sqlite_key_store.h"
+#include "storage/sqlite/sqlite_task_store.h"
 #ifdef EXPORTD_WITH_FAULT_INJECTION
 #include "storage/faults/fault_injection.h"
 #endif
-#include "server/object_store_factory.h"
-#include "storage/auth/jwks.h"
-#include "storage/base/instance_id.h"
-#include "storage/fs/local_object_store.h"
-#include "storage/fs/url_signer.h"
-#include "storage/sqlite/principal_migration.h"
-#include "storage/sqlite/sqlite_dataset.h"
-#include "storage/sqlite/sqlite_key_store.h"
-#include "storage/sqlite/sqlite_source.h"
-#include "storage/sqlite/sqlite_task_store.h"
 
 namespace exportd {
 namespace {
 
 namespace fs = std::filesystem;
-
-}  // namespace
-
-std::string TaskDbPath(const Config& c) { return (fs::path(c.data_dir) / "exportd.db").string(); }
-std::string ExportsRoot(const Config& c) { return (fs::path(c.data_dir) / "exports").string(); }
-
-namespace {
 
 // A finished export that wrote at least this much gives its freed memory back (malloc_trim).
 constexpr int64_t kTrimAfterBytes = int64_t{16} << 20;
@@ -56,94 +46,6 @@ constexpr int64_t kTrimAfterBytes = int64_t{16} << 20;
 bool IsLoopbackHost(const std::string& host) {
   return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
 }
-
-// The data dir holds secrets and other people's data: owner-only.
-Status PrepareDataDir(const Config& config) {
-  std::error_code ec;
-  fs::create_directories(config.data_dir, ec);
-  if (ec) return Unavailable("cannot create data_dir " + config.data_dir + ": " + ec.message());
-  if (::chmod(config.data_dir.c_str(), 0700) != 0) {
-    return PermissionDenied("cannot restrict data_dir " + config.data_dir + " to mode 0700");
-  }
-  fs::create_directories(fs::path(config.data_dir) / "exports", ec);
-  if (ec) return Unavailable("cannot create " + config.data_dir + "/exports: " + ec.message());
-  return Status::Ok();
-}
-
-std::string NewKeySecret() { return "xd_" + ToHex(RandomBytes(24)); }
-std::string NewKeyId() { return "key_" + ToHex(RandomBytes(6)); }
-
-Status InsertKey(ApiKeyStore& keys, const std::string& name, const std::string& secret, Role role,
-                 ApiKey* inserted) {
-  ApiKey key;
-  key.id = NewKeyId();
-  key.name = name;
-  key.sha256 = Sha256Hex(secret);
-  key.role = role;
-  key.created_at = SystemClock().Now();
-  RETURN_IF_ERROR(keys.Insert(key));
-  if (inserted != nullptr) *inserted = key;
-  return Status::Ok();
-}
-
-// On first start: an admin key from EXPORTD_BOOTSTRAP_KEY, or a new one printed once.
-Status EnsureBootstrapKey(ApiKeyStore& keys) {
-  const char* given = std::getenv("EXPORTD_BOOTSTRAP_KEY");
-  if (given != nullptr && *given != '\0') {
-    ASSIGN_OR_RETURN(std::optional<ApiKey> existing, keys.FindActiveByDigest(Sha256Hex(given)));
-    if (existing) return Status::Ok();
-    Status inserted = InsertKey(keys, "bootstrap", given, Role::kAdmin, nullptr);
-    if (inserted.code() == StatusCode::kAlreadyExists) {
-      spdlog::warn("EXPORTD_BOOTSTRAP_KEY names a revoked key; it stays revoked");
-      return Status::Ok();
-    }
-    RETURN_IF_ERROR(inserted);
-    spdlog::info("admin API key taken from EXPORTD_BOOTSTRAP_KEY");
-    return Status::Ok();
-  }
-  ASSIGN_OR_RETURN(int64_t active, keys.CountActive());
-  if (active > 0) return Status::Ok();
-  std::string secret = NewKeySecret();
-  ApiKey key;
-  RETURN_IF_ERROR(InsertKey(keys, "bootstrap", secret, Role::kAdmin, &key));
-  std::cout << "admin API key: " << secret << std::endl;
-  spdlog::info("created admin API key {} (printed once on stdout)", key.id);
-  return Status::Ok();
-}
-
-}  // namespace
-
-Result<DatasetCatalog> LoadDatasets(const Config& config, bool create_demo) {
-  std::vector<DatasetSpec> specs = config.datasets;
-  if (specs.empty()) {
-    std::string path = (fs::path(config.data_dir) / "demo" / "samples.sqlite").string();
-    if (!fs::exists(path)) {
-      if (!create_demo) return FailedPrecondition("no demo dataset at " + path);
-      std::error_code ec;
-      fs::create_directories(fs::path(path).parent_path(), ec);
-      spdlog::info("creating the demo dataset ({} rows) at {}", config.demo_rows, path);
-      auto started = std::chrono::steady_clock::now();
-      RETURN_IF_ERROR(CreateDemoDataset(path, config.demo_rows));
-      spdlog::info(
-          "demo dataset ready in {:.1f} s",
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    }
-    specs.push_back(DemoDatasetSpec(path));
-  }
-  DatasetCatalog catalog;
-  for (const DatasetSpec& spec : specs) {
-    Result<Dataset> dataset = ResolveSqliteDataset(spec);
-    if (!dataset.ok()) return dataset.status().WithContext("dataset '" + spec.name + "'");
-    auto shared = std::make_shared<const Dataset>(std::move(dataset).value());
-    ASSIGN_OR_RETURN(std::shared_ptr<Source> source, OpenSqliteSource(shared));
-    RETURN_IF_ERROR(catalog.Add({shared, std::move(source)}));
-    spdlog::info("dataset '{}': {} fields from {} ({})", spec.name, shared->fields().size(),
-                 spec.source.path, spec.source.table);
-  }
-  return catalog;
-}
-
-namespace {
 
 // Waits for SIGTERM/SIGINT (blocked in every thread) and then stops the listener.
 class SignalWatcher {
@@ -414,37 +316,6 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   // Deliveries still queued stay pending in the store; the next start sends them.
   notifications->Stop();
   spdlog::info("stopped");
-  return Status::Ok();
-}
-
-Status CreateKeyCommand(const Config& config, const std::string& name, Role role) {
-  RETURN_IF_ERROR(PrepareDataDir(config));
-  ASSIGN_OR_RETURN(std::unique_ptr<SqliteKeyStore> keys, SqliteKeyStore::Open(TaskDbPath(config)));
-  std::string secret = NewKeySecret();
-  ApiKey key;
-  RETURN_IF_ERROR(InsertKey(*keys, name, secret, role, &key));
-  std::cout << secret << std::endl;
-  std::cerr << "created " << RoleName(role) << " key " << key.id << " ('" << name
-            << "'); the secret above is shown only once\n";
-  return Status::Ok();
-}
-
-Status ListKeysCommand(const Config& config) {
-  ASSIGN_OR_RETURN(std::unique_ptr<SqliteKeyStore> keys, SqliteKeyStore::Open(TaskDbPath(config)));
-  ASSIGN_OR_RETURN(std::vector<ApiKey> list, keys->List());
-  for (const ApiKey& k : list) {
-    std::cout << k.id << "\t" << k.name << "\t" << RoleName(k.role) << "\t"
-              << FormatRfc3339Seconds(k.created_at) << "\t"
-              << (k.revoked_at ? "revoked " + FormatRfc3339Seconds(*k.revoked_at) : "active")
-              << "\n";
-  }
-  return Status::Ok();
-}
-
-Status RevokeKeyCommand(const Config& config, const std::string& id) {
-  ASSIGN_OR_RETURN(std::unique_ptr<SqliteKeyStore> keys, SqliteKeyStore::Open(TaskDbPath(config)));
-  RETURN_IF_ERROR(keys->Revoke(id, SystemClock().Now()));
-  std::cerr << "revoked key " << id << "\n";
   return Status::Ok();
 }
 

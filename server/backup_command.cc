@@ -2,7 +2,7 @@
 
 #include <iostream>
 
-#include "server/app.h"
+#include "server/data_dir.h"
 #include "storage/sqlite/store_backup.h"
 
 namespace exportd {

@@ -8,7 +8,7 @@
 
 #include "core/clock.h"
 #include "core/time_format.h"
-#include "server/app.h"
+#include "server/data_dir.h"
 #include "server/object_store_factory.h"
 #include "storage/crypto/envelope_cipher.h"
 #include "storage/fs/local_object_store.h"

@@ -16,6 +16,7 @@
 #include "server/app.h"
 #include "server/backup_command.h"
 #include "server/config.h"
+#include "server/key_commands.h"
 #include "server/logging.h"
 #include "server/verify.h"
 

@@ -5,7 +5,7 @@
 
 #include <filesystem>
 
-#include "server/app.h"
+#include "server/data_dir.h"
 #include "storage/crypto/encrypting_object_store.h"
 #include "storage/fs/local_object_store.h"
 

@@ -10,7 +10,8 @@
 
 #include "core/export_runner.h"
 #include "core/text.h"
-#include "server/app.h"
+#include "server/data_dir.h"
+#include "server/datasets.h"
 #include "server/object_store_factory.h"
 #include "server/verifier_tools.h"
 #include "storage/fs/url_signer.h"
