@@ -52,4 +52,10 @@ TEST(ScrubUrlTest, ReplacesTheUrlAndEachSecretPartOfIt) {
   EXPECT_EQ(ScrubUrl("text", ""), "text");
 }
 
+TEST(TextTest, Plural) {
+  EXPECT_EQ(Plural(0, "row"), "0 rows");
+  EXPECT_EQ(Plural(1, "row"), "1 row");
+  EXPECT_EQ(Plural(2, "byte"), "2 bytes");
+}
+
 }  // namespace exportd
