@@ -1,15 +1,12 @@
 #include "server/app.h"
 
 #include <malloc.h>
-#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <filesystem>
-#include <thread>
 
 #include "api/api_server.h"
-#include "core/cached_check.h"
 #include "core/clock.h"
 #include "core/dataset.h"
 #include "core/duration.h"
@@ -17,6 +14,7 @@
 #include "core/retention_janitor.h"
 #include "core/scheduler.h"
 #include "core/time_format.h"
+#include "server/bucket_readiness.h"
 #include "server/data_dir.h"
 #include "server/data_dir_checks.h"
 #include "server/datasets.h"
@@ -24,7 +22,8 @@
 #include "server/logging.h"
 #include "server/notifications.h"
 #include "server/object_store_factory.h"
-#include "storage/auth/jwks.h"
+#include "server/signal_watcher.h"
+#include "server/token_verification.h"
 #include "storage/base/digest.h"
 #include "storage/base/instance_id.h"
 #include "storage/fs/url_signer.h"
@@ -46,87 +45,6 @@ constexpr int64_t kTrimAfterBytes = int64_t{16} << 20;
 bool IsLoopbackHost(const std::string& host) {
   return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
 }
-
-// Waits for SIGTERM/SIGINT (blocked in every thread) and then stops the listener.
-class SignalWatcher {
- public:
-  explicit SignalWatcher(api::ApiServer& server)
-      : thread_([&server] {
-          sigset_t set;
-          sigemptyset(&set);
-          sigaddset(&set, SIGTERM);
-          sigaddset(&set, SIGINT);
-          sigaddset(&set, SIGUSR1);  // sent by ~SignalWatcher to end the wait
-          int sig = 0;
-          sigwait(&set, &sig);
-          if (sig != SIGUSR1) {
-            spdlog::info("received {}; shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-          }
-          server.Stop();
-        }) {}
-  ~SignalWatcher() {
-    pthread_kill(thread_.native_handle(), SIGUSR1);
-    thread_.join();
-  }
-
- private:
-  std::thread thread_;
-};
-
-// The OAuth 2.0 token verifier and the key set it reads; the verifier refers to the keys.
-struct TokenVerification {
-  std::unique_ptr<KeySetProvider> keys;
-  std::unique_ptr<api::JwtVerifier> verifier;
-};
-
-Result<TokenVerification> MakeTokenVerification(const OAuthConfig& o, const Clock& clock) {
-  TokenVerification t;
-  if (!o.jwks_file.empty()) {
-    ASSIGN_OR_RETURN(t.keys, FileKeySetProvider::Open(o.jwks_file));
-  } else {
-    t.keys = std::make_unique<UrlKeySetProvider>(o.issuer, o.jwks_url,
-                                                 std::chrono::seconds(o.jwks_cache_seconds));
-  }
-  api::JwtOptions options;
-  options.issuer = o.issuer;
-  options.audience = o.audience;
-  options.roles_claim = o.roles_claim;
-  options.leeway = std::chrono::seconds(o.leeway_seconds);
-  t.verifier = std::make_unique<api::JwtVerifier>(options, *t.keys, clock);
-  spdlog::info("accepting OAuth 2.0 bearer tokens from {} for audience {}", o.issuer, o.audience);
-  return t;
-}
-
-// /readyz's check of the S3 bucket: a HEAD with one quick attempt (a probe must answer fast;
-// the next probe is the retry), at most every kTtl, the last answer in between.
-class BucketReadiness {
- public:
-  static constexpr std::chrono::seconds kTtl{5};
-
-  BucketReadiness(const S3StorageConfig& s3, const Clock& clock)
-      : where_("S3 bucket '" + s3.bucket + "' at " + (s3.endpoint.empty() ? "AWS" : s3.endpoint)),
-        probe_(ProbeOptions(s3), clock),
-        cached_([this] { return probe_.CheckBucket(); }, kTtl, clock) {}
-
-  Status Check() {
-    Status status = cached_.Get();
-    if (status.ok()) return status;
-    return Status(status.code(), where_ + ": " + status.message());
-  }
-
- private:
-  static S3StoreOptions ProbeOptions(const S3StorageConfig& s3) {
-    S3StoreOptions o = ToS3StoreOptions(s3);
-    o.client.max_attempts = 1;
-    o.client.connect_timeout = std::chrono::seconds(2);
-    o.client.request_timeout = std::chrono::seconds(3);
-    return o;
-  }
-
-  const std::string where_;
-  const S3ObjectStore probe_;
-  CachedCheck cached_;
-};
 
 }  // namespace
 
