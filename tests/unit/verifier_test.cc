@@ -19,6 +19,7 @@
 #include "server/verifier_tools.h"
 #include "tests/fakes/fake_source.h"
 #include "tests/fakes/memory_object_store.h"
+#include "tests/fakes/verify_problems.h"
 
 namespace exportd {
 namespace {
@@ -26,6 +27,7 @@ namespace {
 using fakes::FakeRow;
 using fakes::FakeSource;
 using fakes::MemoryObjectStore;
+using fakes::Problems;
 
 // FNV-1a 64 in hex: a digest the store and the verifier agree on, without OpenSSL.
 std::string FakeDigestHex(std::string_view data) {
@@ -103,16 +105,6 @@ class VerifierTest : public ::testing::Test {
     Result<VerifyReport> report = VerifyExport(task, store_, source ? &with : nullptr, tools_);
     EXPECT_TRUE(report.ok()) << report.status().ToString();
     return report.ok() ? *report : VerifyReport{};
-  }
-
-  static std::string Problems(const VerifyReport& report, const std::string& name) {
-    for (const FileVerdict& f : report.files) {
-      if (f.name != name) continue;
-      std::string all;
-      for (const std::string& p : f.problems) all += p + "; ";
-      return all;
-    }
-    return "(no such file in the report)";
   }
 
   const Dataset dataset_{DatasetSpec{.name = "items", .key = "id"},

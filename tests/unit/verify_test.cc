@@ -20,6 +20,7 @@
 #include "storage/fs/url_signer.h"
 #include "storage/sqlite/sqlite_task_store.h"
 #include "tests/fakes/fake_source.h"
+#include "tests/fakes/verify_problems.h"
 
 namespace exportd {
 namespace {
@@ -27,6 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 using fakes::FakeRow;
 using fakes::FakeSource;
+using fakes::Problems;
 
 // ---- RowCounter -------------------------------------------------------------------------------
 
@@ -153,15 +155,6 @@ class VerifyTest : public ::testing::Test {
     std::ostringstream out;
     PrintVerifyReport(report, out);
     return out.str();
-  }
-  static std::string Problems(const VerifyReport& report, const std::string& name) {
-    for (const FileVerdict& f : report.files) {
-      if (f.name != name) continue;
-      std::string all;
-      for (const std::string& p : f.problems) all += p + "; ";
-      return all;
-    }
-    return "(no such file in the report)";
   }
 
   const Dataset dataset_{DatasetSpec{.name = "items", .key = "id"},
