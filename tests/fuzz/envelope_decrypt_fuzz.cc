@@ -17,8 +17,6 @@
 //    size of the writes and the flip mask; input[1, 3) the flipped offset.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <memory>
 #include <string>
@@ -34,6 +32,7 @@
 #include "storage/crypto/envelope_cipher.h"
 #include "storage/crypto/master_keys.h"
 #include "tests/fakes/memory_object.h"
+#include "tests/fuzz/fuzz_fail.h"
 
 namespace {
 
@@ -45,11 +44,7 @@ using exportd::Result;
 using exportd::Status;
 using exportd::StatusCode;
 
-[[noreturn]] void Fail(const char* property, const std::string& detail) {
-  std::fprintf(stderr, "\n*** property violated: %s\n%s\n", property, detail.c_str());
-  std::fflush(stderr);
-  std::abort();
-}
+using exportd::fuzz::Fail;
 
 constexpr char kTask[] = "01FUZZ";
 constexpr char kName[] = "part-0001.csv";

@@ -13,8 +13,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -23,6 +21,7 @@
 #include "core/source.h"
 #include "core/status.h"
 #include "storage/sqlite/document_flattener.h"
+#include "tests/fuzz/fuzz_fail.h"
 
 namespace {
 
@@ -31,11 +30,7 @@ using exportd::CellKind;
 using exportd::DocumentFlattener;
 using exportd::Status;
 
-[[noreturn]] void Fail(const char* property, const std::string& detail) {
-  std::fprintf(stderr, "\n*** property violated: %s\n%s\n", property, detail.c_str());
-  std::fflush(stderr);
-  std::abort();
-}
+using exportd::fuzz::Fail;
 
 // Names that reach every way a key is matched: plain patterns `"name":` of up to 16 bytes
 // (FastKeyAt; "thirteen_char" is exactly 16), of 8 to 16 bytes (KeyAt's two 8-byte compares;

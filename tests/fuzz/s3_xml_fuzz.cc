@@ -5,22 +5,17 @@
 // which is why S3 itself offers encoding-type=url for such keys (exportd's keys are ASCII).
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <pugixml.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "storage/s3/s3_xml.h"
+#include "tests/fuzz/fuzz_fail.h"
 
 namespace {
 
-[[noreturn]] void Fail(const char* property, const std::string& detail) {
-  std::fprintf(stderr, "\n*** property violated: %s\n%s\n", property, detail.c_str());
-  std::fflush(stderr);
-  std::abort();
-}
+using exportd::fuzz::Fail;
 
 std::vector<std::string> Keys(const std::string& input) {
   std::vector<std::string> keys(1);
