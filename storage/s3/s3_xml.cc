@@ -6,8 +6,11 @@
 namespace exportd {
 namespace {
 
-// S3's answers carry no DTD; entity and character references are all they escape.
-constexpr unsigned kParseOptions = pugi::parse_default & ~pugi::parse_wnorm_attribute;
+// S3's answers carry no DTD; entity and character references are all they escape. An element
+// whose whole text is whitespace keeps it (parse_ws_pcdata_single): pugixml drops such text by
+// default, which read the key " " as "".
+constexpr unsigned kParseOptions =
+    (pugi::parse_default & ~pugi::parse_wnorm_attribute) | pugi::parse_ws_pcdata_single;
 
 // The one translation of pugixml's parse errors.
 Status ParseXml(std::string_view body, pugi::xml_document& doc, std::string_view what) {

@@ -181,8 +181,9 @@ struct DocumentFlattener::Impl {
   }
 };
 
-DocumentFlattener::DocumentFlattener(std::vector<Target> targets)
+DocumentFlattener::DocumentFlattener(std::vector<Target> targets, Path path)
     : targets_(std::move(targets)),
+      one_pass_(path == Path::kAuto),
       successor_(targets_.size() + 1, kNone),
       filled_in_row_(targets_.size(), 0),
       impl_(std::make_unique<Impl>()) {
@@ -497,7 +498,7 @@ Status DocumentFlattener::Flatten(std::string_view json, std::span<Cell> row) {
   const char* padded = impl_->Pad(json);
   // Most documents take the one-pass path; simdjson decides everything else, errors included,
   // so both paths give the same cells and the same verdicts.
-  if (simdjson::validate_utf8(padded, json.size()) &&
+  if (one_pass_ && simdjson::validate_utf8(padded, json.size()) &&
       FlattenSimple(padded, padded + json.size(), row)) {
     return Status::Ok();
   }

@@ -39,8 +39,14 @@ class DocumentFlattener {
     size_t slot = 0;   // index into the row passed to Flatten
   };
 
+  // Which parser reads a document. kAuto: the one-pass path (FlattenSimple) when it can,
+  // simdjson otherwise. kSimdjsonOnly: simdjson always, the reference that the one-pass path must
+  // agree with, cell for cell and verdict for verdict; only the differential tests and the
+  // fuzzer (tests/fuzz/flattener_paths_fuzz.cc) use it.
+  enum class Path { kAuto, kSimdjsonOnly };
+
   // REQUIRES: target names are unique.
-  explicit DocumentFlattener(std::vector<Target> targets);
+  explicit DocumentFlattener(std::vector<Target> targets, Path path = Path::kAuto);
   ~DocumentFlattener();
   DocumentFlattener(const DocumentFlattener&) = delete;
   DocumentFlattener& operator=(const DocumentFlattener&) = delete;
@@ -90,6 +96,7 @@ class DocumentFlattener {
   static constexpr uint32_t kNone = UINT32_MAX;
 
   std::vector<Target> targets_;
+  bool one_pass_ = true;  // Path::kAuto
   // Open addressing, power-of-two size; entries are target index + 1 (0 = empty).
   std::vector<uint32_t> table_;
   size_t mask_ = 0;

@@ -4,8 +4,6 @@
 #ifndef EXPORTD_TESTS_FUZZ_FUZZ_SUPPORT_H_
 #define EXPORTD_TESTS_FUZZ_FUZZ_SUPPORT_H_
 
-#include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -20,14 +18,9 @@
 #include "core/request.h"
 #include "core/status.h"
 #include "core/time_format.h"
+#include "tests/fuzz/fuzz_fail.h"
 
 namespace exportd::fuzz {
-
-[[noreturn]] inline void Fail(const char* property, const std::string& detail) {
-  std::fprintf(stderr, "\n*** property violated: %s\n%s\n", property, detail.c_str());
-  std::fflush(stderr);
-  std::abort();
-}
 
 // Hostile identifiers (a quote, a '?', a semicolon and a comment, a slash and a tilde, a dot,
 // non-ASCII) so that the filter compiler's quoting is exercised too. Document fields live in

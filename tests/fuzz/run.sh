@@ -15,15 +15,22 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=${1:-20}
 build=${FUZZ_BUILD:-$root/build/fuzz}
-targets=(${FUZZ_TARGETS:-request_json_fuzz filter_compiler_fuzz query_params_fuzz csv_tsv_writer_fuzz s3_xml_fuzz})
+targets=(${FUZZ_TARGETS:-request_json_fuzz filter_compiler_fuzz query_params_fuzz csv_tsv_writer_fuzz s3_xml_fuzz
+          envelope_decrypt_fuzz flattener_paths_fuzz})
 jobs=${FUZZ_JOBS:-1}
 
 # -max_len per target: request bodies and query strings of a few KB reach every rule (the
 # limits on in-lists, tags and partitions are counted in items, not bytes); the writer input
-# is at most 2 + 48 cells * 24 bytes.
+# is at most 2 + 48 cells * 24 bytes. An envelope of 4 KB is a header (81 bytes with the
+# fuzzer's key id) and up to 250 chunks at the smallest chunk size, and every accepted one is
+# re-read once per flipped byte, so more only slows the run. The flattener needs runs of
+# documents (the layout guessed from the one before): dozens of lines of up to a few hundred
+# bytes.
 max_len() {
   case $1 in
     csv_tsv_writer_fuzz) echo 1300 ;;
+    envelope_decrypt_fuzz) echo 4096 ;;
+    flattener_paths_fuzz) echo 8192 ;;
     *) echo 4096 ;;
   esac
 }

@@ -5,22 +5,17 @@
 // which is why S3 itself offers encoding-type=url for such keys (exportd's keys are ASCII).
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <pugixml.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "storage/s3/s3_xml.h"
+#include "tests/fuzz/fuzz_fail.h"
 
 namespace {
 
-[[noreturn]] void Fail(const char* property, const std::string& detail) {
-  std::fprintf(stderr, "\n*** property violated: %s\n%s\n", property, detail.c_str());
-  std::fflush(stderr);
-  std::abort();
-}
+using exportd::fuzz::Fail;
 
 std::vector<std::string> Keys(const std::string& input) {
   std::vector<std::string> keys(1);
@@ -58,7 +53,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::vector<std::string> keys = Keys(input);
   const std::string body = exportd::DeleteObjectsXml(keys);
   pugi::xml_document doc;
-  if (!doc.load_buffer(body.data(), body.size())) Fail("DeleteObjects body parses", body);
+  // As S3 reads it: the text of an element is kept even when it is only whitespace.
+  if (!doc.load_buffer(body.data(), body.size(),
+                       pugi::parse_default | pugi::parse_ws_pcdata_single)) {
+    Fail("DeleteObjects body parses", body);
+  }
   std::vector<std::string> back;
   for (const pugi::xml_node object : doc.child("Delete").children("Object")) {
     back.emplace_back(object.child("Key").text().as_string());

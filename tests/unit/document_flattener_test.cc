@@ -29,8 +29,9 @@ Got Null() { return {CellKind::kNull, ""}; }
 // Targets occupy slots 1..n of a row with one unrelated slot 0 before them.
 class Harness {
  public:
-  explicit Harness(const std::vector<std::string>& names)
-      : flattener_(Targets(names)), row_(names.size() + 1) {
+  explicit Harness(const std::vector<std::string>& names,
+                   DocumentFlattener::Path path = DocumentFlattener::Path::kAuto)
+      : flattener_(Targets(names), path), row_(names.size() + 1) {
     row_[0] = {CellKind::kText, "column"};
   }
 
@@ -44,6 +45,7 @@ class Harness {
     return out;
   }
   const Cell& untouched() const { return row_[0]; }
+  const Cell& cell(size_t target) const { return row_[target + 1]; }
   // DocumentFlattener::AppendSetSlots, ascending.
   std::vector<uint32_t> SetSlots() const {
     std::vector<uint32_t> slots;
@@ -168,20 +170,51 @@ TEST(DocumentFlattenerTest, MalformedSimpleLookingDocumentsAreDataLoss) {
 }
 
 // Flattens `docs` in order with one flattener, which learns each document's layout, and each
-// with a fresh one, which cannot: both must agree on every verdict and every cell.
+// with a fresh one, which cannot: both must agree on every verdict and every cell. So must a
+// flattener that reads every document with simdjson (Path::kSimdjsonOnly), the reference of the
+// one-pass path. tests/fuzz/flattener_paths_fuzz.cc makes the same comparisons.
 void ExpectSameAsFresh(const std::vector<std::string>& names,
                        const std::vector<std::string>& docs) {
   Harness seasoned(names);
+  Harness reference(names, DocumentFlattener::Path::kSimdjsonOnly);
   for (size_t i = 0; i < docs.size(); ++i) {
     Harness fresh(names);
     const Status expected = fresh.Flatten(docs[i]);
-    const Status got = seasoned.Flatten(docs[i]);
-    ASSERT_EQ(got.ok(), expected.ok()) << "document " << i << ": " << docs[i];
-    if (got.ok()) {
-      ASSERT_EQ(seasoned.Cells(), fresh.Cells()) << "document " << i << ": " << docs[i];
-      ASSERT_EQ(seasoned.SetSlots(), fresh.SetSlots()) << "document " << i << ": " << docs[i];
+    for (Harness* h : {&seasoned, &reference}) {
+      const char* which = h == &seasoned ? "seasoned" : "simdjson only";
+      const Status got = h->Flatten(docs[i]);
+      ASSERT_EQ(got.ok(), expected.ok()) << which << ", document " << i << ": " << docs[i];
+      if (got.ok()) {
+        ASSERT_EQ(h->Cells(), fresh.Cells()) << which << ", document " << i << ": " << docs[i];
+        ASSERT_EQ(h->SetSlots(), fresh.SetSlots())
+            << which << ", document " << i << ": " << docs[i];
+      }
     }
   }
+}
+
+// The documents of the one-pass path (flat, no \u escapes, valid UTF-8) give simdjson's cells.
+TEST(DocumentFlattenerTest, TheOnePassPathGivesSimdjsonsCells) {
+  ExpectSameAsFresh(
+      {"a", "b", "c", "d", "e", "f"},
+      {R"({"a": 1e-05, "b": -0, "c": 12345678901234567890, "d": 0.10, "e" :  -1.5E+300 , "f":7})",
+       R"({"a": "a\nb", "b": "say \"hi\"", "c": "a\\b\/c", "d": "é 東", "e": "\b\f\r\t"})",
+       R"({"a": true, "b": false, "c": null, "x": 1, "a": 2})", R"(  { "f" : "" }  )", "{}", "",
+       R"({"a": 1,})", R"({"a": tru})", R"({"a": 1} x)"});
+}
+
+// kSimdjsonOnly really bypasses the one-pass path, which serves a plain string from the padded
+// copy of the document, beside the number before it; simdjson copies strings into a buffer of
+// its own.
+TEST(DocumentFlattenerTest, SimdjsonOnlyNeverTakesTheOnePassPath) {
+  const std::string doc = R"({"n":1,"s":"x"})";  // the token 1 at offset 5, x at offset 12
+  Harness one_pass({"n", "s"});
+  ASSERT_TRUE(one_pass.Flatten(doc).ok());
+  EXPECT_EQ(one_pass.cell(1).text.data() - one_pass.cell(0).text.data(), 7);
+  Harness simdjson({"n", "s"}, DocumentFlattener::Path::kSimdjsonOnly);
+  ASSERT_TRUE(simdjson.Flatten(doc).ok());
+  EXPECT_EQ(simdjson.Cells(), one_pass.Cells());
+  EXPECT_NE(simdjson.cell(1).text.data() - simdjson.cell(0).text.data(), 7);
 }
 
 // A flattener expects the key layout of the document before (dense rows repeat it): each

@@ -26,6 +26,18 @@ TEST(S3XmlTest, ListingKeysDecodedOnceAndOnlyFromContents) {
   EXPECT_EQ(page->next_continuation_token, "");
 }
 
+// Found by s3_xml_fuzz (corpus: whitespace_key.txt): pugixml drops an element's text when it is
+// all whitespace, unless told otherwise.
+TEST(S3XmlTest, KeysOfWhitespaceOnlyAreKept) {
+  const std::string xml =
+      "<ListBucketResult><IsTruncated>false</IsTruncated>"
+      "<Contents><Key> </Key></Contents><Contents><Key>\t \t</Key></Contents>"
+      "<Contents>\n  <Key> a </Key>\n</Contents></ListBucketResult>";
+  Result<S3ListPage> page = ParseListObjectsV2(xml);
+  ASSERT_TRUE(page.ok()) << page.status().message();
+  EXPECT_EQ(page->keys, (std::vector<std::string>{" ", "\t \t", " a "}));
+}
+
 TEST(S3XmlTest, TruncatedListingNeedsAToken) {
   Result<S3ListPage> page = ParseListObjectsV2(
       "<ListBucketResult><IsTruncated>true</IsTruncated>"
