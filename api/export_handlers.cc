@@ -79,14 +79,6 @@ void HandleCreateExport(HandlerContext& ctx, const Principal& who, const httplib
     }
     input = ParseCreateExportQuery(req.params);
   }
-  if (input.ok()) {
-    // Values are typed by the dataset's fields (query strings carry only text).
-    const DatasetCatalog::Entry* entry = ctx.deps.service->datasets().Find(input->request.dataset);
-    if (entry != nullptr) {
-      Status coerced = CoerceForDataset(input->request, *entry->dataset);
-      if (!coerced.ok()) input = coerced;
-    }
-  }
   if (!input.ok()) {
     SendStatus(req, res, input.status());
     return;

@@ -20,7 +20,6 @@ using Json = nlohmann::json;
 // The request schema nests four levels deep ({"filter": {"f": {"in": [..]}}}); anything much
 // deeper is hostile and is discarded while parsing rather than built.
 constexpr int kMaxJsonDepth = 16;
-constexpr size_t kMaxInValues = 1000;
 
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
@@ -573,77 +572,6 @@ Result<int64_t> QueryMaxRows(std::string_view text) {
   return rows;
 }
 
-// ---- coercion ----
-
-template <typename T>
-bool ParseWhole(std::string_view s, T& out) {
-  if (s.empty()) return false;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && end == s.data() + s.size();
-}
-
-// 2^63 as a double: the first value past int64's range.
-constexpr double kTwoPow63 = 9223372036854775808.0;
-// Integers up to 2^53 in magnitude are exact as doubles.
-constexpr int64_t kMaxExactInDouble = int64_t{1} << 53;
-
-Status CoerceValue(const Field& field, FilterValue& value, const std::string& pointer) {
-  auto not_a = [&](std::string_view what) {
-    return InvalidArgument("'" + std::get<std::string>(value) + "' is not " + std::string(what) +
-                               " (field '" + field.name + "' is " +
-                               std::string(FieldTypeName(field.type)) + ")",
-                           pointer);
-  };
-  switch (field.type) {
-    case FieldType::kInteger: {
-      if (const auto* s = std::get_if<std::string>(&value)) {
-        int64_t i = 0;
-        double d = 0;
-        if (ParseWhole(*s, i)) {
-          value = i;
-        } else if (ParseWhole(*s, d) && std::isfinite(d)) {
-          value = d;
-        } else {
-          return not_a("a number");
-        }
-      }
-      if (const auto* d = std::get_if<double>(&value);
-          d != nullptr && std::trunc(*d) == *d && *d >= -kTwoPow63 && *d < kTwoPow63) {
-        value = static_cast<int64_t>(*d);
-      }
-      return Status::Ok();
-    }
-    case FieldType::kReal: {
-      if (const auto* s = std::get_if<std::string>(&value)) {
-        double d = 0;
-        if (!ParseWhole(*s, d) || !std::isfinite(d)) return not_a("a number");
-        value = d;
-      } else if (const auto* i = std::get_if<int64_t>(&value);
-                 i != nullptr && *i >= -kMaxExactInDouble && *i <= kMaxExactInDouble) {
-        value = static_cast<double>(*i);
-      }
-      return Status::Ok();
-    }
-    case FieldType::kBoolean:
-      if (const auto* s = std::get_if<std::string>(&value)) {
-        if (*s != "true" && *s != "false") return not_a("true or false");
-        value = (*s == "true");
-      }
-      return Status::Ok();
-    case FieldType::kTimestamp:
-      if (const auto* s = std::get_if<std::string>(&value)) {
-        auto t = ParseRfc3339(*s);
-        if (!t) return not_a("an RFC 3339 timestamp");
-        value = FormatRfc3339(*t);
-      }
-      return Status::Ok();
-    case FieldType::kText:
-    case FieldType::kAny:
-      return Status::Ok();
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 Result<CreateExportInput> ParseCreateExportJson(std::string_view body) {
@@ -769,31 +697,6 @@ Result<CreateExportInput> ParseCreateExportQuery(
   }
   RETURN_IF_ERROR(ValidateNotify(in.notify));
   return in;
-}
-
-Status CoerceForDataset(ExportRequest& request, const Dataset& dataset) {
-  for (Condition& c : request.filter) {
-    const Field* field = dataset.FindField(c.field);
-    if (field == nullptr || c.op == FilterOp::kNull || c.op == FilterOp::kPrefix) continue;
-    std::string pointer = "/filter/" + JsonPointerToken(c.field);
-    if (c.op != FilterOp::kEq) {
-      pointer += '/';
-      pointer += FilterOpName(c.op);
-    }
-    for (size_t i = 0; i < c.values.size(); ++i) {
-      RETURN_IF_ERROR(
-          CoerceValue(*field, c.values[i],
-                      c.op == FilterOp::kIn ? pointer + "/" + std::to_string(i) : pointer));
-    }
-  }
-  return Status::Ok();
-}
-
-Status PrepareForDataset(ExportRequest& request, const Dataset& dataset) {
-  RETURN_IF_ERROR(CoerceForDataset(request, dataset));
-  RETURN_IF_ERROR(ValidateRequest(request, dataset));
-  Canonicalize(request);
-  return Status::Ok();
 }
 
 }  // namespace exportd::api

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/canonical_json.h"
+#include "core/request_prepare.h"
 #include "core/time_format.h"
 
 namespace exportd::api {
@@ -32,11 +33,11 @@ Dataset Samples() {
                         {"a/b~c", FieldType::kText, true}});
 }
 
-// Parse, then (for dataset "samples") coerce, validate and canonicalize.
+// Parse, then (for dataset "samples") prepare as the service does (PrepareRequest).
 Result<CreateExportInput> Prepare(Result<CreateExportInput> parsed) {
   if (!parsed.ok()) return parsed;
   if (parsed->request.dataset != "samples") return parsed;
-  RETURN_IF_ERROR(PrepareForDataset(parsed->request, Samples()));
+  ASSIGN_OR_RETURN(parsed->request, PrepareRequest(std::move(parsed->request), Samples()));
   return parsed;
 }
 Result<CreateExportInput> FromJson(std::string_view body) {
@@ -490,51 +491,6 @@ TEST(RequestCodecQueryTest, ValuesStayStringsUntilCoerced) {
   EXPECT_EQ(in->request.filter[0].values, std::vector<FilterValue>{std::string("5")});
   EXPECT_EQ(in->request.filter[1].values,
             (std::vector<FilterValue>{std::string("a"), std::string(""), std::string("b")}));
-}
-
-// ---- coercion ----
-
-FilterValue CoerceOne(const std::string& field, FilterValue value, FilterOp op = FilterOp::kEq) {
-  ExportRequest r;
-  r.dataset = "samples";
-  r.filter = {Condition{field, op, {std::move(value)}}};
-  Status s = CoerceForDataset(r, Samples());
-  EXPECT_TRUE(s.ok()) << s.ToString();
-  return r.filter[0].values[0];
-}
-
-TEST(CoerceForDatasetTest, ConvertsStringsByFieldType) {
-  EXPECT_EQ(CoerceOne("id", std::string("42")), FilterValue(int64_t{42}));
-  EXPECT_EQ(CoerceOne("id", std::string("-9223372036854775808")),
-            FilterValue(std::numeric_limits<int64_t>::min()));
-  EXPECT_EQ(CoerceOne("id", std::string("5.0")), FilterValue(int64_t{5}));
-  EXPECT_EQ(CoerceOne("id", std::string("5.5"), FilterOp::kGt), FilterValue(5.5));
-  EXPECT_EQ(CoerceOne("id", std::string("1e3")), FilterValue(int64_t{1000}));
-  EXPECT_EQ(CoerceOne("depth_m", std::string("5")), FilterValue(5.0));
-  EXPECT_EQ(CoerceOne("depth_m", std::string("-0.25")), FilterValue(-0.25));
-  EXPECT_EQ(CoerceOne("verified", std::string("true")), FilterValue(true));
-  EXPECT_EQ(CoerceOne("verified", std::string("false")), FilterValue(false));
-  EXPECT_EQ(CoerceOne("collected_at", std::string("2024-01-01T01:00:00+01:00")),
-            FilterValue(std::string("2024-01-01T00:00:00.000Z")));
-  EXPECT_EQ(CoerceOne("study", std::string("007")), FilterValue(std::string("007")));
-  EXPECT_EQ(CoerceOne("extra", std::string("5")), FilterValue(std::string("5")));
-}
-
-TEST(CoerceForDatasetTest, FitsJsonNumbersToTheColumn) {
-  EXPECT_EQ(CoerceOne("id", 7.0), FilterValue(int64_t{7}));
-  EXPECT_EQ(CoerceOne("id", 7.25, FilterOp::kLt), FilterValue(7.25));
-  EXPECT_EQ(CoerceOne("id", 1e19), FilterValue(1e19)) << "beyond int64 stays real";
-  EXPECT_EQ(CoerceOne("depth_m", int64_t{3}), FilterValue(3.0));
-  EXPECT_EQ(CoerceOne("depth_m", int64_t{9007199254740993}), FilterValue(int64_t{9007199254740993}))
-      << "not exact as a double: kept";
-  EXPECT_EQ(CoerceOne("extra", int64_t{3}), FilterValue(int64_t{3}));
-}
-
-TEST(CoerceForDatasetTest, LeavesNullPrefixAndUnknownFieldsAlone) {
-  EXPECT_EQ(CoerceOne("id", std::string("12"), FilterOp::kPrefix), FilterValue(std::string("12")));
-  EXPECT_EQ(CoerceOne("id", true, FilterOp::kNull), FilterValue(true));
-  EXPECT_EQ(CoerceOne("nope", std::string("x")), FilterValue(std::string("x")));
-  EXPECT_EQ(CoerceOne("id", std::monostate{}), FilterValue(std::monostate{}));
 }
 
 TEST(CoerceForDatasetTest, InValuesAreEachConvertedAndCanonicalized) {
