@@ -4,7 +4,8 @@
 // The way from bytes to a request the service may run:
 //   1. ParseCreateExportJson / ParseCreateExportQuery: syntax and types (kMalformed, 400) and
 //      dataset-independent meaning (kInvalidArgument, 422: unknown members or operators, bad
-//      format names, ranges, RFC 3339, notify targets).
+//      format names, ranges, RFC 3339, notify targets through ValidateNotify,
+//      core/notify_target.h).
 //   2. ExportService::Create finds the Dataset named by request.dataset (an unknown one is 422)
 //      and prepares the request against it: PrepareRequest (core/request_prepare.h).
 // Every error carries a JSON pointer into the equivalent JSON body ("/filter/depth_m/gt"), for
@@ -29,8 +30,6 @@ namespace exportd::api {
 // Limits that apply to both forms.
 inline constexpr size_t kMaxTagChars = 256;  // Unicode code points
 inline constexpr size_t kMaxPartitions = 1000;
-inline constexpr size_t kMaxEmails = 20;
-inline constexpr size_t kMaxWebhookUrlBytes = 2048;
 
 struct CreateExportInput {
   ExportRequest request;
