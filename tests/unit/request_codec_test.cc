@@ -493,14 +493,14 @@ TEST(RequestCodecQueryTest, ValuesStayStringsUntilCoerced) {
             (std::vector<FilterValue>{std::string("a"), std::string(""), std::string("b")}));
 }
 
-TEST(CoerceForDatasetTest, InValuesAreEachConvertedAndCanonicalized) {
+TEST(DecodeAndPrepareTest, InValuesAreEachConvertedAndCanonicalized) {
   auto in = FromQuery({{"dataset", "samples"}, {"filter.depth_m.in", "2,1.5,2.0,1.5"}});
   ASSERT_TRUE(in.ok()) << in.status().ToString();
   ASSERT_EQ(in->request.filter.size(), 1u);
   EXPECT_EQ(in->request.filter[0].values, (std::vector<FilterValue>{1.5, 2.0}));
 }
 
-TEST(CoerceForDatasetTest, JsonStringsThatParseAreAccepted) {
+TEST(DecodeAndPrepareTest, JsonStringsThatParseAreAccepted) {
   const std::string a = CanonicalOf(FromJson(R"({"dataset":"samples","filter":{"id":"5"}})"));
   const std::string b = CanonicalOf(FromJson(R"({"dataset":"samples","filter":{"id":5}})"));
   EXPECT_EQ(a, b);
