@@ -10,28 +10,14 @@
 #include "core/canonical_json.h"
 #include "core/request_prepare.h"
 #include "core/time_format.h"
+#include "tests/unit/samples_dataset.h"
 
 namespace exportd::api {
 namespace {
 
 using Params = std::multimap<std::string, std::string>;
 
-Dataset Samples() {
-  DatasetSpec spec;
-  spec.name = "samples";
-  spec.key = "id";
-  spec.time_field = "collected_at";
-  spec.partition_field = "study";
-  return Dataset(spec, {{"id", FieldType::kInteger},
-                        {"study", FieldType::kText},
-                        {"collected_at", FieldType::kTimestamp},
-                        {"rock_type", FieldType::kText},
-                        {"depth_m", FieldType::kReal},
-                        {"verified", FieldType::kBoolean},
-                        {"extra", FieldType::kAny, true},
-                        {"geo.lat", FieldType::kReal, true},
-                        {"a/b~c", FieldType::kText, true}});
-}
+Dataset Samples() { return testing_support::SamplesDataset(); }
 
 // Parse, then (for dataset "samples") prepare as the service does (PrepareRequest).
 Result<CreateExportInput> Prepare(Result<CreateExportInput> parsed) {

@@ -9,26 +9,12 @@
 #include <vector>
 
 #include "core/canonical_json.h"
+#include "tests/unit/samples_dataset.h"
 
 namespace exportd {
 namespace {
 
-Dataset Samples() {
-  DatasetSpec spec;
-  spec.name = "samples";
-  spec.key = "id";
-  spec.time_field = "collected_at";
-  spec.partition_field = "study";
-  return Dataset(spec, {{"id", FieldType::kInteger},
-                        {"study", FieldType::kText},
-                        {"collected_at", FieldType::kTimestamp},
-                        {"rock_type", FieldType::kText},
-                        {"depth_m", FieldType::kReal},
-                        {"verified", FieldType::kBoolean},
-                        {"extra", FieldType::kAny, true},
-                        {"geo.lat", FieldType::kReal, true},
-                        {"a/b~c", FieldType::kText, true}});
-}
+Dataset Samples() { return testing_support::SamplesDataset(); }
 
 FilterValue CoerceOne(const std::string& field, FilterValue value, FilterOp op = FilterOp::kEq) {
   ExportRequest r;
