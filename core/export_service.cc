@@ -1,6 +1,5 @@
 #include "core/export_service.h"
 
-
 #include "core/canonical_json.h"
 #include "core/duration.h"
 #include "core/request_prepare.h"
