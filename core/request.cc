@@ -248,9 +248,6 @@ std::optional<FilterOp> ParseFilterOp(std::string_view name) {
   return std::nullopt;
 }
 
-// Besides ordering, rewrites conditions into one spelling per meaning: "in" values sorted and
-// unique, "in" with one value becomes "eq", eq/ne null become null true/false, -0.0 becomes 0.0,
-// and identical conditions collapse into one (they are ANDed, so repeating one changes nothing).
 std::string ConditionPointer(const Condition& c) {
   std::string p = "/filter/" + JsonPointerToken(c.field);
   if (c.op != FilterOp::kEq) {
@@ -260,6 +257,9 @@ std::string ConditionPointer(const Condition& c) {
   return p;
 }
 
+// Besides ordering, rewrites conditions into one spelling per meaning: "in" values sorted and
+// unique, "in" with one value becomes "eq", eq/ne null become null true/false, -0.0 becomes 0.0,
+// and identical conditions collapse into one (they are ANDed, so repeating one changes nothing).
 void Canonicalize(ExportRequest& request) {
   // Escaping cannot change a JSON or NDJSON file: one canonical form (and query_hash) for both.
   if (!IsSpreadsheetFormat(request.format)) request.escape_formulas = false;
