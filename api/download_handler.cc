@@ -112,7 +112,7 @@ void HandleDownload(HandlerContext& ctx, const httplib::Request& req, httplib::R
   const std::string remote = ClientAddress(ctx, req);
   if (!IsUlid(id) || expires.empty() || signature.empty()) {
     if (IsUlid(id)) RecordAccess(ctx, id, name, remote, "denied", std::nullopt, "unsigned link");
-    SendProblem(req, res, 403, "a valid signed link is required");
+    SendStatus(req, res, PermissionDenied("a valid signed link is required"));
     return;
   }
   const TimePoint now = ctx.deps.clock->Now();
@@ -131,7 +131,7 @@ void HandleDownload(HandlerContext& ctx, const httplib::Request& req, httplib::R
       }
     }
     RecordAccess(ctx, id, name, remote, "denied", std::nullopt, verified.message());
-    SendProblem(req, res, 403, verified.message());
+    SendStatus(req, res, PermissionDenied(verified.message()));
     return;
   }
   Result<FileInfo> file = ctx.deps.service->DownloadableFile(id, name);
@@ -149,7 +149,7 @@ void HandleDownload(HandlerContext& ctx, const httplib::Request& req, httplib::R
     RecordAccess(ctx, id, name, remote, gone ? "gone" : "failed", std::nullopt,
                  opened.status().message());
     if (gone) {
-      SendProblem(req, res, 410, "file " + name + " of export " + id + " is no longer available");
+      SendStatus(req, res, Gone("file " + name + " of export " + id + " is no longer available"));
     } else {
       SendStatus(req, res, opened.status());
     }

@@ -79,14 +79,6 @@ void HandleCreateExport(HandlerContext& ctx, const Principal& who, const httplib
     }
     input = ParseCreateExportQuery(req.params);
   }
-  if (input.ok()) {
-    // Values are typed by the dataset's fields (query strings carry only text).
-    const DatasetCatalog::Entry* entry = ctx.deps.service->datasets().Find(input->request.dataset);
-    if (entry != nullptr) {
-      Status coerced = CoerceForDataset(input->request, *entry->dataset);
-      if (!coerced.ok()) input = coerced;
-    }
-  }
   if (!input.ok()) {
     SendStatus(req, res, input.status());
     return;
@@ -102,7 +94,7 @@ void HandleCreateExport(HandlerContext& ctx, const Principal& who, const httplib
     bool printable = !key.empty() && key.size() <= kMaxIdempotencyKey;
     for (char c : key) printable = printable && c >= 0x21 && c <= 0x7e;
     if (!printable) {
-      SendProblem(req, res, 400, "Idempotency-Key must be 1 to 255 visible ASCII characters");
+      SendStatus(req, res, Malformed("Idempotency-Key must be 1 to 255 visible ASCII characters"));
       return;
     }
     args.idempotency_key = key;
@@ -121,7 +113,7 @@ void HandleListExports(HandlerContext& ctx, const Principal& who, const httplib:
   TaskListQuery query;
   for (const auto& [name, value] : req.params) {
     if (req.params.count(name) > 1) {
-      SendProblem(req, res, 400, "query parameter '" + name + "' is repeated");
+      SendStatus(req, res, Malformed("query parameter '" + name + "' is repeated"));
       return;
     }
     if (name == "status") {
@@ -149,7 +141,7 @@ void HandleListExports(HandlerContext& ctx, const Principal& who, const httplib:
       int limit = 0;
       auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), limit);
       if (ec != std::errc() || ptr != value.data() + value.size()) {
-        SendProblem(req, res, 400, "limit must be an integer");
+        SendStatus(req, res, Malformed("limit must be an integer"));
         return;
       }
       if (limit < 1 || limit > 200) {
@@ -159,7 +151,7 @@ void HandleListExports(HandlerContext& ctx, const Principal& who, const httplib:
       query.limit = limit;
     } else if (name == "cursor") {
       if (!ValidTaskId(value)) {
-        SendProblem(req, res, 400, "cursor is not one this server returned");
+        SendStatus(req, res, Malformed("cursor is not one this server returned"));
         return;
       }
       query.before_id = value;

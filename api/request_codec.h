@@ -4,9 +4,10 @@
 // The way from bytes to a request the service may run:
 //   1. ParseCreateExportJson / ParseCreateExportQuery: syntax and types (kMalformed, 400) and
 //      dataset-independent meaning (kInvalidArgument, 422: unknown members or operators, bad
-//      format names, ranges, RFC 3339, notify targets).
-//   2. the caller finds the Dataset named by request.dataset (an unknown one is the caller's 422).
-//   3. PrepareForDataset = CoerceForDataset + ValidateRequest + Canonicalize.
+//      format names, ranges, RFC 3339, notify targets through ValidateNotify,
+//      core/notify_target.h).
+//   2. ExportService::Create finds the Dataset named by request.dataset (an unknown one is 422)
+//      and prepares the request against it: PrepareRequest (core/request_prepare.h).
 // Every error carries a JSON pointer into the equivalent JSON body ("/filter/depth_m/gt"), for
 // the query form as well.
 //
@@ -21,7 +22,6 @@
 #include <string>
 #include <string_view>
 
-#include "core/dataset.h"
 #include "core/request.h"
 #include "core/status.h"
 
@@ -30,8 +30,6 @@ namespace exportd::api {
 // Limits that apply to both forms.
 inline constexpr size_t kMaxTagChars = 256;  // Unicode code points
 inline constexpr size_t kMaxPartitions = 1000;
-inline constexpr size_t kMaxEmails = 20;
-inline constexpr size_t kMaxWebhookUrlBytes = 2048;
 
 struct CreateExportInput {
   ExportRequest request;
@@ -54,7 +52,7 @@ struct CreateExportInput {
 //  - "eq" is accepted as an explicit operator ({"depth": {"eq": 5}});
 //  - "fields": [] and "partitions": [] are kInvalidArgument (omit them to mean "all");
 //  - the filter's values are kept as sent (JSON integers that fit int64 as int64_t, other
-//    numbers as double); CoerceForDataset fits them to the fields' types.
+//    numbers as double); PrepareRequest fits them to the fields' types.
 Result<CreateExportInput> ParseCreateExportJson(std::string_view body);
 
 // cpp-httplib's Params. Keys: dataset, format | fileType, fields (comma-separated; may repeat,
@@ -64,26 +62,10 @@ Result<CreateExportInput> ParseCreateExportJson(std::string_view body);
 // filter.<field>.in=a,b,c. The last dot splits off an operator only when what follows it is an
 // operator name, so field names may contain dots. Any other key, or a repeat of a key not listed as
 // repeatable, is an error (unknown: 422, repeated: 400). Filter values stay strings ("null" takes
-// true | false, else 400); CoerceForDataset converts them. A comma cannot be part of a value of
+// true | false, else 400); PrepareRequest converts them. A comma cannot be part of a value of
 // fields, partitions or "in".
 Result<CreateExportInput> ParseCreateExportQuery(
     const std::multimap<std::string, std::string>& params);
-
-// Fits filter values to the types of their fields, in both forms alike:
-//   integer   numbers and strings that parse as numbers; integral reals become int64_t
-//   real      numbers and numeric strings become double (int64 beyond 2^53 stays int64)
-//   boolean   "true" / "false" become bools
-//   timestamp RFC 3339 strings are rewritten in UTC with milliseconds (FormatRfc3339)
-//   text, any values are kept as they are
-// A string that does not parse as the field's type is kInvalidArgument with the value's pointer.
-// Other mismatches (a bool for an integer field, a number for a text field) are left for
-// ValidateRequest to reject. Conditions on unknown fields and "null"/"prefix" values are not
-// touched.
-Status CoerceForDataset(ExportRequest& request, const Dataset& dataset);
-
-// CoerceForDataset, then ValidateRequest, then Canonicalize: the request is ready to hash
-// (CanonicalJson) and run.
-Status PrepareForDataset(ExportRequest& request, const Dataset& dataset);
 
 }  // namespace exportd::api
 

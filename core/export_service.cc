@@ -1,9 +1,8 @@
 #include "core/export_service.h"
 
-#include <algorithm>
-
 #include "core/canonical_json.h"
 #include "core/duration.h"
+#include "core/request_prepare.h"
 #include "core/time_format.h"
 #include "core/ulid.h"
 
@@ -31,7 +30,9 @@ Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExp
   if (entry == nullptr) {
     return InvalidArgument("unknown dataset '" + args.request.dataset + "'", "/dataset");
   }
-  RETURN_IF_ERROR(ValidateRequest(args.request, *entry->dataset));
+  // The deployment's default decides before Canonicalize, which clears it for JSON and NDJSON.
+  args.request.escape_formulas = args.escape_formulas.value_or(options_.escape_formulas);
+  ASSIGN_OR_RETURN(args.request, PrepareRequest(std::move(args.request), *entry->dataset));
   if (!args.notify.email.empty() && !options_.email_notifications) {
     return InvalidArgument(
         "email notifications are not available: this deployment has no SMTP "
@@ -49,15 +50,6 @@ Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExp
                                FormatDuration(options_.max_retention) + " (" +
                                std::to_string(options_.max_retention.count()) + " seconds)",
                            "/retention");
-  }
-  args.request.escape_formulas = args.escape_formulas.value_or(options_.escape_formulas);
-  Canonicalize(args.request);
-  // Every field in dataset order is what "no fields" means: one canonical form for both.
-  const std::vector<Field>& all = entry->dataset->fields();
-  if (args.request.fields.size() == all.size() &&
-      std::equal(all.begin(), all.end(), args.request.fields.begin(),
-                 [](const Field& f, const std::string& name) { return f.name == name; })) {
-    args.request.fields.clear();
   }
 
   TimePoint now = clock_.Now();

@@ -63,6 +63,8 @@ struct ServiceOptions {
 };
 
 struct CreateExportArgs {
+  // As decoded (api/ or another front end); Create prepares it against its dataset
+  // (PrepareRequest, core/request_prepare.h).
   ExportRequest request;
   std::optional<std::string> tag;
   Notify notify;

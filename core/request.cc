@@ -12,20 +12,8 @@
 namespace exportd {
 namespace {
 
-// Limits that keep one request's validation and SQL bounded.
-constexpr size_t kMaxInValues = 1000;
+// A limit that keeps one request's validation and SQL bounded.
 constexpr size_t kMaxConditions = 256;
-
-// Where a condition sits in the JSON body: "/filter/<field>" for equality (the shorthand),
-// "/filter/<field>/<op>" otherwise.
-std::string ConditionPointer(const Condition& c) {
-  std::string p = "/filter/" + JsonPointerToken(c.field);
-  if (c.op != FilterOp::kEq) {
-    p += '/';
-    p += FilterOpName(c.op);
-  }
-  return p;
-}
 
 std::string_view ValueKind(const FilterValue& v) {
   switch (v.index()) {
@@ -71,8 +59,8 @@ std::strong_ordering CompareConditions(const Condition& a, const Condition& b) {
 }
 
 // A non-null value against the field's type. Values are expected to have been coerced
-// (api::CoerceForDataset): numbers for numeric fields, bools for boolean fields, RFC 3339
-// strings for timestamps.
+// (CoerceForDataset, core/request_prepare.h): numbers for numeric fields, bools for boolean fields,
+// RFC 3339 strings for timestamps.
 Status ValidateValue(const Field& field, const FilterValue& value, const std::string& pointer) {
   if (const auto* d = std::get_if<double>(&value); d != nullptr && !std::isfinite(*d)) {
     return InvalidArgument("a filter value must be a finite number", pointer);
@@ -258,6 +246,15 @@ std::optional<FilterOp> ParseFilterOp(std::string_view name) {
     if (name == FilterOpName(op)) return op;
   }
   return std::nullopt;
+}
+
+std::string ConditionPointer(const Condition& c) {
+  std::string p = "/filter/" + JsonPointerToken(c.field);
+  if (c.op != FilterOp::kEq) {
+    p += '/';
+    p += FilterOpName(c.op);
+  }
+  return p;
 }
 
 // Besides ordering, rewrites conditions into one spelling per meaning: "in" values sorted and

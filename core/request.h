@@ -1,9 +1,11 @@
 // The export request: what a client asked for, in the normalised (canonical) form that decides
 // the output. Parsing from JSON or URL query parameters lives in api/; validation against a
-// dataset lives here (ValidateRequest), so every front end shares the same rules.
+// dataset lives here (ValidateRequest), and the whole step from a decoded request to the
+// canonical one in core/request_prepare.h, so every front end shares the same rules.
 #ifndef EXPORTD_CORE_REQUEST_H_
 #define EXPORTD_CORE_REQUEST_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -44,6 +46,13 @@ struct Condition {
 
   friend bool operator==(const Condition&, const Condition&) = default;
 };
+
+// At most this many values in one "in" condition.
+inline constexpr size_t kMaxInValues = 1000;
+
+// Where a condition sits in the "Create an export" body: "/filter/<field>" for equality (the
+// shorthand), "/filter/<field>/<op>" otherwise.
+std::string ConditionPointer(const Condition& c);
 
 inline constexpr int64_t kMaxRowsPerFile = 80000;
 

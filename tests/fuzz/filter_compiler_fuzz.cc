@@ -1,5 +1,5 @@
 // The filter compiler (storage/sqlite/sql_query.h) on requests decoded from fuzz input: a JSON body
-// through ParseCreateExportJson + PrepareForDataset (properties of fuzz_support.h), then the
+// through ParseCreateExportJson + PrepareRequest (properties of fuzz_support.h), then the
 // SourceQuery the export would run (ExportQuery), compiled for both ways of storing the time
 // field. Properties:
 //  - a prepared request compiles (text time storage; unix seconds may refuse 'prefix' on the

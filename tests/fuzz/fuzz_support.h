@@ -16,6 +16,7 @@
 #include "core/canonical_json.h"
 #include "core/dataset.h"
 #include "core/request.h"
+#include "core/request_prepare.h"
 #include "core/status.h"
 #include "core/time_format.h"
 #include "tests/fuzz/fuzz_fail.h"
@@ -111,7 +112,7 @@ inline std::optional<std::string> ToApiBody(const ExportRequest& r) {
   }
 }
 
-// REQUIRES: PrepareForDataset(prepared, TheDataset()) succeeded.
+// REQUIRES: prepared came from PrepareRequest(..., TheDataset()).
 //  - the canonical text is JSON (nlohmann reads it) with the members CanonicalJson documents;
 //  - preparing again changes nothing (the same text);
 //  - the request written back as an API body decodes and prepares to the same request and the
@@ -134,11 +135,11 @@ inline void CheckPrepared(const ExportRequest& prepared) {
     if (!parsed.contains(m)) Fail("the canonical text has every member", canonical + " " + m);
   }
 
-  ExportRequest again = prepared;
-  if (Status s = api::PrepareForDataset(again, TheDataset()); !s.ok()) {
-    Fail("preparing a prepared request succeeds", canonical + "\n" + s.ToString());
+  Result<ExportRequest> again = PrepareRequest(prepared, TheDataset());
+  if (!again.ok()) {
+    Fail("preparing a prepared request succeeds", canonical + "\n" + again.status().ToString());
   }
-  if (const std::string second = CanonicalJson(again); second != canonical) {
+  if (const std::string second = CanonicalJson(*again); second != canonical) {
     Fail("canonicalising twice gives the same text", canonical + "\n" + second);
   }
 
@@ -150,32 +151,35 @@ inline void CheckPrepared(const ExportRequest& prepared) {
                                                                decoded.status().ToString() +
                                                                " at " + decoded.status().pointer());
   }
-  if (Status s = api::PrepareForDataset(decoded->request, TheDataset()); !s.ok()) {
+  Result<ExportRequest> round = PrepareRequest(decoded->request, TheDataset());
+  if (!round.ok()) {
+    const Status& s = round.status();
     Fail("the canonical request, as an API body, prepares",
          canonical + "\nbody: " + *body + "\n" + s.ToString() + " at " + s.pointer());
   }
-  if (const std::string round = CanonicalJson(decoded->request); round != canonical) {
-    Fail("the canonical request round-trips through an API body", canonical + "\n" + round);
+  if (const std::string text = CanonicalJson(*round); text != canonical) {
+    Fail("the canonical request round-trips through an API body", canonical + "\n" + text);
   }
-  if (!(decoded->request == prepared)) {
+  if (!(*round == prepared)) {
     Fail("the canonical text determines the request", canonical + "\nbody: " + *body);
   }
 }
 
-// Decoded input (either form) -> prepared request, checking every property on the way.
-// Returns the prepared request, or nullopt when the input is (correctly) rejected.
+// Decoded input (either form) -> prepared request through PrepareRequest, the step production
+// runs (ExportService::Create), checking every property on the way. Returns the prepared
+// request, or nullopt when the input is (correctly) rejected.
 inline std::optional<ExportRequest> PrepareAndCheck(const Result<api::CreateExportInput>& parsed) {
   if (!parsed.ok()) {
     CheckClientError(parsed.status(), "decode");
     return std::nullopt;
   }
-  ExportRequest request = parsed->request;
-  if (Status s = api::PrepareForDataset(request, TheDataset()); !s.ok()) {
-    CheckClientError(s, "prepare");
+  Result<ExportRequest> request = PrepareRequest(parsed->request, TheDataset());
+  if (!request.ok()) {
+    CheckClientError(request.status(), "prepare");
     return std::nullopt;
   }
-  CheckPrepared(request);
-  return request;
+  CheckPrepared(*request);
+  return std::move(request).value();
 }
 
 }  // namespace exportd::fuzz

@@ -1,6 +1,6 @@
 // URL query string -> canonical request: bytes split and percent-decoded by cpp-httplib itself
 // (httplib::detail::parse_query_text, what the server uses to fill Request::params), then
-// ParseCreateExportQuery and PrepareForDataset. Properties: see fuzz_support.h.
+// ParseCreateExportQuery and PrepareRequest. Properties: see fuzz_support.h.
 #include <httplib.h>
 
 #include <cstddef>

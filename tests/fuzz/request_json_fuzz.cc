@@ -1,5 +1,5 @@
 // Request JSON -> canonical request: bytes as a "Create an export" body through
-// ParseCreateExportJson and PrepareForDataset, then CanonicalJson. Properties: see
+// ParseCreateExportJson and PrepareRequest, then CanonicalJson. Properties: see
 // fuzz_support.h (errors are 400/422 only; the canonical text is JSON, stable, and round-trips).
 #include <cstddef>
 #include <cstdint>

@@ -8,35 +8,22 @@
 #include <vector>
 
 #include "core/canonical_json.h"
+#include "core/request_prepare.h"
 #include "core/time_format.h"
+#include "tests/unit/samples_dataset.h"
 
 namespace exportd::api {
 namespace {
 
 using Params = std::multimap<std::string, std::string>;
 
-Dataset Samples() {
-  DatasetSpec spec;
-  spec.name = "samples";
-  spec.key = "id";
-  spec.time_field = "collected_at";
-  spec.partition_field = "study";
-  return Dataset(spec, {{"id", FieldType::kInteger},
-                        {"study", FieldType::kText},
-                        {"collected_at", FieldType::kTimestamp},
-                        {"rock_type", FieldType::kText},
-                        {"depth_m", FieldType::kReal},
-                        {"verified", FieldType::kBoolean},
-                        {"extra", FieldType::kAny, true},
-                        {"geo.lat", FieldType::kReal, true},
-                        {"a/b~c", FieldType::kText, true}});
-}
+Dataset Samples() { return testing_support::SamplesDataset(); }
 
-// Parse, then (for dataset "samples") coerce, validate and canonicalize.
+// Parse, then (for dataset "samples") prepare as the service does (PrepareRequest).
 Result<CreateExportInput> Prepare(Result<CreateExportInput> parsed) {
   if (!parsed.ok()) return parsed;
   if (parsed->request.dataset != "samples") return parsed;
-  RETURN_IF_ERROR(PrepareForDataset(parsed->request, Samples()));
+  ASSIGN_OR_RETURN(parsed->request, PrepareRequest(std::move(parsed->request), Samples()));
   return parsed;
 }
 Result<CreateExportInput> FromJson(std::string_view body) {
@@ -492,59 +479,14 @@ TEST(RequestCodecQueryTest, ValuesStayStringsUntilCoerced) {
             (std::vector<FilterValue>{std::string("a"), std::string(""), std::string("b")}));
 }
 
-// ---- coercion ----
-
-FilterValue CoerceOne(const std::string& field, FilterValue value, FilterOp op = FilterOp::kEq) {
-  ExportRequest r;
-  r.dataset = "samples";
-  r.filter = {Condition{field, op, {std::move(value)}}};
-  Status s = CoerceForDataset(r, Samples());
-  EXPECT_TRUE(s.ok()) << s.ToString();
-  return r.filter[0].values[0];
-}
-
-TEST(CoerceForDatasetTest, ConvertsStringsByFieldType) {
-  EXPECT_EQ(CoerceOne("id", std::string("42")), FilterValue(int64_t{42}));
-  EXPECT_EQ(CoerceOne("id", std::string("-9223372036854775808")),
-            FilterValue(std::numeric_limits<int64_t>::min()));
-  EXPECT_EQ(CoerceOne("id", std::string("5.0")), FilterValue(int64_t{5}));
-  EXPECT_EQ(CoerceOne("id", std::string("5.5"), FilterOp::kGt), FilterValue(5.5));
-  EXPECT_EQ(CoerceOne("id", std::string("1e3")), FilterValue(int64_t{1000}));
-  EXPECT_EQ(CoerceOne("depth_m", std::string("5")), FilterValue(5.0));
-  EXPECT_EQ(CoerceOne("depth_m", std::string("-0.25")), FilterValue(-0.25));
-  EXPECT_EQ(CoerceOne("verified", std::string("true")), FilterValue(true));
-  EXPECT_EQ(CoerceOne("verified", std::string("false")), FilterValue(false));
-  EXPECT_EQ(CoerceOne("collected_at", std::string("2024-01-01T01:00:00+01:00")),
-            FilterValue(std::string("2024-01-01T00:00:00.000Z")));
-  EXPECT_EQ(CoerceOne("study", std::string("007")), FilterValue(std::string("007")));
-  EXPECT_EQ(CoerceOne("extra", std::string("5")), FilterValue(std::string("5")));
-}
-
-TEST(CoerceForDatasetTest, FitsJsonNumbersToTheColumn) {
-  EXPECT_EQ(CoerceOne("id", 7.0), FilterValue(int64_t{7}));
-  EXPECT_EQ(CoerceOne("id", 7.25, FilterOp::kLt), FilterValue(7.25));
-  EXPECT_EQ(CoerceOne("id", 1e19), FilterValue(1e19)) << "beyond int64 stays real";
-  EXPECT_EQ(CoerceOne("depth_m", int64_t{3}), FilterValue(3.0));
-  EXPECT_EQ(CoerceOne("depth_m", int64_t{9007199254740993}), FilterValue(int64_t{9007199254740993}))
-      << "not exact as a double: kept";
-  EXPECT_EQ(CoerceOne("extra", int64_t{3}), FilterValue(int64_t{3}));
-}
-
-TEST(CoerceForDatasetTest, LeavesNullPrefixAndUnknownFieldsAlone) {
-  EXPECT_EQ(CoerceOne("id", std::string("12"), FilterOp::kPrefix), FilterValue(std::string("12")));
-  EXPECT_EQ(CoerceOne("id", true, FilterOp::kNull), FilterValue(true));
-  EXPECT_EQ(CoerceOne("nope", std::string("x")), FilterValue(std::string("x")));
-  EXPECT_EQ(CoerceOne("id", std::monostate{}), FilterValue(std::monostate{}));
-}
-
-TEST(CoerceForDatasetTest, InValuesAreEachConvertedAndCanonicalized) {
+TEST(DecodeAndPrepareTest, InValuesAreEachConvertedAndCanonicalized) {
   auto in = FromQuery({{"dataset", "samples"}, {"filter.depth_m.in", "2,1.5,2.0,1.5"}});
   ASSERT_TRUE(in.ok()) << in.status().ToString();
   ASSERT_EQ(in->request.filter.size(), 1u);
   EXPECT_EQ(in->request.filter[0].values, (std::vector<FilterValue>{1.5, 2.0}));
 }
 
-TEST(CoerceForDatasetTest, JsonStringsThatParseAreAccepted) {
+TEST(DecodeAndPrepareTest, JsonStringsThatParseAreAccepted) {
   const std::string a = CanonicalOf(FromJson(R"({"dataset":"samples","filter":{"id":"5"}})"));
   const std::string b = CanonicalOf(FromJson(R"({"dataset":"samples","filter":{"id":5}})"));
   EXPECT_EQ(a, b);
