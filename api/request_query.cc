@@ -167,7 +167,7 @@ Result<CreateExportInput> ParseCreateExportQuery(
   }
   if (!unknown.empty()) {
     return InvalidArgument("unknown parameter(s): " + Join(unknown),
-                           "/" + JsonPointerToken(unknown.front()));
+                           std::string("/").append(JsonPointerToken(unknown.front())));
   }
   if (!has_dataset) return Malformed("dataset is required", "/dataset");
   if (format && file_type && *format != *file_type) {

@@ -31,7 +31,7 @@ Result<TimePoint> ParseTime(std::string_view text, const std::string& pointer) {
   auto t = ParseRfc3339(text);
   if (!t) {
     return InvalidArgument(
-        "'" + std::string(text) +
+        std::string("'").append(text) +
             "' is not an RFC 3339 timestamp from the years 1678 to 2261 (2024-01-31T12:00:00Z)",
         pointer);
   }

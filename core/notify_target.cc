@@ -82,13 +82,14 @@ Status ValidateEmailAddress(std::string_view address, const std::string& pointer
   }
   for (char c : address) {
     if (IsAsciiControlOrSpace(c) || c == ',' || c == ';' || c == '<' || c == '>') {
-      return InvalidArgument("'" + std::string(address) + "' is not an email address", pointer);
+      return InvalidArgument(std::string("'").append(address) + "' is not an email address",
+                             pointer);
     }
   }
   const size_t at = address.find('@');
   if (at == std::string_view::npos || at == 0 || at + 1 == address.size() ||
       address.find('@', at + 1) != std::string_view::npos) {
-    return InvalidArgument("'" + std::string(address) + "' is not an email address", pointer);
+    return InvalidArgument(std::string("'").append(address) + "' is not an email address", pointer);
   }
   return Status::Ok();
 }
