@@ -274,7 +274,9 @@ TEST_F(JwtVerifierTest, UnknownCriticalHeaderIsRejected) {
   obj.header().add_header("kid", "rsa-1");
   obj.header().add_header("crit", json::array({"exp-extension"}));
   obj.header().add_header("exp-extension", 1);
-  for (const auto& [name, value] : Claims().items()) obj.add_claim(name, value);
+  // Named: a range-for over Claims().items() would iterate a destroyed temporary.
+  const json claims = Claims();
+  for (const auto& [name, value] : claims.items()) obj.add_claim(name, value);
   EXPECT_EQ(CodeOf(obj.signature()), StatusCode::kUnauthenticated);
 }
 
