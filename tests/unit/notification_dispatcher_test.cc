@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -292,7 +293,9 @@ class HangingNotifier final : public Notifier {
       return Status::Ok();
     }
     ++hanging_;
+    max_in_flight_ = std::max(max_in_flight_, ++in_flight_);
     cv_.wait(lock, [this] { return released_; });
+    --in_flight_;
     return Status(StatusCode::kDeadlineExceeded, "timed out");
   }
   void Release() {
@@ -306,6 +309,11 @@ class HangingNotifier final : public Notifier {
     std::lock_guard<std::mutex> lock(mu_);
     return hanging_;
   }
+  // The most calls to hanging receivers that were inside Deliver at once.
+  int max_in_flight() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return max_in_flight_;
+  }
   std::vector<std::string> delivered() const {
     std::lock_guard<std::mutex> lock(mu_);
     return delivered_;
@@ -316,6 +324,8 @@ class HangingNotifier final : public Notifier {
   std::condition_variable cv_;
   bool released_ = false;
   int hanging_ = 0;
+  int in_flight_ = 0;
+  int max_in_flight_ = 0;
   std::vector<std::string> delivered_;
 };
 
@@ -363,9 +373,8 @@ TEST_F(DispatcherTest, AtMostPerLaneAttemptsToOneReceiver) {
     dispatcher.OnTerminal(FinishedTask("h" + std::to_string(i), n));
   }
   ASSERT_TRUE(WaitUntil([&] { return webhook.hanging() >= 2; }));
-  // Two hang; the other two wait for a slot of that lane rather than pile onto the receiver.
-  std::this_thread::sleep_for(milliseconds(100));
-  EXPECT_EQ(webhook.hanging(), 2);
+  // Two hang; the other two wait for a slot of that lane rather than pile onto the receiver
+  // (without the cap they would be inside Deliver at once with the first two).
   webhook.Release();
   for (int i = 0; i < 4; ++i) {
     EXPECT_TRUE(WaitUntil([&] {
@@ -373,6 +382,7 @@ TEST_F(DispatcherTest, AtMostPerLaneAttemptsToOneReceiver) {
     })) << i;
   }
   EXPECT_EQ(webhook.hanging(), 4);
+  EXPECT_EQ(webhook.max_in_flight(), 2);
   dispatcher.Stop();
 }
 
