@@ -3,6 +3,7 @@
 #define EXPORTD_CORE_SOURCE_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -30,7 +31,17 @@ struct Cell {
   std::string_view text;
 };
 
-// What to read: resolved by core before it reaches a Source.
+// One partition's share of an incremental export: its rows whose time is in [since, until).
+struct PartitionWindow {
+  std::string partition;
+  std::optional<TimePoint> since;  // nullopt: from the beginning of the data
+  TimePoint until{};
+
+  friend bool operator==(const PartitionWindow&, const PartitionWindow&) = default;
+};
+
+// What to read: resolved by core before it reaches a Source. Every condition that is set must
+// hold (they are ANDed).
 struct SourceQuery {
   std::vector<std::string> fields;  // output columns in order; never empty
   std::vector<Condition> filter;
@@ -39,6 +50,22 @@ struct SourceQuery {
   std::vector<std::string> partitions;
   // Keyset resume: only rows whose key is greater than this one.
   std::optional<FilterValue> after_key;
+  // When set, only rows of these windows: the row's partition is one of them and its time is in
+  // that window. An empty list matches no row. REQUIRES a time and a partition field.
+  std::optional<std::vector<PartitionWindow>> windows;
+  // When set, only rows whose key is one of these (strings or integers, as the key's type).
+  std::optional<std::vector<FilterValue>> keys;
+};
+
+// Per-partition figures of the rows a query matches, for a task's metrics. Partitions are named
+// by their value as text; NULL, and every row of a dataset without a partition field, counts
+// under "".
+struct SourceSummary {
+  std::map<std::string, int64_t> rows_by_partition;  // partitions with no rows are absent
+  // field -> partition -> number of distinct non-NULL values of the field
+  std::map<std::string, std::map<std::string, int64_t>> distinct;
+
+  friend bool operator==(const SourceSummary&, const SourceSummary&) = default;
 };
 
 // Iterates rows in ascending key order:
@@ -80,6 +107,28 @@ class Source {
   // wrong. kUnavailable when the source cannot be read now. The default has nothing to check.
   virtual Status CheckSchema() { return Status::Ok(); }
   virtual Result<int64_t> Count(const SourceQuery& query) = 0;
+  // The distinct values of the dataset's partition field (NULL excluded), as text, ascending.
+  // kFailedPrecondition when the dataset has no partition field, or the source cannot list them
+  // (the default).
+  virtual Result<std::vector<std::string>> Partitions() {
+    return FailedPrecondition("this source cannot list partitions");
+  }
+  // Rows per partition and the distinct counts of `count_distinct` (dataset fields) per partition
+  // among the rows `query` matches (query.fields and query.after_key are ignored).
+  // kFailedPrecondition from a source that cannot (the default).
+  virtual Result<SourceSummary> Summarize(const SourceQuery& query,
+                                          const std::vector<std::string>& count_distinct) {
+    (void)query;
+    (void)count_distinct;
+    return FailedPrecondition("this source cannot summarise rows");
+  }
+  // The values of query.keys that no row matching the rest of `query` has as its key, in key
+  // order (query.fields and query.after_key are ignored). REQUIRES: query.keys is set.
+  // kFailedPrecondition from a source that cannot (the default).
+  virtual Result<std::vector<FilterValue>> MissingKeys(const SourceQuery& query) {
+    (void)query;
+    return FailedPrecondition("this source cannot look up keys");
+  }
   virtual Result<std::unique_ptr<RecordReader>> Read(const SourceQuery& query) = 0;
   // Up to `count` readers that yield the same rows in the same order (one snapshot), for threads
   // that each decode a share of the rows and Skip() the others. At least one on success; fewer

@@ -86,6 +86,15 @@ class FaultInjectingSource final : public Source {
   Status CheckSchema() override { return inner_->CheckSchema(); }  // no faults injected
   Result<int64_t> Count(const SourceQuery& query) override;
   Result<std::unique_ptr<RecordReader>> Read(const SourceQuery& query) override;
+  // Not faulted: metrics and scopes come from the source as it is.
+  Result<std::vector<std::string>> Partitions() override { return inner_->Partitions(); }
+  Result<SourceSummary> Summarize(const SourceQuery& query,
+                                  const std::vector<std::string>& count_distinct) override {
+    return inner_->Summarize(query, count_distinct);
+  }
+  Result<std::vector<FilterValue>> MissingKeys(const SourceQuery& query) override {
+    return inner_->MissingKeys(query);
+  }
 
   // Faults injected so far.
   int64_t faults_injected() const;

@@ -9,6 +9,7 @@
 #include <utility>
 #include <variant>
 
+#include "core/formats/format_writer.h"
 #include "core/time_format.h"
 #include "storage/sqlite/sqlite_db.h"
 
@@ -119,19 +120,48 @@ Result<TimePoint> ToTimePoint(const FilterValue& value, const std::string& field
                          (std::holds_alternative<bool>(value) ? "boolean" : "null"));
 }
 
+// A list of keys as one JSON array, bound once and read with json_each: a record_ids list may
+// hold more values than SQLite takes parameters. Integers stay integers, so that they compare
+// with an INTEGER key as numbers.
+std::string KeysAsJson(const std::vector<FilterValue>& keys) {
+  std::string out = "[";
+  for (const FilterValue& key : keys) {
+    if (out.size() > 1) out.push_back(',');
+    if (const auto* i = std::get_if<int64_t>(&key)) {
+      out += std::to_string(*i);
+    } else if (const auto* text = std::get_if<std::string>(&key)) {
+      out.push_back('"');
+      AppendJsonEscaped(*text, out);
+      out.push_back('"');
+    } else if (const auto* d = std::get_if<double>(&key)) {
+      out += std::to_string(*d);
+    } else if (const auto* b = std::get_if<bool>(&key)) {
+      out += *b ? "1" : "0";
+    } else {
+      out += "null";
+    }
+  }
+  out.push_back(']');
+  return out;
+}
+
 class QueryCompiler {
  public:
   QueryCompiler(const Dataset& dataset, const SqlTableInfo& table)
       : dataset_(dataset), spec_(dataset.spec()), table_(table) {}
 
-  // Appends " WHERE ..." (or nothing) for the query's filter, time range, partitions and
-  // after_key.
-  Status EmitWhere(const SourceQuery& query, SqlWriter& w) {
+  // Appends " WHERE ..." (or nothing) for the query's filter, time range, partitions, windows,
+  // keys and after_key, and `extra` (SQL text without parameters) when it is not empty.
+  Status EmitWhere(const SourceQuery& query, SqlWriter& w, std::string_view extra = {}) {
     bool first = true;
     auto next = [&]() {
       w << (first ? " WHERE " : " AND ");
       first = false;
     };
+    if (!extra.empty()) {
+      next();
+      w << extra;
+    }
     for (const Condition& c : query.filter) {
       next();
       RETURN_IF_ERROR(EmitCondition(c, w));
@@ -158,6 +188,16 @@ class QueryCompiler {
       }
       w << ")";
     }
+    if (query.windows) {
+      next();
+      RETURN_IF_ERROR(EmitWindows(*query.windows, w));
+    }
+    if (query.keys) {
+      next();
+      w << QuoteIdentifier(spec_.key) << " IN (SELECT value FROM json_each(";
+      w.Param(KeysAsJson(*query.keys));
+      w << "))";
+    }
     if (query.after_key) {
       if (std::holds_alternative<std::monostate>(*query.after_key)) {
         return InvalidArgument("after_key cannot be null");
@@ -166,6 +206,45 @@ class QueryCompiler {
       w << QuoteIdentifier(spec_.key) << " > ";
       w.Param(*query.after_key);
     }
+    return Status::Ok();
+  }
+
+  // Windows that share their bounds are one term, "(part IN (...) AND time >= ? AND time < ?)":
+  // after a nightly run every partition's watermark is the same, so an incremental export is one
+  // time range that an index on the time field (or on (partition, time)) serves.
+  Status EmitWindows(const std::vector<PartitionWindow>& windows, SqlWriter& w) {
+    if (!spec_.time_field) return NoSuchField("time field", "windows");
+    if (!spec_.partition_field) return NoSuchField("partition field", "windows");
+    if (windows.empty()) {
+      w << "0";
+      return Status::Ok();
+    }
+    std::map<std::pair<std::optional<TimePoint>, TimePoint>, std::vector<std::string>> groups;
+    for (const PartitionWindow& window : windows) {
+      groups[{window.since, window.until}].push_back(window.partition);
+    }
+    const std::string time = QuoteIdentifier(*spec_.time_field);
+    const std::string part = QuoteIdentifier(*spec_.partition_field);
+    w << "(";
+    bool first = true;
+    for (const auto& [bounds, partitions] : groups) {
+      w << (first ? "(" : " OR (");
+      first = false;
+      w << part << " IN (";
+      for (size_t i = 0; i < partitions.size(); ++i) {
+        if (i > 0) w << ", ";
+        w.Param(partitions[i]);
+      }
+      w << ")";
+      if (bounds.first) {
+        w << " AND ";
+        EmitTimeCompare(time, FilterOp::kGte, *bounds.first, w);
+      }
+      w << " AND ";
+      EmitTimeCompare(time, FilterOp::kLt, bounds.second, w);
+      w << ")";
+    }
+    w << ")";
     return Status::Ok();
   }
 
@@ -498,6 +577,65 @@ Result<CompiledSelect> CompileSelect(const Dataset& dataset, const SourceQuery& 
   w << " ORDER BY " << QuoteIdentifier(spec.key);
   out.query = std::move(w).Finish();
   return out;
+}
+
+Result<CompiledSql> CompilePartitions(const Dataset& dataset) {
+  const DatasetSpec& spec = dataset.spec();
+  if (!spec.partition_field) {
+    return FailedPrecondition("dataset '" + dataset.name() + "' has no partition field");
+  }
+  const std::string part = QuoteIdentifier(*spec.partition_field);
+  SqlWriter w;
+  w << "SELECT DISTINCT CAST(" << part << " AS TEXT) FROM " << QuoteIdentifier(spec.source.table)
+    << " WHERE " << part << " IS NOT NULL ORDER BY 1";
+  return std::move(w).Finish();
+}
+
+Result<CompiledSql> CompileSummary(const Dataset& dataset, const SourceQuery& query,
+                                   const std::vector<std::string>& count_distinct,
+                                   const SqlTableInfo& table) {
+  const DatasetSpec& spec = dataset.spec();
+  QueryCompiler compiler(dataset, table);
+  SqlWriter w;
+  w << "SELECT ";
+  if (spec.partition_field) {
+    w << "COALESCE(CAST(" << QuoteIdentifier(*spec.partition_field) << " AS TEXT), '')";
+  } else {
+    w << "''";
+  }
+  w << ", COUNT(*)";
+  for (const std::string& name : count_distinct) {
+    const Field* field = nullptr;
+    ASSIGN_OR_RETURN(Operand operand, compiler.ResolveOperand(name, &field));
+    w << ", COUNT(DISTINCT ";
+    operand.Emit(w);
+    w << ")";
+  }
+  w << " FROM " << QuoteIdentifier(spec.source.table);
+  SourceQuery where = query;
+  where.after_key.reset();
+  RETURN_IF_ERROR(compiler.EmitWhere(where, w));
+  w << " GROUP BY 1 ORDER BY 1";
+  return std::move(w).Finish();
+}
+
+Result<CompiledSql> CompileMissingKeys(const Dataset& dataset, const SourceQuery& query,
+                                       const SqlTableInfo& table) {
+  if (!query.keys) return InvalidArgument("a key lookup needs keys");
+  const DatasetSpec& spec = dataset.spec();
+  QueryCompiler compiler(dataset, table);
+  SqlWriter w;
+  w << "SELECT wanted.value FROM json_each(";
+  w.Param(KeysAsJson(*query.keys));
+  w << ") AS wanted WHERE NOT EXISTS (SELECT 1 FROM " << QuoteIdentifier(spec.source.table);
+  SourceQuery where = query;
+  where.after_key.reset();
+  where.keys.reset();
+  const std::string key_matches =
+      QuoteIdentifier(spec.source.table) + "." + QuoteIdentifier(spec.key) + " = wanted.value";
+  RETURN_IF_ERROR(compiler.EmitWhere(where, w, key_matches));
+  w << ") ORDER BY wanted.value";
+  return std::move(w).Finish();
 }
 
 void BindAll(Statement& stmt, const std::vector<FilterValue>& binds) {

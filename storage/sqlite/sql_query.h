@@ -32,6 +32,9 @@
 //        col < successor('YYYY-MM-DDTHH:MM:SS') for upper bounds) lets SQLite use an index.
 //    since/until is [since, until).
 //  - partitions: part IN (?, ...); after_key: key > ?; always ORDER BY key (SELECT only).
+//  - windows: ((part IN (?, ...) AND time >= ? AND time < ?) OR ...), one term per distinct
+//    (since, until); an empty list is "0". keys: key IN (SELECT value FROM json_each(?)), the
+//    keys bound as one JSON array (a list may be longer than SQLite's parameter limit).
 #ifndef EXPORTD_STORAGE_SQLITE_SQL_QUERY_H_
 #define EXPORTD_STORAGE_SQLITE_SQL_QUERY_H_
 
@@ -85,6 +88,21 @@ Result<CompiledSelect> CompileSelect(const Dataset& dataset, const SourceQuery& 
 // reader that passes over rows without loading their other columns).
 Result<CompiledSql> CompileKeys(const Dataset& dataset, const SourceQuery& query,
                                 const SqlTableInfo& table = {});
+
+// SELECT DISTINCT partition AS TEXT ... ORDER BY 1 (NULL excluded). kFailedPrecondition without
+// a partition field.
+Result<CompiledSql> CompilePartitions(const Dataset& dataset);
+
+// SELECT partition-as-text ('' for NULL or none), COUNT(*), COUNT(DISTINCT field)... FROM table
+// WHERE ... GROUP BY 1 ORDER BY 1; query.fields and query.after_key are ignored.
+Result<CompiledSql> CompileSummary(const Dataset& dataset, const SourceQuery& query,
+                                   const std::vector<std::string>& count_distinct,
+                                   const SqlTableInfo& table = {});
+
+// The values of query.keys that no row matching the rest of the query has as its key, one per
+// row, in key order (SQLite's order of the JSON values); query.after_key is ignored.
+Result<CompiledSql> CompileMissingKeys(const Dataset& dataset, const SourceQuery& query,
+                                       const SqlTableInfo& table = {});
 
 // Binds `binds` to parameters 1..n of `stmt`.
 void BindAll(Statement& stmt, const std::vector<FilterValue>& binds);

@@ -363,6 +363,64 @@ Result<int64_t> SqliteSource::Count(const SourceQuery& query) {
   return stmt->ColumnInt(0);
 }
 
+Result<std::vector<std::string>> SqliteSource::Partitions() {
+  const std::string where = "partitions of dataset '" + dataset_->spec().name + "'";
+  ASSIGN_OR_RETURN(CompiledSql sql, CompilePartitions(*dataset_));
+  auto db = OpenReadConnection(dataset_->spec().source);
+  if (!db.ok()) return db.status().WithContext(where);
+  auto stmt = db->Prepare(sql.sql);
+  if (!stmt.ok()) return stmt.status().WithContext(where);
+  std::vector<std::string> partitions;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status().WithContext(where);
+    if (!*row) break;
+    partitions.push_back(stmt->ColumnText(0));
+  }
+  return partitions;
+}
+
+Result<SourceSummary> SqliteSource::Summarize(const SourceQuery& query,
+                                              const std::vector<std::string>& count_distinct) {
+  const std::string where = "summarise dataset '" + dataset_->spec().name + "'";
+  ASSIGN_OR_RETURN(CompiledSql sql, CompileSummary(*dataset_, query, count_distinct, table_));
+  auto db = OpenReadConnection(dataset_->spec().source);
+  if (!db.ok()) return db.status().WithContext(where);
+  auto stmt = db->Prepare(sql.sql);
+  if (!stmt.ok()) return stmt.status().WithContext(where);
+  BindAll(*stmt, sql.binds);
+  SourceSummary summary;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status().WithContext(where);
+    if (!*row) break;
+    const std::string partition = stmt->ColumnText(0);
+    summary.rows_by_partition[partition] = stmt->ColumnInt(1);
+    for (size_t i = 0; i < count_distinct.size(); ++i) {
+      summary.distinct[count_distinct[i]][partition] = stmt->ColumnInt(static_cast<int>(i) + 2);
+    }
+  }
+  return summary;
+}
+
+Result<std::vector<FilterValue>> SqliteSource::MissingKeys(const SourceQuery& query) {
+  const std::string where = "look up keys in dataset '" + dataset_->spec().name + "'";
+  ASSIGN_OR_RETURN(CompiledSql sql, CompileMissingKeys(*dataset_, query, table_));
+  auto db = OpenReadConnection(dataset_->spec().source);
+  if (!db.ok()) return db.status().WithContext(where);
+  auto stmt = db->Prepare(sql.sql);
+  if (!stmt.ok()) return stmt.status().WithContext(where);
+  BindAll(*stmt, sql.binds);
+  std::vector<FilterValue> missing;
+  for (;;) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status().WithContext(where);
+    if (!*row) break;
+    missing.push_back(KeyAt(stmt->get(), 0));
+  }
+  return missing;
+}
+
 Result<std::unique_ptr<RecordReader>> SqliteSource::Read(const SourceQuery& query) {
   auto db = OpenReadConnection(dataset_->spec().source);
   if (!db.ok()) return db.status().WithContext("read dataset '" + dataset_->spec().name + "'");

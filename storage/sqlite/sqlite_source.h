@@ -42,6 +42,10 @@ class SqliteSource final : public Source {
   // first one missing, and the dataset).
   Status CheckSchema() override;
   Result<int64_t> Count(const SourceQuery& query) override;
+  Result<std::vector<std::string>> Partitions() override;
+  Result<SourceSummary> Summarize(const SourceQuery& query,
+                                  const std::vector<std::string>& count_distinct) override;
+  Result<std::vector<FilterValue>> MissingKeys(const SourceQuery& query) override;
   Result<std::unique_ptr<RecordReader>> Read(const SourceQuery& query) override;
   // `count` readers in one snapshot: each opens a read transaction while the first one's shared
   // lock keeps writers from committing (rollback-journal mode). A WAL-mode file gets one reader,

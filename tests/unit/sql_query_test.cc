@@ -293,6 +293,28 @@ TEST_F(SqlQueryTest, PartitionsAndAfterKey) {
 }
 
 // A reader that moves on rebinds the last parameter; the key query selects the key alone.
+TEST_F(SqlQueryTest, WindowsWithTheSameBoundsAreOneRangeOverTheirPartitions) {
+  const TimePoint since = *ParseRfc3339("2024-01-01T00:00:00Z");
+  const TimePoint until = *ParseRfc3339("2024-02-01T00:00:00Z");
+  SourceQuery q;
+  q.windows = std::vector<PartitionWindow>{
+      {"north", since, until}, {"east", since, until}, {"south", std::nullopt, until}};
+  auto count = CompileCount(*dataset_, q, info_);
+  ASSERT_TRUE(count.ok()) << count.status().ToString();
+  // Two terms: (north, east) share their bounds; south has no lower bound.
+  size_t terms = 0;
+  for (size_t at = count->sql.find(" IN ("); at != std::string::npos;
+       at = count->sql.find(" IN (", at + 1)) {
+    ++terms;
+  }
+  EXPECT_EQ(terms, 2u) << count->sql;
+  // The keys go in as one bound JSON array, whatever their number.
+  q.keys = std::vector<FilterValue>{int64_t{1}, std::string("it's \"x\"")};
+  count = CompileCount(*dataset_, q, info_);
+  ASSERT_TRUE(count.ok()) << count.status().ToString();
+  EXPECT_EQ(count->binds.back(), FilterValue(std::string(R"([1,"it's \"x\""])")));
+}
+
 TEST_F(SqlQueryTest, TheAfterKeyIsTheLastBindAndTheKeyQueryHasTheSameWhere) {
   SourceQuery q;
   q.fields = {"id"};

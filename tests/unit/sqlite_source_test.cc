@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <thread>
@@ -283,6 +284,85 @@ TEST_F(SqliteSourceTest, FiltersCountEqualsRowsRead) {
   EXPECT_EQ(Keys(q), (std::vector<int64_t>{1, 3, 5}));
   q.filter = {{"ok", FilterOp::kEq, {true}}, {"qty", FilterOp::kGte, {int64_t{0}}}};
   EXPECT_EQ(Keys(q), (std::vector<int64_t>{1, 4}));
+}
+
+TEST_F(SqliteSourceTest, WindowsSelectEachPartitionsOwnTimeRange) {
+  SourceQuery q;
+  q.fields = {"id"};
+  const TimePoint jan2 = *ParseRfc3339("2024-01-02T00:00:00Z");
+  const TimePoint jan4 = *ParseRfc3339("2024-01-04T00:00:00Z");
+  const TimePoint jan6 = *ParseRfc3339("2024-01-06T00:00:00Z");
+  // north: rows 1 (Jan 1) and 3 (Jan 3 12:00); south: 2 (Jan 2) and 5 (Jan 5); east: 4.
+  q.windows = std::vector<PartitionWindow>{{"north", jan2, jan4}, {"south", std::nullopt, jan4}};
+  EXPECT_EQ(Keys(q), (std::vector<int64_t>{2, 3}));
+  q.windows = std::vector<PartitionWindow>{
+      {"north", std::nullopt, jan6}, {"south", jan4, jan6}, {"east", jan4, jan6}};
+  EXPECT_EQ(Keys(q), (std::vector<int64_t>{1, 3, 4, 5}));
+  // Other conditions still hold; an empty list matches nothing.
+  q.filter = {{"qty", FilterOp::kGte, {int64_t{1}}}};
+  EXPECT_EQ(Keys(q), (std::vector<int64_t>{1, 3, 5}));
+  q.windows = std::vector<PartitionWindow>{};
+  EXPECT_EQ(Keys(q), (std::vector<int64_t>{}));
+}
+
+TEST_F(SqliteSourceTest, KeysSelectExactlyThoseRowsAndMissingKeysNameTheOthers) {
+  SourceQuery q;
+  q.fields = {"id", "name"};
+  q.keys = std::vector<FilterValue>{int64_t{5}, int64_t{2}, int64_t{99}, int64_t{-7}};
+  EXPECT_EQ(Keys(q), (std::vector<int64_t>{2, 5}));
+  auto missing = source_->MissingKeys(q);
+  ASSERT_TRUE(missing.ok()) << missing.status().ToString();
+  EXPECT_EQ(*missing, (std::vector<FilterValue>{int64_t{-7}, int64_t{99}}));
+  // A key whose row other conditions exclude is missing from the export too.
+  q.partitions = {"north"};
+  EXPECT_EQ(Keys(q), (std::vector<int64_t>{}));
+  missing = source_->MissingKeys(q);
+  ASSERT_TRUE(missing.ok()) << missing.status().ToString();
+  EXPECT_EQ(*missing, (std::vector<FilterValue>{int64_t{-7}, int64_t{2}, int64_t{5}, int64_t{99}}));
+}
+
+TEST_F(SqliteSourceTest, MoreKeysThanSqliteTakesParameters) {
+  std::vector<FilterValue> keys;
+  for (int64_t k = 100'000; k > 0; --k) keys.push_back(k);
+  SourceQuery q;
+  q.fields = {"id"};
+  q.keys = keys;
+  EXPECT_EQ(Keys(q), (std::vector<int64_t>{1, 2, 3, 4, 5}));
+  auto missing = source_->MissingKeys(q);
+  ASSERT_TRUE(missing.ok()) << missing.status().ToString();
+  EXPECT_EQ(missing->size(), 100'000u - 5u);
+}
+
+TEST_F(SqliteSourceTest, PartitionsAndSummaryCountRowsAndDistinctValuesPerPartition) {
+  auto partitions = source_->Partitions();
+  ASSERT_TRUE(partitions.ok()) << partitions.status().ToString();
+  EXPECT_EQ(*partitions, (std::vector<std::string>{"east", "north", "south"}));
+
+  SourceQuery q;
+  q.fields = {"id"};
+  q.until = ParseRfc3339("2024-01-05T00:00:00Z");
+  auto summary = source_->Summarize(q, {"ok", "a"});
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(summary->rows_by_partition,
+            (std::map<std::string, int64_t>{{"east", 1}, {"north", 2}, {"south", 1}}));
+  // ok: north has 1 and NULL (one distinct non-NULL value); a (a document field): north 1e-05, -0.
+  EXPECT_EQ(summary->distinct.at("ok"),
+            (std::map<std::string, int64_t>{{"east", 1}, {"north", 1}, {"south", 1}}));
+  EXPECT_EQ(summary->distinct.at("a"),
+            (std::map<std::string, int64_t>{{"east", 0}, {"north", 2}, {"south", 0}}));
+}
+
+TEST_F(SqliteSourceTest, ADatasetWithoutPartitionsSummarisesUnderOneName) {
+  spec_.partition_field.reset();
+  Open();
+  EXPECT_EQ(source_->Partitions().status().code(), StatusCode::kFailedPrecondition);
+  SourceQuery q;
+  q.fields = {"id"};
+  auto summary = source_->Summarize(q, {});
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(summary->rows_by_partition, (std::map<std::string, int64_t>{{"", 5}}));
+  q.windows = std::vector<PartitionWindow>{};
+  EXPECT_EQ(source_->Count(q).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(SqliteSourceTest, UnknownFieldIsInvalidArgument) {
