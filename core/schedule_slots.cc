@@ -6,13 +6,6 @@
 
 namespace exportd {
 
-std::optional<CatchUp> ParseCatchUp(std::string_view text) {
-  if (text == "latest") return CatchUp::kLatest;
-  if (text == "all") return CatchUp::kAll;
-  if (text == "none") return CatchUp::kNone;
-  return std::nullopt;
-}
-
 std::string_view CatchUpName(CatchUp mode) {
   switch (mode) {
     case CatchUp::kLatest:
@@ -23,6 +16,13 @@ std::string_view CatchUpName(CatchUp mode) {
       return "none";
   }
   return "latest";
+}
+
+std::optional<CatchUp> ParseCatchUp(std::string_view text) {
+  for (CatchUp mode : {CatchUp::kLatest, CatchUp::kAll, CatchUp::kNone}) {
+    if (text == CatchUpName(mode)) return mode;
+  }
+  return std::nullopt;
 }
 
 SlotPlan PlanSlots(const CronExpr& expr, const TimeZone& zone, const SlotInput& input) {

@@ -46,7 +46,7 @@ struct SlotInput {
 struct SlotPlan {
   // The slots to fire now, ascending; each after max(last_fired, enabled_at) and <= now.
   std::vector<SysSeconds> due;
-  // kAll stopped at kMaxCatchUpSlots with more slots due: call again after recording them.
+  // kAll stopped at kMaxCatchUpSlots and more slots may be due: call again after recording them.
   bool more_due = false;
   // The first slot after now (nullopt: none within the cron search horizon).
   std::optional<SysSeconds> next;
