@@ -61,6 +61,7 @@ std::string FormatRate(double value) {
 std::vector<Route> RouteTable() {
   const std::string exports = "/v1/exports";
   const std::string one = exports + "/" + kId;
+  const std::string watermarks = std::string("/v1/datasets/") + kId + "/watermarks";
   return {
       {"POST", exports, nullptr, HandleCreateExport, Role::kExporter},
       {"GET", exports, nullptr, HandleListExports, Role::kReader},
@@ -71,6 +72,9 @@ std::vector<Route> RouteTable() {
       // Public: the pre-signed link is the credential (checked by the handler).
       {"GET", one + "/files/" + kId, HandleDownload, nullptr},
       {"GET", "/v1/datasets", nullptr, HandleListDatasets, Role::kReader},
+      {"GET", watermarks, nullptr, HandleListWatermarks, Role::kReader},
+      {"PUT", watermarks + "/" + kId, nullptr, HandlePutWatermark, Role::kAdmin},
+      {"DELETE", watermarks + "/" + kId, nullptr, HandleDeleteWatermark, Role::kAdmin},
       // Read-only by design: events are append-only, so no other method exists here (405).
       {"GET", "/v1/audit", nullptr, HandleListAudit, Role::kAdmin},
       {"GET", "/healthz", HandleHealthz, nullptr},
@@ -268,6 +272,8 @@ void ApiServer::Impl::Register() {
       server->Post(route.pattern, WithBody(handler, ctx.options.max_body_bytes));
     if (route.method == "DELETE")
       server->Delete(route.pattern, WithBody(handler, ctx.options.max_body_bytes));
+    if (route.method == "PUT")
+      server->Put(route.pattern, WithBody(handler, ctx.options.max_body_bytes));
   }
   // Every other method on a known path: 405 with the methods that exist. Methods that may
   // carry a body get content-reader handlers that never read it: cpp-httplib would otherwise
@@ -287,7 +293,7 @@ void ApiServer::Impl::Register() {
     if (!methods.count("GET")) server->Get(pattern, not_allowed);
     if (!methods.count("POST")) server->Post(pattern, not_allowed_unread);
     if (!methods.count("DELETE")) server->Delete(pattern, not_allowed_unread);
-    server->Put(pattern, not_allowed_unread);
+    if (!methods.count("PUT")) server->Put(pattern, not_allowed_unread);
     server->Patch(pattern, not_allowed_unread);
     server->Options(pattern, not_allowed);
   }

@@ -15,6 +15,7 @@
 #include "core/object_store.h"
 #include "core/status.h"
 #include "core/task_store.h"
+#include "core/watermark_service.h"
 
 namespace exportd::api {
 
@@ -51,6 +52,7 @@ using Sha256HexFn = std::function<std::string(std::string_view)>;
 
 struct ApiDependencies {
   ExportService* service = nullptr;
+  WatermarkService* watermarks = nullptr;
   ApiKeyStore* keys = nullptr;
   TaskStore* tasks = nullptr;  // for readiness checks
   ObjectStore* objects = nullptr;

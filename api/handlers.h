@@ -74,6 +74,18 @@ void HandleReadyz(HandlerContext& ctx, const httplib::Request& req, httplib::Res
 void HandleMetrics(HandlerContext& ctx, const httplib::Request& req, httplib::Response& res);
 void HandleOpenApi(HandlerContext& ctx, const httplib::Request& req, httplib::Response& res);
 
+// /v1/datasets/{name}/watermarks[/{partition}]: listing for every role; PUT and DELETE for
+// admins (the service checks).
+void HandleListWatermarks(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                          httplib::Response& res);
+void HandlePutWatermark(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                        httplib::Response& res);
+void HandleDeleteWatermark(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                           httplib::Response& res);
+
+// Whether a Content-Type names JSON: application/json or any +json type, parameters ignored.
+bool IsJsonContentType(const std::string& content_type);
+
 // Writes a JSON body.
 void SendJson(httplib::Response& res, int http_status, const std::string& body);
 

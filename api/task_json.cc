@@ -135,7 +135,7 @@ json EventToJson(const TaskEvent& event) {
   auto text_or_null = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
   return json{
       {"seq", event.seq},
-      {"task_id", event.task_id},
+      {"task_id", event.task_id.empty() ? json(nullptr) : json(event.task_id)},
       {"at", FormatRfc3339(event.at)},
       {"type", event.type},
       {"from", event.from ? json(std::string(TaskStateName(*event.from))) : json(nullptr)},

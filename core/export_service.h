@@ -12,6 +12,7 @@
 #include "core/dataset.h"
 #include "core/logger.h"
 #include "core/object_store.h"
+#include "core/principal.h"
 #include "core/request.h"
 #include "core/scheduler.h"
 #include "core/status.h"
@@ -19,13 +20,6 @@
 #include "core/task_store.h"
 
 namespace exportd {
-
-// Who is asking. A principal sees only its own tasks; an admin sees every task.
-struct Principal {
-  std::string id;
-  bool admin = false;
-  std::string remote;  // the client's address, recorded with the events the request causes
-};
 
 // One request for a task's file through a pre-signed link, for the audit trail.
 struct FileAccess {

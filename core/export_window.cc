@@ -55,8 +55,8 @@ std::vector<std::string> IncrementalScope(const ExportRequest& request,
 }
 
 TaskWindow IncrementalWindow(const ExportRequest& request, TimePoint until,
-                             const std::vector<std::string>& scope,
-                             const WatermarkMap& watermarks, const TimeZone& zone) {
+                             const std::vector<std::string>& scope, const WatermarkMap& watermarks,
+                             const TimeZone& zone) {
   TaskWindow window;
   window.until = until;
   const std::optional<TimePoint> fallback =

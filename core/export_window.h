@@ -40,8 +40,8 @@ std::vector<std::string> IncrementalScope(const ExportRequest& request,
 // [DefaultSince(...), until) without either. A partition whose watermark is at or after `until`
 // is listed with since = its watermark: it exports nothing, and its watermark is not moved back.
 TaskWindow IncrementalWindow(const ExportRequest& request, TimePoint until,
-                             const std::vector<std::string>& scope,
-                             const WatermarkMap& watermarks, const TimeZone& zone);
+                             const std::vector<std::string>& scope, const WatermarkMap& watermarks,
+                             const TimeZone& zone);
 
 // Whether two incremental exports may not run at the same time: both incremental, over the same
 // dataset, and their partitions overlap (no `partitions` list means every partition).

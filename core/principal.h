@@ -15,6 +15,13 @@
 
 namespace exportd {
 
+// Who is asking. A principal sees only its own tasks and schedules; an admin sees every one.
+struct Principal {
+  std::string id;
+  bool admin = false;
+  std::string remote;  // the client's address, recorded with the events the request causes
+};
+
 inline constexpr std::string_view kKeyPrincipalPrefix = "key:";
 inline constexpr std::string_view kTokenPrincipalPrefix = "jwt:";
 

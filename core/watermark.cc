@@ -28,7 +28,6 @@ std::vector<WatermarkChange> AdvanceWatermarks(const Task& task,
                                                const WatermarkMap& current, TimePoint now,
                                                const EventOrigin& origin) {
   std::vector<WatermarkChange> changes;
-  if (!task.request.incremental) return changes;
   for (const PartitionWindow& w : window) {
     std::optional<TimePoint> previous;
     if (auto it = current.find(w.partition); it != current.end()) previous = it->second;

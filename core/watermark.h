@@ -31,11 +31,11 @@ using WatermarkMap = std::map<std::string, TimePoint>;
 // What a Succeeded incremental task does to the watermarks of its dataset: each partition of its
 // window whose watermark is absent or earlier than the window's end moves to that end. A
 // watermark at or after it stays (a window that ends before its watermark exported nothing and
-// never moves it back). Empty for a task that is not incremental or has no window.
+// never moves it back). REQUIRES: `window` is the window of `task`, an incremental export.
 // Each change comes with its "watermark" event (actor: `origin`).
 struct WatermarkChange {
-  Watermark watermark;                 // as it is to be stored
-  std::optional<TimePoint> previous;   // nullopt: the partition had none
+  Watermark watermark;                // as it is to be stored
+  std::optional<TimePoint> previous;  // nullopt: the partition had none
   TaskEvent event;
 };
 std::vector<WatermarkChange> AdvanceWatermarks(const Task& task,

@@ -151,7 +151,9 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
                         [](std::string_view data) { return Sha256Hex(data); });
 
   api::ApiDependencies deps;
+  WatermarkService watermarks(*tasks, datasets, clock);
   deps.service = &service;
+  deps.watermarks = &watermarks;
   deps.keys = keys.get();
   deps.tasks = tasks.get();
   deps.objects = &objects;

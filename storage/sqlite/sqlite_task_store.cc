@@ -255,7 +255,8 @@ Result<Task> SqliteTaskStore::SaveLocked(const Task& task) {
 
 Status SqliteTaskStore::InsertEventLocked(const TaskEvent& event) {
   ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kInsertEvent));
-  stmt->Bind(1, AsText(event.task_id))
+  // NULL for an event of no task (a watermark set by hand).
+  stmt->Bind(1, NullIfEmpty(event.task_id))
       .Bind(2, ToUnixMillis(event.at))
       .Bind(3, AsText(event.type))
       .Bind(4, OptStateName(event.from))

@@ -11,6 +11,7 @@
 
 #include "core/status.h"
 #include "core/task_store.h"
+#include "core/watermark_store.h"
 #include "storage/sqlite/committed_read_cache.h"
 #include "storage/sqlite/sqlite_db.h"
 #include "storage/sqlite/statement_cache.h"
@@ -20,7 +21,7 @@ namespace exportd {
 // Thread-safe: one connection, serialised by a mutex; every write is one BEGIN IMMEDIATE
 // transaction, so several stores (or processes) on the same file also serialise correctly.
 // Tasks come back with their times truncated to milliseconds (the stored precision).
-class SqliteTaskStore final : public TaskStore {
+class SqliteTaskStore final : public TaskStore, public WatermarkStore {
  public:
   // Opens or creates the database at `path` and applies pending migrations. kFailedPrecondition
   // if the file's schema is newer than this binary; kUnavailable if it cannot be opened.
@@ -86,6 +87,14 @@ class SqliteTaskStore final : public TaskStore {
   Result<int64_t> CountActive(const std::string& principal) override;
   // Also reports the damage QuickCheck found (kDataLoss), from then on.
   Status CheckWritable() override;
+
+  // WatermarkStore (sqlite_watermarks.cc).
+  Result<std::vector<Watermark>> ListWatermarks(const std::string& dataset) override;
+  Result<Watermark> PutWatermark(const std::string& dataset, const std::string& partition,
+                                 TimePoint watermark, TimePoint now,
+                                 const EventOrigin& origin) override;
+  Status DeleteWatermark(const std::string& dataset, const std::string& partition, TimePoint now,
+                         const EventOrigin& origin) override;
 
   // Runs SQLite's PRAGMA quick_check over the whole file (the structure of every table and
   // index page; its time grows with the file, about a second per few hundred MB). OK when sound;
