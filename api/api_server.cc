@@ -40,6 +40,9 @@ struct Route {
   PublicHandler public_handler = nullptr;
   AuthedHandler authed_handler = nullptr;
   Role needs = Role::kReader;  // for authed handlers: the least role that may call it
+  // Bodies up to ApiOptions::max_export_body_bytes rather than max_body_bytes: a create-export
+  // body may carry up to 100,000 record_ids.
+  bool large_body = false;
 };
 
 constexpr const char* kId = "([^/]+)";
@@ -63,7 +66,7 @@ std::vector<Route> RouteTable() {
   const std::string one = exports + "/" + kId;
   const std::string watermarks = std::string("/v1/datasets/") + kId + "/watermarks";
   return {
-      {"POST", exports, nullptr, HandleCreateExport, Role::kExporter},
+      {"POST", exports, nullptr, HandleCreateExport, Role::kExporter, /*large_body=*/true},
       {"GET", exports, nullptr, HandleListExports, Role::kReader},
       {"GET", one, nullptr, HandleGetExport, Role::kReader},
       {"DELETE", one, nullptr, HandleDeleteExport, Role::kExporter},
@@ -268,8 +271,11 @@ void ApiServer::Impl::Register() {
       handler = [c, h](const httplib::Request& req, httplib::Response& res) { h(*c, req, res); };
     }
     if (route.method == "GET") server->Get(route.pattern, handler);
-    if (route.method == "POST")
-      server->Post(route.pattern, WithBody(handler, ctx.options.max_body_bytes));
+    if (route.method == "POST") {
+      server->Post(route.pattern,
+                   WithBody(handler, route.large_body ? ctx.options.max_export_body_bytes
+                                                      : ctx.options.max_body_bytes));
+    }
     if (route.method == "DELETE")
       server->Delete(route.pattern, WithBody(handler, ctx.options.max_body_bytes));
     if (route.method == "PUT")
@@ -373,7 +379,9 @@ ApiServer::ApiServer(ApiDependencies deps, ApiOptions options)
   int threads = std::max(1, o.threads);
   impl_->server->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   impl_->server->set_tcp_nodelay(true);
-  impl_->server->set_payload_max_length(o.max_body_bytes);
+  // cpp-httplib's own cap must let the largest route's body through; WithBody applies each
+  // route's limit.
+  impl_->server->set_payload_max_length(std::max(o.max_body_bytes, o.max_export_body_bytes));
   impl_->server->set_read_timeout(o.read_timeout);
   impl_->server->set_write_timeout(o.write_timeout);
   impl_->server->set_keep_alive_timeout(5);

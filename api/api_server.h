@@ -24,6 +24,9 @@ struct ApiOptions {
   int port = 8080;  // 0: any free port (see ApiServer::port())
   int threads = 8;
   size_t max_body_bytes = 1 << 20;
+  // POST /v1/exports only (lists of up to 100,000 record_ids); every other route takes
+  // max_body_bytes.
+  size_t max_export_body_bytes = 4 << 20;
   std::chrono::seconds download_url_ttl{86400};
   std::chrono::seconds read_timeout{30};
   std::chrono::seconds write_timeout{60};

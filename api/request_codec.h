@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstddef>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,11 +54,19 @@ struct CreateExportInput {
 //  - "fields": [] and "partitions": [] are kInvalidArgument (omit them to mean "all");
 //  - the filter's values are kept as sent (JSON integers that fit int64 as int64_t, other
 //    numbers as double); PrepareRequest fits them to the fields' types.
+//  - "record_ids" holds JSON strings and integers (anything else is kMalformed), kept as sent;
+//    [] is kInvalidArgument, like more than kMaxRecordIds ids.
 Result<CreateExportInput> ParseCreateExportJson(std::string_view body);
+
+// A "filter" object of that body on its own (for a dataset's row_filter in the configuration):
+// the same syntax, the same errors, pointers starting "/filter".
+Result<std::vector<Condition>> ParseFilterJson(const nlohmann::json& filter);
 
 // cpp-httplib's Params. Keys: dataset, format | fileType, fields (comma-separated; may repeat,
 // concatenated), partitions (likewise), since, until, max_rows_per_file, compression, tag,
-// retention, escape_formulas (true | false, else 400), notify.webhook, notify.email
+// retention, escape_formulas (true | false, else 400), incremental (true | false, else 400),
+// export_type, time_zone, split_by, record_ids (comma-separated; may repeat, concatenated; the
+// ids stay strings), notify.webhook, notify.email
 // (comma-separated; may repeat), filter.<field>=v (eq), filter.<field>.<op>=v,
 // filter.<field>.in=a,b,c. The last dot splits off an operator only when what follows it is an
 // operator name, so field names may contain dots. Any other key, or a repeat of a key not listed as

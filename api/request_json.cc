@@ -201,6 +201,31 @@ Status ParseJsonNotify(const Json& v, Notify& out) {
   return ValidateNotify(out);
 }
 
+// "record_ids": 1..kMaxRecordIds strings or integers, kept as sent; PrepareRequest fits them to
+// the key's type.
+Result<std::vector<FilterValue>> JsonRecordIds(const Json& v) {
+  const std::string pointer = "/record_ids";
+  if (!v.is_array())
+    return Malformed("record_ids must be an array of strings or integers", pointer);
+  if (v.empty() || v.size() > kMaxRecordIds) {
+    return InvalidArgument("record_ids takes 1 to " + std::to_string(kMaxRecordIds) +
+                               " ids; omit it to export by filter",
+                           pointer);
+  }
+  std::vector<FilterValue> out;
+  out.reserve(v.size());
+  for (size_t i = 0; i < v.size(); ++i) {
+    const Json& id = v[i];
+    if (!id.is_string() && !id.is_number_integer()) {
+      return Malformed("a record id must be a string or an integer",
+                       pointer + "/" + std::to_string(i));
+    }
+    ASSIGN_OR_RETURN(FilterValue value, JsonScalar(id, pointer + "/" + std::to_string(i)));
+    out.push_back(std::move(value));
+  }
+  return out;
+}
+
 Result<int64_t> JsonMaxRows(const Json& v) {
   const std::string pointer = "/max_rows_per_file";
   if (v.is_number_unsigned()) {
@@ -308,11 +333,30 @@ Result<CreateExportInput> FromJsonObject(const Json& doc) {
     }
     in.escape_formulas = v->get<bool>();
   }
+  if (const Json* v = member("incremental")) {
+    if (!v->is_boolean()) return Malformed("incremental must be true or false", "/incremental");
+    r.incremental = v->get<bool>();
+  }
+  if (const Json* v = member("export_type")) {
+    ASSIGN_OR_RETURN(std::string name, JsonString(*v, "/export_type"));
+    ASSIGN_OR_RETURN(r.export_type, ParseExportTypeValue(name));
+  }
+  if (const Json* v = member("time_zone")) {
+    ASSIGN_OR_RETURN(r.time_zone, JsonString(*v, "/time_zone"));
+  }
+  if (const Json* v = member("record_ids")) {
+    ASSIGN_OR_RETURN(r.record_ids, JsonRecordIds(*v));
+  }
+  if (const Json* v = member("split_by")) {
+    ASSIGN_OR_RETURN(std::string name, JsonString(*v, "/split_by"));
+    ASSIGN_OR_RETURN(r.split_by, ParseSplitByValue(name));
+  }
 
   static const std::set<std::string, std::less<>> kKnown = {
-      "dataset",   "format",         "fileType",          "fields",      "filter", "since",
-      "until",     "partitions",     "max_rows_per_file", "compression", "tag",    "notify",
-      "retention", "escape_formulas"};
+      "dataset",   "format",          "fileType",          "fields",      "filter",    "since",
+      "until",     "partitions",      "max_rows_per_file", "compression", "tag",       "notify",
+      "retention", "escape_formulas", "incremental",       "export_type", "time_zone", "record_ids",
+      "split_by"};
   std::vector<std::string> unknown;
   for (const auto& [key, value] : doc.items()) {
     if (!kKnown.contains(key)) unknown.push_back(key);
@@ -325,6 +369,16 @@ Result<CreateExportInput> FromJsonObject(const Json& doc) {
 }
 
 }  // namespace
+
+Result<std::vector<Condition>> ParseFilterJson(const nlohmann::json& filter) {
+  std::vector<Condition> out;
+  try {
+    RETURN_IF_ERROR(ParseJsonFilter(filter, out));
+  } catch (const std::exception& e) {
+    return Malformed(std::string("unexpected JSON content: ") + e.what(), "/filter");
+  }
+  return out;
+}
 
 Result<CreateExportInput> ParseCreateExportJson(std::string_view body) {
   JsonGuard guard;

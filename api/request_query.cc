@@ -97,11 +97,14 @@ Result<CreateExportInput> ParseCreateExportQuery(
     for (auto v = range.first; v != range.second; ++v) values.emplace_back(v->second);
     it = range.second;
 
-    const bool repeatable = key == "fields" || key == "partitions" || key == "notify.email";
+    const bool repeatable =
+        key == "fields" || key == "partitions" || key == "notify.email" || key == "record_ids";
     const bool known = repeatable || key == "dataset" || key == "format" || key == "fileType" ||
                        key == "since" || key == "until" || key == "max_rows_per_file" ||
                        key == "compression" || key == "tag" || key == "notify.webhook" ||
-                       key == "retention" || key == "escape_formulas" || key.starts_with("filter.");
+                       key == "retention" || key == "escape_formulas" || key == "incremental" ||
+                       key == "export_type" || key == "time_zone" || key == "split_by" ||
+                       key.starts_with("filter.");
     if (!known) {
       unknown.push_back(key);
       continue;
@@ -161,6 +164,21 @@ Result<CreateExportInput> ParseCreateExportQuery(
         return Malformed("escape_formulas must be true or false", pointer);
       }
       in.escape_formulas = value == "true";
+    } else if (key == "incremental") {
+      if (value != "true" && value != "false") {
+        return Malformed("incremental must be true or false", pointer);
+      }
+      r.incremental = value == "true";
+    } else if (key == "export_type") {
+      ASSIGN_OR_RETURN(r.export_type, ParseExportTypeValue(value));
+    } else if (key == "time_zone") {
+      r.time_zone = std::string(value);
+    } else if (key == "split_by") {
+      ASSIGN_OR_RETURN(r.split_by, ParseSplitByValue(value));
+    } else if (key == "record_ids") {
+      for (std::string_view v : values) {
+        for (auto& item : SplitCommas(v)) r.record_ids.emplace_back(std::move(item));
+      }
     } else {
       RETURN_IF_ERROR(AddQueryCondition(*filter_key, value, r.filter));
     }
@@ -178,6 +196,10 @@ Result<CreateExportInput> ParseCreateExportQuery(
   if (r.partitions.size() > kMaxPartitions) {
     return InvalidArgument("at most " + std::to_string(kMaxPartitions) + " partitions",
                            "/partitions");
+  }
+  if (r.record_ids.size() > kMaxRecordIds) {
+    return InvalidArgument("record_ids takes 1 to " + std::to_string(kMaxRecordIds) + " ids",
+                           "/record_ids");
   }
   RETURN_IF_ERROR(ValidateNotify(in.notify));
   return in;

@@ -47,6 +47,25 @@ Result<Format> ParseFormatValue(std::string_view text, const std::string& pointe
   return *f;
 }
 
+Result<ExportType> ParseExportTypeValue(std::string_view text) {
+  auto t = ParseExportType(text);
+  if (!t) {
+    return InvalidArgument(
+        "unknown export_type '" + std::string(text) + "'; expected instant, hourly or daily",
+        "/export_type");
+  }
+  return *t;
+}
+
+Result<SplitBy> ParseSplitByValue(std::string_view text) {
+  auto s = ParseSplitBy(text);
+  if (!s) {
+    return InvalidArgument("unknown split_by '" + std::string(text) + "'; expected partition",
+                           "/split_by");
+  }
+  return *s;
+}
+
 Result<Compression> ParseCompressionValue(std::string_view text) {
   auto c = ParseCompression(text);
   if (!c) {

@@ -33,6 +33,12 @@ Result<Format> ParseFormatValue(std::string_view text, const std::string& pointe
 // none | gzip, else kInvalidArgument at "/compression".
 Result<Compression> ParseCompressionValue(std::string_view text);
 
+// instant | hourly | daily, else kInvalidArgument at "/export_type".
+Result<ExportType> ParseExportTypeValue(std::string_view text);
+
+// partition, else kInvalidArgument at "/split_by".
+Result<SplitBy> ParseSplitByValue(std::string_view text);
+
 // An operator name (eq, ne, ..., null), else kInvalidArgument at `pointer`.
 Result<FilterOp> ParseOpName(std::string_view name, const std::string& pointer);
 

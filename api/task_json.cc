@@ -5,6 +5,7 @@
 
 #include "core/canonical_json.h"
 #include "core/notification.h"
+#include "core/task_metrics_json.h"
 #include "core/text.h"
 #include "core/time_format.h"
 
@@ -43,6 +44,7 @@ json FileToJson(const Task& task, const FileInfo& f, const TaskViewContext& ctx)
               {"sha256", f.sha256},
               {"content_type", f.content_type}};
   if (f.contains_formulas) out["contains_formulas"] = *f.contains_formulas;
+  out["partition"] = f.partition ? json(*f.partition) : json(nullptr);
   TimePoint expires = LinkExpiry(task, ctx);
   Result<std::string> url = ctx.objects->DownloadUrl(task.id, f.name, expires);
   out["url"] = url.ok() ? json(*url) : json(nullptr);
@@ -127,6 +129,9 @@ json TaskToJson(const Task& task, const TaskViewContext& ctx) {
        task.csv_contains_formulas ? json(*task.csv_contains_formulas) : json(nullptr)},
       {"retention_seconds", task.retention.count()},
       {"files_expire_at", OptTime(task.files_expire_at)},
+      {"window", task.window ? json::parse(TaskWindowJson(*task.window)) : json(nullptr)},
+      {"metrics", task.metrics ? json::parse(TaskMetricsJson(*task.metrics)) : json(nullptr)},
+      {"schedule_id", task.schedule_id ? json(*task.schedule_id) : json(nullptr)},
       {"links", links},
   };
 }
@@ -162,6 +167,12 @@ json DatasetToJson(const Dataset& dataset) {
       {"time_field", spec.time_field ? json(*spec.time_field) : json(nullptr)},
       {"partition_field", spec.partition_field ? json(*spec.partition_field) : json(nullptr)},
       {"fields", fields},
+      {"time_zone", spec.time_zone ? json(*spec.time_zone) : json(nullptr)},
+      {"settle_seconds", spec.settle_seconds},
+      // The rows every export of the dataset is limited to, in the canonical request's filter
+      // form: a client can see why rows it expected are not exported.
+      {"row_filter", json::parse(CanonicalFilterJson(spec.row_filter))},
+      {"metrics", json{{"count_distinct", spec.count_distinct}}},
   };
 }
 

@@ -36,20 +36,6 @@ void AppendDouble(double v, std::string& out) {
   if (text.find_first_of(".e") == std::string_view::npos) out += ".0";
 }
 
-void AppendValue(const FilterValue& v, std::string& out) {
-  if (const auto* b = std::get_if<bool>(&v)) {
-    out += *b ? "true" : "false";
-  } else if (const auto* i = std::get_if<int64_t>(&v)) {
-    AppendInt(*i, out);
-  } else if (const auto* d = std::get_if<double>(&v)) {
-    AppendDouble(*d, out);
-  } else if (const auto* s = std::get_if<std::string>(&v)) {
-    AppendString(*s, out);
-  } else {
-    out += "null";
-  }
-}
-
 void AppendStringArray(const std::vector<std::string>& items, std::string& out) {
   out += '[';
   for (size_t i = 0; i < items.size(); ++i) {
@@ -70,7 +56,7 @@ void AppendCondition(const Condition& c, std::string& out) {
     out += ",\"values\":[";
     for (size_t i = 0; i < c.values.size(); ++i) {
       if (i > 0) out += ',';
-      AppendValue(c.values[i], out);
+      AppendFilterValueJson(c.values[i], out);
     }
     out += ']';
   } else {
@@ -78,7 +64,7 @@ void AppendCondition(const Condition& c, std::string& out) {
     if (c.values.empty()) {
       out += "null";
     } else {
-      AppendValue(c.values.front(), out);
+      AppendFilterValueJson(c.values.front(), out);
     }
   }
   out += '}';
@@ -94,6 +80,30 @@ void AppendTime(const std::optional<TimePoint>& t, std::string& out) {
 
 }  // namespace
 
+void AppendFilterValueJson(const FilterValue& v, std::string& out) {
+  if (const auto* b = std::get_if<bool>(&v)) {
+    out += *b ? "true" : "false";
+  } else if (const auto* i = std::get_if<int64_t>(&v)) {
+    AppendInt(*i, out);
+  } else if (const auto* d = std::get_if<double>(&v)) {
+    AppendDouble(*d, out);
+  } else if (const auto* s = std::get_if<std::string>(&v)) {
+    AppendString(*s, out);
+  } else {
+    out += "null";
+  }
+}
+
+std::string CanonicalFilterJson(const std::vector<Condition>& filter) {
+  std::string out = "[";
+  for (size_t i = 0; i < filter.size(); ++i) {
+    if (i > 0) out += ',';
+    AppendCondition(filter[i], out);
+  }
+  out += ']';
+  return out;
+}
+
 std::string CanonicalJson(const ExportRequest& request) {
   std::string out;
   out.reserve(256);
@@ -104,21 +114,41 @@ std::string CanonicalJson(const ExportRequest& request) {
   // Written only when true, unlike the other members: the text (and query_hash) of every
   // request that does not escape stays what it was before the option existed.
   if (request.escape_formulas) out += ",\"escape_formulas\":true";
+  // Likewise every member below that is written only when it differs from its default: the
+  // options of recurring exports leave the text of every request without them unchanged.
+  if (request.export_type != ExportType::kInstant) {
+    out += ",\"export_type\":";
+    AppendString(ExportTypeName(request.export_type), out);
+  }
   out += ",\"fields\":";
   AppendStringArray(request.fields, out);
-  out += ",\"filter\":[";
-  for (size_t i = 0; i < request.filter.size(); ++i) {
-    if (i > 0) out += ',';
-    AppendCondition(request.filter[i], out);
-  }
-  out += "],\"format\":";
+  out += ",\"filter\":";
+  out += CanonicalFilterJson(request.filter);
+  out += ",\"format\":";
   AppendString(FormatName(request.format), out);
+  if (request.incremental) out += ",\"incremental\":true";
   out += ",\"max_rows_per_file\":";
   AppendInt(request.max_rows_per_file, out);
   out += ",\"partitions\":";
   AppendStringArray(request.partitions, out);
+  if (!request.record_ids.empty()) {
+    out += ",\"record_ids\":[";
+    for (size_t i = 0; i < request.record_ids.size(); ++i) {
+      if (i > 0) out += ',';
+      AppendFilterValueJson(request.record_ids[i], out);
+    }
+    out += ']';
+  }
   out += ",\"since\":";
   AppendTime(request.since, out);
+  if (request.split_by) {
+    out += ",\"split_by\":";
+    AppendString(SplitByName(*request.split_by), out);
+  }
+  if (request.time_zone) {
+    out += ",\"time_zone\":";
+    AppendString(*request.time_zone, out);
+  }
   out += ",\"until\":";
   AppendTime(request.until, out);
   out += '}';

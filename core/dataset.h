@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/request.h"
 #include "core/status.h"
 
 namespace exportd {
@@ -46,6 +47,19 @@ struct DatasetSpec {
   std::optional<std::string> partition_field;
   std::vector<std::string> columns;  // empty: every column of the table but the document
   std::optional<DocumentSpec> document;
+  // The zone of daily and hourly windows and of schedules' requests that name none; an IANA
+  // name as the TimeZoneDb spells it (checked at start-up). nullopt: UTC.
+  std::optional<std::string> time_zone;
+  // Instant exports end this long before now (rows still arriving are left for the next one).
+  int64_t settle_seconds = 0;  // >= 0
+  // Conditions in the filter syntax of requests, checked against the dataset like a request's
+  // filter and in canonical order. The export pipeline ANDs them into every export of the
+  // dataset, in addition to the request's own filter, so no request can widen them; the rows
+  // they exclude are counted in the task's metrics (excluded_rows).
+  std::vector<Condition> row_filter;
+  // Fields (of this dataset) whose distinct values each export counts per partition
+  // (metrics.count_distinct in the configuration; the task's metrics.distinct).
+  std::vector<std::string> count_distinct;
 };
 
 class Dataset {

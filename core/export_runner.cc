@@ -13,6 +13,7 @@
 #include "core/formats/format_writer.h"
 #include "core/parallel_rows.h"
 #include "core/part_formatter.h"
+#include "core/task_metrics_json.h"
 #include "core/time_format.h"
 
 namespace exportd {
@@ -58,6 +59,10 @@ std::string BuildManifest(const Task& task, TimePoint transaction_time,
     AppendJsonStringField("sha256", f.sha256, out);
     out.push_back(',');
     AppendJsonStringField("content_type", f.content_type, out);
+    if (f.partition) {
+      out.push_back(',');
+      AppendJsonStringField("partition", *f.partition, out);
+    }
     if (f.contains_formulas) {
       out.append(",\"contains_formulas\":");
       out.append(*f.contains_formulas ? "true" : "false");
@@ -71,6 +76,15 @@ std::string BuildManifest(const Task& task, TimePoint transaction_time,
     const std::optional<bool> formulas = AnyContainsFormulas(files);
     out.append(",\"csv_contains_formulas\":");
     out.append(!formulas ? "null" : *formulas ? "true" : "false");
+  }
+  // Present only when the task has them, so the manifest of every other export is unchanged.
+  if (task.window) {
+    out.append(",\"window\":");
+    out.append(TaskWindowJson(*task.window));
+  }
+  if (task.metrics) {
+    out.append(",\"metrics\":");
+    out.append(TaskMetricsJson(*task.metrics));
   }
   out.append("}\n");
   return out;

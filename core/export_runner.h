@@ -53,7 +53,8 @@ Result<SourceQuery> ExportQuery(const ExportRequest& request, const Dataset& dat
 //  - commits each file (visible only when complete) and reports it with its checkpoint through
 //    control.OnFileCommitted, then writes manifest.json (task id, canonical request, transaction
 //    time, files with rows, bytes, sha256; for CSV/TSV also each file's contains_formulas and
-//    the export's csv_contains_formulas, see AnyContainsFormulas).
+//    the export's csv_contains_formulas, see AnyContainsFormulas; each file's partition when
+//    set; the task's window and metrics when set, as core/task_metrics_json.h renders them).
 // With task.checkpoint set, resumes: task.files are taken as committed, only rows after
 // checkpoint.after_key are counted (rows_total = rows done + rows left) and read, numbering
 // continues at checkpoint.next_file, and the manifest (listing every file) carries

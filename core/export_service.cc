@@ -15,13 +15,15 @@ EventOrigin OriginOf(const Principal& who) { return EventOrigin{who.id, who.remo
 
 ExportService::ExportService(TaskStore& tasks, const DatasetCatalog& datasets, ObjectStore& objects,
                              Scheduler& scheduler, const Clock& clock, Logger& logger,
-                             ServiceOptions options, Sha256HexFn sha256_hex)
+                             const TimeZoneDb& time_zones, ServiceOptions options,
+                             Sha256HexFn sha256_hex)
     : tasks_(tasks),
       datasets_(datasets),
       objects_(objects),
       scheduler_(scheduler),
       clock_(clock),
       logger_(logger),
+      time_zones_(time_zones),
       options_(options),
       sha256_hex_(std::move(sha256_hex)) {}
 
@@ -32,7 +34,8 @@ Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExp
   }
   // The deployment's default decides before Canonicalize, which clears it for JSON and NDJSON.
   args.request.escape_formulas = args.escape_formulas.value_or(options_.escape_formulas);
-  ASSIGN_OR_RETURN(args.request, PrepareRequest(std::move(args.request), *entry->dataset));
+  ASSIGN_OR_RETURN(args.request,
+                   PrepareRequest(std::move(args.request), *entry->dataset, time_zones_));
   if (!args.notify.email.empty() && !options_.email_notifications) {
     return InvalidArgument(
         "email notifications are not available: this deployment has no SMTP "

@@ -18,6 +18,7 @@
 #include "core/status.h"
 #include "core/task.h"
 #include "core/task_store.h"
+#include "core/time_zone.h"
 
 namespace exportd {
 
@@ -77,9 +78,10 @@ class ExportService {
  public:
   using Sha256HexFn = std::function<std::string(std::string_view)>;
 
+  // `time_zones` checks the zone a request names (PrepareRequest).
   ExportService(TaskStore& tasks, const DatasetCatalog& datasets, ObjectStore& objects,
-                Scheduler& scheduler, const Clock& clock, Logger& logger, ServiceOptions options,
-                Sha256HexFn sha256_hex);
+                Scheduler& scheduler, const Clock& clock, Logger& logger,
+                const TimeZoneDb& time_zones, ServiceOptions options, Sha256HexFn sha256_hex);
 
   // Validates the request against its dataset (kInvalidArgument), stores a Pending task durably
   // and wakes the scheduler. With an idempotency key already used by this principal within the
@@ -138,6 +140,7 @@ class ExportService {
   Scheduler& scheduler_;
   const Clock& clock_;
   Logger& logger_;
+  const TimeZoneDb& time_zones_;
   const ServiceOptions options_;
   Sha256HexFn sha256_hex_;
   std::mutex quota_mu_;  // held from counting a principal's tasks until its new one is stored

@@ -158,7 +158,81 @@ Status ValidateCondition(const Condition& c, const Dataset& dataset) {
   return ValidateValue(*field, value, pointer);
 }
 
+// record_ids against the dataset's key: integers for an integer key, strings for a text key,
+// either for a key of undeclared type; not together with the options that choose rows by time.
+Status ValidateRecordIds(const ExportRequest& request, const Dataset& dataset) {
+  if (request.record_ids.empty()) return Status::Ok();
+  const std::string pointer = "/record_ids";
+  if (request.incremental) {
+    return InvalidArgument("record_ids cannot be combined with incremental", pointer);
+  }
+  if (request.since || request.until) {
+    return InvalidArgument("record_ids cannot be combined with since or until", pointer);
+  }
+  if (request.record_ids.size() > kMaxRecordIds) {
+    return InvalidArgument("record_ids takes 1 to " + std::to_string(kMaxRecordIds) + " ids",
+                           pointer);
+  }
+  const Field* key = dataset.FindField(dataset.spec().key);
+  const FieldType type = key == nullptr ? FieldType::kAny : key->type;
+  if (type != FieldType::kInteger && type != FieldType::kText && type != FieldType::kAny) {
+    return InvalidArgument("record_ids needs a dataset whose key is an integer or text; '" +
+                               dataset.spec().key + "' is " + std::string(FieldTypeName(type)),
+                           pointer);
+  }
+  for (size_t i = 0; i < request.record_ids.size(); ++i) {
+    const FilterValue& id = request.record_ids[i];
+    const bool integer = std::holds_alternative<int64_t>(id);
+    const bool text = std::holds_alternative<std::string>(id);
+    const bool fits = type == FieldType::kInteger ? integer
+                      : type == FieldType::kText  ? text
+                                                  : integer || text;
+    if (!fits) {
+      const std::string_view wanted = type == FieldType::kInteger ? "an integer"
+                                      : type == FieldType::kText  ? "a string"
+                                                                  : "an integer or a string";
+      return InvalidArgument("the key '" + dataset.spec().key + "' is " +
+                                 std::string(FieldTypeName(type)) + "; a record id must be " +
+                                 std::string(wanted) + ", not " + std::string(ValueKind(id)),
+                             pointer + "/" + std::to_string(i));
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
+
+std::string_view ExportTypeName(ExportType t) {
+  switch (t) {
+    case ExportType::kInstant:
+      return "instant";
+    case ExportType::kHourly:
+      return "hourly";
+    case ExportType::kDaily:
+      return "daily";
+  }
+  return "instant";
+}
+
+std::optional<ExportType> ParseExportType(std::string_view name) {
+  for (ExportType t : {ExportType::kInstant, ExportType::kHourly, ExportType::kDaily}) {
+    if (name == ExportTypeName(t)) return t;
+  }
+  return std::nullopt;
+}
+
+std::string_view SplitByName(SplitBy s) {
+  switch (s) {
+    case SplitBy::kPartition:
+      return "partition";
+  }
+  return "partition";
+}
+
+std::optional<SplitBy> ParseSplitBy(std::string_view name) {
+  if (name == SplitByName(SplitBy::kPartition)) return SplitBy::kPartition;
+  return std::nullopt;
+}
 
 std::string_view FormatName(Format f) {
   switch (f) {
@@ -293,6 +367,15 @@ void Canonicalize(ExportRequest& request) {
   std::sort(request.partitions.begin(), request.partitions.end());
   request.partitions.erase(std::unique(request.partitions.begin(), request.partitions.end()),
                            request.partitions.end());
+  // The key's order: ids of one dataset are all integers or all strings (ValidateRequest), which
+  // CompareValues orders as the source does (numbers numerically, text bytewise).
+  std::sort(request.record_ids.begin(), request.record_ids.end(),
+            [](const FilterValue& a, const FilterValue& b) { return CompareValues(a, b) < 0; });
+  request.record_ids.erase(std::unique(request.record_ids.begin(), request.record_ids.end(),
+                                       [](const FilterValue& a, const FilterValue& b) {
+                                         return CompareValues(a, b) == 0;
+                                       }),
+                           request.record_ids.end());
 }
 
 Status ValidateRequest(const ExportRequest& request, const Dataset& dataset) {
@@ -334,6 +417,20 @@ Status ValidateRequest(const ExportRequest& request, const Dataset& dataset) {
     return InvalidArgument(
         "max_rows_per_file must be between 1 and " + std::to_string(kMaxRowsPerFile),
         "/max_rows_per_file");
+  }
+  RETURN_IF_ERROR(ValidateRecordIds(request, dataset));
+  if (request.incremental && (!spec.time_field || !spec.partition_field)) {
+    return InvalidArgument(
+        "incremental needs a dataset with a time field and a partition field; '" + dataset.name() +
+            "' has " +
+            (spec.time_field        ? "no partition field"
+             : spec.partition_field ? "no time field"
+                                    : "neither"),
+        "/incremental");
+  }
+  if (request.split_by == SplitBy::kPartition && !spec.partition_field) {
+    return InvalidArgument("dataset '" + dataset.name() + "' has no partition field to split by",
+                           "/split_by");
   }
   return Status::Ok();
 }

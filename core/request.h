@@ -56,6 +56,21 @@ std::string ConditionPointer(const Condition& c);
 
 inline constexpr int64_t kMaxRowsPerFile = 80000;
 
+// What fills `until` when a request has none (the export engine applies it when a task starts):
+// instant = now minus the dataset's settle_seconds; hourly / daily = the start of the current
+// hour / day in the request's time zone (else the dataset's, else UTC).
+enum class ExportType { kInstant, kHourly, kDaily };
+std::string_view ExportTypeName(ExportType t);  // "instant" | "hourly" | "daily"
+std::optional<ExportType> ParseExportType(std::string_view name);
+
+// How output files are grouped: kPartition writes one file series per partition value.
+enum class SplitBy { kPartition };
+std::string_view SplitByName(SplitBy s);  // "partition"
+std::optional<SplitBy> ParseSplitBy(std::string_view name);
+
+// record_ids holds 1 to this many ids.
+inline constexpr size_t kMaxRecordIds = 100000;
+
 struct ExportRequest {
   std::string dataset;
   Format format = Format::kCsv;
@@ -69,17 +84,32 @@ struct ExportRequest {
   // CSV/TSV: formula-like text cells get a leading single quote (core/formats/formula_cells.h).
   // The request's value or else the deployment's; always false for JSON and NDJSON.
   bool escape_formulas = false;
+  // Per partition, the window [watermark, until); Succeeded moves each partition's watermark to
+  // `until`. Needs a dataset with a time field and a partition field.
+  bool incremental = false;
+  ExportType export_type = ExportType::kInstant;
+  // An IANA zone name as the TimeZoneDb spells it; nullopt: the dataset's zone, else UTC.
+  std::optional<std::string> time_zone;
+  // Exactly these records by the dataset's key (integers for an integer key, strings for a text
+  // key); empty: no list. Not with incremental, since or until. Canonical order: the key's
+  // order (sorted), unique.
+  std::vector<FilterValue> record_ids;
+  std::optional<SplitBy> split_by;  // nullopt: one file series for the whole export
 
   friend bool operator==(const ExportRequest&, const ExportRequest&) = default;
 };
 
-// Sorts conditions and partitions into canonical order and removes duplicate partitions;
+// Sorts conditions, partitions and record ids into canonical order and removes duplicate
+// partitions and record ids;
 // escape_formulas becomes false for formats that are not spreadsheet formats.
 void Canonicalize(ExportRequest& request);
 
 // Checks a request against a dataset: known fields, operators that fit the field's type, value
 // types, since < until, time/partition filters only where the dataset has those fields,
-// max_rows_per_file range. kInvalidArgument with a JSON pointer on failure.
+// max_rows_per_file range, record ids that fit the key's type and are not combined with
+// incremental, since or until, incremental and split_by only where the dataset has the fields
+// they need. The time zone's name is PrepareRequest's to check (it needs a TimeZoneDb).
+// kInvalidArgument with a JSON pointer on failure.
 Status ValidateRequest(const ExportRequest& request, const Dataset& dataset);
 
 struct Notify {

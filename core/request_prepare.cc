@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <memory>
 #include <string>
 #include <utility>
 #include <variant>
@@ -94,12 +95,27 @@ Status CoerceForDataset(ExportRequest& request, const Dataset& dataset) {
                       c.op == FilterOp::kIn ? pointer + "/" + std::to_string(i) : pointer));
     }
   }
+  if (const Field* key = dataset.FindField(dataset.spec().key); key != nullptr) {
+    for (size_t i = 0; i < request.record_ids.size(); ++i) {
+      RETURN_IF_ERROR(CoerceValue(*key, request.record_ids[i], "/record_ids/" + std::to_string(i)));
+    }
+  }
   return Status::Ok();
 }
 
-Result<ExportRequest> PrepareRequest(ExportRequest request, const Dataset& dataset) {
+Result<ExportRequest> PrepareRequest(ExportRequest request, const Dataset& dataset,
+                                     const TimeZoneDb& time_zones) {
   RETURN_IF_ERROR(CoerceForDataset(request, dataset));
   RETURN_IF_ERROR(ValidateRequest(request, dataset));
+  if (request.time_zone) {
+    Result<std::shared_ptr<const TimeZone>> zone = time_zones.Find(*request.time_zone);
+    if (!zone.ok()) {
+      return InvalidArgument("unknown time zone '" + *request.time_zone +
+                                 "' (an IANA name such as Europe/Berlin is expected)",
+                             "/time_zone");
+    }
+    request.time_zone = (*zone)->name();
+  }
   Canonicalize(request);
   const std::vector<Field>& all = dataset.fields();
   if (request.fields.size() == all.size() &&
@@ -108,6 +124,17 @@ Result<ExportRequest> PrepareRequest(ExportRequest request, const Dataset& datas
     request.fields.clear();
   }
   return request;
+}
+
+Result<std::vector<Condition>> PrepareRowFilter(std::vector<Condition> row_filter,
+                                                const Dataset& dataset) {
+  ExportRequest request;
+  request.dataset = dataset.name();
+  request.filter = std::move(row_filter);
+  RETURN_IF_ERROR(CoerceForDataset(request, dataset));
+  RETURN_IF_ERROR(ValidateRequest(request, dataset));
+  Canonicalize(request);
+  return std::move(request.filter);
 }
 
 }  // namespace exportd

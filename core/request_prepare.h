@@ -10,6 +10,7 @@
 #include "core/dataset.h"
 #include "core/request.h"
 #include "core/status.h"
+#include "core/time_zone.h"
 
 namespace exportd {
 
@@ -22,15 +23,26 @@ namespace exportd {
 // A string that does not parse as the field's type is kInvalidArgument with the value's pointer.
 // Other mismatches (a bool for an integer field, a number for a text field) are left for
 // ValidateRequest to reject. Conditions on unknown fields and "null"/"prefix" values are not
-// touched.
+// touched. Record ids are fitted to the key's type the same way (so "42" from the URL form is
+// the integer 42 for an integer key; for a text key 42 stays an integer, for ValidateRequest to
+// reject).
 Status CoerceForDataset(ExportRequest& request, const Dataset& dataset);
 
-// CoerceForDataset, ValidateRequest, Canonicalize, and then "every field of the dataset in
-// dataset order" becomes "no fields" (one canonical form for both). The result is ready to hash
+// CoerceForDataset, ValidateRequest, the time zone looked up in `time_zones` (unknown:
+// kInvalidArgument at "/time_zone"; known: spelled as the database spells it), Canonicalize,
+// and then "every field of the dataset in dataset order" becomes "no fields" (one canonical
+// form for both). The result is ready to hash
 // (CanonicalJson) and run; preparing it again gives it back unchanged. Errors are
 // kInvalidArgument with a JSON pointer into the equivalent "Create an export" body.
 // REQUIRES: request.dataset names `dataset` (the caller looked it up).
-Result<ExportRequest> PrepareRequest(ExportRequest request, const Dataset& dataset);
+Result<ExportRequest> PrepareRequest(ExportRequest request, const Dataset& dataset,
+                                     const TimeZoneDb& time_zones);
+
+// A dataset's row_filter (DatasetSpec) as a request's filter would be prepared: coerced to the
+// fields' types, validated (kInvalidArgument with the pointer "/filter/<field>[/<op>]") and in
+// canonical order.
+Result<std::vector<Condition>> PrepareRowFilter(std::vector<Condition> row_filter,
+                                                const Dataset& dataset);
 
 }  // namespace exportd
 

@@ -12,6 +12,7 @@
 #define EXPORTD_CORE_TASK_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,8 +55,49 @@ struct FileInfo {
   // CSV/TSV parts: whether a text cell starts like a formula (core/formats/formula_cells.h).
   // nullopt for other formats, for the manifest, and for parts recorded before the check existed.
   std::optional<bool> contains_formulas;
+  // With split_by partition: the partition whose rows the file holds (its name is then
+  // "<partition>/part-00001.csv"); nullopt otherwise and for the manifest.
+  std::optional<std::string> partition;
 
   friend bool operator==(const FileInfo&, const FileInfo&) = default;
+};
+
+// One partition's share of an incremental export's window: [since, until) on the dataset's time
+// field. since nullopt: from the beginning of the data. until before the partition's watermark
+// exports nothing (and does not move the watermark back).
+struct PartitionWindow {
+  std::string partition;
+  std::optional<TimePoint> since;
+  TimePoint until{};
+
+  friend bool operator==(const PartitionWindow&, const PartitionWindow&) = default;
+};
+
+// The window of an incremental export, fixed when the task first starts Processing and kept
+// through retries and recoveries, so every attempt exports the same rows.
+struct TaskWindow {
+  TimePoint until{};
+  std::vector<PartitionWindow> partitions;  // sorted by partition, each once
+
+  friend bool operator==(const TaskWindow&, const TaskWindow&) = default;
+};
+
+// At most this many of a record-id export's missing ids are kept (TaskMetrics).
+inline constexpr size_t kMissingIdsSampleSize = 10;
+
+// What an export counted, filled when the task ends.
+struct TaskMetrics {
+  std::map<std::string, int64_t> rows_by_partition;  // rows exported, by partition value
+  int64_t excluded_rows = 0;  // rows the dataset's row_filter left out of the export's scope
+  // Distinct values of each of the dataset's metrics.count_distinct fields, by partition:
+  // field -> partition -> count.
+  std::map<std::string, std::map<std::string, int64_t>> distinct;
+  // record_ids exports: how many ids matched no record, and the first of them in key order
+  // (at most kMissingIdsSampleSize).
+  int64_t missing_ids = 0;
+  std::vector<FilterValue> missing_ids_sample;
+
+  friend bool operator==(const TaskMetrics&, const TaskMetrics&) = default;
 };
 
 // A CSV/TSV export's csv_contains_formulas from its data files: true if any part has a
@@ -147,6 +189,13 @@ struct Task {
   std::optional<bool> csv_contains_formulas;
   std::optional<Checkpoint> checkpoint;  // after the last committed file; cleared when terminal
   std::optional<Lease> lease;            // set only while Processing
+  // Incremental exports: the window, set when the task first starts Processing; nullopt before
+  // and for every other export.
+  std::optional<TaskWindow> window;
+  // Set when the task ends (nullopt before).
+  std::optional<TaskMetrics> metrics;
+  // The schedule whose firing created the task; nullopt for a task created by a request.
+  std::optional<std::string> schedule_id;
   // Set by the transition to Failed or Cancelled of a task that ran (its objects, committed or
   // partial, are to be removed), in the same store transaction; cleared by
   // TaskStore::FilesRemoved once ObjectStore::DeleteAll succeeded. While set, the retention

@@ -24,6 +24,7 @@
 #include "server/object_store_factory.h"
 #include "server/signal_watcher.h"
 #include "server/token_verification.h"
+#include "server/utc_time_zone_db.h"
 #include "storage/base/digest.h"
 #include "storage/base/instance_id.h"
 #include "storage/fs/url_signer.h"
@@ -95,7 +96,9 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   ASSIGN_OR_RETURN(std::unique_ptr<ObjectStore> base_objects,
                    MakeObjectStore(config, signer, store_clock, /*check_bucket=*/true,
                                    /*for_server=*/true));
-  ASSIGN_OR_RETURN(DatasetCatalog datasets, LoadDatasets(config));
+  // Knows UTC only until the adapter over the system's time zone database is wired here.
+  const UtcOnlyTimeZoneDb time_zones;
+  ASSIGN_OR_RETURN(DatasetCatalog datasets, LoadDatasets(config, time_zones));
   // Test configuration only: sources and store that fail on purpose.
   std::unique_ptr<ObjectStore> faulty_objects;
 #ifdef EXPORTD_WITH_FAULT_INJECTION
@@ -147,8 +150,8 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   service_options.default_retention = config.retention;
   service_options.escape_formulas = config.escape_formulas;
   service_options.max_retention = config.max_retention;
-  ExportService service(*tasks, datasets, objects, scheduler, clock, logger, service_options,
-                        [](std::string_view data) { return Sha256Hex(data); });
+  ExportService service(*tasks, datasets, objects, scheduler, clock, logger, time_zones,
+                        service_options, [](std::string_view data) { return Sha256Hex(data); });
 
   api::ApiDependencies deps;
   WatermarkService watermarks(*tasks, datasets, clock);
@@ -187,6 +190,7 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   api_options.header_timeout = std::chrono::seconds(config.header_timeout_seconds);
   api_options.max_connections_per_client = static_cast<int>(config.max_connections_per_client);
   api_options.max_body_bytes = static_cast<size_t>(config.max_body_bytes);
+  api_options.max_export_body_bytes = static_cast<size_t>(config.max_export_body_bytes);
   api_options.trust_forwarded_for = config.trust_forwarded_for;
   api_options.download_url_ttl = std::chrono::seconds(config.download_url_ttl_seconds);
   api_options.openapi_yaml = openapi_yaml;

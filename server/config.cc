@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "api/request_codec.h"
 #include "core/duration.h"
 #include "server/config_json.h"
 #include "storage/notify/outbound_policy.h"
@@ -55,6 +56,38 @@ Result<std::vector<std::string>> ReadLines(const std::string& path) {
     if (!line.empty() && line[0] != '#') lines.push_back(line);
   }
   return lines;
+}
+
+// The keys of recurring exports: time_zone, settle_seconds, row_filter, metrics. Their meaning
+// against the dataset (a known zone, known fields, values of the fields' types) is checked when
+// the dataset is resolved (LoadDatasets, server/datasets.h).
+Status ParseDatasetRules(const json& d, const std::string& where, DatasetSpec& spec) {
+  std::string time_zone;
+  RETURN_IF_ERROR(Read(d, "time_zone", time_zone, where));
+  if (!time_zone.empty()) spec.time_zone = time_zone;
+  RETURN_IF_ERROR(Read(d, "settle_seconds", spec.settle_seconds, where));
+  if (spec.settle_seconds < 0) {
+    return ConfigError(where + "settle_seconds must be 0 or more, not " +
+                       std::to_string(spec.settle_seconds));
+  }
+  if (auto filter = d.find("row_filter"); filter != d.end() && !filter->is_null()) {
+    Result<std::vector<Condition>> parsed = api::ParseFilterJson(*filter);
+    if (!parsed.ok()) {
+      return ConfigError(where + "row_filter: " + parsed.status().message() + " (at " +
+                         parsed.status().pointer() + ")");
+    }
+    spec.row_filter = std::move(parsed).value();
+  }
+  if (auto metrics = d.find("metrics"); metrics != d.end() && !metrics->is_null()) {
+    if (!metrics->is_object()) return ConfigError(where + "metrics must be an object");
+    for (const auto& [key, value] : metrics->items()) {
+      if (key != "count_distinct") {
+        return ConfigError(where + "metrics." + key + " is not a known key (count_distinct)");
+      }
+    }
+    RETURN_IF_ERROR(Read(*metrics, "count_distinct", spec.count_distinct, where + "metrics."));
+  }
+  return Status::Ok();
 }
 
 Result<DatasetSpec> ParseDataset(const json& d, size_t index, const std::string& base_dir) {
@@ -108,6 +141,7 @@ Result<DatasetSpec> ParseDataset(const json& d, size_t index, const std::string&
     if (document.column.empty()) return ConfigError(where + "document.column is required");
     spec.document = std::move(document);
   }
+  RETURN_IF_ERROR(ParseDatasetRules(d, where, spec));
   return spec;
 }
 
@@ -147,6 +181,7 @@ const std::set<std::string>& KnownKeys() {
                                              "read_timeout_seconds",
                                              "write_timeout_seconds",
                                              "max_body_bytes",
+                                             "max_export_body_bytes",
                                              "max_active_tasks",
                                              "header_timeout_seconds",
                                              "max_connections_per_client",
@@ -280,6 +315,7 @@ Result<Config> ParseConfig(const std::string& json_text, const std::string& base
   RETURN_IF_ERROR(Read(root, "header_timeout_seconds", config.header_timeout_seconds, ""));
   RETURN_IF_ERROR(Read(root, "max_connections_per_client", config.max_connections_per_client, ""));
   RETURN_IF_ERROR(Read(root, "max_body_bytes", config.max_body_bytes, ""));
+  RETURN_IF_ERROR(Read(root, "max_export_body_bytes", config.max_export_body_bytes, ""));
   RETURN_IF_ERROR(Read(root, "trust_forwarded_for", config.trust_forwarded_for, ""));
   RETURN_IF_ERROR(Read(root, "lease_seconds", config.lease_seconds, ""));
   RETURN_IF_ERROR(Read(root, "drain_timeout_seconds", config.drain_timeout_seconds, ""));
@@ -472,6 +508,9 @@ Status Validate(const Config& config) {
   }
   if (config.max_body_bytes < 1024 || config.max_body_bytes > (int64_t{64} << 20)) {
     return ConfigError("max_body_bytes must be 1024..67108864");
+  }
+  if (config.max_export_body_bytes < 1024 || config.max_export_body_bytes > (int64_t{64} << 20)) {
+    return ConfigError("max_export_body_bytes must be 1024..67108864");
   }
   if (config.http_threads < 1 || config.http_threads > 1024) {
     return ConfigError("http_threads must be 1..1024");

@@ -77,6 +77,8 @@ struct Config {
   // Behind a reverse proxy every client has the proxy's address: raise it or set 0 (no cap).
   int64_t max_connections_per_client = 16;
   int64_t max_body_bytes = 1 << 20;
+  // The body limit of POST /v1/exports (record_ids lists); other routes take max_body_bytes.
+  int64_t max_export_body_bytes = 4 << 20;
   // Behind a reverse proxy: the audit trail's client address is the last X-Forwarded-For entry.
   // Off by default: without a proxy that sets it, any client could claim any address.
   bool trust_forwarded_for = false;

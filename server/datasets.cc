@@ -5,11 +5,13 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <system_error>
 #include <utility>
 #include <vector>
 
+#include "core/request_prepare.h"
 #include "server/demo_dataset.h"
 #include "storage/sqlite/sqlite_dataset.h"
 #include "storage/sqlite/sqlite_source.h"
@@ -19,9 +21,43 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// The spec's recurring-export rules checked against the resolved dataset: a zone the database
+// knows (spelled as it spells it), a row filter valid as a request's filter (in canonical
+// form), count_distinct fields that exist, each once.
+Result<Dataset> CheckDatasetRules(Dataset resolved, const TimeZoneDb& time_zones) {
+  DatasetSpec spec = resolved.spec();
+  if (spec.time_zone) {
+    Result<std::shared_ptr<const TimeZone>> zone = time_zones.Find(*spec.time_zone);
+    if (!zone.ok()) {
+      return InvalidArgument("time_zone '" + *spec.time_zone +
+                             "' is not a known IANA time zone: " + zone.status().message());
+    }
+    spec.time_zone = (*zone)->name();
+  }
+  Result<std::vector<Condition>> row_filter = PrepareRowFilter(spec.row_filter, resolved);
+  if (!row_filter.ok()) {
+    return InvalidArgument("row_filter: " + row_filter.status().message() + " (at " +
+                           row_filter.status().pointer() + ")");
+  }
+  spec.row_filter = std::move(row_filter).value();
+  std::set<std::string_view> seen;
+  for (const std::string& name : spec.count_distinct) {
+    if (resolved.FindField(name) == nullptr) {
+      return InvalidArgument("metrics.count_distinct names '" + name +
+                             "', which is not a field of the dataset");
+    }
+    if (!seen.insert(name).second) {
+      return InvalidArgument("metrics.count_distinct names '" + name + "' twice");
+    }
+  }
+  std::vector<Field> fields = resolved.fields();
+  return Dataset(std::move(spec), std::move(fields));
+}
+
 }  // namespace
 
-Result<DatasetCatalog> LoadDatasets(const Config& config, bool create_demo) {
+Result<DatasetCatalog> LoadDatasets(const Config& config, const TimeZoneDb& time_zones,
+                                    bool create_demo) {
   std::vector<DatasetSpec> specs = config.datasets;
   if (specs.empty()) {
     std::string path = (fs::path(config.data_dir) / "demo" / "samples.sqlite").string();
@@ -41,6 +77,7 @@ Result<DatasetCatalog> LoadDatasets(const Config& config, bool create_demo) {
   DatasetCatalog catalog;
   for (const DatasetSpec& spec : specs) {
     Result<Dataset> dataset = ResolveSqliteDataset(spec);
+    if (dataset.ok()) dataset = CheckDatasetRules(std::move(dataset).value(), time_zones);
     if (!dataset.ok()) return dataset.status().WithContext("dataset '" + spec.name + "'");
     auto shared = std::make_shared<const Dataset>(std::move(dataset).value());
     ASSIGN_OR_RETURN(std::shared_ptr<Source> source, OpenSqliteSource(shared));

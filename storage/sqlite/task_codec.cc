@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -21,7 +22,9 @@ using nlohmann::json;
 // 3: "retention_s" and "files_expire_at" (absent before: the built-in default retention, and
 //    finished_at + that for a finished task; migration 003 indexes the same expiry).
 // Optional keys, in any version (absent: the default): request "escape_formulas" (false),
-// files[] "contains_formulas" and "csv_contains_formulas" (unknown).
+// files[] "contains_formulas" and "csv_contains_formulas" (unknown); the recurring-export keys
+// request "incremental" (false), "export_type" ("instant"), "time_zone", "record_ids" (none),
+// "split_by" (none), files[] "partition", and "window", "metrics", "schedule_id" (none).
 constexpr int kCodecVersion = 3;
 
 // Thrown inside this file only, for shapes that parse as JSON but are not a stored task;
@@ -36,6 +39,11 @@ constexpr std::pair<Format, std::string_view> kFormats[] = {{Format::kCsv, "csv"
                                                             {Format::kNdjson, "ndjson"}};
 constexpr std::pair<Compression, std::string_view> kCompressions[] = {{Compression::kNone, "none"},
                                                                       {Compression::kGzip, "gzip"}};
+constexpr std::pair<ExportType, std::string_view> kExportTypes[] = {
+    {ExportType::kInstant, "instant"},
+    {ExportType::kHourly, "hourly"},
+    {ExportType::kDaily, "daily"}};
+constexpr std::pair<SplitBy, std::string_view> kSplitBys[] = {{SplitBy::kPartition, "partition"}};
 constexpr std::pair<FilterOp, std::string_view> kFilterOps[] = {
     {FilterOp::kEq, "eq"},   {FilterOp::kNe, "ne"},         {FilterOp::kGt, "gt"},
     {FilterOp::kGte, "gte"}, {FilterOp::kLt, "lt"},         {FilterOp::kLte, "lte"},
@@ -88,7 +96,28 @@ json EncodeFile(const FileInfo& f) {
                 {"sha256", f.sha256},
                 {"content_type", f.content_type}};
   if (f.contains_formulas) j["contains_formulas"] = *f.contains_formulas;
+  if (f.partition) j["partition"] = *f.partition;
   return j;
+}
+
+json EncodeWindow(const TaskWindow& w) {
+  json partitions = json::array();
+  for (const PartitionWindow& p : w.partitions) {
+    partitions.push_back(json{{"partition", p.partition},
+                              {"since", OptMillisJson(p.since)},
+                              {"until", MillisJson(p.until)}});
+  }
+  return json{{"until", MillisJson(w.until)}, {"partitions", std::move(partitions)}};
+}
+
+json EncodeMetrics(const TaskMetrics& m) {
+  json sample = json::array();
+  for (const FilterValue& v : m.missing_ids_sample) sample.push_back(EncodeValue(v));
+  return json{{"rows_by_partition", m.rows_by_partition},
+              {"excluded_rows", m.excluded_rows},
+              {"distinct", m.distinct},
+              {"missing_ids", m.missing_ids},
+              {"missing_ids_sample", std::move(sample)}};
 }
 
 json EncodeCheckpoint(const Checkpoint& c) {
@@ -109,16 +138,29 @@ json EncodeRequest(const ExportRequest& r) {
     filter.push_back(
         json{{"field", c.field}, {"op", NameOf(kFilterOps, c.op)}, {"values", values}});
   }
-  return json{{"dataset", r.dataset},
-              {"format", NameOf(kFormats, r.format)},
-              {"fields", r.fields},
-              {"filter", std::move(filter)},
-              {"since", OptMillisJson(r.since)},
-              {"until", OptMillisJson(r.until)},
-              {"partitions", r.partitions},
-              {"max_rows_per_file", r.max_rows_per_file},
-              {"compression", NameOf(kCompressions, r.compression)},
-              {"escape_formulas", r.escape_formulas}};
+  json out = json{{"dataset", r.dataset},
+                  {"format", NameOf(kFormats, r.format)},
+                  {"fields", r.fields},
+                  {"filter", std::move(filter)},
+                  {"since", OptMillisJson(r.since)},
+                  {"until", OptMillisJson(r.until)},
+                  {"partitions", r.partitions},
+                  {"max_rows_per_file", r.max_rows_per_file},
+                  {"compression", NameOf(kCompressions, r.compression)},
+                  {"escape_formulas", r.escape_formulas}};
+  // Written only when set, like the canonical request: bodies of other exports stay as they were.
+  if (r.incremental) out["incremental"] = true;
+  if (r.export_type != ExportType::kInstant) {
+    out["export_type"] = NameOf(kExportTypes, r.export_type);
+  }
+  if (r.time_zone) out["time_zone"] = *r.time_zone;
+  if (!r.record_ids.empty()) {
+    json ids = json::array();
+    for (const FilterValue& v : r.record_ids) ids.push_back(EncodeValue(v));
+    out["record_ids"] = std::move(ids);
+  }
+  if (r.split_by) out["split_by"] = NameOf(kSplitBys, *r.split_by);
+  return out;
 }
 
 // --- decoding: every accessor checks the JSON type, so a wrong type is an error, not a cast.
@@ -196,7 +238,41 @@ FileInfo DecodeFile(const json& j) {
   if (const json* formulas = OptionalField(j, "contains_formulas")) {
     f.contains_formulas = Bool(*formulas);
   }
+  if (const json* partition = OptionalField(j, "partition")) f.partition = String(*partition);
   return f;
+}
+
+std::map<std::string, int64_t> Counts(const json& j) {
+  if (!j.is_object()) throw CodecError{"expected an object of counts, got " + j.dump()};
+  std::map<std::string, int64_t> out;
+  for (const auto& [name, count] : j.items()) out.emplace(name, Int(count));
+  return out;
+}
+
+TaskWindow DecodeWindow(const json& j) {
+  TaskWindow w;
+  w.until = Time(Field(j, "until"));
+  const json& partitions = Field(j, "partitions");
+  if (!partitions.is_array()) throw CodecError{"window partitions is not an array"};
+  for (const json& p : partitions) {
+    w.partitions.push_back(PartitionWindow{String(Field(p, "partition")),
+                                           OptTime(Field(p, "since")), Time(Field(p, "until"))});
+  }
+  return w;
+}
+
+TaskMetrics DecodeMetrics(const json& j) {
+  TaskMetrics m;
+  m.rows_by_partition = Counts(Field(j, "rows_by_partition"));
+  m.excluded_rows = Int(Field(j, "excluded_rows"));
+  const json& distinct = Field(j, "distinct");
+  if (!distinct.is_object()) throw CodecError{"metrics distinct is not an object"};
+  for (const auto& [field, counts] : distinct.items()) m.distinct.emplace(field, Counts(counts));
+  m.missing_ids = Int(Field(j, "missing_ids"));
+  const json& sample = Field(j, "missing_ids_sample");
+  if (!sample.is_array()) throw CodecError{"metrics missing_ids_sample is not an array"};
+  for (const json& v : sample) m.missing_ids_sample.push_back(DecodeValue(v));
+  return m;
 }
 
 Checkpoint DecodeCheckpoint(const json& j) {
@@ -234,6 +310,18 @@ ExportRequest DecodeRequest(const json& j) {
   r.max_rows_per_file = Int(Field(j, "max_rows_per_file"));
   r.compression = ValueOf(kCompressions, Field(j, "compression"), "compression");
   if (const json* escape = OptionalField(j, "escape_formulas")) r.escape_formulas = Bool(*escape);
+  if (const json* incremental = OptionalField(j, "incremental")) r.incremental = Bool(*incremental);
+  if (const json* type = OptionalField(j, "export_type")) {
+    r.export_type = ValueOf(kExportTypes, *type, "export_type");
+  }
+  if (const json* zone = OptionalField(j, "time_zone")) r.time_zone = String(*zone);
+  if (const json* ids = OptionalField(j, "record_ids")) {
+    if (!ids->is_array()) throw CodecError{"record_ids is not an array"};
+    for (const json& v : *ids) r.record_ids.push_back(DecodeValue(v));
+  }
+  if (const json* split = OptionalField(j, "split_by")) {
+    r.split_by = ValueOf(kSplitBys, *split, "split_by");
+  }
   return r;
 }
 
@@ -286,6 +374,9 @@ Task DecodeTaskJson(const json& j) {
   if (const json* formulas = OptionalField(j, "csv_contains_formulas")) {
     t.csv_contains_formulas = Bool(*formulas);
   }
+  if (const json* window = OptionalField(j, "window")) t.window = DecodeWindow(*window);
+  if (const json* metrics = OptionalField(j, "metrics")) t.metrics = DecodeMetrics(*metrics);
+  if (const json* schedule = OptionalField(j, "schedule_id")) t.schedule_id = String(*schedule);
   if (version >= 2) {
     const json& checkpoint = Field(j, "checkpoint");
     if (!checkpoint.is_null()) t.checkpoint = DecodeCheckpoint(checkpoint);
@@ -353,6 +444,9 @@ std::string EncodeTask(const Task& t) {
                               : json(nullptr)},
             {"retention_s", t.retention.count()},
             {"files_expire_at", OptMillisJson(t.files_expire_at)}};
+  if (t.window) j["window"] = EncodeWindow(*t.window);
+  if (t.metrics) j["metrics"] = EncodeMetrics(*t.metrics);
+  if (t.schedule_id) j["schedule_id"] = *t.schedule_id;
   // Invalid UTF-8 in a string is replaced rather than thrown: the record must always be storable.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
@@ -378,6 +472,13 @@ Task TruncateTimes(Task t) {
   Truncate(t.files_expire_at);
   if (t.checkpoint) t.checkpoint->transaction_time = Truncate(t.checkpoint->transaction_time);
   if (t.lease) t.lease->expires_at = Truncate(t.lease->expires_at);
+  if (t.window) {
+    t.window->until = Truncate(t.window->until);
+    for (PartitionWindow& p : t.window->partitions) {
+      Truncate(p.since);
+      p.until = Truncate(p.until);
+    }
+  }
   return t;
 }
 

@@ -19,6 +19,7 @@
 #include "core/request_prepare.h"
 #include "core/status.h"
 #include "core/time_format.h"
+#include "tests/fakes/fake_time_zone_db.h"
 #include "tests/fuzz/fuzz_fail.h"
 
 namespace exportd::fuzz {
@@ -47,6 +48,12 @@ inline Dataset FuzzDataset() {
                         {"geo.lat", FieldType::kReal, true},
                         {"a/b~c", FieldType::kText, true},
                         {"x\"y", FieldType::kText, true}});
+}
+
+// The zones a fuzzed request may name (others are refused, as in production).
+inline const TimeZoneDb& TheTimeZones() {
+  static const fakes::FakeTimeZoneDb time_zones;
+  return time_zones;
 }
 
 inline const Dataset& TheDataset() {
@@ -135,7 +142,7 @@ inline void CheckPrepared(const ExportRequest& prepared) {
     if (!parsed.contains(m)) Fail("the canonical text has every member", canonical + " " + m);
   }
 
-  Result<ExportRequest> again = PrepareRequest(prepared, TheDataset());
+  Result<ExportRequest> again = PrepareRequest(prepared, TheDataset(), TheTimeZones());
   if (!again.ok()) {
     Fail("preparing a prepared request succeeds", canonical + "\n" + again.status().ToString());
   }
@@ -151,7 +158,7 @@ inline void CheckPrepared(const ExportRequest& prepared) {
                                                                decoded.status().ToString() +
                                                                " at " + decoded.status().pointer());
   }
-  Result<ExportRequest> round = PrepareRequest(decoded->request, TheDataset());
+  Result<ExportRequest> round = PrepareRequest(decoded->request, TheDataset(), TheTimeZones());
   if (!round.ok()) {
     const Status& s = round.status();
     Fail("the canonical request, as an API body, prepares",
@@ -173,7 +180,7 @@ inline std::optional<ExportRequest> PrepareAndCheck(const Result<api::CreateExpo
     CheckClientError(parsed.status(), "decode");
     return std::nullopt;
   }
-  Result<ExportRequest> request = PrepareRequest(parsed->request, TheDataset());
+  Result<ExportRequest> request = PrepareRequest(parsed->request, TheDataset(), TheTimeZones());
   if (!request.ok()) {
     CheckClientError(request.status(), "prepare");
     return std::nullopt;

@@ -41,7 +41,7 @@ class HttpEdgeTest : public ExportdTest {
 // Every early answer (before the body was read) ends the connection: the bytes after it are
 // never taken for further requests, so none of the hidden POSTs creates a task.
 TEST_F(HttpEdgeTest, BodiesLeftUnreadAreNeverParsedAsRequests) {
-  ASSERT_TRUE(StartWithItems(5, Json{{"max_body_bytes", 4096}}));
+  ASSERT_TRUE(StartWithItems(5, Json{{"max_body_bytes", 4096}, {"max_export_body_bytes", 4096}}));
   const std::string hidden = CreateRequest() + CreateRequest() + CreateRequest();
   const std::string auth = "Authorization: Bearer " + server_->admin_key() + "\r\n";
   auto with_body = [&](const std::string& request_line, const std::string& headers,

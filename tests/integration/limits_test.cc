@@ -52,8 +52,10 @@ TEST_F(LimitsTest, RateLimitIsPerPrincipalWithRetryAfterAndSparesAdmins) {
 // A slow client (slowloris) loses its connection after read_timeout_seconds instead of holding
 // an HTTP thread; oversized bodies and header lines are refused.
 TEST_F(LimitsTest, SlowClientsAreCutOffAndOversizedRequestsRefused) {
-  ASSERT_TRUE(StartWithItems(
-      5, Json{{"read_timeout_seconds", 2}, {"http_threads", 2}, {"max_body_bytes", 4096}}));
+  ASSERT_TRUE(StartWithItems(5, Json{{"read_timeout_seconds", 2},
+                                     {"http_threads", 2},
+                                     {"max_body_bytes", 4096},
+                                     {"max_export_body_bytes", 4096}}));
   // Two connections that never finish their request line would hold both threads forever.
   auto open_partial = [&] {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);

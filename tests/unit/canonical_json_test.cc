@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstdint>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "core/time_format.h"
 
@@ -164,6 +166,55 @@ TEST(CanonicalJsonTest, EscapeFormulasCountsForSpreadsheetFormatsOnly) {
     EXPECT_FALSE(escaped.escape_formulas) << "no spreadsheet, nothing to escape";
     EXPECT_EQ(CanonicalJson(plain), CanonicalJson(escaped));
   }
+}
+
+// The recurring-export members are written only when they differ from their defaults: the
+// text (and query_hash) of every request that existed before them is what it was.
+TEST(CanonicalJsonTest, RecurringExportDefaultsLeaveTheTextAsItWas) {
+  ExportRequest r = Base();
+  r.incremental = false;
+  r.export_type = ExportType::kInstant;
+  r.time_zone.reset();
+  r.record_ids.clear();
+  r.split_by.reset();
+  EXPECT_EQ(CanonicalJson(r),
+            "{\"compression\":\"none\",\"dataset\":\"samples\",\"fields\":[],\"filter\":[],"
+            "\"format\":\"csv\",\"max_rows_per_file\":80000,\"partitions\":[],\"since\":null,"
+            "\"until\":null}");
+}
+
+TEST(CanonicalJsonTest, RecurringExportMembersInKeyOrder) {
+  ExportRequest r = Base();
+  r.incremental = true;
+  r.export_type = ExportType::kDaily;
+  r.time_zone = "Europe/Berlin";
+  r.split_by = SplitBy::kPartition;
+  r.since = ParseRfc3339("2024-01-01T00:00:00Z");
+  EXPECT_EQ(CanonicalJson(r),
+            "{\"compression\":\"none\",\"dataset\":\"samples\",\"export_type\":\"daily\","
+            "\"fields\":[],\"filter\":[],\"format\":\"csv\",\"incremental\":true,"
+            "\"max_rows_per_file\":80000,\"partitions\":[],"
+            "\"since\":\"2024-01-01T00:00:00.000Z\",\"split_by\":\"partition\","
+            "\"time_zone\":\"Europe/Berlin\",\"until\":null}");
+  ExportRequest ids = Base();
+  ids.record_ids = {int64_t{3}, int64_t{10}};
+  EXPECT_NE(CanonicalJson(ids).find("\"partitions\":[],\"record_ids\":[3,10],\"since\":null"),
+            std::string::npos)
+      << CanonicalJson(ids);
+  ids.record_ids = {std::string("a\"b")};
+  EXPECT_NE(CanonicalJson(ids).find("\"record_ids\":[\"a\\\"b\"]"), std::string::npos)
+      << CanonicalJson(ids);
+}
+
+TEST(CanonicalJsonTest, EachRecurringOptionChangesTheText) {
+  const std::string plain = CanonicalJson(Base());
+  std::vector<ExportRequest> variants(5, Base());
+  variants[0].incremental = true;
+  variants[1].export_type = ExportType::kHourly;
+  variants[2].time_zone = "UTC";
+  variants[3].record_ids = {int64_t{1}};
+  variants[4].split_by = SplitBy::kPartition;
+  for (const ExportRequest& v : variants) EXPECT_NE(CanonicalJson(v), plain);
 }
 
 }  // namespace

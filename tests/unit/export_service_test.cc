@@ -22,6 +22,7 @@
 #include "storage/sqlite/sqlite_task_store.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_source.h"
+#include "tests/fakes/fake_time_zone_db.h"
 
 namespace exportd {
 
@@ -130,7 +131,7 @@ class ExportServiceTest : public ::testing::Test {
       ServiceOptions service_options;
       service_options.max_attempts = 4;
       service_ = std::make_unique<ExportService>(
-          *store_, catalog_, *objects_, *scheduler_, clock_, logger_, service_options,
+          *store_, catalog_, *objects_, *scheduler_, clock_, logger_, time_zones_, service_options,
           [this](std::string_view text) { return hash_(text); });
     }
     return *service_;
@@ -218,6 +219,7 @@ class ExportServiceTest : public ::testing::Test {
   std::unique_ptr<LocalObjectStore> objects_;
   DatasetCatalog catalog_;
   std::unique_ptr<Scheduler> scheduler_;
+  fakes::FakeTimeZoneDb time_zones_;
   std::unique_ptr<ExportService> service_;
 };
 
@@ -375,7 +377,8 @@ TEST_F(ExportServiceTest, ConcurrentRequestsWithOneKeyCreateOneTask) {
   ASSERT_TRUE(other_store.ok());
   Scheduler other_scheduler(**other_store, catalog_, *objects_, clock_, logger_, {});
   ExportService other(**other_store, catalog_, *objects_, other_scheduler, clock_, logger_,
-                      ServiceOptions{}, [this](std::string_view text) { return hash_(text); });
+                      time_zones_, ServiceOptions{},
+                      [this](std::string_view text) { return hash_(text); });
   ExportService* services[2] = {&service(), &other};
 
   constexpr int kRounds = 20;

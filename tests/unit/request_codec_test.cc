@@ -10,6 +10,7 @@
 #include "core/canonical_json.h"
 #include "core/request_prepare.h"
 #include "core/time_format.h"
+#include "tests/fakes/fake_time_zone_db.h"
 #include "tests/unit/samples_dataset.h"
 
 namespace exportd::api {
@@ -19,11 +20,17 @@ using Params = std::multimap<std::string, std::string>;
 
 Dataset Samples() { return testing_support::SamplesDataset(); }
 
+const TimeZoneDb& TimeZones() {
+  static const fakes::FakeTimeZoneDb time_zones;
+  return time_zones;
+}
+
 // Parse, then (for dataset "samples") prepare as the service does (PrepareRequest).
 Result<CreateExportInput> Prepare(Result<CreateExportInput> parsed) {
   if (!parsed.ok()) return parsed;
   if (parsed->request.dataset != "samples") return parsed;
-  ASSIGN_OR_RETURN(parsed->request, PrepareRequest(std::move(parsed->request), Samples()));
+  ASSIGN_OR_RETURN(parsed->request,
+                   PrepareRequest(std::move(parsed->request), Samples(), TimeZones()));
   return parsed;
 }
 Result<CreateExportInput> FromJson(std::string_view body) {
@@ -602,6 +609,101 @@ TEST(RequestCodecEscapeFormulasTest, AnythingButABooleanIs400AtItsPointer) {
   Result<CreateExportInput> twice = ParseCreateExportQuery(
       {{"dataset", "samples"}, {"escape_formulas", "true"}, {"escape_formulas", "true"}});
   EXPECT_EQ(twice.status().code(), StatusCode::kMalformed);
+}
+
+TEST(RequestCodecRecurringTest, EveryNewFieldInBothFormsGivesOneCanonicalRequest) {
+  Result<CreateExportInput> from_json = FromJson(
+      R"({"dataset": "samples", "incremental": true, "export_type": "hourly",
+          "time_zone": "America/Los_Angeles", "split_by": "partition"})");
+  Result<CreateExportInput> from_query = FromQuery({{"dataset", "samples"},
+                                                    {"incremental", "true"},
+                                                    {"export_type", "hourly"},
+                                                    {"time_zone", "America/Los_Angeles"},
+                                                    {"split_by", "partition"}});
+  ASSERT_TRUE(from_json.ok()) << from_json.status().ToString();
+  ASSERT_TRUE(from_query.ok()) << from_query.status().ToString();
+  EXPECT_TRUE(from_json->request.incremental);
+  EXPECT_EQ(from_json->request.export_type, ExportType::kHourly);
+  EXPECT_EQ(from_json->request.time_zone, "America/Los_Angeles");
+  EXPECT_EQ(from_json->request.split_by, SplitBy::kPartition);
+  EXPECT_EQ(CanonicalOf(from_json), CanonicalOf(from_query));
+
+  Result<CreateExportInput> ids_json =
+      FromJson(R"({"dataset": "samples", "record_ids": [3, 1, "2", 3]})");
+  Result<CreateExportInput> ids_query =
+      FromQuery({{"dataset", "samples"}, {"record_ids", "3,1"}, {"record_ids", "2,3"}});
+  ASSERT_TRUE(ids_json.ok()) << ids_json.status().ToString();
+  ASSERT_TRUE(ids_query.ok()) << ids_query.status().ToString();
+  EXPECT_EQ(ids_json->request.record_ids,
+            (std::vector<FilterValue>{int64_t{1}, int64_t{2}, int64_t{3}}));
+  EXPECT_EQ(CanonicalOf(ids_json), CanonicalOf(ids_query));
+
+  Result<CreateExportInput> defaults =
+      FromJson(R"({"dataset": "samples", "incremental": false, "export_type": "instant",
+                   "time_zone": null, "record_ids": null, "split_by": null})");
+  EXPECT_EQ(CanonicalOf(defaults), CanonicalOf(FromJson(R"({"dataset": "samples"})")));
+}
+
+TEST(RequestCodecRecurringTest, BadValuesAre400Or422AtTheirPointer) {
+  std::string too_many = R"({"dataset":"samples","record_ids":[)";
+  for (size_t i = 0; i <= kMaxRecordIds; ++i) too_many += (i ? ",1" : "1");
+  too_many += "]}";
+  const std::vector<BadJson> cases = {
+      {R"({"dataset":"samples","incremental":"yes"})", k400, "/incremental"},
+      {R"({"dataset":"samples","incremental":1})", k400, "/incremental"},
+      {R"({"dataset":"samples","export_type":"weekly"})", k422, "/export_type"},
+      {R"({"dataset":"samples","export_type":3})", k400, "/export_type"},
+      {R"({"dataset":"samples","time_zone":3})", k400, "/time_zone"},
+      {R"({"dataset":"samples","time_zone":"Mars/Base"})", k422, "/time_zone"},
+      {R"({"dataset":"samples","split_by":"study"})", k422, "/split_by"},
+      {R"({"dataset":"samples","record_ids":[]})", k422, "/record_ids"},
+      {R"({"dataset":"samples","record_ids":"1,2"})", k400, "/record_ids"},
+      {R"({"dataset":"samples","record_ids":[1,true]})", k400, "/record_ids/1"},
+      {R"({"dataset":"samples","record_ids":[1,2.5]})", k400, "/record_ids/1"},
+      {R"({"dataset":"samples","record_ids":[1,"x"]})", k422, "/record_ids/1"},
+      {R"({"dataset":"samples","record_ids":[1],"incremental":true})", k422, "/record_ids"},
+      {R"({"dataset":"samples","record_ids":[1],"since":"2024-01-01T00:00:00Z"})", k422,
+       "/record_ids"},
+      {R"({"dataset":"samples","record_ids":[1],"until":"2024-01-01T00:00:00Z"})", k422,
+       "/record_ids"},
+      {too_many, k422, "/record_ids"},
+  };
+  for (const BadJson& c : cases) {
+    Result<CreateExportInput> in = FromJson(c.body);
+    ASSERT_FALSE(in.ok()) << c.body.substr(0, 120);
+    EXPECT_EQ(in.status().code(), c.code)
+        << c.body.substr(0, 120) << ": " << in.status().ToString();
+    EXPECT_EQ(in.status().pointer(), c.pointer) << c.body.substr(0, 120);
+  }
+  const std::vector<std::tuple<Params, StatusCode, std::string>> query_cases = {
+      {{{"dataset", "samples"}, {"incremental", "1"}}, k400, "/incremental"},
+      {{{"dataset", "samples"}, {"incremental", "true"}, {"incremental", "true"}},
+       k400,
+       "/incremental"},
+      {{{"dataset", "samples"}, {"export_type", "weekly"}}, k422, "/export_type"},
+      {{{"dataset", "samples"}, {"split_by", "x"}}, k422, "/split_by"},
+      {{{"dataset", "samples"}, {"time_zone", "Nowhere"}}, k422, "/time_zone"},
+      {{{"dataset", "samples"}, {"record_ids", "1,x"}}, k422, "/record_ids/1"},
+      {{{"dataset", "samples"}, {"record_ids", "1"}, {"incremental", "true"}}, k422, "/record_ids"},
+  };
+  for (const auto& [params, code, pointer] : query_cases) {
+    Result<CreateExportInput> in = FromQuery(params);
+    ASSERT_FALSE(in.ok()) << pointer;
+    EXPECT_EQ(in.status().code(), code) << pointer << ": " << in.status().ToString();
+    EXPECT_EQ(in.status().pointer(), pointer);
+  }
+}
+
+TEST(RequestCodecRecurringTest, ParseFilterJsonReadsTheFilterSyntaxAlone) {
+  Result<std::vector<Condition>> filter =
+      ParseFilterJson(nlohmann::json::parse(R"({"study": {"ne": "no_sharing"}, "id": 3})"));
+  ASSERT_TRUE(filter.ok()) << filter.status().ToString();
+  ASSERT_EQ(filter->size(), 2u);
+  Result<std::vector<Condition>> bad =
+      ParseFilterJson(nlohmann::json::parse(R"({"id": {"like": 1}})"));
+  EXPECT_EQ(bad.status().code(), k422);
+  EXPECT_EQ(bad.status().pointer(), "/filter/id/like");
+  EXPECT_EQ(ParseFilterJson(nlohmann::json::array()).status().code(), k400);
 }
 
 }  // namespace

@@ -3,18 +3,26 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "core/canonical_json.h"
+#include "core/time_format.h"
+#include "tests/fakes/fake_time_zone_db.h"
 #include "tests/unit/samples_dataset.h"
 
 namespace exportd {
 namespace {
 
 Dataset Samples() { return testing_support::SamplesDataset(); }
+
+const TimeZoneDb& TimeZones() {
+  static const fakes::FakeTimeZoneDb time_zones;
+  return time_zones;
+}
 
 FilterValue CoerceOne(const std::string& field, FilterValue value, FilterOp op = FilterOp::kEq) {
   ExportRequest r;
@@ -80,7 +88,7 @@ ExportRequest Decoded() {
 }
 
 TEST(PrepareRequestTest, CoercesValidatesAndCanonicalizes) {
-  Result<ExportRequest> prepared = PrepareRequest(Decoded(), Samples());
+  Result<ExportRequest> prepared = PrepareRequest(Decoded(), Samples(), TimeZones());
   ASSERT_TRUE(prepared.ok()) << prepared.status().ToString();
   ASSERT_EQ(prepared->filter.size(), 2u);
   EXPECT_EQ(prepared->filter[0].field, "id");
@@ -89,9 +97,9 @@ TEST(PrepareRequestTest, CoercesValidatesAndCanonicalizes) {
 }
 
 TEST(PrepareRequestTest, PreparingTwiceChangesNothing) {
-  Result<ExportRequest> once = PrepareRequest(Decoded(), Samples());
+  Result<ExportRequest> once = PrepareRequest(Decoded(), Samples(), TimeZones());
   ASSERT_TRUE(once.ok());
-  Result<ExportRequest> twice = PrepareRequest(*once, Samples());
+  Result<ExportRequest> twice = PrepareRequest(*once, Samples(), TimeZones());
   ASSERT_TRUE(twice.ok());
   EXPECT_EQ(*twice, *once);
   EXPECT_EQ(CanonicalJson(*twice), CanonicalJson(*once));
@@ -101,13 +109,13 @@ TEST(PrepareRequestTest, EveryFieldInDatasetOrderMeansNoFields) {
   const Dataset samples = Samples();
   ExportRequest all = Decoded();
   for (const Field& f : samples.fields()) all.fields.push_back(f.name);
-  Result<ExportRequest> prepared = PrepareRequest(all, Samples());
+  Result<ExportRequest> prepared = PrepareRequest(all, Samples(), TimeZones());
   ASSERT_TRUE(prepared.ok()) << prepared.status().ToString();
   EXPECT_TRUE(prepared->fields.empty());
 
   ExportRequest reordered = all;
   std::swap(reordered.fields[0], reordered.fields[1]);
-  prepared = PrepareRequest(reordered, Samples());
+  prepared = PrepareRequest(reordered, Samples(), TimeZones());
   ASSERT_TRUE(prepared.ok());
   EXPECT_EQ(prepared->fields, reordered.fields) << "another order decides the columns: kept";
 }
@@ -116,24 +124,114 @@ TEST(PrepareRequestTest, EscapeFormulasOnlyForSpreadsheetFormats) {
   ExportRequest r = Decoded();
   r.escape_formulas = true;
   r.format = Format::kJson;
-  EXPECT_FALSE(PrepareRequest(r, Samples())->escape_formulas);
+  EXPECT_FALSE(PrepareRequest(r, Samples(), TimeZones())->escape_formulas);
   r.format = Format::kTsv;
-  EXPECT_TRUE(PrepareRequest(r, Samples())->escape_formulas);
+  EXPECT_TRUE(PrepareRequest(r, Samples(), TimeZones())->escape_formulas);
 }
 
 TEST(PrepareRequestTest, CoercionErrorsComeBeforeValidationErrors) {
   ExportRequest r = Decoded();
   r.filter.push_back(Condition{"nope", FilterOp::kEq, {std::string("x")}});
   r.filter.push_back(Condition{"depth_m", FilterOp::kLt, {std::string("shallow")}});
-  Result<ExportRequest> prepared = PrepareRequest(r, Samples());
+  Result<ExportRequest> prepared = PrepareRequest(r, Samples(), TimeZones());
   ASSERT_FALSE(prepared.ok());
   EXPECT_EQ(prepared.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(prepared.status().pointer(), "/filter/depth_m/lt");
 
   r.filter.pop_back();
-  prepared = PrepareRequest(r, Samples());
+  prepared = PrepareRequest(r, Samples(), TimeZones());
   ASSERT_FALSE(prepared.ok());
   EXPECT_EQ(prepared.status().pointer(), "/filter/nope");
+}
+
+TEST(PrepareRequestTest, KnownTimeZonesAreKeptUnknownOnesAre422AtTimeZone) {
+  ExportRequest r = Decoded();
+  r.time_zone = "Europe/Berlin";
+  Result<ExportRequest> prepared = PrepareRequest(r, Samples(), TimeZones());
+  ASSERT_TRUE(prepared.ok()) << prepared.status().ToString();
+  EXPECT_EQ(prepared->time_zone, "Europe/Berlin");
+  r.time_zone = "Mars/Olympus_Mons";
+  prepared = PrepareRequest(r, Samples(), TimeZones());
+  EXPECT_EQ(prepared.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(prepared.status().pointer(), "/time_zone");
+  EXPECT_NE(prepared.status().message().find("Mars/Olympus_Mons"), std::string::npos);
+  r.time_zone = "";
+  EXPECT_EQ(PrepareRequest(r, Samples(), TimeZones()).status().pointer(), "/time_zone");
+}
+
+TEST(PrepareRequestTest, RecordIdsAreFittedToTheKeySortedAndUnique) {
+  ExportRequest r;
+  r.dataset = "samples";
+  r.record_ids = {std::string("30"), int64_t{4}, std::string("4"), int64_t{-1}};
+  Result<ExportRequest> prepared = PrepareRequest(r, Samples(), TimeZones());
+  ASSERT_TRUE(prepared.ok()) << prepared.status().ToString();
+  EXPECT_EQ(prepared->record_ids, (std::vector<FilterValue>{int64_t{-1}, int64_t{4}, int64_t{30}}));
+  Result<ExportRequest> again = PrepareRequest(*prepared, Samples(), TimeZones());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *prepared);
+
+  r.record_ids = {int64_t{1}, std::string("one")};
+  prepared = PrepareRequest(r, Samples(), TimeZones());
+  EXPECT_EQ(prepared.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(prepared.status().pointer(), "/record_ids/1");
+  r.record_ids = {std::string("1.5")};
+  EXPECT_EQ(PrepareRequest(r, Samples(), TimeZones()).status().pointer(), "/record_ids/0");
+}
+
+TEST(PrepareRequestTest, Every422RuleOfRecurringExports) {
+  struct Case {
+    const char* name;
+    std::function<void(ExportRequest&)> set;
+    const char* pointer;
+  };
+  const std::vector<Case> cases = {
+      {"ids with incremental",
+       [](ExportRequest& r) {
+         r.record_ids = {int64_t{1}};
+         r.incremental = true;
+       },
+       "/record_ids"},
+      {"ids with since",
+       [](ExportRequest& r) {
+         r.record_ids = {int64_t{1}};
+         r.since = ParseRfc3339("2024-01-01T00:00:00Z");
+       },
+       "/record_ids"},
+      {"ids with until",
+       [](ExportRequest& r) {
+         r.record_ids = {int64_t{1}};
+         r.until = ParseRfc3339("2024-01-01T00:00:00Z");
+       },
+       "/record_ids"},
+      {"text id for an integer key", [](ExportRequest& r) { r.record_ids = {std::string("x")}; },
+       "/record_ids/0"},
+      {"unknown zone", [](ExportRequest& r) { r.time_zone = "Nowhere/Town"; }, "/time_zone"},
+  };
+  for (const Case& c : cases) {
+    ExportRequest r;
+    r.dataset = "samples";
+    c.set(r);
+    Result<ExportRequest> prepared = PrepareRequest(r, Samples(), TimeZones());
+    EXPECT_EQ(prepared.status().code(), StatusCode::kInvalidArgument) << c.name;
+    EXPECT_EQ(prepared.status().pointer(), c.pointer) << c.name;
+  }
+}
+
+TEST(PrepareRowFilterTest, CoercesValidatesAndCanonicalizesLikeARequestFilter) {
+  Result<std::vector<Condition>> filter =
+      PrepareRowFilter({Condition{"study", FilterOp::kNe, {std::string("no_sharing")}},
+                        Condition{"id", FilterOp::kGt, {std::string("5")}}},
+                       Samples());
+  ASSERT_TRUE(filter.ok()) << filter.status().ToString();
+  EXPECT_EQ(*filter, (std::vector<Condition>{
+                         Condition{"id", FilterOp::kGt, {int64_t{5}}},
+                         Condition{"study", FilterOp::kNe, {std::string("no_sharing")}}}));
+  filter = PrepareRowFilter({Condition{"nope", FilterOp::kEq, {int64_t{1}}}}, Samples());
+  EXPECT_EQ(filter.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(filter.status().pointer(), "/filter/nope");
+  filter = PrepareRowFilter({Condition{"verified", FilterOp::kGt, {true}}}, Samples());
+  EXPECT_EQ(filter.status().pointer(), "/filter/verified/gt");
+  EXPECT_TRUE(PrepareRowFilter({}, Samples()).ok());
 }
 
 }  // namespace

@@ -310,5 +310,114 @@ TEST(ValidateRequestTest, AnyFieldTakesEveryScalar) {
   EXPECT_TRUE(ValidateRequest(r, Samples()).ok());
 }
 
+TEST(RequestNamesTest, ExportTypesAndSplitByRoundTrip) {
+  for (ExportType t : {ExportType::kInstant, ExportType::kHourly, ExportType::kDaily}) {
+    EXPECT_EQ(ParseExportType(ExportTypeName(t)), t);
+  }
+  EXPECT_EQ(ExportTypeName(ExportType::kDaily), "daily");
+  EXPECT_FALSE(ParseExportType("weekly"));
+  EXPECT_EQ(ParseSplitBy("partition"), SplitBy::kPartition);
+  EXPECT_FALSE(ParseSplitBy("study"));
+}
+
+TEST(CanonicalizeTest, RecordIdsSortedInKeyOrderAndUnique) {
+  ExportRequest r = Base();
+  r.record_ids = {int64_t{30}, int64_t{4}, int64_t{30}, int64_t{-2}};
+  Canonicalize(r);
+  EXPECT_EQ(r.record_ids, (std::vector<FilterValue>{int64_t{-2}, int64_t{4}, int64_t{30}}));
+  r.record_ids = {std::string("b"), std::string("B"), std::string("a"), std::string("b")};
+  Canonicalize(r);
+  EXPECT_EQ(r.record_ids,
+            (std::vector<FilterValue>{std::string("B"), std::string("a"), std::string("b")}))
+      << "text keys in byte order, as SQLite's BINARY collation orders them";
+}
+
+TEST(ValidateRequestTest, AcceptsEveryRecurringExportOption) {
+  ExportRequest r = Base();
+  r.incremental = true;
+  r.export_type = ExportType::kDaily;
+  r.time_zone = "Europe/Berlin";
+  r.split_by = SplitBy::kPartition;
+  r.since = At("2024-01-01T00:00:00Z");
+  EXPECT_TRUE(ValidateRequest(r, Samples()).ok());
+  ExportRequest ids = Base();
+  ids.record_ids = {int64_t{1}, int64_t{2}};
+  ids.split_by = SplitBy::kPartition;
+  EXPECT_TRUE(ValidateRequest(ids, Samples()).ok());
+}
+
+TEST(ValidateRequestTest, RecordIdsAreNotCombinedWithTimeOptions) {
+  ExportRequest r = Base();
+  r.record_ids = {int64_t{1}};
+  for (auto set : std::vector<std::function<void(ExportRequest&)>>{
+           [](ExportRequest& x) { x.incremental = true; },
+           [](ExportRequest& x) { x.since = At("2024-01-01T00:00:00Z"); },
+           [](ExportRequest& x) { x.until = At("2024-01-01T00:00:00Z"); }}) {
+    ExportRequest bad = r;
+    set(bad);
+    Status s = ValidateRequest(bad, Samples());
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(s.pointer(), "/record_ids") << s.ToString();
+  }
+  r.record_ids.assign(kMaxRecordIds + 1, FilterValue(int64_t{1}));
+  EXPECT_EQ(ValidateRequest(r, Samples()).pointer(), "/record_ids");
+}
+
+TEST(ValidateRequestTest, RecordIdsFitTheKeysType) {
+  ExportRequest r = Base();
+  r.record_ids = {int64_t{1}, std::string("2")};
+  Status s = ValidateRequest(r, Samples());
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.pointer(), "/record_ids/1");
+  EXPECT_NE(s.message().find("integer"), std::string::npos) << s.message();
+  r.record_ids = {1.5};
+  EXPECT_EQ(ValidateRequest(r, Samples()).pointer(), "/record_ids/0");
+  r.record_ids = {true};
+  EXPECT_EQ(ValidateRequest(r, Samples()).pointer(), "/record_ids/0");
+
+  DatasetSpec spec;
+  spec.name = "texts";
+  spec.key = "code";
+  const Dataset texts(spec, {{"code", FieldType::kText}});
+  ExportRequest t;
+  t.dataset = "texts";
+  t.record_ids = {std::string("a"), int64_t{7}};
+  s = ValidateRequest(t, texts);
+  EXPECT_EQ(s.pointer(), "/record_ids/1");
+  EXPECT_NE(s.message().find("string"), std::string::npos) << s.message();
+  t.record_ids = {std::string("a"), std::string("7")};
+  EXPECT_TRUE(ValidateRequest(t, texts).ok());
+
+  spec.name = "reals";
+  const Dataset reals(spec, {{"code", FieldType::kReal}});
+  ExportRequest real;
+  real.dataset = "reals";
+  real.record_ids = {int64_t{1}};
+  EXPECT_EQ(ValidateRequest(real, reals).pointer(), "/record_ids");
+}
+
+TEST(ValidateRequestTest, IncrementalAndSplitByNeedTheDatasetsFields) {
+  ExportRequest r;
+  r.dataset = "plain";
+  r.incremental = true;
+  Status s = ValidateRequest(r, Plain());
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.pointer(), "/incremental");
+  DatasetSpec spec;
+  spec.name = "timed";
+  spec.key = "id";
+  spec.time_field = "at";
+  const Dataset timed(spec, {{"id", FieldType::kInteger}, {"at", FieldType::kTimestamp}});
+  r.dataset = "timed";
+  s = ValidateRequest(r, timed);
+  EXPECT_EQ(s.pointer(), "/incremental");
+  EXPECT_NE(s.message().find("partition"), std::string::npos) << s.message();
+  r.incremental = false;
+  r.split_by = SplitBy::kPartition;
+  EXPECT_EQ(ValidateRequest(r, timed).pointer(), "/split_by");
+  r.split_by.reset();
+  EXPECT_TRUE(ValidateRequest(r, timed).ok());
+}
+
 }  // namespace
 }  // namespace exportd

@@ -5,9 +5,11 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace exportd {
 namespace {
@@ -42,6 +44,11 @@ Task FullTask() {
   t.request.max_rows_per_file = 1234;
   t.request.compression = Compression::kGzip;
   t.request.escape_formulas = true;
+  t.request.incremental = true;
+  t.request.export_type = ExportType::kDaily;
+  t.request.time_zone = "Europe/Berlin";
+  t.request.record_ids = {int64_t{3}, std::string("x")};
+  t.request.split_by = SplitBy::kPartition;
   t.query_hash = std::string(64, 'a');
   t.tag = "né tag ✓";
   t.notify.webhook = "https://hooks.example.org/x?y=1";
@@ -62,6 +69,7 @@ Task FullTask() {
       FileInfo{"part-00002.ndjson.gz", 80000, 222, std::string(64, 'c'), "application/x-ndjson"}};
   t.files[0].contains_formulas = true;
   t.files[1].contains_formulas = false;
+  t.files[1].partition = "s2";
   t.manifest = FileInfo{"manifest.json", 0, 333, std::string(64, 'd'), "application/json"};
   t.csv_contains_formulas = true;
   t.checkpoint = Checkpoint{.after_key = std::string("key \"160000\""),
@@ -73,6 +81,15 @@ Task FullTask() {
   t.lease = Lease{"inst_0123456789abcdef", AtMs(1'700'000'030'500)};
   t.retention = std::chrono::seconds(5400);
   t.files_expire_at = AtMs(1'700'005'400'900);
+  t.window = TaskWindow{AtMs(1'700'000'900'000),
+                        {PartitionWindow{"s1", std::nullopt, AtMs(1'700'000'900'000)},
+                         PartitionWindow{"s2", AtMs(1'699'999'000'000), AtMs(1'700'000'900'000)}}};
+  t.metrics = TaskMetrics{.rows_by_partition = {{"s1", 120}, {"s2", 0}},
+                          .excluded_rows = 3,
+                          .distinct = {{"participant_id", {{"s1", 40}}}},
+                          .missing_ids = 12,
+                          .missing_ids_sample = {int64_t{7}, std::string("y")}};
+  t.schedule_id = "sch_01";
   return t;
 }
 
@@ -116,6 +133,59 @@ TEST(TaskCodecTest, VersionOneRecordsDecode) {
   EXPECT_EQ(decoded->progress.rows, 5);
   EXPECT_FALSE(decoded->checkpoint.has_value());
   EXPECT_FALSE(decoded->lease.has_value());
+  EXPECT_FALSE(decoded->window.has_value());
+  EXPECT_FALSE(decoded->metrics.has_value());
+  EXPECT_FALSE(decoded->schedule_id.has_value());
+  EXPECT_FALSE(decoded->request.incremental);
+  EXPECT_EQ(decoded->request.export_type, ExportType::kInstant);
+  EXPECT_TRUE(decoded->request.record_ids.empty());
+}
+
+// Bodies written before recurring exports (no window, metrics, schedule_id, request options or
+// file partitions) read as tasks without them; and a task without them is written without those
+// keys, so what older versions wrote and what this one writes for such a task are the same.
+TEST(TaskCodecTest, BodiesWithoutRecurringExportKeysReadAsBefore) {
+  Task task = FullTask();
+  task.request.incremental = false;
+  task.request.export_type = ExportType::kInstant;
+  task.request.time_zone.reset();
+  task.request.record_ids.clear();
+  task.request.split_by.reset();
+  task.files[1].partition.reset();
+  task.window.reset();
+  task.metrics.reset();
+  task.schedule_id.reset();
+  const std::string body = EncodeTask(task);
+  for (const char* key :
+       {"\"window\"", "\"metrics\"", "\"schedule_id\"", "\"incremental\"", "\"export_type\"",
+        "\"time_zone\"", "\"record_ids\"", "\"split_by\"", "\"partition\""}) {
+    EXPECT_EQ(body.find(key), std::string::npos) << key;
+  }
+  EXPECT_EQ(RoundTrip(task), task);
+  // Explicit nulls (as a hand-edited or future body may hold) read as absent too.
+  nlohmann::json j = nlohmann::json::parse(body);
+  j["window"] = nullptr;
+  j["metrics"] = nullptr;
+  j["schedule_id"] = nullptr;
+  Result<Task> decoded = DecodeTask(j.dump());
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(*decoded, task);
+}
+
+TEST(TaskCodecTest, BadRecurringExportKeysAreDataLoss) {
+  nlohmann::json j = nlohmann::json::parse(EncodeTask(FullTask()));
+  for (auto mutate : std::vector<std::function<void(nlohmann::json&)>>{
+           [](nlohmann::json& x) { x["request"]["export_type"] = "weekly"; },
+           [](nlohmann::json& x) { x["request"]["split_by"] = "study"; },
+           [](nlohmann::json& x) {
+             x["window"] = nlohmann::json{{"until", "soon"}};
+           },
+           [](nlohmann::json& x) { x["metrics"]["rows_by_partition"] = nlohmann::json::array(); },
+           [](nlohmann::json& x) { x["schedule_id"] = 5; }}) {
+    nlohmann::json bad = j;
+    mutate(bad);
+    EXPECT_EQ(DecodeTask(bad.dump()).status().code(), StatusCode::kDataLoss) << bad.dump();
+  }
 }
 
 // Records from before retention read with the default retention, and a finished one with its
