@@ -20,6 +20,7 @@
 #include "core/clock.h"
 #include "core/notification.h"
 #include "core/request.h"
+#include "core/source.h"
 #include "core/status.h"
 
 namespace exportd {
@@ -60,17 +61,6 @@ struct FileInfo {
   std::optional<std::string> partition;
 
   friend bool operator==(const FileInfo&, const FileInfo&) = default;
-};
-
-// One partition's share of an incremental export's window: [since, until) on the dataset's time
-// field. since nullopt: from the beginning of the data. until before the partition's watermark
-// exports nothing (and does not move the watermark back).
-struct PartitionWindow {
-  std::string partition;
-  std::optional<TimePoint> since;
-  TimePoint until{};
-
-  friend bool operator==(const PartitionWindow&, const PartitionWindow&) = default;
 };
 
 // The window of an incremental export, fixed when the task first starts Processing and kept

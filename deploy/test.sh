@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Installs what is missing, checks the formatting, builds everything with warnings as errors,
-# and runs the whole test suite: unit, integration (the real binary over HTTP) and the OpenAPI
-# contract checks; then builds the Release binary with warnings as errors; then the unit and
-# integration tests again under AddressSanitizer + UndefinedBehaviorSanitizer; then a short run
-# of each libFuzzer target (clang, build/fuzz).
+# Installs what is missing, checks the formatting, builds everything with warnings as errors
+# under AddressSanitizer + UndefinedBehaviorSanitizer and runs the whole test suite there: unit,
+# integration (the real binary over HTTP) and the OpenAPI contract checks; then builds the
+# Release binary with warnings as errors; then the unit tests of the threaded parts under
+# ThreadSanitizer; then a short run of each libFuzzer target (clang, build/fuzz).
 #   deploy/test.sh            everything
-#   deploy/test.sh --quick    the Debug build's suite only (no sanitizer or fuzz build)
+#   deploy/test.sh --quick    a plain Debug build's suite only (no sanitizer or fuzz build)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 quick=0
@@ -31,16 +31,26 @@ run_suite() {  # build dir, extra cmake args...
   (cd "$build" && ctest --output-on-failure -j"$jobs" --timeout 600 ${CTEST_ARGS:-})
 }
 
-echo "== Debug build: unit, integration and contract tests"
-run_suite "$root/build/debug" -DCMAKE_BUILD_TYPE=Debug
-if (( ! quick )); then
+if (( quick )); then
+  echo "== Debug build: unit, integration and contract tests"
+  run_suite "$root/build/debug" -DCMAKE_BUILD_TYPE=Debug
+else
+  # One Debug build serves both: every test runs under the sanitizers, so a plain Debug build
+  # would only repeat the same checks without them.
+  echo "== Debug build with ASan/UBSan: unit, integration and contract tests"
+  run_suite "$root/build/asan" -DCMAKE_BUILD_TYPE=Debug -DEXPORTD_SANITIZE=address,undefined
   echo "== Release build of exportd, warnings as errors (what deploy/start.sh builds)"
   cmake -S "$root" -B "$root/build/release-werror" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DEXPORTD_WERROR=ON -DEXPORTD_BUILD_TESTS=OFF -DEXPORTD_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
   cmake --build "$root/build/release-werror" --target exportd -j"$jobs"
-  echo "== ASan/UBSan build: unit and integration tests"
-  CTEST_ARGS="-LE contract" run_suite "$root/build/asan" -DCMAKE_BUILD_TYPE=Debug \
-    -DEXPORTD_SANITIZE=address,undefined
+  echo "== TSan build: the unit tests of the threaded parts (scheduler, dispatcher, caches)"
+  tsan_targets=(scheduler_unit_test notification_dispatcher_test committed_read_cache_test
+    cached_check_test task_body_cache_test)
+  cmake -S "$root" -B "$root/build/tsan" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEXPORTD_WERROR=ON \
+    -DEXPORTD_BUILD_BENCH=OFF -DEXPORTD_SANITIZE=thread "${launcher[@]}" >/dev/null
+  cmake --build "$root/build/tsan" -j"$jobs" --target "${tsan_targets[@]}"
+  (cd "$root/build/tsan" && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j"$jobs" \
+    --timeout 600 -R '^(SchedulerTest|NotificationDispatcherTest|CommittedReadCache|CachedCheck|TaskBodyCache)')
   echo "== libFuzzer targets (clang, ASan/UBSan): a short smoke run of each"
   CC=clang CXX=clang++ cmake -S "$root" -B "$root/build/fuzz" -G Ninja -DEXPORTD_FUZZ=ON \
     -DCMAKE_BUILD_TYPE=Debug -DEXPORTD_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null

@@ -24,13 +24,13 @@
 #include "server/object_store_factory.h"
 #include "server/signal_watcher.h"
 #include "server/token_verification.h"
-#include "server/utc_time_zone_db.h"
 #include "storage/base/digest.h"
 #include "storage/base/instance_id.h"
 #include "storage/fs/url_signer.h"
 #include "storage/sqlite/principal_migration.h"
 #include "storage/sqlite/sqlite_key_store.h"
 #include "storage/sqlite/sqlite_task_store.h"
+#include "storage/tz/date_time_zone_db.h"
 #ifdef EXPORTD_WITH_FAULT_INJECTION
 #include "storage/faults/fault_injection.h"
 #endif
@@ -97,7 +97,7 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
                    MakeObjectStore(config, signer, store_clock, /*check_bucket=*/true,
                                    /*for_server=*/true));
   // Knows UTC only until the adapter over the system's time zone database is wired here.
-  const UtcOnlyTimeZoneDb time_zones;
+  const DateTimeZoneDb time_zones;
   ASSIGN_OR_RETURN(DatasetCatalog datasets, LoadDatasets(config, time_zones));
   // Test configuration only: sources and store that fail on purpose.
   std::unique_ptr<ObjectStore> faulty_objects;

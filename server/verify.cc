@@ -13,10 +13,10 @@
 #include "server/data_dir.h"
 #include "server/datasets.h"
 #include "server/object_store_factory.h"
-#include "server/utc_time_zone_db.h"
 #include "server/verifier_tools.h"
 #include "storage/fs/url_signer.h"
 #include "storage/sqlite/sqlite_task_store.h"
+#include "storage/tz/date_time_zone_db.h"
 
 namespace exportd {
 
@@ -99,8 +99,7 @@ int VerifyCommand(const Config& config, const std::string& task_id, bool with_so
   std::optional<DatasetCatalog> datasets;
   VerifySource source;
   if (with_source) {
-    Result<DatasetCatalog> loaded =
-        LoadDatasets(config, UtcOnlyTimeZoneDb(), /*create_demo=*/false);
+    Result<DatasetCatalog> loaded = LoadDatasets(config, DateTimeZoneDb(), /*create_demo=*/false);
     // A source that cannot be opened or no longer matches its configuration (the file gone, a
     // column renamed) means the check could not run: 1, as documented. No dataset configured at
     // all (and no demo dataset) is a usage error, as for a dataset that is not configured.
