@@ -12,7 +12,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libsqlite3-dev sqlite3
   libcurl4-openssl-dev libssl-dev zlib1g-dev libsimdjson-dev libcli11-dev libcpp-jwt-dev
-  libpugixml-dev
+  libpugixml-dev libhowardhinnant-date-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 if (( want_test )); then
