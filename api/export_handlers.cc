@@ -42,6 +42,8 @@ void SendTask(HandlerContext& ctx, httplib::Response& res, int http_status, cons
   SendTask(ViewContext(ctx), res, http_status, task);
 }
 
+}  // namespace
+
 bool IsJsonContentType(const std::string& content_type) {
   std::string media = content_type.substr(0, content_type.find(';'));
   while (!media.empty() && media.back() == ' ') media.pop_back();
@@ -49,8 +51,6 @@ bool IsJsonContentType(const std::string& content_type) {
   return media == "application/json" ||
          (media.size() > 5 && media.compare(media.size() - 5, 5, "+json") == 0);
 }
-
-}  // namespace
 
 void SendJson(httplib::Response& res, int http_status, const std::string& body) {
   res.status = http_status;
