@@ -208,9 +208,10 @@ local_days PreviousMonthEnd(year_month_day day) {
   return local_days(day.year() / day.month() / 1) - days(1);
 }
 
-// A clock never jumps back further than this, so a reading later than ToLocal(t) by more
-// cannot fire at or before t.
-constexpr std::chrono::hours kMaxFold(3);
+// No clock in tzdata has jumped back by a day or more (the largest: 23 hours, Kwajalein 1969;
+// 7 hours, Antarctica/Vostok 1994), so a reading later than ToLocal(t) by more than this was
+// not shown at or before t.
+constexpr std::chrono::hours kMaxFold(25);
 
 }  // namespace
 
@@ -247,6 +248,9 @@ std::vector<SysSeconds> NextRuns(const CronExpr& expr, const TimeZone& zone, Sys
 
 std::optional<SysSeconds> LastRunAtOrBefore(const CronExpr& expr, const TimeZone& zone,
                                             SysSeconds t) {
+  // Firing instants fall with the reading: walking readings down, the first one that fires at
+  // or before t is the last run; a day or an hour whose first reading fires after t is skipped
+  // whole.
   const LocalSeconds start = zone.ToLocal(t) + kMaxFold;
   const local_days first_day = floor<days>(start) - days(kCronSearchDays);
   for (local_days day = floor<days>(start); day >= first_day;) {
@@ -255,14 +259,14 @@ std::optional<SysSeconds> LastRunAtOrBefore(const CronExpr& expr, const TimeZone
       day = PreviousMonthEnd(date);
       continue;
     }
-    if (MatchesDay(expr, date)) {
+    if (MatchesDay(expr, date) && FiringInstant(zone, LocalSeconds(day)) <= t) {
       for (int h = 23; h >= 0; --h) {
-        if (!expr.hours[h] || day + std::chrono::hours(h) > start) continue;
+        const LocalSeconds hour = day + std::chrono::hours(h);
+        if (!expr.hours[h] || FiringInstant(zone, hour) > t) continue;
         for (int m = 59; m >= 0; --m) {
-          const LocalSeconds reading = day + std::chrono::hours(h) + std::chrono::minutes(m);
-          if (!expr.minutes[m] || reading > start) continue;
-          // Instants fall with the reading: the first at or before t is the last run.
-          if (const SysSeconds at = FiringInstant(zone, reading); at <= t) return at;
+          if (!expr.minutes[m]) continue;
+          const SysSeconds at = FiringInstant(zone, hour + std::chrono::minutes(m));
+          if (at <= t) return at;
         }
       }
     }

@@ -4,27 +4,6 @@
 #include "core/ulid.h"
 
 namespace exportd {
-namespace {
-
-constexpr std::pair<CatchUp, std::string_view> kCatchUpNames[] = {
-    {CatchUp::kLatest, "latest"}, {CatchUp::kAll, "all"}, {CatchUp::kNone, "none"}};
-
-}  // namespace
-
-std::string_view CatchUpName(CatchUp catch_up) {
-  for (const auto& [value, name] : kCatchUpNames) {
-    if (value == catch_up) return name;
-  }
-  return "latest";
-}
-
-std::optional<CatchUp> ParseCatchUp(std::string_view name) {
-  for (const auto& [value, spelled] : kCatchUpNames) {
-    if (spelled == name) return value;
-  }
-  return std::nullopt;
-}
-
 std::string NewScheduleId(TimePoint now) { return std::string(kScheduleIdPrefix) + NewUlid(now); }
 
 bool IsScheduleId(std::string_view id) {

@@ -12,15 +12,10 @@
 
 #include "core/clock.h"
 #include "core/request.h"
+#include "core/schedule_slots.h"  // CatchUp
 #include "core/status.h"
 
 namespace exportd {
-
-// What a schedule does with the slots it missed while no exportd ran (see the firing step).
-enum class CatchUp { kLatest, kAll, kNone };
-
-std::string_view CatchUpName(CatchUp catch_up);  // "latest", "all", "none"
-std::optional<CatchUp> ParseCatchUp(std::string_view name);
 
 // The create-export body a schedule fires with, as decoded and before PrepareRequest: a firing
 // prepares it against the dataset as configured then, and the deployment's defaults (retention,
@@ -55,6 +50,9 @@ struct Schedule {
   CatchUp catch_up = CatchUp::kLatest;
   TimePoint created_at{};
   TimePoint updated_at{};
+  // When it was created, last enabled, or its cron or zone last changed: no slot at or before
+  // it fires (SlotInput::enabled_at, core/schedule_slots.h). Not shown by the API.
+  TimePoint enabled_at{};
   std::optional<ScheduleRun> last_run;
 
   friend bool operator==(const Schedule&, const Schedule&) = default;

@@ -72,7 +72,7 @@ Result<ScheduleView> ScheduleService::Create(const Principal& who, ScheduleSpec 
   schedule.request = std::move(spec.request);
   schedule.enabled = spec.enabled;
   schedule.catch_up = spec.catch_up;
-  schedule.created_at = schedule.updated_at = now;
+  schedule.created_at = schedule.updated_at = schedule.enabled_at = now;
   RETURN_IF_ERROR(Validate(schedule));
   RETURN_IF_ERROR(store_.Create(schedule));
   return View(std::move(schedule));
@@ -98,6 +98,7 @@ Result<std::vector<ScheduleView>> ScheduleService::List(const Principal& who) {
 Result<ScheduleView> ScheduleService::Update(const Principal& who, const std::string& id,
                                              SchedulePatch patch) {
   ASSIGN_OR_RETURN(Schedule schedule, GetOwned(who, id));
+  const Schedule before = schedule;
   if (patch.name) schedule.name = std::move(*patch.name);
   if (patch.cron) schedule.cron = std::move(*patch.cron);
   if (patch.time_zone) schedule.time_zone = std::move(*patch.time_zone);
@@ -108,6 +109,11 @@ Result<ScheduleView> ScheduleService::Update(const Principal& who, const std::st
   // update checks the whole schedule again, so what is stored is always valid now.
   RETURN_IF_ERROR(Validate(schedule));
   schedule.updated_at = clock_.Now();
+  // Slots of the old timing, or of the time it was paused, are not missed slots to catch up.
+  const bool resumed = schedule.enabled && !before.enabled;
+  if (resumed || schedule.cron != before.cron || schedule.time_zone != before.time_zone) {
+    schedule.enabled_at = schedule.updated_at;
+  }
   RETURN_IF_ERROR(store_.Update(schedule));
   return View(std::move(schedule));
 }

@@ -24,9 +24,9 @@ class ScheduleStore {
   // The schedules of `principal`, or every schedule when nullopt, in id order (creation order).
   // No pagination: a principal has few schedules, each a small row.
   virtual Result<std::vector<Schedule>> List(const std::optional<std::string>& principal) = 0;
-  // Replaces what the owner controls (name, cron, time_zone, request, enabled, catch_up) and
-  // updated_at; principal, created_at and last_run stay as stored (firing writes last_run).
-  // kNotFound for an unknown id.
+  // Replaces what the owner controls (name, cron, time_zone, request, enabled, catch_up),
+  // enabled_at and updated_at; principal, created_at and last_run stay as stored (firing writes
+  // last_run). kNotFound for an unknown id.
   virtual Status Update(const Schedule& schedule) = 0;
   // kNotFound for an unknown id. The runs it fired (and their tasks) stay.
   virtual Status Delete(const std::string& id) = 0;

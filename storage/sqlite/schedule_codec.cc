@@ -4,6 +4,7 @@
 #include <optional>
 #include <utility>
 
+#include "core/time_format.h"
 #include "storage/sqlite/request_record.h"
 
 namespace exportd {
@@ -48,6 +49,7 @@ void DecodeBody(const json& j, Schedule& s) {
   std::optional<CatchUp> parsed = ParseStoredCatchUp(catch_up);
   if (!parsed) throw std::runtime_error("unknown catch_up '" + catch_up + "'");
   s.catch_up = *parsed;
+  s.enabled_at = FromUnixMillis(j.at("enabled_at").get<int64_t>());
 
   const json& t = j.at("template");
   Result<ExportRequest> request = DecodeRequestRecord(t.at("request"));
@@ -84,6 +86,7 @@ std::string EncodeScheduleBody(const Schedule& s) {
             {"time_zone", s.time_zone},
             {"enabled", s.enabled},
             {"catch_up", StoredCatchUp(s.catch_up)},
+            {"enabled_at", ToUnixMillis(s.enabled_at)},
             {"template", std::move(templ)}};
   // Invalid UTF-8 is replaced rather than thrown: the record must always be storable.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);

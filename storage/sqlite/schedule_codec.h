@@ -15,7 +15,7 @@
 
 namespace exportd {
 
-// name, cron, time_zone, request, enabled and catch_up of `schedule`. Never fails.
+// name, cron, time_zone, request, enabled, catch_up and enabled_at of `schedule`. Never fails.
 std::string EncodeScheduleBody(const Schedule& schedule);
 
 // Fills those members of `schedule` from `json`; kDataLoss if it is not a body written by

@@ -356,6 +356,51 @@ TEST(CronNextRunsTest, YearlyExpressionsAreFast) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
 }
 
+// The firing rule restated minute by minute in UTC, as a reference: instant s fires when its
+// reading matches and s is the reading's first occurrence, or when the clock jumped forward at
+// s over a matching reading.
+std::vector<SysSeconds> ReferenceRuns(const CronExpr& e, const TimeZone& zone, SysSeconds from,
+                                      SysSeconds until) {
+  std::vector<SysSeconds> runs;
+  for (SysSeconds s = from + 1min; s < until; s += 1min) {
+    const LocalSeconds reading = zone.ToLocal(s);
+    bool fires = Matches(e, reading) && zone.FromLocal(reading).first == s;
+    for (LocalSeconds skipped = zone.ToLocal(s - 1min) + 1min; skipped < reading && !fires;
+         skipped += 1min) {
+      fires = Matches(e, skipped);
+    }
+    if (fires) runs.push_back(s);
+  }
+  return runs;
+}
+
+TEST(CronNextRunsTest, AgreesWithAMinuteByMinuteReferenceOverChanges) {
+  const struct {
+    const char* zone;
+    SysSeconds from;
+  } windows[] = {
+      {"America/Los_Angeles", sys_days{2026y / 3 / 7} + 12h},
+      {"America/Los_Angeles", sys_days{2026y / 10 / 31} + 12h},
+      {"Europe/Berlin", sys_days{2026y / 3 / 28} + 12h},
+      {"Europe/Berlin", sys_days{2026y / 10 / 24} + 12h},
+      {"Australia/Lord_Howe", sys_days{2026y / 10 / 3}},
+      {"Australia/Lord_Howe", sys_days{2026y / 4 / 4}},
+  };
+  for (const auto& w : windows) {
+    const auto zone = Zone(w.zone);
+    for (const char* cron :
+         {"* * * * *", "*/15 * * * *", "0 * * * *", "30 * * * *", "30 2 * * *", "30 1 * * *",
+          "0 0,1,2,3 * * *", "45 1-3 * * SUN", "10,40 2 8,29 * *"}) {
+      const CronExpr e = Parse(cron);
+      const SysSeconds until = w.from + 48h;
+      std::vector<SysSeconds> runs = NextRuns(e, *zone, w.from, 5000);
+      std::erase_if(runs, [&](SysSeconds t) { return t >= until; });
+      EXPECT_EQ(Format(runs), Format(ReferenceRuns(e, *zone, w.from, until)))
+          << w.zone << " " << cron;
+    }
+  }
+}
+
 // --- LastRunAtOrBefore ---
 
 TEST(CronLastRunTest, IsTheLastFiringAtOrBefore) {

@@ -18,6 +18,7 @@ Schedule FullSchedule() {
   s.time_zone = "America/Los_Angeles";
   s.enabled = false;
   s.catch_up = CatchUp::kAll;
+  s.enabled_at = *ParseRfc3339("2026-02-01T10:00:00.250Z");
   ExportRequest& r = s.request.request;
   r.dataset = "samples";
   r.format = Format::kNdjson;
@@ -46,6 +47,7 @@ Schedule BodyOnly(const Schedule& s) {
   out.request = s.request;
   out.enabled = s.enabled;
   out.catch_up = s.catch_up;
+  out.enabled_at = s.enabled_at;
   return out;
 }
 

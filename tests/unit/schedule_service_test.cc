@@ -58,6 +58,7 @@ TEST_F(ScheduleServiceTest, CreateStoresAndShowsTheNextRuns) {
   EXPECT_EQ(s.principal, "alice");
   EXPECT_EQ(s.created_at, clock_.Now());
   EXPECT_EQ(s.updated_at, clock_.Now());
+  EXPECT_EQ(s.enabled_at, clock_.Now());
   EXPECT_FALSE(s.last_run);
   // 10:00 in Los Angeles: PST (-8) until the change on 2026-03-08, PDT (-7) from then.
   EXPECT_EQ(Format(created->next_runs),
@@ -157,6 +158,40 @@ TEST_F(ScheduleServiceTest, UpdateChangesOnlyWhatIsGiven) {
   ASSERT_TRUE(resumed.ok());
   // 02:30 on 2026-03-08 does not exist in Los Angeles: it fires when the gap ends (03:00 PDT).
   EXPECT_EQ(Format(resumed->next_runs)[0], "2026-03-08T10:00:00Z");
+}
+
+// Firing fires no slot at or before enabled_at: it moves when the slots before it are not
+// missed ones (resumed, or another timing), and only then.
+TEST_F(ScheduleServiceTest, EnabledAtMovesOnResumeAndOnNewTiming) {
+  Result<ScheduleView> created = service_.Create(alice_, Nightly());
+  ASSERT_TRUE(created.ok());
+  const std::string id = created->schedule.id;
+  const TimePoint created_at = clock_.Now();
+  auto update = [&](SchedulePatch patch) {
+    clock_.Advance(std::chrono::minutes(1));
+    Result<ScheduleView> updated = service_.Update(alice_, id, std::move(patch));
+    EXPECT_TRUE(updated.ok()) << updated.status().ToString();
+    return updated.ok() ? updated->schedule.enabled_at : TimePoint{};
+  };
+  EXPECT_EQ(update(SchedulePatch{.name = "renamed"}), created_at);
+  EXPECT_EQ(update(SchedulePatch{.catch_up = CatchUp::kAll}), created_at);
+  EXPECT_EQ(update(SchedulePatch{.enabled = true}), created_at);  // already enabled
+  EXPECT_EQ(update(SchedulePatch{.enabled = false}), created_at);
+  {
+    const TimePoint moved = update(SchedulePatch{.enabled = true});
+    EXPECT_EQ(moved, clock_.Now());
+  }
+  {
+    const TimePoint moved = update(SchedulePatch{.cron = "0 11 * * *"});
+    EXPECT_EQ(moved, clock_.Now());
+  }
+  {
+    const TimePoint moved = update(SchedulePatch{.time_zone = "Europe/Berlin"});
+    EXPECT_EQ(moved, clock_.Now());
+  }
+  const TimePoint last = clock_.Now();
+  EXPECT_EQ(update(SchedulePatch{.cron = "0 11 * * *"}), last);  // the same cron again
+  EXPECT_EQ(store_.Get(id)->enabled_at, last);
 }
 
 TEST_F(ScheduleServiceTest, BadUpdateStoresNothing) {

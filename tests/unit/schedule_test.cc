@@ -9,16 +9,6 @@
 namespace exportd {
 namespace {
 
-TEST(CatchUpTest, NamesRoundTrip) {
-  for (CatchUp c : {CatchUp::kLatest, CatchUp::kAll, CatchUp::kNone}) {
-    EXPECT_EQ(ParseCatchUp(CatchUpName(c)), c);
-  }
-  EXPECT_EQ(CatchUpName(CatchUp::kLatest), "latest");
-  EXPECT_EQ(ParseCatchUp("Latest"), std::nullopt);
-  EXPECT_EQ(ParseCatchUp(""), std::nullopt);
-  EXPECT_EQ(ParseCatchUp("some"), std::nullopt);
-}
-
 TEST(ScheduleIdTest, NewIdsHaveTheirShape) {
   const std::string id = NewScheduleId(*ParseRfc3339("2026-03-08T10:00:00Z"));
   EXPECT_EQ(id.substr(0, 4), "sch_");

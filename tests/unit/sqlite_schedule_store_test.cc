@@ -27,7 +27,7 @@ Schedule MakeSchedule(const std::string& id, const std::string& principal, int64
   s.request.request.fields = {"id"};
   s.request.tag = "t";
   s.catch_up = CatchUp::kNone;
-  s.created_at = s.updated_at = AtMs(at_ms);
+  s.created_at = s.updated_at = s.enabled_at = AtMs(at_ms);
   return s;
 }
 
@@ -113,7 +113,7 @@ TEST_F(SqliteScheduleStoreTest, UpdateReplacesTheOwnersPartOnly) {
   changed.enabled = false;
   changed.cron = "*/5 * * * *";
   changed.request.request.dataset = "other";
-  changed.updated_at = AtMs(2000);
+  changed.updated_at = changed.enabled_at = AtMs(2000);
   ASSERT_TRUE(store->Update(changed).ok());
 
   Result<Schedule> got = store->Get("sch_01");
@@ -121,6 +121,7 @@ TEST_F(SqliteScheduleStoreTest, UpdateReplacesTheOwnersPartOnly) {
   EXPECT_EQ(got->principal, "alice");
   EXPECT_EQ(got->created_at, AtMs(1000));
   EXPECT_EQ(got->updated_at, AtMs(2000));
+  EXPECT_EQ(got->enabled_at, AtMs(2000));
   EXPECT_FALSE(got->enabled);
   EXPECT_EQ(got->cron, "*/5 * * * *");
   EXPECT_EQ(got->request.request.dataset, "other");
