@@ -19,15 +19,6 @@ Json Nightly() {
 
 class SchedulesTest : public ExportdTest {
  protected:
-  std::string CreateKey(const std::string& name) {
-    CommandResult r = server_->RunCli({"keys", "create", "--name", name, "--config",
-                                       server_->config_path(), "--data-dir", server_->data_dir()});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
-    std::string key = r.out;
-    while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
-    return key;
-  }
-
   size_t ScheduleCount() {
     HttpResponse list = api_->Get("/v1/schedules");
     EXPECT_EQ(list.status, 200) << list.Describe();
@@ -258,13 +249,7 @@ TEST_F(SchedulesTest, SchedulesSurviveARestart) {
 
 TEST_F(SchedulesTest, RolesAndMethods) {
   ASSERT_TRUE(StartWithItems(3));
-  CommandResult r =
-      server_->RunCli({"keys", "create", "--name", "reader", "--role", "reader", "--config",
-                       server_->config_path(), "--data-dir", server_->data_dir()});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::string key = r.out;
-  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
-  HttpClient reader(server_->host(), server_->port(), key);
+  HttpClient reader(server_->host(), server_->port(), CreateKey("reader", "reader"));
 
   ExpectRefused(reader.PostJson("/v1/schedules", Nightly()), 403, "");
   EXPECT_EQ(reader.Get("/v1/schedules").status, 200);
