@@ -65,6 +65,8 @@ std::vector<Route> RouteTable() {
   const std::string exports = "/v1/exports";
   const std::string one = exports + "/" + kId;
   const std::string watermarks = std::string("/v1/datasets/") + kId + "/watermarks";
+  const std::string schedules = "/v1/schedules";
+  const std::string one_schedule = schedules + "/" + kId;
   return {
       {"POST", exports, nullptr, HandleCreateExport, Role::kExporter, /*large_body=*/true},
       {"GET", exports, nullptr, HandleListExports, Role::kReader},
@@ -74,6 +76,13 @@ std::vector<Route> RouteTable() {
       {"GET", one + "/events", nullptr, HandleListEvents, Role::kReader},
       // Public: the pre-signed link is the credential (checked by the handler).
       {"GET", one + "/files/" + kId, HandleDownload, nullptr},
+      {"POST", schedules, nullptr, HandleCreateSchedule, Role::kExporter},
+      {"GET", schedules, nullptr, HandleListSchedules, Role::kReader},
+      // Before the routes of one schedule, so that "preview" is not taken for an id.
+      {"POST", schedules + "/preview", nullptr, HandlePreviewSchedule, Role::kReader},
+      {"GET", one_schedule, nullptr, HandleGetSchedule, Role::kReader},
+      {"PATCH", one_schedule, nullptr, HandleUpdateSchedule, Role::kExporter},
+      {"DELETE", one_schedule, nullptr, HandleDeleteSchedule, Role::kExporter},
       {"GET", "/v1/datasets", nullptr, HandleListDatasets, Role::kReader},
       {"GET", watermarks, nullptr, HandleListWatermarks, Role::kReader},
       {"PUT", watermarks + "/" + kId, nullptr, HandlePutWatermark, Role::kAdmin},
@@ -280,6 +289,8 @@ void ApiServer::Impl::Register() {
       server->Delete(route.pattern, WithBody(handler, ctx.options.max_body_bytes));
     if (route.method == "PUT")
       server->Put(route.pattern, WithBody(handler, ctx.options.max_body_bytes));
+    if (route.method == "PATCH")
+      server->Patch(route.pattern, WithBody(handler, ctx.options.max_body_bytes));
   }
   // Every other method on a known path: 405 with the methods that exist. Methods that may
   // carry a body get content-reader handlers that never read it: cpp-httplib would otherwise
@@ -300,7 +311,7 @@ void ApiServer::Impl::Register() {
     if (!methods.count("POST")) server->Post(pattern, not_allowed_unread);
     if (!methods.count("DELETE")) server->Delete(pattern, not_allowed_unread);
     if (!methods.count("PUT")) server->Put(pattern, not_allowed_unread);
-    server->Patch(pattern, not_allowed_unread);
+    if (!methods.count("PATCH")) server->Patch(pattern, not_allowed_unread);
     server->Options(pattern, not_allowed);
   }
   // Unknown paths: 404 without reading a body, for the same reason.

@@ -13,6 +13,7 @@
 #include "core/export_service.h"
 #include "core/key_store.h"
 #include "core/object_store.h"
+#include "core/schedule_service.h"
 #include "core/status.h"
 #include "core/task_store.h"
 #include "core/watermark_service.h"
@@ -56,6 +57,7 @@ using Sha256HexFn = std::function<std::string(std::string_view)>;
 struct ApiDependencies {
   ExportService* service = nullptr;
   WatermarkService* watermarks = nullptr;
+  ScheduleService* schedules = nullptr;  // /v1/schedules; null: those routes answer 500
   ApiKeyStore* keys = nullptr;
   TaskStore* tasks = nullptr;  // for readiness checks
   ObjectStore* objects = nullptr;

@@ -63,6 +63,19 @@ void HandleListEvents(HandlerContext& ctx, const Principal& who, const httplib::
                       httplib::Response& res);
 void HandleListDatasets(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
                         httplib::Response& res);
+// /v1/schedules...
+void HandleCreateSchedule(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                          httplib::Response& res);
+void HandleListSchedules(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                         httplib::Response& res);
+void HandleGetSchedule(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                       httplib::Response& res);
+void HandleUpdateSchedule(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                          httplib::Response& res);
+void HandleDeleteSchedule(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                          httplib::Response& res);
+void HandlePreviewSchedule(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                           httplib::Response& res);
 // /v1/audit (admin): events across all tasks.
 void HandleListAudit(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
                      httplib::Response& res);
@@ -83,7 +96,7 @@ void HandlePutWatermark(HandlerContext& ctx, const Principal& who, const httplib
 void HandleDeleteWatermark(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
                            httplib::Response& res);
 
-// Whether a Content-Type names JSON: application/json or any +json type, parameters ignored.
+// Whether a Content-Type names JSON (application/json or any +json type), parameters aside.
 bool IsJsonContentType(const std::string& content_type);
 
 // Writes a JSON body.

@@ -27,7 +27,7 @@ ExportService::ExportService(TaskStore& tasks, const DatasetCatalog& datasets, O
       options_(options),
       sha256_hex_(std::move(sha256_hex)) {}
 
-Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExportArgs args) {
+Result<CreateExportArgs> ExportService::Prepare(CreateExportArgs args) const {
   const DatasetCatalog::Entry* entry = datasets_.Find(args.request.dataset);
   if (entry == nullptr) {
     return InvalidArgument("unknown dataset '" + args.request.dataset + "'", "/dataset");
@@ -54,7 +54,13 @@ Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExp
                                std::to_string(options_.max_retention.count()) + " seconds)",
                            "/retention");
   }
+  return args;
+}
 
+Status ExportService::Check(const CreateExportArgs& args) const { return Prepare(args).status(); }
+
+Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExportArgs args) {
+  ASSIGN_OR_RETURN(args, Prepare(std::move(args)));
   TimePoint now = clock_.Now();
   Task task;
   task.id = NewUlid(now);

@@ -87,6 +87,9 @@ class ExportService {
   // and wakes the scheduler. With an idempotency key already used by this principal within the
   // window: the same request replays the original task; another request is kAlreadyExists.
   Result<CreateExportResult> Create(const Principal& who, CreateExportArgs args);
+  // The checks of Create without creating anything: kInvalidArgument with a pointer into the
+  // create-export body, as Create would answer (a schedule's request template).
+  Status Check(const CreateExportArgs& args) const;
 
   // kNotFound for unknown ids and for other principals' tasks.
   Result<Task> Get(const Principal& who, const std::string& id);
@@ -127,6 +130,9 @@ class ExportService {
   // kNotFound for another principal's task, after recording an "access_denied" event on it
   // (detail: `action`): probing for other principals' tasks leaves a trail.
   Result<Task> GetOwned(const Principal& who, const std::string& id, std::string_view action);
+  // Everything Create checks and fills before the task exists: the dataset, the prepared
+  // request (with the deployment's escape_formulas default), notify targets and retention.
+  Result<CreateExportArgs> Prepare(CreateExportArgs args) const;
   // The access check of GetOwned, given the task's owner.
   Status CheckOwner(const Principal& who, const std::string& id, const std::string& owner,
                     std::string_view action);

@@ -12,6 +12,7 @@
 #include "core/duration.h"
 #include "core/export_service.h"
 #include "core/retention_janitor.h"
+#include "core/schedule_service.h"
 #include "core/scheduler.h"
 #include "core/time_format.h"
 #include "server/bucket_readiness.h"
@@ -29,6 +30,7 @@
 #include "storage/fs/url_signer.h"
 #include "storage/sqlite/principal_migration.h"
 #include "storage/sqlite/sqlite_key_store.h"
+#include "storage/sqlite/sqlite_schedule_store.h"
 #include "storage/sqlite/sqlite_task_store.h"
 #include "storage/tz/date_time_zone_db.h"
 #ifdef EXPORTD_WITH_FAULT_INJECTION
@@ -81,6 +83,8 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   const Status integrity = tasks->QuickCheck();
   if (!integrity.ok()) spdlog::error("{}", integrity.ToString());
   ASSIGN_OR_RETURN(std::unique_ptr<SqliteKeyStore> keys, SqliteKeyStore::Open(TaskDbPath(config)));
+  ASSIGN_OR_RETURN(std::unique_ptr<SqliteScheduleStore> schedule_store,
+                   SqliteScheduleStore::Open(TaskDbPath(config)));
   RETURN_IF_ERROR(EnsureBootstrapKey(*keys));
   ASSIGN_OR_RETURN(std::string secret, UrlSigner::LoadOrCreateSecret(
                                            (fs::path(config.data_dir) / "url_secret").string()));
@@ -153,10 +157,17 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   ExportService service(*tasks, datasets, objects, scheduler, clock, logger, time_zones,
                         service_options, [](std::string_view data) { return Sha256Hex(data); });
 
+  // Templates are checked by the checks of POST /v1/exports, so a schedule stored is one that
+  // can fire.
+  ScheduleService schedules(
+      *schedule_store, time_zones, clock,
+      [&service](const CreateExportArgs& args) { return service.Check(args); });
+
   api::ApiDependencies deps;
   WatermarkService watermarks(*tasks, datasets, clock);
   deps.service = &service;
   deps.watermarks = &watermarks;
+  deps.schedules = &schedules;
   deps.keys = keys.get();
   deps.tasks = tasks.get();
   deps.objects = &objects;

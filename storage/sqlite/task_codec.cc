@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/time_format.h"
+#include "storage/sqlite/request_record.h"
 
 namespace exportd {
 namespace {
@@ -400,6 +401,18 @@ void Truncate(std::optional<TimePoint>& t) {
 }
 
 }  // namespace
+
+nlohmann::json EncodeRequestRecord(const ExportRequest& request) { return EncodeRequest(request); }
+
+Result<ExportRequest> DecodeRequestRecord(const nlohmann::json& record) {
+  try {
+    return DecodeRequest(record);
+  } catch (const CodecError& e) {
+    return DataLoss("stored request: " + e.message);
+  } catch (const json::exception& e) {
+    return DataLoss(std::string("stored request: ") + e.what());
+  }
+}
 
 std::string EncodeTask(const Task& t) {
   json files = json::array();

@@ -646,6 +646,22 @@ void ExportdTest::TearDown() {
   server_.reset();
 }
 
+std::string ExportdTest::CreateKey(const std::string& name, const std::string& role) {
+  std::vector<std::string> args = {"keys",       "create",           "--name",
+                                   name,         "--config",         server_->config_path(),
+                                   "--data-dir", server_->data_dir()};
+  if (!role.empty()) {
+    args.push_back("--role");
+    args.push_back(role);
+  }
+  CommandResult r = server_->RunCli(args);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  if (r.exit_code != 0) return "";
+  std::string key = r.out;
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+  return key;
+}
+
 bool ExportdTest::StartServer(ExportdProcess::Options options) {
   server_ = std::make_unique<ExportdProcess>(std::move(options));
   std::string error;

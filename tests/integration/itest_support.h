@@ -117,6 +117,9 @@ class ExportdTest : public ::testing::Test {
   bool StartWithItems(int rows, const Json& config_extra = Json::object(),
                       std::map<std::string, std::string> env = {}, int busy_timeout_ms = 5000);
 
+  // `exportd keys create --name NAME [--role ROLE]` on the running server's data dir: the
+  // secret ("" with a failure recorded if the command fails).
+  std::string CreateKey(const std::string& name, const std::string& role = "");
   const std::string& source_path() const { return source_path_; }
   ExpectedExport ExpectedItems(const std::vector<std::string>& fields = {},
                                const std::string& where = "") const;

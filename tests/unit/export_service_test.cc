@@ -310,6 +310,21 @@ TEST_F(ExportServiceTest, CreateRejectsAnInvalidRequestAndStoresNothing) {
   EXPECT_TRUE(hash_.inputs().empty());
 }
 
+// Check answers what Create would, and creates nothing either way (schedules' templates).
+TEST_F(ExportServiceTest, CheckJudgesLikeCreateAndStoresNothing) {
+  EXPECT_TRUE(service().Check(Args(SamplesRequest())).ok());
+  ExportRequest unknown_field = SamplesRequest();
+  unknown_field.fields = {"id", "colour"};
+  Status checked = service().Check(Args(unknown_field));
+  EXPECT_EQ(checked.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(checked.pointer(), "/fields/1");
+  CreateExportArgs long_retention = Args(SamplesRequest());
+  long_retention.retention = std::chrono::seconds(365 * 24 * 3600);
+  EXPECT_EQ(service().Check(long_retention).pointer(), "/retention");
+  EXPECT_EQ(TaskCount(), 0);
+  EXPECT_TRUE(hash_.inputs().empty());
+}
+
 TEST_F(ExportServiceTest, SameKeyAndSameRequestReplaysTheTask) {
   ExportRequest request = SamplesRequest();
   request.partitions = {"a", "b"};
