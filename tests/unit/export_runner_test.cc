@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/canonical_json.h"
+#include "core/task_metrics_json.h"
 #include "core/time_format.h"
 #include "storage/base/digest.h"
 #include "storage/fs/local_object_store.h"
@@ -281,6 +282,30 @@ TEST_F(ExportRunnerTest, ManifestDescribesTheFilesOnDisk) {
     EXPECT_EQ(entry["sha256"], Sha256Hex(on_disk));
     EXPECT_EQ(entry["bytes"], on_disk.size());
   }
+}
+
+// The window and metrics of recurring exports are in the manifest when the task has them, and
+// absent otherwise (the manifest of every other export stays as it was).
+TEST_F(ExportRunnerTest, ManifestCarriesTheTasksWindowAndMetricsWhenSet) {
+  FakeSource plain_source(columns_, MakeRows(2));
+  RecordingControl plain_control;
+  ASSERT_TRUE(Run(MakeTask("plain", Format::kCsv, 10), plain_source, plain_control).ok());
+  const auto plain = nlohmann::json::parse(FileBytes("plain", "manifest.json"));
+  EXPECT_FALSE(plain.contains("window"));
+  EXPECT_FALSE(plain.contains("metrics"));
+  EXPECT_FALSE(plain["files"][0].contains("partition"));
+
+  FakeSource source(columns_, MakeRows(2));
+  RecordingControl control;
+  Task task = MakeTask("t1", Format::kCsv, 10);
+  task.window =
+      TaskWindow{FromUnixMillis(2000), {PartitionWindow{"p1", std::nullopt, FromUnixMillis(2000)}}};
+  task.metrics = TaskMetrics{.rows_by_partition = {{"p1", 2}}, .excluded_rows = 1};
+  ASSERT_TRUE(Run(task, source, control).ok());
+  const auto manifest = nlohmann::json::parse(FileBytes("t1", "manifest.json"));
+  EXPECT_EQ(manifest["window"], nlohmann::json::parse(TaskWindowJson(*task.window)));
+  EXPECT_EQ(manifest["metrics"], nlohmann::json::parse(TaskMetricsJson(*task.metrics)));
+  EXPECT_EQ(manifest["metrics"]["rows_by_partition"]["p1"], 2);
 }
 
 TEST_F(ExportRunnerTest, BuildsTheQueryFromTheRequest) {
