@@ -113,14 +113,37 @@ std::vector<SpecOperation> ParseSpecOperations(const std::string& yaml) {
   return ops;
 }
 
-std::string Fill(const std::string& tmpl, const std::string& id, const std::string& name) {
+// A documented path with its variables filled: {id} with the task or, on schedule routes, the
+// schedule; {name} with the dataset on dataset routes, else a file name; {partition} likewise.
+std::string Fill(const std::string& tmpl, const std::string& task_id,
+                 const std::string& schedule_id) {
+  const bool schedule = tmpl.rfind("/v1/schedules", 0) == 0;
+  const bool dataset = tmpl.rfind("/v1/datasets", 0) == 0;
   std::string out = tmpl;
   for (const auto& [var, value] :
-       {std::pair<std::string, std::string>{"{id}", id}, {"{name}", name}}) {
+       {std::pair<std::string, std::string>{"{id}", schedule ? schedule_id : task_id},
+        {"{name}", dataset ? "items" : "part-00001.csv"},
+        {"{partition}", "north"}}) {
     for (size_t pos; (pos = out.find(var)) != std::string::npos;)
       out.replace(pos, var.size(), value);
   }
   return out;
+}
+
+// A body that the operation accepts from a caller allowed to make it, so that a refusal is
+// about the caller; empty for operations without a body.
+std::string BodyFor(const std::string& method, const std::string& tmpl) {
+  if (method == "POST" && tmpl == "/v1/exports") return Json{{"dataset", "items"}}.dump();
+  if (method == "POST" && tmpl == "/v1/schedules") {
+    return Json{{"name", "probe"}, {"cron", "0 3 * * *"}, {"request", {{"dataset", "items"}}}}
+        .dump();
+  }
+  if (method == "POST" && tmpl == "/v1/schedules/preview") {
+    return Json{{"cron", "0 * * * *"}, {"from", "2026-01-01T00:00:00Z"}, {"count", 2}}.dump();
+  }
+  if (method == "PATCH") return Json{{"enabled", false}}.dump();
+  if (method == "PUT") return Json{{"watermark", "2026-01-01T00:00:00Z"}}.dump();
+  return "";
 }
 
 class OwaspTest : public ExportdTest {
@@ -183,6 +206,12 @@ TEST_F(OwaspTest, API1_API2_API5_EveryDocumentedRouteRefusesTheWrongCaller) {
       CreateExport(alice, {{"dataset", "items"}, {"tag", secret_tag}, {"max_rows_per_file", 777}});
   ASSERT_FALSE(a.empty());
   const Json a_done = WaitForTerminal(alice, a, seconds(30));
+  const HttpResponse a_schedule = alice.PostJson(
+      "/v1/schedules", Json{{"name", "alice-nightly"},
+                            {"cron", "0 3 * * *"},
+                            {"request", {{"dataset", "items"}, {"tag", secret_tag}}}});
+  ASSERT_EQ(a_schedule.status, 201) << a_schedule.Describe();
+  const std::string s = a_schedule.json.value("id", "");
   ASSERT_EQ(a_done.value("status", ""), "Succeeded") << a_done.dump();
   const std::string a_hash = a_done.value("query_hash", "");
   const std::string a_sha = a_done["files"][0].value("sha256", "");
@@ -215,11 +244,10 @@ TEST_F(OwaspTest, API1_API2_API5_EveryDocumentedRouteRefusesTheWrongCaller) {
                                         "/v1/exports/{id}/files/{name}"};
 
   for (const SpecOperation& op : ops) {
-    const std::string path = Fill(op.path, a, "part-00001.csv");
+    const std::string path = Fill(op.path, a, s);
     const bool has_id = op.path.find("{id}") != std::string::npos;
     SCOPED_TRACE(op.method + " " + op.path + " -> " + path);
-    const std::string body =
-        op.method == "POST" && op.path == "/v1/exports" ? Json{{"dataset", "items"}}.dump() : "";
+    const std::string body = BodyFor(op.method, op.path);
     const std::string type = body.empty() ? "" : "application/json";
     auto as = [&](const HttpClient& who, const HeaderList& headers = {}, bool auth = true,
                   const std::string& p = "") {
@@ -328,6 +356,10 @@ TEST_F(OwaspTest, API8_API9_UndocumentedRoutesAndMethodsDoNotExist) {
   const std::string id = CreateExport(*api_, {{"dataset", "items"}});
   ASSERT_FALSE(id.empty());
   WaitForTerminal(*api_, id, seconds(30));
+  const HttpResponse schedule = api_->PostJson(
+      "/v1/schedules",
+      Json{{"name", "n"}, {"cron", "0 3 * * *"}, {"request", {{"dataset", "items"}}}});
+  ASSERT_EQ(schedule.status, 201) << schedule.Describe();
   for (const std::string& path :
        {std::string("/v1/keys"), std::string("/v1/admin"), std::string("/admin"),
         std::string("/debug"), std::string("/debug/pprof"), std::string("/v0/exports"),
@@ -348,7 +380,7 @@ TEST_F(OwaspTest, API8_API9_UndocumentedRoutesAndMethodsDoNotExist) {
   std::map<std::string, std::set<std::string>> methods;
   for (const auto& op : ops) methods[op.path].insert(op.method);
   for (const auto& [tmpl, documented] : methods) {
-    const std::string path = Fill(tmpl, id, "part-00001.csv");
+    const std::string path = Fill(tmpl, id, schedule.json.value("id", ""));
     for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
       if (documented.count(method)) continue;
       for (bool auth : {false, true}) {
