@@ -71,7 +71,7 @@ class RetentionJanitorTest : public ::testing::Test {
     RetentionJanitorOptions options;
     options.batch = batch;
     options.interval = interval;
-    return RetentionJanitor(*tasks_, *objects_, clock_, logger_, options);
+    return RetentionJanitor(*tasks_, *tasks_, *objects_, clock_, logger_, options);
   }
 
   void WriteObject(const std::string& id, const std::string& name) {

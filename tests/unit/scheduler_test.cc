@@ -596,7 +596,7 @@ TEST_F(SchedulerTest, FilesAFailedTaskCouldNotRemoveAreRemovedByTheJanitorLater)
       SqliteTaskStore::Open((base_ / "tasks.db").string());
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
   store_ = std::move(reopened).value();
-  RetentionJanitor janitor(*store_, flaky, clock_, logger_, RetentionJanitorOptions{});
+  RetentionJanitor janitor(*store_, *store_, flaky, clock_, logger_, RetentionJanitorOptions{});
   JanitorRunStats first = janitor.RunOnce();
   EXPECT_EQ(first.failed, 1);
   EXPECT_EQ(first.removed, 0);
