@@ -22,6 +22,7 @@
 #include "storage/sqlite/sqlite_task_store.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_source.h"
+#include "tests/fakes/memory_task_store.h"
 
 namespace exportd {
 
@@ -92,10 +93,7 @@ class ExportServiceTest : public ::testing::Test {
     ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
     base_ = tmpl;
     root_ = base_ / "exports";
-    Result<std::unique_ptr<SqliteTaskStore>> opened =
-        SqliteTaskStore::Open((base_ / "tasks.db").string());
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    store_ = std::move(opened).value();
+    ASSERT_NO_FATAL_FAILURE(store_ = MakeStore());
     objects_ = std::make_unique<LocalObjectStore>(
         root_.string(), std::make_shared<UrlSigner>("secret"), "http://127.0.0.1:8080");
 
@@ -118,6 +116,11 @@ class ExportServiceTest : public ::testing::Test {
     scheduler_.reset();
     std::error_code ec;
     fs::remove_all(base_, ec);
+  }
+
+  // The store the fixture's service uses: an in-memory one, unless a test needs SQLite's.
+  virtual std::unique_ptr<TaskStore> MakeStore() {
+    return std::make_unique<fakes::MemoryTaskStore>();
   }
 
   // A service whose scheduler is not started (tasks stay Pending) unless StartScheduler() is
@@ -214,7 +217,7 @@ class ExportServiceTest : public ::testing::Test {
   RecordingHash hash_;
   fs::path base_;
   fs::path root_;
-  std::unique_ptr<SqliteTaskStore> store_;
+  std::unique_ptr<TaskStore> store_;
   std::unique_ptr<LocalObjectStore> objects_;
   DatasetCatalog catalog_;
   std::unique_ptr<Scheduler> scheduler_;
@@ -367,9 +370,21 @@ TEST_F(ExportServiceTest, AnExpiredKeyCreatesANewTask) {
   EXPECT_EQ(TaskCount(), 2);
 }
 
+// The fixture on a SQLite file, for what needs two connections to one store.
+class ExportServiceOnSqliteTest : public ExportServiceTest {
+ protected:
+  std::unique_ptr<TaskStore> MakeStore() override {
+    Result<std::unique_ptr<SqliteTaskStore>> opened =
+        SqliteTaskStore::Open((base_ / "tasks.db").string());
+    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    if (!opened.ok()) return nullptr;
+    return std::move(opened).value();
+  }
+};
+
 // Two requests with one key at the same moment, through two services on two connections to
 // one store (as two HTTP threads, or two instances): exactly one task, and both requests get it.
-TEST_F(ExportServiceTest, ConcurrentRequestsWithOneKeyCreateOneTask) {
+TEST_F(ExportServiceOnSqliteTest, ConcurrentRequestsWithOneKeyCreateOneTask) {
   Result<std::unique_ptr<SqliteTaskStore>> other_store =
       SqliteTaskStore::Open((base_ / "tasks.db").string());
   ASSERT_TRUE(other_store.ok());
