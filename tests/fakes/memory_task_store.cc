@@ -62,7 +62,7 @@ Result<TaskEvent> MemoryTaskStore::CheckCreateLocked(const Task& task, const Eve
 void MemoryTaskStore::InsertLocked(const Task& task, const TaskEvent& created) {
   Entry entry{task, next_task_seq_++};
   entry.task.notifications.clear();
-  entry.task.revision = 1;
+  entry.task.revision = 0;  // as a new task comes back from Get: the first change makes it 1
   tasks_.emplace(task.id, std::move(entry));
   AppendLocked(created);
 }
