@@ -660,40 +660,10 @@ TEST_F(SqliteTaskStoreTest, RevisionSeesAChangeByAnotherToolWithinASecond) {
   EXPECT_EQ(seen, before->revision + 1);
 }
 
-// A database written by version 1 of the schema (before leases) opens, migrates to the
-// current version and keeps its tasks, events and keys; a task it left Processing is recovered
-// by the first instance that starts.
-// Creates task `id` with `retention` and runs it to `end` at `finished`; a Succeeded task gets
-// one file and a manifest (unless `files` is false).
-void Finish(SqliteTaskStore& store, const std::string& id, seconds retention, TaskState end,
-            TimePoint finished, bool files = true) {
-  Task t = NewTask(id);
-  t.retention = retention;
-  ASSERT_TRUE(store.Create(t, {}).ok());
-  Result<std::optional<Task>> claimed = store.ClaimNext(finished, kOwner, kLease);
-  ASSERT_TRUE(claimed.ok() && claimed->has_value() && (*claimed)->id == id);
-  TransitionArgs args = Args(Trigger::kSucceed, finished);
-  if (end == TaskState::kFailed) {
-    args.trigger = Trigger::kFail;
-    args.error = TaskError{"source_unavailable", "gone", false};
-  } else if (end == TaskState::kCancelled) {
-    args.trigger = Trigger::kCancel;
-  } else if (files) {
-    args.files = {Part(1, 10, 100)};
-    args.manifest = FileInfo{"manifest.json", 0, 10, std::string(64, 'f'), "application/json"};
-  }
-  Result<Task> done = store.Transition(id, args);
-  ASSERT_TRUE(done.ok()) << done.status().ToString();
-  ASSERT_EQ(done->files_expire_at, std::optional<TimePoint>(finished + retention));
-}
-
-TEST_F(SqliteTaskStoreTest, ListExpiredFilesFindsFinishedTasksWithFilesPastTheirExpiry) {
-  Finish(*store_, "01A", seconds(100), TaskState::kSucceeded, kT0);                  // due T0+100
-  Finish(*store_, "01B", seconds(10), TaskState::kSucceeded, kT0 + seconds(5));      // due T0+15
-  Finish(*store_, "01C", seconds(10), TaskState::kFailed, kT0);                      // no files
-  Finish(*store_, "01D", seconds(10), TaskState::kCancelled, kT0);                   // no files
-  Finish(*store_, "01E", seconds(10), TaskState::kSucceeded, kT0, /*files=*/false);  // empty
-  Finish(*store_, "01G", seconds(20), TaskState::kSucceeded, kT0);                   // due T0+20
+// Retention and expiry survive a reopen (they live in the body and the purge_at column).
+TEST_F(SqliteTaskStoreTest, RetentionAndExpirySurviveAReopen) {
+  Finish(*store_, "01A", seconds(100), TaskState::kSucceeded, kT0);  // due T0+100
+  Finish(*store_, "01G", seconds(20), TaskState::kSucceeded, kT0);   // due T0+20
   Task running = NewTask("01F");
   running.retention = seconds(1);
   ASSERT_TRUE(store_->Create(running, {}).ok());
@@ -701,40 +671,13 @@ TEST_F(SqliteTaskStoreTest, ListExpiredFilesFindsFinishedTasksWithFilesPastTheir
   Task waiting = NewTask("01I");
   waiting.retention = seconds(1);
   ASSERT_TRUE(store_->Create(waiting, {}).ok());
-
   auto expired = [&](TimePoint now, int limit) {
     Result<std::vector<std::string>> ids = store_->ListExpiredFiles(now, limit);
     EXPECT_TRUE(ids.ok()) << ids.status().ToString();
     return ids.ok() ? *ids : std::vector<std::string>{"error"};
   };
   using Ids = std::vector<std::string>;
-  // The failed and the cancelled task ran: their objects are due for removal at once, until the
-  // removal is recorded (FilesRemoved, as the scheduler does after its DeleteAll).
-  Ids leftovers = expired(kT0, 10);
-  std::sort(leftovers.begin(), leftovers.end());
-  EXPECT_EQ(leftovers, (Ids{"01C", "01D"}));
-  ASSERT_TRUE(store_->FilesRemoved("01C").ok());
-  ASSERT_TRUE(store_->FilesRemoved("01D").ok());
-  EXPECT_FALSE(MustGet("01C").files_to_remove);
-  EXPECT_TRUE(store_->FilesRemoved("01C").ok()) << "a no-op the second time";
-  EXPECT_EQ(store_->FilesRemoved("01Z").code(), StatusCode::kNotFound);
-  EXPECT_EQ(expired(kT0 + seconds(14), 10), Ids{});
-  EXPECT_EQ(expired(kT0 + seconds(15), 10), Ids{"01B"});  // at files_expire_at: due
-  EXPECT_EQ(expired(kT0 + seconds(100), 10), (Ids{"01B", "01G", "01A"}));  // by expiry
-  EXPECT_EQ(expired(kT0 + seconds(100), 2), (Ids{"01B", "01G"}));
-  EXPECT_EQ(expired(kT0 + seconds(10'000), 10).size(), 3u) << "never Pending/Processing ones";
-  EXPECT_EQ(store_->ListExpiredFiles(kT0, 0).status().code(), StatusCode::kInvalidArgument);
 
-  // Once its files are recorded as gone, a task is not listed again; the expiry stays.
-  Result<Task> cleared = store_->ReplaceFiles("01B", {}, "expired", kT0 + seconds(16), {});
-  ASSERT_TRUE(cleared.ok()) << cleared.status().ToString();
-  EXPECT_TRUE(cleared->files.empty());
-  EXPECT_FALSE(cleared->manifest.has_value());
-  EXPECT_EQ(cleared->files_expire_at, std::optional<TimePoint>(kT0 + seconds(15)));
-  EXPECT_EQ(EventTypes("01B").back(), "expired");
-  EXPECT_EQ(expired(kT0 + seconds(100), 10), (Ids{"01G", "01A"}));
-
-  // Retention and expiry survive a reopen (they live in the body and the purge_at column).
   store_ = OpenStore();
   Task a = MustGet("01A");
   EXPECT_EQ(a.retention, seconds(100));
@@ -905,6 +848,9 @@ TEST(MigrationsTest, RecoveriesAreCountedApartFromAttemptsInOldTasks) {
   EXPECT_EQ(raw.Int("SELECT COUNT(*) FROM tasks WHERE json_type(body, '$.recoveries') IS NULL"), 0);
 }
 
+// A database written by version 1 of the schema (before leases) opens, migrates to the
+// current version and keeps its tasks, events and keys; a task it left Processing is recovered
+// by the first instance that starts.
 TEST(MigrationsTest, VersionOneDatabaseMigratesWithItsDataIntact) {
   std::string tmpl = (std::filesystem::temp_directory_path() / "exportd-v1-XXXXXX").string();
   ASSERT_NE(mkdtemp(tmpl.data()), nullptr);

@@ -77,6 +77,30 @@ inline FileInfo Part(int n, int64_t rows, int64_t bytes) {
   return FileInfo{name, rows, bytes, std::string(64, static_cast<char>('a' + n)), "text/csv"};
 }
 
+// Creates task `id` with `retention` and runs it to `end` at `finished`; a Succeeded task gets
+// one file and a manifest (unless `files` is false).
+inline void Finish(TaskStore& store, const std::string& id, std::chrono::seconds retention,
+                   TaskState end, TimePoint finished, bool files = true) {
+  Task t = NewTask(id);
+  t.retention = retention;
+  ASSERT_TRUE(store.Create(t, {}).ok());
+  Result<std::optional<Task>> claimed = store.ClaimNext(finished, kOwner, kLease);
+  ASSERT_TRUE(claimed.ok() && claimed->has_value() && (*claimed)->id == id);
+  TransitionArgs args = Args(Trigger::kSucceed, finished);
+  if (end == TaskState::kFailed) {
+    args.trigger = Trigger::kFail;
+    args.error = TaskError{"source_unavailable", "gone", false};
+  } else if (end == TaskState::kCancelled) {
+    args.trigger = Trigger::kCancel;
+  } else if (files) {
+    args.files = {Part(1, 10, 100)};
+    args.manifest = FileInfo{"manifest.json", 0, 10, std::string(64, 'f'), "application/json"};
+  }
+  Result<Task> done = store.Transition(id, args);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  ASSERT_EQ(done->files_expire_at, std::optional<TimePoint>(finished + retention));
+}
+
 // Reads through store() that fail the test (and return an empty value) on an error.
 class TaskStoreTestHelpers {
  public:

@@ -700,4 +700,238 @@ TEST_P(TaskStoreContractTest, PendingScanPagesById) {
   EXPECT_EQ((*rest)[0].id, "t3");
 }
 
+TEST_P(TaskStoreContractTest, ListExpiredFilesFindsFinishedTasksWithFilesPastTheirExpiry) {
+  Finish(*store_, "01A", seconds(100), TaskState::kSucceeded, kT0);                  // due T0+100
+  Finish(*store_, "01B", seconds(10), TaskState::kSucceeded, kT0 + seconds(5));      // due T0+15
+  Finish(*store_, "01C", seconds(10), TaskState::kFailed, kT0);                      // no files
+  Finish(*store_, "01D", seconds(10), TaskState::kCancelled, kT0);                   // no files
+  Finish(*store_, "01E", seconds(10), TaskState::kSucceeded, kT0, /*files=*/false);  // empty
+  Finish(*store_, "01G", seconds(20), TaskState::kSucceeded, kT0);                   // due T0+20
+  Task running = NewTask("01F");
+  running.retention = seconds(1);
+  ASSERT_TRUE(store_->Create(running, {}).ok());
+  ASSERT_EQ(Claim(kT0), "01F");  // Processing
+  Task waiting = NewTask("01I");
+  waiting.retention = seconds(1);
+  ASSERT_TRUE(store_->Create(waiting, {}).ok());
+
+  auto expired = [&](TimePoint now, int limit) {
+    Result<std::vector<std::string>> ids = store_->ListExpiredFiles(now, limit);
+    EXPECT_TRUE(ids.ok()) << ids.status().ToString();
+    return ids.ok() ? *ids : std::vector<std::string>{"error"};
+  };
+  using Ids = std::vector<std::string>;
+  // The failed and the cancelled task ran: their objects are due for removal at once, until the
+  // removal is recorded (FilesRemoved, as the scheduler does after its DeleteAll).
+  Ids leftovers = expired(kT0, 10);
+  std::sort(leftovers.begin(), leftovers.end());
+  EXPECT_EQ(leftovers, (Ids{"01C", "01D"}));
+  ASSERT_TRUE(store_->FilesRemoved("01C").ok());
+  ASSERT_TRUE(store_->FilesRemoved("01D").ok());
+  EXPECT_FALSE(MustGet("01C").files_to_remove);
+  EXPECT_TRUE(store_->FilesRemoved("01C").ok()) << "a no-op the second time";
+  EXPECT_EQ(store_->FilesRemoved("01Z").code(), StatusCode::kNotFound);
+  EXPECT_EQ(expired(kT0 + seconds(14), 10), Ids{});
+  EXPECT_EQ(expired(kT0 + seconds(15), 10), Ids{"01B"});  // at files_expire_at: due
+  EXPECT_EQ(expired(kT0 + seconds(100), 10), (Ids{"01B", "01G", "01A"}));  // by expiry
+  EXPECT_EQ(expired(kT0 + seconds(100), 2), (Ids{"01B", "01G"}));
+  EXPECT_EQ(expired(kT0 + seconds(10'000), 10).size(), 3u) << "never Pending/Processing ones";
+  EXPECT_EQ(store_->ListExpiredFiles(kT0, 0).status().code(), StatusCode::kInvalidArgument);
+
+  // Once its files are recorded as gone, a task is not listed again; the expiry stays.
+  Result<Task> cleared = store_->ReplaceFiles("01B", {}, "expired", kT0 + seconds(16), {});
+  ASSERT_TRUE(cleared.ok()) << cleared.status().ToString();
+  EXPECT_TRUE(cleared->files.empty());
+  EXPECT_FALSE(cleared->manifest.has_value());
+  EXPECT_EQ(cleared->files_expire_at, std::optional<TimePoint>(kT0 + seconds(15)));
+  EXPECT_EQ(EventTypes("01B").back(), "expired");
+  EXPECT_EQ(expired(kT0 + seconds(100), 10), (Ids{"01G", "01A"}));
+}
+
+// Every method that names a task answers kNotFound for an unknown one, and changes nothing.
+TEST_P(TaskStoreContractTest, UnknownTasksAreNotFound) {
+  const std::string id = "01NOSUCHTASK";
+  const EventOrigin origin{"alice", ""};
+  EXPECT_EQ(store_->Get(id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->Revision(id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->Events(id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->Transition(id, Args(Trigger::kCancel, kT0)).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(store_->RequestCancel(id, kT0, origin).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->ReplaceFiles(id, {}, "files_deleted", kT0, origin).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(store_->UpdateProgress(id, Progress{1}, kT0).code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->FilesRemoved(id).code(), StatusCode::kNotFound);
+  TaskEvent event;
+  event.task_id = id;
+  event.at = kT0;
+  event.type = "download";
+  EXPECT_EQ(store_->AppendEvent(event).code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->RecordNotificationAttempt(id, HookDelivery{}, event).code(),
+            StatusCode::kNotFound);
+  Task next = NewTask("01NEW");
+  next.idempotency_key = "k";
+  EXPECT_EQ(store_->CreateTakingKey(next, id, origin).code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->Get("01NEW").status().code(), StatusCode::kNotFound);
+  Result<EventPage> all = store_->ListEvents({});
+  ASSERT_TRUE(all.ok());
+  EXPECT_TRUE(all->items.empty());
+}
+
+// Every page and batch asks for at least one item.
+TEST_P(TaskStoreContractTest, LimitsBelowOneAreInvalid) {
+  EXPECT_EQ(store_->List(TaskListQuery{.limit = 0}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->ListEvents(EventQuery{.limit = 0}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->ListExpiredFiles(kT0, 0).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->PendingNotifications(0, "").status().code(), StatusCode::kInvalidArgument);
+}
+
+// expect_state lets a caller act on what it last saw; a mismatch changes nothing.
+TEST_P(TaskStoreContractTest, TransitionGuardedByExpectedState) {
+  ASSERT_TRUE(store_->Create(NewTask("01A"), {}).ok());
+  TransitionArgs cancel = Args(Trigger::kCancel, kT0 + seconds(1));
+  cancel.expect_state = TaskState::kProcessing;
+  EXPECT_EQ(store_->Transition("01A", cancel).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(MustGet("01A").state, TaskState::kPending);
+  EXPECT_EQ(EventTypes("01A"), (std::vector<std::string>{"created"}));
+  cancel.expect_state = TaskState::kPending;
+  Result<Task> cancelled = store_->Transition("01A", cancel);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status().ToString();
+  EXPECT_EQ(cancelled->state, TaskState::kCancelled);
+  EXPECT_EQ(MustGet("01A"), *cancelled);
+  // Terminal states never change.
+  EXPECT_EQ(store_->Transition("01A", Args(Trigger::kStart, kT0 + seconds(2))).status().code(),
+            StatusCode::kFailedPrecondition);
+}
+
+// CommitFile: the file, the checkpoint and the "checkpoint" event together, only under the
+// claim's lease and only for a checkpoint that follows the files.
+TEST_P(TaskStoreContractTest, CommitFileNeedsTheLeaseAndAFollowingCheckpoint) {
+  ASSERT_TRUE(store_->Create(NewTask("01A"), {}).ok());
+  ASSERT_EQ(Claim(kT0), "01A");
+  const LeaseKey key{kOwner, 1, 0};
+  Checkpoint next;
+  next.next_file = 2;
+  next.rows = 10;
+  next.bytes = 100;
+  Result<Task> committed = store_->CommitFile("01A", key, Part(1, 10, 100), next, kT0 + seconds(1));
+  ASSERT_TRUE(committed.ok()) << committed.status().ToString();
+  EXPECT_EQ(committed->files, std::vector<FileInfo>{Part(1, 10, 100)});
+  EXPECT_EQ(committed->checkpoint, next);
+  EXPECT_EQ(MustGet("01A"), *committed);
+  EXPECT_EQ(EventTypes("01A").back(), "checkpoint");
+  EXPECT_EQ(MustEvents("01A").back().actor, kOwner);
+
+  Checkpoint skipped = next;
+  skipped.next_file = 4;
+  EXPECT_EQ(
+      store_->CommitFile("01A", key, Part(2, 10, 100), skipped, kT0 + seconds(2)).status().code(),
+      StatusCode::kFailedPrecondition);
+  const LeaseKey other{"inst_b", 1, 0};
+  Checkpoint third{.next_file = 3, .rows = 20, .bytes = 200};
+  EXPECT_EQ(
+      store_->CommitFile("01A", other, Part(2, 10, 100), third, kT0 + seconds(2)).status().code(),
+      StatusCode::kAborted);
+  EXPECT_EQ(MustGet("01A"), *committed) << "refused commits change nothing";
+  EXPECT_EQ(MustEvents("01A").size(), 3u);  // created, start, checkpoint
+}
+
+// Heartbeat renews the lease from `now` and saves the progress it carries, with no event.
+TEST_P(TaskStoreContractTest, HeartbeatRenewsTheLeaseWithoutAnEvent) {
+  ASSERT_TRUE(store_->Create(NewTask("01A"), {}).ok());
+  ASSERT_EQ(Claim(kT0), "01A");
+  const LeaseKey key{kOwner, 1, 0};
+  Result<Task> beat = store_->Heartbeat("01A", key, Progress{5, 10, 50}, kT0 + seconds(10), kLease);
+  ASSERT_TRUE(beat.ok()) << beat.status().ToString();
+  ASSERT_TRUE(beat->lease.has_value());
+  EXPECT_EQ(beat->lease->expires_at, kT0 + seconds(10) + kLease);
+  EXPECT_EQ(beat->progress, (Progress{5, 10, 50}));
+  EXPECT_EQ(MustGet("01A"), *beat);
+  EXPECT_EQ(EventTypes("01A"), (std::vector<std::string>{"created", "start"}));
+  // Not yet expired at the old expiry; the next wakeup is the new one.
+  Result<std::vector<std::string>> expired = store_->ExpireLeases(kT0 + kLease);
+  ASSERT_TRUE(expired.ok());
+  EXPECT_TRUE(expired->empty());
+  Result<std::optional<TimePoint>> wakeup = store_->NextWakeup(kT0 + kLease);
+  ASSERT_TRUE(wakeup.ok());
+  EXPECT_EQ(*wakeup, std::optional<TimePoint>(kT0 + seconds(10) + kLease));
+}
+
+// A key taken by another task meanwhile cannot be taken again from the task that held it.
+TEST_P(TaskStoreContractTest, CreateTakingKeyFromATaskThatNoLongerHoldsItIsRefused) {
+  Task first = NewTask("01A");
+  first.idempotency_key = "k";
+  ASSERT_TRUE(store_->Create(first, {}).ok());
+  Task second = NewTask("01B");
+  second.idempotency_key = "k";
+  second.created_at = second.updated_at = kT0 + seconds(90'000);
+  ASSERT_TRUE(store_->CreateTakingKey(second, "01A", {"alice", ""}).ok());
+  Task third = NewTask("01C");
+  third.idempotency_key = "k";
+  third.created_at = third.updated_at = kT0 + seconds(90'001);
+  EXPECT_EQ(store_->CreateTakingKey(third, "01A", {"alice", ""}).code(),
+            StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->Get("01C").status().code(), StatusCode::kNotFound);
+  Result<std::optional<Task>> holder = store_->FindByIdempotencyKey("alice", "k");
+  ASSERT_TRUE(holder.ok() && holder->has_value());
+  EXPECT_EQ((*holder)->id, "01B");
+  EXPECT_EQ(EventTypes("01A"), (std::vector<std::string>{"created", "idempotency_key_released"}));
+}
+
+// The revision changes with each committed change to a task and with nothing else.
+TEST_P(TaskStoreContractTest, RevisionMovesWithEachChangeOnly) {
+  ASSERT_TRUE(store_->Create(NotifyingTask("01A", WebhookAndTwoEmails()), {}).ok());
+  auto revision = [&] {
+    Result<TaskRevision> r = store_->Revision("01A");
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    if (!r.ok()) return int64_t{-1};
+    EXPECT_EQ(r->principal, "alice");
+    return r->revision;
+  };
+  const int64_t created = revision();
+  EXPECT_EQ(MustGet("01A").revision, created);
+  EXPECT_EQ(revision(), created) << "reads change nothing";
+  ASSERT_EQ(Claim(kT0), "01A");
+  const int64_t started = revision();
+  EXPECT_NE(started, created);
+  ASSERT_TRUE(store_->UpdateProgress("01A", Progress{3}, kT0 + seconds(1)).ok());
+  const int64_t progressed = revision();
+  EXPECT_NE(progressed, started);
+  Result<Task> done = store_->Transition("01A", Args(Trigger::kFail, kT0 + seconds(2)));
+  ASSERT_TRUE(done.ok());
+  const int64_t failed = revision();
+  EXPECT_NE(failed, progressed);
+  EXPECT_EQ(done->revision, failed);
+  // A notification attempt is a change to the task; a no-op is not.
+  TaskEvent event;
+  event.at = kT0 + seconds(3);
+  event.type = "notification";
+  HookDelivery tried = done->notifications[0];
+  tried.attempts = 1;
+  ASSERT_TRUE(store_->RecordNotificationAttempt("01A", tried, event).ok());
+  const int64_t notified = revision();
+  EXPECT_NE(notified, failed);
+  ASSERT_TRUE(store_->ReplaceFiles("01A", {}, "files_deleted", kT0 + seconds(4), {}).ok());
+  ASSERT_TRUE(store_->UpdateProgress("01A", Progress{9}, kT0 + seconds(4)).ok());
+  EXPECT_EQ(revision(), notified);
+}
+
+// /metrics and /readyz.
+TEST_P(TaskStoreContractTest, CountByStateAndCheckWritable) {
+  EXPECT_TRUE(store_->CheckWritable().ok());
+  Result<std::map<TaskState, int64_t>> none = store_->CountByState();
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty()) << "states with no task are absent";
+  for (const char* id : {"01A", "01B", "01C"}) ASSERT_TRUE(store_->Create(NewTask(id), {}).ok());
+  ASSERT_EQ(Claim(kT0), "01A");
+  ASSERT_TRUE(store_->Transition("01C", Args(Trigger::kCancel, kT0)).ok());
+  Result<std::map<TaskState, int64_t>> counts = store_->CountByState();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(*counts, (std::map<TaskState, int64_t>{{TaskState::kPending, 1},
+                                                   {TaskState::kProcessing, 1},
+                                                   {TaskState::kCancelled, 1}}));
+  EXPECT_TRUE(store_->CheckWritable().ok());
+}
+
 }  // namespace exportd
