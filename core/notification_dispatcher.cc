@@ -21,9 +21,10 @@ std::string DeliveryLane(std::string_view channel, std::string_view target) {
   return origin;
 }
 
-NotificationDispatcher::NotificationDispatcher(TaskStore& tasks, const Clock& clock, Logger& logger,
+NotificationDispatcher::NotificationDispatcher(TaskRecords& tasks, NotificationOutbox& outbox,
+                                               const Clock& clock, Logger& logger,
                                                DispatcherOptions options)
-    : tasks_(tasks), clock_(clock), logger_(logger), options_(options) {}
+    : tasks_(tasks), outbox_(outbox), clock_(clock), logger_(logger), options_(options) {}
 
 NotificationDispatcher::~NotificationDispatcher() { Stop(); }
 
@@ -35,7 +36,7 @@ Status NotificationDispatcher::Start() {
   std::string after;
   size_t requeued = 0;
   for (;;) {
-    ASSIGN_OR_RETURN(std::vector<Task> page, tasks_.PendingNotifications(kPendingPage, after));
+    ASSIGN_OR_RETURN(std::vector<Task> page, outbox_.PendingNotifications(kPendingPage, after));
     for (const Task& task : page) {
       for (const HookDelivery& d : task.notifications) {
         if (d.status != DeliveryStatus::kPending) continue;
@@ -200,7 +201,7 @@ void NotificationDispatcher::Attempt(const Item& item) {
   event.type = "notification";
   event.actor = kHousekeepingActor;
   event.detail = AttemptEventDetail(after, max_attempts);
-  Status saved = tasks_.RecordNotificationAttempt(task_id, after, event);
+  Status saved = outbox_.RecordNotificationAttempt(task_id, after, event);
   const std::string what = "task " + task_id + ": " + delivery.channel + " notification to " +
                            HookTargetForLog(delivery.channel, delivery.target) + " (attempt " +
                            std::to_string(after.attempts) + "/" + std::to_string(max_attempts) +

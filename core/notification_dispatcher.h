@@ -6,7 +6,7 @@
 // outcome. Worker threads deliver each hook through the Notifier of its channel; a failed
 // attempt is retried after NotificationRetryDelay (about 1, 2, 4, 8 s with the default base)
 // until `attempts` attempts are spent. Each attempt's result is saved with its "notification"
-// event in one store transaction (TaskStore::RecordNotificationAttempt).
+// event in one store transaction (NotificationOutbox::RecordNotificationAttempt).
 //
 // Fairness: each delivery belongs to a lane, the receiver it goes to (a webhook's origin:
 // scheme, host and port; all email goes to the one SMTP server, one lane). At most
@@ -35,9 +35,10 @@
 
 #include "core/clock.h"
 #include "core/logger.h"
+#include "core/notification_outbox.h"
 #include "core/notifier.h"
 #include "core/task.h"
-#include "core/task_store.h"
+#include "core/task_records.h"
 
 namespace exportd {
 
@@ -54,8 +55,9 @@ std::string DeliveryLane(std::string_view channel, std::string_view target);
 // Thread-safe. The referenced objects (and the notifiers) must outlive the dispatcher.
 class NotificationDispatcher {
  public:
-  NotificationDispatcher(TaskStore& tasks, const Clock& clock, Logger& logger,
-                         DispatcherOptions options);
+  // `tasks` and `outbox` are usually one TaskStore.
+  NotificationDispatcher(TaskRecords& tasks, NotificationOutbox& outbox, const Clock& clock,
+                         Logger& logger, DispatcherOptions options);
   ~NotificationDispatcher();  // Stop()
   NotificationDispatcher(const NotificationDispatcher&) = delete;
   NotificationDispatcher& operator=(const NotificationDispatcher&) = delete;
@@ -96,7 +98,8 @@ class NotificationDispatcher {
                                                                std::optional<SteadyTime>* next_due);
   void Attempt(const Item& item);
 
-  TaskStore& tasks_;
+  TaskRecords& tasks_;
+  NotificationOutbox& outbox_;
   const Clock& clock_;
   Logger& logger_;
   const DispatcherOptions options_;

@@ -5,9 +5,15 @@
 
 namespace exportd {
 
-RetentionJanitor::RetentionJanitor(TaskStore& tasks, ObjectStore& objects, const Clock& clock,
-                                   Logger& logger, RetentionJanitorOptions options)
-    : tasks_(tasks), objects_(objects), clock_(clock), logger_(logger), options_(options) {}
+RetentionJanitor::RetentionJanitor(TaskRecords& tasks, FileRetention& retention,
+                                   ObjectStore& objects, const Clock& clock, Logger& logger,
+                                   RetentionJanitorOptions options)
+    : tasks_(tasks),
+      retention_(retention),
+      objects_(objects),
+      clock_(clock),
+      logger_(logger),
+      options_(options) {}
 
 RetentionJanitor::~RetentionJanitor() { Stop(); }
 
@@ -21,7 +27,7 @@ JanitorRunStats RetentionJanitor::RunOnce() {
   JanitorRunStats stats;
   const TimePoint now = clock_.Now();
   for (;;) {
-    Result<std::vector<std::string>> ids = tasks_.ListExpiredFiles(now, options_.batch);
+    Result<std::vector<std::string>> ids = retention_.ListExpiredFiles(now, options_.batch);
     if (!ids.ok()) {
       logger_.Error("retention: cannot list expired exports: " + ids.status().ToString());
       ++stats.failed;
@@ -52,7 +58,7 @@ JanitorRunStats RetentionJanitor::RunOnce() {
         continue;
       }
       if (leftovers) {
-        if (Status removed = tasks_.FilesRemoved(id); !removed.ok()) {
+        if (Status removed = retention_.FilesRemoved(id); !removed.ok()) {
           logger_.Warn("retention: task " + id + ": files removed but not recorded (retried " +
                        "next run): " + removed.ToString());
           ++batch_failures;

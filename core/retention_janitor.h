@@ -2,7 +2,7 @@
 //
 // Each run asks the TaskStore for terminal tasks whose files_expire_at has passed and that still
 // list files or a manifest, deletes each one's objects (ObjectStore::DeleteAll: any store) and
-// only then records it (TaskStore::ReplaceFiles(id, {}, "expired", now)). That order is the
+// only then records it (TaskRecords::ReplaceFiles(id, {}, "expired", now)). That order is the
 // crash-safe one: a crash in between leaves a task that is listed again and whose (already
 // deleted) objects delete again as a no-op; the reverse order could lose track of objects that
 // then live forever. A failed delete is logged and the task stays listed, so the next run
@@ -11,7 +11,7 @@
 // The same runs remove what failed and cancelled tasks left behind: the scheduler deletes their
 // objects right after the transition, which records files_to_remove in the same transaction; a
 // delete that fails there (or a crash before it) leaves the flag set, the store lists the task
-// at once, and each run retries DeleteAll until it succeeds and TaskStore::FilesRemoved clears
+// at once, and each run retries DeleteAll until it succeeds and FileRetention::FilesRemoved clears
 // the flag (no event: the task's files were already gone from its record).
 #ifndef EXPORTD_CORE_RETENTION_JANITOR_H_
 #define EXPORTD_CORE_RETENTION_JANITOR_H_
@@ -23,10 +23,11 @@
 #include <thread>
 
 #include "core/clock.h"
+#include "core/file_retention.h"
 #include "core/logger.h"
 #include "core/object_store.h"
 #include "core/status.h"
-#include "core/task_store.h"
+#include "core/task_records.h"
 
 namespace exportd {
 
@@ -45,8 +46,9 @@ struct JanitorRunStats {
 // (runs are serialised). The referenced objects must outlive the janitor.
 class RetentionJanitor {
  public:
-  RetentionJanitor(TaskStore& tasks, ObjectStore& objects, const Clock& clock, Logger& logger,
-                   RetentionJanitorOptions options);
+  // `tasks` and `retention` are usually one TaskStore.
+  RetentionJanitor(TaskRecords& tasks, FileRetention& retention, ObjectStore& objects,
+                   const Clock& clock, Logger& logger, RetentionJanitorOptions options);
   ~RetentionJanitor();  // Stop()s
   RetentionJanitor(const RetentionJanitor&) = delete;
   RetentionJanitor& operator=(const RetentionJanitor&) = delete;
@@ -65,7 +67,8 @@ class RetentionJanitor {
   void Loop();
   bool stopping() const;
 
-  TaskStore& tasks_;
+  TaskRecords& tasks_;
+  FileRetention& retention_;
   ObjectStore& objects_;
   const Clock& clock_;
   Logger& logger_;

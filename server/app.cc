@@ -227,7 +227,7 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   RetentionJanitorOptions janitor_options;
   janitor_options.interval = std::chrono::seconds(config.janitor_interval_seconds);
   // Declared after the scheduler, so also destroyed (stopped) before it on an early return.
-  RetentionJanitor janitor(*tasks, objects, clock, logger, janitor_options);
+  RetentionJanitor janitor(*tasks, *tasks, objects, clock, logger, janitor_options);
   if (integrity.ok()) {
     janitor.Start();
   } else {

@@ -83,7 +83,7 @@ bool StoreFileIsEmpty(const std::string& path) {
   return ec || size == 0;  // missing (or unreadable: opening it will say why) or zero bytes
 }
 
-Result<bool> StoreHoldsNoTask(TaskStore& tasks) {
+Result<bool> StoreHoldsNoTask(TaskRecords& tasks) {
   ASSIGN_OR_RETURN(const auto counts, tasks.CountByState());
   for (const auto& [state, count] : counts) {
     if (count > 0) return false;

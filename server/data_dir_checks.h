@@ -9,7 +9,7 @@
 #include <string>
 
 #include "core/status.h"
-#include "core/task_store.h"
+#include "core/task_records.h"
 #include "server/config.h"
 
 namespace exportd {
@@ -26,7 +26,7 @@ Status CheckStoreAgainstFiles(const Config& config, bool store_empty);
 bool StoreFileIsEmpty(const std::string& path);
 
 // Whether `tasks` holds no task in any state.
-Result<bool> StoreHoldsNoTask(TaskStore& tasks);
+Result<bool> StoreHoldsNoTask(TaskRecords& tasks);
 
 // Local storage with the default key file (no encryption.key_file, no EXPORTD_MASTER_KEY), before
 // the master keys are loaded: kFailedPrecondition when DATA_DIR/master_keys is missing while

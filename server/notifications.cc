@@ -89,7 +89,7 @@ Result<std::unique_ptr<Notifications>> Notifications::Create(const Config& confi
   DispatcherOptions options;
   options.retry_base = Millis(config.notification_retry_base_ms);
   options.attempts = config.notification_attempts;
-  n->dispatcher_ = std::make_unique<NotificationDispatcher>(tasks, clock, logger, options);
+  n->dispatcher_ = std::make_unique<NotificationDispatcher>(tasks, tasks, clock, logger, options);
   n->dispatcher_->SetNotifier(kWebhookChannel, *n->webhook_);
   if (n->smtp_) n->dispatcher_->SetNotifier(kEmailChannel, *n->smtp_);
   return n;

@@ -3,6 +3,7 @@
 #include <utility>
 #include <variant>
 
+#include "core/task_rules.h"
 #include "core/time_format.h"
 #include "storage/sqlite/migrations.h"
 #include "storage/sqlite/task_codec.h"
@@ -76,8 +77,6 @@ constexpr std::string_view kHeartbeat =
     " VALUES (1, CAST(strftime('%s', 'now') AS INTEGER) * 1000)"
     " ON CONFLICT (id) DO UPDATE SET at = excluded.at";
 
-constexpr std::string_view kRecoverDetail = "recovered after restart";
-
 // Ids from a statement whose column 0 is a task id.
 Result<std::vector<std::string>> ReadIds(Statement& stmt) {
   std::vector<std::string> ids;
@@ -142,16 +141,8 @@ Result<std::optional<Task>> ReadTask(Statement& stmt) {
 
 Status TaskNotFound(const std::string& id) { return NotFound("task " + id + " not found"); }
 
-// The tasks.purge_at column: when the retention janitor has files of this task to delete. The
-// objects of a failed or cancelled task that are not known to be gone are due at once.
-std::optional<int64_t> PurgeAt(const Task& task) {
-  if (IsTerminal(task.state) && task.files_to_remove) {
-    return ToUnixMillis(task.finished_at.value_or(task.updated_at));
-  }
-  if (!IsTerminal(task.state) || !task.files_expire_at) return std::nullopt;
-  if (task.files.empty() && !task.manifest) return std::nullopt;
-  return ToUnixMillis(*task.files_expire_at);
-}
+// The tasks.purge_at column: when the retention janitor has objects of this task to delete.
+std::optional<int64_t> PurgeAt(const Task& task) { return OptMillis(FilesDueAt(task)); }
 
 }  // namespace
 
@@ -270,27 +261,33 @@ Status SqliteTaskStore::InsertEventLocked(const TaskEvent& event) {
   return stmt->Run().WithContext("event of task " + event.task_id);
 }
 
+Result<Task> SqliteTaskStore::CommitChangeLocked(Transaction& tx, Task task,
+                                                 const std::optional<Transitioned>& change) {
+  if (!change) return task;
+  ASSIGN_OR_RETURN(Task saved, SaveLocked(change->task));
+  RETURN_IF_ERROR(InsertEventLocked(change->event));
+  RETURN_IF_ERROR(tx.Commit());
+  return saved;
+}
+
 Result<Task> SqliteTaskStore::TransitionLocked(const std::string& id, const TransitionArgs& args) {
   ASSIGN_OR_RETURN(Task task, LoadLocked(id));
   ASSIGN_OR_RETURN(Transitioned next, ApplyTransition(task, args));
   ASSIGN_OR_RETURN(Task saved, SaveLocked(next.task));
   RETURN_IF_ERROR(InsertEventLocked(next.event));
-  if (IsTerminal(saved.state) && !IsTerminal(task.state)) {
-    // The hooks become owed deliveries in this same transaction: a crash right after the
-    // commit cannot lose them (NotificationDispatcher::Start re-queues them).
-    saved.notifications = HooksOf(saved.notify);
-    for (const HookDelivery& d : saved.notifications) {
-      RETURN_IF_ERROR(SaveNotificationLocked(saved.id, d, /*insert=*/true));
-    }
+  // The hooks become owed deliveries in this same transaction: a crash right after the commit
+  // cannot lose them (NotificationDispatcher::Start re-queues them).
+  std::vector<HookDelivery> owed = DeliveriesOwed(task, saved);
+  if (owed.empty()) return saved;
+  saved.notifications = std::move(owed);
+  for (const HookDelivery& d : saved.notifications) {
+    RETURN_IF_ERROR(SaveNotificationLocked(saved.id, d, /*insert=*/true));
   }
   return saved;
 }
 
 Status SqliteTaskStore::CreateLocked(const Task& task, const EventOrigin& origin) {
-  if (task.state != TaskState::kPending) {
-    return InvalidArgument("a new task must be Pending, not " +
-                           std::string(TaskStateName(task.state)));
-  }
+  ASSIGN_OR_RETURN(Transitioned created, ApplyCreate(task, origin));
   // Checked before inserting so that the caller learns which key collided; the unique
   // constraints stay as the backstop.
   ASSIGN_OR_RETURN(bool exists, ExistsLocked(task.id));
@@ -318,14 +315,7 @@ Status SqliteTaskStore::CreateLocked(const Task& task, const EventOrigin& origin
         .Bind(10, AsText(EncodeTask(task)));
     RETURN_IF_ERROR(stmt->Run().WithContext("create task " + task.id));
   }
-  TaskEvent created;
-  created.task_id = task.id;
-  created.at = task.created_at;
-  created.type = "created";
-  created.to = TaskState::kPending;
-  created.actor = origin.actor;
-  created.remote = origin.remote;
-  return InsertEventLocked(created);
+  return InsertEventLocked(created.event);
 }
 
 struct SqliteTaskStore::PendingCreate {
@@ -382,27 +372,13 @@ void SqliteTaskStore::CommitCreates(const std::vector<PendingCreate*>& group) {
 
 Status SqliteTaskStore::CreateTakingKey(const Task& task, const std::string& previous_id,
                                         const EventOrigin& origin) {
-  if (!task.idempotency_key) return InvalidArgument("CreateTakingKey needs an idempotency key");
   std::lock_guard<std::mutex> lock(mu_);
   Transaction tx(db_);
   RETURN_IF_ERROR(tx.status());
   ASSIGN_OR_RETURN(Task previous, LoadLocked(previous_id));
-  if (previous.principal != task.principal || previous.idempotency_key != task.idempotency_key) {
-    return Status(StatusCode::kAlreadyExists,
-                  "idempotency key is no longer held by task " + previous_id);
-  }
-  // Only the key moves: the earlier task's record, state and updated_at stay as they were.
-  previous.idempotency_key.reset();
-  ASSIGN_OR_RETURN(Task saved, SaveLocked(previous));
-  (void)saved;
-  TaskEvent released;
-  released.task_id = previous_id;
-  released.at = task.created_at;
-  released.type = "idempotency_key_released";
-  released.detail = "key expired; now held by task " + task.id;
-  released.actor = origin.actor;
-  released.remote = origin.remote;
-  RETURN_IF_ERROR(InsertEventLocked(released));
+  ASSIGN_OR_RETURN(Transitioned released, ApplyKeyRelease(previous, task, origin));
+  RETURN_IF_ERROR(SaveLocked(released.task).status());
+  RETURN_IF_ERROR(InsertEventLocked(released.event));
   RETURN_IF_ERROR(CreateLocked(task, origin));
   return tx.Commit();
 }
@@ -498,12 +474,7 @@ Result<std::optional<Task>> SqliteTaskStore::ClaimNext(TimePoint now, const std:
     if (!row) return std::optional<Task>();
     id = stmt->ColumnText(0);
   }
-  TransitionArgs args;
-  args.trigger = Trigger::kStart;
-  args.now = now;
-  args.lease = Lease{owner, now + lease};
-  args.origin.actor = owner;
-  ASSIGN_OR_RETURN(Task task, TransitionLocked(id, args));
+  ASSIGN_OR_RETURN(Task task, TransitionLocked(id, ClaimArgs(now, owner, lease)));
   RETURN_IF_ERROR(tx.Commit());
   return std::optional<Task>(std::move(task));
 }
@@ -526,11 +497,8 @@ Result<Task> SqliteTaskStore::Heartbeat(const std::string& id, const LeaseKey& k
   Transaction tx(db_);
   RETURN_IF_ERROR(tx.status());
   ASSIGN_OR_RETURN(Task task, LoadLocked(id));
-  RETURN_IF_ERROR(CheckLease(task, key));
-  task.lease->expires_at = now + lease;
-  if (progress) task.progress = *progress;
-  task.updated_at = now;
-  ASSIGN_OR_RETURN(Task saved, SaveLocked(task));
+  ASSIGN_OR_RETURN(Task renewed, ApplyHeartbeat(task, key, progress, now, lease));
+  ASSIGN_OR_RETURN(Task saved, SaveLocked(renewed));
   RETURN_IF_ERROR(tx.Commit());
   return saved;
 }
@@ -570,17 +538,7 @@ Result<std::vector<std::string>> SqliteTaskStore::ExpireLeases(TimePoint now) {
   }
   for (const std::string& id : ids) {
     ASSIGN_OR_RETURN(Task task, LoadLocked(id));
-    TransitionArgs args;
-    args.trigger = Trigger::kLeaseExpired;
-    args.now = now;
-    args.origin.actor = std::string(kHousekeepingActor);
-    args.detail = "lease of " + (task.lease ? task.lease->owner : std::string("?")) +
-                  " expired at " +
-                  (task.lease ? FormatRfc3339(task.lease->expires_at) : std::string("?"));
-    ASSIGN_OR_RETURN(Transitioned next, ApplyTransition(task, args));
-    ASSIGN_OR_RETURN(Task saved, SaveLocked(next.task));
-    (void)saved;
-    RETURN_IF_ERROR(InsertEventLocked(next.event));
+    RETURN_IF_ERROR(TransitionLocked(id, LeaseExpiryArgs(task, now)).status());
   }
   RETURN_IF_ERROR(tx.Commit());
   return ids;
@@ -597,15 +555,8 @@ Result<std::vector<std::string>> SqliteTaskStore::RecoverProcessing(TimePoint no
     stmt->Bind(1, TaskStateName(TaskState::kProcessing)).Bind(2, AsText(owner));
     ASSIGN_OR_RETURN(ids, ReadIds(*stmt));
   }
-  TransitionArgs args;
-  args.trigger = Trigger::kRecover;
-  args.now = now;
-  args.detail = std::string(kRecoverDetail);
-  args.origin.actor = owner;
-  for (const std::string& id : ids) {
-    ASSIGN_OR_RETURN(Task recovered, TransitionLocked(id, args));
-    (void)recovered;
-  }
+  const TransitionArgs args = RecoverArgs(now, owner);
+  for (const std::string& id : ids) RETURN_IF_ERROR(TransitionLocked(id, args).status());
   RETURN_IF_ERROR(tx.Commit());
   return ids;
 }
@@ -616,12 +567,9 @@ Status SqliteTaskStore::UpdateProgress(const std::string& id, const Progress& pr
   Transaction tx(db_);
   RETURN_IF_ERROR(tx.status());
   ASSIGN_OR_RETURN(Task task, LoadLocked(id));
-  // A late report from a worker whose task was cancelled or recovered must not resurrect it.
-  if (task.state != TaskState::kProcessing) return Status::Ok();
-  task.progress = progress;
-  task.updated_at = now;
-  ASSIGN_OR_RETURN(Task saved, SaveLocked(task));
-  (void)saved;
+  std::optional<Task> next = ApplyProgress(task, progress, now);
+  if (!next) return Status::Ok();
+  RETURN_IF_ERROR(SaveLocked(*next).status());
   return tx.Commit();
 }
 
@@ -631,23 +579,8 @@ Result<Task> SqliteTaskStore::RequestCancel(const std::string& id, TimePoint now
   Transaction tx(db_);
   RETURN_IF_ERROR(tx.status());
   ASSIGN_OR_RETURN(Task task, LoadLocked(id));
-  if (task.state != TaskState::kProcessing) {
-    return FailedPrecondition("task " + id + " is " + std::string(TaskStateName(task.state)) +
-                              "; only a Processing task takes a cancel request");
-  }
-  if (task.cancel_requested) return task;
-  task.cancel_requested = true;
-  task.updated_at = now;
-  ASSIGN_OR_RETURN(Task saved, SaveLocked(task));
-  TaskEvent event;
-  event.task_id = id;
-  event.at = now;
-  event.type = "cancel_requested";
-  event.actor = origin.actor;
-  event.remote = origin.remote;
-  RETURN_IF_ERROR(InsertEventLocked(event));
-  RETURN_IF_ERROR(tx.Commit());
-  return saved;
+  ASSIGN_OR_RETURN(std::optional<Transitioned> next, ApplyCancelRequest(task, now, origin));
+  return CommitChangeLocked(tx, std::move(task), next);
 }
 
 Result<Task> SqliteTaskStore::ReplaceFiles(const std::string& id, std::vector<FileInfo> files,
@@ -657,27 +590,11 @@ Result<Task> SqliteTaskStore::ReplaceFiles(const std::string& id, std::vector<Fi
   Transaction tx(db_);
   RETURN_IF_ERROR(tx.status());
   ASSIGN_OR_RETURN(Task task, LoadLocked(id));
-  if (!IsTerminal(task.state)) {
-    return FailedPrecondition("task " + id + " is " + std::string(TaskStateName(task.state)) +
-                              "; files change only on a finished task");
-  }
   // Decided inside the transaction: a DELETE and the retention janitor that both remove a task's
   // files record one event between them, whichever commits first.
-  if (files.empty() && task.files.empty() && !task.manifest) return task;
-  task.files = std::move(files);
-  // The manifest describes the files; with none left it would point at nothing.
-  if (task.files.empty()) task.manifest.reset();
-  task.updated_at = now;
-  ASSIGN_OR_RETURN(Task saved, SaveLocked(task));
-  TaskEvent event;
-  event.task_id = id;
-  event.at = now;
-  event.type = event_type;
-  event.actor = origin.actor;
-  event.remote = origin.remote;
-  RETURN_IF_ERROR(InsertEventLocked(event));
-  RETURN_IF_ERROR(tx.Commit());
-  return saved;
+  ASSIGN_OR_RETURN(std::optional<Transitioned> next,
+                   ApplyFileReplacement(task, std::move(files), event_type, now, origin));
+  return CommitChangeLocked(tx, std::move(task), next);
 }
 
 Status SqliteTaskStore::FilesRemoved(const std::string& id) {
@@ -685,9 +602,9 @@ Status SqliteTaskStore::FilesRemoved(const std::string& id) {
   Transaction tx(db_);
   RETURN_IF_ERROR(tx.status());
   ASSIGN_OR_RETURN(Task task, LoadLocked(id));
-  if (!task.files_to_remove) return Status::Ok();
-  task.files_to_remove = false;
-  RETURN_IF_ERROR(SaveLocked(task).status());
+  std::optional<Task> next = ApplyFilesRemoved(task);
+  if (!next) return Status::Ok();
+  RETURN_IF_ERROR(SaveLocked(*next).status());
   return tx.Commit();
 }
 

@@ -121,6 +121,10 @@ class SqliteTaskStore final : public TaskStore, public WatermarkStore {
   Status FillNotificationsLocked(Task& task);
   // Inserts a new delivery row or updates an existing one (kNotFound if there is none).
   Status SaveNotificationLocked(const std::string& task_id, const HookDelivery& d, bool insert);
+  // Saves a rule's change (core/task_rules.h) and its event, and commits `tx`; without a change
+  // returns `task` (as loaded) and leaves `tx` to roll back, empty.
+  Result<Task> CommitChangeLocked(Transaction& tx, Task task,
+                                  const std::optional<Transitioned>& change);
   // Load, ApplyTransition, save, record the event. REQUIRES: a transaction is open.
   Result<Task> TransitionLocked(const std::string& id, const TransitionArgs& args);
 

@@ -23,6 +23,7 @@
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/fake_source.h"
 #include "tests/fakes/fake_time_zone_db.h"
+#include "tests/fakes/memory_task_store.h"
 
 namespace exportd {
 
@@ -93,10 +94,7 @@ class ExportServiceTest : public ::testing::Test {
     ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
     base_ = tmpl;
     root_ = base_ / "exports";
-    Result<std::unique_ptr<SqliteTaskStore>> opened =
-        SqliteTaskStore::Open((base_ / "tasks.db").string());
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    store_ = std::move(opened).value();
+    ASSERT_NO_FATAL_FAILURE(store_ = MakeStore());
     objects_ = std::make_unique<LocalObjectStore>(
         root_.string(), std::make_shared<UrlSigner>("secret"), "http://127.0.0.1:8080");
 
@@ -119,6 +117,11 @@ class ExportServiceTest : public ::testing::Test {
     scheduler_.reset();
     std::error_code ec;
     fs::remove_all(base_, ec);
+  }
+
+  // The store the fixture's service uses: an in-memory one, unless a test needs SQLite's.
+  virtual std::unique_ptr<TaskStore> MakeStore() {
+    return std::make_unique<fakes::MemoryTaskStore>();
   }
 
   // A service whose scheduler is not started (tasks stay Pending) unless StartScheduler() is
@@ -215,7 +218,7 @@ class ExportServiceTest : public ::testing::Test {
   RecordingHash hash_;
   fs::path base_;
   fs::path root_;
-  std::unique_ptr<SqliteTaskStore> store_;
+  std::unique_ptr<TaskStore> store_;
   std::unique_ptr<LocalObjectStore> objects_;
   DatasetCatalog catalog_;
   std::unique_ptr<Scheduler> scheduler_;
@@ -384,9 +387,21 @@ TEST_F(ExportServiceTest, AnExpiredKeyCreatesANewTask) {
   EXPECT_EQ(TaskCount(), 2);
 }
 
+// The fixture on a SQLite file, for what needs two connections to one store.
+class ExportServiceOnSqliteTest : public ExportServiceTest {
+ protected:
+  std::unique_ptr<TaskStore> MakeStore() override {
+    Result<std::unique_ptr<SqliteTaskStore>> opened =
+        SqliteTaskStore::Open((base_ / "tasks.db").string());
+    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    if (!opened.ok()) return nullptr;
+    return std::move(opened).value();
+  }
+};
+
 // Two requests with one key at the same moment, through two services on two connections to
 // one store (as two HTTP threads, or two instances): exactly one task, and both requests get it.
-TEST_F(ExportServiceTest, ConcurrentRequestsWithOneKeyCreateOneTask) {
+TEST_F(ExportServiceOnSqliteTest, ConcurrentRequestsWithOneKeyCreateOneTask) {
   Result<std::unique_ptr<SqliteTaskStore>> other_store =
       SqliteTaskStore::Open((base_ / "tasks.db").string());
   ASSERT_TRUE(other_store.ok());

@@ -130,7 +130,7 @@ class DispatcherTest : public ::testing::Test {
 
 TEST_F(DispatcherTest, DeliversOnceAndRecordsIt) {
   ScriptedNotifier webhook;
-  NotificationDispatcher dispatcher(*store_, clock_, logger_, Options());
+  NotificationDispatcher dispatcher(*store_, *store_, clock_, logger_, Options());
   dispatcher.SetNotifier(kWebhookChannel, webhook);
   ASSERT_TRUE(dispatcher.Start().ok());
   Task task = FinishedTask("t1", Webhook());
@@ -153,7 +153,7 @@ TEST_F(DispatcherTest, DeliversOnceAndRecordsIt) {
 TEST_F(DispatcherTest, RetriesWithDoublingDelaysUntilAccepted) {
   ScriptedNotifier webhook(
       {Unavailable("HTTP 500"), Status(StatusCode::kDeadlineExceeded, "timeout")});
-  NotificationDispatcher dispatcher(*store_, clock_, logger_, Options());
+  NotificationDispatcher dispatcher(*store_, *store_, clock_, logger_, Options());
   dispatcher.SetNotifier(kWebhookChannel, webhook);
   ASSERT_TRUE(dispatcher.Start().ok());
   dispatcher.OnTerminal(FinishedTask("t1", Webhook()));
@@ -180,7 +180,7 @@ TEST_F(DispatcherTest, RetriesWithDoublingDelaysUntilAccepted) {
 TEST_F(DispatcherTest, GivesUpAfterTheLastAttempt) {
   std::deque<Status> failures(10, Unavailable("connection refused"));
   ScriptedNotifier webhook(failures);
-  NotificationDispatcher dispatcher(*store_, clock_, logger_, Options());
+  NotificationDispatcher dispatcher(*store_, *store_, clock_, logger_, Options());
   dispatcher.SetNotifier(kWebhookChannel, webhook);
   ASSERT_TRUE(dispatcher.Start().ok());
   dispatcher.OnTerminal(FinishedTask("t1", Webhook()));
@@ -208,7 +208,7 @@ TEST_F(DispatcherTest, GivesUpAfterTheLastAttempt) {
 TEST_F(DispatcherTest, ChannelWithoutNotifierFailsEveryAttempt) {
   Notify n;
   n.email = {"a@example.org"};
-  NotificationDispatcher dispatcher(*store_, clock_, logger_, Options(/*attempts=*/2));
+  NotificationDispatcher dispatcher(*store_, *store_, clock_, logger_, Options(/*attempts=*/2));
   ASSERT_TRUE(dispatcher.Start().ok());
   dispatcher.OnTerminal(FinishedTask("t1", n));
   ASSERT_TRUE(WaitUntil([&] { return Stored("t1", 0).status == DeliveryStatus::kFailed; }));
@@ -230,7 +230,7 @@ TEST_F(DispatcherTest, StartRequeuesWhatACrashLeftPending) {
   }
   std::deque<Status> failures(10, Unavailable("still down"));
   ScriptedNotifier webhook(failures);
-  NotificationDispatcher dispatcher(*store_, clock_, logger_, Options(/*attempts=*/3));
+  NotificationDispatcher dispatcher(*store_, *store_, clock_, logger_, Options(/*attempts=*/3));
   dispatcher.SetNotifier(kWebhookChannel, webhook);
   ASSERT_TRUE(dispatcher.Start().ok());
   ASSERT_TRUE(WaitUntil([&] {
@@ -249,14 +249,14 @@ TEST_F(DispatcherTest, DeliveredHooksAreNotSentAgain) {
   ScriptedNotifier webhook;
   Task task = FinishedTask("t1", Webhook());
   {
-    NotificationDispatcher dispatcher(*store_, clock_, logger_, Options());
+    NotificationDispatcher dispatcher(*store_, *store_, clock_, logger_, Options());
     dispatcher.SetNotifier(kWebhookChannel, webhook);
     ASSERT_TRUE(dispatcher.Start().ok());
     ASSERT_TRUE(WaitUntil([&] { return Stored("t1", 0).status == DeliveryStatus::kDelivered; }));
     dispatcher.OnTerminal(task);  // a stale report of the same task
     ASSERT_TRUE(WaitUntil([&] { return dispatcher.queued() == 0; }));
   }
-  NotificationDispatcher restarted(*store_, clock_, logger_, Options());
+  NotificationDispatcher restarted(*store_, *store_, clock_, logger_, Options());
   restarted.SetNotifier(kWebhookChannel, webhook);
   ASSERT_TRUE(restarted.Start().ok());
   EXPECT_EQ(restarted.queued(), 0u);
@@ -268,7 +268,7 @@ TEST_F(DispatcherTest, StopLeavesQueuedDeliveriesPending) {
   ScriptedNotifier webhook({Unavailable("HTTP 503")});
   DispatcherOptions slow = Options();
   slow.retry_base = Millis(60'000);
-  NotificationDispatcher dispatcher(*store_, clock_, logger_, slow);
+  NotificationDispatcher dispatcher(*store_, *store_, clock_, logger_, slow);
   dispatcher.SetNotifier(kWebhookChannel, webhook);
   ASSERT_TRUE(dispatcher.Start().ok());
   dispatcher.OnTerminal(FinishedTask("t1", Webhook()));
@@ -338,7 +338,7 @@ struct ReleaseOnExit {
 TEST_F(DispatcherTest, HangingReceiversDoNotDelayOthers) {
   HangingNotifier webhook;
   DispatcherOptions options = Options(1);
-  NotificationDispatcher dispatcher(*store_, clock_, logger_, options);
+  NotificationDispatcher dispatcher(*store_, *store_, clock_, logger_, options);
   // Destroyed before the dispatcher: a failed assertion must not leave its workers blocked.
   ReleaseOnExit release{webhook};
   dispatcher.SetNotifier(kWebhookChannel, webhook);
@@ -363,7 +363,7 @@ TEST_F(DispatcherTest, AtMostPerLaneAttemptsToOneReceiver) {
   HangingNotifier webhook;
   DispatcherOptions options = Options(1);
   options.per_lane = 2;
-  NotificationDispatcher dispatcher(*store_, clock_, logger_, options);
+  NotificationDispatcher dispatcher(*store_, *store_, clock_, logger_, options);
   ReleaseOnExit release{webhook};
   dispatcher.SetNotifier(kWebhookChannel, webhook);
   ASSERT_TRUE(dispatcher.Start().ok());

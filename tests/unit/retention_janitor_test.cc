@@ -18,9 +18,9 @@
 #include "core/time_format.h"
 #include "storage/fs/local_object_store.h"
 #include "storage/fs/url_signer.h"
-#include "storage/sqlite/sqlite_task_store.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/flaky_delete_store.h"
+#include "tests/fakes/memory_task_store.h"
 #include "tests/fakes/temp_dir.h"
 
 namespace exportd {
@@ -59,9 +59,7 @@ class RecordingLogger final : public Logger {
 class RetentionJanitorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    Result<std::unique_ptr<SqliteTaskStore>> store = SqliteTaskStore::Open(dir_.File("x.db"));
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    tasks_ = std::move(store).value();
+    tasks_ = std::make_unique<fakes::MemoryTaskStore>();
     auto signer = std::make_shared<const UrlSigner>(std::string(64, 'a'));
     local_ = std::make_unique<LocalObjectStore>(dir_.File("exports"), signer, "http://x");
     objects_ = std::make_unique<FlakyDeleteStore>(*local_);
@@ -71,7 +69,7 @@ class RetentionJanitorTest : public ::testing::Test {
     RetentionJanitorOptions options;
     options.batch = batch;
     options.interval = interval;
-    return RetentionJanitor(*tasks_, *objects_, clock_, logger_, options);
+    return RetentionJanitor(*tasks_, *tasks_, *objects_, clock_, logger_, options);
   }
 
   void WriteObject(const std::string& id, const std::string& name) {
@@ -153,7 +151,7 @@ class RetentionJanitorTest : public ::testing::Test {
   testing_support::TempDir dir_;
   fakes::FakeClock clock_{kT0};
   RecordingLogger logger_;
-  std::unique_ptr<SqliteTaskStore> tasks_;
+  std::unique_ptr<fakes::MemoryTaskStore> tasks_;
   std::unique_ptr<LocalObjectStore> local_;
   std::unique_ptr<FlakyDeleteStore> objects_;
 };

@@ -31,6 +31,7 @@
 #include "tests/fakes/fake_source.h"
 #include "tests/fakes/flaky_delete_store.h"
 #include "tests/fakes/forwarding_task_store.h"
+#include "tests/fakes/memory_task_store.h"
 
 namespace exportd {
 
@@ -241,12 +242,16 @@ class SchedulerTest : public ::testing::Test {
     fs::remove_all(base_, ec);
   }
 
+  // The store the schedulers use: an in-memory one, unless a test needs SQLite's (a restart).
+  virtual std::unique_ptr<TaskStore> MakeStore() {
+    return std::make_unique<fakes::MemoryTaskStore>();
+  }
+
+  // Opens the store anew (after a restart, on a SqliteTaskStore).
   void OpenStore() {
     store_.reset();
-    Result<std::unique_ptr<SqliteTaskStore>> opened =
-        SqliteTaskStore::Open((base_ / "tasks.db").string());
-    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-    store_ = std::move(opened).value();
+    store_ = MakeStore();
+    ASSERT_NE(store_, nullptr);
   }
 
   // Adds dataset `name` (fields id, site, depth) read through `script`.
@@ -394,9 +399,21 @@ class SchedulerTest : public ::testing::Test {
   NullLogger logger_;
   fs::path base_;
   fs::path root_;
-  std::unique_ptr<SqliteTaskStore> store_;
+  std::unique_ptr<TaskStore> store_;
   std::unique_ptr<LocalObjectStore> objects_;
   DatasetCatalog catalog_;
+};
+
+// The fixture on a SQLite file, for tests of a restart (a new store on the same file).
+class SchedulerOnSqliteTest : public SchedulerTest {
+ protected:
+  std::unique_ptr<TaskStore> MakeStore() override {
+    Result<std::unique_ptr<SqliteTaskStore>> opened =
+        SqliteTaskStore::Open((base_ / "tasks.db").string());
+    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    if (!opened.ok()) return nullptr;
+    return std::move(opened).value();
+  }
 };
 
 TEST_F(SchedulerTest, RunsInCreationOrderWithAtMostWorkersAtOnce) {
@@ -572,7 +589,7 @@ TEST_F(SchedulerTest, PermanentFailureFailsAtOnce) {
 // Issue 16, item 10: the files of a failed task whose removal failed used to stay forever. The
 // failure is recorded with the task (files_to_remove) and the retention janitor retries the
 // removal, also after a restart, until it succeeds.
-TEST_F(SchedulerTest, FilesAFailedTaskCouldNotRemoveAreRemovedByTheJanitorLater) {
+TEST_F(SchedulerOnSqliteTest, FilesAFailedTaskCouldNotRemoveAreRemovedByTheJanitorLater) {
   auto broken = Rows(10);
   broken->FailAtRow(5, FailedPrecondition("no such column: depth"));  // after part-00001
   AddDataset("samples", {broken});
@@ -596,7 +613,7 @@ TEST_F(SchedulerTest, FilesAFailedTaskCouldNotRemoveAreRemovedByTheJanitorLater)
       SqliteTaskStore::Open((base_ / "tasks.db").string());
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
   store_ = std::move(reopened).value();
-  RetentionJanitor janitor(*store_, flaky, clock_, logger_, RetentionJanitorOptions{});
+  RetentionJanitor janitor(*store_, *store_, flaky, clock_, logger_, RetentionJanitorOptions{});
   JanitorRunStats first = janitor.RunOnce();
   EXPECT_EQ(first.failed, 1);
   EXPECT_EQ(first.removed, 0);
@@ -684,7 +701,7 @@ TEST_F(SchedulerTest, CancelRequestedThroughTheStoreIsNoticedWithinAProgressTick
   EXPECT_TRUE(WaitFor([&] { return Entries(id).empty(); }, milliseconds(2000)));
 }
 
-TEST_F(SchedulerTest, StopPutsARunningExportBackAndTheNextSchedulerResumesIt) {
+TEST_F(SchedulerOnSqliteTest, StopPutsARunningExportBackAndTheNextSchedulerResumesIt) {
   AddDataset("samples", {Rows(1000)});
   const std::string id = CreateTask("samples", 100);
   ino_t first_inode = 0;
@@ -817,7 +834,7 @@ TEST_F(SchedulerTest, StartRecoversTasksLeftProcessing) {
 // instance B finds the lease expired, puts the task back (keeping its FIFO place and its
 // checkpoint) and resumes it. When A thaws it learns it lost the lease before publishing its
 // next file, and stops without writing or changing the task.
-TEST_F(SchedulerTest, AWorkerFrozenPastItsLeaseLosesItsTaskAndWritesNothing) {
+TEST_F(SchedulerOnSqliteTest, AWorkerFrozenPastItsLeaseLosesItsTaskAndWritesNothing) {
   fakes::FakeClock clock(SystemClock().Now());
   auto gated = std::make_shared<GatedSource>(Rows(450), 150);
   auto dataset = std::make_shared<Dataset>(

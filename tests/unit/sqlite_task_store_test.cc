@@ -24,36 +24,24 @@
 #include "storage/sqlite/migrations.h"
 #include "storage/sqlite/task_codec.h"
 #include "tests/fakes/temp_dir.h"
+#include "tests/unit/task_store_contract.h"
 
 namespace exportd {
+
+EXPORTD_INSTANTIATE_TASK_STORE_CONTRACT(
+    Sqlite, (TaskStoreFactory{"Sqlite", [](const std::filesystem::path& dir) {
+                                Result<std::unique_ptr<SqliteTaskStore>> store =
+                                    SqliteTaskStore::Open((dir / "exportd.db").string());
+                                EXPECT_TRUE(store.ok()) << store.status().ToString();
+                                return store.ok()
+                                           ? std::unique_ptr<TaskStore>(std::move(store).value())
+                                           : nullptr;
+                              }}));
+
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
-
-const TimePoint kT0 = TimePoint{} + milliseconds(1'700'000'000'000);
-const std::string kOwner = "inst_a";
-constexpr Millis kLease{30'000};
-
-Task NewTask(const std::string& id, const std::string& principal = "alice",
-             const std::string& dataset = "samples", const std::string& query_hash = "h1") {
-  Task t;
-  t.id = id;
-  t.principal = principal;
-  t.request.dataset = dataset;
-  t.request.filter = {Condition{"depth", FilterOp::kGt, {int64_t{3}}},
-                      Condition{"ratio", FilterOp::kLt, {0.5}}};
-  t.query_hash = query_hash;
-  t.created_at = t.updated_at = kT0;
-  return t;
-}
-
-TransitionArgs Args(Trigger trigger, TimePoint now) {
-  TransitionArgs args;
-  args.trigger = trigger;
-  args.now = now;
-  return args;
-}
 
 // A plain connection of its own to inspect or tamper with the file behind the store's back.
 class RawDb {
@@ -98,7 +86,7 @@ class RawDb {
   Database db_;
 };
 
-class SqliteTaskStoreTest : public ::testing::Test {
+class SqliteTaskStoreTest : public ::testing::Test, public TaskStoreTestHelpers {
  protected:
   void SetUp() override {
     std::string tmpl = (std::filesystem::temp_directory_path() / "exportd-tasks-XXXXXX").string();
@@ -119,68 +107,12 @@ class SqliteTaskStoreTest : public ::testing::Test {
     return store.ok() ? std::move(store).value() : nullptr;
   }
 
-  Task MustGet(const std::string& id) {
-    Result<Task> task = store_->Get(id);
-    EXPECT_TRUE(task.ok()) << id << ": " << task.status().ToString();
-    return task.ok() ? *task : Task{};
-  }
-
-  std::vector<TaskEvent> MustEvents(const std::string& id) {
-    Result<std::vector<TaskEvent>> events = store_->Events(id);
-    EXPECT_TRUE(events.ok()) << id << ": " << events.status().ToString();
-    return events.ok() ? *events : std::vector<TaskEvent>{};
-  }
-
-  std::vector<std::string> EventTypes(const std::string& id) {
-    std::vector<std::string> types;
-    for (const TaskEvent& e : MustEvents(id)) types.push_back(e.type);
-    return types;
-  }
-
-  // The id of the next claimed task, "" if none.
-  std::string Claim(TimePoint now) {
-    Result<std::optional<Task>> claimed = store_->ClaimNext(now, kOwner, kLease);
-    EXPECT_TRUE(claimed.ok()) << claimed.status().ToString();
-    if (!claimed.ok() || !claimed->has_value()) return "";
-    EXPECT_EQ((*claimed)->state, TaskState::kProcessing);
-    return (*claimed)->id;
-  }
+  TaskStore& store() override { return *store_; }
 
   std::filesystem::path dir_;
   std::string path_;
   std::unique_ptr<SqliteTaskStore> store_;
 };
-
-TEST_F(SqliteTaskStoreTest, CreateGetRoundTrip) {
-  Task task = NewTask("01A");
-  task.tag = "t";
-  task.notify.webhook = "https://example.org/hook";
-  task.notify.email = {"ops@example.org"};
-  task.idempotency_key = "k1";
-  task.max_attempts = 7;
-  task.request.since = kT0 - seconds(3600);
-  task.progress.rows_total = 0;
-  ASSERT_TRUE(store_->Create(task, {}).ok());
-  EXPECT_EQ(MustGet("01A"), task);
-
-  std::vector<TaskEvent> events = MustEvents("01A");
-  ASSERT_EQ(events.size(), 1u);
-  EXPECT_EQ(events[0].type, "created");
-  EXPECT_EQ(events[0].task_id, "01A");
-  EXPECT_EQ(events[0].at, kT0);
-  EXPECT_EQ(events[0].from, std::nullopt);
-  EXPECT_EQ(events[0].to, TaskState::kPending);
-
-  EXPECT_EQ(store_->Get("nope").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(store_->Events("nope").status().code(), StatusCode::kNotFound);
-}
-
-TEST_F(SqliteTaskStoreTest, CreateRefusesANonPendingTask) {
-  Task task = NewTask("01A");
-  task.state = TaskState::kSucceeded;
-  EXPECT_EQ(store_->Create(task, {}).code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(store_->Get("01A").status().code(), StatusCode::kNotFound);
-}
 
 TEST_F(SqliteTaskStoreTest, SubMillisecondTimesAreTruncated) {
   Task task = NewTask("01A");
@@ -278,60 +210,6 @@ TEST(MigrationsTest, EachMigrationIsItsOwnTransaction) {
   std::filesystem::remove_all(dir);
 }
 
-TEST_F(SqliteTaskStoreTest, TransitionsAndTheirEvents) {
-  ASSERT_TRUE(store_->Create(NewTask("01A"), {}).ok());
-
-  Result<Task> started = store_->Transition("01A", Args(Trigger::kStart, kT0 + seconds(1)));
-  ASSERT_TRUE(started.ok()) << started.status().ToString();
-  EXPECT_EQ(started->state, TaskState::kProcessing);
-  EXPECT_EQ(started->attempts, 1);
-  EXPECT_EQ(started->started_at, kT0 + seconds(1));
-
-  // Illegal: the task and its events stay as they were.
-  Result<Task> again = store_->Transition("01A", Args(Trigger::kStart, kT0 + seconds(2)));
-  EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(MustGet("01A"), *started);
-  EXPECT_EQ(EventTypes("01A"), (std::vector<std::string>{"created", "start"}));
-
-  EXPECT_EQ(store_->Transition("nope", Args(Trigger::kStart, kT0)).status().code(),
-            StatusCode::kNotFound);
-
-  // A caller acting on a stale view (expects Pending) is refused, nothing written.
-  TransitionArgs stale = Args(Trigger::kCancel, kT0 + seconds(2));
-  stale.expect_state = TaskState::kPending;
-  EXPECT_EQ(store_->Transition("01A", stale).status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(MustGet("01A"), *started);
-  EXPECT_EQ(MustEvents("01A").size(), 2u);
-
-  TransitionArgs succeed = Args(Trigger::kSucceed, kT0 + seconds(3));
-  succeed.files = {FileInfo{"part-00001.csv", 10, 100, "abc", "text/csv"}};
-  succeed.manifest = FileInfo{"manifest.json", 0, 50, "def", "application/json"};
-  succeed.detail = "10 rows";
-  Result<Task> done = store_->Transition("01A", succeed);
-  ASSERT_TRUE(done.ok());
-  EXPECT_EQ(done->state, TaskState::kSucceeded);
-  EXPECT_EQ(done->finished_at, kT0 + seconds(3));
-  EXPECT_EQ(MustGet("01A"), *done);
-
-  std::vector<TaskEvent> events = MustEvents("01A");
-  ASSERT_EQ(events.size(), 3u);
-  EXPECT_LT(events[0].seq, events[1].seq);
-  EXPECT_LT(events[1].seq, events[2].seq);
-  EXPECT_EQ(events[1].type, "start");
-  EXPECT_EQ(events[1].from, TaskState::kPending);
-  EXPECT_EQ(events[1].to, TaskState::kProcessing);
-  EXPECT_EQ(events[2].type, "succeed");
-  EXPECT_EQ(events[2].at, kT0 + seconds(3));
-  EXPECT_EQ(events[2].from, TaskState::kProcessing);
-  EXPECT_EQ(events[2].to, TaskState::kSucceeded);
-  EXPECT_EQ(events[2].detail, "10 rows");
-
-  // Terminal: nothing moves it.
-  EXPECT_EQ(store_->Transition("01A", Args(Trigger::kCancel, kT0 + seconds(4))).status().code(),
-            StatusCode::kFailedPrecondition);
-  EXPECT_EQ(MustEvents("01A").size(), 3u);
-}
-
 TEST_F(SqliteTaskStoreTest, TaskAndEventCommitTogether) {
   ASSERT_TRUE(store_->Create(NewTask("01A"), {}).ok());
   // Make every event insert fail from outside: the task update must roll back with it.
@@ -351,57 +229,6 @@ TEST_F(SqliteTaskStoreTest, TaskAndEventCommitTogether) {
   raw.Exec("DROP TRIGGER fail_events");
   EXPECT_EQ(Claim(kT0 + seconds(2)), "01A");
   EXPECT_EQ(EventTypes("01A"), (std::vector<std::string>{"created", "start"}));
-}
-
-TEST_F(SqliteTaskStoreTest, ClaimNextIsFifoAndRespectsNotBefore) {
-  // Ids sort the other way round from creation: creation order, not id order, decides.
-  const std::vector<std::string> ids = {"05", "04", "03", "02", "01"};
-  for (size_t i = 0; i < ids.size(); ++i) {
-    Task task = NewTask(ids[i]);
-    if (i == 1) task.not_before = kT0 + seconds(10);
-    if (i == 3) task.not_before = kT0 + seconds(5);
-    ASSERT_TRUE(store_->Create(task, {}).ok());
-  }
-  EXPECT_EQ(Claim(kT0), "05");
-  EXPECT_EQ(Claim(kT0), "03");
-  EXPECT_EQ(Claim(kT0), "01");
-  EXPECT_EQ(Claim(kT0), "");
-
-  Result<std::optional<TimePoint>> wakeup = store_->NextWakeup(kT0);
-  ASSERT_TRUE(wakeup.ok());
-  EXPECT_EQ(*wakeup, std::optional<TimePoint>(kT0 + seconds(5)));
-  wakeup = store_->NextWakeup(kT0 + seconds(5));  // "02" is ready then, so not a wakeup
-  ASSERT_TRUE(wakeup.ok());
-  EXPECT_EQ(*wakeup, std::optional<TimePoint>(kT0 + seconds(10)));
-
-  EXPECT_EQ(Claim(kT0 + seconds(10)), "04");  // the older of the two now-ready tasks
-  EXPECT_EQ(Claim(kT0 + seconds(10)), "02");
-  EXPECT_EQ(Claim(kT0 + seconds(10)), "");
-  // Nothing Pending is left; the next thing to happen is the expiry of the first leases.
-  wakeup = store_->NextWakeup(kT0 + seconds(10));
-  ASSERT_TRUE(wakeup.ok());
-  EXPECT_EQ(*wakeup, std::optional<TimePoint>(kT0 + kLease));
-  EXPECT_EQ(EventTypes("04"), (std::vector<std::string>{"created", "start"}));
-}
-
-TEST_F(SqliteTaskStoreTest, RetryWaitsForNotBefore) {
-  ASSERT_TRUE(store_->Create(NewTask("01A"), {}).ok());
-  ASSERT_EQ(Claim(kT0), "01A");
-  TransitionArgs retry = Args(Trigger::kRetry, kT0 + seconds(1));
-  retry.error = TaskError{"source_unavailable", "busy", true};
-  retry.not_before = kT0 + seconds(30);
-  ASSERT_TRUE(store_->Transition("01A", retry).ok());
-
-  EXPECT_EQ(Claim(kT0 + seconds(29)), "");
-  Result<std::optional<TimePoint>> wakeup = store_->NextWakeup(kT0 + seconds(29));
-  ASSERT_TRUE(wakeup.ok());
-  EXPECT_EQ(*wakeup, std::optional<TimePoint>(kT0 + seconds(30)));
-  Result<std::optional<Task>> claimed = store_->ClaimNext(kT0 + seconds(30), kOwner, kLease);
-  ASSERT_TRUE(claimed.ok());
-  ASSERT_TRUE(claimed->has_value());
-  EXPECT_EQ((*claimed)->attempts, 2);
-  EXPECT_EQ((*claimed)->not_before, std::nullopt);
-  EXPECT_EQ(MustEvents("01A")[2].detail, "busy");
 }
 
 TEST_F(SqliteTaskStoreTest, RecoverProcessingRequeuesRunningTasks) {
@@ -487,245 +314,6 @@ TEST_F(SqliteTaskStoreTest, ConcurrentCreatesSucceedOrFailEachOnTheirOwn) {
   Result<std::map<TaskState, int64_t>> counts = store_->CountByState();
   ASSERT_TRUE(counts.ok());
   EXPECT_EQ((*counts)[TaskState::kPending], created);
-}
-
-TEST_F(SqliteTaskStoreTest, CountActiveCountsPendingAndProcessingOfOnePrincipal) {
-  for (const char* id : {"01A", "01B", "01C"}) ASSERT_TRUE(store_->Create(NewTask(id), {}).ok());
-  ASSERT_TRUE(store_->Create(NewTask("01D", "bob"), {}).ok());
-  EXPECT_EQ(*store_->CountActive("alice"), 3);
-  EXPECT_EQ(Claim(kT0 + seconds(1)), "01A");  // Processing still counts
-  EXPECT_EQ(*store_->CountActive("alice"), 3);
-  ASSERT_TRUE(store_->Transition("01B", Args(Trigger::kCancel, kT0 + seconds(2))).ok());
-  EXPECT_EQ(*store_->CountActive("alice"), 2);
-  EXPECT_EQ(*store_->CountActive("bob"), 1);
-  EXPECT_EQ(*store_->CountActive("carol"), 0);
-}
-
-TEST_F(SqliteTaskStoreTest, IdempotencyKeyAndIdCollisions) {
-  Task first = NewTask("01A", "alice");
-  first.idempotency_key = "key-1";
-  ASSERT_TRUE(store_->Create(first, {}).ok());
-
-  Task second = NewTask("01B", "alice", "other");
-  second.idempotency_key = "key-1";
-  EXPECT_EQ(store_->Create(second, {}).code(), StatusCode::kAlreadyExists);
-  EXPECT_EQ(store_->Get("01B").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(store_->Events("01B").status().code(), StatusCode::kNotFound);
-
-  Result<std::optional<Task>> found = store_->FindByIdempotencyKey("alice", "key-1");
-  ASSERT_TRUE(found.ok());
-  ASSERT_TRUE(found->has_value());
-  EXPECT_EQ(**found, first);
-  found = store_->FindByIdempotencyKey("bob", "key-1");
-  ASSERT_TRUE(found.ok());
-  EXPECT_FALSE(found->has_value());
-
-  // Another principal may use the same key; tasks without a key never collide.
-  Task bobs = NewTask("01C", "bob");
-  bobs.idempotency_key = "key-1";
-  EXPECT_TRUE(store_->Create(bobs, {}).ok());
-  EXPECT_TRUE(store_->Create(NewTask("01D", "alice"), {}).ok());
-  EXPECT_TRUE(store_->Create(NewTask("01E", "alice"), {}).ok());
-
-  // Same id: refused, original untouched.
-  Task dup = NewTask("01A", "mallory", "other", "h9");
-  EXPECT_EQ(store_->Create(dup, {}).code(), StatusCode::kAlreadyExists);
-  EXPECT_EQ(MustGet("01A"), first);
-  EXPECT_EQ(MustEvents("01A").size(), 1u);
-}
-
-TEST_F(SqliteTaskStoreTest, ListFiltersAndPaginates) {
-  // 30 tasks: principals alternate, datasets every third, hashes every fifth; a few started.
-  std::vector<Task> all;
-  for (int i = 0; i < 30; ++i) {
-    char id[8];
-    std::snprintf(id, sizeof(id), "T%03d", i);
-    Task task = NewTask(id, i % 2 == 0 ? "alice" : "bob", i % 3 == 0 ? "rocks" : "samples",
-                        i % 5 == 0 ? "h5" : "h1");
-    ASSERT_TRUE(store_->Create(task, {}).ok());
-    all.push_back(task);
-  }
-  for (int i = 0; i < 6; ++i) ASSERT_NE(Claim(kT0), "");  // T000..T005 Processing
-
-  auto expected = [&](auto pred) {
-    std::vector<std::string> ids;
-    for (auto it = all.rbegin(); it != all.rend(); ++it) {
-      if (pred(*it)) ids.push_back(it->id);
-    }
-    return ids;
-  };
-  auto list_all = [&](TaskListQuery query, int* pages) {
-    std::vector<std::string> ids;
-    *pages = 0;
-    for (;;) {
-      Result<TaskPage> page = store_->List(query);
-      EXPECT_TRUE(page.ok()) << page.status().ToString();
-      if (!page.ok()) break;
-      ++*pages;
-      EXPECT_LE(page->items.size(), static_cast<size_t>(query.limit));
-      for (const Task& t : page->items) ids.push_back(t.id);
-      if (!page->next_cursor) break;
-      EXPECT_EQ(*page->next_cursor, page->items.back().id);
-      query.before_id = page->next_cursor;
-      if (*pages > 100) break;
-    }
-    return ids;
-  };
-
-  int pages = 0;
-  TaskListQuery q;
-  q.limit = 4;
-  EXPECT_EQ(list_all(q, &pages), expected([](const Task&) { return true; }));
-  EXPECT_EQ(pages, 8);  // 30 = 7 * 4 + 2
-
-  q.principal = "alice";  // 15 tasks
-  EXPECT_EQ(list_all(q, &pages), expected([](const Task& t) { return t.principal == "alice"; }));
-  EXPECT_EQ(pages, 4);
-
-  q.limit = 5;  // an exact multiple: no empty last page
-  EXPECT_EQ(list_all(q, &pages).size(), 15u);
-  EXPECT_EQ(pages, 3);
-
-  q = TaskListQuery{};
-  q.limit = 2;
-  q.state = TaskState::kProcessing;
-  EXPECT_EQ(list_all(q, &pages),
-            (std::vector<std::string>{"T005", "T004", "T003", "T002", "T001", "T000"}));
-  EXPECT_EQ(pages, 3);
-
-  q = TaskListQuery{};
-  q.dataset = "rocks";
-  q.query_hash = "h5";
-  q.principal = "alice";
-  EXPECT_EQ(list_all(q, &pages), (std::vector<std::string>{"T000"}));
-
-  q = TaskListQuery{};
-  q.state = TaskState::kPending;
-  q.dataset = "samples";
-  q.limit = 3;
-  EXPECT_EQ(list_all(q, &pages), expected([](const Task& t) {
-              return t.request.dataset == "samples" && t.id > "T005";
-            }));
-
-  q = TaskListQuery{};
-  q.before_id = "T010";
-  q.limit = 3;
-  Result<TaskPage> page = store_->List(q);
-  ASSERT_TRUE(page.ok());
-  ASSERT_EQ(page->items.size(), 3u);
-  EXPECT_EQ(page->items[0].id, "T009");
-  EXPECT_EQ(page->items[0].state, TaskState::kPending);
-  EXPECT_EQ(page->items[0], MustGet("T009"));
-
-  q.principal = "nobody";
-  page = store_->List(q);
-  ASSERT_TRUE(page.ok());
-  EXPECT_TRUE(page->items.empty());
-  EXPECT_EQ(page->next_cursor, std::nullopt);
-
-  q.limit = 0;
-  EXPECT_EQ(store_->List(q).status().code(), StatusCode::kInvalidArgument);
-}
-
-TEST_F(SqliteTaskStoreTest, ProgressIsKeptOnlyWhileProcessing) {
-  ASSERT_TRUE(store_->Create(NewTask("01A"), {}).ok());
-  const Progress p{100, 1000, 4096};
-  ASSERT_TRUE(store_->UpdateProgress("01A", p, kT0 + seconds(1)).ok());
-  EXPECT_EQ(MustGet("01A").progress, Progress{});  // Pending: ignored
-
-  ASSERT_EQ(Claim(kT0 + seconds(2)), "01A");
-  ASSERT_TRUE(store_->UpdateProgress("01A", p, kT0 + seconds(3)).ok());
-  Task task = MustGet("01A");
-  EXPECT_EQ(task.progress, p);
-  EXPECT_EQ(task.updated_at, kT0 + seconds(3));
-  EXPECT_EQ(EventTypes("01A"), (std::vector<std::string>{"created", "start"}));
-
-  ASSERT_TRUE(store_->Transition("01A", Args(Trigger::kFail, kT0 + seconds(4))).ok());
-  ASSERT_TRUE(store_->UpdateProgress("01A", Progress{999, 1000, 1}, kT0 + seconds(5)).ok());
-  EXPECT_EQ(MustGet("01A").progress, p);
-  EXPECT_EQ(MustGet("01A").updated_at, kT0 + seconds(4));
-
-  EXPECT_EQ(store_->UpdateProgress("nope", p, kT0).code(), StatusCode::kNotFound);
-}
-
-TEST_F(SqliteTaskStoreTest, RequestCancelOnlyWhileProcessing) {
-  ASSERT_TRUE(store_->Create(NewTask("01A"), {}).ok());
-  EXPECT_EQ(store_->RequestCancel("01A", kT0, {}).status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(store_->RequestCancel("nope", kT0, {}).status().code(), StatusCode::kNotFound);
-
-  ASSERT_EQ(Claim(kT0), "01A");
-  Result<Task> marked = store_->RequestCancel("01A", kT0 + seconds(1), {});
-  ASSERT_TRUE(marked.ok()) << marked.status().ToString();
-  EXPECT_TRUE(marked->cancel_requested);
-  EXPECT_EQ(marked->state, TaskState::kProcessing);
-  EXPECT_EQ(MustGet("01A"), *marked);
-  ASSERT_TRUE(store_->RequestCancel("01A", kT0 + seconds(2), {}).ok());  // idempotent
-
-  std::vector<TaskEvent> events = MustEvents("01A");
-  ASSERT_EQ(events.size(), 3u);
-  EXPECT_EQ(events[2].type, "cancel_requested");
-  EXPECT_EQ(events[2].at, kT0 + seconds(1));
-  EXPECT_EQ(events[2].from, std::nullopt);
-  EXPECT_EQ(events[2].to, std::nullopt);
-
-  ASSERT_TRUE(store_->Transition("01A", Args(Trigger::kCancel, kT0 + seconds(3))).ok());
-  EXPECT_EQ(store_->RequestCancel("01A", kT0 + seconds(4), {}).status().code(),
-            StatusCode::kFailedPrecondition);
-}
-
-TEST_F(SqliteTaskStoreTest, ReplaceFilesOnlyWhenTerminal) {
-  ASSERT_TRUE(store_->Create(NewTask("01A"), {}).ok());
-  EXPECT_EQ(store_->ReplaceFiles("01A", {}, "files_deleted", kT0, {}).status().code(),
-            StatusCode::kFailedPrecondition);
-  ASSERT_EQ(Claim(kT0), "01A");
-  EXPECT_EQ(store_->ReplaceFiles("01A", {}, "files_deleted", kT0, {}).status().code(),
-            StatusCode::kFailedPrecondition);
-  TransitionArgs succeed = Args(Trigger::kSucceed, kT0 + seconds(1));
-  succeed.files = {FileInfo{"part-00001.csv", 1, 2, "x", "text/csv"},
-                   FileInfo{"part-00002.csv", 1, 2, "y", "text/csv"}};
-  ASSERT_TRUE(store_->Transition("01A", succeed).ok());
-
-  Result<Task> cleared = store_->ReplaceFiles("01A", {}, "files_deleted", kT0 + seconds(2), {});
-  ASSERT_TRUE(cleared.ok()) << cleared.status().ToString();
-  EXPECT_TRUE(cleared->files.empty());
-  EXPECT_EQ(cleared->state, TaskState::kSucceeded);
-  EXPECT_EQ(MustGet("01A"), *cleared);
-  std::vector<TaskEvent> events = MustEvents("01A");
-  ASSERT_EQ(events.size(), 4u);
-  EXPECT_EQ(events[3].type, "files_deleted");
-  EXPECT_EQ(events[3].at, kT0 + seconds(2));
-  EXPECT_EQ(events[3].to, std::nullopt);
-
-  EXPECT_EQ(store_->ReplaceFiles("nope", {}, "files_deleted", kT0, {}).status().code(),
-            StatusCode::kNotFound);
-}
-
-// A DELETE and the retention janitor can both clear the same task (each deletes the objects,
-// then records): the second finds nothing to clear and leaves no second event.
-TEST_F(SqliteTaskStoreTest, ClearingFilesAlreadyClearedRecordsNothing) {
-  ASSERT_TRUE(store_->Create(NewTask("01A"), {}).ok());
-  ASSERT_EQ(Claim(kT0), "01A");
-  TransitionArgs succeed = Args(Trigger::kSucceed, kT0 + seconds(1));
-  succeed.files = {FileInfo{"part-00001.csv", 1, 2, "x", "text/csv"}};
-  ASSERT_TRUE(store_->Transition("01A", succeed).ok());
-  ASSERT_TRUE(store_->ReplaceFiles("01A", {}, "files_deleted", kT0 + seconds(2), {}).ok());
-  const Task cleared = MustGet("01A");
-  const size_t events = MustEvents("01A").size();
-
-  Result<Task> again = store_->ReplaceFiles("01A", {}, "expired", kT0 + seconds(3), {});
-  ASSERT_TRUE(again.ok()) << again.status().ToString();
-  EXPECT_EQ(*again, cleared);
-  EXPECT_EQ(MustGet("01A"), cleared) << "not even updated_at or the revision moves";
-  std::vector<TaskEvent> after = MustEvents("01A");
-  ASSERT_EQ(after.size(), events);
-  EXPECT_EQ(after.back().type, "files_deleted");
-
-  // Files given back are a change like any other.
-  Result<Task> restored =
-      store_->ReplaceFiles("01A", {FileInfo{"part-00001.csv", 1, 2, "x", "text/csv"}},
-                           "files_restored", kT0 + seconds(4), {});
-  ASSERT_TRUE(restored.ok()) << restored.status().ToString();
-  EXPECT_EQ(MustEvents("01A").size(), events + 1);
 }
 
 TEST_F(SqliteTaskStoreTest, AppendEventAndCheckWritable) {
@@ -836,112 +424,6 @@ TEST_F(SqliteTaskStoreTest, EventsCannotBeChangedOrDeleted) {
       raw.TryExec("INSERT INTO task_events (task_id, at, type) VALUES ('01A', 1, 'x')").ok());
 }
 
-// A small trail over three tasks for the ListEvents tests: returns the seqs by label.
-class AuditTrailTest : public SqliteTaskStoreTest {
- protected:
-  void SetUp() override {
-    SqliteTaskStoreTest::SetUp();
-    ASSERT_TRUE(store_->Create(NewTask("01A", "alice"), EventOrigin{"alice", "192.0.2.1"}).ok());
-    ASSERT_TRUE(store_->Create(NewTask("01B", "bob"), EventOrigin{"bob", "192.0.2.2"}).ok());
-    ASSERT_TRUE(store_->Create(NewTask("01C", "alice"), EventOrigin{"alice", "192.0.2.1"}).ok());
-    Download("01A", "part-00001.csv", 100, "completed", "203.0.113.5", kT0 + seconds(10));
-    Download("01A", "part-00002.csv", 40, "interrupted", "203.0.113.5", kT0 + seconds(20));
-    Download("01B", "part-00001.csv", 0, "denied", "203.0.113.6", kT0 + seconds(30));
-  }
-
-  void Download(const std::string& id, const std::string& file, int64_t bytes,
-                const std::string& outcome, const std::string& remote, TimePoint at) {
-    TaskEvent e;
-    e.task_id = id;
-    e.at = at;
-    e.type = "download";
-    e.actor = "link";
-    e.remote = remote;
-    e.file = file;
-    e.bytes = bytes;
-    e.outcome = outcome;
-    ASSERT_TRUE(store_->AppendEvent(e).ok());
-  }
-
-  // (task_id, type) of each event of the page, in its order.
-  std::vector<std::pair<std::string, std::string>> Rows(const EventQuery& query) {
-    Result<EventPage> page = store_->ListEvents(query);
-    EXPECT_TRUE(page.ok()) << page.status().ToString();
-    std::vector<std::pair<std::string, std::string>> rows;
-    if (!page.ok()) return rows;
-    for (const TaskEvent& e : page->items) rows.emplace_back(e.task_id, e.type + ":" + e.file);
-    return rows;
-  }
-};
-
-TEST_F(AuditTrailTest, ListEventsNewestFirstWithEachFilter) {
-  using Rows_ = std::vector<std::pair<std::string, std::string>>;
-  EXPECT_EQ(Rows({}), (Rows_{{"01B", "download:part-00001.csv"},
-                             {"01A", "download:part-00002.csv"},
-                             {"01A", "download:part-00001.csv"},
-                             {"01C", "created:"},
-                             {"01B", "created:"},
-                             {"01A", "created:"}}));
-  EXPECT_EQ(Rows({.actor = "alice"}), (Rows_{{"01C", "created:"}, {"01A", "created:"}}));
-  EXPECT_EQ(Rows({.task_id = "01A"}), (Rows_{{"01A", "download:part-00002.csv"},
-                                             {"01A", "download:part-00001.csv"},
-                                             {"01A", "created:"}}));
-  EXPECT_EQ(Rows({.types = {"download"}, .file = "part-00001.csv"}),
-            (Rows_{{"01B", "download:part-00001.csv"}, {"01A", "download:part-00001.csv"}}));
-  EXPECT_EQ(Rows({.types = {"created", "download"}, .remote = "192.0.2.2"}),
-            (Rows_{{"01B", "created:"}}));
-  EXPECT_EQ(Rows({.since = kT0 + seconds(10), .until = kT0 + seconds(30)}),
-            (Rows_{{"01A", "download:part-00002.csv"}, {"01A", "download:part-00001.csv"}}));
-  EXPECT_EQ(Rows({.outcome = "denied"}), (Rows_{{"01B", "download:part-00001.csv"}}));
-  EXPECT_EQ(Rows({.actor = "nobody"}), Rows_{});
-  EXPECT_EQ(Rows({.types = {"nothing"}}), Rows_{});
-
-  Result<EventPage> page = store_->ListEvents({.task_id = "01A", .types = {"download"}});
-  ASSERT_TRUE(page.ok());
-  ASSERT_EQ(page->items.size(), 2u);
-  const TaskEvent& interrupted = page->items[0];
-  EXPECT_EQ(interrupted.actor, "link");
-  EXPECT_EQ(interrupted.remote, "203.0.113.5");
-  EXPECT_EQ(interrupted.bytes, std::optional<int64_t>(40));
-  EXPECT_EQ(interrupted.outcome, "interrupted");
-  EXPECT_EQ(interrupted.at, kT0 + seconds(20));
-  EXPECT_GT(interrupted.seq, page->items[1].seq);
-  EXPECT_EQ(page->next_cursor, std::nullopt);
-
-  EXPECT_EQ(store_->ListEvents({.limit = 0}).status().code(), StatusCode::kInvalidArgument);
-}
-
-TEST_F(AuditTrailTest, PaginationVisitsEveryRowExactlyOnce) {
-  for (int i = 0; i < 20; ++i) {
-    Download("01C", "part-" + std::to_string(i) + ".csv", i, "completed", "203.0.113.9",
-             kT0 + seconds(100 + i));
-  }
-  for (const std::optional<std::string>& actor :
-       {std::optional<std::string>(), std::optional<std::string>("link")}) {
-    EventQuery query{.actor = actor, .limit = 7};
-    std::vector<int64_t> seen;
-    int pages = 0;
-    for (;;) {
-      Result<EventPage> page = store_->ListEvents(query);
-      ASSERT_TRUE(page.ok()) << page.status().ToString();
-      ++pages;
-      for (const TaskEvent& e : page->items) seen.push_back(e.seq);
-      if (!page->next_cursor) break;
-      EXPECT_EQ(page->items.size(), 7u);
-      EXPECT_EQ(*page->next_cursor, page->items.back().seq);
-      // Rows appended meanwhile are newer than every cursor: they never shift a later page.
-      if (pages == 1) Download("01A", "late.csv", 1, "completed", "203.0.113.9", kT0);
-      query.before_seq = page->next_cursor;
-    }
-    // With the actor filter: 23 downloads plus the late one of the unfiltered walk.
-    const size_t expected = actor ? 24u : 26u;
-    EXPECT_EQ(seen.size(), expected);
-    EXPECT_TRUE(std::is_sorted(seen.rbegin(), seen.rend()));
-    EXPECT_EQ(std::set<int64_t>(seen.begin(), seen.end()).size(), seen.size());
-    EXPECT_EQ(pages, static_cast<int>((expected + 6) / 7));
-  }
-}
-
 // The store's hot queries, as written in sqlite_task_store.cc, must be answered from an index.
 TEST_F(SqliteTaskStoreTest, QueriesUseIndexes) {
   RawDb raw(path_);
@@ -988,12 +470,6 @@ TEST_F(SqliteTaskStoreTest, QueriesUseIndexes) {
     EXPECT_NE(plan.find(index), std::string::npos) << sql << "\n" << plan;
     EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << sql << "\n" << plan;
   }
-}
-
-FileInfo Part(int n, int64_t rows, int64_t bytes) {
-  char name[32];
-  std::snprintf(name, sizeof name, "part-%05d.csv", n);
-  return FileInfo{name, rows, bytes, std::string(64, static_cast<char>('a' + n)), "text/csv"};
 }
 
 TEST_F(SqliteTaskStoreTest, CommitFileStoresFileCheckpointAndEventTogether) {
@@ -1184,132 +660,10 @@ TEST_F(SqliteTaskStoreTest, RevisionSeesAChangeByAnotherToolWithinASecond) {
   EXPECT_EQ(seen, before->revision + 1);
 }
 
-TEST_F(SqliteTaskStoreTest, ExpiredLeasesGoBackToTheQueueInTheirPlace) {
-  for (const char* id : {"01A", "01B", "01C"}) ASSERT_TRUE(store_->Create(NewTask(id), {}).ok());
-  Result<std::optional<Task>> a = store_->ClaimNext(kT0, "inst_a", kLease);
-  ASSERT_TRUE(a.ok() && a->has_value());
-  ASSERT_EQ((*a)->lease, (Lease{"inst_a", kT0 + kLease}));
-  Result<std::optional<Task>> b = store_->ClaimNext(kT0, "inst_b", kLease);
-  ASSERT_TRUE(b.ok() && b->has_value());
-  ASSERT_EQ((*b)->id, "01B");
-
-  // inst_a renews; inst_b froze.
-  Result<Task> renewed =
-      store_->Heartbeat("01A", {"inst_a", 1}, Progress{5, 10, 50}, kT0 + seconds(20), kLease);
-  ASSERT_TRUE(renewed.ok()) << renewed.status().ToString();
-  EXPECT_EQ(renewed->lease->expires_at, kT0 + seconds(20) + kLease);
-  EXPECT_EQ(renewed->progress.rows, 5);
-  EXPECT_EQ(MustGet("01A").lease, renewed->lease);
-
-  Result<std::optional<TimePoint>> wakeup = store_->NextWakeup(kT0 + seconds(1));
-  ASSERT_TRUE(wakeup.ok());
-  EXPECT_EQ(*wakeup, std::optional<TimePoint>(kT0 + kLease));  // 01B's lease
-
-  Result<std::vector<std::string>> expired = store_->ExpireLeases(kT0 + kLease - milliseconds(1));
-  ASSERT_TRUE(expired.ok());
-  EXPECT_TRUE(expired->empty());
-  expired = store_->ExpireLeases(kT0 + kLease);
-  ASSERT_TRUE(expired.ok()) << expired.status().ToString();
-  EXPECT_EQ(*expired, std::vector<std::string>{"01B"});
-  Task requeued = MustGet("01B");
-  EXPECT_EQ(requeued.state, TaskState::kPending);
-  EXPECT_FALSE(requeued.lease.has_value());
-  std::vector<TaskEvent> events = MustEvents("01B");
-  ASSERT_EQ(events.size(), 3u);
-  EXPECT_EQ(events[2].type, "lease_expired");
-  EXPECT_EQ(events[2].from, TaskState::kProcessing);
-  EXPECT_EQ(events[2].to, TaskState::kPending);
-  EXPECT_NE(events[2].detail.find("inst_b"), std::string::npos) << events[2].detail;
-  EXPECT_EQ(MustGet("01A").state, TaskState::kProcessing);
-
-  // The frozen owner wakes up: it can neither renew, nor commit, nor transition.
-  const LeaseKey stale{"inst_b", 1};
-  EXPECT_EQ(store_->Heartbeat("01B", stale, std::nullopt, kT0 + kLease, kLease).status().code(),
-            StatusCode::kAborted);
-  TransitionArgs succeed = Args(Trigger::kSucceed, kT0 + kLease);
-  succeed.expect_lease = stale;
-  EXPECT_EQ(store_->Transition("01B", succeed).status().code(), StatusCode::kAborted);
-
-  // 01B kept its place: it is claimed before 01C, by whoever comes next.
-  Result<std::optional<Task>> c = store_->ClaimNext(kT0 + kLease, "inst_c", kLease);
-  ASSERT_TRUE(c.ok() && c->has_value());
-  EXPECT_EQ((*c)->id, "01B");
-  // The expired run was a recovery, not an attempt.
-  EXPECT_EQ((*c)->attempts, 1);
-  EXPECT_EQ((*c)->recoveries, 1);
-  EXPECT_EQ(store_->Heartbeat("01B", stale, std::nullopt, kT0 + kLease, kLease).status().code(),
-            StatusCode::kAborted);
-  EXPECT_TRUE(store_->Heartbeat("01B", {"inst_c", 1, 1}, std::nullopt, kT0 + kLease, kLease).ok());
-}
-
-TEST_F(SqliteTaskStoreTest, RecoverTakesBackOnlyTheInstancesOwnTasks) {
-  for (const char* id : {"01A", "01B", "01C"}) ASSERT_TRUE(store_->Create(NewTask(id), {}).ok());
-  ASSERT_TRUE(store_->ClaimNext(kT0, "inst_a", kLease).ok());
-  ASSERT_TRUE(store_->ClaimNext(kT0, "inst_b", kLease).ok());
-  ASSERT_TRUE(store_->ClaimNext(kT0, "inst_a", kLease).ok());
-  Result<std::vector<std::string>> recovered =
-      store_->RecoverProcessing(kT0 + seconds(1), "inst_a");
-  ASSERT_TRUE(recovered.ok());
-  EXPECT_EQ(*recovered, (std::vector<std::string>{"01A", "01C"}));
-  EXPECT_EQ(MustGet("01B").state, TaskState::kProcessing);  // inst_b may still be alive
-  EXPECT_EQ(MustGet("01A").state, TaskState::kPending);
-}
-
-TEST_F(SqliteTaskStoreTest, CreateTakingKeyMovesAnExpiredKeyAtomically) {
-  Task old_task = NewTask("01A");
-  old_task.idempotency_key = "k";
-  ASSERT_TRUE(store_->Create(old_task, {}).ok());
-  Task fresh = NewTask("01B");
-  fresh.idempotency_key = "k";
-  EXPECT_EQ(store_->Create(fresh, {}).code(), StatusCode::kAlreadyExists);
-  ASSERT_TRUE(store_->CreateTakingKey(fresh, "01A", {}).ok());
-  Result<std::optional<Task>> holder = store_->FindByIdempotencyKey("alice", "k");
-  ASSERT_TRUE(holder.ok() && holder->has_value());
-  EXPECT_EQ((*holder)->id, "01B");
-  EXPECT_FALSE(MustGet("01A").idempotency_key.has_value());
-  EXPECT_EQ(EventTypes("01A").back(), "idempotency_key_released");
-
-  // A second request that also saw 01A as the holder lost the race: kAlreadyExists.
-  Task late = NewTask("01C");
-  late.idempotency_key = "k";
-  EXPECT_EQ(store_->CreateTakingKey(late, "01A", {}).code(), StatusCode::kAlreadyExists);
-  EXPECT_EQ(store_->Get("01C").status().code(), StatusCode::kNotFound);
-}
-
-// A database written by version 1 of the schema (before leases) opens, migrates to the
-// current version and keeps its tasks, events and keys; a task it left Processing is recovered
-// by the first instance that starts.
-// Creates task `id` with `retention` and runs it to `end` at `finished`; a Succeeded task gets
-// one file and a manifest (unless `files` is false).
-void Finish(SqliteTaskStore& store, const std::string& id, seconds retention, TaskState end,
-            TimePoint finished, bool files = true) {
-  Task t = NewTask(id);
-  t.retention = retention;
-  ASSERT_TRUE(store.Create(t, {}).ok());
-  Result<std::optional<Task>> claimed = store.ClaimNext(finished, kOwner, kLease);
-  ASSERT_TRUE(claimed.ok() && claimed->has_value() && (*claimed)->id == id);
-  TransitionArgs args = Args(Trigger::kSucceed, finished);
-  if (end == TaskState::kFailed) {
-    args.trigger = Trigger::kFail;
-    args.error = TaskError{"source_unavailable", "gone", false};
-  } else if (end == TaskState::kCancelled) {
-    args.trigger = Trigger::kCancel;
-  } else if (files) {
-    args.files = {Part(1, 10, 100)};
-    args.manifest = FileInfo{"manifest.json", 0, 10, std::string(64, 'f'), "application/json"};
-  }
-  Result<Task> done = store.Transition(id, args);
-  ASSERT_TRUE(done.ok()) << done.status().ToString();
-  ASSERT_EQ(done->files_expire_at, std::optional<TimePoint>(finished + retention));
-}
-
-TEST_F(SqliteTaskStoreTest, ListExpiredFilesFindsFinishedTasksWithFilesPastTheirExpiry) {
-  Finish(*store_, "01A", seconds(100), TaskState::kSucceeded, kT0);                  // due T0+100
-  Finish(*store_, "01B", seconds(10), TaskState::kSucceeded, kT0 + seconds(5));      // due T0+15
-  Finish(*store_, "01C", seconds(10), TaskState::kFailed, kT0);                      // no files
-  Finish(*store_, "01D", seconds(10), TaskState::kCancelled, kT0);                   // no files
-  Finish(*store_, "01E", seconds(10), TaskState::kSucceeded, kT0, /*files=*/false);  // empty
-  Finish(*store_, "01G", seconds(20), TaskState::kSucceeded, kT0);                   // due T0+20
+// Retention and expiry survive a reopen (they live in the body and the purge_at column).
+TEST_F(SqliteTaskStoreTest, RetentionAndExpirySurviveAReopen) {
+  Finish(*store_, "01A", seconds(100), TaskState::kSucceeded, kT0);  // due T0+100
+  Finish(*store_, "01G", seconds(20), TaskState::kSucceeded, kT0);   // due T0+20
   Task running = NewTask("01F");
   running.retention = seconds(1);
   ASSERT_TRUE(store_->Create(running, {}).ok());
@@ -1317,40 +671,13 @@ TEST_F(SqliteTaskStoreTest, ListExpiredFilesFindsFinishedTasksWithFilesPastTheir
   Task waiting = NewTask("01I");
   waiting.retention = seconds(1);
   ASSERT_TRUE(store_->Create(waiting, {}).ok());
-
   auto expired = [&](TimePoint now, int limit) {
     Result<std::vector<std::string>> ids = store_->ListExpiredFiles(now, limit);
     EXPECT_TRUE(ids.ok()) << ids.status().ToString();
     return ids.ok() ? *ids : std::vector<std::string>{"error"};
   };
   using Ids = std::vector<std::string>;
-  // The failed and the cancelled task ran: their objects are due for removal at once, until the
-  // removal is recorded (FilesRemoved, as the scheduler does after its DeleteAll).
-  Ids leftovers = expired(kT0, 10);
-  std::sort(leftovers.begin(), leftovers.end());
-  EXPECT_EQ(leftovers, (Ids{"01C", "01D"}));
-  ASSERT_TRUE(store_->FilesRemoved("01C").ok());
-  ASSERT_TRUE(store_->FilesRemoved("01D").ok());
-  EXPECT_FALSE(MustGet("01C").files_to_remove);
-  EXPECT_TRUE(store_->FilesRemoved("01C").ok()) << "a no-op the second time";
-  EXPECT_EQ(store_->FilesRemoved("01Z").code(), StatusCode::kNotFound);
-  EXPECT_EQ(expired(kT0 + seconds(14), 10), Ids{});
-  EXPECT_EQ(expired(kT0 + seconds(15), 10), Ids{"01B"});  // at files_expire_at: due
-  EXPECT_EQ(expired(kT0 + seconds(100), 10), (Ids{"01B", "01G", "01A"}));  // by expiry
-  EXPECT_EQ(expired(kT0 + seconds(100), 2), (Ids{"01B", "01G"}));
-  EXPECT_EQ(expired(kT0 + seconds(10'000), 10).size(), 3u) << "never Pending/Processing ones";
-  EXPECT_EQ(store_->ListExpiredFiles(kT0, 0).status().code(), StatusCode::kInvalidArgument);
 
-  // Once its files are recorded as gone, a task is not listed again; the expiry stays.
-  Result<Task> cleared = store_->ReplaceFiles("01B", {}, "expired", kT0 + seconds(16), {});
-  ASSERT_TRUE(cleared.ok()) << cleared.status().ToString();
-  EXPECT_TRUE(cleared->files.empty());
-  EXPECT_FALSE(cleared->manifest.has_value());
-  EXPECT_EQ(cleared->files_expire_at, std::optional<TimePoint>(kT0 + seconds(15)));
-  EXPECT_EQ(EventTypes("01B").back(), "expired");
-  EXPECT_EQ(expired(kT0 + seconds(100), 10), (Ids{"01G", "01A"}));
-
-  // Retention and expiry survive a reopen (they live in the body and the purge_at column).
   store_ = OpenStore();
   Task a = MustGet("01A");
   EXPECT_EQ(a.retention, seconds(100));
@@ -1521,6 +848,9 @@ TEST(MigrationsTest, RecoveriesAreCountedApartFromAttemptsInOldTasks) {
   EXPECT_EQ(raw.Int("SELECT COUNT(*) FROM tasks WHERE json_type(body, '$.recoveries') IS NULL"), 0);
 }
 
+// A database written by version 1 of the schema (before leases) opens, migrates to the
+// current version and keeps its tasks, events and keys; a task it left Processing is recovered
+// by the first instance that starts.
 TEST(MigrationsTest, VersionOneDatabaseMigratesWithItsDataIntact) {
   std::string tmpl = (std::filesystem::temp_directory_path() / "exportd-v1-XXXXXX").string();
   ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
