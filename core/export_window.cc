@@ -82,4 +82,16 @@ bool IncrementalScopesOverlap(const ExportRequest& a, const ExportRequest& b) {
   return !common.empty();
 }
 
+bool MustWaitForEarlierExport(const Task& candidate, const std::vector<Task>& earlier) {
+  if (!candidate.request.incremental) return false;
+  return std::any_of(earlier.begin(), earlier.end(), [&](const Task& other) {
+    return !IsTerminal(other.state) && other.id != candidate.id &&
+           IncrementalScopesOverlap(other.request, candidate.request);
+  });
+}
+
+bool NeedsWindow(const ExportRequest& request) {
+  return request.incremental || (!request.until && request.export_type != ExportType::kInstant);
+}
+
 }  // namespace exportd

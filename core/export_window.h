@@ -47,6 +47,18 @@ TaskWindow IncrementalWindow(const ExportRequest& request, TimePoint until,
 // dataset, and their partitions overlap (no `partitions` list means every partition).
 bool IncrementalScopesOverlap(const ExportRequest& a, const ExportRequest& b);
 
+// Whether the Pending task `candidate` must stay Pending although it is ready: it is incremental
+// and an incremental export of an overlapping scope that was created before it has not finished
+// (`earlier`: the Pending and Processing tasks of its dataset created before it, in any order).
+// So overlapping incremental exports run one at a time in creation order, and each fixes its
+// window only when the one before it has moved (or, failing, not moved) the watermarks.
+bool MustWaitForEarlierExport(const Task& candidate, const std::vector<Task>& earlier);
+
+// Whether a task fixes a window when it first starts: incremental exports, and exports whose
+// export_type is hourly or daily without an `until` (their end is the start of the hour or day
+// they start in).
+bool NeedsWindow(const ExportRequest& request);
+
 }  // namespace exportd
 
 #endif  // EXPORTD_CORE_EXPORT_WINDOW_H_

@@ -180,6 +180,7 @@ Result<Transitioned> ApplyTransition(const Task& task, const TransitionArgs& arg
     case Trigger::kSucceed:
       t.files = args.files;
       t.manifest = args.manifest;
+      t.metrics = args.metrics;
       t.csv_contains_formulas = AnyContainsFormulas(t.files);
       t.checkpoint.reset();
       t.error.reset();

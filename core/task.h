@@ -247,6 +247,7 @@ struct TransitionArgs {
   std::optional<TaskError> error;       // kFail, kRetry
   std::vector<FileInfo> files;          // kSucceed
   std::optional<FileInfo> manifest;     // kSucceed
+  std::optional<TaskMetrics> metrics;   // kSucceed
   std::optional<TimePoint> not_before;  // kRetry
   std::optional<Lease> lease;           // kStart: the claim's lease
   std::string detail;                   // free text for the event row

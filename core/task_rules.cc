@@ -149,4 +149,23 @@ std::optional<TimePoint> FilesDueAt(const Task& task) {
   return task.files_expire_at;
 }
 
+Result<std::optional<Transitioned>> ApplyWindow(const Task& task, const LeaseKey& key,
+                                                const TaskWindow& window, TimePoint now) {
+  RETURN_IF_ERROR(CheckLease(task, key));
+  if (task.window) return std::optional<Transitioned>();
+  Transitioned out{task, {}};
+  out.task.window = window;
+  out.task.updated_at = now;
+  out.event.task_id = task.id;
+  out.event.at = now;
+  out.event.type = "window";
+  out.event.detail = std::string("until ").append(FormatRfc3339(window.until));
+  if (task.request.incremental) {
+    out.event.detail.append(", ").append(std::to_string(window.partitions.size()));
+    out.event.detail.append(window.partitions.size() == 1 ? " partition" : " partitions");
+  }
+  out.event.actor = key.owner;
+  return std::optional<Transitioned>(std::move(out));
+}
+
 }  // namespace exportd

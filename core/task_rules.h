@@ -55,6 +55,13 @@ std::optional<Task> ApplyProgress(const Task& task, const Progress& progress, Ti
 Result<Transitioned> ApplyKeyRelease(const Task& previous, const Task& next,
                                      const EventOrigin& origin);
 
+// Records the window an export fixed when it first started (Task::window) on a task running
+// under `key`, with a "window" event naming its end and partitions. nullopt when the task has a
+// window already: it is fixed once, and a resumed or retried attempt keeps it. kAborted if the
+// task is not Processing under `key`.
+Result<std::optional<Transitioned>> ApplyWindow(const Task& task, const LeaseKey& key,
+                                                const TaskWindow& window, TimePoint now);
+
 // Clears files_to_remove once the objects of a failed or cancelled task are gone (no event);
 // nullopt when it is not set.
 std::optional<Task> ApplyFilesRemoved(const Task& task);

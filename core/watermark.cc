@@ -23,24 +23,30 @@ TaskEvent WatermarkEvent(std::string task_id, const std::string& dataset,
 
 }  // namespace
 
-std::vector<WatermarkChange> AdvanceWatermarks(const Task& task,
-                                               const std::vector<PartitionWindow>& window,
+std::optional<std::string> WatermarksMovedBy(const Task& before, const Task& after) {
+  if (after.state != TaskState::kSucceeded || IsTerminal(before.state)) return std::nullopt;
+  if (!after.request.incremental || !after.window) return std::nullopt;
+  return after.request.dataset;
+}
+
+std::vector<WatermarkChange> AdvanceWatermarks(const Task& before, const Task& after,
                                                const WatermarkMap& current, TimePoint now,
                                                const EventOrigin& origin) {
   std::vector<WatermarkChange> changes;
-  for (const PartitionWindow& w : window) {
+  if (!WatermarksMovedBy(before, after)) return changes;
+  const std::string& dataset = after.request.dataset;
+  for (const PartitionWindow& w : after.window->partitions) {
     std::optional<TimePoint> previous;
     if (auto it = current.find(w.partition); it != current.end()) previous = it->second;
     if (previous && *previous >= w.until) continue;
     WatermarkChange change;
-    change.watermark = Watermark{.dataset = task.request.dataset,
+    change.watermark = Watermark{.dataset = dataset,
                                  .partition = w.partition,
                                  .watermark = w.until,
-                                 .task_id = task.id,
+                                 .task_id = after.id,
                                  .updated_at = now};
     change.previous = previous;
-    change.event =
-        WatermarkEvent(task.id, task.request.dataset, w.partition, previous, w.until, now, origin);
+    change.event = WatermarkEvent(after.id, dataset, w.partition, previous, w.until, now, origin);
     changes.push_back(std::move(change));
   }
   return changes;

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "core/clock.h"
-#include "core/source.h"
 #include "core/task.h"
 
 namespace exportd {
@@ -28,18 +27,22 @@ struct Watermark {
 // One partition's watermarks as the store holds them: partition -> watermark.
 using WatermarkMap = std::map<std::string, TimePoint>;
 
-// What a Succeeded incremental task does to the watermarks of its dataset: each partition of its
-// window whose watermark is absent or earlier than the window's end moves to that end. A
-// watermark at or after it stays (a window that ends before its watermark exported nothing and
-// never moves it back). REQUIRES: `window` is the window of `task`, an incremental export.
-// Each change comes with its "watermark" event (actor: `origin`).
+// What the transition of an incremental task to Succeeded does to the watermarks of its dataset:
+// each partition of its window (Task::window) whose watermark is absent or earlier than the
+// window's end moves to that end. A watermark at or after it stays (a window that ends before its
+// watermark exported nothing and never moves it back). Each change comes with its "watermark"
+// event, dated `now`, caused by `origin`. Empty unless `after` is an incremental export with a
+// window that has just become Succeeded (from `before`, the task as stored until then). Stores
+// apply the changes in the transaction of that transition, so that a crash cannot separate them.
 struct WatermarkChange {
   Watermark watermark;                // as it is to be stored
   std::optional<TimePoint> previous;  // nullopt: the partition had none
   TaskEvent event;
 };
-std::vector<WatermarkChange> AdvanceWatermarks(const Task& task,
-                                               const std::vector<PartitionWindow>& window,
+// The dataset whose watermarks a transition from `before` to `after` may move (read them for
+// AdvanceWatermarks); nullopt when it moves none.
+std::optional<std::string> WatermarksMovedBy(const Task& before, const Task& after);
+std::vector<WatermarkChange> AdvanceWatermarks(const Task& before, const Task& after,
                                                const WatermarkMap& current, TimePoint now,
                                                const EventOrigin& origin);
 

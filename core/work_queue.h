@@ -25,8 +25,9 @@ class WorkQueue {
   // keeps its place in FIFO order. The events of ClaimNext, CommitFile and RecoverProcessing
   // name `owner` (the instance) as their actor; those of ExpireLeases name "exportd".
 
-  // The oldest Pending task (creation order) whose not_before has passed, moved to Processing
-  // (trigger kStart) and leased to `owner`; nullopt if none is ready.
+  // The oldest Pending task (creation order) whose not_before has passed and that does not wait
+  // for an earlier incremental export (MustWaitForEarlierExport, core/export_window.h), moved to
+  // Processing (trigger kStart) and leased to `owner`; nullopt if none is ready.
   virtual Result<std::optional<Task>> ClaimNext(TimePoint now, const std::string& owner,
                                                 Millis lease) = 0;
   // The earliest time something may become claimable: the earliest not_before among Pending
@@ -54,6 +55,11 @@ class WorkQueue {
   virtual Result<std::vector<std::string>> RecoverProcessing(TimePoint now,
                                                              const std::string& owner) = 0;
 
+  // Records the window the running task `id` fixed at its first start (ApplyWindow): the window
+  // and a "window" event in one transaction; the task as stored. A task that has a window keeps
+  // it (no change, no event). kAborted if the lease is lost.
+  virtual Result<Task> FixWindow(const std::string& id, const LeaseKey& key,
+                                 const TaskWindow& window, TimePoint now) = 0;
   // Persists counters of a Processing task (no event). A task in another state is left alone.
   virtual Status UpdateProgress(const std::string& id, const Progress& progress, TimePoint now) = 0;
 };

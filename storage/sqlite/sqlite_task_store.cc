@@ -3,10 +3,12 @@
 #include <utility>
 #include <variant>
 
+#include "core/export_window.h"
 #include "core/task_rules.h"
 #include "core/time_format.h"
 #include "storage/sqlite/migrations.h"
 #include "storage/sqlite/task_codec.h"
+#include "storage/sqlite/watermark_sql.h"
 
 namespace exportd {
 namespace {
@@ -29,9 +31,13 @@ constexpr std::string_view kSelectRevision = "SELECT principal, revision FROM ta
 constexpr std::string_view kTaskExists = "SELECT 1 FROM tasks WHERE id = ?1";
 constexpr std::string_view kSelectByIdempotencyKey =
     "SELECT body, revision FROM tasks WHERE principal = ?1 AND idempotency_key = ?2";
-constexpr std::string_view kSelectReady =
-    "SELECT id FROM tasks WHERE state = ?1 AND (not_before IS NULL OR not_before <= ?2)"
-    " ORDER BY seq LIMIT 1";
+// Both select the columns ReadTask decodes (body, revision).
+constexpr std::string_view kSelectReadyInOrder =
+    "SELECT body, revision FROM tasks WHERE state = ?1 AND (not_before IS NULL OR not_before <= ?2)"
+    " ORDER BY seq";
+constexpr std::string_view kSelectEarlierActive =
+    "SELECT body, revision FROM tasks WHERE dataset = ?1 AND state IN (?2, ?3)"
+    " AND seq < (SELECT seq FROM tasks WHERE id = ?4)";
 constexpr std::string_view kSelectWakeup =
     "SELECT MIN(t) FROM ("
     " SELECT MIN(not_before) AS t FROM tasks WHERE state = ?1 AND not_before > ?3"
@@ -275,6 +281,7 @@ Result<Task> SqliteTaskStore::TransitionLocked(const std::string& id, const Tran
   ASSIGN_OR_RETURN(Transitioned next, ApplyTransition(task, args));
   ASSIGN_OR_RETURN(Task saved, SaveLocked(next.task));
   RETURN_IF_ERROR(InsertEventLocked(next.event));
+  RETURN_IF_ERROR(MoveWatermarksLocked(task, saved, args));
   // The hooks become owed deliveries in this same transaction: a crash right after the commit
   // cannot lose them (NotificationDispatcher::Start re-queues them).
   std::vector<HookDelivery> owed = DeliveriesOwed(task, saved);
@@ -461,6 +468,21 @@ Result<Task> SqliteTaskStore::Transition(const std::string& id, const Transition
   return task;
 }
 
+Result<std::vector<Task>> SqliteTaskStore::EarlierActiveLocked(const Task& task) {
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectEarlierActive));
+  stmt->Bind(1, AsText(task.request.dataset))
+      .Bind(2, TaskStateName(TaskState::kPending))
+      .Bind(3, TaskStateName(TaskState::kProcessing))
+      .Bind(4, AsText(task.id));
+  std::vector<Task> earlier;
+  for (;;) {
+    ASSIGN_OR_RETURN(std::optional<Task> next, ReadTask(*stmt));
+    if (!next) break;
+    earlier.push_back(std::move(*next));
+  }
+  return earlier;
+}
+
 Result<std::optional<Task>> SqliteTaskStore::ClaimNext(TimePoint now, const std::string& owner,
                                                        Millis lease) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -468,11 +490,20 @@ Result<std::optional<Task>> SqliteTaskStore::ClaimNext(TimePoint now, const std:
   RETURN_IF_ERROR(tx.status());
   std::string id;
   {
-    ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectReady));
+    // Ready tasks in FIFO order; almost always the first one is taken. An incremental export
+    // that must wait for an earlier one of an overlapping scope is passed over, in its place.
+    ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectReadyInOrder));
     stmt->Bind(1, TaskStateName(TaskState::kPending)).Bind(2, ToUnixMillis(now));
-    ASSIGN_OR_RETURN(bool row, stmt->Step());
-    if (!row) return std::optional<Task>();
-    id = stmt->ColumnText(0);
+    for (;;) {
+      ASSIGN_OR_RETURN(std::optional<Task> candidate, ReadTask(*stmt));
+      if (!candidate) return std::optional<Task>();
+      if (candidate->request.incremental) {
+        ASSIGN_OR_RETURN(std::vector<Task> earlier, EarlierActiveLocked(*candidate));
+        if (MustWaitForEarlierExport(*candidate, earlier)) continue;
+      }
+      id = candidate->id;
+      break;
+    }
   }
   ASSIGN_OR_RETURN(Task task, TransitionLocked(id, ClaimArgs(now, owner, lease)));
   RETURN_IF_ERROR(tx.Commit());
@@ -798,6 +829,35 @@ Status SqliteTaskStore::CheckWritable() {
   if (!integrity_.ok()) return integrity_;
   ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kHeartbeat));
   return stmt->Run().WithContext("heartbeat");
+}
+
+Result<Task> SqliteTaskStore::FixWindow(const std::string& id, const LeaseKey& key,
+                                        const TaskWindow& window, TimePoint now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  ASSIGN_OR_RETURN(Task task, LoadLocked(id));
+  ASSIGN_OR_RETURN(std::optional<Transitioned> fixed, ApplyWindow(task, key, window, now));
+  if (!fixed) return task;
+  ASSIGN_OR_RETURN(Task saved, SaveLocked(fixed->task));
+  RETURN_IF_ERROR(InsertEventLocked(fixed->event));
+  RETURN_IF_ERROR(tx.Commit());
+  return saved;
+}
+
+Status SqliteTaskStore::MoveWatermarksLocked(const Task& before, const Task& after,
+                                             const TransitionArgs& args) {
+  const std::optional<std::string> dataset = WatermarksMovedBy(before, after);
+  if (!dataset) return Status::Ok();
+  WatermarkMap current;
+  ASSIGN_OR_RETURN(std::vector<Watermark> stored, SelectWatermarks(statements_, *dataset));
+  for (const Watermark& w : stored) current[w.partition] = w.watermark;
+  for (const WatermarkChange& change :
+       AdvanceWatermarks(before, after, current, args.now, args.origin)) {
+    RETURN_IF_ERROR(UpsertWatermark(statements_, change.watermark));
+    RETURN_IF_ERROR(InsertEventLocked(change.event));
+  }
+  return Status::Ok();
 }
 
 }  // namespace exportd

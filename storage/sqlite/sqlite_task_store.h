@@ -59,6 +59,8 @@ class SqliteTaskStore final : public TaskStore, public WatermarkStore {
 
   // kNotFound for an unknown id; OK without a change for a task that is not Processing.
   Status UpdateProgress(const std::string& id, const Progress& progress, TimePoint now) override;
+  Result<Task> FixWindow(const std::string& id, const LeaseKey& key, const TaskWindow& window,
+                         TimePoint now) override;
   // Idempotent: a second request on a task already marked records no second event.
   Result<Task> RequestCancel(const std::string& id, TimePoint now,
                              const EventOrigin& origin) override;
@@ -125,6 +127,12 @@ class SqliteTaskStore final : public TaskStore, public WatermarkStore {
   // returns `task` (as loaded) and leaves `tx` to roll back, empty.
   Result<Task> CommitChangeLocked(Transaction& tx, Task task,
                                   const std::optional<Transitioned>& change);
+  // The Pending and Processing tasks of task's dataset created before it (for
+  // MustWaitForEarlierExport).
+  Result<std::vector<Task>> EarlierActiveLocked(const Task& task);
+  // Moves the watermarks a transition from `before` to `after` moves (AdvanceWatermarks), with
+  // their events. REQUIRES: the transition's transaction is open.
+  Status MoveWatermarksLocked(const Task& before, const Task& after, const TransitionArgs& args);
   // Load, ApplyTransition, save, record the event. REQUIRES: a transaction is open.
   Result<Task> TransitionLocked(const std::string& id, const TransitionArgs& args);
 

@@ -60,6 +60,10 @@ class ForwardingTaskStore : public TaskStore {
   Status UpdateProgress(const std::string& id, const Progress& progress, TimePoint now) override {
     return inner_.UpdateProgress(id, progress, now);
   }
+  Result<Task> FixWindow(const std::string& id, const LeaseKey& key, const TaskWindow& window,
+                         TimePoint now) override {
+    return inner_.FixWindow(id, key, window, now);
+  }
   Result<Task> RequestCancel(const std::string& id, TimePoint now,
                              const EventOrigin& origin) override {
     return inner_.RequestCancel(id, now, origin);

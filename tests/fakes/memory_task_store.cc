@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <utility>
 
+#include "core/export_window.h"
 #include "core/task_rules.h"
+#include "core/watermark.h"
 
 namespace exportd::fakes {
 namespace {
@@ -90,8 +92,20 @@ Result<Task> MemoryTaskStore::TransitionLocked(Entry& entry, const TransitionArg
   ASSIGN_OR_RETURN(Transitioned next, ApplyTransition(entry.task, args));
   std::vector<HookDelivery> owed = DeliveriesOwed(entry.task, next.task);
   if (!owed.empty()) next.task.notifications = std::move(owed);
+  const Task before = entry.task;
   Task saved = SaveLocked(entry, next.task);
   AppendLocked(next.event);
+  if (std::optional<std::string> dataset = WatermarksMovedBy(before, saved)) {
+    WatermarkMap current;
+    for (const auto& [key, w] : watermarks_) {
+      if (key.first == *dataset) current[key.second] = w.watermark;
+    }
+    for (WatermarkChange& change :
+         AdvanceWatermarks(before, saved, current, args.now, args.origin)) {
+      watermarks_[{change.watermark.dataset, change.watermark.partition}] = change.watermark;
+      AppendLocked(std::move(change.event));
+    }
+  }
   return saved;
 }
 
@@ -201,11 +215,27 @@ Result<int64_t> MemoryTaskStore::CountActive(const std::string& principal) {
 Result<std::optional<Task>> MemoryTaskStore::ClaimNext(TimePoint now, const std::string& owner,
                                                        Millis lease) {
   std::lock_guard<std::mutex> lock(mu_);
-  Entry* first = nullptr;
+  std::vector<Entry*> ready;
   for (auto& [id, entry] : tasks_) {
     const Task& t = entry.task;
     if (t.state != TaskState::kPending || (t.not_before && *t.not_before > now)) continue;
-    if (first == nullptr || entry.seq < first->seq) first = &entry;
+    ready.push_back(&entry);
+  }
+  std::sort(ready.begin(), ready.end(),
+            [](const Entry* a, const Entry* b) { return a->seq < b->seq; });
+  Entry* first = nullptr;
+  for (Entry* candidate : ready) {
+    std::vector<Task> earlier;
+    for (const auto& [id, entry] : tasks_) {
+      if (entry.seq < candidate->seq &&
+          entry.task.request.dataset == candidate->task.request.dataset &&
+          !IsTerminal(entry.task.state)) {
+        earlier.push_back(entry.task);
+      }
+    }
+    if (MustWaitForEarlierExport(candidate->task, earlier)) continue;
+    first = candidate;
+    break;
   }
   if (first == nullptr) return std::optional<Task>();
   ASSIGN_OR_RETURN(Task claimed, TransitionLocked(*first, ClaimArgs(now, owner, lease)));
@@ -404,6 +434,54 @@ Status MemoryTaskStore::CheckWritable() {
 void MemoryTaskStore::SetWritable(Status status) {
   std::lock_guard<std::mutex> lock(mu_);
   writable_ = std::move(status);
+}
+
+Result<Task> MemoryTaskStore::FixWindow(const std::string& id, const LeaseKey& key,
+                                        const TaskWindow& window, TimePoint now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(Entry * entry, FindLocked(id));
+  ASSIGN_OR_RETURN(std::optional<Transitioned> fixed, ApplyWindow(entry->task, key, window, now));
+  return SaveChangeLocked(*entry, fixed);
+}
+
+Result<std::vector<Watermark>> MemoryTaskStore::ListWatermarks(const std::string& dataset) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<Watermark> out;
+  for (const auto& [key, w] : watermarks_) {
+    if (key.first == dataset) out.push_back(w);
+  }
+  return out;
+}
+
+Result<Watermark> MemoryTaskStore::PutWatermark(const std::string& dataset,
+                                                const std::string& partition, TimePoint watermark,
+                                                TimePoint now, const EventOrigin& origin) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::optional<TimePoint> previous;
+  if (auto it = watermarks_.find({dataset, partition}); it != watermarks_.end()) {
+    previous = it->second.watermark;
+  }
+  Watermark next{.dataset = dataset,
+                 .partition = partition,
+                 .watermark = watermark,
+                 .task_id = std::nullopt,
+                 .updated_at = now};
+  watermarks_[{dataset, partition}] = next;
+  AppendLocked(ManualWatermarkEvent(dataset, partition, previous, watermark, now, origin));
+  return next;
+}
+
+Status MemoryTaskStore::DeleteWatermark(const std::string& dataset, const std::string& partition,
+                                        TimePoint now, const EventOrigin& origin) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = watermarks_.find({dataset, partition});
+  if (it == watermarks_.end()) {
+    return NotFound("dataset '" + dataset + "' has no watermark for partition '" + partition + "'");
+  }
+  const TimePoint previous = it->second.watermark;
+  watermarks_.erase(it);
+  AppendLocked(ManualWatermarkEvent(dataset, partition, previous, std::nullopt, now, origin));
+  return Status::Ok();
 }
 
 }  // namespace exportd::fakes

@@ -13,12 +13,13 @@
 #include <vector>
 
 #include "core/task_store.h"
+#include "core/watermark_store.h"
 
 namespace exportd::fakes {
 
 // Thread-safe: one mutex around everything; each method is atomic, and nothing is durable.
 // Unlike the SQLite store it keeps times at full precision.
-class MemoryTaskStore final : public TaskStore {
+class MemoryTaskStore final : public TaskStore, public WatermarkStore {
  public:
   MemoryTaskStore() = default;
   MemoryTaskStore(const MemoryTaskStore&) = delete;
@@ -55,6 +56,15 @@ class MemoryTaskStore final : public TaskStore {
   Result<std::vector<std::string>> RecoverProcessing(TimePoint now,
                                                      const std::string& owner) override;
   Status UpdateProgress(const std::string& id, const Progress& progress, TimePoint now) override;
+  Result<Task> FixWindow(const std::string& id, const LeaseKey& key, const TaskWindow& window,
+                         TimePoint now) override;
+
+  Result<std::vector<Watermark>> ListWatermarks(const std::string& dataset) override;
+  Result<Watermark> PutWatermark(const std::string& dataset, const std::string& partition,
+                                 TimePoint watermark, TimePoint now,
+                                 const EventOrigin& origin) override;
+  Status DeleteWatermark(const std::string& dataset, const std::string& partition, TimePoint now,
+                         const EventOrigin& origin) override;
 
   // FileRetention
   Result<std::vector<std::string>> ListExpiredFiles(TimePoint now, int limit) override;
@@ -96,8 +106,10 @@ class MemoryTaskStore final : public TaskStore {
   std::mutex mu_;
   std::map<std::string, Entry> tasks_;  // guarded by mu_; by id
   std::vector<TaskEvent> events_;       // guarded by mu_; by seq
-  int64_t next_task_seq_ = 1;           // guarded by mu_
-  Status writable_;                     // guarded by mu_
+  // guarded by mu_; by (dataset, partition)
+  std::map<std::pair<std::string, std::string>, Watermark> watermarks_;
+  int64_t next_task_seq_ = 1;  // guarded by mu_
+  Status writable_;            // guarded by mu_
 };
 
 }  // namespace exportd::fakes
