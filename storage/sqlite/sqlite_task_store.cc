@@ -278,6 +278,10 @@ Result<Task> SqliteTaskStore::CommitChangeLocked(Transaction& tx, Task task,
 
 Result<Task> SqliteTaskStore::TransitionLocked(const std::string& id, const TransitionArgs& args) {
   ASSIGN_OR_RETURN(Task task, LoadLocked(id));
+  return TransitionLocked(task, args);
+}
+
+Result<Task> SqliteTaskStore::TransitionLocked(const Task& task, const TransitionArgs& args) {
   ASSIGN_OR_RETURN(Transitioned next, ApplyTransition(task, args));
   ASSIGN_OR_RETURN(Task saved, SaveLocked(next.task));
   RETURN_IF_ERROR(InsertEventLocked(next.event));
@@ -569,7 +573,7 @@ Result<std::vector<std::string>> SqliteTaskStore::ExpireLeases(TimePoint now) {
   }
   for (const std::string& id : ids) {
     ASSIGN_OR_RETURN(Task task, LoadLocked(id));
-    RETURN_IF_ERROR(TransitionLocked(id, LeaseExpiryArgs(task, now)).status());
+    RETURN_IF_ERROR(TransitionLocked(task, LeaseExpiryArgs(task, now)).status());
   }
   RETURN_IF_ERROR(tx.Commit());
   return ids;

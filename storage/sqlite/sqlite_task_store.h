@@ -135,6 +135,8 @@ class SqliteTaskStore final : public TaskStore, public WatermarkStore {
   Status MoveWatermarksLocked(const Task& before, const Task& after, const TransitionArgs& args);
   // Load, ApplyTransition, save, record the event. REQUIRES: a transaction is open.
   Result<Task> TransitionLocked(const std::string& id, const TransitionArgs& args);
+  // The same for a task just loaded in the open transaction.
+  Result<Task> TransitionLocked(const Task& task, const TransitionArgs& args);
 
   // Group commit of Create: each caller queues its task; whoever finds no commit under way
   // becomes the leader and commits every queued task in one transaction (one sync), while

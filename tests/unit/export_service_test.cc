@@ -24,6 +24,7 @@
 #include "tests/fakes/fake_source.h"
 #include "tests/fakes/fake_time_zone_db.h"
 #include "tests/fakes/memory_task_store.h"
+#include "tests/unit/open_sqlite_task_store.h"
 
 namespace exportd {
 
@@ -391,11 +392,7 @@ TEST_F(ExportServiceTest, AnExpiredKeyCreatesANewTask) {
 class ExportServiceOnSqliteTest : public ExportServiceTest {
  protected:
   std::unique_ptr<TaskStore> MakeStore() override {
-    Result<std::unique_ptr<SqliteTaskStore>> opened =
-        SqliteTaskStore::Open((base_ / "tasks.db").string());
-    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
-    if (!opened.ok()) return nullptr;
-    return std::move(opened).value();
+    return OpenSqliteTaskStore((base_ / "tasks.db").string());
   }
 };
 

@@ -11,9 +11,9 @@
 #include <mutex>
 #include <thread>
 
-#include "storage/sqlite/sqlite_task_store.h"
 #include "tests/fakes/fake_clock.h"
-#include "tests/fakes/temp_dir.h"
+#include "tests/fakes/memory_task_store.h"
+#include "tests/unit/task_store_contract.h"
 
 namespace exportd {
 namespace {
@@ -21,7 +21,6 @@ namespace {
 using std::chrono::milliseconds;
 using Steady = std::chrono::steady_clock;
 
-const TimePoint kT0 = TimePoint{} + milliseconds(1'700'000'000'000);
 constexpr Millis kBase{40};
 
 // Answers each call with the next scripted status (OK once the script is spent) and records
@@ -67,26 +66,13 @@ bool WaitUntil(const std::function<bool()>& done, milliseconds timeout = millise
 
 class DispatcherTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    Result<std::unique_ptr<SqliteTaskStore>> store = SqliteTaskStore::Open(dir_.File("x.db"));
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
-  }
+  void SetUp() override { store_ = std::make_unique<fakes::MemoryTaskStore>(); }
 
   // A task with the given hooks, moved to Cancelled in the store; returns it as stored.
   Task FinishedTask(const std::string& id, Notify notify) {
-    Task t;
-    t.id = id;
-    t.principal = "alice";
-    t.request.dataset = "samples";
-    t.query_hash = "h";
-    t.notify = std::move(notify);
-    t.created_at = t.updated_at = kT0;
+    Task t = NotifyingTask(id, std::move(notify));
     EXPECT_TRUE(store_->Create(t, {}).ok());
-    TransitionArgs args;
-    args.trigger = Trigger::kCancel;
-    args.now = kT0;
-    Result<Task> done = store_->Transition(id, args);
+    Result<Task> done = store_->Transition(id, Args(Trigger::kCancel, kT0));
     EXPECT_TRUE(done.ok());
     return done.ok() ? *done : t;
   }
@@ -122,8 +108,7 @@ class DispatcherTest : public ::testing::Test {
     return o;
   }
 
-  testing_support::TempDir dir_;
-  std::unique_ptr<SqliteTaskStore> store_;
+  std::unique_ptr<fakes::MemoryTaskStore> store_;
   fakes::FakeClock clock_{kT0 + milliseconds(1000)};
   NullLogger logger_;
 };

@@ -32,6 +32,7 @@
 #include "tests/fakes/flaky_delete_store.h"
 #include "tests/fakes/forwarding_task_store.h"
 #include "tests/fakes/memory_task_store.h"
+#include "tests/unit/open_sqlite_task_store.h"
 
 namespace exportd {
 
@@ -408,11 +409,7 @@ class SchedulerTest : public ::testing::Test {
 class SchedulerOnSqliteTest : public SchedulerTest {
  protected:
   std::unique_ptr<TaskStore> MakeStore() override {
-    Result<std::unique_ptr<SqliteTaskStore>> opened =
-        SqliteTaskStore::Open((base_ / "tasks.db").string());
-    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
-    if (!opened.ok()) return nullptr;
-    return std::move(opened).value();
+    return OpenSqliteTaskStore((base_ / "tasks.db").string());
   }
 };
 

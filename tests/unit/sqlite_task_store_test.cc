@@ -24,18 +24,15 @@
 #include "storage/sqlite/migrations.h"
 #include "storage/sqlite/task_codec.h"
 #include "tests/fakes/temp_dir.h"
+#include "tests/unit/open_sqlite_task_store.h"
 #include "tests/unit/task_store_contract.h"
 
 namespace exportd {
 
 EXPORTD_INSTANTIATE_TASK_STORE_CONTRACT(
     Sqlite, (TaskStoreFactory{"Sqlite", [](const std::filesystem::path& dir) {
-                                Result<std::unique_ptr<SqliteTaskStore>> store =
-                                    SqliteTaskStore::Open((dir / "exportd.db").string());
-                                EXPECT_TRUE(store.ok()) << store.status().ToString();
-                                return store.ok()
-                                           ? std::unique_ptr<TaskStore>(std::move(store).value())
-                                           : nullptr;
+                                return std::unique_ptr<TaskStore>(
+                                    OpenSqliteTaskStore((dir / "exportd.db").string()));
                               }}));
 
 namespace {
@@ -101,11 +98,7 @@ class SqliteTaskStoreTest : public ::testing::Test, public TaskStoreTestHelpers 
     std::filesystem::remove_all(dir_);
   }
 
-  std::unique_ptr<SqliteTaskStore> OpenStore() {
-    Result<std::unique_ptr<SqliteTaskStore>> store = SqliteTaskStore::Open(path_);
-    EXPECT_TRUE(store.ok()) << store.status().ToString();
-    return store.ok() ? std::move(store).value() : nullptr;
-  }
+  std::unique_ptr<SqliteTaskStore> OpenStore() { return OpenSqliteTaskStore(path_); }
 
   TaskStore& store() override { return *store_; }
 
@@ -664,18 +657,8 @@ TEST_F(SqliteTaskStoreTest, RevisionSeesAChangeByAnotherToolWithinASecond) {
 TEST_F(SqliteTaskStoreTest, RetentionAndExpirySurviveAReopen) {
   Finish(*store_, "01A", seconds(100), TaskState::kSucceeded, kT0);  // due T0+100
   Finish(*store_, "01G", seconds(20), TaskState::kSucceeded, kT0);   // due T0+20
-  Task running = NewTask("01F");
-  running.retention = seconds(1);
-  ASSERT_TRUE(store_->Create(running, {}).ok());
-  ASSERT_EQ(Claim(kT0), "01F");  // Processing
-  Task waiting = NewTask("01I");
-  waiting.retention = seconds(1);
-  ASSERT_TRUE(store_->Create(waiting, {}).ok());
-  auto expired = [&](TimePoint now, int limit) {
-    Result<std::vector<std::string>> ids = store_->ListExpiredFiles(now, limit);
-    EXPECT_TRUE(ids.ok()) << ids.status().ToString();
-    return ids.ok() ? *ids : std::vector<std::string>{"error"};
-  };
+  CreateUnfinished("01F", "01I");
+  auto expired = [&](TimePoint now, int limit) { return ExpiredFiles(now, limit); };
   using Ids = std::vector<std::string>;
 
   store_ = OpenStore();

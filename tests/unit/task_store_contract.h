@@ -127,6 +127,26 @@ class TaskStoreTestHelpers {
     return types;
   }
 
+  // ListExpiredFiles(now, limit), {"error"} on an error.
+  std::vector<std::string> ExpiredFiles(TimePoint now, int limit) {
+    Result<std::vector<std::string>> ids = store().ListExpiredFiles(now, limit);
+    EXPECT_TRUE(ids.ok()) << ids.status().ToString();
+    return ids.ok() ? *ids : std::vector<std::string>{"error"};
+  }
+
+  // Creates two tasks with a retention of 1 s: `running`, claimed at kT0 (REQUIRES: no other task
+  // is ready then), and `waiting`, left Pending.
+  void CreateUnfinished(const std::string& running, const std::string& waiting) {
+    for (const std::string& id : {running, waiting}) {
+      Task t = NewTask(id);
+      t.retention = std::chrono::seconds(1);
+      ASSERT_TRUE(store().Create(t, {}).ok());
+      if (id == running) {
+        ASSERT_EQ(Claim(kT0), running);
+      }
+    }
+  }
+
   // The id of the next task claimed by kOwner, "" if none.
   std::string Claim(TimePoint now) {
     Result<std::optional<Task>> claimed = store().ClaimNext(now, kOwner, kLease);

@@ -707,19 +707,9 @@ TEST_P(TaskStoreContractTest, ListExpiredFilesFindsFinishedTasksWithFilesPastThe
   Finish(*store_, "01D", seconds(10), TaskState::kCancelled, kT0);                   // no files
   Finish(*store_, "01E", seconds(10), TaskState::kSucceeded, kT0, /*files=*/false);  // empty
   Finish(*store_, "01G", seconds(20), TaskState::kSucceeded, kT0);                   // due T0+20
-  Task running = NewTask("01F");
-  running.retention = seconds(1);
-  ASSERT_TRUE(store_->Create(running, {}).ok());
-  ASSERT_EQ(Claim(kT0), "01F");  // Processing
-  Task waiting = NewTask("01I");
-  waiting.retention = seconds(1);
-  ASSERT_TRUE(store_->Create(waiting, {}).ok());
+  CreateUnfinished("01F", "01I");
 
-  auto expired = [&](TimePoint now, int limit) {
-    Result<std::vector<std::string>> ids = store_->ListExpiredFiles(now, limit);
-    EXPECT_TRUE(ids.ok()) << ids.status().ToString();
-    return ids.ok() ? *ids : std::vector<std::string>{"error"};
-  };
+  auto expired = [&](TimePoint now, int limit) { return ExpiredFiles(now, limit); };
   using Ids = std::vector<std::string>;
   // The failed and the cancelled task ran: their objects are due for removal at once, until the
   // removal is recorded (FilesRemoved, as the scheduler does after its DeleteAll).
