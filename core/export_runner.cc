@@ -197,7 +197,8 @@ std::vector<std::string> ResolveFields(const ExportRequest& request, const Datas
   return fields;
 }
 
-Result<SourceQuery> ExportQuery(const ExportRequest& request, const Dataset& dataset) {
+Result<SourceQuery> ExportQuery(const Task& task, const Dataset& dataset) {
+  const ExportRequest& request = task.request;
   if (request.max_rows_per_file < 1) {
     return InvalidArgument("max_rows_per_file must be at least 1", "/max_rows_per_file");
   }
@@ -205,17 +206,57 @@ Result<SourceQuery> ExportQuery(const ExportRequest& request, const Dataset& dat
   query.fields = ResolveFields(request, dataset);
   if (query.fields.empty()) return InvalidArgument("no fields to export", "/fields");
   query.filter = request.filter;
-  query.since = request.since;
-  query.until = request.until;
-  query.partitions = request.partitions;
+  // The dataset's rules hold whatever the request says: no request can widen them.
+  const std::vector<Condition>& rules = dataset.spec().row_filter;
+  query.filter.insert(query.filter.end(), rules.begin(), rules.end());
+  if (request.incremental) {
+    // The window replaces since, until and partitions: it was derived from them.
+    if (!task.window) {
+      return FailedPrecondition("task " + task.id + " is incremental but has no window");
+    }
+    query.windows = task.window->partitions;
+  } else {
+    query.since = request.since;
+    query.until = request.until;
+    if (!query.until && task.window) query.until = task.window->until;
+    query.partitions = request.partitions;
+  }
+  if (!request.record_ids.empty()) query.keys = request.record_ids;
   return query;
+}
+
+Result<TaskMetrics> ExportMetrics(const Task& task, const Dataset& dataset, Source& source,
+                                  const SourceQuery& query) {
+  TaskMetrics metrics;
+  const DatasetSpec& spec = dataset.spec();
+  SourceQuery scope = query;
+  scope.after_key.reset();
+  if (spec.partition_field || !spec.count_distinct.empty()) {
+    ASSIGN_OR_RETURN(SourceSummary summary, source.Summarize(scope, spec.count_distinct));
+    if (spec.partition_field) metrics.rows_by_partition = std::move(summary.rows_by_partition);
+    metrics.distinct = std::move(summary.distinct);
+  }
+  if (!spec.row_filter.empty()) {
+    SourceQuery unruled = scope;
+    unruled.filter = task.request.filter;
+    ASSIGN_OR_RETURN(const int64_t in_scope, source.Count(unruled));
+    ASSIGN_OR_RETURN(const int64_t kept, source.Count(scope));
+    metrics.excluded_rows = std::max<int64_t>(0, in_scope - kept);
+  }
+  if (scope.keys) {
+    ASSIGN_OR_RETURN(std::vector<FilterValue> missing, source.MissingKeys(scope));
+    metrics.missing_ids = static_cast<int64_t>(missing.size());
+    if (missing.size() > kMissingIdsSampleSize) missing.resize(kMissingIdsSampleSize);
+    metrics.missing_ids_sample = std::move(missing);
+  }
+  return metrics;
 }
 
 Result<ExportOutcome> RunExport(const Task& task, const Dataset& dataset, Source& source,
                                 ObjectStore& store, ExportControl& control,
                                 TimePoint transaction_time, int threads) {
   const ExportRequest& request = task.request;
-  ASSIGN_OR_RETURN(SourceQuery query, ExportQuery(request, dataset));
+  ASSIGN_OR_RETURN(SourceQuery query, ExportQuery(task, dataset));
   const Checkpoint* checkpoint = task.checkpoint ? &*task.checkpoint : nullptr;
   if (checkpoint != nullptr) {
     if (checkpoint->next_file != static_cast<int>(task.files.size()) + 1) {
@@ -280,7 +321,12 @@ Result<ExportOutcome> RunExport(const Task& task, const Dataset& dataset, Source
 
   ExportOutcome outcome;
   outcome.files = std::move(sink.files());
-  const std::string manifest = BuildManifest(task, transaction_time, outcome.files, sink.rows());
+  // Counted over the whole export (every attempt's rows), after its last row was written.
+  ASSIGN_OR_RETURN(outcome.metrics, ExportMetrics(task, dataset, source, query));
+  Task finished = task;
+  finished.metrics = outcome.metrics;
+  const std::string manifest =
+      BuildManifest(finished, transaction_time, outcome.files, sink.rows());
   ObjectOptions options;
   options.content_type = std::string(kManifestContentType);
   ASSIGN_OR_RETURN(std::unique_ptr<ObjectWriter> writer,

@@ -38,13 +38,24 @@ class ExportControl {
 struct ExportOutcome {
   std::vector<FileInfo> files;  // part-00001.<ext>, ... in order
   FileInfo manifest;            // manifest.json
+  TaskMetrics metrics;          // ExportMetrics, also in the manifest
 };
 
 // The fields to export: request.fields, or every dataset field when that is empty.
 std::vector<std::string> ResolveFields(const ExportRequest& request, const Dataset& dataset);
-// What RunExport asks `dataset`'s Source for (from the first row). kInvalidArgument when
-// max_rows_per_file < 1 or there is no field to export.
-Result<SourceQuery> ExportQuery(const ExportRequest& request, const Dataset& dataset);
+// What RunExport asks `dataset`'s Source for (from the first row): the request's fields and
+// filter, the dataset's row_filter ANDed in, the task's window (an incremental export's
+// per-partition windows; otherwise its fixed `until` when the request has none) or the request's
+// since/until/partitions, and its record_ids. kInvalidArgument when max_rows_per_file < 1 or there
+// is no field to export; kFailedPrecondition for an incremental task without a window.
+Result<SourceQuery> ExportQuery(const Task& task, const Dataset& dataset);
+
+// The metrics of an export whose rows `query` selects (its after_key is ignored): rows and the
+// dataset's count_distinct fields per partition (Source::Summarize; asked only of a dataset with
+// a partition field or count_distinct fields), the rows the dataset's row_filter excludes from
+// what the request alone selects, and the record ids with no row.
+Result<TaskMetrics> ExportMetrics(const Task& task, const Dataset& dataset, Source& source,
+                                  const SourceQuery& query);
 
 // Runs the export of `task` from `source` into `store`:
 //  - counts the matching rows first (progress.rows_total), then reads them in key order;

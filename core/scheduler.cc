@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/export_window.h"
 #include "core/source.h"
+#include "core/task_metrics_json.h"
 #include "core/time_format.h"
 
 namespace exportd {
@@ -308,8 +310,13 @@ void Scheduler::RunTask(const Task& task) {
     } else {
       status = objects_.DeleteAll(task.id);
     }
+    Result<Task> windowed = task;
     if (status.ok()) {
-      Result<ExportOutcome> result = RunExport(task, *entry->dataset, *entry->source, objects_,
+      windowed = EnsureWindow(task, *entry, control.key());
+      status = windowed.status();
+    }
+    if (status.ok()) {
+      Result<ExportOutcome> result = RunExport(*windowed, *entry->dataset, *entry->source, objects_,
                                                control, clock_.Now(), options_.threads_per_export);
       if (result.ok()) {
         outcome = std::move(result).value();
@@ -323,6 +330,38 @@ void Scheduler::RunTask(const Task& task) {
     runs_.erase(task.id);
   }
   Finish(task, status, outcome ? &*outcome : nullptr, control);
+}
+
+Result<Task> Scheduler::EnsureWindow(const Task& task, const DatasetCatalog::Entry& entry,
+                                     const LeaseKey& key) {
+  const ExportRequest& request = task.request;
+  if (task.window || !NeedsWindow(request)) return task;
+  const DatasetSpec& spec = entry.dataset->spec();
+  if (options_.time_zones == nullptr || (request.incremental && options_.watermarks == nullptr)) {
+    return FailedPrecondition("this exportd cannot run incremental or daily/hourly exports");
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<const TimeZone> zone,
+                   options_.time_zones->Find(request.time_zone.value_or(
+                       spec.time_zone.value_or(std::string(kUtcZoneName)))));
+  const TimePoint now = clock_.Now();
+  TimePoint until = request.until.value_or(
+      DefaultUntil(request.export_type, now, std::chrono::seconds(spec.settle_seconds), *zone));
+  // Stored with millisecond precision: the window's end becomes the watermark exactly.
+  until = FromUnixMillis(ToUnixMillis(until));
+  TaskWindow window{.until = until, .partitions = {}};
+  if (request.incremental) {
+    WatermarkMap marks;
+    ASSIGN_OR_RETURN(std::vector<Watermark> stored,
+                     options_.watermarks->ListWatermarks(request.dataset));
+    for (const Watermark& w : stored) marks[w.partition] = w.watermark;
+    std::vector<std::string> partitions;
+    if (request.partitions.empty()) {
+      ASSIGN_OR_RETURN(partitions, entry.source->Partitions());
+    }
+    window = IncrementalWindow(request, until, IncrementalScope(request, partitions, marks), marks,
+                               *zone);
+  }
+  return tasks_.FixWindow(task.id, key, window, now);
 }
 
 namespace {
@@ -357,6 +396,7 @@ void Scheduler::Finish(const Task& task, const Status& status, const ExportOutco
     args.trigger = Trigger::kSucceed;
     args.files = outcome->files;
     args.manifest = outcome->manifest;
+    args.metrics = outcome->metrics;
     int64_t rows = 0;
     for (const FileInfo& f : outcome->files) rows += f.rows;
     args.detail =
@@ -401,7 +441,13 @@ void Scheduler::Finish(const Task& task, const Status& status, const ExportOutco
   }
   logger_.Info("task " + task.id + ": Processing -> " + std::string(TaskStateName(saved->state)) +
                (args.detail.empty() ? "" : " (" + args.detail + ")"));
-  if (saved->state == TaskState::kSucceeded) rows_exported_ += saved->progress.rows;
+  if (saved->state == TaskState::kSucceeded) {
+    rows_exported_ += saved->progress.rows;
+    // One line an operator can compare night by night to spot data loss.
+    if (saved->metrics) {
+      logger_.Info("task " + task.id + " metrics " + TaskMetricsJson(*saved->metrics));
+    }
+  }
   if (IsTerminal(saved->state) && options_.on_terminal) options_.on_terminal(*saved);
   if (saved->state == TaskState::kPending) Wake();  // other workers recompute their wake-up time
 }

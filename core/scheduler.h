@@ -39,6 +39,8 @@
 #include "core/object_store.h"
 #include "core/task.h"
 #include "core/task_store.h"
+#include "core/time_zone.h"
+#include "core/watermark_store.h"
 
 namespace exportd {
 
@@ -64,6 +66,11 @@ struct SchedulerOptions {
   // stored and the files of a failed or cancelled task are removed. Runs on a worker thread:
   // must be quick and must not throw (e.g. NotificationDispatcher::OnTerminal, which queues).
   std::function<void(const Task&)> on_terminal;
+  // Where an incremental export reads the watermarks of its dataset when it fixes its window,
+  // and where exports find their time zone (export_type hourly/daily; DST-correct). Without
+  // them such tasks fail permanently (kFailedPrecondition); plain exports need neither.
+  WatermarkStore* watermarks = nullptr;
+  const TimeZoneDb* time_zones = nullptr;
 };
 
 // The delay before attempt `attempt + 1` after `attempt` failed (1-based): base * 2^(attempt-1),
@@ -105,6 +112,10 @@ class Scheduler {
     std::atomic<bool> lease_lost{false};  // then the task is left to its new owner
   };
   class Control;
+  // The task with its window, fixed now and stored (TaskStore::FixWindow) if it needs one and
+  // has none yet (NeedsWindow, core/export_window.h).
+  Result<Task> EnsureWindow(const Task& task, const DatasetCatalog::Entry& entry,
+                            const LeaseKey& key);
 
   void WorkerLoop();
   void RunTask(const Task& task);

@@ -14,6 +14,10 @@
 namespace exportd {
 
 using SysSeconds = std::chrono::sys_seconds;
+
+// The zone every TimeZoneDb knows, and the default where neither a request nor a dataset names
+// one.
+inline constexpr std::string_view kUtcZoneName = "UTC";
 using LocalSeconds = std::chrono::local_seconds;
 
 // What a wall-clock reading is in a zone: one instant, none (the clock jumped over it: a DST

@@ -480,7 +480,7 @@ Result<VerifyReport> VerifyExport(const Task& task, ObjectStore& store, const Ve
   }
 
   report.source_compared = true;
-  ASSIGN_OR_RETURN(const SourceQuery query, ExportQuery(task.request, *source->dataset));
+  ASSIGN_OR_RETURN(const SourceQuery query, ExportQuery(task, *source->dataset));
   RETURN_IF_ERROR(source->source->CheckSchema());
   ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader, source->source->Read(query));
   SourceComparer comparer(task, store, tools, manifest, parts);

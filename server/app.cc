@@ -129,6 +129,8 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   ASSIGN_OR_RETURN(scheduler_options.instance_id,
                    LoadOrCreateInstanceId((fs::path(config.data_dir) / "instance_id").string()));
   scheduler_options.lease = std::chrono::seconds(config.lease_seconds);
+  scheduler_options.watermarks = tasks.get();
+  scheduler_options.time_zones = &time_zones;
   spdlog::info("instance {}; leases of {} s", scheduler_options.instance_id, config.lease_seconds);
   // Declared before the scheduler and the service, which report finished tasks to it.
   ASSIGN_OR_RETURN(std::unique_ptr<Notifications> notifications,

@@ -111,6 +111,29 @@ class FakeSource final : public Source {
         std::make_unique<FakeRecordReader>(rows_, std::move(indexes), fail_at_, after));
   }
 
+  // The fake has no partition column: every row counts under "" (as a dataset without a
+  // partition field), and no distinct values are counted.
+  Result<SourceSummary> Summarize(const SourceQuery& query,
+                                  const std::vector<std::string>& count_distinct) override {
+    (void)count_distinct;
+    SourceQuery all = query;
+    all.after_key.reset();
+    ASSIGN_OR_RETURN(int64_t rows, Count(all));
+    SourceSummary summary;
+    if (rows > 0) summary.rows_by_partition[""] = rows;
+    return summary;
+  }
+  Result<std::vector<std::string>> Partitions() override { return std::vector<std::string>(); }
+  // Keys are 1..rows.
+  Result<std::vector<FilterValue>> MissingKeys(const SourceQuery& query) override {
+    std::vector<FilterValue> missing;
+    for (const FilterValue& key : query.keys.value_or(std::vector<FilterValue>())) {
+      const int64_t* k = std::get_if<int64_t>(&key);
+      if (k == nullptr || *k < 1 || *k > static_cast<int64_t>(rows_.size())) missing.push_back(key);
+    }
+    return missing;
+  }
+
   // `count` independent readers over the same rows (which never change).
   Result<std::vector<std::unique_ptr<RecordReader>>> ReadShared(const SourceQuery& query,
                                                                 int count) override {

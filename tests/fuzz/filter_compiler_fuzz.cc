@@ -217,7 +217,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view body(reinterpret_cast<const char*>(data), size);
   std::optional<ExportRequest> request = fuzz::PrepareAndCheck(api::ParseCreateExportJson(body));
   if (!request) return 0;
-  auto query = ExportQuery(*request, fuzz::TheDataset());
+  // As the scheduler hands it over: an incremental export has fixed its window by then.
+  Task task;
+  task.request = *request;
+  if (request->incremental) {
+    TaskWindow window{.until = TimePoint(std::chrono::seconds(1767225600)), .partitions = {}};
+    for (const std::string& p : request->partitions) {
+      window.partitions.push_back({.partition = p, .since = request->since, .until = window.until});
+    }
+    if (request->partitions.empty()) window.partitions.push_back({"p", std::nullopt, window.until});
+    task.window = window;
+  }
+  auto query = ExportQuery(task, fuzz::TheDataset());
   if (!query.ok()) {
     fuzz::CheckClientError(query.status(), "ExportQuery");
     return 0;

@@ -50,6 +50,11 @@ class LockedSource final : public Source {
     std::lock_guard<std::mutex> lock(mu_);
     return source_->Read(query);
   }
+  Result<SourceSummary> Summarize(const SourceQuery& query,
+                                  const std::vector<std::string>& count_distinct) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return source_->Summarize(query, count_distinct);
+  }
 
  private:
   std::mutex mu_;

@@ -65,6 +65,11 @@ class ScriptedSource final : public Source {
     std::lock_guard<std::mutex> lock(mu_);
     return script_[current_]->Read(query);
   }
+  Result<SourceSummary> Summarize(const SourceQuery& query,
+                                  const std::vector<std::string>& count_distinct) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return script_[current_]->Summarize(query, count_distinct);
+  }
 
   size_t attempts() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -88,6 +93,11 @@ class GatedSource final : public Source {
   Result<int64_t> Count(const SourceQuery& query) override {
     std::lock_guard<std::mutex> lock(mu_);
     return inner_->Count(query);
+  }
+  Result<SourceSummary> Summarize(const SourceQuery& query,
+                                  const std::vector<std::string>& count_distinct) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return inner_->Summarize(query, count_distinct);
   }
 
   Result<std::unique_ptr<RecordReader>> Read(const SourceQuery& query) override {
