@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/notification.h"
+#include "core/watermark_store.h"
 
 namespace exportd {
 
@@ -167,6 +168,120 @@ TEST_P(TaskStoreContractTest, ClaimNextIsFifoAndRespectsNotBefore) {
   ASSERT_TRUE(wakeup.ok());
   EXPECT_EQ(*wakeup, std::optional<TimePoint>(kT0 + kLease));
   EXPECT_EQ(EventTypes("04"), (std::vector<std::string>{"created", "start"}));
+}
+
+// An incremental export of the partitions `partitions` (empty: all) of `dataset`.
+Task IncrementalTask(const std::string& id, std::vector<std::string> partitions,
+                     const std::string& dataset = "samples") {
+  Task t = NewTask(id, "alice", dataset);
+  t.request.incremental = true;
+  t.request.partitions = std::move(partitions);
+  return t;
+}
+
+TEST_P(TaskStoreContractTest, AnIncrementalExportWaitsForAnEarlierOneOfAnOverlappingScope) {
+  ASSERT_TRUE(store_->Create(IncrementalTask("a", {"p1", "p2"}), {}).ok());
+  ASSERT_TRUE(store_->Create(IncrementalTask("b", {"p2"}), {}).ok());       // overlaps a
+  ASSERT_TRUE(store_->Create(NewTask("c"), {}).ok());                       // not incremental
+  ASSERT_TRUE(store_->Create(IncrementalTask("d", {"p3"}), {}).ok());       // disjoint
+  ASSERT_TRUE(store_->Create(IncrementalTask("e", {}, "other"), {}).ok());  // another dataset
+  ASSERT_TRUE(store_->Create(IncrementalTask("f", {}), {}).ok());           // every partition
+  EXPECT_EQ(Claim(kT0), "a");
+  // b waits in its place for a; the others pass it. f waits for a, b and d.
+  EXPECT_EQ(Claim(kT0), "c");
+  EXPECT_EQ(Claim(kT0), "d");
+  EXPECT_EQ(Claim(kT0), "e");
+  EXPECT_EQ(Claim(kT0), "");
+  // A retry of a keeps it unfinished: b still waits, even while a is Pending again.
+  TransitionArgs retry = Args(Trigger::kRetry, kT0);
+  retry.error = TaskError{"source_unavailable", "busy", true};
+  retry.not_before = kT0 + seconds(60);
+  ASSERT_TRUE(store_->Transition("a", retry).ok());
+  EXPECT_EQ(Claim(kT0 + seconds(1)), "");
+  EXPECT_EQ(Claim(kT0 + seconds(60)), "a");
+  ASSERT_TRUE(store_->Transition("a", Args(Trigger::kSucceed, kT0 + seconds(61))).ok());
+  EXPECT_EQ(Claim(kT0 + seconds(61)), "b");
+  ASSERT_TRUE(store_->Transition("d", Args(Trigger::kFail, kT0 + seconds(62))).ok());
+  EXPECT_EQ(Claim(kT0 + seconds(62)), "") << "f waits for b";
+  ASSERT_TRUE(store_->Transition("b", Args(Trigger::kCancel, kT0 + seconds(63))).ok());
+  EXPECT_EQ(Claim(kT0 + seconds(63)), "f");
+}
+
+TEST_P(TaskStoreContractTest, AWindowIsFixedOnceUnderTheLease) {
+  ASSERT_TRUE(store_->Create(IncrementalTask("w", {}), {}).ok());
+  Result<std::optional<Task>> claimed = store_->ClaimNext(kT0, kOwner, kLease);
+  ASSERT_TRUE(claimed.ok() && claimed->has_value());
+  const LeaseKey key{kOwner, 1, 0};
+  const TaskWindow window{
+      kT0,
+      {PartitionWindow{"p1", std::nullopt, kT0}, PartitionWindow{"p2", kT0 - seconds(3600), kT0}}};
+  EXPECT_EQ(store_->FixWindow("w", LeaseKey{"other", 1, 0}, window, kT0).status().code(),
+            StatusCode::kAborted);
+  Result<Task> fixed = store_->FixWindow("w", key, window, kT0);
+  ASSERT_TRUE(fixed.ok()) << fixed.status().ToString();
+  EXPECT_EQ(fixed->window, std::optional<TaskWindow>(window));
+  // Fixed once: a second call (a resumed attempt) keeps the first window and records nothing.
+  TaskWindow later = window;
+  later.until = kT0 + seconds(60);
+  fixed = store_->FixWindow("w", key, later, kT0 + seconds(1));
+  ASSERT_TRUE(fixed.ok());
+  EXPECT_EQ(fixed->window, std::optional<TaskWindow>(window));
+  EXPECT_EQ(MustGet("w").window, std::optional<TaskWindow>(window));
+  EXPECT_EQ(EventTypes("w"), (std::vector<std::string>{"created", "start", "window"}));
+}
+
+TEST_P(TaskStoreContractTest, OnlySucceededIncrementalExportsMoveWatermarksNeverBack) {
+  auto* marks = dynamic_cast<WatermarkStore*>(store_.get());
+  ASSERT_NE(marks, nullptr) << "every task store keeps watermarks";
+  ASSERT_TRUE(marks->PutWatermark("samples", "p2", kT0 + seconds(100), kT0, {"admin", ""}).ok());
+  auto run = [&](const std::string& id, Trigger end, TimePoint until) {
+    ASSERT_TRUE(store_->Create(IncrementalTask(id, {}), {}).ok());
+    ASSERT_EQ(Claim(kT0), id);
+    const TaskWindow window{until,
+                            {PartitionWindow{"p1", std::nullopt, until},
+                             PartitionWindow{"p2", kT0 + seconds(100), until}}};
+    ASSERT_TRUE(store_->FixWindow(id, LeaseKey{kOwner, 1, 0}, window, kT0).ok());
+    TransitionArgs args = Args(end, kT0 + seconds(1));
+    if (end == Trigger::kFail) args.error = TaskError{"failed_precondition", "gone", false};
+    ASSERT_TRUE(store_->Transition(id, args).ok());
+  };
+  auto watermarks = [&] {
+    std::map<std::string, TimePoint> out;
+    Result<std::vector<Watermark>> list = marks->ListWatermarks("samples");
+    EXPECT_TRUE(list.ok());
+    for (const Watermark& w : *list) out[w.partition] = w.watermark;
+    return out;
+  };
+  run("failed", Trigger::kFail, kT0 + seconds(500));
+  run("cancelled", Trigger::kCancel, kT0 + seconds(500));
+  EXPECT_EQ(watermarks(), (std::map<std::string, TimePoint>{{"p2", kT0 + seconds(100)}}));
+  // p1 had none; p2's is earlier than the window's end: both move to it, with an event each.
+  run("ok", Trigger::kSucceed, kT0 + seconds(50));
+  EXPECT_EQ(watermarks(), (std::map<std::string, TimePoint>{{"p1", kT0 + seconds(50)},
+                                                            {"p2", kT0 + seconds(100)}}));
+  std::vector<std::string> types = EventTypes("ok");
+  EXPECT_EQ(std::count(types.begin(), types.end(), "watermark"), 1);
+  run("later", Trigger::kSucceed, kT0 + seconds(200));
+  EXPECT_EQ(watermarks(), (std::map<std::string, TimePoint>{{"p1", kT0 + seconds(200)},
+                                                            {"p2", kT0 + seconds(200)}}));
+  Result<std::vector<Watermark>> listed = marks->ListWatermarks("samples");
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->front().task_id, std::optional<std::string>("later"));
+  // By hand: set (back, too) and delete, each with an event of no task; deleting twice is 404.
+  ASSERT_TRUE(marks->PutWatermark("samples", "p1", kT0, kT0, {"admin", "10.0.0.1"}).ok());
+  EXPECT_TRUE(marks->DeleteWatermark("samples", "p2", kT0, {"admin", ""}).ok());
+  EXPECT_EQ(marks->DeleteWatermark("samples", "p2", kT0, {"admin", ""}).code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(watermarks(), (std::map<std::string, TimePoint>{{"p1", kT0}}));
+  EventQuery query;
+  query.types = {"watermark"};
+  Result<EventPage> page = store_->ListEvents(query);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items.size(), 6u);  // 2 by hand and 4 by tasks before these two
+  EXPECT_EQ(page->items[0].task_id, "");
+  EXPECT_EQ(page->items[1].task_id, "");
+  EXPECT_EQ(page->items[1].remote, "10.0.0.1");
+  EXPECT_EQ(page->items[2].task_id, "later");
 }
 
 TEST_P(TaskStoreContractTest, RetryWaitsForNotBefore) {
