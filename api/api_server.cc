@@ -83,6 +83,7 @@ std::vector<Route> RouteTable() {
       {"GET", one_schedule, nullptr, HandleGetSchedule, Role::kReader},
       {"PATCH", one_schedule, nullptr, HandleUpdateSchedule, Role::kExporter},
       {"DELETE", one_schedule, nullptr, HandleDeleteSchedule, Role::kExporter},
+      {"POST", one_schedule + "/run", nullptr, HandleRunSchedule, Role::kExporter},
       {"GET", "/v1/datasets", nullptr, HandleListDatasets, Role::kReader},
       {"GET", watermarks, nullptr, HandleListWatermarks, Role::kReader},
       {"PUT", watermarks + "/" + kId, nullptr, HandlePutWatermark, Role::kAdmin},
