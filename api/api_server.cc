@@ -66,7 +66,9 @@ std::vector<Route> RouteTable() {
   const std::string one = exports + "/" + kId;
   const std::string watermarks = std::string("/v1/datasets/") + kId + "/watermarks";
   const std::string schedules = "/v1/schedules";
-  const std::string one_schedule = schedules + "/" + kId;
+  // Any segment but "preview", so that the other methods on /v1/schedules/preview are 405 there
+  // rather than taken for a schedule id.
+  const std::string one_schedule = schedules + "/((?!preview$)[^/]+)";
   return {
       {"POST", exports, nullptr, HandleCreateExport, Role::kExporter, /*large_body=*/true},
       {"GET", exports, nullptr, HandleListExports, Role::kReader},
