@@ -28,13 +28,6 @@ ScheduleRunner::ScheduleRunner(ScheduleStore& schedules, const TimeZoneDb& zones
       fire_(std::move(fire)),
       options_(options) {}
 
-ScheduleRunner::~ScheduleRunner() { Stop(); }
-
-bool ScheduleRunner::stopping() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return stop_;
-}
-
 std::optional<SysSeconds> ScheduleRunner::LastFired(const Schedule& schedule, const CronExpr& expr,
                                                     const TimeZone& zone) const {
   std::optional<SysSeconds> last;
@@ -130,51 +123,17 @@ ScheduleRunStats ScheduleRunner::RunOnce() {
 }
 
 void ScheduleRunner::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (thread_.joinable() || stop_) return;
-  thread_ = std::thread([this] { Loop(); });
+  thread_.Start([this] { return Pass(); });
 }
 
-void ScheduleRunner::Wake() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    woken_ = true;
-  }
-  wake_.notify_all();
-}
-
-void ScheduleRunner::Stop() {
-  std::thread thread;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-    thread = std::move(thread_);  // so that only one Stop() joins it
-  }
-  wake_.notify_all();
-  if (thread.joinable()) thread.join();
-}
-
-void ScheduleRunner::Loop() {
-  for (;;) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      woken_ = false;  // a Wake() from here on makes the next wait return at once
-    }
-    const ScheduleRunStats stats = RunOnce();
-    std::chrono::milliseconds sleep = options_.max_sleep;
-    if (stats.more_due) {
-      sleep = std::chrono::milliseconds(0);
-    } else if (stats.next) {
-      // Slots are in domain time (the clock); the wait is on the steady clock. Rounded up, so
-      // that the run after it finds the slot due.
-      const auto until_next =
-          std::chrono::ceil<std::chrono::milliseconds>(*stats.next - clock_.Now());
-      sleep = std::clamp(until_next, std::chrono::milliseconds(1), options_.max_sleep);
-    }
-    std::unique_lock<std::mutex> lock(mu_);
-    wake_.wait_for(lock, sleep, [this] { return stop_ || woken_; });
-    if (stop_) return;
-  }
+std::chrono::milliseconds ScheduleRunner::Pass() {
+  const ScheduleRunStats stats = RunOnce();
+  if (stats.more_due) return std::chrono::milliseconds(0);
+  if (!stats.next) return options_.max_sleep;
+  // Slots are in domain time (the clock); the sleep is on the steady clock. Rounded up, so that
+  // the run after it finds the slot due.
+  const auto until_next = std::chrono::ceil<std::chrono::milliseconds>(*stats.next - clock_.Now());
+  return std::clamp(until_next, std::chrono::milliseconds(1), options_.max_sleep);
 }
 
 }  // namespace exportd

@@ -15,12 +15,10 @@
 #define EXPORTD_CORE_SCHEDULE_RUNNER_H_
 
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "core/clock.h"
 #include "core/cron.h"
@@ -29,6 +27,7 @@
 #include "core/schedule_firing.h"
 #include "core/schedule_store.h"
 #include "core/time_zone.h"
+#include "core/wakeable_thread.h"
 
 namespace exportd {
 
@@ -53,7 +52,7 @@ class ScheduleRunner {
  public:
   ScheduleRunner(ScheduleStore& schedules, const TimeZoneDb& zones, const Clock& clock,
                  Logger& logger, FireFn fire, ScheduleRunnerOptions options);
-  ~ScheduleRunner();  // Stop()s
+  ~ScheduleRunner() { Stop(); }
   ScheduleRunner(const ScheduleRunner&) = delete;
   ScheduleRunner& operator=(const ScheduleRunner&) = delete;
 
@@ -63,13 +62,14 @@ class ScheduleRunner {
   // Starts the background thread. At most once.
   void Start();
   // Makes the thread run now (a schedule was created, changed or deleted). Never blocks.
-  void Wake();
+  void Wake() { thread_.Wake(); }
   // Wakes the thread and joins it; a firing in progress finishes first. Idempotent.
-  void Stop();
+  void Stop() { thread_.Stop(); }
 
  private:
-  void Loop();
-  bool stopping() const;
+  // One run of the background thread; how long to sleep after it.
+  std::chrono::milliseconds Pass();
+  bool stopping() const { return thread_.stopping(); }
   void FireDue(const Schedule& listed, TimePoint now, ScheduleRunStats& stats);
   // The last slot of the cron that fired, as PlanSlots wants it (REQUIRES: run_mu_ held).
   std::optional<SysSeconds> LastFired(const Schedule& schedule, const CronExpr& expr,
@@ -87,11 +87,7 @@ class ScheduleRunner {
   // spares a store round trip per run after a manual run (see LastFired). Guarded by run_mu_.
   std::map<std::string, SysSeconds> known_fired_;
 
-  mutable std::mutex mu_;
-  std::condition_variable wake_;
-  bool stop_ = false;   // guarded by mu_
-  bool woken_ = false;  // guarded by mu_
-  std::thread thread_;
+  WakeableThread thread_;
 };
 
 }  // namespace exportd
