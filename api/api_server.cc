@@ -66,7 +66,9 @@ std::vector<Route> RouteTable() {
   const std::string one = exports + "/" + kId;
   const std::string watermarks = std::string("/v1/datasets/") + kId + "/watermarks";
   const std::string schedules = "/v1/schedules";
-  const std::string one_schedule = schedules + "/" + kId;
+  // Any segment but "preview", so that the other methods on /v1/schedules/preview are 405 there
+  // rather than taken for a schedule id.
+  const std::string one_schedule = schedules + "/((?!preview$)[^/]+)";
   return {
       {"POST", exports, nullptr, HandleCreateExport, Role::kExporter, /*large_body=*/true},
       {"GET", exports, nullptr, HandleListExports, Role::kReader},
@@ -83,6 +85,7 @@ std::vector<Route> RouteTable() {
       {"GET", one_schedule, nullptr, HandleGetSchedule, Role::kReader},
       {"PATCH", one_schedule, nullptr, HandleUpdateSchedule, Role::kExporter},
       {"DELETE", one_schedule, nullptr, HandleDeleteSchedule, Role::kExporter},
+      {"POST", one_schedule + "/run", nullptr, HandleRunSchedule, Role::kExporter},
       {"GET", "/v1/datasets", nullptr, HandleListDatasets, Role::kReader},
       {"GET", watermarks, nullptr, HandleListWatermarks, Role::kReader},
       {"PUT", watermarks + "/" + kId, nullptr, HandlePutWatermark, Role::kAdmin},

@@ -38,11 +38,11 @@ void SendTask(const TaskViewContext& view, httplib::Response& res, int http_stat
   SendJson(res, http_status, TaskBody(view, task));
 }
 
+}  // namespace
+
 void SendTask(HandlerContext& ctx, httplib::Response& res, int http_status, const Task& task) {
   SendTask(ViewContext(ctx), res, http_status, task);
 }
-
-}  // namespace
 
 bool IsJsonContentType(const std::string& content_type) {
   std::string media = content_type.substr(0, content_type.find(';'));

@@ -48,6 +48,10 @@ Result<Caller> Authenticate(const HandlerContext& ctx, const httplib::Request& r
 void RecordRoleRefusal(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
                        std::string_view reason);
 
+// Sends `task` as its JSON rendering (with download links), and, while it is not terminal, the
+// Retry-After and X-Progress headers.
+void SendTask(HandlerContext& ctx, httplib::Response& res, int http_status, const Task& task);
+
 // /v1/exports...
 void HandleCreateExport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
                         httplib::Response& res);
@@ -76,6 +80,8 @@ void HandleDeleteSchedule(HandlerContext& ctx, const Principal& who, const httpl
                           httplib::Response& res);
 void HandlePreviewSchedule(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
                            httplib::Response& res);
+void HandleRunSchedule(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                       httplib::Response& res);
 // /v1/audit (admin): events across all tasks.
 void HandleListAudit(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
                      httplib::Response& res);

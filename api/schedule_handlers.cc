@@ -142,4 +142,17 @@ void HandlePreviewSchedule(HandlerContext& ctx, const Principal& /*who*/,
   SendJson(res, 200, Dump(PreviewToJson(*runs)));
 }
 
+void HandleRunSchedule(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                       httplib::Response& res) {
+  ScheduleService* schedules = Schedules(ctx, req, res);
+  if (schedules == nullptr) return;
+  Result<Task> task = schedules->Run(who, req.matches[1]);
+  if (!task.ok()) {
+    SendStatus(req, res, task.status());
+    return;
+  }
+  res.set_header("Location", "/v1/exports/" + task->id);
+  SendTask(ctx, res, 202, *task);
+}
+
 }  // namespace exportd::api

@@ -60,6 +60,24 @@ Result<CreateExportArgs> ExportService::Prepare(CreateExportArgs args) const {
 Status ExportService::Check(const CreateExportArgs& args) const { return Prepare(args).status(); }
 
 Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExportArgs args) {
+  args.schedule_id.reset();
+  args.schedule_slot.reset();
+  return CreateAs(who, std::move(args), OriginOf(who));
+}
+
+Result<Task> ExportService::CreateForSchedule(const std::string& owner, CreateExportArgs args,
+                                              const EventOrigin& origin) {
+  if (!args.schedule_id || !args.schedule_slot) {
+    return InvalidArgument("a schedule's firing needs its schedule and slot");
+  }
+  args.idempotency_key.reset();
+  ASSIGN_OR_RETURN(CreateExportResult created,
+                   CreateAs(Principal{owner, /*admin=*/false, ""}, std::move(args), origin));
+  return std::move(created.task);
+}
+
+Result<CreateExportResult> ExportService::CreateAs(const Principal& who, CreateExportArgs args,
+                                                   const EventOrigin& origin) {
   ASSIGN_OR_RETURN(args, Prepare(std::move(args)));
   TimePoint now = clock_.Now();
   Task task;
@@ -73,6 +91,9 @@ Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExp
   task.created_at = task.updated_at = now;
   task.max_attempts = options_.max_attempts;
   task.retention = args.retention.value_or(options_.default_retention);
+  task.schedule_id = std::move(args.schedule_id);
+  // Kept to the millisecond, as the store keeps it.
+  if (args.schedule_slot) task.schedule_slot = FromUnixMillis(ToUnixMillis(*args.schedule_slot));
 
   auto replay = [&](const Task& existing) -> Result<CreateExportResult> {
     if (existing.request == task.request && existing.tag == task.tag &&
@@ -102,8 +123,8 @@ Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExp
     RETURN_IF_ERROR(admit());
     // A key whose window has passed moves to the new task, in the same transaction that
     // creates it, so the key names at most one task and a retry of this request replays it.
-    created = existing ? tasks_.CreateTakingKey(task, existing->id, OriginOf(who))
-                       : tasks_.Create(task, OriginOf(who));
+    created =
+        existing ? tasks_.CreateTakingKey(task, existing->id, origin) : tasks_.Create(task, origin);
     if (created.code() == StatusCode::kAlreadyExists) {
       // Lost a race with a concurrent request carrying the same key: that request's task is
       // the one the key names now.
@@ -113,7 +134,7 @@ Result<CreateExportResult> ExportService::Create(const Principal& who, CreateExp
     }
   } else {
     RETURN_IF_ERROR(admit());
-    created = tasks_.Create(task, OriginOf(who));
+    created = tasks_.Create(task, origin);
   }
   RETURN_IF_ERROR(created);
   logger_.Info("task " + task.id + ": created Pending (dataset " + task.request.dataset +

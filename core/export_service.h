@@ -66,6 +66,10 @@ struct CreateExportArgs {
   std::optional<std::string> idempotency_key;
   std::optional<std::chrono::seconds> retention;  // nullopt: the deployment's default
   std::optional<bool> escape_formulas;            // nullopt: the deployment's default
+  // A schedule's firing (CreateForSchedule): the schedule and the slot it fires for. Create
+  // ignores them; the store refuses a second task for the same pair (kAlreadyExists).
+  std::optional<std::string> schedule_id;
+  std::optional<TimePoint> schedule_slot;
 };
 
 struct CreateExportResult {
@@ -87,6 +91,13 @@ class ExportService {
   // and wakes the scheduler. With an idempotency key already used by this principal within the
   // window: the same request replays the original task; another request is kAlreadyExists.
   Result<CreateExportResult> Create(const Principal& who, CreateExportArgs args);
+  // A schedule's firing: like Create, for the schedule's owner `owner` (a principal id; the
+  // quota applies as to any non-admin), with args.schedule_id and args.schedule_slot recorded
+  // in the task, and the "created" event caused by `origin`. Idempotency keys do not apply
+  // (args.idempotency_key is ignored): (schedule, slot) is the key, and a second task for it
+  // is kAlreadyExists with nothing stored. REQUIRES: args.schedule_id and args.schedule_slot.
+  Result<Task> CreateForSchedule(const std::string& owner, CreateExportArgs args,
+                                 const EventOrigin& origin);
   // The checks of Create without creating anything: kInvalidArgument with a pointer into the
   // create-export body, as Create would answer (a schedule's request template).
   Status Check(const CreateExportArgs& args) const;
@@ -133,6 +144,9 @@ class ExportService {
   // Everything Create checks and fills before the task exists: the dataset, the prepared
   // request (with the deployment's escape_formulas default), notify targets and retention.
   Result<CreateExportArgs> Prepare(CreateExportArgs args) const;
+  // Create, with the "created" event caused by `origin`.
+  Result<CreateExportResult> CreateAs(const Principal& who, CreateExportArgs args,
+                                      const EventOrigin& origin);
   // The access check of GetOwned, given the task's owner.
   Status CheckOwner(const Principal& who, const std::string& id, const std::string& owner,
                     std::string_view action);

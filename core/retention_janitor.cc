@@ -15,13 +15,6 @@ RetentionJanitor::RetentionJanitor(TaskRecords& tasks, FileRetention& retention,
       logger_(logger),
       options_(options) {}
 
-RetentionJanitor::~RetentionJanitor() { Stop(); }
-
-bool RetentionJanitor::stopping() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return stop_;
-}
-
 JanitorRunStats RetentionJanitor::RunOnce() {
   std::lock_guard<std::mutex> run_lock(run_mu_);
   JanitorRunStats stats;
@@ -89,35 +82,19 @@ JanitorRunStats RetentionJanitor::RunOnce() {
 }
 
 void RetentionJanitor::Start() {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (thread_.joinable() || stop_) return;
-  thread_ = std::thread([this] { Loop(); });
+  thread_.Start([this] { return Pass(); });
 }
 
-void RetentionJanitor::Stop() {
-  std::thread thread;
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    stop_ = true;
-    thread = std::move(thread_);  // so that only one Stop() joins it
+std::chrono::milliseconds RetentionJanitor::Pass() {
+  JanitorRunStats stats = RunOnce();
+  if (stats.expired > 0 || stats.removed > 0 || stats.failed > 0) {
+    logger_.Info("retention: " + std::to_string(stats.expired) + " export(s) expired, " +
+                 std::to_string(stats.removed) + " failed or cancelled export(s) cleaned up, " +
+                 std::to_string(stats.failed) + " left for the next run");
   }
-  wake_.notify_all();
-  if (thread.joinable()) thread.join();
-}
-
-void RetentionJanitor::Loop() {
-  for (;;) {
-    JanitorRunStats stats = RunOnce();
-    if (stats.expired > 0 || stats.removed > 0 || stats.failed > 0) {
-      logger_.Info("retention: " + std::to_string(stats.expired) + " export(s) expired, " +
-                   std::to_string(stats.removed) + " failed or cancelled export(s) cleaned up, " +
-                   std::to_string(stats.failed) + " left for the next run");
-    }
-    std::unique_lock<std::mutex> lock(mu_);
-    // The interval is measured on the steady clock: the janitor's pace is not domain time
-    // (a test's fake clock decides what has expired, not how often the thread wakes).
-    if (wake_.wait_for(lock, options_.interval, [this] { return stop_; })) return;
-  }
+  // The interval is measured on the steady clock: the janitor's pace is not domain time (a
+  // test's fake clock decides what has expired, not how often the thread wakes).
+  return options_.interval;
 }
 
 }  // namespace exportd

@@ -17,10 +17,8 @@
 #define EXPORTD_CORE_RETENTION_JANITOR_H_
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <mutex>
-#include <thread>
 
 #include "core/clock.h"
 #include "core/file_retention.h"
@@ -28,6 +26,7 @@
 #include "core/object_store.h"
 #include "core/status.h"
 #include "core/task_records.h"
+#include "core/wakeable_thread.h"
 
 namespace exportd {
 
@@ -49,7 +48,7 @@ class RetentionJanitor {
   // `tasks` and `retention` are usually one TaskStore.
   RetentionJanitor(TaskRecords& tasks, FileRetention& retention, ObjectStore& objects,
                    const Clock& clock, Logger& logger, RetentionJanitorOptions options);
-  ~RetentionJanitor();  // Stop()s
+  ~RetentionJanitor() { Stop(); }
   RetentionJanitor(const RetentionJanitor&) = delete;
   RetentionJanitor& operator=(const RetentionJanitor&) = delete;
 
@@ -61,11 +60,12 @@ class RetentionJanitor {
   // Starts the background thread: a run at once, then one every interval. At most once.
   void Start();
   // Wakes the thread and joins it; a run in progress finishes its current task first. Idempotent.
-  void Stop();
+  void Stop() { thread_.Stop(); }
 
  private:
-  void Loop();
-  bool stopping() const;
+  // One run of the background thread; how long to sleep after it.
+  std::chrono::milliseconds Pass();
+  bool stopping() const { return thread_.stopping(); }
 
   TaskRecords& tasks_;
   FileRetention& retention_;
@@ -75,10 +75,7 @@ class RetentionJanitor {
   const RetentionJanitorOptions options_;
 
   std::mutex run_mu_;  // serialises RunOnce
-  mutable std::mutex mu_;
-  std::condition_variable wake_;
-  bool stop_ = false;  // guarded by mu_
-  std::thread thread_;
+  WakeableThread thread_;
 };
 
 }  // namespace exportd

@@ -27,8 +27,12 @@ CreateExportArgs ToCreateExportArgs(const ScheduleTemplate& request) {
 }
 
 ScheduleService::ScheduleService(ScheduleStore& store, const TimeZoneDb& zones, const Clock& clock,
-                                 TemplateCheck check_template)
-    : store_(store), zones_(zones), clock_(clock), check_template_(std::move(check_template)) {}
+                                 TemplateCheck check_template, ScheduleHooks hooks)
+    : store_(store),
+      zones_(zones),
+      clock_(clock),
+      check_template_(std::move(check_template)),
+      hooks_(std::move(hooks)) {}
 
 Status ScheduleService::Validate(Schedule& schedule) const {
   RETURN_IF_ERROR(ValidateScheduleName(schedule.name));
@@ -75,6 +79,7 @@ Result<ScheduleView> ScheduleService::Create(const Principal& who, ScheduleSpec 
   schedule.created_at = schedule.updated_at = schedule.enabled_at = now;
   RETURN_IF_ERROR(Validate(schedule));
   RETURN_IF_ERROR(store_.Create(schedule));
+  if (hooks_.on_change) hooks_.on_change();
   return View(std::move(schedule));
 }
 
@@ -115,12 +120,31 @@ Result<ScheduleView> ScheduleService::Update(const Principal& who, const std::st
     schedule.enabled_at = schedule.updated_at;
   }
   RETURN_IF_ERROR(store_.Update(schedule));
+  if (hooks_.on_change) hooks_.on_change();
   return View(std::move(schedule));
 }
 
 Status ScheduleService::Delete(const Principal& who, const std::string& id) {
   RETURN_IF_ERROR(GetOwned(who, id).status());
-  return store_.Delete(id);
+  RETURN_IF_ERROR(store_.Delete(id));
+  if (hooks_.on_change) hooks_.on_change();
+  return Status::Ok();
+}
+
+Result<Task> ScheduleService::Run(const Principal& who, const std::string& id) {
+  ASSIGN_OR_RETURN(Schedule schedule, GetOwned(who, id));
+  if (!hooks_.fire) {
+    return Status(StatusCode::kFailedPrecondition, "schedules cannot run in this server");
+  }
+  // Two manual runs within one millisecond would share a slot: the later takes the next one.
+  TimePoint slot = ManualRunSlot(clock_.Now());
+  for (int tries = 1;; ++tries) {
+    Result<Task> task = hooks_.fire(schedule, slot, EventOrigin{who.id, who.remote});
+    if (task.ok() || task.status().code() != StatusCode::kAlreadyExists || tries == 3) {
+      return task;
+    }
+    slot = ManualRunSlot(slot + Millis(1));
+  }
 }
 
 Result<std::vector<SysSeconds>> ScheduleService::Preview(const std::string& cron,

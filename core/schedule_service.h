@@ -1,5 +1,5 @@
 // ScheduleService: the operations of /v1/schedules, free of HTTP. api/ calls only this.
-// Firing (creating the export tasks of due slots) is not here yet.
+// Firing the due slots is the ScheduleRunner's (core/schedule_runner.h); a manual run is here.
 #ifndef EXPORTD_CORE_SCHEDULE_SERVICE_H_
 #define EXPORTD_CORE_SCHEDULE_SERVICE_H_
 
@@ -11,6 +11,7 @@
 #include "core/clock.h"
 #include "core/export_service.h"
 #include "core/schedule.h"
+#include "core/schedule_firing.h"
 #include "core/schedule_store.h"
 #include "core/status.h"
 #include "core/time_zone.h"
@@ -45,6 +46,15 @@ struct ScheduleView {
   std::vector<SysSeconds> next_runs;
 };
 
+// What the service calls beyond its store; each may be empty.
+struct ScheduleHooks {
+  // After each stored change (create, update, delete): e.g. ScheduleRunner::Wake. Must be
+  // quick and must not throw.
+  std::function<void()> on_change;
+  // Creates the task of a manual run (Run); without it Run is kFailedPrecondition.
+  FireFn fire;
+};
+
 inline constexpr int kNextRunsShown = 5;
 inline constexpr int kMaxPreviewRuns = 100;
 
@@ -56,7 +66,7 @@ class ScheduleService {
   using TemplateCheck = std::function<Status(const CreateExportArgs&)>;
 
   ScheduleService(ScheduleStore& store, const TimeZoneDb& zones, const Clock& clock,
-                  TemplateCheck check_template);
+                  TemplateCheck check_template, ScheduleHooks hooks = {});
 
   // kInvalidArgument with the pointer of the offending member: "/name", "/cron", "/time_zone",
   // "/request/..." (the template's own pointer under "/request"). Nothing is stored then.
@@ -69,6 +79,11 @@ class ScheduleService {
   Result<ScheduleView> Update(const Principal& who, const std::string& id, SchedulePatch patch);
   // Errors as Get. The schedule fires no more; its past tasks stay.
   Status Delete(const Principal& who, const std::string& id);
+  // Errors as Get. A manual run, paused or not: creates the export task of the slot
+  // ManualRunSlot(now) (core/schedule_firing.h), recorded as caused by `who`. The errors of
+  // FireFn otherwise (a template gone stale: kInvalidArgument; the owner's quota:
+  // kResourceExhausted).
+  Result<Task> Run(const Principal& who, const std::string& id);
 
   // The first `count` (1..kMaxPreviewRuns, else kInvalidArgument at "/count") firing instants
   // of `cron` in `time_zone` strictly after `from`; fewer when it fires no more.
@@ -85,6 +100,7 @@ class ScheduleService {
   const TimeZoneDb& zones_;
   const Clock& clock_;
   TemplateCheck check_template_;
+  ScheduleHooks hooks_;
 };
 
 // The CreateExportArgs that POST /v1/exports would get for this template.

@@ -186,6 +186,10 @@ struct Task {
   std::optional<TaskMetrics> metrics;
   // The schedule whose firing created the task; nullopt for a task created by a request.
   std::optional<std::string> schedule_id;
+  // With schedule_id: the slot it fired for (a cron slot, whole minutes; or the instant of a
+  // manual run, which is never a whole second). The store keeps at most one task per
+  // (schedule_id, schedule_slot). Kept to the millisecond.
+  std::optional<TimePoint> schedule_slot;
   // Set by the transition to Failed or Cancelled of a task that ran (its objects, committed or
   // partial, are to be removed), in the same store transaction; cleared by
   // TaskStore::FilesRemoved once ObjectStore::DeleteAll succeeded. While set, the retention

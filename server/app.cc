@@ -12,6 +12,8 @@
 #include "core/duration.h"
 #include "core/export_service.h"
 #include "core/retention_janitor.h"
+#include "core/schedule_firing.h"
+#include "core/schedule_runner.h"
 #include "core/schedule_service.h"
 #include "core/scheduler.h"
 #include "core/time_format.h"
@@ -161,9 +163,14 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
 
   // Templates are checked by the checks of POST /v1/exports, so a schedule stored is one that
   // can fire.
+  // Fires the due slots of every schedule; started after the scheduler, stopped before it.
+  ScheduleRunner schedule_runner(*schedule_store, time_zones, clock, logger,
+                                 FireThrough(service, time_zones), ScheduleRunnerOptions{});
   ScheduleService schedules(
       *schedule_store, time_zones, clock,
-      [&service](const CreateExportArgs& args) { return service.Check(args); });
+      [&service](const CreateExportArgs& args) { return service.Check(args); },
+      ScheduleHooks{[&schedule_runner] { schedule_runner.Wake(); },
+                    FireThrough(service, time_zones)});
 
   api::ApiDependencies deps;
   WatermarkService watermarks(*tasks, datasets, clock);
@@ -226,6 +233,7 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   }
   RETURN_IF_ERROR(notifications->Start());
   RETURN_IF_ERROR(scheduler.Start());
+  schedule_runner.Start();
   RetentionJanitorOptions janitor_options;
   janitor_options.interval = std::chrono::seconds(config.janitor_interval_seconds);
   // Declared after the scheduler, so also destroyed (stopped) before it on an early return.
@@ -248,6 +256,9 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   // The listener is closed: running exports go on to their next checkpoint (bounded), then
   // back to the queue, so the next start resumes them.
   janitor.Stop();
+  // No new tasks from schedules while the workers drain; a slot due meanwhile fires at the
+  // next start (catch_up).
+  schedule_runner.Stop();
   spdlog::info("stopping workers (drain up to {} s)", config.drain_timeout_seconds);
   scheduler.Stop(std::chrono::seconds(config.drain_timeout_seconds));
   // Deliveries still queued stay pending in the store; the next start sends them.

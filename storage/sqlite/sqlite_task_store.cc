@@ -7,6 +7,7 @@
 #include "core/task_rules.h"
 #include "core/time_format.h"
 #include "storage/sqlite/migrations.h"
+#include "storage/sqlite/schedule_run_sql.h"
 #include "storage/sqlite/task_codec.h"
 #include "storage/sqlite/watermark_sql.h"
 
@@ -326,6 +327,7 @@ Status SqliteTaskStore::CreateLocked(const Task& task, const EventOrigin& origin
         .Bind(10, AsText(EncodeTask(task)));
     RETURN_IF_ERROR(stmt->Run().WithContext("create task " + task.id));
   }
+  RETURN_IF_ERROR(RecordScheduleRun(statements_, task));
   return InsertEventLocked(created.event);
 }
 

@@ -25,7 +25,8 @@ using nlohmann::json;
 // Optional keys, in any version (absent: the default): request "escape_formulas" (false),
 // files[] "contains_formulas" and "csv_contains_formulas" (unknown); the recurring-export keys
 // request "incremental" (false), "export_type" ("instant"), "time_zone", "record_ids" (none),
-// "split_by" (none), files[] "partition", and "window", "metrics", "schedule_id" (none).
+// "split_by" (none), files[] "partition", and "window", "metrics", "schedule_id",
+// "schedule_slot" (none).
 constexpr int kCodecVersion = 3;
 
 // Thrown inside this file only, for shapes that parse as JSON but are not a stored task;
@@ -378,6 +379,7 @@ Task DecodeTaskJson(const json& j) {
   if (const json* window = OptionalField(j, "window")) t.window = DecodeWindow(*window);
   if (const json* metrics = OptionalField(j, "metrics")) t.metrics = DecodeMetrics(*metrics);
   if (const json* schedule = OptionalField(j, "schedule_id")) t.schedule_id = String(*schedule);
+  if (const json* slot = OptionalField(j, "schedule_slot")) t.schedule_slot = Time(*slot);
   if (version >= 2) {
     const json& checkpoint = Field(j, "checkpoint");
     if (!checkpoint.is_null()) t.checkpoint = DecodeCheckpoint(checkpoint);
@@ -460,6 +462,7 @@ std::string EncodeTask(const Task& t) {
   if (t.window) j["window"] = EncodeWindow(*t.window);
   if (t.metrics) j["metrics"] = EncodeMetrics(*t.metrics);
   if (t.schedule_id) j["schedule_id"] = *t.schedule_id;
+  if (t.schedule_slot) j["schedule_slot"] = MillisJson(*t.schedule_slot);
   // Invalid UTF-8 in a string is replaced rather than thrown: the record must always be storable.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }

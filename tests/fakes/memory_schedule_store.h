@@ -55,6 +55,14 @@ class MemoryScheduleStore final : public ScheduleStore {
     return Status::Ok();
   }
 
+  // What the task store records with a schedule's task (MemoryTaskStore::OnScheduleRun); a
+  // deleted schedule has nothing to update.
+  void SetLastRun(const std::string& id, const ScheduleRun& run) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = schedules_.find(id);
+    if (it != schedules_.end()) it->second.last_run = run;
+  }
+
   size_t size() const {
     std::lock_guard<std::mutex> lock(mu_);
     return schedules_.size();

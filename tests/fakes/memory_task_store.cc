@@ -5,6 +5,7 @@
 
 #include "core/export_window.h"
 #include "core/task_rules.h"
+#include "core/time_format.h"
 #include "core/watermark.h"
 
 namespace exportd::fakes {
@@ -58,6 +59,12 @@ Result<TaskEvent> MemoryTaskStore::CheckCreateLocked(const Task& task, const Eve
       }
     }
   }
+  if (task.schedule_id && task.schedule_slot &&
+      schedule_runs_.contains({*task.schedule_id, ToUnixMillis(*task.schedule_slot)})) {
+    return Status(StatusCode::kAlreadyExists, "schedule " + *task.schedule_id +
+                                                  " already fired slot " +
+                                                  FormatRfc3339(*task.schedule_slot));
+  }
   return created.event;
 }
 
@@ -67,6 +74,14 @@ void MemoryTaskStore::InsertLocked(const Task& task, const TaskEvent& created) {
   entry.task.revision = 0;  // as a new task comes back from Get: the first change makes it 1
   tasks_.emplace(task.id, std::move(entry));
   AppendLocked(created);
+  if (task.schedule_id && task.schedule_slot) {
+    schedule_runs_.emplace(std::pair{*task.schedule_id, ToUnixMillis(*task.schedule_slot)},
+                           task.id);
+    if (on_schedule_run_) {
+      on_schedule_run_(*task.schedule_id,
+                       ScheduleRun{*task.schedule_slot, task.id, task.created_at});
+    }
+  }
 }
 
 Task MemoryTaskStore::SaveLocked(Entry& entry, const Task& task) {
@@ -107,6 +122,12 @@ Result<Task> MemoryTaskStore::TransitionLocked(Entry& entry, const TransitionArg
     }
   }
   return saved;
+}
+
+void MemoryTaskStore::OnScheduleRun(
+    std::function<void(const std::string& schedule_id, const ScheduleRun&)> f) {
+  std::lock_guard<std::mutex> lock(mu_);
+  on_schedule_run_ = std::move(f);
 }
 
 Status MemoryTaskStore::Create(const Task& task, const EventOrigin& origin) {

@@ -6,12 +6,14 @@
 #define EXPORTD_TESTS_FAKES_MEMORY_TASK_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/schedule.h"
 #include "core/task_store.h"
 #include "core/watermark_store.h"
 
@@ -84,6 +86,11 @@ class MemoryTaskStore final : public TaskStore, public WatermarkStore {
   Status CheckWritable() override;
   void SetWritable(Status status);
 
+  // Called, under the store's lock, with each schedule run Create records (what the SQLite
+  // store writes to the schedules row in the same transaction): e.g. a MemoryScheduleStore's
+  // SetLastRun. Must not call back into this store.
+  void OnScheduleRun(std::function<void(const std::string& schedule_id, const ScheduleRun&)> f);
+
  private:
   // A task and its place in creation order (FIFO).
   struct Entry {
@@ -109,7 +116,10 @@ class MemoryTaskStore final : public TaskStore, public WatermarkStore {
   // guarded by mu_; by (dataset, partition)
   std::map<std::pair<std::string, std::string>, Watermark> watermarks_;
   int64_t next_task_seq_ = 1;  // guarded by mu_
-  Status writable_;            // guarded by mu_
+  // (schedule_id, slot in unix ms) -> task id: at most one task per pair, ever.
+  std::map<std::pair<std::string, int64_t>, std::string> schedule_runs_;         // guarded by mu_
+  std::function<void(const std::string&, const ScheduleRun&)> on_schedule_run_;  // guarded by mu_
+  Status writable_;                                                              // guarded by mu_
 };
 
 }  // namespace exportd::fakes

@@ -272,6 +272,35 @@ TEST_F(ExportServiceTest, CreateStoresAPendingTaskWithTheCanonicalRequest) {
   EXPECT_EQ(EventTypes(task.id), std::vector<std::string>{"created"});
 }
 
+// A schedule's firing: the owner's task with schedule and slot (to the millisecond); no
+// idempotency key; a second task for the slot is refused. Create ignores the schedule fields.
+TEST_F(ExportServiceTest, CreateForScheduleRecordsTheScheduleAndItsSlot) {
+  CreateExportArgs args = Args(SamplesRequest(), "key-1");
+  args.schedule_id = "sch_01";
+  args.schedule_slot = clock_.Now() + std::chrono::microseconds(1500);
+  Result<Task> fired = service().CreateForSchedule("alice", args, EventOrigin{"exportd", ""});
+  ASSERT_TRUE(fired.ok()) << fired.status().ToString();
+  EXPECT_EQ(fired->principal, "alice");
+  EXPECT_EQ(fired->schedule_id, "sch_01");
+  EXPECT_EQ(fired->schedule_slot, clock_.Now() + std::chrono::milliseconds(1));
+  EXPECT_FALSE(fired->idempotency_key);
+  EXPECT_EQ(Stored(fired->id), *fired);
+  Result<std::vector<TaskEvent>> events = store_->Events(fired->id);
+  ASSERT_TRUE(events.ok());
+  EXPECT_EQ(events->at(0).actor, "exportd");
+
+  EXPECT_EQ(service().CreateForSchedule("alice", args, {}).status().code(),
+            StatusCode::kAlreadyExists);
+  CreateExportArgs no_slot = args;
+  no_slot.schedule_slot.reset();
+  EXPECT_EQ(service().CreateForSchedule("alice", no_slot, {}).status().code(),
+            StatusCode::kInvalidArgument);
+
+  const Task plain = MustCreate(kAlice, args);
+  EXPECT_FALSE(plain.schedule_id);
+  EXPECT_FALSE(plain.schedule_slot);
+}
+
 TEST_F(ExportServiceTest, EveryFieldInDatasetOrderCanonicalisesToAll) {
   ExportRequest all = SamplesRequest();
   all.fields = {"id", "site", "depth"};

@@ -68,6 +68,51 @@ TEST_F(SqliteScheduleStoreTest, SharesTheFileWithTheTaskStore) {
   EXPECT_TRUE(store->Create(MakeSchedule("sch_01", "alice", 1)).ok());
 }
 
+// Creating a schedule's task records the run in the same transaction: it is the schedule's
+// last_run; a refused second task for the slot changes nothing; the owner's updates keep it.
+TEST_F(SqliteScheduleStoreTest, CreatingAFiredTaskRecordsTheLastRun) {
+  Result<std::unique_ptr<SqliteTaskStore>> tasks = SqliteTaskStore::Open(path_);
+  ASSERT_TRUE(tasks.ok()) << tasks.status().ToString();
+  auto store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  Schedule s = MakeSchedule("sch_01", "alice", 1'700'000'000'000);
+  ASSERT_TRUE(store->Create(s).ok());
+
+  auto fired = [](const std::string& id, TimePoint slot, TimePoint created) {
+    Task t;
+    t.id = id;
+    t.principal = "alice";
+    t.request.dataset = "samples";
+    t.query_hash = "h";
+    t.created_at = t.updated_at = created;
+    t.schedule_id = "sch_01";
+    t.schedule_slot = slot;
+    return t;
+  };
+  const TimePoint slot = AtMs(1'700'000'040'000);
+  ASSERT_TRUE((*tasks)->Create(fired("01A", slot, AtMs(1'700'000'040'123)), {}).ok());
+  Result<Schedule> got = store->Get("sch_01");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->last_run, (ScheduleRun{slot, "01A", AtMs(1'700'000'040'123)}));
+
+  EXPECT_EQ((*tasks)->Create(fired("01B", slot, AtMs(1'700'000'050'000)), {}).code(),
+            StatusCode::kAlreadyExists);
+  got = store->Get("sch_01");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->last_run->task_id, "01A");
+
+  s.name = "renamed";
+  ASSERT_TRUE(store->Update(s).ok());
+  got = store->Get("sch_01");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->last_run->task_id, "01A");
+
+  // A deleted schedule's slot is still taken (its runs outlive it).
+  ASSERT_TRUE(store->Delete("sch_01").ok());
+  EXPECT_EQ((*tasks)->Create(fired("01C", slot, AtMs(1'700'000'060'000)), {}).code(),
+            StatusCode::kAlreadyExists);
+}
+
 TEST_F(SqliteScheduleStoreTest, CreateTwiceIsAlreadyExists) {
   auto store = OpenStore();
   ASSERT_TRUE(store->Create(MakeSchedule("sch_01", "alice", 1)).ok());

@@ -90,6 +90,7 @@ Task FullTask() {
                           .missing_ids = 12,
                           .missing_ids_sample = {int64_t{7}, std::string("y")}};
   t.schedule_id = "sch_01";
+  t.schedule_slot = AtMs(1'700'000'940'000);
   return t;
 }
 
@@ -155,10 +156,11 @@ TEST(TaskCodecTest, BodiesWithoutRecurringExportKeysReadAsBefore) {
   task.window.reset();
   task.metrics.reset();
   task.schedule_id.reset();
+  task.schedule_slot.reset();
   const std::string body = EncodeTask(task);
   for (const char* key :
-       {"\"window\"", "\"metrics\"", "\"schedule_id\"", "\"incremental\"", "\"export_type\"",
-        "\"time_zone\"", "\"record_ids\"", "\"split_by\"", "\"partition\""}) {
+       {"\"window\"", "\"metrics\"", "\"schedule_id\"", "\"schedule_slot\"", "\"incremental\"",
+        "\"export_type\"", "\"time_zone\"", "\"record_ids\"", "\"split_by\"", "\"partition\""}) {
     EXPECT_EQ(body.find(key), std::string::npos) << key;
   }
   EXPECT_EQ(RoundTrip(task), task);
@@ -167,6 +169,7 @@ TEST(TaskCodecTest, BodiesWithoutRecurringExportKeysReadAsBefore) {
   j["window"] = nullptr;
   j["metrics"] = nullptr;
   j["schedule_id"] = nullptr;
+  j["schedule_slot"] = nullptr;
   Result<Task> decoded = DecodeTask(j.dump());
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_EQ(*decoded, task);
@@ -181,7 +184,8 @@ TEST(TaskCodecTest, BadRecurringExportKeysAreDataLoss) {
              x["window"] = nlohmann::json{{"until", "soon"}};
            },
            [](nlohmann::json& x) { x["metrics"]["rows_by_partition"] = nlohmann::json::array(); },
-           [](nlohmann::json& x) { x["schedule_id"] = 5; }}) {
+           [](nlohmann::json& x) { x["schedule_id"] = 5; },
+           [](nlohmann::json& x) { x["schedule_slot"] = "now"; }}) {
     nlohmann::json bad = j;
     mutate(bad);
     EXPECT_EQ(DecodeTask(bad.dump()).status().code(), StatusCode::kDataLoss) << bad.dump();

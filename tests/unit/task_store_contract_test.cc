@@ -349,6 +349,63 @@ TEST_P(TaskStoreContractTest, IdempotencyKeyAndIdCollisions) {
   EXPECT_EQ(MustEvents("01A").size(), 1u);
 }
 
+// At most one task per (schedule, slot), ever: the second is refused and leaves nothing.
+TEST_P(TaskStoreContractTest, OneTaskPerScheduleSlot) {
+  const TimePoint slot = kT0 + std::chrono::minutes(1);
+  auto fired = [&](const std::string& id, const std::string& schedule, TimePoint at) {
+    Task t = NewTask(id);
+    t.schedule_id = schedule;
+    t.schedule_slot = at;
+    return t;
+  };
+  Task first = fired("01A", "sch_1", slot);
+  ASSERT_TRUE(store_->Create(first, {}).ok());
+  EXPECT_EQ(MustGet("01A"), first);
+
+  EXPECT_EQ(store_->Create(fired("01B", "sch_1", slot), {}).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->Get("01B").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store_->Events("01B").status().code(), StatusCode::kNotFound);
+
+  // Another slot (a millisecond apart is another slot), another schedule: their own tasks.
+  EXPECT_TRUE(store_->Create(fired("01C", "sch_1", slot + Millis(1)), {}).ok());
+  EXPECT_TRUE(store_->Create(fired("01D", "sch_2", slot), {}).ok());
+  // A task of no schedule, or of a schedule without a slot, takes no slot.
+  Task plain = NewTask("01E");
+  plain.schedule_slot = slot;
+  EXPECT_TRUE(store_->Create(plain, {}).ok());
+  Task no_slot = NewTask("01F");
+  no_slot.schedule_id = "sch_1";
+  EXPECT_TRUE(store_->Create(no_slot, {}).ok());
+
+  // The slot stays taken after its task has ended.
+  ASSERT_EQ(Claim(kT0), "01A");
+  TransitionArgs fail = Args(Trigger::kFail, kT0);
+  fail.error = TaskError{"source_unavailable", "gone", false};
+  ASSERT_TRUE(store_->Transition("01A", fail).ok());
+  EXPECT_EQ(store_->Create(fired("01G", "sch_1", slot), {}).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->Get("01G").status().code(), StatusCode::kNotFound);
+}
+
+// A refused slot inside CreateTakingKey leaves the previous key holder untouched.
+TEST_P(TaskStoreContractTest, CreateTakingKeyRefusesATakenSlot) {
+  const TimePoint slot = kT0 + std::chrono::minutes(1);
+  Task holder = NewTask("01A");
+  holder.idempotency_key = "k";
+  ASSERT_TRUE(store_->Create(holder, {}).ok());
+  Task fired = NewTask("01B");
+  fired.schedule_id = "sch_1";
+  fired.schedule_slot = slot;
+  ASSERT_TRUE(store_->Create(fired, {}).ok());
+
+  Task again = NewTask("01C");
+  again.idempotency_key = "k";
+  again.schedule_id = "sch_1";
+  again.schedule_slot = slot;
+  EXPECT_EQ(store_->CreateTakingKey(again, "01A", {}).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store_->Get("01C").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(MustGet("01A"), holder);
+}
+
 TEST_P(TaskStoreContractTest, ListFiltersAndPaginates) {
   // 30 tasks: principals alternate, datasets every third, hashes every fifth; a few started.
   std::vector<Task> all;
