@@ -201,6 +201,15 @@ Json ScheduleTemplateToJson(const ScheduleTemplate& t) {
   if (r.since) out["since"] = Time(*r.since);
   if (r.until) out["until"] = Time(*r.until);
   if (!r.partitions.empty()) out["partitions"] = r.partitions;
+  if (r.incremental) out["incremental"] = true;
+  if (r.export_type != ExportType::kInstant) out["export_type"] = ExportTypeName(r.export_type);
+  if (r.time_zone) out["time_zone"] = *r.time_zone;
+  if (!r.record_ids.empty()) {
+    Json ids = Json::array();
+    for (const FilterValue& id : r.record_ids) ids.push_back(FilterValueToJson(id));
+    out["record_ids"] = std::move(ids);
+  }
+  if (r.split_by) out["split_by"] = SplitByName(*r.split_by);
   if (t.tag) out["tag"] = *t.tag;
   if (t.notify.webhook || !t.notify.email.empty()) {
     Json notify = Json::object();

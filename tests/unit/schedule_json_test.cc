@@ -60,6 +60,22 @@ TEST(ScheduleJsonTest, RenderedTemplateDecodesBackToItself) {
   EXPECT_EQ(again->escape_formulas, spec->request.escape_formulas);
 }
 
+TEST(ScheduleJsonTest, RenderedTemplateKeepsTheRecurringFields) {
+  for (const char* request :
+       {R"({"dataset": "samples", "incremental": true, "export_type": "daily",
+            "time_zone": "Europe/Berlin", "split_by": "partition", "partitions": ["a"]})",
+        R"({"dataset": "samples", "record_ids": [3, "x"], "export_type": "hourly"})"}) {
+    const std::string body =
+        std::string(R"({"name": "n", "cron": "0 3 * * *", "request": )") + request + "}";
+    Result<ScheduleSpec> spec = ParseScheduleCreateJson(body);
+    ASSERT_TRUE(spec.ok()) << spec.status().ToString();
+    const std::string rendered = ScheduleTemplateToJson(spec->request).dump();
+    Result<CreateExportInput> again = ParseCreateExportJson(rendered);
+    ASSERT_TRUE(again.ok()) << again.status().ToString() << " " << rendered;
+    EXPECT_EQ(again->request, spec->request.request) << rendered;
+  }
+}
+
 TEST(ScheduleJsonTest, ErrorsCarryTheirCodeAndPointer) {
   struct Case {
     const char* body;
