@@ -8,6 +8,7 @@
 // The kill moments come from a seeded generator; the seed is printed, and EXPORTD_CRASH_SEED
 // repeats a run (EXPORTD_CRASH_KILLS changes the number of kills, default 6).
 #include <algorithm>
+#include <ctime>
 #include <filesystem>
 #include <random>
 #include <thread>
@@ -169,6 +170,74 @@ TEST_F(CrashLoopTest, KilledAgainAndAgainEveryTaskSucceedsExactly) {
             << " recover events; kills done at " << secs(killed_at - t0) << " s, all succeeded at "
             << secs(finished_at - t0) << " s, checked at " << secs(Clock::now() - t0) << " s"
             << std::endl;
+}
+
+// Incremental exports of overlapping scopes, killed again and again: every record of every
+// window is exported exactly once across all tasks, and the watermarks end where the last
+// Succeeded window of each partition ended. Rows are one an hour from 2024-01-01 (12,000 hours,
+// about 500 days) in four regions.
+TEST_F(CrashLoopTest, KilledDuringIncrementalExportsEveryRecordIsExportedOnce) {
+  const uint64_t seed = EnvNumber("EXPORTD_CRASH_SEED", std::random_device{}());
+  const int kills = static_cast<int>(EnvNumber("EXPORTD_CRASH_KILLS", 5));
+  SCOPED_TRACE("crash seed " + std::to_string(seed));
+  std::cout << "incremental crash loop: seed " << seed << ", " << kills << " kills" << std::endl;
+  std::mt19937_64 rng(seed);
+  ASSERT_TRUE(StartWithItems(kRows, {{"workers", 3}, {"max_rows_per_second", kRowsPerSecond}}));
+
+  // RFC 3339 of 2024-01-01 plus `d` days.
+  auto day = [](int d) {
+    const std::time_t t = 1704067200 + static_cast<std::time_t>(d) * 86400;
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return std::string(buf);
+  };
+  // Overlapping scopes, in creation order; together they cover every row once.
+  const std::vector<std::pair<std::vector<std::string>, int>> plan = {
+      {{}, 100}, {{"north"}, 200}, {{}, 250}, {{"south", "east"}, 400}, {{}, 600}};
+  std::vector<std::string> ids;
+  for (const auto& [partitions, until_day] : plan) {
+    Json body = {{"dataset", "items"},
+                 {"fields", {"id"}},
+                 {"incremental", true},
+                 {"until", day(until_day)},
+                 {"max_rows_per_file", 500}};
+    if (!partitions.empty()) body["partitions"] = partitions;
+    ids.push_back(CreateExport(*api_, body));
+    ASSERT_FALSE(ids.back().empty());
+  }
+  std::uniform_int_distribution<int> pause_ms(50, 2500);
+  for (int k = 0; k < kills; ++k) {
+    std::this_thread::sleep_for(milliseconds(pause_ms(rng)));
+    server_->Kill();
+    std::string error;
+    ASSERT_TRUE(server_->Start(&error)) << "restart " << k + 1 << " failed: " << error;
+  }
+
+  std::vector<int64_t> exported;
+  for (const std::string& id : ids) {
+    Json task = WaitForTerminal(*api_, id, seconds(120));
+    ASSERT_EQ(task.value("status", ""), "Succeeded") << task.dump();
+    for (const std::string& csv : DownloadExport(*api_, task).contents) {
+      Table table;
+      std::string error;
+      ASSERT_TRUE(ParseCsv(csv, &table, &error)) << error;
+      for (size_t r = 1; r < table.size(); ++r) exported.push_back(std::stoll(table[r][0]));
+    }
+  }
+  std::sort(exported.begin(), exported.end());
+  std::vector<int64_t> every;
+  for (int64_t i = 1; i <= kRows; ++i) every.push_back(i);
+  EXPECT_EQ(exported.size(), every.size()) << "rows exported twice or not at all";
+  EXPECT_TRUE(exported == every) << "the union of all windows is not every row exactly once";
+  HttpResponse marks = api_->Get("/v1/datasets/items/watermarks");
+  ASSERT_EQ(marks.status, 200);
+  ASSERT_EQ(marks.json["items"].size(), 4u) << marks.Describe();
+  for (const Json& w : marks.json["items"]) {
+    EXPECT_EQ(ParseRfc3339Millis(w["watermark"]), ParseRfc3339Millis(day(600))) << w.dump();
+    EXPECT_EQ(w["task_id"], ids.back()) << w.dump();
+  }
 }
 
 }  // namespace
