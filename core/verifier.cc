@@ -312,8 +312,13 @@ class SourceComparer final : public PartSink {
       : task_(task), store_(store), tools_(tools), manifest_(manifest), parts_(parts) {}
 
   // REQUIRES: called before the rows of each formatter that feeds this sink (one, or one per
-  // series), between parts; `formatter` outlives its rows.
+  // series), between parts; Detach() before `formatter` is destroyed.
   void Attach(const PartFormatter& formatter) { formatter_ = &formatter; }
+  // Counts the rows of the attached formatter on (rows of the export, not of the series).
+  void Detach() {
+    rows_before_ += formatter_->rows();
+    formatter_ = nullptr;
+  }
   // With split_by partition: the parts that follow are `partition`'s series.
   void SetSeries(SeriesPartition partition) { series_ = std::move(partition); }
 
@@ -415,7 +420,7 @@ class SourceComparer final : public PartSink {
   Position Where() {
     Position where;
     where.row_in_file = formatter_->rows_in_part();
-    where.row = formatter_->rows();
+    where.row = rows_before_ + formatter_->rows();
     where.at_end = writes_ > 0 && where.row_in_file == last_rows_in_part_;
     last_rows_in_part_ = where.row_in_file;
     ++writes_;
@@ -442,6 +447,7 @@ class SourceComparer final : public PartSink {
 
   std::optional<SeriesPartition> series_;  // split_by partition: the series being regenerated
   size_t begun_ = 0;                       // parts regenerated so far
+  int64_t rows_before_ = 0;                // rows of the formatters detached
   size_t index_ = 0;                       // of the part being regenerated
   bool extra_part_ = false;                // the part being regenerated is not one of the task's
   size_t reached_ = 0;                     // parts of the task the source has reached
@@ -464,8 +470,9 @@ Status Regenerate(const Task& task, const SourceQuery& query, Source& source,
   while (reader->Next()) RETURN_IF_ERROR(formatter.Append(reader->row()));
   const Status read = reader->status();
   if (!read.ok()) return read.WithContext("reading dataset '" + task.request.dataset + "'");
-  if (series && formatter.rows() == 0) return Status::Ok();
-  return formatter.Finish();
+  const Status finished = series && formatter.rows() == 0 ? Status::Ok() : formatter.Finish();
+  comparer.Detach();
+  return finished;
 }
 
 }  // namespace

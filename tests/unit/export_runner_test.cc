@@ -653,7 +653,8 @@ class SplitExportTest : public ExportRunnerTest {
   Result<ExportOutcome> RunSplit(const Task& task, FakeSource& source, RecordingControl& control,
                                  TimePoint transaction_time = TimePoint{}) {
     return RunExport(task, split_dataset_, source, *store_, control,
-                     transaction_time == TimePoint{} ? kTransactionTime : transaction_time);
+                     transaction_time == TimePoint{} ? kTransactionTime : transaction_time,
+                     threads_);
   }
   // Every file under the task's directory, sub-directories included, by object name.
   std::map<std::string, std::string> Tree() const {
@@ -699,6 +700,20 @@ TEST_F(SplitExportTest, OneSeriesPerPartitionEachWithItsOwnRollover) {
   const std::string manifest = FileBytes("t1", std::string(kManifestName));
   EXPECT_NE(manifest.find("\"name\":\"b~2Fx/part-00001.csv\",\"rows\":3"), std::string::npos);
   EXPECT_NE(manifest.find("\"partition\":\"b/x\""), std::string::npos);
+}
+
+TEST_F(SplitExportTest, RowsFormattedOnSeveralThreadsGiveTheSameFiles) {
+  FakeSource source = MakeSource();
+  RecordingControl control;
+  ASSERT_TRUE(RunSplit(SplitTask(3), source, control).ok());
+  const std::map<std::string, std::string> one_thread = Tree();
+  fs::remove_all(root_ / "t1");
+  threads_ = 3;
+  FakeSource again = MakeSource();
+  RecordingControl parallel;
+  ASSERT_TRUE(RunSplit(SplitTask(3), again, parallel).ok());
+  EXPECT_EQ(Tree(), one_thread);
+  EXPECT_EQ(parallel.committed, control.committed);
 }
 
 TEST_F(SplitExportTest, RequestPartitionsLimitTheSeriesAndEmptyOnesHaveNoFile) {
