@@ -126,14 +126,7 @@ TEST_F(SplitByTest, KillDashNineMidSeriesResumesWithoutDoublingOrLosingRows) {
   const std::string id = CreateExport(
       *api_, {{"dataset", "items"}, {"split_by", "partition"}, {"max_rows_per_file", 40}});
   ASSERT_FALSE(id.empty());
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        Json t = GetTask(*api_, id);
-        return t.is_object() && t.value("status", "") == "Processing" &&
-               t["progress"].value("rows", 0) >= 330;
-      },
-      seconds(20)))
-      << GetTask(*api_, id).dump();
+  ASSERT_TRUE(WaitForProcessingRows(*api_, id, 330, seconds(20)));
   server_->Kill();
   std::string error;
   ASSERT_TRUE(server_->Start(&error)) << error;

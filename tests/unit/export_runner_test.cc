@@ -111,7 +111,7 @@ class ExportRunnerTest : public ::testing::Test {
 
   Result<ExportOutcome> Run(const Task& task, FakeSource& source, RecordingControl& control,
                             TimePoint transaction_time = TimePoint{}) {
-    return RunExport(task, dataset_, source, *store_, control,
+    return RunExport(task, *run_dataset_, source, *store_, control,
                      transaction_time == TimePoint{} ? kTransactionTime : transaction_time,
                      threads_);
   }
@@ -138,7 +138,8 @@ class ExportRunnerTest : public ::testing::Test {
   fs::path base_;
   fs::path root_;
   std::unique_ptr<LocalObjectStore> store_;
-  int threads_ = 1;  // RunExport's threads
+  int threads_ = 1;                         // RunExport's threads
+  const Dataset* run_dataset_ = &dataset_;  // Run's dataset
 };
 
 TEST_F(ExportRunnerTest, ExactlyMaxRowsGiveOneFile) {
@@ -629,6 +630,7 @@ TEST_F(ExportRunnerTest, NoFormulasIsFalseAndJsonFormatsAreNotChecked) {
 // (2, 5, 8, 11).
 class SplitExportTest : public ExportRunnerTest {
  protected:
+  SplitExportTest() { run_dataset_ = &split_dataset_; }
   static std::vector<FakeRow> SplitRows() {
     std::vector<FakeRow> rows;
     for (int i = 1; i <= 12; ++i) {
@@ -650,12 +652,6 @@ class SplitExportTest : public ExportRunnerTest {
     task.query_hash = Sha256Hex(CanonicalJson(task.request));
     return task;
   }
-  Result<ExportOutcome> RunSplit(const Task& task, FakeSource& source, RecordingControl& control,
-                                 TimePoint transaction_time = TimePoint{}) {
-    return RunExport(task, split_dataset_, source, *store_, control,
-                     transaction_time == TimePoint{} ? kTransactionTime : transaction_time,
-                     threads_);
-  }
   // Every file under the task's directory, sub-directories included, by object name.
   std::map<std::string, std::string> Tree() const {
     std::map<std::string, std::string> files;
@@ -676,7 +672,7 @@ class SplitExportTest : public ExportRunnerTest {
 TEST_F(SplitExportTest, OneSeriesPerPartitionEachWithItsOwnRollover) {
   FakeSource source = MakeSource();
   RecordingControl control;
-  Result<ExportOutcome> outcome = RunSplit(SplitTask(3), source, control);
+  Result<ExportOutcome> outcome = Run(SplitTask(3), source, control);
   ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
   std::vector<std::string> names;
   for (const FileInfo& f : outcome->files) names.push_back(f.name);
@@ -705,13 +701,13 @@ TEST_F(SplitExportTest, OneSeriesPerPartitionEachWithItsOwnRollover) {
 TEST_F(SplitExportTest, RowsFormattedOnSeveralThreadsGiveTheSameFiles) {
   FakeSource source = MakeSource();
   RecordingControl control;
-  ASSERT_TRUE(RunSplit(SplitTask(3), source, control).ok());
+  ASSERT_TRUE(Run(SplitTask(3), source, control).ok());
   const std::map<std::string, std::string> one_thread = Tree();
   fs::remove_all(root_ / "t1");
   threads_ = 3;
   FakeSource again = MakeSource();
   RecordingControl parallel;
-  ASSERT_TRUE(RunSplit(SplitTask(3), again, parallel).ok());
+  ASSERT_TRUE(Run(SplitTask(3), again, parallel).ok());
   EXPECT_EQ(Tree(), one_thread);
   EXPECT_EQ(parallel.committed, control.committed);
 }
@@ -721,7 +717,7 @@ TEST_F(SplitExportTest, RequestPartitionsLimitTheSeriesAndEmptyOnesHaveNoFile) {
   RecordingControl control;
   Task task = SplitTask(10);
   task.request.partitions = {"none", "b/x"};
-  Result<ExportOutcome> outcome = RunSplit(task, source, control);
+  Result<ExportOutcome> outcome = Run(task, source, control);
   ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
   ASSERT_EQ(outcome->files.size(), 1u);
   EXPECT_EQ(outcome->files[0].name, "b~2Fx/part-00001.csv");
@@ -731,7 +727,7 @@ TEST_F(SplitExportTest, RequestPartitionsLimitTheSeriesAndEmptyOnesHaveNoFile) {
 TEST_F(SplitExportTest, ResumesInTheMiddleOfTheSecondSeriesAsACleanRunWould) {
   FakeSource clean_source = MakeSource();
   RecordingControl clean_control;
-  ASSERT_TRUE(RunSplit(SplitTask(2), clean_source, clean_control).ok());
+  ASSERT_TRUE(Run(SplitTask(2), clean_source, clean_control).ok());
   const std::map<std::string, std::string> clean = Tree();
   ASSERT_EQ(clean.size(), 7u);  // six parts and the manifest
   fs::remove_all(root_ / "t1");
@@ -740,7 +736,7 @@ TEST_F(SplitExportTest, ResumesInTheMiddleOfTheSecondSeriesAsACleanRunWould) {
   FakeSource failing = MakeSource();
   failing.FailAtRow(9, Unavailable("database is locked"));
   RecordingControl first;
-  ASSERT_EQ(RunSplit(SplitTask(2), failing, first).status().code(), StatusCode::kUnavailable);
+  ASSERT_EQ(Run(SplitTask(2), failing, first).status().code(), StatusCode::kUnavailable);
   ASSERT_EQ(first.committed.size(), 3u);
   EXPECT_EQ(first.checkpoints.back().series,
             (SeriesCheckpoint{.partition = "b/x", .next_file = 2}));
@@ -748,8 +744,8 @@ TEST_F(SplitExportTest, ResumesInTheMiddleOfTheSecondSeriesAsACleanRunWould) {
 
   FakeSource rest = MakeSource();
   RecordingControl second;
-  Result<ExportOutcome> resumed = RunSplit(first.Resumable(SplitTask(2)), rest, second,
-                                           kTransactionTime + std::chrono::hours(1));
+  Result<ExportOutcome> resumed =
+      Run(first.Resumable(SplitTask(2)), rest, second, kTransactionTime + std::chrono::hours(1));
   ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
   std::vector<std::string> written;
   for (const FileInfo& f : second.committed) written.push_back(f.name);
@@ -762,7 +758,7 @@ TEST_F(SplitExportTest, ResumesInTheMiddleOfTheSecondSeriesAsACleanRunWould) {
 TEST_F(SplitExportTest, ResumingAfterTheLastFileOfASeriesStartsTheNextOne) {
   FakeSource clean_source = MakeSource();
   RecordingControl clean_control;
-  ASSERT_TRUE(RunSplit(SplitTask(4), clean_source, clean_control).ok());
+  ASSERT_TRUE(Run(SplitTask(4), clean_source, clean_control).ok());
   ASSERT_EQ(clean_control.committed.size(), 3u);
   // As if the attempt had stopped right after "a"'s only file.
   RecordingControl first;
@@ -770,7 +766,7 @@ TEST_F(SplitExportTest, ResumingAfterTheLastFileOfASeriesStartsTheNextOne) {
   first.checkpoints = {clean_control.checkpoints[0]};
   FakeSource rest = MakeSource();
   RecordingControl second;
-  Result<ExportOutcome> resumed = RunSplit(first.Resumable(SplitTask(4)), rest, second);
+  Result<ExportOutcome> resumed = Run(first.Resumable(SplitTask(4)), rest, second);
   ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
   EXPECT_EQ(resumed->files, clean_control.committed);
   ASSERT_EQ(second.committed.size(), 2u);
@@ -780,13 +776,13 @@ TEST_F(SplitExportTest, ResumingAfterTheLastFileOfASeriesStartsTheNextOne) {
 TEST_F(SplitExportTest, ACheckpointWithoutASeriesIsRefused) {
   FakeSource clean_source = MakeSource();
   RecordingControl control;
-  ASSERT_TRUE(RunSplit(SplitTask(4), clean_source, control).ok());
+  ASSERT_TRUE(Run(SplitTask(4), clean_source, control).ok());
   control.committed.resize(1);
   control.checkpoints.resize(1);
   control.checkpoints[0].series.reset();
   FakeSource rest = MakeSource();
   RecordingControl second;
-  EXPECT_EQ(RunSplit(control.Resumable(SplitTask(4)), rest, second).status().code(),
+  EXPECT_EQ(Run(control.Resumable(SplitTask(4)), rest, second).status().code(),
             StatusCode::kFailedPrecondition);
 }
 
