@@ -201,7 +201,7 @@ class StoreSink final : public PartSink {
   const PartFormatter* formatter_ = nullptr;
 
   std::optional<FilterValue> last_key_;     // of the last row appended (or of the checkpoint)
-  int64_t rows_before_ = 0;                 // rows committed by earlier attempts
+  int64_t rows_before_ = 0;                 // rows of earlier attempts and of formatters detached
   std::unique_ptr<ObjectWriter> writer_;    // null between files
   std::optional<SeriesCheckpoint> series_;  // split_by partition: the series being written
   FileInfo current_;
