@@ -46,6 +46,9 @@ struct Route {
 };
 
 constexpr const char* kId = "([^/]+)";
+// A file of an export: "part-00001.csv", or "<partition>/part-00001.csv" when split by partition
+// (a directory of core/partition_name.h's characters, never "." or ".."; anything else is 404).
+constexpr const char* kFileName = "((?:[A-Za-z0-9_~][A-Za-z0-9._~-]*/)?[^/]+)";
 // About 600 bodies of a 13-file export, or 50 of a 1,000-file one.
 constexpr size_t kTaskBodyCacheBytes = 4 << 20;
 // cpp-httplib 0.11.4 closes a keep-alive connection after 5 requests and listens with a backlog
@@ -77,7 +80,7 @@ std::vector<Route> RouteTable() {
       {"POST", one + "/cancel", nullptr, HandleCancelExport, Role::kExporter},
       {"GET", one + "/events", nullptr, HandleListEvents, Role::kReader},
       // Public: the pre-signed link is the credential (checked by the handler).
-      {"GET", one + "/files/" + kId, HandleDownload, nullptr},
+      {"GET", one + "/files/" + kFileName, HandleDownload, nullptr},
       {"POST", schedules, nullptr, HandleCreateSchedule, Role::kExporter},
       {"GET", schedules, nullptr, HandleListSchedules, Role::kReader},
       // Before the routes of one schedule, so that "preview" is not taken for an id.

@@ -1,4 +1,5 @@
 // GET /v1/exports/{id}/files/{name}?expires=&signature=: streams a file of a Succeeded task.
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <memory>
@@ -160,7 +161,11 @@ void HandleDownload(HandlerContext& ctx, const httplib::Request& req, httplib::R
   std::string etag = "\"" + file->sha256 + "\"";
   res.set_header("ETag", etag);
   res.set_header("Accept-Ranges", "bytes");
-  res.set_header("Content-Disposition", "attachment; filename=\"" + name + "\"");
+  // A file name has no '/': a split export's "<partition>/part-00001.csv" is offered as
+  // "<partition>_part-00001.csv" (validated names need no quoting inside filename="...").
+  std::string filename = name;
+  std::replace(filename.begin(), filename.end(), '/', '_');
+  res.set_header("Content-Disposition", "attachment; filename=\"" + filename + "\"");
   res.headers.erase("Cache-Control");  // the API's no-store, set for every answer
   res.set_header("Cache-Control", "private, max-age=0");
   // A HEAD sends no byte of the file: it is not a download, and its answers that would be a

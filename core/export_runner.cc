@@ -1,5 +1,6 @@
 #include "core/export_runner.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -13,6 +14,8 @@
 #include "core/formats/format_writer.h"
 #include "core/parallel_rows.h"
 #include "core/part_formatter.h"
+#include "core/partition_name.h"
+#include "core/split_series.h"
 #include "core/task_metrics_json.h"
 #include "core/time_format.h"
 
@@ -113,15 +116,33 @@ class StoreSink final : public PartSink {
   // The key of the row about to be appended: the checkpoint after a file names its last row.
   void SetRowKey(FilterValue key) { last_key_ = std::move(key); }
   // Rows of the whole export so far, earlier attempts included.
-  int64_t rows() const { return rows_before_ + formatter_->rows(); }
+  int64_t rows() const { return rows_before_ + (formatter_ != nullptr ? formatter_->rows() : 0); }
 
-  // REQUIRES: called once, before any row; `formatter` feeds this sink and outlives it.
-  void Attach(const PartFormatter& formatter) { formatter_ = &formatter; }
+  // REQUIRES: called before the rows of each formatter that feeds this sink (one, or one per
+  // series), between parts; Detach() (or the next Attach) before `formatter` is destroyed. The
+  // rows of the formatters before count on.
+  void Attach(const PartFormatter& formatter) {
+    Detach();
+    formatter_ = &formatter;
+  }
+  // Counts the rows of the attached formatter on, and lets it go (before it is destroyed).
+  void Detach() {
+    if (formatter_ != nullptr) rows_before_ += formatter_->rows();
+    formatter_ = nullptr;
+  }
+  // With split_by partition: the parts that follow are `partition`'s series, named
+  // "<partition directory>/part-NNNNN.ext" and checkpointed with their series.
+  void SetSeries(SeriesPartition partition) { series_ = SeriesCheckpoint{std::move(partition)}; }
 
-  Status BeginPart(int /*file_number*/, const std::string& name) override {
+  Status BeginPart(int file_number, const std::string& name) override {
     const ObjectOptions options = PartObjectOptions(task_.request);
-    ASSIGN_OR_RETURN(writer_, store_.Create(task_.id, name, options));
-    current_ = FileInfo{.name = name, .content_type = options.content_type};
+    const std::string object = series_ ? SeriesPartName(series_->partition, name) : name;
+    ASSIGN_OR_RETURN(writer_, store_.Create(task_.id, object, options));
+    current_ = FileInfo{.name = object, .content_type = options.content_type};
+    if (series_) {
+      current_.partition = series_->partition;
+      series_->next_file = file_number + 1;
+    }
     file_bytes_ = 0;
     return Status::Ok();
   }
@@ -153,6 +174,7 @@ class StoreSink final : public PartSink {
     next.bytes = committed_bytes_;
     next.rows_total = rows_total_;
     next.transaction_time = transaction_time_;
+    next.series = series_;
     RETURN_IF_ERROR(control_.OnFileCommitted(files_.back(), next));
     return ReportProgress();
   }
@@ -178,14 +200,86 @@ class StoreSink final : public PartSink {
   const TimePoint transaction_time_;
   const PartFormatter* formatter_ = nullptr;
 
-  std::optional<FilterValue> last_key_;   // of the last row appended (or of the checkpoint)
-  int64_t rows_before_ = 0;               // rows committed by earlier attempts
-  std::unique_ptr<ObjectWriter> writer_;  // null between files
+  std::optional<FilterValue> last_key_;     // of the last row appended (or of the checkpoint)
+  int64_t rows_before_ = 0;                 // rows of earlier attempts and of formatters detached
+  std::unique_ptr<ObjectWriter> writer_;    // null between files
+  std::optional<SeriesCheckpoint> series_;  // split_by partition: the series being written
   FileInfo current_;
   int64_t file_bytes_ = 0;       // handed to writer_ so far
   int64_t committed_bytes_ = 0;  // stored bytes of files_
   std::vector<FileInfo> files_;
 };
+
+// Reads `query`'s rows into `formatter`, which feeds `sink`. A reader error leaves the file in
+// progress uncommitted: its writer discards it.
+Status FormatRows(const SourceQuery& query, Source& source, int threads,
+                  const ExportRequest& request, PartFormatter& formatter, StoreSink& sink) {
+  std::vector<std::unique_ptr<RecordReader>> readers;
+  if (threads > 1) {
+    ASSIGN_OR_RETURN(readers, source.ReadShared(query, threads));
+  } else {
+    ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader, source.Read(query));
+    readers.push_back(std::move(reader));
+  }
+  // A part that just ended has reported progress already.
+  const auto report_progress = [&sink, &formatter] {
+    return formatter.in_part() && sink.rows() % kProgressEveryRows == 0 ? sink.ReportProgress()
+                                                                        : Status::Ok();
+  };
+  if (readers.size() == 1) {
+    RecordReader& reader = *readers.front();
+    while (reader.Next()) {
+      sink.SetRowKey(reader.key());
+      RETURN_IF_ERROR(formatter.Append(reader.row()));
+      RETURN_IF_ERROR(report_progress());
+    }
+    RETURN_IF_ERROR(reader.status());
+  } else {
+    const ParallelRowsOptions options{.format = request.format,
+                                      .escape_formulas = request.escape_formulas,
+                                      .rows_per_batch = RowsPerBatch(query.fields.size())};
+    ParallelRows rows(std::move(readers), query.fields, options);
+    while (rows.Next()) {
+      sink.SetRowKey(std::move(rows.key()));
+      RETURN_IF_ERROR(formatter.AppendFormatted(rows.body(), rows.has_formula()));
+      RETURN_IF_ERROR(report_progress());
+    }
+    RETURN_IF_ERROR(rows.status());
+  }
+  return Status::Ok();
+}
+
+// The rows of an export split by partition: one PartFormatter per series, in SplitSeries' order,
+// each numbering its files from 1; a resumed export continues `checkpoint`'s series after its
+// after_key and file.
+Status WriteSeries(const SourceQuery& query, const Checkpoint* checkpoint, Source& source,
+                   int threads, const ExportRequest& request, StoreSink& sink) {
+  ASSIGN_OR_RETURN(const std::vector<SeriesPartition> series, SplitSeries(query, source));
+  size_t first = 0;
+  if (checkpoint != nullptr) {
+    if (!checkpoint->series) {
+      return FailedPrecondition("the checkpoint of an export split by partition names no series");
+    }
+    first = ResumeSeriesIndex(series, *checkpoint->series);
+  }
+  for (size_t i = first; i < series.size(); ++i) {
+    SourceQuery rows = SeriesQuery(query, series[i]);
+    rows.after_key.reset();
+    int first_file = 1;
+    if (checkpoint != nullptr && i == first && series[i] == checkpoint->series->partition) {
+      rows.after_key = checkpoint->after_key;
+      first_file = checkpoint->series->next_file;
+    }
+    PartFormatter formatter(request, rows.fields, sink, kFlushThreshold, first_file);
+    sink.Attach(formatter);
+    sink.SetSeries(series[i]);
+    RETURN_IF_ERROR(FormatRows(rows, source, threads, request, formatter, sink));
+    // A partition without rows has no file (Finish would write the lone empty part).
+    if (formatter.rows() > 0) RETURN_IF_ERROR(formatter.Finish());
+    sink.Detach();
+  }
+  return Status::Ok();
+}
 
 }  // namespace
 
@@ -264,7 +358,8 @@ Result<ExportOutcome> RunExport(const Task& task, const Dataset& dataset, Source
                                 std::to_string(checkpoint->next_file) + " does not follow its " +
                                 std::to_string(task.files.size()) + " files");
     }
-    query.after_key = checkpoint->after_key;
+    // A split export's after_key is of one series: WriteSeries resumes that one with it.
+    if (!request.split_by) query.after_key = checkpoint->after_key;
     transaction_time = checkpoint->transaction_time;
   }
   const int64_t rows_before = checkpoint != nullptr ? checkpoint->rows : 0;
@@ -272,52 +367,27 @@ Result<ExportOutcome> RunExport(const Task& task, const Dataset& dataset, Source
   // Before anything is read: a source whose columns changed since start-up fails the attempt
   // (kFailedPrecondition, not retried) instead of exporting something else in their place.
   RETURN_IF_ERROR(source.CheckSchema());
-  // On resume, the rows left are counted (the source may have changed since the first count).
-  ASSIGN_OR_RETURN(const int64_t rows_left, source.Count(query));
-  const int64_t rows_total = rows_before + rows_left;
+  // On resume, the rows left are counted (the source may have changed since the first count);
+  // keys do not order a split export's series, so it counts all its rows again.
+  ASSIGN_OR_RETURN(const int64_t counted, source.Count(query));
+  const int64_t rows_total =
+      request.split_by ? std::max(counted, rows_before) : rows_before + counted;
   RETURN_IF_ERROR(
       control.OnProgress(Progress{.rows = rows_before,
                                   .rows_total = rows_total,
                                   .bytes = checkpoint != nullptr ? checkpoint->bytes : 0}));
 
-  std::vector<std::unique_ptr<RecordReader>> readers;
-  if (threads > 1) {
-    ASSIGN_OR_RETURN(readers, source.ReadShared(query, threads));
-  } else {
-    ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader, source.Read(query));
-    readers.push_back(std::move(reader));
-  }
   StoreSink sink(task, store, control, rows_total, transaction_time);
-  PartFormatter formatter(request, query.fields, sink, kFlushThreshold,
-                          checkpoint != nullptr ? checkpoint->next_file : 1);
-  sink.Attach(formatter);
-  // A part that just ended has reported progress already.
-  const auto report_progress = [&sink, &formatter] {
-    return formatter.in_part() && sink.rows() % kProgressEveryRows == 0 ? sink.ReportProgress()
-                                                                        : Status::Ok();
-  };
-  // A reader error leaves the file in progress uncommitted: its writer discards it.
-  if (readers.size() == 1) {
-    RecordReader& reader = *readers.front();
-    while (reader.Next()) {
-      sink.SetRowKey(reader.key());
-      RETURN_IF_ERROR(formatter.Append(reader.row()));
-      RETURN_IF_ERROR(report_progress());
-    }
-    RETURN_IF_ERROR(reader.status());
+  if (request.split_by) {
+    RETURN_IF_ERROR(WriteSeries(query, checkpoint, source, threads, request, sink));
   } else {
-    const ParallelRowsOptions options{.format = request.format,
-                                      .escape_formulas = request.escape_formulas,
-                                      .rows_per_batch = RowsPerBatch(query.fields.size())};
-    ParallelRows rows(std::move(readers), query.fields, options);
-    while (rows.Next()) {
-      sink.SetRowKey(std::move(rows.key()));
-      RETURN_IF_ERROR(formatter.AppendFormatted(rows.body(), rows.has_formula()));
-      RETURN_IF_ERROR(report_progress());
-    }
-    RETURN_IF_ERROR(rows.status());
+    PartFormatter formatter(request, query.fields, sink, kFlushThreshold,
+                            checkpoint != nullptr ? checkpoint->next_file : 1);
+    sink.Attach(formatter);
+    RETURN_IF_ERROR(FormatRows(query, source, threads, request, formatter, sink));
+    RETURN_IF_ERROR(formatter.Finish());
+    sink.Detach();
   }
-  RETURN_IF_ERROR(formatter.Finish());
 
   ExportOutcome outcome;
   outcome.files = std::move(sink.files());

@@ -36,7 +36,7 @@ class ExportControl {
 };
 
 struct ExportOutcome {
-  std::vector<FileInfo> files;  // part-00001.<ext>, ... in order
+  std::vector<FileInfo> files;  // part-00001.<ext>, ... in order (series after series when split)
   FileInfo manifest;            // manifest.json
   TaskMetrics metrics;          // ExportMetrics, also in the manifest
 };
@@ -71,6 +71,13 @@ Result<TaskMetrics> ExportMetrics(const Task& task, const Dataset& dataset, Sour
 // continues at checkpoint.next_file, and the manifest (listing every file) carries
 // checkpoint.transaction_time; so the files equal those of an uninterrupted run over the same
 // rows. Otherwise `transaction_time` is used.
+// With request.split_by partition, one file series per partition (core/split_series.h:
+// which partitions, in which order, which rows), each in key order and numbered from
+// "<partition directory>/part-00001.<ext>" (core/partition_name.h) with its own rollover; a
+// partition without rows has no file, so an export without rows has none. Each file records its
+// partition, and its checkpoint the series (Checkpoint::series), so a resume continues that
+// series after its last committed file, then the partitions after it. rows_total counts every
+// row of the export again on resume.
 // With `threads` > 1, rows are decoded and formatted on up to that many threads besides the
 // caller's (core/parallel_rows.h), as many as the source can give readers over one snapshot
 // (Source::ReadShared); the files are the same bytes as with one. The caller's thread lays the

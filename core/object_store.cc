@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/partition_name.h"
+
 namespace exportd {
 namespace {
 
@@ -21,11 +23,21 @@ Status ValidateTaskId(std::string_view task_id) {
 
 Status ValidateObjectName(std::string_view name) {
   const auto allowed = [](char c) { return IsAlnum(c) || c == '.' || c == '_' || c == '-'; };
-  if (name.empty() || name.size() > 128 || !IsAlnum(name.front()) ||
-      !std::all_of(name.begin(), name.end(), allowed) ||
-      name.find("..") != std::string_view::npos) {
+  const size_t slash = name.find('/');
+  const std::string_view dir =
+      slash == std::string_view::npos ? std::string_view() : name.substr(0, slash);
+  const std::string_view file = slash == std::string_view::npos ? name : name.substr(slash + 1);
+  if (slash != std::string_view::npos && !IsPartitionDirName(dir)) {
     return InvalidArgument(
-        "object name must match [A-Za-z0-9][A-Za-z0-9._-]{0,127} without \"..\"");
+        "object name directory must be 1 to 100 of [A-Za-z0-9._~-], not starting with '.' or "
+        "'-', not ending with '.', without \"..\"");
+  }
+  if (file.empty() || file.size() > 128 || !IsAlnum(file.front()) ||
+      !std::all_of(file.begin(), file.end(), allowed) ||
+      file.find("..") != std::string_view::npos) {
+    return InvalidArgument(
+        "object name must match [A-Za-z0-9][A-Za-z0-9._-]{0,127} without \"..\", optionally "
+        "after one partition directory and '/'");
   }
   return Status::Ok();
 }

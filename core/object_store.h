@@ -18,9 +18,11 @@ namespace exportd {
 // The names every store accepts, checked by each before it touches anything.
 // kInvalidArgument unless `task_id` is 1..64 ASCII letters or digits.
 Status ValidateTaskId(std::string_view task_id);
-// kInvalidArgument unless `name` matches ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$ and has no "..".
-// With ValidateTaskId this makes every object path a direct child of <root>/<task_id>, and every
-// S3 key a direct child of <prefix><task_id>/.
+// kInvalidArgument unless `name` is a file name, ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$ without
+// "..", or one partition directory (core/partition_name.h IsPartitionDirName: [A-Za-z0-9._~-],
+// never ".", ".." or hidden) then '/' then a file name: the parts of an export split by
+// partition. With ValidateTaskId this makes every object path a child of <root>/<task_id> or of
+// one sub-directory of it, and every S3 key one under <prefix><task_id>/; nothing can climb out.
 Status ValidateObjectName(std::string_view name);
 
 struct ObjectInfo {

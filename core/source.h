@@ -48,6 +48,9 @@ struct SourceQuery {
   std::optional<TimePoint> since;
   std::optional<TimePoint> until;
   std::vector<std::string> partitions;
+  // When true, only rows whose partition is NULL (the NULL series of an export split by
+  // partition). REQUIRES a partition field.
+  bool null_partition = false;
   // Keyset resume: only rows whose key is greater than this one.
   std::optional<FilterValue> after_key;
   // When set, only rows of these windows: the row's partition is one of them and its time is in

@@ -103,15 +103,28 @@ struct Progress {
   friend bool operator==(const Progress&, const Progress&) = default;
 };
 
+// Where an export split by partition stands in the series of one partition.
+struct SeriesCheckpoint {
+  std::optional<std::string> partition;  // nullopt: the series of the rows whose partition is NULL
+  int next_file = 1;                     // 1-based number of the series' next part file
+
+  friend bool operator==(const SeriesCheckpoint&, const SeriesCheckpoint&) = default;
+};
+
 // Where the next output file of a task starts. Recorded with each committed data file, in the
 // same store transaction, so that a later attempt resumes after the files already committed
 // (task.files) instead of starting over, and writes exactly the files an uninterrupted run
 // would have written.
 struct Checkpoint {
   // The dataset key of the last row in the committed files: the next file starts with the
-  // first row whose key is greater. nullopt before any row (an export without rows).
+  // first row whose key is greater. nullopt before any row (an export without rows). With
+  // split_by partition: the last row of `series`' partition.
   std::optional<FilterValue> after_key;
-  int next_file = 1;                  // 1-based number of the next part file; == files.size() + 1
+  // With split_by partition: the series the last committed file belongs to. A resumed export
+  // continues that partition after after_key at series->next_file, then the partitions that
+  // follow it (core/split_series.h); nullopt for other exports.
+  std::optional<SeriesCheckpoint> series;
+  int next_file = 1;                  // 1-based number of the next data file; == files.size() + 1
   int64_t rows = 0;                   // data rows in the committed files
   int64_t bytes = 0;                  // stored bytes of the committed files
   std::optional<int64_t> rows_total;  // the last count of matching rows, for progress

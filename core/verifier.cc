@@ -10,6 +10,8 @@
 #include "core/export_runner.h"
 #include "core/formats/row_counter.h"
 #include "core/part_formatter.h"
+#include "core/partition_name.h"
+#include "core/split_series.h"
 #include "core/text.h"
 
 namespace exportd {
@@ -309,11 +311,21 @@ class SourceComparer final : public PartSink {
                  const ManifestCheck& manifest, std::vector<FileVerdict>& parts)
       : task_(task), store_(store), tools_(tools), manifest_(manifest), parts_(parts) {}
 
-  // REQUIRES: called once, before any row; `formatter` feeds this sink and outlives it.
+  // REQUIRES: called before the rows of each formatter that feeds this sink (one, or one per
+  // series), between parts; Detach() before `formatter` is destroyed.
   void Attach(const PartFormatter& formatter) { formatter_ = &formatter; }
+  // Counts the rows of the attached formatter on (rows of the export, not of the series).
+  void Detach() {
+    rows_before_ += formatter_->rows();
+    formatter_ = nullptr;
+  }
+  // With split_by partition: the parts that follow are `partition`'s series.
+  void SetSeries(SeriesPartition partition) { series_ = std::move(partition); }
 
-  Status BeginPart(int file_number, const std::string& name) override {
-    index_ = static_cast<size_t>(file_number - 1);
+  Status BeginPart(int /*file_number*/, const std::string& part_name) override {
+    // The regenerated parts come in the export's order, series after series.
+    index_ = begun_++;
+    const std::string name = series_ ? SeriesPartName(*series_, part_name) : part_name;
     writes_ = 0;
     last_rows_in_part_ = -1;
     diverged_ = false;
@@ -408,7 +420,7 @@ class SourceComparer final : public PartSink {
   Position Where() {
     Position where;
     where.row_in_file = formatter_->rows_in_part();
-    where.row = formatter_->rows();
+    where.row = rows_before_ + formatter_->rows();
     where.at_end = writes_ > 0 && where.row_in_file == last_rows_in_part_;
     last_rows_in_part_ = where.row_in_file;
     ++writes_;
@@ -433,16 +445,35 @@ class SourceComparer final : public PartSink {
   std::vector<FileVerdict>& parts_;
   const PartFormatter* formatter_ = nullptr;
 
-  size_t index_ = 0;                  // of the part being regenerated
-  bool extra_part_ = false;           // the part being regenerated is not one of the task's
-  size_t reached_ = 0;                // parts of the task the source has reached
-  std::unique_ptr<StoredFile> file_;  // the stored part being compared; null if none
-  bool diverged_ = false;             // file_ differs already; the rest is only drained
+  std::optional<SeriesPartition> series_;  // split_by partition: the series being regenerated
+  size_t begun_ = 0;                       // parts regenerated so far
+  int64_t rows_before_ = 0;                // rows of the formatters detached
+  size_t index_ = 0;                       // of the part being regenerated
+  bool extra_part_ = false;                // the part being regenerated is not one of the task's
+  size_t reached_ = 0;                     // parts of the task the source has reached
+  std::unique_ptr<StoredFile> file_;       // the stored part being compared; null if none
+  bool diverged_ = false;                  // file_ differs already; the rest is only drained
   int writes_ = 0;
   int64_t last_rows_in_part_ = -1;
   std::vector<FileVerdict> extra_;
   std::optional<std::string> first_difference_;
 };
+
+// Formats the rows `query` yields as the export did, into `comparer`. `series`: a series of a
+// split export, which has no file when it has no rows.
+Status Regenerate(const Task& task, const SourceQuery& query, Source& source,
+                  SourceComparer& comparer, bool series) {
+  ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader, source.Read(query));
+  // Flush threshold 0: the header and every row reach the comparer on their own.
+  PartFormatter formatter(task.request, query.fields, comparer, /*flush_threshold=*/0);
+  comparer.Attach(formatter);
+  while (reader->Next()) RETURN_IF_ERROR(formatter.Append(reader->row()));
+  const Status read = reader->status();
+  if (!read.ok()) return read.WithContext("reading dataset '" + task.request.dataset + "'");
+  const Status finished = series && formatter.rows() == 0 ? Status::Ok() : formatter.Finish();
+  comparer.Detach();
+  return finished;
+}
 
 }  // namespace
 
@@ -457,7 +488,8 @@ Result<VerifyReport> VerifyExport(const Task& task, ObjectStore& store, const Ve
     return FailedPrecondition("task " + task.id + " is " + std::string(TaskStateName(task.state)) +
                               ", not Succeeded");
   }
-  if (task.files.empty()) {
+  // A split export without rows has only its manifest; deleting files drops the manifest too.
+  if (task.files.empty() && !(task.request.split_by && task.manifest)) {
     return FailedPrecondition("task " + task.id + " has no files (they were deleted)");
   }
   VerifyReport report;
@@ -482,15 +514,18 @@ Result<VerifyReport> VerifyExport(const Task& task, ObjectStore& store, const Ve
   report.source_compared = true;
   ASSIGN_OR_RETURN(const SourceQuery query, ExportQuery(task, *source->dataset));
   RETURN_IF_ERROR(source->source->CheckSchema());
-  ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader, source->source->Read(query));
   SourceComparer comparer(task, store, tools, manifest, parts);
-  // Flush threshold 0: the header and every row reach the comparer on their own.
-  PartFormatter formatter(task.request, query.fields, comparer, /*flush_threshold=*/0);
-  comparer.Attach(formatter);
-  while (reader->Next()) RETURN_IF_ERROR(formatter.Append(reader->row()));
-  const Status read = reader->status();
-  if (!read.ok()) return read.WithContext("reading dataset '" + task.request.dataset + "'");
-  RETURN_IF_ERROR(formatter.Finish());
+  if (task.request.split_by) {
+    ASSIGN_OR_RETURN(const std::vector<SeriesPartition> series,
+                     SplitSeries(query, *source->source));
+    for (const SeriesPartition& partition : series) {
+      comparer.SetSeries(partition);
+      RETURN_IF_ERROR(
+          Regenerate(task, SeriesQuery(query, partition), *source->source, comparer, true));
+    }
+  } else {
+    RETURN_IF_ERROR(Regenerate(task, query, *source->source, comparer, false));
+  }
   std::vector<FileVerdict> extra = comparer.Finish();
   report.files.insert(report.files.end(), parts.begin(), parts.end());
   report.files.insert(report.files.end(), extra.begin(), extra.end());

@@ -112,7 +112,8 @@ struct VerifierTools {
 //    its data rows (counted in the format, gzip inflated on the fly) equal the recorded rows.
 // With `source` (not null), also regenerates every part from the rows the source yields for the
 // task's request, through the export's own PartFormatter, and compares the (uncompressed) bytes;
-// the first difference is located by file, row and byte.
+// the first difference is located by file, row and byte. An export split by partition is
+// regenerated series by series (core/split_series.h), as the export runner wrote it.
 // Differences go into the report. kFailedPrecondition if the task is not Succeeded or its files
 // were deleted; other errors mean the check could not run to its end (e.g. the source failed).
 // REQUIRES: every member of `tools` is set.

@@ -139,6 +139,34 @@ class LocalObjectReader final : public ObjectReader {
   const int64_t size_;
 };
 
+// Adds the entries of `dir` (whose object names start with `prefix`) that DeleteExcept removes.
+Status ListDoomed(const std::string& dir, const std::string& prefix,
+                  const std::vector<std::string>& keep,
+                  std::vector<std::filesystem::path>& doomed) {
+  std::error_code ec;
+  std::filesystem::directory_iterator it(dir, ec);
+  if (ec == std::errc::no_such_file_or_directory) return Status::Ok();
+  if (ec) return PosixError("list " + dir, ec.value());
+  for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const std::string name = prefix + it->path().filename().string();
+    if (std::find(keep.begin(), keep.end(), name) != keep.end()) continue;
+    // A partition's sub-directory holding a kept file (only the task's own directory has them):
+    // its other entries go, the kept ones stay.
+    const std::string sub = name + "/";
+    const bool holds_kept =
+        prefix.empty() && std::any_of(keep.begin(), keep.end(), [&sub](const std::string& k) {
+          return k.compare(0, sub.size(), sub) == 0;
+        });
+    if (holds_kept && it->is_directory(ec)) {
+      RETURN_IF_ERROR(ListDoomed(it->path().string(), sub, keep, doomed));
+    } else {
+      doomed.push_back(it->path());
+    }
+  }
+  if (ec) return PosixError("list " + dir, ec.value());
+  return Status::Ok();
+}
+
 }  // namespace
 
 LocalObjectStore::LocalObjectStore(std::string root, std::shared_ptr<const UrlSigner> signer,
@@ -155,14 +183,21 @@ Result<std::unique_ptr<ObjectWriter>> LocalObjectStore::Create(std::string_view 
                                                                const ObjectOptions& options) {
   RETURN_IF_ERROR(ValidateTaskId(task_id));
   RETURN_IF_ERROR(ValidateObjectName(name));
-  const std::string dir = JoinPath(root_, task_id);
+  const std::string task_dir = JoinPath(root_, task_id);
+  // A validated name has at most one '/': "<partition>/part-00001.csv" lives in a sub-directory.
+  const size_t slash = name.find('/');
+  const std::string_view base = slash == std::string_view::npos ? name : name.substr(slash + 1);
+  const std::string dir =
+      slash == std::string_view::npos ? task_dir : JoinPath(task_dir, name.substr(0, slash));
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  const bool created = std::filesystem::create_directories(dir, ec);
   if (ec) return PosixError("create directory " + dir, ec.value());
-  std::string temp_path = dir + "/." + std::string(name) + ".tmp-" + ToHex(RandomBytes(8));
+  // The new sub-directory's entry is made durable before a file is published inside it.
+  if (created && dir != task_dir) RETURN_IF_ERROR(SyncDirectory(task_dir));
+  std::string temp_path = dir + "/." + std::string(base) + ".tmp-" + ToHex(RandomBytes(8));
   UniqueFd fd(::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!fd.valid()) return PosixError("create " + temp_path, errno);
-  return ComposeObjectWriter(std::make_unique<LocalFileWriter>(dir, JoinPath(dir, name),
+  return ComposeObjectWriter(std::make_unique<LocalFileWriter>(dir, JoinPath(dir, base),
                                                                std::move(temp_path), std::move(fd)),
                              options, gzip_level_);
 }
@@ -194,16 +229,9 @@ Status LocalObjectStore::DeleteExcept(std::string_view task_id,
                                       const std::vector<std::string>& keep) {
   RETURN_IF_ERROR(ValidateTaskId(task_id));
   const std::string dir = JoinPath(root_, task_id);
-  std::error_code ec;
-  std::filesystem::directory_iterator it(dir, ec);
-  if (ec == std::errc::no_such_file_or_directory) return Status::Ok();
-  if (ec) return PosixError("list " + dir, ec.value());
   std::vector<std::filesystem::path> doomed;
-  for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
-    const std::string name = it->path().filename().string();
-    if (std::find(keep.begin(), keep.end(), name) == keep.end()) doomed.push_back(it->path());
-  }
-  if (ec) return PosixError("list " + dir, ec.value());
+  RETURN_IF_ERROR(ListDoomed(dir, "", keep, doomed));
+  std::error_code ec;
   for (const std::filesystem::path& path : doomed) {
     std::filesystem::remove_all(path, ec);
     if (ec) return PosixError("remove " + path.string(), ec.value());

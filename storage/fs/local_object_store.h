@@ -17,8 +17,10 @@ namespace exportd {
 // Writers are the pipeline of storage/base/object_writer_pipeline.h (gzip, digest) over a file
 // that streams into "<root>/<task_id>/.<name>.tmp-<random>" (never a valid object name, so
 // never readable through Open) and Commit() = flush, fsync, rename over <name>, fsync of the
-// directory. A writer destroyed before Commit() unlinks its temporary file; one left by a
-// crash is removed by DeleteAll() or DeleteExcept().
+// directory. A name "<partition>/<file>" lives in the sub-directory <root>/<task_id>/<partition>
+// (created, and its entry synced, on first use), its temporary file beside it. A writer destroyed
+// before Commit() unlinks its temporary file; one left by a crash is removed by DeleteAll() or
+// DeleteExcept(), which look into the sub-directories too.
 class LocalObjectStore final : public ObjectStore {
  public:
   // `root` is created on first use. `public_base_url` is like "http://127.0.0.1:8080" (a

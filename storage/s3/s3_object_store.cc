@@ -214,8 +214,11 @@ Result<std::string> S3ObjectStore::DownloadUrl(std::string_view task_id, std::st
   RETURN_IF_ERROR(ValidateObjectName(name));
   const TimePoint now = clock_.Now();
   const auto lifetime = std::chrono::ceil<std::chrono::seconds>(expires_at - now);
-  // Validated names need no quoting inside filename="...".
-  return client_.PresignedGetUrl(Key(task_id, name), now, lifetime, std::string(name));
+  // Validated names need no quoting inside filename="..."; a file name has no '/', so a split
+  // export's "<partition>/part-00001.csv" downloads as "<partition>_part-00001.csv".
+  std::string filename(name);
+  std::replace(filename.begin(), filename.end(), '/', '_');
+  return client_.PresignedGetUrl(Key(task_id, name), now, lifetime, filename);
 }
 
 }  // namespace exportd

@@ -188,6 +188,11 @@ class QueryCompiler {
       }
       w << ")";
     }
+    if (query.null_partition) {
+      if (!spec_.partition_field) return NoSuchField("partition field", "split_by");
+      next();
+      w << QuoteIdentifier(*spec_.partition_field) << " IS NULL";
+    }
     if (query.windows) {
       next();
       RETURN_IF_ERROR(EmitWindows(*query.windows, w));

@@ -25,8 +25,8 @@ using nlohmann::json;
 // Optional keys, in any version (absent: the default): request "escape_formulas" (false),
 // files[] "contains_formulas" and "csv_contains_formulas" (unknown); the recurring-export keys
 // request "incremental" (false), "export_type" ("instant"), "time_zone", "record_ids" (none),
-// "split_by" (none), files[] "partition", and "window", "metrics", "schedule_id",
-// "schedule_slot" (none).
+// "split_by" (none), files[] "partition", checkpoint "series" (none), and "window", "metrics",
+// "schedule_id", "schedule_slot" (none).
 constexpr int kCodecVersion = 3;
 
 // Thrown inside this file only, for shapes that parse as JSON but are not a stored task;
@@ -122,6 +122,11 @@ json EncodeMetrics(const TaskMetrics& m) {
               {"missing_ids_sample", std::move(sample)}};
 }
 
+json EncodeSeries(const SeriesCheckpoint& s) {
+  return json{{"partition", s.partition ? json(*s.partition) : json(nullptr)},
+              {"next_file", s.next_file}};
+}
+
 json EncodeCheckpoint(const Checkpoint& c) {
   return json{{"after_key", c.after_key ? EncodeValue(*c.after_key) : json(nullptr)},
               {"has_after_key", c.after_key.has_value()},
@@ -129,7 +134,8 @@ json EncodeCheckpoint(const Checkpoint& c) {
               {"rows", c.rows},
               {"bytes", c.bytes},
               {"rows_total", c.rows_total ? json(*c.rows_total) : json(nullptr)},
-              {"transaction_time", MillisJson(c.transaction_time)}};
+              {"transaction_time", MillisJson(c.transaction_time)},
+              {"series", c.series ? EncodeSeries(*c.series) : json(nullptr)}};
 }
 
 json EncodeRequest(const ExportRequest& r) {
@@ -287,6 +293,13 @@ Checkpoint DecodeCheckpoint(const json& j) {
   const json& rows_total = Field(j, "rows_total");
   if (!rows_total.is_null()) c.rows_total = Int(rows_total);
   c.transaction_time = Time(Field(j, "transaction_time"));
+  if (const json* series = OptionalField(j, "series"); series != nullptr && !series->is_null()) {
+    SeriesCheckpoint s;
+    const json& partition = Field(*series, "partition");
+    if (!partition.is_null()) s.partition = String(partition);
+    s.next_file = static_cast<int>(Int(Field(*series, "next_file")));
+    c.series = std::move(s);
+  }
   return c;
 }
 

@@ -1,7 +1,8 @@
 // An in-memory Source over a vector of rows, for tests of what sits downstream of a Source.
 // Rows are served in order (the key is the 1-based row number); filters are ignored, the
 // projection in SourceQuery::fields and a keyset resume (SourceQuery::after_key, an int64_t)
-// are honoured. Faults: Count() or Read() can fail, and the
+// are honoured; with SetPartitionColumn, so are SourceQuery::partitions and ::null_partition, and
+// Partitions() lists the column's values. Faults: Count() or Read() can fail, and the
 // reader can stop with a given Status at the Nth row.
 // Not thread-safe (unlike a real Source): one test thread drives it.
 #ifndef EXPORTD_TESTS_FAKES_FAKE_SOURCE_H_
@@ -40,14 +41,25 @@ class FakeRecordReader final : public RecordReader {
  public:
   // `rows` and `columns` index into them; both must outlive the reader.
   // Starts after the row numbered `after` (0: from the first row).
+  // `skip`, when not empty, has one entry per row: true for the rows the reader passes over
+  // (a failure at such a row does not happen).
   FakeRecordReader(const std::vector<FakeRow>& rows, std::vector<size_t> columns,
-                   std::optional<std::pair<int64_t, Status>> fail_at, int64_t after = 0)
-      : rows_(rows), columns_(std::move(columns)), fail_at_(std::move(fail_at)), position_(after) {
+                   std::optional<std::pair<int64_t, Status>> fail_at, int64_t after = 0,
+                   std::vector<bool> skip = {})
+      : rows_(rows),
+        columns_(std::move(columns)),
+        fail_at_(std::move(fail_at)),
+        skip_(std::move(skip)),
+        position_(after) {
     cells_.resize(columns_.size());
   }
 
   bool Next() override {
     if (!status_.ok()) return false;
+    while (!skip_.empty() && static_cast<size_t>(position_) < rows_.size() &&
+           skip_[static_cast<size_t>(position_)]) {
+      ++position_;
+    }
     const int64_t next_row = position_ + 1;  // 1-based number of the row Next() would yield
     if (fail_at_ && next_row == fail_at_->first) {
       status_ = fail_at_->second;
@@ -70,6 +82,7 @@ class FakeRecordReader final : public RecordReader {
   const std::vector<FakeRow>& rows_;
   const std::vector<size_t> columns_;
   const std::optional<std::pair<int64_t, Status>> fail_at_;
+  const std::vector<bool> skip_;
   std::vector<Cell> cells_;
   int64_t position_ = 0;  // number of the last row delivered
   Status status_;
@@ -84,6 +97,20 @@ class FakeSource final : public Source {
   void FailAtRow(int64_t row, Status status) { fail_at_ = {row, std::move(status)}; }
   void FailCount(Status status) { count_status_ = std::move(status); }
   void FailRead(Status status) { read_status_ = std::move(status); }
+  // The column holding each row's partition (a kNull value: the NULL partition).
+  void SetPartitionColumn(size_t column) { partition_column_ = column; }
+
+  Result<std::vector<std::string>> Partitions() override {
+    if (!partition_column_) return FailedPrecondition("fake source has no partition column");
+    std::vector<std::string> values;
+    for (const FakeRow& row : rows_) {
+      const FakeValue& v = row[*partition_column_];
+      if (v.kind != CellKind::kNull) values.push_back(v.text);
+    }
+    std::sort(values.begin(), values.end());
+    values.erase(std::unique(values.begin(), values.end()), values.end());
+    return values;
+  }
 
   const std::optional<SourceQuery>& last_query() const { return last_query_; }
   int reads() const { return reads_; }
@@ -92,7 +119,12 @@ class FakeSource final : public Source {
     last_query_ = query;
     if (!count_status_.ok()) return count_status_;
     ASSIGN_OR_RETURN(int64_t after, After(query));
-    return std::max<int64_t>(0, static_cast<int64_t>(rows_.size()) - after);
+    const std::vector<bool> skip = Skipped(query);
+    int64_t count = 0;
+    for (size_t i = static_cast<size_t>(std::max<int64_t>(0, after)); i < rows_.size(); ++i) {
+      if (skip.empty() || !skip[i]) ++count;
+    }
+    return count;
   }
 
   Result<std::unique_ptr<RecordReader>> Read(const SourceQuery& query) override {
@@ -107,8 +139,8 @@ class FakeSource final : public Source {
       indexes.push_back(i);
     }
     ASSIGN_OR_RETURN(int64_t after, After(query));
-    return std::unique_ptr<RecordReader>(
-        std::make_unique<FakeRecordReader>(rows_, std::move(indexes), fail_at_, after));
+    return std::unique_ptr<RecordReader>(std::make_unique<FakeRecordReader>(
+        rows_, std::move(indexes), fail_at_, after, Skipped(query)));
   }
 
   // The fake has no partition column: every row counts under "" (as a dataset without a
@@ -123,7 +155,6 @@ class FakeSource final : public Source {
     if (rows > 0) summary.rows_by_partition[""] = rows;
     return summary;
   }
-  Result<std::vector<std::string>> Partitions() override { return std::vector<std::string>(); }
   // Keys are 1..rows.
   Result<std::vector<FilterValue>> MissingKeys(const SourceQuery& query) override {
     std::vector<FilterValue> missing;
@@ -146,6 +177,25 @@ class FakeSource final : public Source {
   }
 
  private:
+  // One entry per row, true for the rows the query's partition conditions leave out; empty
+  // when they leave none out.
+  std::vector<bool> Skipped(const SourceQuery& query) const {
+    if (!partition_column_ || (query.partitions.empty() && !query.null_partition)) return {};
+    std::vector<bool> skip(rows_.size());
+    for (size_t i = 0; i < rows_.size(); ++i) {
+      const FakeValue& v = rows_[i][*partition_column_];
+      const bool is_null = v.kind == CellKind::kNull;
+      bool keep = !query.null_partition || is_null;
+      if (!query.partitions.empty()) {
+        keep = keep && !is_null &&
+               std::find(query.partitions.begin(), query.partitions.end(), v.text) !=
+                   query.partitions.end();
+      }
+      skip[i] = !keep;
+    }
+    return skip;
+  }
+
   static Result<int64_t> After(const SourceQuery& query) {
     if (!query.after_key) return int64_t{0};
     const int64_t* key = std::get_if<int64_t>(&*query.after_key);
@@ -160,6 +210,7 @@ class FakeSource final : public Source {
   Status read_status_;
   std::optional<SourceQuery> last_query_;
   int reads_ = 0;
+  std::optional<size_t> partition_column_;
 };
 
 }  // namespace exportd::fakes

@@ -537,6 +537,19 @@ Json WaitForTerminal(const HttpClient& api, const std::string& id, Clock::durati
   return WaitForStatus(api, id, {"Succeeded", "Failed", "Cancelled"}, timeout);
 }
 
+bool WaitForProcessingRows(const HttpClient& api, const std::string& id, int64_t rows,
+                           Clock::duration timeout) {
+  const bool reached = WaitFor(
+      [&] {
+        Json t = GetTask(api, id);
+        return t.is_object() && t.value("status", "") == "Processing" &&
+               t["progress"].value("rows", int64_t{0}) >= rows;
+      },
+      timeout);
+  if (!reached) ADD_FAILURE() << "not Processing with " << rows << " rows: " << GetTask(api, id);
+  return reached;
+}
+
 DownloadedExport DownloadExport(const HttpClient& api, const Json& task) {
   DownloadedExport out;
   if (!task.is_object() || !task.contains("files") || !task["files"].is_array()) {

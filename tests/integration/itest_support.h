@@ -78,6 +78,10 @@ std::string CreateExport(const HttpClient& api, const Json& body);
 Json WaitForStatus(const HttpClient& api, const std::string& id,
                    const std::set<std::string>& statuses, Clock::duration timeout);
 Json WaitForTerminal(const HttpClient& api, const std::string& id, Clock::duration timeout);
+// Polls the task until it is Processing with at least `rows` rows done. False (with a gtest
+// failure) when `timeout` passes first.
+bool WaitForProcessingRows(const HttpClient& api, const std::string& id, int64_t rows,
+                           Clock::duration timeout);
 
 struct DownloadedExport {
   std::vector<std::string> names;

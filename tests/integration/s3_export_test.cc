@@ -188,6 +188,46 @@ TEST_F(S3ExportTest, FullFlowWithPresignedUrlsAndDelete) {
   EXPECT_EQ(GetTask(*api_, id)["files"], Json::array());
 }
 
+// "split_by": "partition" on S3: keys with one '/' ("<partition>/part-00001.csv"), downloads
+// through their pre-signed URLs, and DELETE lists and removes them.
+TEST_F(S3ExportTest, SplitExportKeysHaveAPartitionDirectory) {
+  ASSERT_TRUE(StartWithItems(400, {{"storage", Storage()}}));
+  const std::string id = CreateExport(
+      *api_, {{"dataset", "items"}, {"split_by", "partition"}, {"max_rows_per_file", 60}});
+  ASSERT_FALSE(id.empty());
+  const Json task = WaitForTerminal(*api_, id, seconds(60));
+  ASSERT_EQ(task.value("status", ""), "Succeeded") << task.dump(2);
+  std::vector<std::string> names;
+  for (const Json& f : task["files"]) names.push_back(f.value("name", ""));
+  EXPECT_EQ(names, (std::vector<std::string>{"east/part-00001.csv", "east/part-00002.csv",
+                                             "north/part-00001.csv", "north/part-00002.csv",
+                                             "south/part-00001.csv", "south/part-00002.csv",
+                                             "west/part-00001.csv", "west/part-00002.csv"}));
+  const std::vector<std::string> contents = DownloadAll(task);
+  ASSERT_EQ(contents.size(), names.size());
+  for (size_t i = 0; i < names.size(); i += 2) {
+    const std::string region = task["files"][i].value("partition", "");
+    const std::vector<std::string> problems =
+        ValidateExport("csv", {contents[i], contents[i + 1]}, {60, 40},
+                       ExpectedItems({}, "region = '" + region + "'"));
+    EXPECT_TRUE(problems.empty()) << region << ::testing::PrintToString(problems);
+  }
+  const auto stored_objects = [&] {
+    size_t n = 0;
+    std::error_code ec;
+    const fs::path dir = fs::path(s3_->store_dir()) / S3rverProcess::kBucket / prefix_ / id;
+    for (auto it = fs::recursive_directory_iterator(dir, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->path().filename().string().ends_with("._S3rver_object")) ++n;
+    }
+    return n;
+  };
+  EXPECT_EQ(stored_objects(), 9u);  // eight parts and the manifest
+  const HttpResponse deleted = api_->Delete("/v1/exports/" + id);
+  EXPECT_EQ(deleted.status, 204) << deleted.Describe();
+  EXPECT_EQ(stored_objects(), 0u) << "DELETE removes the objects in partition directories too";
+}
+
 // "downloads": "proxy": links are exportd's own, exportd reads the objects from the bucket and
 // serves them, and every download is in the audit trail (a pre-signed S3 URL never reaches
 // exportd, so it could not be recorded).

@@ -111,7 +111,7 @@ class ExportRunnerTest : public ::testing::Test {
 
   Result<ExportOutcome> Run(const Task& task, FakeSource& source, RecordingControl& control,
                             TimePoint transaction_time = TimePoint{}) {
-    return RunExport(task, dataset_, source, *store_, control,
+    return RunExport(task, *run_dataset_, source, *store_, control,
                      transaction_time == TimePoint{} ? kTransactionTime : transaction_time,
                      threads_);
   }
@@ -138,7 +138,8 @@ class ExportRunnerTest : public ::testing::Test {
   fs::path base_;
   fs::path root_;
   std::unique_ptr<LocalObjectStore> store_;
-  int threads_ = 1;  // RunExport's threads
+  int threads_ = 1;                         // RunExport's threads
+  const Dataset* run_dataset_ = &dataset_;  // Run's dataset
 };
 
 TEST_F(ExportRunnerTest, ExactlyMaxRowsGiveOneFile) {
@@ -623,6 +624,166 @@ TEST_F(ExportRunnerTest, NoFormulasIsFalseAndJsonFormatsAreNotChecked) {
     EXPECT_NE(FileBytes(id, "part-00001." + id).find("\"=1+2\""), std::string::npos)
         << "written as is";
   }
+}
+
+// split_by partition: rows 1..12 in partitions "a" (1, 4, 7, 10), "b/x" (3, 6, 9, 12) and NULL
+// (2, 5, 8, 11).
+class SplitExportTest : public ExportRunnerTest {
+ protected:
+  SplitExportTest() { run_dataset_ = &split_dataset_; }
+  static std::vector<FakeRow> SplitRows() {
+    std::vector<FakeRow> rows;
+    for (int i = 1; i <= 12; ++i) {
+      const fakes::FakeValue region = i % 3 == 1   ? fakes::Text("a")
+                                      : i % 3 == 0 ? fakes::Text("b/x")
+                                                   : fakes::NullValue();
+      rows.push_back({fakes::Num(std::to_string(i)), region});
+    }
+    return rows;
+  }
+  FakeSource MakeSource() const {
+    FakeSource source(split_columns_, SplitRows());
+    source.SetPartitionColumn(1);
+    return source;
+  }
+  Task SplitTask(int64_t max_rows) const {
+    Task task = MakeTask("t1", Format::kCsv, max_rows);
+    task.request.split_by = SplitBy::kPartition;
+    task.query_hash = Sha256Hex(CanonicalJson(task.request));
+    return task;
+  }
+  // Every file under the task's directory, sub-directories included, by object name.
+  std::map<std::string, std::string> Tree() const {
+    std::map<std::string, std::string> files;
+    for (const auto& e : fs::recursive_directory_iterator(root_ / "t1")) {
+      if (e.is_regular_file()) {
+        files[fs::relative(e.path(), root_ / "t1").string()] = ReadFileBytes(e.path());
+      }
+    }
+    return files;
+  }
+
+  const Dataset split_dataset_{
+      DatasetSpec{.name = "samples", .key = "id", .partition_field = "region"},
+      {Field{"id", FieldType::kInteger}, Field{"region", FieldType::kText}}};
+  const std::vector<std::string> split_columns_ = {"id", "region"};
+};
+
+TEST_F(SplitExportTest, OneSeriesPerPartitionEachWithItsOwnRollover) {
+  FakeSource source = MakeSource();
+  RecordingControl control;
+  Result<ExportOutcome> outcome = Run(SplitTask(3), source, control);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  std::vector<std::string> names;
+  for (const FileInfo& f : outcome->files) names.push_back(f.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"a/part-00001.csv", "a/part-00002.csv",
+                                             "b~2Fx/part-00001.csv", "b~2Fx/part-00002.csv",
+                                             "~NULL/part-00001.csv", "~NULL/part-00002.csv"}));
+  EXPECT_EQ(outcome->files[0].partition, std::optional<std::string>("a"));
+  EXPECT_EQ(outcome->files[3].partition, std::optional<std::string>("b/x"));
+  EXPECT_EQ(outcome->files[5].partition, std::nullopt);
+  EXPECT_EQ(outcome->files[0].rows, 3);
+  EXPECT_EQ(outcome->files[1].rows, 1);
+  EXPECT_EQ(FileBytes("t1", "a/part-00001.csv"), "id,region\r\n1,a\r\n4,a\r\n7,a\r\n");
+  EXPECT_EQ(FileBytes("t1", "b~2Fx/part-00002.csv"), "id,region\r\n12,b/x\r\n");
+  EXPECT_EQ(FileBytes("t1", "~NULL/part-00001.csv"), "id,region\r\n2,\r\n5,\r\n8,\r\n");
+  // The checkpoint after each file names its series and the row it ends with.
+  ASSERT_EQ(control.checkpoints.size(), 6u);
+  EXPECT_EQ(control.checkpoints[2].series, (SeriesCheckpoint{.partition = "b/x", .next_file = 2}));
+  EXPECT_EQ(control.checkpoints[2].after_key, FilterValue{int64_t{9}});
+  EXPECT_EQ(control.checkpoints[2].next_file, 4);
+  EXPECT_EQ(control.checkpoints[5].rows, 12);
+  const std::string manifest = FileBytes("t1", std::string(kManifestName));
+  EXPECT_NE(manifest.find("\"name\":\"b~2Fx/part-00001.csv\",\"rows\":3"), std::string::npos);
+  EXPECT_NE(manifest.find("\"partition\":\"b/x\""), std::string::npos);
+}
+
+TEST_F(SplitExportTest, RowsFormattedOnSeveralThreadsGiveTheSameFiles) {
+  FakeSource source = MakeSource();
+  RecordingControl control;
+  ASSERT_TRUE(Run(SplitTask(3), source, control).ok());
+  const std::map<std::string, std::string> one_thread = Tree();
+  fs::remove_all(root_ / "t1");
+  threads_ = 3;
+  FakeSource again = MakeSource();
+  RecordingControl parallel;
+  ASSERT_TRUE(Run(SplitTask(3), again, parallel).ok());
+  EXPECT_EQ(Tree(), one_thread);
+  EXPECT_EQ(parallel.committed, control.committed);
+}
+
+TEST_F(SplitExportTest, RequestPartitionsLimitTheSeriesAndEmptyOnesHaveNoFile) {
+  FakeSource source = MakeSource();
+  RecordingControl control;
+  Task task = SplitTask(10);
+  task.request.partitions = {"none", "b/x"};
+  Result<ExportOutcome> outcome = Run(task, source, control);
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  ASSERT_EQ(outcome->files.size(), 1u);
+  EXPECT_EQ(outcome->files[0].name, "b~2Fx/part-00001.csv");
+  EXPECT_EQ(outcome->files[0].rows, 4);
+}
+
+TEST_F(SplitExportTest, ResumesInTheMiddleOfTheSecondSeriesAsACleanRunWould) {
+  FakeSource clean_source = MakeSource();
+  RecordingControl clean_control;
+  ASSERT_TRUE(Run(SplitTask(2), clean_source, clean_control).ok());
+  const std::map<std::string, std::string> clean = Tree();
+  ASSERT_EQ(clean.size(), 7u);  // six parts and the manifest
+  fs::remove_all(root_ / "t1");
+
+  // Row 9 opens "b/x"'s second file: a/1, a/2 and b~2Fx/1 are committed.
+  FakeSource failing = MakeSource();
+  failing.FailAtRow(9, Unavailable("database is locked"));
+  RecordingControl first;
+  ASSERT_EQ(Run(SplitTask(2), failing, first).status().code(), StatusCode::kUnavailable);
+  ASSERT_EQ(first.committed.size(), 3u);
+  EXPECT_EQ(first.checkpoints.back().series,
+            (SeriesCheckpoint{.partition = "b/x", .next_file = 2}));
+  EXPECT_EQ(first.checkpoints.back().after_key, FilterValue{int64_t{6}});
+
+  FakeSource rest = MakeSource();
+  RecordingControl second;
+  Result<ExportOutcome> resumed =
+      Run(first.Resumable(SplitTask(2)), rest, second, kTransactionTime + std::chrono::hours(1));
+  ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+  std::vector<std::string> written;
+  for (const FileInfo& f : second.committed) written.push_back(f.name);
+  EXPECT_EQ(written, (std::vector<std::string>{"b~2Fx/part-00002.csv", "~NULL/part-00001.csv",
+                                               "~NULL/part-00002.csv"}));
+  EXPECT_EQ(resumed->files, clean_control.committed);
+  EXPECT_EQ(Tree(), clean);  // manifest included
+}
+
+TEST_F(SplitExportTest, ResumingAfterTheLastFileOfASeriesStartsTheNextOne) {
+  FakeSource clean_source = MakeSource();
+  RecordingControl clean_control;
+  ASSERT_TRUE(Run(SplitTask(4), clean_source, clean_control).ok());
+  ASSERT_EQ(clean_control.committed.size(), 3u);
+  // As if the attempt had stopped right after "a"'s only file.
+  RecordingControl first;
+  first.committed = {clean_control.committed[0]};
+  first.checkpoints = {clean_control.checkpoints[0]};
+  FakeSource rest = MakeSource();
+  RecordingControl second;
+  Result<ExportOutcome> resumed = Run(first.Resumable(SplitTask(4)), rest, second);
+  ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+  EXPECT_EQ(resumed->files, clean_control.committed);
+  ASSERT_EQ(second.committed.size(), 2u);
+  EXPECT_EQ(second.committed[0].name, "b~2Fx/part-00001.csv");
+}
+
+TEST_F(SplitExportTest, ACheckpointWithoutASeriesIsRefused) {
+  FakeSource clean_source = MakeSource();
+  RecordingControl control;
+  ASSERT_TRUE(Run(SplitTask(4), clean_source, control).ok());
+  control.committed.resize(1);
+  control.checkpoints.resize(1);
+  control.checkpoints[0].series.reset();
+  FakeSource rest = MakeSource();
+  RecordingControl second;
+  EXPECT_EQ(Run(control.Resumable(SplitTask(4)), rest, second).status().code(),
+            StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

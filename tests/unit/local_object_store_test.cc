@@ -232,26 +232,47 @@ TEST_F(LocalObjectStoreTest, DeleteExceptKeepsTheCheckpointedObjectsOnly) {
   EXPECT_EQ(store_->DeleteExcept("../x", {}).code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(LocalObjectStoreTest, PartitionSubDirectoriesPublishReadAndDelete) {
+  for (const char* name : {"a/part-00001.csv", "a/part-00002.csv", "b~2Fx/part-00001.csv",
+                           "~NULL/part-00001.csv", "manifest.json"}) {
+    auto writer = MustCreate("task1", name);
+    ASSERT_NE(writer, nullptr) << name;
+    // Nothing is visible in the sub-directory before Commit().
+    EXPECT_FALSE(fs::exists(root_ / "task1" / name));
+    ASSERT_TRUE(writer->Write(name).ok());
+    ASSERT_TRUE(writer->Commit().ok());
+  }
+  EXPECT_EQ(ReadFileBytes(root_ / "task1" / "b~2Fx" / "part-00001.csv"), "b~2Fx/part-00001.csv");
+  Result<std::unique_ptr<ObjectReader>> reader = store_->Open("task1", "~NULL/part-00001.csv");
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  EXPECT_EQ((*reader)->size(), 20);
+  EXPECT_EQ(store_->Open("task1", "a").status().code(), StatusCode::kNotFound);
+  Result<std::string> url = store_->DownloadUrl("task1", "b~2Fx/part-00001.csv", TimePoint{});
+  ASSERT_TRUE(url.ok());
+  EXPECT_NE(url->find("/v1/exports/task1/files/b~2Fx/part-00001.csv?expires="), std::string::npos);
+
+  // A crash's temporary file inside a sub-directory, and a whole series after the checkpoint.
+  std::ofstream(root_ / "task1" / "a" / ".part-00003.csv.tmp-0123456789abcdef") << "partial";
+  ASSERT_TRUE(store_->DeleteExcept("task1", {"a/part-00001.csv", "manifest.json"}).ok());
+  std::vector<std::string> left;
+  for (const auto& e : fs::recursive_directory_iterator(root_ / "task1")) {
+    left.push_back(fs::relative(e.path(), root_ / "task1").string());
+  }
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"a", "a/part-00001.csv", "manifest.json"}));
+
+  ASSERT_TRUE(store_->DeleteAll("task1").ok());
+  EXPECT_FALSE(fs::exists(root_ / "task1"));
+}
+
 TEST_F(LocalObjectStoreTest, RejectsBadNamesAndIds) {
   const std::string nul_name("a\0b", 3);
-  const std::vector<std::string> bad_names = {"../x",
-                                              "..",
-                                              ".",
-                                              "%2e%2e",
-                                              "a/b",
-                                              "",
-                                              nul_name,
-                                              "/etc/passwd",
-                                              ".hidden",
-                                              "a..b",
-                                              "-x",
-                                              "a b",
-                                              "a\\b",
-                                              "\xC3\xA4",
-                                              std::string(129, 'a'),
-                                              "part-00001.csv/",
-                                              "x?y",
-                                              "x%2fy"};
+  const std::vector<std::string> bad_names = {
+      "../x", "..", ".", "%2e%2e",
+      // One partition directory is a valid name
+      // ("a/b"): two are not.
+      "a/b/c", "", nul_name, "/etc/passwd", ".hidden", "a..b", "-x", "a b", "a\\b", "\xC3\xA4",
+      std::string(129, 'a'), "part-00001.csv/", "x?y", "x%2fy"};
   for (const std::string& name : bad_names) {
     EXPECT_EQ(store_->Create("task1", name, {}).status().code(), StatusCode::kInvalidArgument)
         << name;

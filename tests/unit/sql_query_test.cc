@@ -292,6 +292,17 @@ TEST_F(SqlQueryTest, PartitionsAndAfterKey) {
   EXPECT_EQ(Run(q), Ids({}));
 }
 
+TEST_F(SqlQueryTest, NullPartitionSelectsTheRowsWithoutAPartition) {
+  SourceQuery q;
+  q.null_partition = true;
+  EXPECT_EQ(Run(q), Ids({7}));
+  q.after_key = int64_t{7};
+  EXPECT_EQ(Run(q), Ids({}));
+  q.after_key.reset();
+  q.partitions = {"north"};  // ANDed: no row is both
+  EXPECT_EQ(Run(q), Ids({}));
+}
+
 // A reader that moves on rebinds the last parameter; the key query selects the key alone.
 TEST_F(SqlQueryTest, WindowsWithTheSameBoundsAreOneRangeOverTheirPartitions) {
   const TimePoint since = *ParseRfc3339("2024-01-01T00:00:00Z");

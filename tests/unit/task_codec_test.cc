@@ -117,6 +117,17 @@ TEST(TaskCodecTest, CheckpointKeysKeepTheirTypeAndANullKeyIsNotNoKey) {
   EXPECT_EQ(RoundTrip(task).checkpoint, task.checkpoint);
 }
 
+TEST(TaskCodecTest, TheSeriesOfASplitExportsCheckpointRoundTrips) {
+  Task task = FullTask();
+  EXPECT_FALSE(RoundTrip(task).checkpoint->series.has_value());
+  task.checkpoint->series = SeriesCheckpoint{.partition = "eu/west", .next_file = 3};
+  EXPECT_EQ(RoundTrip(task).checkpoint, task.checkpoint);
+  task.checkpoint->series = SeriesCheckpoint{.partition = std::nullopt, .next_file = 2};
+  EXPECT_EQ(RoundTrip(task).checkpoint, task.checkpoint);  // the NULL partition's series
+  task.checkpoint->series = SeriesCheckpoint{.partition = "", .next_file = 1};
+  EXPECT_EQ(RoundTrip(task).checkpoint, task.checkpoint);
+}
+
 // A record written by version 1 (before checkpoints and leases) still reads, with neither.
 TEST(TaskCodecTest, VersionOneRecordsDecode) {
   const std::string v1 =

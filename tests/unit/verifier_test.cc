@@ -135,6 +135,58 @@ TEST_F(VerifierTest, ACleanExportPassesWithAndWithoutSource) {
   }
 }
 
+TEST_F(VerifierTest, ASplitExportIsRegeneratedSeriesBySeries) {
+  const Dataset by_rock{DatasetSpec{.name = "items", .key = "id", .partition_field = "rock"},
+                        {Field{"id", FieldType::kInteger}, Field{"rock", FieldType::kText}}};
+  // Rows 1..8 in partitions "a/b" (odd rows but 5), NULL (row 5) and "c" (even rows).
+  const auto rows = [](const std::string& fifth) {
+    std::vector<FakeRow> out;
+    for (int i = 1; i <= 8; ++i) {
+      out.push_back({fakes::Num(std::to_string(i)),
+                     i == 5       ? (fifth.empty() ? fakes::NullValue() : fakes::Text(fifth))
+                     : i % 2 == 1 ? fakes::Text("a/b")
+                                  : fakes::Text("c")});
+    }
+    return out;
+  };
+  Task task;
+  task.id = "TSPLIT";
+  task.request.dataset = "items";
+  task.request.format = Format::kCsv;
+  task.request.max_rows_per_file = 3;
+  task.request.split_by = SplitBy::kPartition;
+  task.query_hash = FakeDigestHex(CanonicalJson(task.request));
+  FakeSource source(columns_, rows(""));
+  source.SetPartitionColumn(1);
+  NoControl control;
+  Result<ExportOutcome> outcome =
+      RunExport(task, by_rock, source, store_, control, FromUnixMillis(1'763'761'779'000));
+  ASSERT_TRUE(outcome.ok()) << outcome.status().ToString();
+  task.state = TaskState::kSucceeded;
+  task.files = outcome->files;
+  task.manifest = outcome->manifest;
+  ASSERT_EQ(task.files.size(), 4u);  // a~2Fb/1 (3 rows), c/1 (3), c/2 (1), ~NULL/1 (1)
+  EXPECT_EQ(task.files[2].name, "c/part-00002.csv");
+
+  VerifySource with{.dataset = &by_rock, .source = &source};
+  Result<VerifyReport> clean = VerifyExport(task, store_, &with, tools_);
+  ASSERT_TRUE(clean.ok()) << clean.status().ToString();
+  EXPECT_TRUE(clean->ok()) << clean->first_difference.value_or("");
+  EXPECT_EQ(clean->files.size(), 5u);
+
+  // Row 5 has since moved from NULL to "c": "c" yields it, the NULL series nothing.
+  FakeSource moved(columns_, rows("c"));
+  moved.SetPartitionColumn(1);
+  VerifySource changed{.dataset = &by_rock, .source = &moved};
+  Result<VerifyReport> report = VerifyExport(task, store_, &changed, tools_);
+  ASSERT_TRUE(report.ok()) << report.status().ToString();
+  EXPECT_FALSE(report->ok());
+  ASSERT_TRUE(report->first_difference.has_value());
+  // Row 3 of "c" is the export's 6th: "a/b" wrote 3 before.
+  EXPECT_EQ(*report->first_difference,
+            "c/part-00001.csv differs from the source at byte 19, in row 3 (row 6 of the export)");
+}
+
 TEST_F(VerifierTest, AnEditedPartIsFoundByDigestAndBySource) {
   const Task task = Export(Format::kCsv, 7);
   std::string part = *store_.Get(task.id, "part-00002.csv");
