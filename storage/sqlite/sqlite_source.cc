@@ -297,6 +297,19 @@ Result<bool> IsWal(Database& db) {
   return row && stmt.ColumnText(0) == "wal";
 }
 
+// Whether SQLite answers `sql` by sorting every matching row first (its plan has a temporary
+// B-tree for the ORDER BY): when the query is served by a secondary index (a time window or a
+// filter on an indexed column) rather than read in key order.
+Result<bool> PlanSortsAllRows(Database& db, const CompiledSql& sql) {
+  ASSIGN_OR_RETURN(Statement plan, db.Prepare("EXPLAIN QUERY PLAN " + sql.sql));
+  BindAll(plan, sql.binds);
+  for (;;) {
+    ASSIGN_OR_RETURN(const bool row, plan.Step());
+    if (!row) return false;
+    if (plan.ColumnText(3).find("TEMP B-TREE FOR ORDER BY") != std::string::npos) return true;
+  }
+}
+
 }  // namespace
 
 Result<std::shared_ptr<SqliteSource>> SqliteSource::Open(std::shared_ptr<const Dataset> dataset) {
@@ -441,7 +454,12 @@ Result<std::vector<std::unique_ptr<RecordReader>>> SqliteSource::ReadShared(
         if (Status s = BeginReadTransaction(*db); !s.ok()) return s.WithContext(where);
         ASSIGN_OR_RETURN(const bool wal, IsWal(*db));
         ASSIGN_OR_RETURN(const bool null_key, HasNullKey(*db, spec));
-        count = wal || null_key ? 1 : count;
+        // Shared readers reposition themselves (a new statement after a key) each time they
+        // switch between skipping and reading: cheap in key order, a full sort each time when
+        // the plan sorts. Such a query gets one reader, which sorts once.
+        ASSIGN_OR_RETURN(CompiledSelect select, CompileSelect(*dataset_, query, table_));
+        ASSIGN_OR_RETURN(const bool sorts, PlanSortsAllRows(*db, select.query));
+        count = wal || null_key || sorts ? 1 : count;
       }
     } else {
       // The first reader's lock is held now. Only a writer waiting to commit (its pending lock

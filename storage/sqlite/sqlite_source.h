@@ -49,8 +49,9 @@ class SqliteSource final : public Source {
   Result<std::unique_ptr<RecordReader>> Read(const SourceQuery& query) override;
   // `count` readers in one snapshot: each opens a read transaction while the first one's shared
   // lock keeps writers from committing (rollback-journal mode). A WAL-mode file gets one reader,
-  // as does a table with a NULL key (readers position themselves after keys), and as may a file
-  // whose writer is waiting to commit just then.
+  // as does a table with a NULL key (readers position themselves after keys), a query SQLite
+  // answers by sorting its rows (served by a secondary index, e.g. a time window: each
+  // repositioning would sort them again), and maybe a file whose writer is waiting to commit.
   Result<std::vector<std::unique_ptr<RecordReader>>> ReadShared(const SourceQuery& query,
                                                                 int count) override;
 

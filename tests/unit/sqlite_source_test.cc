@@ -585,6 +585,26 @@ TEST_F(SqliteSourceTest, AWalFileGetsOneReaderSinceItsReadersCannotShareASnapsho
   EXPECT_EQ(rows, 5);
 }
 
+TEST_F(SqliteSourceTest, AQueryServedByASecondaryIndexGetsOneReaderSinceItSortsItsRows) {
+  SourceQuery q;
+  q.fields = {"id", "region"};
+  q.windows =
+      std::vector<PartitionWindow>{{"north", std::nullopt, *ParseRfc3339("2030-01-01T00:00:00Z")},
+                                   {"south", std::nullopt, *ParseRfc3339("2030-01-01T00:00:00Z")}};
+  auto readers = source_->ReadShared(q, 3);
+  ASSERT_TRUE(readers.ok()) << readers.status().ToString();
+  EXPECT_EQ(readers->size(), 3u) << "read in key order: shared readers";
+  readers->clear();
+  ExecOnFile("CREATE INDEX items_region_at ON items (region, at)");
+  readers = source_->ReadShared(q, 3);
+  ASSERT_TRUE(readers.ok()) << readers.status().ToString();
+  ASSERT_EQ(readers->size(), 1u) << "served by the index, sorted: one reader";
+  std::vector<int64_t> keys;
+  while (readers->front()->Next()) keys.push_back(std::get<int64_t>(readers->front()->key()));
+  EXPECT_TRUE(readers->front()->status().ok());
+  EXPECT_EQ(keys, (std::vector<int64_t>{1, 2, 3, 5}));
+}
+
 TEST_F(SqliteSourceTest, ATableWithANullKeyGetsOneReaderThatReadsEveryRow) {
   ExecOnFile(
       "CREATE TABLE loose (id INTEGER, name TEXT);"
