@@ -89,9 +89,14 @@ Result<CompiledSelect> CompileSelect(const Dataset& dataset, const SourceQuery& 
 Result<CompiledSql> CompileKeys(const Dataset& dataset, const SourceQuery& query,
                                 const SqlTableInfo& table = {});
 
-// SELECT DISTINCT partition AS TEXT ... ORDER BY 1 (NULL excluded). kFailedPrecondition without
-// a partition field.
-Result<CompiledSql> CompilePartitions(const Dataset& dataset);
+// The distinct values of the partition field as text, NULL excluded, in no particular order: a
+// recursive "next value after this one" (`skip_scan`: one seek per value, for a table with an
+// index that leads with the partition field) or SELECT DISTINCT (one pass over the rows).
+// kFailedPrecondition without a partition field.
+Result<CompiledSql> CompilePartitions(const Dataset& dataset, bool skip_scan);
+// SELECT MIN(partition) ... WHERE partition > ?: the step of the skip scan, whose plan tells
+// whether an index serves it.
+Result<CompiledSql> CompileNextPartitionProbe(const Dataset& dataset);
 
 // SELECT partition-as-text ('' for NULL or none), COUNT(*), COUNT(DISTINCT field)... FROM table
 // WHERE ... GROUP BY 1 ORDER BY 1; query.fields and query.after_key are ignored.

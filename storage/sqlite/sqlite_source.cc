@@ -310,6 +310,18 @@ Result<bool> PlanSortsAllRows(Database& db, const CompiledSql& sql) {
   }
 }
 
+// Whether SQLite answers `sql` through an index (a SEARCH ... USING ... INDEX step).
+Result<bool> PlanUsesIndex(Database& db, const CompiledSql& sql) {
+  ASSIGN_OR_RETURN(Statement plan, db.Prepare("EXPLAIN QUERY PLAN " + sql.sql));
+  BindAll(plan, sql.binds);
+  for (;;) {
+    ASSIGN_OR_RETURN(const bool row, plan.Step());
+    if (!row) return false;
+    const std::string detail = plan.ColumnText(3);
+    if (detail.rfind("SEARCH", 0) == 0 && detail.find("INDEX") != std::string::npos) return true;
+  }
+}
+
 }  // namespace
 
 Result<std::shared_ptr<SqliteSource>> SqliteSource::Open(std::shared_ptr<const Dataset> dataset) {
@@ -378,9 +390,12 @@ Result<int64_t> SqliteSource::Count(const SourceQuery& query) {
 
 Result<std::vector<std::string>> SqliteSource::Partitions() {
   const std::string where = "partitions of dataset '" + dataset_->spec().name + "'";
-  ASSIGN_OR_RETURN(CompiledSql sql, CompilePartitions(*dataset_));
+  ASSIGN_OR_RETURN(CompiledSql probe, CompileNextPartitionProbe(*dataset_));
   auto db = OpenReadConnection(dataset_->spec().source);
   if (!db.ok()) return db.status().WithContext(where);
+  Result<bool> indexed = PlanUsesIndex(*db, probe);
+  if (!indexed.ok()) return indexed.status().WithContext(where);
+  ASSIGN_OR_RETURN(CompiledSql sql, CompilePartitions(*dataset_, *indexed));
   auto stmt = db->Prepare(sql.sql);
   if (!stmt.ok()) return stmt.status().WithContext(where);
   std::vector<std::string> partitions;
@@ -390,6 +405,9 @@ Result<std::vector<std::string>> SqliteSource::Partitions() {
     if (!*row) break;
     partitions.push_back(stmt->ColumnText(0));
   }
+  // Values of other types than text can share a text form (1 and '1').
+  std::sort(partitions.begin(), partitions.end());
+  partitions.erase(std::unique(partitions.begin(), partitions.end()), partitions.end());
   return partitions;
 }
 

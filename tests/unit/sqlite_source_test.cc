@@ -603,6 +603,10 @@ TEST_F(SqliteSourceTest, AQueryServedByASecondaryIndexGetsOneReaderSinceItSortsI
   while (readers->front()->Next()) keys.push_back(std::get<int64_t>(readers->front()->key()));
   EXPECT_TRUE(readers->front()->status().ok());
   EXPECT_EQ(keys, (std::vector<int64_t>{1, 2, 3, 5}));
+  // With the index, the partitions are found one seek per value: the same list.
+  auto partitions = source_->Partitions();
+  ASSERT_TRUE(partitions.ok()) << partitions.status().ToString();
+  EXPECT_EQ(*partitions, (std::vector<std::string>{"east", "north", "south"}));
 }
 
 TEST_F(SqliteSourceTest, ATableWithANullKeyGetsOneReaderThatReadsEveryRow) {
