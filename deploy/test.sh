@@ -2,8 +2,8 @@
 # Installs what is missing, checks the formatting, builds everything with warnings as errors
 # under AddressSanitizer + UndefinedBehaviorSanitizer and runs the whole test suite there: unit,
 # integration (the real binary over HTTP) and the OpenAPI contract checks; then builds the
-# Release binary with warnings as errors; then the unit tests of the threaded parts under
-# ThreadSanitizer; then a short run of each libFuzzer target (clang, build/fuzz).
+# Release binary with warnings as errors; then a short run of each libFuzzer target (clang,
+# build/fuzz).
 #   deploy/test.sh            everything
 #   deploy/test.sh --quick    a plain Debug build's suite only (no sanitizer or fuzz build)
 set -euo pipefail
@@ -43,14 +43,6 @@ else
   cmake -S "$root" -B "$root/build/release-werror" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DEXPORTD_WERROR=ON -DEXPORTD_BUILD_TESTS=OFF -DEXPORTD_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
   cmake --build "$root/build/release-werror" --target exportd -j"$jobs"
-  echo "== TSan build: the unit tests of the threaded parts (scheduler, dispatcher, caches)"
-  tsan_targets=(scheduler_unit_test notification_dispatcher_test committed_read_cache_test
-    cached_check_test task_body_cache_test)
-  cmake -S "$root" -B "$root/build/tsan" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DEXPORTD_WERROR=ON \
-    -DEXPORTD_BUILD_BENCH=OFF -DEXPORTD_SANITIZE=thread "${launcher[@]}" >/dev/null
-  cmake --build "$root/build/tsan" -j"$jobs" --target "${tsan_targets[@]}"
-  (cd "$root/build/tsan" && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -j"$jobs" \
-    --timeout 600 -R '^(SchedulerTest|NotificationDispatcherTest|CommittedReadCache|CachedCheck|TaskBodyCache)')
   echo "== libFuzzer targets (clang, ASan/UBSan): a short smoke run of each"
   CC=clang CXX=clang++ cmake -S "$root" -B "$root/build/fuzz" -G Ninja -DEXPORTD_FUZZ=ON \
     -DCMAKE_BUILD_TYPE=Debug -DEXPORTD_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
