@@ -71,7 +71,7 @@ Status RejectUnknown(const Json& doc, const std::set<std::string, std::less<>>& 
   }
   if (unknown.empty()) return Status::Ok();
   return InvalidArgument("unknown member(s): " + Join(unknown),
-                         "/" + JsonPointerToken(unknown.front()));
+                         std::string("/").append(JsonPointerToken(unknown.front())));
 }
 
 const std::set<std::string, std::less<>> kScheduleMembers = {"name",    "cron",    "time_zone",

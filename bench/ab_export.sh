@@ -19,8 +19,8 @@ work=$(mktemp -d)
 trap 'stop_exportd; rm -rf "$work"' EXIT
 jq -s '{datasets: [.[].datasets[]], max_connections_per_client: 0}' \
   $(for ds in "${datasets[@]}"; do echo "$dir/$ds.config.json"; done) >"$work/config.json"
-# The configs name their sqlite files relative to themselves.
-sed -i "s|\"path\": *\"\([^/\"][^\"]*\)\"|\"path\": \"$dir/\1\"|g" "$work/config.json"
+# The configs name their files (sqlite, fields_file) relative to themselves.
+sed -i -E "s#\"(path|fields_file)\": *\"([^/\"][^\"]*)\"#\"\1\": \"$dir/\2\"#g" "$work/config.json"
 declare -A times
 for ((r = 1; r <= rounds; r++)); do
   for b in $(shuf -e "${!bins[@]}"); do

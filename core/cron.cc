@@ -39,7 +39,7 @@ Status FieldError(const FieldSpec& spec, const std::string& reason) {
   return InvalidArgument("cron " + std::string(spec.name) + " field: " + reason, "/cron");
 }
 
-std::string Quoted(std::string_view s) { return "'" + std::string(s) + "'"; }
+std::string Quoted(std::string_view s) { return std::string("'").append(s).append("'"); }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;

@@ -75,11 +75,13 @@ Result<std::optional<std::string>> ParsePartitionDirName(std::string_view dir) {
   if (dir == kNullDir) return std::optional<std::string>();
   if (dir == kEmptyDir) return std::optional<std::string>(std::string());
   if (!IsPartitionDirName(dir)) {
-    return InvalidArgument("'" + std::string(dir) + "' is not a partition directory name");
+    return InvalidArgument(
+        std::string("'").append(dir).append("' is not a partition directory name"));
   }
   if (dir.find(kShortenedMark) != std::string_view::npos) {
-    return FailedPrecondition("partition directory '" + std::string(dir) +
-                              "' is shortened; the manifest names its partition");
+    return FailedPrecondition(std::string("partition directory '")
+                                  .append(dir)
+                                  .append("' is shortened; the manifest names its partition"));
   }
   std::string value;
   value.reserve(dir.size());
@@ -91,14 +93,16 @@ Result<std::optional<std::string>> ParsePartitionDirName(std::string_view dir) {
     const int high = i + 2 < dir.size() ? HexValue(dir[i + 1]) : -1;
     const int low = high >= 0 ? HexValue(dir[i + 2]) : -1;
     if (low < 0) {
-      return InvalidArgument("'" + std::string(dir) + "' has a '~' without two hex digits");
+      return InvalidArgument(
+          std::string("'").append(dir).append("' has a '~' without two hex digits"));
     }
     value.push_back(static_cast<char>(high * 16 + low));
     i += 2;
   }
   // One encoding per value: "~41" for "A" would name the same partition as "A".
   if (PartitionDirName(value) != dir) {
-    return InvalidArgument("'" + std::string(dir) + "' is not the canonical encoding of its value");
+    return InvalidArgument(
+        std::string("'").append(dir).append("' is not the canonical encoding of its value"));
   }
   return std::optional<std::string>(std::move(value));
 }

@@ -434,7 +434,7 @@ Result<TaskPage> SqliteTaskStore::List(const TaskListQuery& query) {
     sql += column;
     sql += op;
     args.push_back(std::move(value));
-    sql += "?" + std::to_string(args.size());
+    sql.append("?").append(std::to_string(args.size()));
   };
   if (query.principal) add("principal", " = ", *query.principal);
   if (query.state) add("state", " = ", std::string(TaskStateName(*query.state)));
@@ -722,7 +722,7 @@ Result<EventPage> SqliteTaskStore::ListEvents(const EventQuery& query) {
   std::vector<std::variant<std::string, int64_t>> args;
   auto next_param = [&](std::variant<std::string, int64_t> value) {
     args.push_back(std::move(value));
-    return "?" + std::to_string(args.size());
+    return std::string("?").append(std::to_string(args.size()));
   };
   bool first = true;
   auto where = [&](const std::string& condition) {
