@@ -64,6 +64,8 @@ class SqliteTaskStore final : public TaskStore, public WatermarkStore {
   // Idempotent: a second request on a task already marked records no second event.
   Result<Task> RequestCancel(const std::string& id, TimePoint now,
                              const EventOrigin& origin) override;
+  Result<Task> RequestPause(const std::string& id, TimePoint now,
+                            const EventOrigin& origin) override;
   // Replaces `files` only; the manifest is left as it is.
   Result<std::vector<std::string>> ListExpiredFiles(TimePoint now, int limit) override;
   Status FilesRemoved(const std::string& id) override;
