@@ -613,21 +613,21 @@ Status SqliteTaskStore::UpdateProgress(const std::string& id, const Progress& pr
 
 Result<Task> SqliteTaskStore::RequestCancel(const std::string& id, TimePoint now,
                                             const EventOrigin& origin) {
-  std::lock_guard<std::mutex> lock(mu_);
-  Transaction tx(db_);
-  RETURN_IF_ERROR(tx.status());
-  ASSIGN_OR_RETURN(Task task, LoadLocked(id));
-  ASSIGN_OR_RETURN(std::optional<Transitioned> next, ApplyCancelRequest(task, now, origin));
-  return CommitChangeLocked(tx, std::move(task), next);
+  return ApplyRequest(id, now, origin, &ApplyCancelRequest);
 }
 
 Result<Task> SqliteTaskStore::RequestPause(const std::string& id, TimePoint now,
                                            const EventOrigin& origin) {
+  return ApplyRequest(id, now, origin, &ApplyPauseRequest);
+}
+
+Result<Task> SqliteTaskStore::ApplyRequest(const std::string& id, TimePoint now,
+                                           const EventOrigin& origin, RequestRule rule) {
   std::lock_guard<std::mutex> lock(mu_);
   Transaction tx(db_);
   RETURN_IF_ERROR(tx.status());
   ASSIGN_OR_RETURN(Task task, LoadLocked(id));
-  ASSIGN_OR_RETURN(std::optional<Transitioned> next, ApplyPauseRequest(task, now, origin));
+  ASSIGN_OR_RETURN(std::optional<Transitioned> next, rule(task, now, origin));
   return CommitChangeLocked(tx, std::move(task), next);
 }
 
