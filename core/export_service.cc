@@ -223,18 +223,18 @@ Result<Task> ExportService::TransitionFrom(const Principal& who, const std::stri
 Result<Task> ExportService::Cancel(const Principal& who, const std::string& id) {
   ASSIGN_OR_RETURN(Task task, GetOwned(who, id, "cancel"));
   TimePoint now = clock_.Now();
-  if (task.state == TaskState::kPending || task.state == TaskState::kPaused) {
+  // A worker may claim the task, or a client resume it, between the read and the transition:
+  // then look again (a Paused task resumed meanwhile is Pending, and is cancelled as such).
+  for (int tries = 0;
+       tries < 2 && (task.state == TaskState::kPending || task.state == TaskState::kPaused);
+       ++tries) {
     Result<Task> cancelled =
         TransitionFrom(who, id, task.state, Trigger::kCancel, now, "cancelled");
     if (cancelled.ok() && options_.on_terminal) options_.on_terminal(*cancelled);
     if (cancelled.ok() || cancelled.status().code() != StatusCode::kFailedPrecondition) {
       return cancelled;
     }
-    // A worker claimed it (or a client resumed it) meanwhile: look again.
     ASSIGN_OR_RETURN(task, GetOwned(who, id, "cancel"));
-    if (task.state == TaskState::kPending) {
-      return TransitionFrom(who, id, task.state, Trigger::kCancel, now, "cancelled");
-    }
   }
   if (task.state == TaskState::kProcessing) {
     ASSIGN_OR_RETURN(Task flagged, tasks_.RequestCancel(id, now, OriginOf(who)));
