@@ -305,6 +305,13 @@ class SchedulerTest : public ::testing::Test {
     return options;
   }
 
+  // FastOptions() throttled to `rows_per_second` per export.
+  static SchedulerOptions Throttled(int64_t rows_per_second) {
+    SchedulerOptions options = FastOptions();
+    options.max_rows_per_second = rows_per_second;
+    return options;
+  }
+
   Task GetTask(const std::string& id) {
     Result<Task> task = store_->Get(id);
     EXPECT_TRUE(task.ok()) << task.status().ToString();
@@ -800,8 +807,7 @@ TEST_F(SchedulerTest, DrainLetsTheExportReachItsNextCheckpoint) {
 TEST_F(SchedulerTest, PauseStopsAfterTheFileBeingWrittenAndResumeFinishesExactly) {
   AddDataset("samples", {Rows(1000)});
   const std::string id = CreateTask("samples", 300);
-  SchedulerOptions options = FastOptions();
-  options.max_rows_per_second = 400;  // a file every 0.75 s
+  const SchedulerOptions options = Throttled(400);  // a file every 0.75 s
   std::unique_ptr<Scheduler> scheduler = MakeScheduler(options);
   EXPECT_FALSE(scheduler->Pause(id));  // not running here
   ASSERT_TRUE(scheduler->Start().ok());
@@ -850,9 +856,7 @@ TEST_F(SchedulerTest, PauseStopsAfterTheFileBeingWrittenAndResumeFinishesExactly
 TEST_F(SchedulerTest, PauseRequestedThroughTheStoreIsNoticedByTheWorker) {
   AddDataset("samples", {Rows(1000)});
   const std::string id = CreateTask("samples", 100);
-  SchedulerOptions options = FastOptions();
-  options.max_rows_per_second = 400;  // a file every 0.25 s
-  std::unique_ptr<Scheduler> scheduler = MakeScheduler(options);
+  std::unique_ptr<Scheduler> scheduler = MakeScheduler(Throttled(400));  // a file every 0.25 s
   ASSERT_TRUE(scheduler->Start().ok());
   ASSERT_TRUE(WaitFor([&] { return HasFile(id, "part-00001.csv"); }));
   // As another instance would: only the store knows.
