@@ -106,5 +106,38 @@ TEST_F(PauseTest, PauseResumeRestartAndCancel) {
   EXPECT_EQ(FileBoundaries(done), FileBoundaries(reference));
 }
 
+// Issue 21's drill: pause at varied moments of a long export, resume, ten times; the finished
+// export has every row exactly once and `exportd verify --source` passes.
+TEST_F(PauseTest, TenPausesAndResumesLoseAndRepeatNothing) {
+  ASSERT_TRUE(StartWithItems(3000, {{"workers", 1}, {"max_rows_per_second", 600}}));
+  const std::string id = CreateExport(*api_, {{"dataset", "items"}, {"max_rows_per_file", 70}});
+  ASSERT_FALSE(id.empty());
+  int pauses = 0;
+  for (int round = 0; round < 10; ++round) {
+    // A varied moment: some rows after the previous resume (the first round: after the start).
+    const int64_t before = GetTask(*api_, id)["progress"].value("rows", 0);
+    if (!WaitForProcessingRows(*api_, id, before + 37 * (round % 4 + 1), seconds(15))) break;
+    auto res = Post(id, "pause");
+    if (res.status == 409) break;  // it finished meanwhile
+    ASSERT_EQ(res.status, 202) << res.Describe();
+    Json t = WaitForStatus(*api_, id, {"Paused", "Succeeded"}, seconds(5));
+    if (t.value("status", "") == "Succeeded") break;
+    ASSERT_EQ(t.value("status", ""), "Paused") << t.dump();
+    EXPECT_EQ(t["progress"].value("rows", 0) % 70, 0) << t.dump();
+    EXPECT_EQ(t.value("attempts", -1), 0) << t.dump();
+    ++pauses;
+    ASSERT_EQ(Post(id, "resume").status, 202);
+  }
+  EXPECT_GE(pauses, 5) << "the export ran out before enough pauses";
+  Json done = WaitForTerminal(*api_, id, seconds(60));
+  ASSERT_EQ(done.value("status", ""), "Succeeded") << done.dump();
+  EXPECT_EQ(done.value("attempts", -1), 1);
+  EXPECT_EQ(static_cast<int>(EventsOfType(GetEvents(*api_, id), "pause").size()), pauses);
+  ExpectExportMatches(*api_, done, ExpectedItems());
+  CommandResult verified =
+      server_->RunCli({"verify", id, "--config", server_->config_path(), "--source"}, seconds(60));
+  EXPECT_EQ(verified.exit_code, 0) << verified.out << verified.err;
+}
+
 }  // namespace
 }  // namespace exportd::itest
