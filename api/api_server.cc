@@ -78,6 +78,8 @@ std::vector<Route> RouteTable() {
       {"GET", one, nullptr, HandleGetExport, Role::kReader},
       {"DELETE", one, nullptr, HandleDeleteExport, Role::kExporter},
       {"POST", one + "/cancel", nullptr, HandleCancelExport, Role::kExporter},
+      {"POST", one + "/pause", nullptr, HandlePauseExport, Role::kExporter},
+      {"POST", one + "/resume", nullptr, HandleResumeExport, Role::kExporter},
       {"GET", one + "/events", nullptr, HandleListEvents, Role::kReader},
       // Public: the pre-signed link is the credential (checked by the handler).
       {"GET", one + "/files/" + kFileName, HandleDownload, nullptr},

@@ -120,7 +120,7 @@ void HandleListExports(HandlerContext& ctx, const Principal& who, const httplib:
       query.state = ParseTaskState(value);
       if (!query.state) {
         SendStatus(req, res,
-                   InvalidArgument("status must be one of Pending, Processing, "
+                   InvalidArgument("status must be one of Pending, Processing, Paused, "
                                    "Succeeded, Failed, Cancelled",
                                    "/status"));
         return;
@@ -233,25 +233,52 @@ void RecordRoleRefusal(HandlerContext& ctx, const Principal& who, const httplib:
   std::string action = req.method;
   if (req.method == "DELETE") {
     action = "delete";
-  } else if (req.path.size() > 7 && req.path.compare(req.path.size() - 7, 7, "/cancel") == 0) {
-    action = "cancel";
+  } else {
+    for (std::string_view verb : {"cancel", "pause", "resume"}) {
+      const std::string suffix = "/" + std::string(verb);
+      if (req.path.size() > suffix.size() &&
+          req.path.compare(req.path.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        action = verb;
+      }
+    }
   }
   ctx.deps.service->RecordRefusal(who, id, action, reason);
 }
 
-void HandleCancelExport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
-                        httplib::Response& res) {
+namespace {
+
+// POST /v1/exports/{id}/<action>: 202 with the task `act` returns, or its error.
+void SendTaskAction(HandlerContext& ctx, const httplib::Request& req, httplib::Response& res,
+                    Result<Task> (ExportService::*act)(const Principal&, const std::string&),
+                    const Principal& who) {
   std::string id = req.matches[1];
   if (!ValidTaskId(id)) {
     SendStatus(req, res, NotFound("no export " + id));
     return;
   }
-  Result<Task> task = ctx.deps.service->Cancel(who, id);
+  Result<Task> task = (ctx.deps.service->*act)(who, id);
   if (!task.ok()) {
     SendStatus(req, res, task.status());
     return;
   }
   SendTask(ctx, res, 202, *task);
+}
+
+}  // namespace
+
+void HandleCancelExport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                        httplib::Response& res) {
+  SendTaskAction(ctx, req, res, &ExportService::Cancel, who);
+}
+
+void HandlePauseExport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                       httplib::Response& res) {
+  SendTaskAction(ctx, req, res, &ExportService::Pause, who);
+}
+
+void HandleResumeExport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                        httplib::Response& res) {
+  SendTaskAction(ctx, req, res, &ExportService::Resume, who);
 }
 
 void HandleDeleteExport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,

@@ -61,6 +61,10 @@ void HandleGetExport(HandlerContext& ctx, const Principal& who, const httplib::R
                      httplib::Response& res);
 void HandleCancelExport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
                         httplib::Response& res);
+void HandlePauseExport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                       httplib::Response& res);
+void HandleResumeExport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                        httplib::Response& res);
 void HandleDeleteExport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
                         httplib::Response& res);
 void HandleListEvents(HandlerContext& ctx, const Principal& who, const httplib::Request& req,

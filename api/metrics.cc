@@ -55,8 +55,8 @@ std::string Metrics::Render(const Gauges& gauges) const {
   out += "exportd_rows_exported_total " + std::to_string(gauges.rows_exported) + "\n";
   out += "# HELP exportd_tasks Tasks in the task store, by state.\n";
   out += "# TYPE exportd_tasks gauge\n";
-  for (TaskState s : {TaskState::kPending, TaskState::kProcessing, TaskState::kSucceeded,
-                      TaskState::kFailed, TaskState::kCancelled}) {
+  for (TaskState s : {TaskState::kPending, TaskState::kProcessing, TaskState::kPaused,
+                      TaskState::kSucceeded, TaskState::kFailed, TaskState::kCancelled}) {
     auto it = gauges.tasks_by_state.find(s);
     out += "exportd_tasks{state=\"" + std::string(TaskStateName(s)) + "\"} " +
            std::to_string(it == gauges.tasks_by_state.end() ? 0 : it->second) + "\n";

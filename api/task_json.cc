@@ -124,6 +124,7 @@ json TaskToJson(const Task& task, const TaskViewContext& ctx) {
       {"progress", progress},
       {"error", error},
       {"cancel_requested", task.cancel_requested},
+      {"pause_requested", task.pause_requested},
       {"files", files},
       {"csv_contains_formulas",
        task.csv_contains_formulas ? json(*task.csv_contains_formulas) : json(nullptr)},

@@ -203,25 +203,37 @@ Result<TaskPage> ExportService::List(const Principal& who, TaskListQuery query) 
   return tasks_.List(query);
 }
 
+Result<Task> ExportService::TransitionFrom(const Principal& who, const std::string& id,
+                                           TaskState from, Trigger trigger, TimePoint now,
+                                           std::string_view done) {
+  TransitionArgs args;
+  args.trigger = trigger;
+  args.now = now;
+  args.expect_state = from;
+  args.detail = std::string(done) + " by " + who.id;
+  args.origin = OriginOf(who);
+  Result<Task> saved = tasks_.Transition(id, args);
+  if (saved.ok()) {
+    logger_.Info("task " + id + ": " + std::string(TaskStateName(from)) + " -> " +
+                 std::string(TaskStateName(saved->state)) + " (" + args.detail + ")");
+  }
+  return saved;
+}
+
 Result<Task> ExportService::Cancel(const Principal& who, const std::string& id) {
   ASSIGN_OR_RETURN(Task task, GetOwned(who, id, "cancel"));
   TimePoint now = clock_.Now();
-  if (task.state == TaskState::kPending) {
-    TransitionArgs args;
-    args.trigger = Trigger::kCancel;
-    args.now = now;
-    args.expect_state = TaskState::kPending;
-    args.detail = "cancelled by " + who.id;
-    args.origin = OriginOf(who);
-    Result<Task> cancelled = tasks_.Transition(id, args);
-    if (cancelled.ok()) {
-      logger_.Info("task " + id + ": Pending -> Cancelled (" + args.detail + ")");
-      if (options_.on_terminal) options_.on_terminal(*cancelled);
-    }
+  // A worker may claim the task, or a client resume it, between the read and the transition:
+  // then look again (a Paused task resumed meanwhile is Pending, and is cancelled as such).
+  for (int tries = 0;
+       tries < 2 && (task.state == TaskState::kPending || task.state == TaskState::kPaused);
+       ++tries) {
+    Result<Task> cancelled =
+        TransitionFrom(who, id, task.state, Trigger::kCancel, now, "cancelled");
+    if (cancelled.ok() && options_.on_terminal) options_.on_terminal(*cancelled);
     if (cancelled.ok() || cancelled.status().code() != StatusCode::kFailedPrecondition) {
       return cancelled;
     }
-    // A worker claimed it meanwhile: fall through to the Processing path.
     ASSIGN_OR_RETURN(task, GetOwned(who, id, "cancel"));
   }
   if (task.state == TaskState::kProcessing) {
@@ -231,6 +243,36 @@ Result<Task> ExportService::Cancel(const Principal& who, const std::string& id) 
   }
   return FailedPrecondition("export " + id + " is already " +
                             std::string(TaskStateName(task.state)));
+}
+
+Result<Task> ExportService::Pause(const Principal& who, const std::string& id) {
+  ASSIGN_OR_RETURN(Task task, GetOwned(who, id, "pause"));
+  TimePoint now = clock_.Now();
+  if (task.state == TaskState::kPending) {
+    Result<Task> paused = TransitionFrom(who, id, task.state, Trigger::kPause, now, "paused");
+    if (paused.ok() || paused.status().code() != StatusCode::kFailedPrecondition) return paused;
+    // A worker claimed it meanwhile: fall through to the Processing path.
+    ASSIGN_OR_RETURN(task, GetOwned(who, id, "pause"));
+  }
+  if (task.state == TaskState::kProcessing) {
+    ASSIGN_OR_RETURN(Task flagged, tasks_.RequestPause(id, now, OriginOf(who)));
+    scheduler_.Pause(id);
+    return flagged;
+  }
+  return FailedPrecondition("export " + id + " is " + std::string(TaskStateName(task.state)) +
+                            "; only a Pending or Processing export can be paused");
+}
+
+Result<Task> ExportService::Resume(const Principal& who, const std::string& id) {
+  ASSIGN_OR_RETURN(Task task, GetOwned(who, id, "resume"));
+  if (task.state != TaskState::kPaused) {
+    return FailedPrecondition("export " + id + " is " + std::string(TaskStateName(task.state)) +
+                              "; only a Paused export can be resumed");
+  }
+  ASSIGN_OR_RETURN(Task resumed, TransitionFrom(who, id, TaskState::kPaused, Trigger::kResume,
+                                                clock_.Now(), "resumed"));
+  scheduler_.Wake();
+  return resumed;
 }
 
 Status ExportService::DeleteFiles(const Principal& who, const std::string& id) {

@@ -108,9 +108,15 @@ class ExportService {
   // the task: tells a caller holding a rendering of revision r whether it is still current.
   Result<int64_t> Revision(const Principal& who, const std::string& id);
   Result<TaskPage> List(const Principal& who, TaskListQuery query);
-  // Pending: Cancelled at once. Processing: cancel_requested, Cancelled within a progress tick.
-  // Terminal: kFailedPrecondition.
+  // Pending or Paused: Cancelled at once. Processing: cancel_requested, Cancelled within a
+  // progress tick. Terminal: kFailedPrecondition.
   Result<Task> Cancel(const Principal& who, const std::string& id);
+  // Pending: Paused at once. Processing: pause_requested; its worker pauses it after the file it
+  // is writing (core/task.h). Paused or terminal: kFailedPrecondition.
+  Result<Task> Pause(const Principal& who, const std::string& id);
+  // Paused: Pending again, in its FIFO place; the next run resumes after its last committed
+  // file. Any other state: kFailedPrecondition.
+  Result<Task> Resume(const Principal& who, const std::string& id);
   // Removes the files of a terminal task (the record stays; a "files_deleted" event unless it had
   // none left, e.g. after expiry). kFailedPrecondition otherwise.
   Status DeleteFiles(const Principal& who, const std::string& id);
@@ -157,6 +163,12 @@ class ExportService {
   TaskStore& tasks_;
   const DatasetCatalog& datasets_;
   ObjectStore& objects_;
+  // Applies `trigger` to the task `id` if it is still in state `from` (what the caller read):
+  // a client's at-once transition, recorded with `who` as its actor and "<done> by <who>" as
+  // its detail.
+  Result<Task> TransitionFrom(const Principal& who, const std::string& id, TaskState from,
+                              Trigger trigger, TimePoint now, std::string_view done);
+
   Scheduler& scheduler_;
   const Clock& clock_;
   Logger& logger_;

@@ -49,7 +49,9 @@ bool IncrementalScopesOverlap(const ExportRequest& a, const ExportRequest& b);
 
 // Whether the Pending task `candidate` must stay Pending although it is ready: it is incremental
 // and an incremental export of an overlapping scope that was created before it has not finished
-// (`earlier`: the Pending and Processing tasks of its dataset created before it, in any order).
+// (`earlier`: the unfinished - Pending, Processing or Paused - tasks of its dataset created
+// before it, in any order). A Paused earlier export is unfinished: the later ones wait until it
+// is resumed and ends, or is cancelled.
 // So overlapping incremental exports run one at a time in creation order, and each fixes its
 // window only when the one before it has moved (or, failing, not moved) the watermarks.
 bool MustWaitForEarlierExport(const Task& candidate, const std::vector<Task>& earlier);

@@ -62,13 +62,15 @@ class Scheduler::Control final : public ExportControl {
       return saved.status().WithContext("recording " + file.name);
     }
     checkpoint_ = next;
-    if (saved->cancel_requested) run_->cancel.store(true);
-    // Draining: this checkpoint is where the export stops.
+    Learn(*saved);
+    // Draining or pausing: this checkpoint is where the export stops.
     if (scheduler_.stop_flag_.load()) return Aborted("exportd is shutting down (drained)");
+    if (run_->pause.load() && !run_->cancel.load()) return Aborted("paused");
     return CheckStop();
   }
 
   bool cancel_requested() const { return run_->cancel.load(); }
+  bool pause_requested() const { return run_->pause.load(); }
   bool lease_lost() const { return run_->lease_lost.load(); }
   const LeaseKey& key() const { return key_; }
   // The last checkpoint recorded (by this attempt or an earlier one).
@@ -91,7 +93,7 @@ class Scheduler::Control final : public ExportControl {
         scheduler_.tasks_.Heartbeat(task_.id, key_, progress, now, scheduler_.options_.lease);
     if (stored.ok()) {
       lease_deadline_ = now + scheduler_.options_.lease;
-      if (stored->cancel_requested) run_->cancel.store(true);
+      Learn(*stored);
     } else if (stored.status().code() == StatusCode::kAborted) {
       return LoseLease(stored.status());
     } else {
@@ -103,6 +105,12 @@ class Scheduler::Control final : public ExportControl {
       }
     }
     return CheckStop();
+  }
+
+  // Takes in the requests made through the store (e.g. through another instance).
+  void Learn(const Task& stored) {
+    if (stored.cancel_requested) run_->cancel.store(true);
+    if (stored.pause_requested) run_->pause.store(true);
   }
 
   Status LoseLease(const Status& why) {
@@ -176,11 +184,15 @@ void Scheduler::Wake() {
   wake_cv_.notify_all();
 }
 
-bool Scheduler::Cancel(const std::string& task_id) {
+bool Scheduler::Cancel(const std::string& task_id) { return Flag(task_id, &Run::cancel); }
+
+bool Scheduler::Pause(const std::string& task_id) { return Flag(task_id, &Run::pause); }
+
+bool Scheduler::Flag(const std::string& task_id, std::atomic<bool> Run::*flag) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = runs_.find(task_id);
   if (it == runs_.end()) return false;
-  it->second->cancel.store(true);
+  ((*it->second).*flag).store(true);
   return true;
 }
 
@@ -287,6 +299,7 @@ void Scheduler::WorkerLoop() {
 void Scheduler::RunTask(const Task& task) {
   auto run = std::make_shared<Run>();
   run->cancel.store(task.cancel_requested);
+  run->pause.store(task.pause_requested);
   {
     std::lock_guard<std::mutex> lock(mu_);
     runs_[task.id] = run;
@@ -401,6 +414,11 @@ void Scheduler::Finish(const Task& task, const Status& status, const ExportOutco
     for (const FileInfo& f : outcome->files) rows += f.rows;
     args.detail =
         std::to_string(outcome->files.size()) + " files, " + std::to_string(rows) + " rows";
+  } else if (control.pause_requested() && status.code() == StatusCode::kAborted) {
+    // Stopped at a checkpoint for the pause (or, drained meanwhile, for the shutdown: the
+    // pause wins, the task waits to be resumed rather than recovered).
+    args.trigger = Trigger::kPause;
+    args.detail = "paused while Processing; " + ResumeNote(control.checkpoint());
   } else if (stop_flag_.load() && status.code() == StatusCode::kAborted) {
     args.trigger = Trigger::kRecover;
     args.detail = "interrupted: " + status.message() + "; " + ResumeNote(control.checkpoint());

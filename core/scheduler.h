@@ -4,9 +4,10 @@
 // in this process. Workers sleep on a condition variable and wake on new work (Wake()), on the
 // earliest retry time, or on Stop(); there is no polling loop.
 //
-// An attempt ends in one of: Succeeded; Cancelled (cancel requested; files removed); Pending
-// again (a transient error with attempts left, after an exponential backoff with jitter; or a
-// run interrupted by shutdown); Failed (a permanent error, or attempts spent; files removed).
+// An attempt ends in one of: Succeeded; Cancelled (cancel requested; files removed); Paused
+// (pause requested: after its next checkpoint, files and checkpoint kept, attempt given back);
+// Pending again (a transient error with attempts left, after an exponential backoff with jitter; or
+// a run interrupted by shutdown); Failed (a permanent error, or attempts spent; files removed).
 // Pending again keeps the files committed so far and their checkpoint: the next attempt
 // resumes after them, and removes only what an attempt left after its last checkpoint.
 //
@@ -94,6 +95,13 @@ class Scheduler {
   // Asks the worker running `task_id` in this process to stop; it cancels the task within one
   // progress tick. Returns false if the task is not running here.
   bool Cancel(const std::string& task_id);
+  // Asks the worker running `task_id` in this process to pause it: the export stops after the
+  // file it is writing is committed and checkpointed (no written row is lost, none is repeated)
+  // and records kPause, keeping its files and checkpoint. A worker elsewhere learns of the
+  // request (TaskRecords::RequestPause) at its next heartbeat or checkpoint. An export that
+  // ends before its next checkpoint simply succeeds. Returns false if the task is not running
+  // here.
+  bool Pause(const std::string& task_id);
   // Graceful drain: claims nothing more; lets each running export go on until its next
   // checkpoint (a file committed and recorded) or until `drain` has passed, whichever comes
   // first, then stops it and puts its task back to Pending with its checkpoint (trigger
@@ -109,6 +117,7 @@ class Scheduler {
  private:
   struct Run {
     std::atomic<bool> cancel{false};
+    std::atomic<bool> pause{false};       // stop after the next checkpoint, then kPause
     std::atomic<bool> lease_lost{false};  // then the task is left to its new owner
   };
   class Control;
@@ -117,6 +126,8 @@ class Scheduler {
   Result<Task> EnsureWindow(const Task& task, const DatasetCatalog::Entry& entry,
                             const LeaseKey& key);
 
+  // Sets `flag` of the run of `task_id` in this process; false if it does not run here.
+  bool Flag(const std::string& task_id, std::atomic<bool> Run::*flag);
   void WorkerLoop();
   void RunTask(const Task& task);
   void Finish(const Task& task, const Status& status, const ExportOutcome* outcome,

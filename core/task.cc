@@ -12,6 +12,8 @@ std::string_view TaskStateName(TaskState s) {
       return "Pending";
     case TaskState::kProcessing:
       return "Processing";
+    case TaskState::kPaused:
+      return "Paused";
     case TaskState::kSucceeded:
       return "Succeeded";
     case TaskState::kFailed:
@@ -23,8 +25,8 @@ std::string_view TaskStateName(TaskState s) {
 }
 
 std::optional<TaskState> ParseTaskState(std::string_view name) {
-  for (TaskState s : {TaskState::kPending, TaskState::kProcessing, TaskState::kSucceeded,
-                      TaskState::kFailed, TaskState::kCancelled}) {
+  for (TaskState s : {TaskState::kPending, TaskState::kProcessing, TaskState::kPaused,
+                      TaskState::kSucceeded, TaskState::kFailed, TaskState::kCancelled}) {
     if (TaskStateName(s) == name) return s;
   }
   return std::nullopt;
@@ -50,6 +52,10 @@ std::string_view TriggerName(Trigger t) {
       return "cancel";
     case Trigger::kLeaseExpired:
       return "lease_expired";
+    case Trigger::kPause:
+      return "pause";
+    case Trigger::kResume:
+      return "resume";
   }
   return "unknown";
 }
@@ -59,6 +65,7 @@ std::optional<TaskState> NextState(TaskState from, Trigger trigger) {
     case TaskState::kPending:
       if (trigger == Trigger::kStart) return TaskState::kProcessing;
       if (trigger == Trigger::kCancel) return TaskState::kCancelled;
+      if (trigger == Trigger::kPause) return TaskState::kPaused;
       return std::nullopt;
     case TaskState::kProcessing:
       switch (trigger) {
@@ -72,9 +79,16 @@ std::optional<TaskState> NextState(TaskState from, Trigger trigger) {
           return TaskState::kPending;
         case Trigger::kCancel:
           return TaskState::kCancelled;
+        case Trigger::kPause:
+          return TaskState::kPaused;
         case Trigger::kStart:
+        case Trigger::kResume:
           return std::nullopt;
       }
+      return std::nullopt;
+    case TaskState::kPaused:
+      if (trigger == Trigger::kResume) return TaskState::kPending;
+      if (trigger == Trigger::kCancel) return TaskState::kCancelled;
       return std::nullopt;
     case TaskState::kSucceeded:
     case TaskState::kFailed:
@@ -160,6 +174,10 @@ Result<Transitioned> ApplyTransition(const Task& task, const TransitionArgs& arg
     return FailedPrecondition("task " + task.id + " is " + std::string(TaskStateName(task.state)) +
                               "; cannot " + std::string(TriggerName(args.trigger)));
   }
+  // A run that ends without an outcome while a pause is asked for stops in Paused.
+  if (task.state == TaskState::kProcessing && task.pause_requested && next == TaskState::kPending) {
+    next = TaskState::kPaused;
+  }
   Transitioned out{task, TaskEvent{}};
   Task& t = out.task;
   t.state = *next;
@@ -210,6 +228,13 @@ Result<Transitioned> ApplyTransition(const Task& task, const TransitionArgs& arg
       ++t.recoveries;
       t.not_before.reset();
       break;
+    case Trigger::kPause:
+      // A pause spends no attempt; files and checkpoint stay for the resumed run.
+      if (task.state == TaskState::kProcessing) t.attempts = std::max(0, t.attempts - 1);
+      t.not_before.reset();
+      break;
+    case Trigger::kResume:
+      break;
     case Trigger::kCancel:
       // A Pending task that never ran has nothing stored; one that ran may have files.
       t.files_to_remove = t.files_to_remove || task.started_at.has_value() || !t.files.empty();
@@ -218,7 +243,11 @@ Result<Transitioned> ApplyTransition(const Task& task, const TransitionArgs& arg
       t.checkpoint.reset();
       break;
   }
-  if (t.state != TaskState::kProcessing) t.lease.reset();
+  if (t.state != TaskState::kProcessing) {
+    t.lease.reset();
+    t.pause_requested = false;
+  }
+  if (t.state == TaskState::kPaused) t.not_before.reset();
   if (IsTerminal(t.state)) {
     t.finished_at = args.now;
     t.files_expire_at = args.now + t.retention;

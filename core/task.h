@@ -2,8 +2,17 @@
 //
 //   Pending --start--> Processing --succeed--> Succeeded
 //                      Processing --fail-----> Failed
-//   Pending|Processing --cancel--> Cancelled
+//   Pending|Processing|Paused --cancel--> Cancelled
 //   Processing --retry|recover|lease_expired--> Pending
+//   Pending|Processing --pause--> Paused --resume--> Pending
+//
+// Pause: a Pending task is Paused at once (TaskStore::Transition, kPause). A Processing task is
+// only marked (pause_requested, TaskRecords::RequestPause); its worker sees the mark at its next
+// heartbeat or checkpoint, lets the file it is writing be committed (so no row written is lost)
+// and then records kPause itself, under its lease, keeping files and checkpoint. A run that ends
+// otherwise without an outcome of its own while the mark is set (retry, recover, lease_expired)
+// lands in Paused rather than Pending: the pause the client asked for still takes effect.
+// Resume puts a Paused task back to Pending in its FIFO place (stores order by creation).
 //
 // Every change of state goes through ApplyTransition(), a pure function; TaskStore
 // implementations persist its result and its event in one transaction. Terminal states
@@ -25,15 +34,26 @@
 
 namespace exportd {
 
-enum class TaskState { kPending, kProcessing, kSucceeded, kFailed, kCancelled };
-std::string_view TaskStateName(TaskState s);  // "Pending", "Processing", ...
+enum class TaskState { kPending, kProcessing, kPaused, kSucceeded, kFailed, kCancelled };
+std::string_view TaskStateName(TaskState s);  // "Pending", "Processing", "Paused", ...
 std::optional<TaskState> ParseTaskState(std::string_view name);
 bool IsTerminal(TaskState s);
 
 // kRecover: an interrupted run (restart, drain) goes back to the queue; kLeaseExpired: the
-// same for a run whose owner stopped renewing its lease (event "lease_expired").
-enum class Trigger { kStart, kSucceed, kFail, kRetry, kRecover, kCancel, kLeaseExpired };
-// "start", "succeed", "fail", "retry", "recover", "cancel", "lease_expired"
+// same for a run whose owner stopped renewing its lease (event "lease_expired"). kPause and
+// kResume: see the header comment.
+enum class Trigger {
+  kStart,
+  kSucceed,
+  kFail,
+  kRetry,
+  kRecover,
+  kCancel,
+  kLeaseExpired,
+  kPause,
+  kResume
+};
+// "start", "succeed", "fail", "retry", "recover", "cancel", "lease_expired", "pause", "resume"
 std::string_view TriggerName(Trigger t);
 
 // The transition table: the state `trigger` leads to from `from`, or nullopt if illegal.
@@ -183,6 +203,9 @@ struct Task {
   Progress progress;
   std::optional<TaskError> error;
   bool cancel_requested = false;
+  // A client asked to pause the Processing task (TaskRecords::RequestPause); its worker pauses
+  // it after the file it is writing. Cleared whenever the task leaves Processing.
+  bool pause_requested = false;
   // Data files. While the task is Pending or Processing: those committed so far (with
   // `checkpoint`); on success: all of them; cleared on failure and cancellation.
   std::vector<FileInfo> files;
@@ -279,13 +302,15 @@ struct TransitionArgs {
 
 // Applies a transition to a copy of `task`: the new state and the fields that go with it
 // (attempts, started_at and the lease on start; recover and lease_expired give the attempt back
-// and count a recovery; finished_at and files_expire_at = finished_at +
-// retention on terminal states; error, files, not_before). A new attempt's progress starts from
-// the checkpoint (or from zero without one).
-// Files and checkpoint survive retry/recover/lease_expired (the next attempt resumes) and are
-// cleared by fail and cancel; the lease is dropped whenever the task leaves Processing.
-// kFailedPrecondition if the transition is illegal, kAborted if args.expect_lease does not
-// match. Also returns the event row to record.
+// and count a recovery; a pause from Processing gives the attempt back without counting a
+// recovery: only the claim's own worker records it, under expect_lease, as its run ends, so no
+// worker of that claim outlives it and the next claim's LeaseKey cannot be confused with it;
+// finished_at and files_expire_at = finished_at + retention on terminal states; error, files,
+// not_before). A new attempt's progress starts from the checkpoint (or from zero without one).
+// Files and checkpoint survive retry/recover/lease_expired/pause/resume (the next attempt
+// resumes) and are cleared by fail and cancel; the lease is dropped whenever the task leaves
+// Processing. kFailedPrecondition if the transition is illegal, kAborted if args.expect_lease does
+// not match. Also returns the event row to record.
 struct Transitioned {
   Task task;
   TaskEvent event;

@@ -73,6 +73,11 @@ class TaskRecords {
   // by `origin`. kFailedPrecondition if the task is not Processing.
   virtual Result<Task> RequestCancel(const std::string& id, TimePoint now,
                                      const EventOrigin& origin) = 0;
+  // Sets pause_requested on a Processing task and records a "pause_requested" event caused by
+  // `origin`; its worker pauses it after the file it is writing (core/task.h). A second request
+  // changes nothing and records nothing. kFailedPrecondition if the task is not Processing.
+  virtual Result<Task> RequestPause(const std::string& id, TimePoint now,
+                                    const EventOrigin& origin) = 0;
   // Replaces the task's file list (e.g. with none after deletion) and records an event of
   // `event_type` caused by `origin`. kFailedPrecondition unless the task is terminal. Replacing
   // no files and no manifest with none changes nothing and records nothing.
@@ -81,8 +86,9 @@ class TaskRecords {
                                     const EventOrigin& origin) = 0;
   // How many tasks are in each state (states with none are absent). For /metrics.
   virtual Result<std::map<TaskState, int64_t>> CountByState() = 0;
-  // How many of `principal`'s tasks are Pending or Processing, read at one instant (a task
-  // moving between the two states is counted once). For quotas.
+  // How many of `principal`'s tasks are Pending, Processing or Paused, read at one instant (a
+  // task moving between these states is counted once). For quotas: a Paused task keeps its
+  // place in the queue and its files, so it holds its share of the quota until it ends.
   virtual Result<int64_t> CountActive(const std::string& principal) = 0;
 };
 

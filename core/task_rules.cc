@@ -21,6 +21,22 @@ TaskEvent OriginEvent(const std::string& task_id, TimePoint at, std::string type
 
 std::string StateOf(const Task& task) { return std::string(TaskStateName(task.state)); }
 
+// Sets the request flag `mark` of a Processing task with its "<what>_requested" event; nullopt
+// when it is set already.
+Result<std::optional<Transitioned>> MarkRequest(const Task& task, bool Task::*mark,
+                                                const std::string& what, TimePoint now,
+                                                const EventOrigin& origin) {
+  if (task.state != TaskState::kProcessing) {
+    return FailedPrecondition("task " + task.id + " is " + StateOf(task) +
+                              "; only a Processing task takes a " + what + " request");
+  }
+  if (task.*mark) return std::optional<Transitioned>();
+  Transitioned out{task, OriginEvent(task.id, now, what + "_requested", origin)};
+  out.task.*mark = true;
+  out.task.updated_at = now;
+  return std::optional<Transitioned>(std::move(out));
+}
+
 constexpr std::string_view kRecoverDetail = "recovered after restart";
 
 }  // namespace
@@ -36,15 +52,12 @@ Result<Transitioned> ApplyCreate(const Task& task, const EventOrigin& origin) {
 
 Result<std::optional<Transitioned>> ApplyCancelRequest(const Task& task, TimePoint now,
                                                        const EventOrigin& origin) {
-  if (task.state != TaskState::kProcessing) {
-    return FailedPrecondition("task " + task.id + " is " + StateOf(task) +
-                              "; only a Processing task takes a cancel request");
-  }
-  if (task.cancel_requested) return std::optional<Transitioned>();
-  Transitioned out{task, OriginEvent(task.id, now, "cancel_requested", origin)};
-  out.task.cancel_requested = true;
-  out.task.updated_at = now;
-  return std::optional<Transitioned>(std::move(out));
+  return MarkRequest(task, &Task::cancel_requested, "cancel", now, origin);
+}
+
+Result<std::optional<Transitioned>> ApplyPauseRequest(const Task& task, TimePoint now,
+                                                      const EventOrigin& origin) {
+  return MarkRequest(task, &Task::pause_requested, "pause", now, origin);
 }
 
 Result<std::optional<Transitioned>> ApplyFileReplacement(const Task& task,

@@ -28,6 +28,13 @@ Result<Transitioned> ApplyCreate(const Task& task, const EventOrigin& origin);
 Result<std::optional<Transitioned>> ApplyCancelRequest(const Task& task, TimePoint now,
                                                        const EventOrigin& origin);
 
+// Marks a Processing task's pause_requested and returns its "pause_requested" event; its worker
+// then pauses it after the file it is writing (core/task.h). nullopt when it is already marked:
+// nothing to save, no second event. kFailedPrecondition unless the task is Processing (a Pending
+// task is paused at once by a kPause transition instead).
+Result<std::optional<Transitioned>> ApplyPauseRequest(const Task& task, TimePoint now,
+                                                      const EventOrigin& origin);
+
 // Replaces a terminal task's files and returns an event of `event_type`. With no files left the
 // manifest goes too (it would describe nothing); otherwise it stays. nullopt when the task has
 // no files and no manifest and `files` is empty: nothing changes, nothing is recorded (so a

@@ -37,7 +37,7 @@ constexpr std::string_view kSelectReadyInOrder =
     "SELECT body, revision FROM tasks WHERE state = ?1 AND (not_before IS NULL OR not_before <= ?2)"
     " ORDER BY seq";
 constexpr std::string_view kSelectEarlierActive =
-    "SELECT body, revision FROM tasks WHERE dataset = ?1 AND state IN (?2, ?3)"
+    "SELECT body, revision FROM tasks WHERE dataset = ?1 AND state IN (?2, ?3, ?5)"
     " AND seq < (SELECT seq FROM tasks WHERE id = ?4)";
 constexpr std::string_view kSelectWakeup =
     "SELECT MIN(t) FROM ("
@@ -479,7 +479,8 @@ Result<std::vector<Task>> SqliteTaskStore::EarlierActiveLocked(const Task& task)
   stmt->Bind(1, AsText(task.request.dataset))
       .Bind(2, TaskStateName(TaskState::kPending))
       .Bind(3, TaskStateName(TaskState::kProcessing))
-      .Bind(4, AsText(task.id));
+      .Bind(4, AsText(task.id))
+      .Bind(5, TaskStateName(TaskState::kPaused));
   std::vector<Task> earlier;
   for (;;) {
     ASSIGN_OR_RETURN(std::optional<Task> next, ReadTask(*stmt));
@@ -612,11 +613,21 @@ Status SqliteTaskStore::UpdateProgress(const std::string& id, const Progress& pr
 
 Result<Task> SqliteTaskStore::RequestCancel(const std::string& id, TimePoint now,
                                             const EventOrigin& origin) {
+  return ApplyRequest(id, now, origin, &ApplyCancelRequest);
+}
+
+Result<Task> SqliteTaskStore::RequestPause(const std::string& id, TimePoint now,
+                                           const EventOrigin& origin) {
+  return ApplyRequest(id, now, origin, &ApplyPauseRequest);
+}
+
+Result<Task> SqliteTaskStore::ApplyRequest(const std::string& id, TimePoint now,
+                                           const EventOrigin& origin, RequestRule rule) {
   std::lock_guard<std::mutex> lock(mu_);
   Transaction tx(db_);
   RETURN_IF_ERROR(tx.status());
   ASSIGN_OR_RETURN(Task task, LoadLocked(id));
-  ASSIGN_OR_RETURN(std::optional<Transitioned> next, ApplyCancelRequest(task, now, origin));
+  ASSIGN_OR_RETURN(std::optional<Transitioned> next, rule(task, now, origin));
   return CommitChangeLocked(tx, std::move(task), next);
 }
 
@@ -787,12 +798,13 @@ Result<std::map<TaskState, int64_t>> SqliteTaskStore::CountByState() {
 
 Result<int64_t> SqliteTaskStore::CountActive(const std::string& principal) {
   static constexpr std::string_view kCountActive =
-      "SELECT COUNT(*) FROM tasks WHERE principal = ?1 AND state IN (?2, ?3)";
+      "SELECT COUNT(*) FROM tasks WHERE principal = ?1 AND state IN (?2, ?3, ?4)";
   std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kCountActive));
   stmt->Bind(1, AsText(principal))
       .Bind(2, TaskStateName(TaskState::kPending))
-      .Bind(3, TaskStateName(TaskState::kProcessing));
+      .Bind(3, TaskStateName(TaskState::kProcessing))
+      .Bind(4, TaskStateName(TaskState::kPaused));
   ASSIGN_OR_RETURN(bool row, stmt->Step());
   return row ? stmt->ColumnInt(0) : int64_t{0};
 }

@@ -64,6 +64,8 @@ class SqliteTaskStore final : public TaskStore, public WatermarkStore {
   // Idempotent: a second request on a task already marked records no second event.
   Result<Task> RequestCancel(const std::string& id, TimePoint now,
                              const EventOrigin& origin) override;
+  Result<Task> RequestPause(const std::string& id, TimePoint now,
+                            const EventOrigin& origin) override;
   // Replaces `files` only; the manifest is left as it is.
   Result<std::vector<std::string>> ListExpiredFiles(TimePoint now, int limit) override;
   Status FilesRemoved(const std::string& id) override;
@@ -125,6 +127,12 @@ class SqliteTaskStore final : public TaskStore, public WatermarkStore {
   Status SaveNotificationLocked(const std::string& task_id, const HookDelivery& d, bool insert);
   // Saves a rule's change (core/task_rules.h) and its event, and commits `tx`; without a change
   // returns `task` (as loaded) and leaves `tx` to roll back, empty.
+  // Loads `id`, applies `rule` (ApplyCancelRequest, ApplyPauseRequest) and saves what it
+  // returns with its event in one transaction.
+  using RequestRule = Result<std::optional<Transitioned>> (*)(const Task&, TimePoint,
+                                                              const EventOrigin&);
+  Result<Task> ApplyRequest(const std::string& id, TimePoint now, const EventOrigin& origin,
+                            RequestRule rule);
   Result<Task> CommitChangeLocked(Transaction& tx, Task task,
                                   const std::optional<Transitioned>& change);
   // The Pending and Processing tasks of task's dataset created before it (for

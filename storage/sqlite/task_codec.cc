@@ -381,6 +381,8 @@ Task DecodeTaskJson(const json& j) {
                         Bool(Field(error, "retryable"))};
   }
   t.cancel_requested = Bool(Field(j, "cancel_requested"));
+  // Absent in tasks stored before pause existed.
+  if (const json* pause = OptionalField(j, "pause_requested")) t.pause_requested = Bool(*pause);
   const json& files = Field(j, "files");
   if (!files.is_array()) throw CodecError{"files is not an array"};
   for (const json& f : files) t.files.push_back(DecodeFile(f));
@@ -462,6 +464,7 @@ std::string EncodeTask(const Task& t) {
             {"progress", std::move(progress)},
             {"error", std::move(error)},
             {"cancel_requested", t.cancel_requested},
+            {"pause_requested", t.pause_requested},
             {"files", std::move(files)},
             {"manifest", t.manifest ? EncodeFile(*t.manifest) : json(nullptr)},
             {"csv_contains_formulas",

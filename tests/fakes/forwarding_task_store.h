@@ -68,6 +68,10 @@ class ForwardingTaskStore : public TaskStore {
                              const EventOrigin& origin) override {
     return inner_.RequestCancel(id, now, origin);
   }
+  Result<Task> RequestPause(const std::string& id, TimePoint now,
+                            const EventOrigin& origin) override {
+    return inner_.RequestPause(id, now, origin);
+  }
   Result<Task> ReplaceFiles(const std::string& id, std::vector<FileInfo> files,
                             const std::string& event_type, TimePoint now,
                             const EventOrigin& origin) override {

@@ -207,6 +207,14 @@ Result<Task> MemoryTaskStore::RequestCancel(const std::string& id, TimePoint now
   return SaveChangeLocked(*entry, change);
 }
 
+Result<Task> MemoryTaskStore::RequestPause(const std::string& id, TimePoint now,
+                                           const EventOrigin& origin) {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(Entry * entry, FindLocked(id));
+  ASSIGN_OR_RETURN(std::optional<Transitioned> change, ApplyPauseRequest(entry->task, now, origin));
+  return SaveChangeLocked(*entry, change);
+}
+
 Result<Task> MemoryTaskStore::ReplaceFiles(const std::string& id, std::vector<FileInfo> files,
                                            const std::string& event_type, TimePoint now,
                                            const EventOrigin& origin) {

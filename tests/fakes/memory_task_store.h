@@ -39,6 +39,8 @@ class MemoryTaskStore final : public TaskStore, public WatermarkStore {
   Result<Task> Transition(const std::string& id, const TransitionArgs& args) override;
   Result<Task> RequestCancel(const std::string& id, TimePoint now,
                              const EventOrigin& origin) override;
+  Result<Task> RequestPause(const std::string& id, TimePoint now,
+                            const EventOrigin& origin) override;
   Result<Task> ReplaceFiles(const std::string& id, std::vector<FileInfo> files,
                             const std::string& event_type, TimePoint now,
                             const EventOrigin& origin) override;

@@ -631,6 +631,43 @@ TEST_F(ExportServiceTest, CancelOfARunningExportStopsItAndRemovesItsFiles) {
             (std::vector<std::string>{"created", "start", "cancel_requested", "cancel"}));
 }
 
+TEST_F(ExportServiceTest, PauseAndResumeOfAPendingTaskAreImmediateAndOwnedByThePrincipal) {
+  Task task = MustCreate(kAlice, Args(SamplesRequest()));
+  EXPECT_EQ(service().Pause(kBob, task.id).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service().Resume(kAlice, task.id).status().code(), StatusCode::kFailedPrecondition);
+  Result<Task> paused = service().Pause(kAlice, task.id);
+  ASSERT_TRUE(paused.ok()) << paused.status().ToString();
+  EXPECT_EQ(paused->state, TaskState::kPaused);
+  EXPECT_EQ(paused->finished_at, std::nullopt);
+  EXPECT_EQ(service().Pause(kAlice, task.id).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(service().Resume(kBob, task.id).status().code(), StatusCode::kNotFound);
+  Result<Task> resumed = service().Resume(kAdmin, task.id);
+  ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+  EXPECT_EQ(resumed->state, TaskState::kPending);
+  // Bob's attempts are refusals on the trail, named by action.
+  Result<std::vector<TaskEvent>> events = service().Events(kAdmin, task.id);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 5u);
+  EXPECT_EQ((*events)[1].type, "access_denied");
+  EXPECT_EQ((*events)[1].detail, "pause");
+  EXPECT_EQ((*events)[2].type, "pause");
+  EXPECT_EQ((*events)[2].actor, "alice");
+  EXPECT_EQ((*events)[3].detail, "resume");
+  EXPECT_EQ((*events)[4].type, "resume");
+  EXPECT_EQ((*events)[4].actor, "root");
+
+  // Paused again, then cancelled at once; terminal: both refused.
+  ASSERT_TRUE(service().Pause(kAlice, task.id).ok());
+  Result<Task> cancelled = service().Cancel(kAlice, task.id);
+  ASSERT_TRUE(cancelled.ok()) << cancelled.status().ToString();
+  EXPECT_EQ(cancelled->state, TaskState::kCancelled);
+  EXPECT_EQ(service().Pause(kAlice, task.id).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(service().Resume(kAlice, task.id).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(EventTypes(task.id),
+            (std::vector<std::string>{"created", "access_denied", "pause", "access_denied",
+                                      "resume", "pause", "cancel"}));
+}
+
 TEST_F(ExportServiceTest, DeleteFilesNeedsATerminalTask) {
   Task task = MustCreate(kAlice, Args(SamplesRequest()));
   Status deleted = service().DeleteFiles(kAlice, task.id);

@@ -305,6 +305,13 @@ class SchedulerTest : public ::testing::Test {
     return options;
   }
 
+  // FastOptions() throttled to `rows_per_second` per export.
+  static SchedulerOptions Throttled(int64_t rows_per_second) {
+    SchedulerOptions options = FastOptions();
+    options.max_rows_per_second = rows_per_second;
+    return options;
+  }
+
   Task GetTask(const std::string& id) {
     Result<Task> task = store_->Get(id);
     EXPECT_TRUE(task.ok()) << task.status().ToString();
@@ -795,6 +802,75 @@ TEST_F(SchedulerTest, DrainLetsTheExportReachItsNextCheckpoint) {
   ASSERT_TRUE(WaitForState(id, TaskState::kSucceeded));
   ExpectExactFiles(id, 1000, 300);
   for (const auto& [name, count] : CheckpointCounts(id)) EXPECT_EQ(count, 1) << name;
+}
+
+TEST_F(SchedulerTest, PauseStopsAfterTheFileBeingWrittenAndResumeFinishesExactly) {
+  AddDataset("samples", {Rows(1000)});
+  const std::string id = CreateTask("samples", 300);
+  const SchedulerOptions options = Throttled(400);  // a file every 0.75 s
+  std::unique_ptr<Scheduler> scheduler = MakeScheduler(options);
+  EXPECT_FALSE(scheduler->Pause(id));  // not running here
+  ASSERT_TRUE(scheduler->Start().ok());
+  // Inside file 1: 256 rows reported, none committed yet.
+  ASSERT_TRUE(WaitFor([&] { return GetTask(id).progress.rows == 256; }));
+
+  const auto asked = std::chrono::steady_clock::now();
+  ASSERT_TRUE(store_->RequestPause(id, clock_.Now(), EventOrigin{"alice", ""}).ok());
+  EXPECT_TRUE(scheduler->Pause(id));
+  ASSERT_TRUE(WaitForState(id, TaskState::kPaused, milliseconds(2000)));
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, milliseconds(2000));
+  EXPECT_TRUE(WaitFor([&] { return scheduler->running() == 0; }));
+  Task paused = GetTask(id);
+  // The file being written was finished and kept, not thrown away.
+  ASSERT_TRUE(paused.checkpoint.has_value());
+  EXPECT_GT(paused.checkpoint->rows, 256);
+  EXPECT_EQ(paused.checkpoint->rows % 300, 0);
+  std::vector<std::string> names;
+  for (const FileInfo& f : paused.files) names.push_back(f.name);
+  EXPECT_EQ(Entries(id), names);  // no partial file, no manifest
+  EXPECT_EQ(paused.attempts, 0);  // pausing spends no attempt
+  EXPECT_EQ(paused.recoveries, 0);
+  EXPECT_FALSE(paused.lease.has_value());
+  EXPECT_FALSE(paused.pause_requested);
+  const TaskEvent last = Events(id).back();
+  EXPECT_EQ(last.type, "pause");
+  EXPECT_EQ(last.from, TaskState::kProcessing);
+  EXPECT_EQ(last.to, TaskState::kPaused);
+  EXPECT_EQ(last.actor, options.instance_id);
+  // Paused stays paused: nothing claims it.
+  scheduler->Wake();
+  std::this_thread::sleep_for(milliseconds(200));
+  EXPECT_EQ(GetTask(id).state, TaskState::kPaused);
+
+  ASSERT_TRUE(store_->Transition(id, {.trigger = Trigger::kResume, .now = clock_.Now()}).ok());
+  scheduler->Wake();
+  ASSERT_TRUE(WaitForState(id, TaskState::kSucceeded, milliseconds(5000)));
+  // Exactly the rows and files of an uninterrupted run, each file committed once.
+  ExpectExactFiles(id, 1000, 300);
+  for (const auto& [name, count] : CheckpointCounts(id)) EXPECT_EQ(count, 1) << name;
+  EXPECT_EQ(GetTask(id).attempts, 1);
+  EXPECT_EQ(EventTypes(id), (std::vector<std::string>{"created", "start", "pause_requested",
+                                                      "pause", "resume", "start", "succeed"}));
+}
+
+TEST_F(SchedulerTest, PauseRequestedThroughTheStoreIsNoticedByTheWorker) {
+  AddDataset("samples", {Rows(1000)});
+  const std::string id = CreateTask("samples", 100);
+  std::unique_ptr<Scheduler> scheduler = MakeScheduler(Throttled(400));  // a file every 0.25 s
+  ASSERT_TRUE(scheduler->Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return HasFile(id, "part-00001.csv"); }));
+  // As another instance would: only the store knows.
+  ASSERT_TRUE(store_->RequestPause(id, clock_.Now(), {}).ok());
+  ASSERT_TRUE(WaitForState(id, TaskState::kPaused, milliseconds(2000)));
+  Task paused = GetTask(id);
+  EXPECT_FALSE(paused.files.empty());
+  EXPECT_EQ(paused.checkpoint->rows % 100, 0);
+  // Cancelling the Paused task removes its files (the janitor's work: files_to_remove).
+  Result<Task> cancelled =
+      store_->Transition(id, {.trigger = Trigger::kCancel, .now = clock_.Now()});
+  ASSERT_TRUE(cancelled.ok());
+  EXPECT_TRUE(cancelled->files_to_remove);
+  EXPECT_TRUE(cancelled->files.empty());
 }
 
 TEST_F(SchedulerTest, DrainTimeoutStopsMidFileAndDiscardsThePartialFile) {

@@ -199,11 +199,25 @@ class TaskStoreAuditTrailTest : public TaskStoreContractTest {
   std::vector<std::pair<std::string, std::string>> Rows(const EventQuery& query);
 };
 
+// Pause and resume (task_store_pause_contract_test.cc).
+class TaskStorePauseTest : public TaskStoreContractTest {
+ protected:
+  // Applies `trigger` to `id` at `now` (failing the test if refused); the task as stored.
+  Task Move(const std::string& id, Trigger trigger, TimePoint now);
+  // The code with which the store refuses `trigger` on `id`.
+  StatusCode Refused(const std::string& id, Trigger trigger);
+  // Claims `id` at `now` (REQUIRES: it is the next ready task) and commits one file of 10 rows
+  // with its checkpoint under the claim's lease; the task as stored.
+  Task ClaimWithOneFile(const std::string& id, TimePoint now);
+};
+
 // Instantiates every suite of the contract for one store.
 #define EXPORTD_INSTANTIATE_TASK_STORE_CONTRACT(prefix, factory)                        \
   INSTANTIATE_TEST_SUITE_P(prefix, TaskStoreContractTest, ::testing::Values(factory),   \
                            TaskStoreFactoryName);                                       \
   INSTANTIATE_TEST_SUITE_P(prefix, TaskStoreAuditTrailTest, ::testing::Values(factory), \
+                           TaskStoreFactoryName);                                       \
+  INSTANTIATE_TEST_SUITE_P(prefix, TaskStorePauseTest, ::testing::Values(factory),      \
                            TaskStoreFactoryName)
 
 }  // namespace exportd

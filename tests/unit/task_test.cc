@@ -9,11 +9,11 @@ namespace exportd {
 namespace {
 
 constexpr TaskState kAllStates[] = {TaskState::kPending, TaskState::kProcessing,
-                                    TaskState::kSucceeded, TaskState::kFailed,
-                                    TaskState::kCancelled};
-constexpr Trigger kAllTriggers[] = {Trigger::kStart,       Trigger::kSucceed, Trigger::kFail,
-                                    Trigger::kRetry,       Trigger::kRecover, Trigger::kCancel,
-                                    Trigger::kLeaseExpired};
+                                    TaskState::kPaused,  TaskState::kSucceeded,
+                                    TaskState::kFailed,  TaskState::kCancelled};
+constexpr Trigger kAllTriggers[] = {Trigger::kStart,        Trigger::kSucceed, Trigger::kFail,
+                                    Trigger::kRetry,        Trigger::kRecover, Trigger::kCancel,
+                                    Trigger::kLeaseExpired, Trigger::kPause,   Trigger::kResume};
 
 TimePoint At(int seconds) { return TimePoint{} + std::chrono::seconds(1'700'000'000 + seconds); }
 
@@ -35,6 +35,10 @@ TEST(StateMachineTest, EveryLegalAndIllegalTransition) {
       {{TaskState::kProcessing, Trigger::kRecover}, TaskState::kPending},
       {{TaskState::kProcessing, Trigger::kLeaseExpired}, TaskState::kPending},
       {{TaskState::kProcessing, Trigger::kCancel}, TaskState::kCancelled},
+      {{TaskState::kPending, Trigger::kPause}, TaskState::kPaused},
+      {{TaskState::kProcessing, Trigger::kPause}, TaskState::kPaused},
+      {{TaskState::kPaused, Trigger::kResume}, TaskState::kPending},
+      {{TaskState::kPaused, Trigger::kCancel}, TaskState::kCancelled},
   };
   int checked = 0;
   for (TaskState from : kAllStates) {
@@ -60,7 +64,7 @@ TEST(StateMachineTest, EveryLegalAndIllegalTransition) {
       ++checked;
     }
   }
-  EXPECT_EQ(checked, 35);
+  EXPECT_EQ(checked, 54);
 }
 
 TEST(StateMachineTest, TerminalStatesNeverChange) {
