@@ -1,0 +1,89 @@
+#include "server/exportctl/task_watch.h"
+
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "server/exportctl/progress_bar.h"
+
+namespace exportd::ctl {
+namespace {
+
+using Json = nlohmann::json;
+using SteadyClock = std::chrono::steady_clock;
+
+// Plain lines: at most one per this many seconds while only the row count moves.
+constexpr double kPlainLineSeconds = 5;
+// Never poll faster than this, whatever Retry-After says.
+constexpr std::chrono::milliseconds kMinPoll{250};
+constexpr std::chrono::seconds kMaxPoll{30};
+
+double SecondsSince(SteadyClock::time_point start) {
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
+std::chrono::milliseconds PollDelay(const ApiResponse& response, int default_seconds) {
+  const std::chrono::milliseconds asked =
+      std::chrono::seconds(response.retry_after_seconds.value_or(default_seconds));
+  return std::clamp<std::chrono::milliseconds>(asked, kMinPoll, kMaxPoll);
+}
+
+}  // namespace
+
+bool IsTerminalStatus(const std::string& status) {
+  return status == "Succeeded" || status == "Failed" || status == "Cancelled";
+}
+
+WatchOptions TerminalWatchOptions(bool show) {
+  WatchOptions options;
+  options.show = show;
+  options.tty = ::isatty(STDOUT_FILENO) == 1;
+  winsize ws{};
+  if (options.tty && ::ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) {
+    options.width = ws.ws_col;
+  }
+  return options;
+}
+
+Result<Json> WatchTask(const ApiClient& api, const std::string& id, const WatchOptions& options) {
+  const std::string path = "/v1/exports/" + PathSegment(id);
+  const SteadyClock::time_point start = SteadyClock::now();
+  RateMeter rate;
+  std::string last_status;
+  int64_t last_rows = -1;
+  double last_line_at = -kPlainLineSeconds;
+  while (true) {
+    ASSIGN_OR_RETURN(ApiResponse response, api.Call("GET", path));
+    if (response.status == 429 || response.status == 503) {
+      std::this_thread::sleep_for(PollDelay(response, 5));
+      continue;
+    }
+    RETURN_IF_ERROR(ResponseStatus(response, "GET " + path));
+    const Json& task = response.json;
+    const std::string status = task.value("status", "");
+    const double now = SecondsSince(start);
+    const ProgressView view = ViewOfTask(task, rate.RowsPerSecond());
+    if (status == "Processing") rate.Add(now, view.rows);
+    const bool terminal = IsTerminalStatus(status);
+    if (options.show && options.tty) {
+      std::fprintf(options.out, "\r%s\x1b[K", FormatProgressBar(view, options.width - 1).c_str());
+      if (terminal) std::fputc('\n', options.out);
+      std::fflush(options.out);
+    } else if (options.show &&
+               (status != last_status || terminal ||
+                (view.rows != last_rows && now - last_line_at >= kPlainLineSeconds))) {
+      std::fprintf(options.out, "%s\n", FormatProgressText(view).c_str());
+      std::fflush(options.out);
+      last_line_at = now;
+    }
+    last_status = status;
+    last_rows = view.rows;
+    if (terminal) return task;
+    std::this_thread::sleep_for(PollDelay(response, 1));
+  }
+}
+
+}  // namespace exportd::ctl
