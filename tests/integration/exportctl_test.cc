@@ -207,7 +207,8 @@ TEST_F(ExportctlTest, CommandsPrintTheServersJson) {
   EXPECT_EQ(page["items"][0].value("id", ""), id);
   r = Ctl({"list", "--json", "--status", "Succeeded"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  for (const Json& t : ParseJson(r)["items"]) EXPECT_NE(t.value("id", ""), id);
+  const Json succeeded = ParseJson(r);
+  for (const Json& t : succeeded["items"]) EXPECT_NE(t.value("id", ""), id);
 
   r = Ctl({"cancel", id, "--json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -346,6 +347,72 @@ TEST_F(ExportctlTest, ADownloadResumesWithRangeAndNeverKeepsAWrongFile) {
   r = Ctl({"download", id, "--dir", dir});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   ExpectFilesVerify(task, dir);
+}
+
+TEST_F(ExportctlTest, ASplitExportDownloadsIntoPartitionDirectories) {
+  ASSERT_TRUE(StartWithItems(200));
+  const std::string id = CreateExport(
+      *api_, {{"dataset", "items"}, {"split_by", "partition"}, {"max_rows_per_file", 30}});
+  ASSERT_FALSE(id.empty());
+  CommandResult r = Ctl({"watch", id});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = Ctl({"download", id, "--dir", downloads_.path()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const Json task = GetTask(*api_, id);
+  for (const Json& f : task["files"]) {
+    const std::string name = f.value("name", "");
+    EXPECT_EQ(std::count(name.begin(), name.end(), '/'), 1) << f.dump();
+  }
+  ExpectFilesVerify(task, downloads_.path());
+}
+
+TEST_F(ExportctlTest, SchedulesAndWatermarks) {
+  ASSERT_TRUE(StartWithItems(20));
+  CommandResult r = Ctl({"--json", "schedules", "create", "--name", "nightly", "--cron",
+                         "0 10 * * *", "--time-zone", "America/Los_Angeles", "items",
+                         "--incremental", "--export-type", "daily", "--format", "ndjson"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const Json created = ParseJson(r);
+  const std::string id = created.value("id", "");
+  ASSERT_FALSE(id.empty()) << r.out;
+  EXPECT_EQ(created["request"].value("format", ""), "ndjson") << r.out;
+  EXPECT_EQ(created["next_runs"].size(), 5u) << r.out;
+
+  r = Ctl({"schedules", "list", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(ParseJson(r)["items"].size(), 1u) << r.out;
+  r = Ctl({"schedules", "pause", id, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_FALSE(ParseJson(r).value("enabled", true)) << r.out;
+  r = Ctl({"schedules", "resume", id});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = Ctl({"schedules", "show", id, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(ParseJson(r).value("enabled", false)) << r.out;
+  r = Ctl({"schedules", "run", id, "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const std::string task = ParseJson(r).value("id", "");
+  ASSERT_FALSE(task.empty()) << r.out;
+  r = Ctl({"watch", task});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = Ctl({"schedules", "rm", id});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = Ctl({"schedules", "show", id});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+
+  r = Ctl({"watermarks", "set", "items", "north", "2026-01-31T00:00:00Z", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(ParseJson(r).value("watermark", ""), "2026-01-31T00:00:00.000Z") << r.out;
+  r = Ctl({"watermarks", "list", "items", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  bool north = false;
+  const Json watermarks = ParseJson(r);
+  for (const Json& w : watermarks["items"]) north |= w.value("partition", "") == "north";
+  EXPECT_TRUE(north) << r.out;
+  r = Ctl({"watermarks", "rm", "items", "north"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  r = Ctl({"watermarks", "rm", "items", "north"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
 }
 
 TEST_F(ExportctlTest, TheProgressBarRedrawsOneLineOnATerminal) {
