@@ -65,8 +65,8 @@ Status DownloadFiles(const Context& ctx, const Json& task, const std::string& di
     std::string note = file.sha256 ? "sha256 ok" : "";
     if (got.already_there) note = "already there, sha256 ok";
     if (got.resumed_from > 0) note += ", resumed from byte " + std::to_string(got.resumed_from);
-    std::printf("%s/%s  %s bytes  %s\n", dir.c_str(), file.name.c_str(),
-                FormatCount(got.bytes).c_str(), note.c_str());
+    std::printf("%s/%s  %s bytes%s\n", dir.c_str(), file.name.c_str(),
+                FormatCount(got.bytes).c_str(), note.empty() ? "" : ("  " + note).c_str());
   }
   return Status::Ok();
 }

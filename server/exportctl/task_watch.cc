@@ -65,8 +65,8 @@ Result<Json> WatchTask(const ApiClient& api, const std::string& id, const WatchO
     const Json& task = response.json;
     const std::string status = task.value("status", "");
     const double now = SecondsSince(start);
+    if (status == "Processing") rate.Add(now, ViewOfTask(task, std::nullopt).rows);
     const ProgressView view = ViewOfTask(task, rate.RowsPerSecond());
-    if (status == "Processing") rate.Add(now, view.rows);
     const bool terminal = IsTerminalStatus(status);
     if (options.show && options.tty) {
       std::fprintf(options.out, "\r%s\x1b[K", FormatProgressBar(view, options.width - 1).c_str());
