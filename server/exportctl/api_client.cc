@@ -47,32 +47,20 @@ std::string ProblemLine(const ApiResponse& response) {
 
 Status ResponseStatus(const ApiResponse& response, std::string_view what) {
   if (response.status >= 200 && response.status < 300) return Status::Ok();
+  // The HTTP statuses a client can act on; anything else is kInternal.
+  static constexpr std::pair<long, StatusCode> kCodes[] = {
+      {400, StatusCode::kInvalidArgument},
+      {422, StatusCode::kInvalidArgument},
+      {401, StatusCode::kUnauthenticated},
+      {403, StatusCode::kPermissionDenied},
+      {404, StatusCode::kNotFound},
+      {409, StatusCode::kFailedPrecondition},
+      {410, StatusCode::kGone},
+      {429, StatusCode::kResourceExhausted},
+  };
   StatusCode code = StatusCode::kInternal;
-  switch (response.status) {
-    case 400:
-    case 422:
-      code = StatusCode::kInvalidArgument;
-      break;
-    case 401:
-      code = StatusCode::kUnauthenticated;
-      break;
-    case 403:
-      code = StatusCode::kPermissionDenied;
-      break;
-    case 404:
-      code = StatusCode::kNotFound;
-      break;
-    case 409:
-      code = StatusCode::kFailedPrecondition;
-      break;
-    case 410:
-      code = StatusCode::kGone;
-      break;
-    case 429:
-      code = StatusCode::kResourceExhausted;
-      break;
-    default:
-      break;
+  for (const auto& [http, mapped] : kCodes) {
+    if (http == response.status) code = mapped;
   }
   return Status(code, std::string(what) + ": " + ProblemLine(response));
 }

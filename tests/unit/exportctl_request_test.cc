@@ -2,9 +2,7 @@
 // precedence and the profile file's rules.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -12,6 +10,7 @@
 #include "server/exportctl/commands.h"
 #include "server/exportctl/connection.h"
 #include "server/exportctl/export_args.h"
+#include "tests/fakes/temp_dir.h"
 
 namespace exportd::ctl {
 namespace {
@@ -107,71 +106,61 @@ TEST(ExportctlRequestTest, PathSegmentsArePercentEncoded) {
 
 class ExportctlConnectionTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/exportctl_conn_XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    path_ = dir_ + "/config";
-  }
-  void TearDown() override {
-    ::unlink(path_.c_str());
-    ::rmdir(dir_.c_str());
-  }
   void WriteProfile(const std::string& text, mode_t mode) {
     std::ofstream(path_) << text;
     ASSERT_EQ(::chmod(path_.c_str(), mode), 0);
   }
+  // The error of resolving with only a profile file holding `text` with `mode`.
+  Status ProfileError(const std::string& text, mode_t mode) {
+    WriteProfile(text, mode);
+    auto c = ResolveConnection(WithProfile());
+    EXPECT_FALSE(c.ok());
+    return c.ok() ? Status::Ok() : c.status();
+  }
+  // Sources naming the test's profile file and nothing else.
+  ConnectionSources WithProfile() const {
+    ConnectionSources s;
+    s.profile_path = path_;
+    return s;
+  }
 
-  std::string dir_;
-  std::string path_;
+  testing_support::TempDir dir_;
+  std::string path_ = dir_.File("config");
 };
+
+// "url token" of a connection, or the error.
+std::string Resolved(const ConnectionSources& s) {
+  auto c = ResolveConnection(s);
+  return c.ok() ? c->url + " " + c->token : c.status().ToString();
+}
 
 TEST_F(ExportctlConnectionTest, FlagsBeatEnvironmentBeatsProfile) {
   WriteProfile("# mine\nurl = http://file:1/\n\ntoken = file-token\n", 0600);
-  ConnectionSources s;
-  s.profile_path = path_;
-  auto c = ResolveConnection(s);
-  ASSERT_TRUE(c.ok()) << c.status().ToString();
-  EXPECT_EQ(c->url, "http://file:1");
-  EXPECT_EQ(c->token, "file-token");
-
+  ConnectionSources s = WithProfile();
+  EXPECT_EQ(Resolved(s), "http://file:1 file-token");
   s.env_url = "env:2";
   s.env_token = "env-token";
-  c = ResolveConnection(s);
-  ASSERT_TRUE(c.ok());
-  EXPECT_EQ(c->url, "http://env:2");
-  EXPECT_EQ(c->token, "env-token");
-
+  EXPECT_EQ(Resolved(s), "http://env:2 env-token");
   s.flag_url = "https://flag:3";
   s.flag_token = "flag-token";
-  c = ResolveConnection(s);
-  ASSERT_TRUE(c.ok());
-  EXPECT_EQ(c->url, "https://flag:3");
-  EXPECT_EQ(c->token, "flag-token");
+  EXPECT_EQ(Resolved(s), "https://flag:3 flag-token");
 }
 
 TEST_F(ExportctlConnectionTest, EachSettingFallsBackOnItsOwn) {
   WriteProfile("url = http://file:1\ntoken = file-token\n", 0600);
-  ConnectionSources s;
-  s.profile_path = path_;
+  ConnectionSources s = WithProfile();
   s.flag_url = "http://flag:3";
   s.env_url = "";  // set but empty: absent
-  auto c = ResolveConnection(s);
-  ASSERT_TRUE(c.ok());
-  EXPECT_EQ(c->url, "http://flag:3");
-  EXPECT_EQ(c->token, "file-token");
+  EXPECT_EQ(Resolved(s), "http://flag:3 file-token");
 }
 
 TEST_F(ExportctlConnectionTest, AProfileOthersMayReadIsRefused) {
-  WriteProfile("token = secret\n", 0644);
-  ConnectionSources s;
-  s.profile_path = path_;
-  auto c = ResolveConnection(s);
-  ASSERT_FALSE(c.ok());
-  EXPECT_EQ(ExitCode(c.status()), kExitAuth);
-  EXPECT_NE(c.status().message().find("0644"), std::string::npos) << c.status().message();
-  EXPECT_NE(c.status().message().find("chmod 600"), std::string::npos);
+  const Status refused = ProfileError("token = secret\n", 0644);
+  EXPECT_EQ(ExitCode(refused), kExitAuth);
+  EXPECT_NE(refused.message().find("0644"), std::string::npos) << refused.message();
+  EXPECT_NE(refused.message().find("chmod 600"), std::string::npos);
   // Not needed (flags give both): not read, so no error.
+  ConnectionSources s = WithProfile();
   s.flag_url = "http://h:1";
   s.flag_token = "t";
   EXPECT_TRUE(ResolveConnection(s).ok());
@@ -179,8 +168,7 @@ TEST_F(ExportctlConnectionTest, AProfileOthersMayReadIsRefused) {
 
 TEST_F(ExportctlConnectionTest, AReadOnlyProfileIsFine) {
   WriteProfile("token = secret\n", 0400);
-  ConnectionSources s;
-  s.profile_path = path_;
+  ConnectionSources s = WithProfile();
   auto c = ResolveConnection(s);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->token, "secret");
@@ -189,7 +177,7 @@ TEST_F(ExportctlConnectionTest, AReadOnlyProfileIsFine) {
 
 TEST_F(ExportctlConnectionTest, NoProfileMeansTheDefaults) {
   ConnectionSources s;
-  s.profile_path = dir_ + "/absent";
+  s.profile_path = dir_.File("absent");
   auto c = ResolveConnection(s);
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->url, kDefaultUrl);
@@ -197,13 +185,9 @@ TEST_F(ExportctlConnectionTest, NoProfileMeansTheDefaults) {
 }
 
 TEST_F(ExportctlConnectionTest, AnUnknownLineIsAnErrorNamingIt) {
-  WriteProfile("url = http://h:1\npassword = x\n", 0600);
-  ConnectionSources s;
-  s.profile_path = path_;
-  auto c = ResolveConnection(s);
-  ASSERT_FALSE(c.ok());
-  EXPECT_EQ(ExitCode(c.status()), kExitUsage);
-  EXPECT_NE(c.status().message().find(":2:"), std::string::npos) << c.status().message();
+  const Status bad = ProfileError("url = http://h:1\npassword = x\n", 0600);
+  EXPECT_EQ(ExitCode(bad), kExitUsage);
+  EXPECT_NE(bad.message().find(":2:"), std::string::npos) << bad.message();
 }
 
 }  // namespace
