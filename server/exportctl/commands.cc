@@ -136,7 +136,7 @@ Status RunWatch(const Context& ctx, const std::string& id) {
 Status RunList(const Context& ctx, const ListArgs& args) {
   std::string query;
   auto add = [&](const char* name, const std::string& value) {
-    query += (query.empty() ? "?" : "&") + std::string(name) + "=" + PathSegment(value);
+    query.append(query.empty() ? "?" : "&").append(name).append("=").append(PathSegment(value));
   };
   if (args.status) add("status", *args.status);
   if (args.dataset) add("dataset", *args.dataset);
@@ -155,11 +155,11 @@ Status RunCancel(const Context& ctx, const std::string& id) {
   if (ctx.json) {
     PrintJson(response.json);
   } else {
-    std::printf("%s %s%s\n", id.c_str(), Text(response.json, "status").c_str(),
-                response.json.value("cancel_requested", false) &&
-                        Text(response.json, "status") != "Cancelled"
-                    ? " (cancel requested)"
-                    : "");
+    std::printf(
+        "%s %s%s\n", id.c_str(), Text(response.json, "status").c_str(),
+        Flag(response.json, "cancel_requested") && Text(response.json, "status") != "Cancelled"
+            ? " (cancel requested)"
+            : "");
   }
   return Status::Ok();
 }

@@ -26,7 +26,7 @@ void Field(std::vector<std::vector<std::string>>& rows, const std::string& name,
 std::string Rows(const Json& task) {
   const ProgressView view = ViewOfTask(task, std::nullopt);
   std::string out = FormatCount(view.rows);
-  if (view.rows_total) out += "/" + FormatCount(*view.rows_total);
+  if (view.rows_total) out.append("/").append(FormatCount(*view.rows_total));
   return out;
 }
 
@@ -56,6 +56,8 @@ std::string FormatTable(const std::vector<std::vector<std::string>>& rows) {
   return out;
 }
 
+bool Flag(const Json& object, const char* name) { return Text(object, name) == "true"; }
+
 std::string Text(const Json& object, const char* name) {
   if (!object.is_object() || !object.contains(name)) return "";
   const Json& v = object[name];
@@ -67,9 +69,8 @@ std::string Text(const Json& object, const char* name) {
 void PrintTask(std::FILE* out, const Json& task) {
   std::vector<std::vector<std::string>> rows;
   Field(rows, "id", Text(task, "id"));
-  Field(
-      rows, "status",
-      Text(task, "status") + (task.value("cancel_requested", false) ? " (cancel requested)" : ""));
+  Field(rows, "status",
+        Text(task, "status") + (Flag(task, "cancel_requested") ? " (cancel requested)" : ""));
   Field(rows, "dataset", Text(task, "dataset") + " (" + Text(task, "format") + ")");
   Field(rows, "rows", Rows(task) + (Percent(task).empty() ? "" : "  " + Percent(task)));
   Field(rows, "tag", Text(task, "tag"));

@@ -15,6 +15,8 @@ std::string FormatTable(const std::vector<std::vector<std::string>>& rows);
 
 // The text of a JSON scalar ("" for null or absent, numbers as the server wrote them).
 std::string Text(const nlohmann::json& object, const char* name);
+// True when `name` is the boolean true.
+bool Flag(const nlohmann::json& object, const char* name);
 
 void PrintTask(std::FILE* out, const nlohmann::json& task);
 void PrintTaskList(std::FILE* out, const nlohmann::json& page);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "server/exportctl/progress_bar.h"
@@ -20,6 +21,10 @@ constexpr double kPlainLineSeconds = 5;
 // Never poll faster than this, whatever Retry-After says.
 constexpr std::chrono::milliseconds kMinPoll{250};
 constexpr std::chrono::seconds kMaxPoll{30};
+// How long the server may not answer at all (connection refused: a restart) before the watch
+// gives up, and how often it is tried meanwhile.
+constexpr std::chrono::seconds kMaxOutage{60};
+constexpr std::chrono::seconds kOutagePoll{1};
 
 double SecondsSince(SteadyClock::time_point start) {
   return std::chrono::duration<double>(SteadyClock::now() - start).count();
@@ -55,8 +60,20 @@ Result<Json> WatchTask(const ApiClient& api, const std::string& id, const WatchO
   std::string last_status;
   int64_t last_rows = -1;
   double last_line_at = -kPlainLineSeconds;
+  std::optional<SteadyClock::time_point> last_answer;  // none yet: not reachable is final
   while (true) {
-    ASSIGN_OR_RETURN(ApiResponse response, api.Call("GET", path));
+    auto called = api.Call("GET", path);
+    if (!called.ok()) {
+      // A restart (exportd drains, then comes back) is waited out; a longer silence is not.
+      if (called.status().code() != StatusCode::kUnavailable || !last_answer ||
+          SteadyClock::now() - *last_answer > kMaxOutage) {
+        return called.status();
+      }
+      std::this_thread::sleep_for(kOutagePoll);
+      continue;
+    }
+    last_answer = SteadyClock::now();
+    const ApiResponse& response = *called;
     if (response.status == 429 || response.status == 503) {
       std::this_thread::sleep_for(PollDelay(response, 5));
       continue;

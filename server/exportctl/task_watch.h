@@ -22,7 +22,8 @@ struct WatchOptions {
 // The terminal states: Succeeded, Failed, Cancelled.
 bool IsTerminalStatus(const std::string& status);
 
-// The task once it is terminal. 429 and 503 answers are waited out (their Retry-After); any
+// The task once it is terminal. 429 and 503 answers are waited out (their Retry-After), and so
+// is a server that answered once and then does not answer for up to a minute (a restart); any
 // other failure ends the watch with its Status.
 Result<nlohmann::json> WatchTask(const ApiClient& api, const std::string& id,
                                  const WatchOptions& options);

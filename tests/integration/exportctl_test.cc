@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
+#include <future>
 
 #include "tests/integration/itest_support.h"
 
@@ -413,6 +414,26 @@ TEST_F(ExportctlTest, SchedulesAndWatermarks) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   r = Ctl({"watermarks", "rm", "items", "north"});
   EXPECT_EQ(r.exit_code, 3) << r.err;
+}
+
+TEST_F(ExportctlTest, AWatchOutlastsARestartOfTheServer) {
+  // 300 rows/s: the export runs for seconds, across a stop (drain) and a start.
+  ASSERT_TRUE(StartWithItems(1500, {{"max_rows_per_second", 300}}));
+  const std::string id = CreateExport(*api_, {{"dataset", "items"}, {"max_rows_per_file", 100}});
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(WaitForProcessingRows(*api_, id, 100, seconds(20)));
+  std::future<CommandResult> watch = std::async(std::launch::async, [&] {
+    return Ctl({"watch", id}, {}, seconds(90));
+  });
+  // Its first line: the watch has had an answer (before any, not reachable is final: exit 5).
+  ASSERT_TRUE(
+      WaitFor([&] { return !ReadFileOrEmpty(home_.path() + "/out.txt").empty(); }, seconds(10)));
+  ASSERT_EQ(server_->Stop(), 0);
+  std::string error;
+  ASSERT_TRUE(server_->Start(&error)) << error;
+  const CommandResult r = watch.get();
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Succeeded 100%"), std::string::npos) << r.out;
 }
 
 TEST_F(ExportctlTest, TheProgressBarRedrawsOneLineOnATerminal) {
