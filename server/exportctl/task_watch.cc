@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <optional>
 #include <thread>
 
@@ -53,7 +54,15 @@ WatchOptions TerminalWatchOptions(bool show) {
   return options;
 }
 
+// Ctrl-C while the bar is drawn: end its line, so the shell's prompt starts on a fresh one.
+extern "C" void EndLineAndExit(int /*signal*/) {
+  const ssize_t ignored = ::write(STDOUT_FILENO, "\n", 1);
+  (void)ignored;
+  ::_exit(130);
+}
+
 Result<Json> WatchTask(const ApiClient& api, const std::string& id, const WatchOptions& options) {
+  if (options.show && options.tty && options.out == stdout) std::signal(SIGINT, &EndLineAndExit);
   const std::string path = "/v1/exports/" + PathSegment(id);
   const SteadyClock::time_point start = SteadyClock::now();
   RateMeter rate;

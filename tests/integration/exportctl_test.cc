@@ -75,8 +75,10 @@ class ExportctlTest : public ExportdTest {
     return result;
   }
 
-  // Runs exportctl ARGS on a pseudo-terminal of 100 columns; everything it wrote.
+  // Runs exportctl ARGS on a pseudo-terminal of 100 columns; everything it wrote. With
+  // `interrupt_after`, types Ctrl-C once the output holds that text.
   CommandResult CtlOnTerminal(std::vector<std::string> args,
+                              const std::string& interrupt_after = "",
                               Clock::duration timeout = seconds(60)) {
     args.insert(args.begin(), EXPORTCTL_BINARY);
     std::vector<std::string> envs = Env({{"TERM", "xterm"}});
@@ -95,12 +97,18 @@ class ExportctlTest : public ExportdTest {
     if (pid < 0) return result;
     const Clock::time_point deadline = Clock::now() + timeout;
     char buf[4096];
+    bool interrupted = false;
     while (Clock::now() < deadline) {
       pollfd p{master, POLLIN, 0};
       if (::poll(&p, 1, 100) <= 0) continue;
       const ssize_t n = ::read(master, buf, sizeof(buf));
       if (n <= 0) break;  // EIO: the child closed the terminal
       result.out.append(buf, static_cast<size_t>(n));
+      if (!interrupted && !interrupt_after.empty() &&
+          result.out.find(interrupt_after) != std::string::npos) {
+        EXPECT_EQ(::write(master, "\x03", 1), 1);
+        interrupted = true;
+      }
     }
     result.exit_code = Reap(pid, seconds(5));
     ::close(master);
@@ -453,6 +461,14 @@ TEST_F(ExportctlTest, TheProgressBarRedrawsOneLineOnATerminal) {
   const std::string bar = r.out.substr(first_bar);
   EXPECT_EQ(std::count(bar.begin(), bar.end(), '\n'), 1) << r.out;
   EXPECT_GE(std::count(bar.begin(), bar.end(), '\r'), 3) << r.out;  // redrawn, several times
+}
+
+TEST_F(ExportctlTest, CtrlCEndsTheBarsLine) {
+  ASSERT_TRUE(StartWithItems(3000, {{"max_rows_per_second", 300}}));
+  CommandResult r = CtlOnTerminal({"export", "items", "--wait"}, "\rProcessing [");
+  EXPECT_EQ(r.exit_code, 130) << r.out;
+  ASSERT_FALSE(r.out.empty());
+  EXPECT_EQ(r.out.back(), '\n') << r.out;
 }
 
 }  // namespace
