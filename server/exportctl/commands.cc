@@ -47,18 +47,17 @@ Status DownloadFiles(const Context& ctx, const Json& task, const std::string& di
     FileToFetch file;
     file.name = Text(f, "name");
     file.url = ctx.api.Absolute(Text(f, "url"));
-    file.sha256 = Text(f, "sha256");
+    if (!Text(f, "sha256").empty()) file.sha256 = Text(f, "sha256");
     if (f.contains("bytes") && f["bytes"].is_number()) file.bytes = f["bytes"].get<int64_t>();
     files.push_back(std::move(file));
   }
-  if (files.empty() && task.contains("files")) {
-    return Gone("export " + Text(task, "id") + " has no files (deleted or expired)");
-  }
   const Json links = task.value("links", Json::object());
-  if (!Text(links, "manifest").empty()) {
-    files.push_back(
-        {ctx.api.Absolute(Text(links, "manifest")), "manifest.json", std::nullopt, std::nullopt});
+  if (Text(links, "manifest").empty()) {
+    // A Succeeded export has its manifest until its files are deleted or expire.
+    return Gone("export " + Text(task, "id") + " has no files any more (deleted or expired)");
   }
+  files.push_back(
+      {ctx.api.Absolute(Text(links, "manifest")), "manifest.json", std::nullopt, std::nullopt});
   for (const FileToFetch& file : files) {
     ASSIGN_OR_RETURN(FetchOutcome got, FetchFile(file, dir));
     if (ctx.json) continue;
