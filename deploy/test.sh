@@ -39,10 +39,10 @@ else
   # would only repeat the same checks without them.
   echo "== Debug build with ASan/UBSan: unit, integration and contract tests"
   run_suite "$root/build/asan" -DCMAKE_BUILD_TYPE=Debug -DEXPORTD_SANITIZE=address,undefined
-  echo "== Release build of exportd and exportctl, warnings as errors (what deploy/start.sh builds)"
+  echo "== Release build of exportd, warnings as errors (what deploy/start.sh builds)"
   cmake -S "$root" -B "$root/build/release-werror" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DEXPORTD_WERROR=ON -DEXPORTD_BUILD_TESTS=OFF -DEXPORTD_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
-  cmake --build "$root/build/release-werror" --target exportd exportctl -j"$jobs"
+  cmake --build "$root/build/release-werror" --target exportd -j"$jobs"
   echo "== TSan build: the unit tests of the threaded parts (scheduler, dispatcher, caches)"
   tsan_targets=(scheduler_unit_test notification_dispatcher_test committed_read_cache_test
     cached_check_test task_body_cache_test)
