@@ -42,7 +42,7 @@ else
   echo "== Release build of exportd, warnings as errors (what deploy/start.sh builds)"
   cmake -S "$root" -B "$root/build/release-werror" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DEXPORTD_WERROR=ON -DEXPORTD_BUILD_TESTS=OFF -DEXPORTD_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
-  cmake --build "$root/build/release-werror" --target exportd -j"$jobs"
+  cmake --build "$root/build/release-werror" --target exportd exportctl -j"$jobs"
   echo "== libFuzzer targets (clang, ASan/UBSan): a short smoke run of each"
   CC=clang CXX=clang++ cmake -S "$root" -B "$root/build/fuzz" -G Ninja -DEXPORTD_FUZZ=ON \
     -DCMAKE_BUILD_TYPE=Debug -DEXPORTD_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
