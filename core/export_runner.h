@@ -51,9 +51,10 @@ std::vector<std::string> ResolveFields(const ExportRequest& request, const Datas
 Result<SourceQuery> ExportQuery(const Task& task, const Dataset& dataset);
 
 // The metrics of an export whose rows `query` selects (its after_key is ignored): rows and the
-// dataset's count_distinct fields per partition (Source::Summarize; asked only of a dataset with
-// a partition field or count_distinct fields), the rows the dataset's row_filter excludes from
-// what the request alone selects, and the record ids with no row.
+// dataset's count_distinct fields per partition (Source::Summarize, one more pass over the rows:
+// for incremental and split exports of a partitioned dataset and for every export of a dataset
+// with count_distinct fields; otherwise rows_by_partition stays empty), the rows the dataset's
+// row_filter excludes from what the request alone selects, and the record ids with no row.
 Result<TaskMetrics> ExportMetrics(const Task& task, const Dataset& dataset, Source& source,
                                   const SourceQuery& query);
 
