@@ -55,8 +55,11 @@ Result<SourceQuery> ExportQuery(const Task& task, const Dataset& dataset);
 // for incremental and split exports of a partitioned dataset and for every export of a dataset
 // with count_distinct fields; otherwise rows_by_partition stays empty), the rows the dataset's
 // row_filter excludes from what the request alone selects, and the record ids with no row.
+// `scope_rows`, when given, is set to the number of rows in scope when a summary was taken
+// (nullopt otherwise). RunExport counts them before it reads the rows.
 Result<TaskMetrics> ExportMetrics(const Task& task, const Dataset& dataset, Source& source,
-                                  const SourceQuery& query);
+                                  const SourceQuery& query,
+                                  std::optional<int64_t>* scope_rows = nullptr);
 
 // Runs the export of `task` from `source` into `store`:
 //  - counts the matching rows first (progress.rows_total), then reads them in key order;
