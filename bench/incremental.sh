@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The nightly incremental scenario of recurring exports: a 1,000,000-row table of 1,000
-# partitions in which 1% of the rows arrived since the last export. In each round, on a fresh data
+# partitions (20 columns, the shape of the narrow dataset) in which 1% of the rows arrived since
+# the last export. In each round, on a fresh data
 # dir: an incremental export up to the previous night (the 99%: it sets every partition's
 # watermark), then the nightly incremental export (the 1%), then a full export of the same table;
 # the nightly run's time as a share of the full export's, medians over the rounds.
@@ -13,8 +14,8 @@ rounds=${1:-3}
 bin=${2:-$root/build-p/server/exportd}
 dir=${EXPORTD_BENCH_DIR:-/tmp/exportd-bench}/nightly
 mkdir -p "$dir"
-db=$dir/nightly.sqlite
-[[ ${EXPORTD_BENCH_NO_INDEX:-} == 1 ]] && db=$dir/nightly_noindex.sqlite
+db=$dir/nightly20.sqlite
+[[ ${EXPORTD_BENCH_NO_INDEX:-} == 1 ]] && db=$dir/nightly20_noindex.sqlite
 if [[ ! -f $db ]]; then
   echo "generating $db (1,000,000 rows, 1,000 partitions, 1% after 2026-01-31)"
   # Rows 1..990,000 spread over 2026-01-01..2026-01-31, rows 990,001..1,000,000 over
@@ -23,14 +24,21 @@ if [[ ! -f $db ]]; then
 PRAGMA journal_mode = OFF;
 PRAGMA synchronous = OFF;
 CREATE TABLE events (id INTEGER PRIMARY KEY, study TEXT NOT NULL, participant_id INTEGER NOT NULL,
-                     collected_at TEXT NOT NULL, value REAL, note TEXT);
+                     collected_at TEXT NOT NULL, value REAL, note TEXT, site TEXT, visit INTEGER,
+                     sample_type TEXT, volume_ml REAL, ph REAL, temp_c REAL, flagged INTEGER,
+                     operator TEXT, batch TEXT, comment TEXT, lab_code INTEGER, ratio REAL,
+                     unit TEXT, status TEXT);
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000)
 INSERT INTO events
 SELECT i, printf('study-%04d', i % 1000), (i * 7919) % 50000,
        strftime('%Y-%m-%dT%H:%M:%SZ', CASE WHEN i <= 990000
          THEN 1767225600 + (i * 2592000) / 990000
          ELSE 1769817600 + ((i - 990000) * 86400) / 10000 END, 'unixepoch'),
-       (i % 997) * 0.125, 'note ' || (i % 13)
+       (i % 997) * 0.125, 'note ' || (i % 13), 'site-' || (i % 37), i % 9,
+       CASE i % 3 WHEN 0 THEN 'blood' WHEN 1 THEN 'serum' ELSE 'urine, "spot"' END,
+       (i % 500) / 10.0, 6.5 + (i % 20) / 10.0, 36.0 + (i % 30) / 10.0, i % 2,
+       'op' || (i % 101), printf('B%06d', i / 100), CASE WHEN i % 7 = 0 THEN NULL
+         ELSE 'checked by ' || (i % 53) END, i % 10007, (i % 1000) / 999.0, 'mg/L', 'final'
 FROM n;
 SQL
   [[ $db == *noindex* ]] || sqlite3 "$db.tmp" 'CREATE INDEX events_study_time ON events (study, collected_at)'
