@@ -806,6 +806,7 @@ TEST_F(SchedulerTest, DrainLetsTheExportReachItsNextCheckpoint) {
 
 TEST_F(SchedulerTest, PauseStopsAfterTheFileBeingWrittenAndResumeFinishesExactly) {
   AddDataset("samples", {Rows(1000)});
+  AddDataset("small", {Rows(5)});
   const std::string id = CreateTask("samples", 300);
   const SchedulerOptions options = Throttled(400);  // a file every 0.75 s
   std::unique_ptr<Scheduler> scheduler = MakeScheduler(options);
@@ -837,9 +838,11 @@ TEST_F(SchedulerTest, PauseStopsAfterTheFileBeingWrittenAndResumeFinishesExactly
   EXPECT_EQ(last.from, TaskState::kProcessing);
   EXPECT_EQ(last.to, TaskState::kPaused);
   EXPECT_EQ(last.actor, options.instance_id);
-  // Paused stays paused: nothing claims it.
+  // Paused stays paused: nothing claims it. A task created after it is claimed and finishes
+  // meanwhile, so the workers did look at the queue.
+  const std::string later = CreateTask("small", 5);
   scheduler->Wake();
-  std::this_thread::sleep_for(milliseconds(200));
+  ASSERT_TRUE(WaitForState(later, TaskState::kSucceeded, milliseconds(5000)));
   EXPECT_EQ(GetTask(id).state, TaskState::kPaused);
 
   ASSERT_TRUE(store_->Transition(id, {.trigger = Trigger::kResume, .now = clock_.Now()}).ok());
