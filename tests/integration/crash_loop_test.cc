@@ -219,12 +219,8 @@ TEST_F(CrashLoopTest, KilledDuringIncrementalExportsEveryRecordIsExportedOnce) {
   for (const std::string& id : ids) {
     Json task = WaitForTerminal(*api_, id, seconds(120));
     ASSERT_EQ(task.value("status", ""), "Succeeded") << task.dump();
-    for (const std::string& csv : DownloadExport(*api_, task).contents) {
-      Table table;
-      std::string error;
-      ASSERT_TRUE(ParseCsv(csv, &table, &error)) << error;
-      for (size_t r = 1; r < table.size(); ++r) exported.push_back(std::stoll(table[r][0]));
-    }
+    const std::vector<int64_t> got = ExportedIds(*api_, task);
+    exported.insert(exported.end(), got.begin(), got.end());
   }
   std::sort(exported.begin(), exported.end());
   std::vector<int64_t> every;

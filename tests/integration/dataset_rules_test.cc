@@ -38,19 +38,6 @@ class DatasetRulesTest : public ExportdTest {
     return WaitForTerminal(*api_, id, seconds(60));
   }
 
-  std::vector<int64_t> ExportedIds(const Json& task) {
-    std::vector<int64_t> ids;
-    EXPECT_EQ(task.value("status", ""), "Succeeded") << task.dump();
-    if (task.value("status", "") != "Succeeded") return ids;
-    for (const std::string& csv : DownloadExport(*api_, task).contents) {
-      Table table;
-      std::string error;
-      EXPECT_TRUE(ParseCsv(csv, &table, &error)) << error;
-      for (size_t r = 1; r < table.size(); ++r) ids.push_back(std::stoll(table[r][0]));
-    }
-    return ids;
-  }
-
   std::vector<int64_t> IdsWhere(const std::string& where) {
     std::vector<int64_t> ids;
     for (const Row& row : QueryItems(source_path(), {"id"}, where)) {
@@ -67,34 +54,34 @@ TEST_F(DatasetRulesTest, TheRowFilterHoldsForEveryRequestAndItsExclusionsAreCoun
   ASSERT_LT(allowed.size(), 200u);
 
   Json all = Run({{"dataset", "items"}, {"fields", {"id", "qty"}}});
-  EXPECT_EQ(ExportedIds(all), allowed);
+  EXPECT_EQ(ExportedIds(*api_, all), allowed);
   EXPECT_EQ(all["metrics"]["excluded_rows"], 200 - static_cast<int>(allowed.size()));
   // A request that asks for exactly the excluded rows gets none of them.
   Json widened =
       Run({{"dataset", "items"}, {"fields", {"id", "qty"}}, {"filter", {{"qty", {{"lt", 0}}}}}});
-  EXPECT_EQ(ExportedIds(widened), std::vector<int64_t>{});
+  EXPECT_EQ(ExportedIds(*api_, widened), std::vector<int64_t>{});
   EXPECT_EQ(widened["metrics"]["excluded_rows"], static_cast<int>(IdsWhere("qty < 0").size()));
   // Nor through a record list.
   const std::vector<int64_t> negative = IdsWhere("qty < 0");
   ASSERT_FALSE(negative.empty());
   Json listed =
       Run({{"dataset", "items"}, {"fields", {"id"}}, {"record_ids", {negative[0], allowed[0]}}});
-  EXPECT_EQ(ExportedIds(listed), std::vector<int64_t>{allowed[0]});
+  EXPECT_EQ(ExportedIds(*api_, listed), std::vector<int64_t>{allowed[0]});
   EXPECT_EQ(listed["metrics"]["missing_ids"], 1);
   // Nor through an incremental export.
   Json incremental = Run({{"dataset", "items"}, {"fields", {"id"}}, {"incremental", true}});
-  EXPECT_EQ(ExportedIds(incremental), allowed);
+  EXPECT_EQ(ExportedIds(*api_, incremental), allowed);
 }
 
 TEST_F(DatasetRulesTest, AViewJoiningConsentTakesAWithdrawalIntoAccountOnReExports) {
   ASSERT_TRUE(Start(Json::object()));
   Json before = Run({{"dataset", "shared"}, {"fields", {"id", "region"}}});
-  EXPECT_EQ(ExportedIds(before), IdsWhere("region <> 'west'"));
+  EXPECT_EQ(ExportedIds(*api_, before), IdsWhere("region <> 'west'"));
   // South withdraws consent: a re-export of the same window leaves south out.
   ExecSql(source_path(), "UPDATE consent SET scope = 'no_sharing' WHERE region = 'south'");
   // Incremental (no watermark yet: from the beginning), so its metrics count rows per region.
   Json after = Run({{"dataset", "shared"}, {"fields", {"id", "region"}}, {"incremental", true}});
-  EXPECT_EQ(ExportedIds(after), IdsWhere("region NOT IN ('west', 'south')"));
+  EXPECT_EQ(ExportedIds(*api_, after), IdsWhere("region NOT IN ('west', 'south')"));
   EXPECT_EQ(after["metrics"]["rows_by_partition"],
             (Json{{"east", IdsWhere("region = 'east'").size()},
                   {"north", IdsWhere("region = 'north'").size()}}));

@@ -27,21 +27,6 @@ class IncrementalExportTest : public ExportdTest {
     return WaitForTerminal(*api_, id, seconds(60));
   }
 
-  // The ids a Succeeded task exported, in file order.
-  std::vector<int64_t> ExportedIds(const Json& task) {
-    std::vector<int64_t> ids;
-    EXPECT_EQ(task.value("status", ""), "Succeeded") << task.dump();
-    if (task.value("status", "") != "Succeeded") return ids;
-    DownloadedExport files = DownloadExport(*api_, task);
-    for (const std::string& csv : files.contents) {
-      Table table;
-      std::string error;
-      EXPECT_TRUE(ParseCsv(csv, &table, &error)) << error;
-      for (size_t r = 1; r < table.size(); ++r) ids.push_back(std::stoll(table[r][0]));
-    }
-    return ids;
-  }
-
   // The ids of rows [from_hour, to_hour) of the given regions (all when empty).
   static std::vector<int64_t> Hours(int from_hour, int to_hour, std::set<int> regions = {}) {
     std::vector<int64_t> ids;
@@ -87,7 +72,7 @@ TEST_F(IncrementalExportTest, DailyWithoutWatermarkStartsADayBeforeUntilThenUses
   // No watermark: each region starts one day before `until`.
   Json first =
       Run({{"incremental", true}, {"export_type", "daily"}, {"until", "2024-01-03T00:00:00Z"}});
-  EXPECT_EQ(ExportedIds(first), Hours(24, 48));
+  EXPECT_EQ(ExportedIds(*api_, first), Hours(24, 48));
   EXPECT_EQ(first["window"]["until"], "2024-01-03T00:00:00.000Z");
   EXPECT_EQ(WindowSince(first), AllAt("2024-01-02T00:00:00.000Z"));
   EXPECT_EQ(Watermarks(), AllAt("2024-01-03T00:00:00.000Z"));
@@ -101,7 +86,7 @@ TEST_F(IncrementalExportTest, DailyWithoutWatermarkStartsADayBeforeUntilThenUses
   // With watermarks: each region continues where the last export ended.
   Json second =
       Run({{"incremental", true}, {"export_type", "daily"}, {"until", "2024-01-05T00:00:00Z"}});
-  EXPECT_EQ(ExportedIds(second), Hours(48, 96));
+  EXPECT_EQ(ExportedIds(*api_, second), Hours(48, 96));
   EXPECT_EQ(WindowSince(second), AllAt("2024-01-03T00:00:00.000Z"));
   EXPECT_EQ(Watermarks(), AllAt("2024-01-05T00:00:00.000Z"));
 }
@@ -110,23 +95,23 @@ TEST_F(IncrementalExportTest, HourlyWithoutAndWithAWatermark) {
   ASSERT_TRUE(StartWithItems(50));
   Json first =
       Run({{"incremental", true}, {"export_type", "hourly"}, {"until", "2024-01-01T10:00:00Z"}});
-  EXPECT_EQ(ExportedIds(first), Hours(9, 10));
+  EXPECT_EQ(ExportedIds(*api_, first), Hours(9, 10));
   EXPECT_EQ(WindowSince(first), AllAt("2024-01-01T09:00:00.000Z"));
   Json second =
       Run({{"incremental", true}, {"export_type", "hourly"}, {"until", "2024-01-01T12:00:00Z"}});
-  EXPECT_EQ(ExportedIds(second), Hours(10, 12));
+  EXPECT_EQ(ExportedIds(*api_, second), Hours(10, 12));
   EXPECT_EQ(Watermarks(), AllAt("2024-01-01T12:00:00.000Z"));
 }
 
 TEST_F(IncrementalExportTest, InstantStartsAtTheBeginningAndEndsNowWithoutUntil) {
   ASSERT_TRUE(StartWithItems(60));
   Json first = Run({{"incremental", true}, {"until", "2024-01-01T05:00:00Z"}});
-  EXPECT_EQ(ExportedIds(first), Hours(0, 5));
+  EXPECT_EQ(ExportedIds(*api_, first), Hours(0, 5));
   EXPECT_EQ(WindowSince(first), AllAt(""));
   // No until: now (minus the dataset's settle_seconds, 0 here); everything after the watermark.
   const int64_t before = UnixNowMillis();
   Json second = Run({{"incremental", true}});
-  EXPECT_EQ(ExportedIds(second), Hours(5, 61));
+  EXPECT_EQ(ExportedIds(*api_, second), Hours(5, 61));
   const std::optional<int64_t> until = ParseRfc3339Millis(second["window"]["until"]);
   ASSERT_TRUE(until.has_value());
   EXPECT_GE(*until, before - 1000);
@@ -146,7 +131,7 @@ TEST_F(IncrementalExportTest, AnExplicitSinceStartsPartitionsWithoutAWatermark) 
   for (int i = 20; i < 48; ++i) {
     if (i % 4 != 0 || i >= 24) expected.push_back(i);
   }
-  EXPECT_EQ(ExportedIds(task), expected);
+  EXPECT_EQ(ExportedIds(*api_, task), expected);
   EXPECT_EQ(WindowSince(task)["north"], "2024-01-02T00:00:00.000Z");
   EXPECT_EQ(WindowSince(task)["south"], "2024-01-01T20:00:00.000Z");
 }
@@ -164,17 +149,17 @@ TEST_F(IncrementalExportTest, ReDrivesOfAWindowAndRecordListsNeitherReadNorMoveW
   Json daily = Run({{"export_type", "daily"},
                     {"since", "2024-01-01T00:00:00Z"},
                     {"until", "2024-01-02T00:00:00Z"}});
-  EXPECT_EQ(ExportedIds(daily), Hours(0, 24));
+  EXPECT_EQ(ExportedIds(*api_, daily), Hours(0, 24));
   EXPECT_TRUE(daily["window"].is_null());
   // An hourly re-drive of a table window (one region).
   Json hourly = Run({{"export_type", "hourly"},
                      {"since", "2024-01-01T03:00:00Z"},
                      {"until", "2024-01-01T09:00:00Z"},
                      {"partitions", {"east"}}});
-  EXPECT_EQ(ExportedIds(hourly), Hours(3, 9, {2}));
+  EXPECT_EQ(ExportedIds(*api_, hourly), Hours(3, 9, {2}));
   // A record list: exactly those records, in key order; the unknown ones are counted.
   Json listed = Run({{"record_ids", {77, 5, 3, 123456, 5}}});
-  EXPECT_EQ(ExportedIds(listed), (std::vector<int64_t>{3, 5, 77}));
+  EXPECT_EQ(ExportedIds(*api_, listed), (std::vector<int64_t>{3, 5, 77}));
   EXPECT_EQ(listed["metrics"]["missing_ids"], 1);
   EXPECT_EQ(listed["metrics"]["missing_ids_sample"], Json::array({123456}));
 
@@ -189,7 +174,7 @@ TEST_F(IncrementalExportTest, AnUntilBeforeTheWatermarkExportsNothingAndDoesNotM
   SetWatermark("north", "2024-01-03T00:00:00Z");
   Json task =
       Run({{"incremental", true}, {"partitions", {"north"}}, {"until", "2024-01-02T00:00:00Z"}});
-  EXPECT_EQ(ExportedIds(task), std::vector<int64_t>{});
+  EXPECT_EQ(ExportedIds(*api_, task), std::vector<int64_t>{});
   EXPECT_EQ(Watermarks(),
             (std::map<std::string, std::string>{{"north", "2024-01-03T00:00:00.000Z"}}));
   EXPECT_EQ(EventsOfType(GetEvents(*api_, task["id"]), "watermark").size(), 0u);
@@ -211,7 +196,7 @@ TEST_F(IncrementalExportTest, AFailedExportMovesNothingAndTheNextCoversBothWindo
   // The next export starts where the last Succeeded one ended: nothing lost, nothing doubled.
   Json next =
       Run({{"incremental", true}, {"export_type", "daily"}, {"until", "2024-01-04T00:00:00Z"}});
-  EXPECT_EQ(ExportedIds(next), Hours(24, 72));
+  EXPECT_EQ(ExportedIds(*api_, next), Hours(24, 72));
   EXPECT_EQ(Watermarks(), AllAt("2024-01-04T00:00:00.000Z"));
 }
 
@@ -227,7 +212,7 @@ TEST_F(IncrementalExportTest, IdenticalRequestsSentTogetherExportEveryRecordOnce
   std::vector<int64_t> all;
   for (const std::string& id : ids) {
     ASSERT_FALSE(id.empty());
-    std::vector<int64_t> got = ExportedIds(WaitForTerminal(*api_, id, seconds(60)));
+    std::vector<int64_t> got = ExportedIds(*api_, WaitForTerminal(*api_, id, seconds(60)));
     all.insert(all.end(), got.begin(), got.end());
   }
   std::sort(all.begin(), all.end());
@@ -254,7 +239,7 @@ TEST_F(IncrementalExportTest, DeletingAWatermarkStartsThatPartitionAfreshAndOthe
   for (int i = 48; i < 96; ++i) {
     if (i % 4 != 0 || i >= 72) expected.push_back(i);
   }
-  EXPECT_EQ(ExportedIds(next), expected);
+  EXPECT_EQ(ExportedIds(*api_, next), expected);
 }
 
 TEST_F(IncrementalExportTest, DailyWindowsFollowTheTimeZoneAcrossADstChange) {
@@ -266,7 +251,7 @@ TEST_F(IncrementalExportTest, DailyWindowsFollowTheTimeZoneAcrossADstChange) {
                    {"until", "2024-03-11T07:00:00Z"}});
   EXPECT_EQ(WindowSince(task), AllAt("2024-03-10T08:00:00.000Z"));
   const int start = (31 + 29 + 9) * 24 + 8;  // hours from 2024-01-01 to 2024-03-10T08:00Z
-  EXPECT_EQ(ExportedIds(task), Hours(start, start + 23));
+  EXPECT_EQ(ExportedIds(*api_, task), Hours(start, start + 23));
 }
 
 }  // namespace

@@ -550,6 +550,19 @@ bool WaitForProcessingRows(const HttpClient& api, const std::string& id, int64_t
   return reached;
 }
 
+std::vector<int64_t> ExportedIds(const HttpClient& api, const Json& task) {
+  std::vector<int64_t> ids;
+  EXPECT_EQ(task.value("status", ""), "Succeeded") << task.dump();
+  if (task.value("status", "") != "Succeeded") return ids;
+  for (const std::string& csv : DownloadExport(api, task).contents) {
+    Table table;
+    std::string error;
+    EXPECT_TRUE(ParseCsv(csv, &table, &error)) << error;
+    for (size_t r = 1; r < table.size(); ++r) ids.push_back(std::stoll(table[r][0]));
+  }
+  return ids;
+}
+
 DownloadedExport DownloadExport(const HttpClient& api, const Json& task) {
   DownloadedExport out;
   if (!task.is_object() || !task.contains("files") || !task["files"].is_array()) {

@@ -96,6 +96,10 @@ struct DownloadedExport {
 // equal the task's files[] and the manifest's entry, gzip magic when compressed.
 DownloadedExport DownloadExport(const HttpClient& api, const Json& task);
 
+// The first column, as integers, of every data row of a Succeeded CSV task, in file order (the
+// ids of an export whose first field is the key). A gtest failure, and none, for another status.
+std::vector<int64_t> ExportedIds(const HttpClient& api, const Json& task);
+
 // The common end of a flow test: the task Succeeded, download everything, validate the data.
 void ExpectExportMatches(const HttpClient& api, const Json& task, const ExpectedExport& expected);
 
