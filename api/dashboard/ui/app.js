@@ -13,7 +13,11 @@ const flashEl = document.getElementById('flash');
 const session = { admin: false, signedIn: false };
 let cleanup = null;
 
+// A message stays for the page it was given on and the one it leads to (e.g. "created" shown
+// on the new task's page), and goes with the next navigation.
+let flashedAt = 0;
 function flash(message, kind = 'info') {
+  flashedAt = Date.now();
   clear(flashEl);
   if (!message) return;
   flashEl.append(h('p', { class: `msg ${kind}` }, message));
@@ -161,6 +165,7 @@ function route() {
   const [path, queryString] = hash.split('?');
   const query = new URLSearchParams(queryString || '');
   if (cleanup) cleanup();
+  if (Date.now() - flashedAt > 1500) clear(flashEl);
   const poller = makePoller();
   const thisCleanup = () => poller.stop();
   cleanup = thisCleanup;

@@ -213,7 +213,18 @@ export async function renderTask(main, ctx, [id]) {
   }
 
   ctx.every(async () => {
-    const { task, retryAfter } = await load();
+    let loaded;
+    try {
+      loaded = await load();
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 404) throw err;
+      // Another principal's task is 404 too: the API does not tell them apart.
+      clear(actions);
+      clear(summary).append(h('p', { class: 'msg error', role: 'alert' },
+        `There is no export ${id} that this API key may see.`));
+      return null;
+    }
+    const { task, retryAfter } = loaded;
     // Terminal: nothing changes any more.
     if (TERMINAL.has(task.status)) return null;
     // Polite: the server's Retry-After, but at least every 2 s for a live bar and never faster
