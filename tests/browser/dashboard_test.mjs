@@ -154,6 +154,7 @@ async function checkStaticFiles(base) {
 }
 
 async function main() {
+  fs.rmSync(path.join(artifacts, 'exportd.log'), { force: true }); // of an earlier failed run
   const server = await startServer();
   log(`exportd at ${server.base}, data in ${server.dataDir}`);
   let browser;
@@ -272,7 +273,7 @@ async function main() {
     await waitFor('the percent to grow without a reload', async () => (await percentNow()) > firstPct, 8000);
     check(await page.locator(`tr[data-id="${slowId}"] [data-label="ETA"]`).textContent() !== '–', 'no ETA while running');
     log(`progress went from ${firstPct}% to ${await percentNow()}% in place`);
-    await page.screenshot({ path: path.join(artifacts, 'exports-live-desktop.png') });
+    await page.screenshot({ path: path.join(artifacts, 'exports-live-desktop.png'), clip: { x: 0, y: 0, width: 1280, height: 440 } });
     await page.getByRole('link', { name: slowId }).click();
     await page.locator('#task-status').filter({ hasText: 'Processing' }).waitFor();
     await page.getByRole('button', { name: 'Cancel export' }).click();
@@ -308,10 +309,24 @@ async function main() {
     check(await page.locator('#preview li time').count() === 5, 'not five next runs');
     const firstRun = await page.locator('#preview li time').first().getAttribute('datetime');
     check(/T0[01]:30:00(\.0+)?Z$/.test(firstRun), `02:30 in Oslo is 00:30 or 01:30 UTC, not ${firstRun}`);
+    await page.getByRole('button', { name: 'Add condition' }).click();
+    await page.getByLabel('Condition 1: field').selectOption('study');
+    await page.getByLabel('Condition 1: value').fill('fjord-sediments');
     await page.getByRole('button', { name: 'Create schedule' }).click();
     await page.locator('table.schedules tbody tr').filter({ hasText: 'nightly-fjords' }).waitFor();
     await page.getByRole('button', { name: 'Disable' }).click();
     await page.locator('table.schedules tbody tr').filter({ hasText: 'disabled' }).waitFor();
+    const schedules = await apiGet(server.base, '/v1/schedules');
+    check(schedules.items.length === 1 && schedules.items[0].enabled === false
+      && schedules.items[0].time_zone === 'Europe/Oslo', `schedules ${JSON.stringify(schedules).slice(0, 300)}`);
+    await page.getByRole('button', { name: 'Run now' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Run now' }).click();
+    await page.waitForURL((u) => /#\/exports\/[^/]+$/.test(u.hash));
+    await page.getByText(/^Schedule nightly-fjords started export/).waitFor();
+    await page.locator('#task-status').filter({ hasText: 'Succeeded' }).waitFor({ timeout: 20000 });
+    const runId = decodeURIComponent(page.url().split('#/exports/')[1]);
+    const run = await apiGet(server.base, `/v1/exports/${runId}`);
+    check(run.schedule_id === schedules.items[0].id, `the run's schedule_id ${run.schedule_id}`);
 
     section('watermarks and audit pages');
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Watermarks' }).click();
@@ -322,7 +337,7 @@ async function main() {
     section('phone width');
     await page.setViewportSize(PHONE);
     await page.goto(`${server.base}/#/exports`);
-    await waitFor('two rows', async () => (await rows.count()) === 2, 5000);
+    await waitFor('three rows', async () => (await rows.count()) === 3, 5000);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     check(overflow <= 0, `the exports page scrolls sideways by ${overflow}px at phone width`);
     await page.screenshot({ path: path.join(artifacts, 'exports-phone.png'), fullPage: true });

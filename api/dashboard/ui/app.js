@@ -13,11 +13,11 @@ const flashEl = document.getElementById('flash');
 const session = { admin: false, signedIn: false };
 let cleanup = null;
 
-// A message stays for the page it was given on and the one it leads to (e.g. "created" shown
-// on the new task's page), and goes with the next navigation.
-let flashedAt = 0;
-function flash(message, kind = 'info') {
-  flashedAt = Date.now();
+// A message goes with the next navigation, unless it is meant for the page the action leads to
+// (forNextPage: "created" shown on the new task's page).
+let keepFlash = false;
+function flash(message, kind = 'info', forNextPage = false) {
+  keepFlash = forNextPage;
   clear(flashEl);
   if (!message) return;
   flashEl.append(h('p', { class: `msg ${kind}` }, message));
@@ -165,7 +165,8 @@ function route() {
   const [path, queryString] = hash.split('?');
   const query = new URLSearchParams(queryString || '');
   if (cleanup) cleanup();
-  if (Date.now() - flashedAt > 1500) clear(flashEl);
+  if (keepFlash) keepFlash = false;
+  else clear(flashEl);
   const poller = makePoller();
   const thisCleanup = () => poller.stop();
   cleanup = thisCleanup;

@@ -53,7 +53,7 @@ export async function renderNewExport(main, ctx) {
     submit.disabled = true;
     try {
       const res = await api.post('/v1/exports', body);
-      ctx.flash(`Export ${res.data.id} created.`);
+      ctx.flash(`Export ${res.data.id} created.`, 'info', true);
       window.location.hash = `#/exports/${encodeURIComponent(res.data.id)}`;
     } catch (err) {
       status.className = 'form-status msg error';

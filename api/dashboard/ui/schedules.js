@@ -25,10 +25,10 @@ export async function renderSchedules(main, ctx) {
         .map((c) => h('th', { scope: 'col' }, c)))), tbody));
   }
 
-  const run = async (fn, okMessage) => {
+  const run = async (fn, okMessage, forNextPage = false) => {
     try {
       const r = await fn();
-      if (okMessage) ctx.flash(okMessage(r));
+      if (okMessage) ctx.flash(okMessage(r), 'info', forNextPage);
     } catch (err) {
       ctx.flash(err instanceof ApiError ? err.describe() : err.message, 'error');
     }
@@ -45,7 +45,7 @@ export async function renderSchedules(main, ctx) {
       run(() => api.post(`${path}/run`), (r) => {
         window.location.hash = `#/exports/${encodeURIComponent(r.data.id)}`;
         return `Schedule ${s.name} started export ${r.data.id}.`;
-      });
+      }, true);
     } }, 'Run now');
     const del = h('button', { type: 'button', class: 'danger small', onclick: async () => {
       if (!(await ctx.confirm(`Delete schedule ${s.name}?`, 'It will not fire again; the exports it made stay.', 'Delete'))) return;
@@ -158,7 +158,7 @@ export async function renderScheduleForm(main, ctx, [id]) {
     submit.disabled = true;
     try {
       const res = editing ? await api.patch(path, b) : await api.post(path, b);
-      ctx.flash(`Schedule ${res.data.name} saved.`);
+      ctx.flash(`Schedule ${res.data.name} saved.`, 'info', true);
       window.location.hash = '#/schedules';
     } catch (err) {
       status.className = 'form-status msg error';
