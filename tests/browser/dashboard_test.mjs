@@ -153,6 +153,26 @@ async function checkStaticFiles(base) {
   check(post.status === 405, `POST / is ${post.status}`);
 }
 
+// Controls on the page without an accessible name (a <label>, aria-label or aria-labelledby, or
+// a button's own text): each is described by tag, type and name.
+async function unlabelledControls(page) {
+  return page.evaluate(() => {
+    const bad = [];
+    for (const el of document.querySelectorAll('input, select, textarea, button')) {
+      if (el.closest('[hidden]') || el.type === 'hidden') continue;
+      const named = (el.labels && el.labels.length > 0) || el.getAttribute('aria-label')
+        || el.getAttribute('aria-labelledby') || (el.tagName === 'BUTTON' && el.textContent.trim());
+      if (!named) bad.push(`${el.tagName.toLowerCase()}[type=${el.type}][name=${el.name}]`);
+    }
+    return bad;
+  });
+}
+
+async function checkLabels(page, where) {
+  const bad = await unlabelledControls(page);
+  check(bad.length === 0, `controls without a label on ${where}: ${bad.join(', ')}`);
+}
+
 async function main() {
   fs.rmSync(path.join(artifacts, 'exportd.log'), { force: true }); // of an earlier failed run
   const server = await startServer();
@@ -225,6 +245,7 @@ async function main() {
       `curl command: ${curl}`);
     check(!curl.includes(KEY), 'the curl command shows the key');
     await page.screenshot({ path: path.join(artifacts, 'new-export-desktop.png'), fullPage: true });
+    await checkLabels(page, 'the new-export form');
     await page.getByRole('button', { name: 'Start export' }).click();
     await page.waitForURL(/#\/exports\/[^/]+$/);
     const taskId = decodeURIComponent(page.url().split('#/exports/')[1]);
@@ -241,6 +262,7 @@ async function main() {
       `request fields ${JSON.stringify(task.request.fields)}`);
     await page.locator('.timeline li').filter({ hasText: 'succeed' }).waitFor();
     await page.screenshot({ path: path.join(artifacts, 'task-desktop.png'), fullPage: true });
+    await checkLabels(page, 'the task page');
 
     section('download a file and compare its sha256');
     const first = task.files[0];
@@ -295,6 +317,7 @@ async function main() {
     await waitFor('one Succeeded row', async () => (await rows.count()) === 1
       && (await rows.nth(0).getAttribute('data-id')) === taskId, 5000);
     await page.screenshot({ path: path.join(artifacts, 'exports-desktop.png'), fullPage: true });
+    await checkLabels(page, 'the exports table');
     await page.getByLabel('Status').selectOption('');
     await waitFor('two rows again', async () => (await rows.count()) === 2, 5000);
     await page.screenshot({ path: path.join(artifacts, 'exports-all-desktop.png') });
@@ -307,6 +330,7 @@ async function main() {
     await page.getByLabel('Time zone').fill('Europe/Oslo');
     await page.locator('#preview[data-for="30 2 * * *|Europe/Oslo"]').waitFor();
     check(await page.locator('#preview li time').count() === 5, 'not five next runs');
+    await checkLabels(page, 'the schedule form');
     const firstRun = await page.locator('#preview li time').first().getAttribute('datetime');
     check(/T0[01]:30:00(\.0+)?Z$/.test(firstRun), `02:30 in Oslo is 00:30 or 01:30 UTC, not ${firstRun}`);
     await page.getByRole('button', { name: 'Add condition' }).click();
@@ -331,8 +355,18 @@ async function main() {
     section('watermarks and audit pages');
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Watermarks' }).click();
     await page.getByText('No watermark yet').waitFor();
+    await page.getByLabel('Partition', { exact: true }).fill('fjord-sediments');
+    await page.getByLabel('Watermark (UTC)').fill('2024-01-01T00:00:00');
+    await page.getByRole('button', { name: 'Set watermark' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Set watermark' }).click();
+    await page.locator('table tbody tr').filter({ hasText: 'fjord-sediments' }).filter({ hasText: '2024-01-01 00:00:00Z' }).waitFor();
+    const wms = await apiGet(server.base, '/v1/datasets/samples/watermarks');
+    check(wms.items.length === 1 && wms.items[0].partition === 'fjord-sediments'
+      && wms.items[0].watermark.startsWith('2024-01-01T00:00:00'), `watermarks ${JSON.stringify(wms)}`);
+    await checkLabels(page, 'the watermarks page');
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).click();
     await page.locator('table.audit tbody tr').filter({ hasText: 'download' }).first().waitFor();
+    await checkLabels(page, 'the audit log');
 
     section('phone width');
     await page.setViewportSize(PHONE);
