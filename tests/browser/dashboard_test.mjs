@@ -282,10 +282,24 @@ async function main() {
     section('cancel a running export');
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New export' }).click();
     await page.getByLabel('Tag', { exact: true }).fill('to be cancelled');
+    // Files of 2,000 rows (a second each): a pause takes effect when the current one is committed.
+    await page.getByLabel('Max rows per file', { exact: true }).fill('2000');
     await page.getByRole('button', { name: 'Start export' }).click();
     await page.waitForURL((u) => /#\/exports\/[^/]+$/.test(u.hash) && !u.hash.includes(taskId));
     const slowId = decodeURIComponent(page.url().split('#/exports/')[1]);
     await page.locator('#task-status').filter({ hasText: 'Processing' }).waitFor({ timeout: 10000 });
+
+    section('pause and resume it');
+    await page.getByRole('button', { name: 'Pause' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Pause' }).click();
+    await page.locator('#task-status').filter({ hasText: 'Paused' }).waitFor({ timeout: 8000 });
+    check(await page.getByRole('button', { name: 'Pause' }).count() === 0, 'a Paused task offers Pause');
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Resume' }).click();
+    await page.locator('#task-status').filter({ hasText: 'Processing' }).waitFor({ timeout: 8000 });
+    const events = await apiGet(server.base, `/v1/exports/${slowId}/events`);
+    const types = events.items.map((e) => e.type);
+    check(types.includes('pause') && types.includes('resume'), `events ${types.join(',')}`);
 
     section('live progress in the table');
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Exports' }).click();
