@@ -199,11 +199,21 @@ export async function renderTask(main, ctx, [id]) {
     eventsSec.append(events.length ? ol : h('p', {}, 'No events yet.'));
   };
 
+  // The events are fetched again only when the task changed (a transition or a committed file
+  // moves updated_at): a long export has many, and the page polls every few seconds.
+  let events = [];
+  let eventsOf = null;
   async function load() {
-    const [taskRes, evRes] = await Promise.all([api.get(path), api.get(`${path}/events`)]);
-    draw(taskRes.data, evRes.data.items || []);
+    const taskRes = await api.get(path);
+    const t = taskRes.data;
+    const version = `${t.updated_at}|${t.status}`;
+    if (version !== eventsOf) {
+      events = (await api.get(`${path}/events`)).data.items || [];
+      eventsOf = version;
+    }
+    draw(t, events);
     const retryAfter = Number(taskRes.headers.get('Retry-After'));
-    return { task: taskRes.data, retryAfter };
+    return { task: t, retryAfter };
   }
 
   function refresh() {
