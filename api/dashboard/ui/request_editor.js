@@ -91,7 +91,7 @@ export function requestEditor(container, datasetList, initial, onChange) {
   const until = h('input', { type: 'datetime-local', step: 1, name: 'until', value: utcToLocalInput(init.until) });
   const timeBox = h('div', { class: 'grid2' }, field('Since (UTC, inclusive)', since), field('Until (UTC, exclusive)', until));
   const partitions = h('input', { type: 'text', name: 'partitions', value: (init.partitions || []).join(', ') });
-  const partitionsField = field('Partitions', partitions, '');
+  const partitionsField = field('Partitions', partitions, 'Comma-separated; empty: all.');
   const maxRows = h('input', { type: 'number', name: 'max_rows_per_file', min: 1, max: 80000, placeholder: '80000',
     value: init.max_rows_per_file || '' });
   const webhook = h('input', { type: 'url', name: 'webhook', placeholder: 'https://example.org/hook',
