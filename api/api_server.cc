@@ -101,6 +101,10 @@ std::vector<Route> RouteTable() {
       {"GET", "/readyz", HandleReadyz, nullptr},
       {"GET", "/metrics", HandleMetrics, nullptr},
       {"GET", "/openapi.yaml", HandleOpenApi, nullptr},
+      // The web dashboard: static files, no credentials (the page asks for an API key).
+      {"GET", "/", HandleDashboardIndex, nullptr},
+      {"GET", "/ui/([A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*)",
+       HandleDashboardAsset, nullptr},
   };
 }
 

@@ -96,6 +96,9 @@ void HandleHealthz(HandlerContext& ctx, const httplib::Request& req, httplib::Re
 void HandleReadyz(HandlerContext& ctx, const httplib::Request& req, httplib::Response& res);
 void HandleMetrics(HandlerContext& ctx, const httplib::Request& req, httplib::Response& res);
 void HandleOpenApi(HandlerContext& ctx, const httplib::Request& req, httplib::Response& res);
+// The web dashboard's static files: "/" (index.html) and "/ui/{file}".
+void HandleDashboardIndex(HandlerContext& ctx, const httplib::Request& req, httplib::Response& res);
+void HandleDashboardAsset(HandlerContext& ctx, const httplib::Request& req, httplib::Response& res);
 
 // /v1/datasets/{name}/watermarks[/{partition}]: listing for every role; PUT and DELETE for
 // admins (the service checks).

@@ -2,7 +2,7 @@
 # Installs what exportd needs from Debian packages (and, with --test, what its test suite
 # needs). Idempotent and quiet when everything is already there.
 #   deploy/install-deps.sh          build and run dependencies
-#   deploy/install-deps.sh --test   also what the tests use (Node.js and npm)
+#   deploy/install-deps.sh --test   also what the tests use (Node.js and npm, Chromium)
 set -euo pipefail
 
 want_test=0
@@ -23,6 +23,10 @@ if (( want_test )); then
   packages+=(python3-aiosmtpd)
   # The fuzz targets (tests/fuzz): clang with libFuzzer and the sanitizer runtimes.
   packages+=(clang libclang-rt-14-dev)
+  # The dashboard's browser tests (tests/browser): headless Chromium, driven by playwright-core.
+  # fonts-liberation is only a recommendation of chromium (not installed here): the screenshots
+  # need a font.
+  packages+=(chromium fonts-liberation)
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi
@@ -45,4 +49,6 @@ fi
 
 # The Node.js packages of tests/contract are installed by tests/contract/run.sh (npm ci from
 # its lockfile) when that test runs; those of tests/s3 (the S3 test server) by tests/s3/install.sh,
-# which ctest runs first as the s3rver_deps fixture of every S3 test.
+# which ctest runs first as the s3rver_deps fixture of every S3 test; those of tests/browser
+# (playwright-core, which drives Debian's chromium and never downloads a browser) by
+# tests/browser/run.sh.

@@ -539,6 +539,16 @@ async function scenario(rawSpec, binary) {
       `  + server: ${specRes.text.length} bytes, sha256 ${sha256(specRes.text)}`]);
   }
 
+  // --- the web dashboard's static files (tests/browser drives the page itself) -----------------
+  const page = await exchange('dashboard page', 'GET', '/', '/', { auth: false }, [200]);
+  await exchange('dashboard script', 'GET', '/ui/{file}', '/ui/app.js', { auth: false }, [200]);
+  await exchange('dashboard style sheet', 'GET', '/ui/{file}', '/ui/app.css', { auth: false }, [200]);
+  await exchange('dashboard: unknown file', 'GET', '/ui/{file}', '/ui/no-such-file.js', { auth: false }, [404]);
+  if (page && page.status === 200) {
+    await exchange('dashboard page, not modified', 'GET', '/', '/',
+      { auth: false, headers: { 'If-None-Match': page.headers.etag } }, [304]);
+  }
+
   // --- authentication ------------------------------------------------------------------------
   await exchange('no auth header', 'GET', '/v1/datasets', '/v1/datasets', { auth: false }, [401]);
   await exchange('wrong key', 'GET', '/v1/exports', '/v1/exports', { token: 'not-a-key' }, [401]);

@@ -110,7 +110,7 @@ TEST_F(AuthTest, MissingOrWrongCredentialsAre401WithBearerChallenge) {
   EXPECT_EQ(t.value("status", ""), "Succeeded") << t.dump();
   EXPECT_FALSE(t["files"].empty()) << "an unauthenticated DELETE removed files";
   // Exempt routes.
-  for (const char* path : {"/healthz", "/readyz", "/openapi.yaml"}) {
+  for (const char* path : {"/healthz", "/readyz", "/openapi.yaml", "/", "/ui/app.js"}) {
     auto res = api_->Send("GET", path, "", "", {}, /*with_auth=*/false);
     EXPECT_EQ(res.status, 200) << res.Describe();
   }

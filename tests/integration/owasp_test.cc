@@ -123,7 +123,8 @@ std::string Fill(const std::string& tmpl, const std::string& task_id,
   for (const auto& [var, value] :
        {std::pair<std::string, std::string>{"{id}", schedule ? schedule_id : task_id},
         {"{name}", dataset ? "items" : "part-00001.csv"},
-        {"{partition}", "north"}}) {
+        {"{partition}", "north"},
+        {"{file}", "app.js"}}) {
     for (size_t pos; (pos = out.find(var)) != std::string::npos;)
       out.replace(pos, var.size(), value);
   }
@@ -240,7 +241,12 @@ TEST_F(OwaspTest, API1_API2_API5_EveryDocumentedRouteRefusesTheWrongCaller) {
                                   << "; read: " << ::testing::PrintToString(seen);
   }
   // The contract's exempt routes (API.md "Authentication"); any other public one is a finding.
-  const std::set<std::string> exempt = {"/healthz", "/readyz", "/metrics", "/openapi.yaml",
+  const std::set<std::string> exempt = {"/healthz",
+                                        "/readyz",
+                                        "/metrics",
+                                        "/openapi.yaml",
+                                        "/",
+                                        "/ui/{file}",
                                         "/v1/exports/{id}/files/{name}"};
 
   for (const SpecOperation& op : ops) {
