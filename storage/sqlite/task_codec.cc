@@ -26,7 +26,8 @@ using nlohmann::json;
 // files[] "contains_formulas" and "csv_contains_formulas" (unknown); the recurring-export keys
 // request "incremental" (false), "export_type" ("instant"), "time_zone", "record_ids" (none),
 // "split_by" (none), files[] "partition", checkpoint "series" (none), and "window", "metrics",
-// "schedule_id", "schedule_slot" (none).
+// "schedule_id", "schedule_slot" (none). A window's partitions are "runs" (earlier: "partitions",
+// one object each; both are read).
 constexpr int kCodecVersion = 3;
 
 // Thrown inside this file only, for shapes that parse as JSON but are not a stored task;
@@ -102,14 +103,29 @@ json EncodeFile(const FileInfo& f) {
   return j;
 }
 
+// Stored as runs of consecutive partitions with the same bounds, in the window's order: after a
+// nightly export every partition has the same window, so a thousand partitions are one run of
+// names, not a thousand objects to parse at each load of the task.
 json EncodeWindow(const TaskWindow& w) {
-  json partitions = json::array();
+  json runs = json::array();
+  const PartitionWindow* run_start = nullptr;
+  json names;
+  auto close_run = [&] {
+    if (run_start == nullptr) return;
+    runs.push_back(json{{"since", OptMillisJson(run_start->since)},
+                        {"until", MillisJson(run_start->until)},
+                        {"partitions", std::move(names)}});
+  };
   for (const PartitionWindow& p : w.partitions) {
-    partitions.push_back(json{{"partition", p.partition},
-                              {"since", OptMillisJson(p.since)},
-                              {"until", MillisJson(p.until)}});
+    if (run_start == nullptr || p.since != run_start->since || p.until != run_start->until) {
+      close_run();
+      run_start = &p;
+      names = json::array();
+    }
+    names.push_back(p.partition);
   }
-  return json{{"until", MillisJson(w.until)}, {"partitions", std::move(partitions)}};
+  close_run();
+  return json{{"until", MillisJson(w.until)}, {"runs", std::move(runs)}};
 }
 
 json EncodeMetrics(const TaskMetrics& m) {
@@ -260,6 +276,18 @@ std::map<std::string, int64_t> Counts(const json& j) {
 TaskWindow DecodeWindow(const json& j) {
   TaskWindow w;
   w.until = Time(Field(j, "until"));
+  if (const json* runs = OptionalField(j, "runs")) {
+    if (!runs->is_array()) throw CodecError{"window runs is not an array"};
+    for (const json& run : *runs) {
+      const std::optional<TimePoint> since = OptTime(Field(run, "since"));
+      const TimePoint until = Time(Field(run, "until"));
+      const json& names = Field(run, "partitions");
+      if (!names.is_array()) throw CodecError{"window run partitions is not an array"};
+      for (const json& name : names) w.partitions.push_back({String(name), since, until});
+    }
+    return w;
+  }
+  // Before runs: one object per partition.
   const json& partitions = Field(j, "partitions");
   if (!partitions.is_array()) throw CodecError{"window partitions is not an array"};
   for (const json& p : partitions) {

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "core/time_format.h"
+
 namespace exportd {
 namespace {
 
@@ -194,6 +196,7 @@ TEST(TaskCodecTest, BadRecurringExportKeysAreDataLoss) {
            [](nlohmann::json& x) {
              x["window"] = nlohmann::json{{"until", "soon"}};
            },
+           [](nlohmann::json& x) { x["window"]["runs"][0]["partitions"] = "s1"; },
            [](nlohmann::json& x) { x["metrics"]["rows_by_partition"] = nlohmann::json::array(); },
            [](nlohmann::json& x) { x["schedule_id"] = 5; },
            [](nlohmann::json& x) { x["schedule_slot"] = "now"; }}) {
@@ -201,6 +204,44 @@ TEST(TaskCodecTest, BadRecurringExportKeysAreDataLoss) {
     mutate(bad);
     EXPECT_EQ(DecodeTask(bad.dump()).status().code(), StatusCode::kDataLoss) << bad.dump();
   }
+}
+
+// A window is stored as runs of neighbouring partitions with equal bounds; the partitions come
+// back in their order, whatever the runs, and a body written before runs (one object per
+// partition) reads the same.
+TEST(TaskCodecTest, WindowRunsKeepThePartitionsAndTheirOrder) {
+  Task task = FullTask();
+  const TimePoint until = AtMs(1'700'000'900'000);
+  const TimePoint since = AtMs(1'699'999'000'000);
+  task.window =
+      TaskWindow{until,
+                 {PartitionWindow{"a", since, until}, PartitionWindow{"b", since, until},
+                  PartitionWindow{"c", std::nullopt, until}, PartitionWindow{"d", since, until},
+                  PartitionWindow{"e", since, AtMs(1'699'999'500'000)}}};
+  const nlohmann::json stored = nlohmann::json::parse(EncodeTask(task));
+  ASSERT_EQ(stored["window"]["runs"].size(), 4u) << stored["window"].dump();
+  EXPECT_EQ(stored["window"]["runs"][0]["partitions"], nlohmann::json::array({"a", "b"}));
+  Result<Task> decoded = DecodeTask(stored.dump());
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->window, task.window);
+
+  nlohmann::json before = stored;
+  nlohmann::json partitions = nlohmann::json::array();
+  for (const PartitionWindow& p : task.window->partitions) {
+    partitions.push_back(
+        {{"partition", p.partition},
+         {"since", p.since ? nlohmann::json(ToUnixMillis(*p.since)) : nlohmann::json(nullptr)},
+         {"until", ToUnixMillis(p.until)}});
+  }
+  before["window"] = {{"until", ToUnixMillis(until)}, {"partitions", partitions}};
+  Result<Task> old = DecodeTask(before.dump());
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(old->window, task.window);
+
+  task.window->partitions.clear();
+  decoded = DecodeTask(EncodeTask(task));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->window, task.window);
 }
 
 // Records from before retention read with the default retention, and a finished one with its
