@@ -125,6 +125,15 @@ thread_local std::string t_request_id;
 // The matched route's path template (a Route::path_template); "" when no route matched.
 thread_local const char* t_route = "";
 
+// Notes the route a request matched (for /metrics) and the export it is about (for its log
+// lines: /v1/exports/{id}...).
+void EnterRoute(const char* path_template, const httplib::Request& req) {
+  t_route = path_template;
+  if (std::string_view(path_template).rfind("/v1/exports/{id}", 0) == 0 && req.matches.size() > 1) {
+    ThreadLogContext().task_id = req.matches[1].str();
+  }
+}
+
 std::string NewRequestId() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   char buf[17];
@@ -277,12 +286,7 @@ void ApiServer::Impl::Register() {
       AuthedHandler h = route.authed_handler;
       const Role needs = route.needs;
       handler = [c, h, needs, path_template](const httplib::Request& req, httplib::Response& res) {
-        t_route = path_template;
-        // The export a request is about, for its log lines.
-        if (std::string_view(path_template).rfind("/v1/exports/{id}", 0) == 0 &&
-            req.matches.size() > 1) {
-          ThreadLogContext().task_id = req.matches[1].str();
-        }
+        EnterRoute(path_template, req);
         Result<Caller> caller = Authenticate(*c, req);
         if (!caller.ok()) {
           SendStatus(req, res, caller.status());
@@ -317,7 +321,7 @@ void ApiServer::Impl::Register() {
     } else {
       PublicHandler h = route.public_handler;
       handler = [c, h, path_template](const httplib::Request& req, httplib::Response& res) {
-        t_route = path_template;
+        EnterRoute(path_template, req);
         h(*c, req, res);
       };
     }
