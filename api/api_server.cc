@@ -22,6 +22,7 @@
 #include "api/handlers.h"
 #include "api/http_framing.h"
 #include "api/problem.h"
+#include "core/log_context.h"
 
 namespace exportd::api {
 namespace {
@@ -37,6 +38,8 @@ using AuthedHandler = void (*)(HandlerContext&, const Principal&, const httplib:
 struct Route {
   std::string method;
   std::string pattern;
+  // The path as openapi.yaml writes it ("/v1/exports/{id}"): the route label of /metrics.
+  const char* path_template = "";
   PublicHandler public_handler = nullptr;
   AuthedHandler authed_handler = nullptr;
   Role needs = Role::kReader;  // for authed handlers: the least role that may call it
@@ -73,37 +76,48 @@ std::vector<Route> RouteTable() {
   // rather than taken for a schedule id.
   const std::string one_schedule = schedules + "/((?!preview$)[^/]+)";
   return {
-      {"POST", exports, nullptr, HandleCreateExport, Role::kExporter, /*large_body=*/true},
-      {"GET", exports, nullptr, HandleListExports, Role::kReader},
-      {"GET", one, nullptr, HandleGetExport, Role::kReader},
-      {"DELETE", one, nullptr, HandleDeleteExport, Role::kExporter},
-      {"POST", one + "/cancel", nullptr, HandleCancelExport, Role::kExporter},
-      {"POST", one + "/pause", nullptr, HandlePauseExport, Role::kExporter},
-      {"POST", one + "/resume", nullptr, HandleResumeExport, Role::kExporter},
-      {"GET", one + "/events", nullptr, HandleListEvents, Role::kReader},
+      {"POST", exports, "/v1/exports", nullptr, HandleCreateExport, Role::kExporter,
+       /*large_body=*/true},
+      {"GET", exports, "/v1/exports", nullptr, HandleListExports, Role::kReader},
+      {"GET", one, "/v1/exports/{id}", nullptr, HandleGetExport, Role::kReader},
+      {"DELETE", one, "/v1/exports/{id}", nullptr, HandleDeleteExport, Role::kExporter},
+      {"POST", one + "/cancel", "/v1/exports/{id}/cancel", nullptr, HandleCancelExport,
+       Role::kExporter},
+      {"POST", one + "/pause", "/v1/exports/{id}/pause", nullptr, HandlePauseExport,
+       Role::kExporter},
+      {"POST", one + "/resume", "/v1/exports/{id}/resume", nullptr, HandleResumeExport,
+       Role::kExporter},
+      {"GET", one + "/events", "/v1/exports/{id}/events", nullptr, HandleListEvents, Role::kReader},
       // Public: the pre-signed link is the credential (checked by the handler).
-      {"GET", one + "/files/" + kFileName, HandleDownload, nullptr},
-      {"POST", schedules, nullptr, HandleCreateSchedule, Role::kExporter},
-      {"GET", schedules, nullptr, HandleListSchedules, Role::kReader},
+      {"GET", one + "/files/" + kFileName, "/v1/exports/{id}/files/{name}", HandleDownload,
+       nullptr},
+      {"POST", schedules, "/v1/schedules", nullptr, HandleCreateSchedule, Role::kExporter},
+      {"GET", schedules, "/v1/schedules", nullptr, HandleListSchedules, Role::kReader},
       // Before the routes of one schedule, so that "preview" is not taken for an id.
-      {"POST", schedules + "/preview", nullptr, HandlePreviewSchedule, Role::kReader},
-      {"GET", one_schedule, nullptr, HandleGetSchedule, Role::kReader},
-      {"PATCH", one_schedule, nullptr, HandleUpdateSchedule, Role::kExporter},
-      {"DELETE", one_schedule, nullptr, HandleDeleteSchedule, Role::kExporter},
-      {"POST", one_schedule + "/run", nullptr, HandleRunSchedule, Role::kExporter},
-      {"GET", "/v1/datasets", nullptr, HandleListDatasets, Role::kReader},
-      {"GET", watermarks, nullptr, HandleListWatermarks, Role::kReader},
-      {"PUT", watermarks + "/" + kId, nullptr, HandlePutWatermark, Role::kAdmin},
-      {"DELETE", watermarks + "/" + kId, nullptr, HandleDeleteWatermark, Role::kAdmin},
+      {"POST", schedules + "/preview", "/v1/schedules/preview", nullptr, HandlePreviewSchedule,
+       Role::kReader},
+      {"GET", one_schedule, "/v1/schedules/{id}", nullptr, HandleGetSchedule, Role::kReader},
+      {"PATCH", one_schedule, "/v1/schedules/{id}", nullptr, HandleUpdateSchedule, Role::kExporter},
+      {"DELETE", one_schedule, "/v1/schedules/{id}", nullptr, HandleDeleteSchedule,
+       Role::kExporter},
+      {"POST", one_schedule + "/run", "/v1/schedules/{id}/run", nullptr, HandleRunSchedule,
+       Role::kExporter},
+      {"GET", "/v1/datasets", "/v1/datasets", nullptr, HandleListDatasets, Role::kReader},
+      {"GET", watermarks, "/v1/datasets/{name}/watermarks", nullptr, HandleListWatermarks,
+       Role::kReader},
+      {"PUT", watermarks + "/" + kId, "/v1/datasets/{name}/watermarks/{partition}", nullptr,
+       HandlePutWatermark, Role::kAdmin},
+      {"DELETE", watermarks + "/" + kId, "/v1/datasets/{name}/watermarks/{partition}", nullptr,
+       HandleDeleteWatermark, Role::kAdmin},
       // Read-only by design: events are append-only, so no other method exists here (405).
-      {"GET", "/v1/audit", nullptr, HandleListAudit, Role::kAdmin},
-      {"GET", "/healthz", HandleHealthz, nullptr},
-      {"GET", "/readyz", HandleReadyz, nullptr},
-      {"GET", "/metrics", HandleMetrics, nullptr},
-      {"GET", "/openapi.yaml", HandleOpenApi, nullptr},
+      {"GET", "/v1/audit", "/v1/audit", nullptr, HandleListAudit, Role::kAdmin},
+      {"GET", "/healthz", "/healthz", HandleHealthz, nullptr},
+      {"GET", "/readyz", "/readyz", HandleReadyz, nullptr},
+      {"GET", "/metrics", "/metrics", HandleMetrics, nullptr},
+      {"GET", "/openapi.yaml", "/openapi.yaml", HandleOpenApi, nullptr},
       // The web dashboard: static files, no credentials (the page asks for an API key).
-      {"GET", "/", HandleDashboardIndex, nullptr},
-      {"GET", "/ui/([A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*)",
+      {"GET", "/", "/", HandleDashboardIndex, nullptr},
+      {"GET", "/ui/([A-Za-z0-9_-][A-Za-z0-9._-]*(?:/[A-Za-z0-9_-][A-Za-z0-9._-]*)*)", "/ui/{file}",
        HandleDashboardAsset, nullptr},
   };
 }
@@ -112,6 +126,17 @@ std::vector<Route> RouteTable() {
 // handler, handler and logger on one thread, one request at a time.
 thread_local Clock_::time_point t_request_start;
 thread_local std::string t_request_id;
+// The matched route's path template (a Route::path_template); "" when no route matched.
+thread_local const char* t_route = "";
+
+// Notes the route a request matched (for /metrics) and the export it is about (for its log
+// lines: /v1/exports/{id}...).
+void EnterRoute(const char* path_template, const httplib::Request& req) {
+  t_route = path_template;
+  if (std::string_view(path_template).rfind("/v1/exports/{id}", 0) == 0 && req.matches.size() > 1) {
+    ThreadLogContext().task_id = req.matches[1].str();
+  }
+}
 
 std::string NewRequestId() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -228,6 +253,11 @@ struct ApiServer::Impl {
     ctx.limiter = std::make_unique<RateLimiter>(ctx.options.rate_limit_per_second,
                                                 ctx.options.rate_limit_burst);
     ctx.task_bodies = std::make_unique<TaskBodyCache>(kTaskBodyCacheBytes);
+    if (ctx.deps.metrics == nullptr) {
+      own_metrics = std::make_unique<Metrics>();
+      ctx.deps.metrics = own_metrics.get();
+    }
+    ctx.metrics = ctx.deps.metrics;
     EdgeOptions edge;
     edge.header_timeout = ctx.options.header_timeout;
     edge.max_connections_per_client = ctx.options.max_connections_per_client;
@@ -238,6 +268,7 @@ struct ApiServer::Impl {
 
   void Register();
 
+  std::unique_ptr<Metrics> own_metrics;  // when the dependencies bring none
   HandlerContext ctx;
   // An httplib::SSLServer when TLS is configured. Never null.
   std::unique_ptr<httplib::Server> server;
@@ -249,13 +280,17 @@ struct ApiServer::Impl {
 void ApiServer::Impl::Register() {
   HandlerContext* c = &ctx;
   std::map<std::string, std::set<std::string>> methods_by_pattern;
+  std::map<std::string, const char*> template_by_pattern;
   for (const Route& route : RouteTable()) {
     methods_by_pattern[route.pattern].insert(route.method);
+    template_by_pattern[route.pattern] = route.path_template;
+    const char* path_template = route.path_template;
     httplib::Server::Handler handler;
     if (route.authed_handler != nullptr) {
       AuthedHandler h = route.authed_handler;
       const Role needs = route.needs;
-      handler = [c, h, needs](const httplib::Request& req, httplib::Response& res) {
+      handler = [c, h, needs, path_template](const httplib::Request& req, httplib::Response& res) {
+        EnterRoute(path_template, req);
         Result<Caller> caller = Authenticate(*c, req);
         if (!caller.ok()) {
           SendStatus(req, res, caller.status());
@@ -289,7 +324,10 @@ void ApiServer::Impl::Register() {
       };
     } else {
       PublicHandler h = route.public_handler;
-      handler = [c, h](const httplib::Request& req, httplib::Response& res) { h(*c, req, res); };
+      handler = [c, h, path_template](const httplib::Request& req, httplib::Response& res) {
+        EnterRoute(path_template, req);
+        h(*c, req, res);
+      };
     }
     if (route.method == "GET") server->Get(route.pattern, handler);
     if (route.method == "POST") {
@@ -312,7 +350,9 @@ void ApiServer::Impl::Register() {
     std::string allow;
     for (const std::string& m : methods) allow += (allow.empty() ? "" : ", ") + m;
     if (methods.count("GET")) allow += ", HEAD";
-    auto not_allowed = [allow](const httplib::Request& req, httplib::Response& res) {
+    auto not_allowed = [allow, path_template = template_by_pattern[pattern]](
+                           const httplib::Request& req, httplib::Response& res) {
+      t_route = path_template;
       res.set_header("Allow", allow);
       SendProblem(req, res, 405, req.method + " is not allowed here; use " + allow);
     };
@@ -338,11 +378,14 @@ void ApiServer::Impl::Register() {
 
   server->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
     t_request_start = Clock_::now();
+    t_route = "";
     std::string given = req.get_header_value("X-Request-Id");
     bool usable = !given.empty() && given.size() <= 64;
     for (char ch : given)
       usable = usable && (std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_');
     t_request_id = usable ? given : NewRequestId();
+    ThreadLogContext().request_id = t_request_id;
+    ThreadLogContext().task_id.clear();
     res.set_header("X-Request-Id", t_request_id);
     // Every answer: no content sniffing, and nothing an intermediary may store (task JSON,
     // links and problems are per principal). Downloads replace the Cache-Control.
@@ -390,9 +433,11 @@ void ApiServer::Impl::Register() {
       });
   server->set_logger([c](const httplib::Request& req, const httplib::Response& res) {
     double seconds = std::chrono::duration<double>(Clock_::now() - t_request_start).count();
-    c->metrics.Record(res.status, seconds);
+    c->metrics->RecordRequest(req.method, t_route, res.status, seconds);
     spdlog::info("{} {} {} {:.1f}ms id={}", req.method, req.path, res.status, seconds * 1000.0,
                  t_request_id);
+    ThreadLogContext().request_id.clear();
+    ThreadLogContext().task_id.clear();
   });
 }
 

@@ -15,10 +15,13 @@
 #include "core/object_store.h"
 #include "core/schedule_service.h"
 #include "core/status.h"
+#include "core/store_stats.h"
 #include "core/task_store.h"
 #include "core/watermark_service.h"
 
 namespace exportd::api {
+
+class Metrics;
 
 struct ApiOptions {
   std::string host = "127.0.0.1";
@@ -64,8 +67,12 @@ struct ApiDependencies {
   const Clock* clock = nullptr;
   LinkVerifier verify_link;
   Sha256HexFn sha256_hex;
-  std::function<int()> running_exports;    // for /metrics; may be empty
-  std::function<int64_t()> rows_exported;  // for /metrics; may be empty
+  // /metrics: where requests are counted and core's counters are kept (null: the server
+  // keeps its own, with requests only); what is read at scrape time (each may be null/empty).
+  Metrics* metrics = nullptr;
+  StoreStats* stats = nullptr;
+  std::function<int()> running_exports;
+  std::function<int64_t()> notifications_queued;
   // Verifies OAuth 2.0 bearer JWTs; null: API keys only.
   const JwtVerifier* jwt = nullptr;
   // Readiness of the object store (the S3 bucket), called by every /readyz, so it caches its

@@ -20,7 +20,7 @@ namespace exportd::api {
 struct HandlerContext {
   ApiDependencies deps;
   ApiOptions options;
-  Metrics metrics;
+  Metrics* metrics = nullptr;            // never null once the server is built
   std::unique_ptr<RateLimiter> limiter;  // never null once the server is built
   // Bodies of finished tasks for GET /v1/exports/{id}; never null once the server is built.
   std::unique_ptr<TaskBodyCache> task_bodies;

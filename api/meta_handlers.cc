@@ -30,11 +30,25 @@ void HandleReadyz(HandlerContext& ctx, const httplib::Request& req, httplib::Res
 
 void HandleMetrics(HandlerContext& ctx, const httplib::Request&, httplib::Response& res) {
   Metrics::Gauges gauges;
+  gauges.now = ctx.deps.clock != nullptr ? ctx.deps.clock->Now() : SystemClock().Now();
   if (ctx.deps.running_exports) gauges.running_exports = ctx.deps.running_exports();
-  if (ctx.deps.rows_exported) gauges.rows_exported = ctx.deps.rows_exported();
-  Result<std::map<TaskState, int64_t>> counts = ctx.deps.tasks->CountByState();
-  if (counts.ok()) gauges.tasks_by_state = std::move(counts).value();
-  res.set_content(ctx.metrics.Render(gauges), "text/plain; version=0.0.4; charset=utf-8");
+  if (ctx.deps.notifications_queued) gauges.notifications_queued = ctx.deps.notifications_queued();
+  // A figure the store cannot give now has no line (a scrape still answers); the store's
+  // trouble shows on /readyz.
+  if (Result<std::map<TaskState, int64_t>> counts = ctx.deps.tasks->CountByState(); counts.ok()) {
+    gauges.tasks_by_state = std::move(counts).value();
+  }
+  if (ctx.deps.stats != nullptr) {
+    if (Result<PendingSummary> pending = ctx.deps.stats->SummarizePending(gauges.now);
+        pending.ok()) {
+      gauges.pending = *pending;
+    }
+    if (Result<std::map<std::string, TimePoint>> marks = ctx.deps.stats->OldestWatermarks();
+        marks.ok()) {
+      gauges.oldest_watermarks = std::move(marks).value();
+    }
+  }
+  res.set_content(ctx.metrics->Render(gauges), "text/plain; version=0.0.4; charset=utf-8");
 }
 
 void HandleOpenApi(HandlerContext& ctx, const httplib::Request&, httplib::Response& res) {

@@ -211,6 +211,11 @@ void NotificationDispatcher::Attempt(const Item& item) {
     // restart; a failed attempt is retried below either way.
     logger_.Error(what + ": cannot record the attempt: " + saved.ToString());
   }
+  Telemetry& telemetry = options_.telemetry != nullptr ? *options_.telemetry : NoTelemetry();
+  telemetry.NotificationAttempted(delivery.channel,
+                                  after.status == DeliveryStatus::kDelivered ? "delivered"
+                                  : after.status == DeliveryStatus::kFailed  ? "failed"
+                                                                             : "retry");
   switch (after.status) {
     case DeliveryStatus::kDelivered:
       logger_.Info(what + ": delivered");

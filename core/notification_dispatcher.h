@@ -39,6 +39,7 @@
 #include "core/notifier.h"
 #include "core/task.h"
 #include "core/task_records.h"
+#include "core/telemetry.h"
 
 namespace exportd {
 
@@ -47,6 +48,8 @@ struct DispatcherOptions {
   int attempts = 5;  // in all, the first included
   int workers = 32;  // deliveries in flight at once, over all lanes (threads started on demand)
   int per_lane = 2;  // deliveries in flight at once to one receiver (lane)
+  // Where each attempt's outcome is counted (for /metrics); null: nowhere.
+  Telemetry* telemetry = nullptr;
 };
 
 // The lane of a delivery: a webhook's origin ("http://host:port"), or the channel for others.

@@ -55,4 +55,16 @@ FireFn FireThrough(ExportService& service, const TimeZoneDb& zones) {
   };
 }
 
+FireFn CountedFiring(FireFn fire, Telemetry& telemetry) {
+  return [fire = std::move(fire), &telemetry](const Schedule& schedule, TimePoint slot,
+                                              const EventOrigin& origin) -> Result<Task> {
+    Result<Task> task = fire(schedule, slot, origin);
+    telemetry.ScheduleFired(schedule.request.request.dataset,
+                            task.ok()                                            ? "created"
+                            : task.status().code() == StatusCode::kAlreadyExists ? "already_fired"
+                                                                                 : "error");
+    return task;
+  };
+}
+
 }  // namespace exportd

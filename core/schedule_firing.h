@@ -11,6 +11,7 @@
 #include "core/schedule.h"
 #include "core/status.h"
 #include "core/task.h"
+#include "core/telemetry.h"
 #include "core/time_zone.h"
 
 namespace exportd {
@@ -41,6 +42,10 @@ using FireFn =
 
 // A FireFn over `service`, finding the schedule's zone in `zones`. Both must outlive it.
 FireFn FireThrough(ExportService& service, const TimeZoneDb& zones);
+
+// `fire`, with each firing's outcome counted in `telemetry` (which must outlive it): "created",
+// "already_fired" (kAlreadyExists) or "error".
+FireFn CountedFiring(FireFn fire, Telemetry& telemetry);
 
 }  // namespace exportd
 

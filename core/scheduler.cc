@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/export_window.h"
+#include "core/log_context.h"
 #include "core/source.h"
 #include "core/task_metrics_json.h"
 #include "core/time_format.h"
@@ -73,6 +74,7 @@ class Scheduler::Control final : public ExportControl {
   bool pause_requested() const { return run_->pause.load(); }
   bool lease_lost() const { return run_->lease_lost.load(); }
   const LeaseKey& key() const { return key_; }
+  TimePoint started() const { return started_; }
   // The last checkpoint recorded (by this attempt or an earlier one).
   const std::optional<Checkpoint>& checkpoint() const { return checkpoint_; }
 
@@ -156,7 +158,8 @@ Scheduler::Scheduler(TaskStore& tasks, const DatasetCatalog& datasets, ObjectSto
       objects_(objects),
       clock_(clock),
       logger_(logger),
-      options_(options) {}
+      options_(options),
+      telemetry_(options.telemetry != nullptr ? *options.telemetry : NoTelemetry()) {}
 
 Scheduler::~Scheduler() { Stop(); }
 
@@ -169,6 +172,9 @@ Status Scheduler::Start() {
                    tasks_.RecoverProcessing(clock_.Now(), options_.instance_id));
   for (const std::string& id : recovered) {
     logger_.Info("task " + id + ": Processing -> Pending (recovered after restart)");
+  }
+  if (!recovered.empty()) {
+    telemetry_.TasksRecovered("restart", static_cast<int64_t>(recovered.size()));
   }
   for (int i = 0; i < std::max(1, options_.workers); ++i) {
     threads_.emplace_back([this] { WorkerLoop(); });
@@ -255,6 +261,7 @@ void Scheduler::WorkerLoop() {
         for (const std::string& id : *expired) {
           logger_.Warn("task " + id + ": Processing -> Pending (lease expired)");
         }
+        if (!expired->empty()) telemetry_.LeasesExpired(static_cast<int64_t>(expired->size()));
       }
       claimed = tasks_.ClaimNext(now, options_.instance_id, options_.lease);
       // Asked at the same instant as the claim: a retry that became due between a later
@@ -297,6 +304,7 @@ void Scheduler::WorkerLoop() {
 }
 
 void Scheduler::RunTask(const Task& task) {
+  const ScopedLogTask log_task(task.id);
   auto run = std::make_shared<Run>();
   run->cancel.store(task.cancel_requested);
   run->pause.store(task.pause_requested);
@@ -379,6 +387,26 @@ Result<Task> Scheduler::EnsureWindow(const Task& task, const DatasetCatalog::Ent
 
 namespace {
 
+// How a run ended, as Telemetry::ExportRunEnded names it.
+std::string_view RunOutcome(Trigger trigger) {
+  switch (trigger) {
+    case Trigger::kSucceed:
+      return "succeeded";
+    case Trigger::kFail:
+      return "failed";
+    case Trigger::kRetry:
+      return "retry";
+    case Trigger::kCancel:
+      return "cancelled";
+    case Trigger::kPause:
+      return "paused";
+    case Trigger::kRecover:
+      return "interrupted";
+    default:
+      return "other";
+  }
+}
+
 std::string ResumeNote(const std::optional<Checkpoint>& checkpoint) {
   if (!checkpoint) return "will run again from the start";
   return "resumes at file " + std::to_string(checkpoint->next_file) + " after " +
@@ -389,8 +417,12 @@ std::string ResumeNote(const std::optional<Checkpoint>& checkpoint) {
 
 void Scheduler::Finish(const Task& task, const Status& status, const ExportOutcome* outcome,
                        const Control& control) {
+  auto run_seconds = [&](TimePoint end) {
+    return std::chrono::duration<double>(end - control.started()).count();
+  };
   if (control.lease_lost()) {
     // Someone else owns the task now (or will once it expires): no transition, no deletion.
+    telemetry_.ExportRunEnded(task.request.dataset, "lease_lost", run_seconds(clock_.Now()));
     logger_.Warn("task " + task.id + ": attempt " + std::to_string(task.attempts) +
                  " stopped without its lease (" + status.ToString() + ")");
     return;
@@ -459,7 +491,13 @@ void Scheduler::Finish(const Task& task, const Status& status, const ExportOutco
   }
   logger_.Info("task " + task.id + ": Processing -> " + std::string(TaskStateName(saved->state)) +
                (args.detail.empty() ? "" : " (" + args.detail + ")"));
+  telemetry_.ExportRunEnded(task.request.dataset, RunOutcome(args.trigger), run_seconds(args.now));
+  if (args.trigger == Trigger::kRetry) telemetry_.RetryScheduled(args.error->code);
+  if (args.trigger == Trigger::kRecover) telemetry_.TasksRecovered("shutdown", 1);
   if (saved->state == TaskState::kSucceeded) {
+    int64_t bytes = 0;
+    for (const FileInfo& f : saved->files) bytes += f.bytes;
+    telemetry_.ExportSucceeded(task.request.dataset, saved->progress.rows, bytes);
     rows_exported_ += saved->progress.rows;
     // One line an operator can compare night by night to spot data loss.
     if (saved->metrics) {

@@ -40,6 +40,7 @@
 #include "core/object_store.h"
 #include "core/task.h"
 #include "core/task_store.h"
+#include "core/telemetry.h"
 #include "core/time_zone.h"
 #include "core/watermark_store.h"
 
@@ -72,6 +73,8 @@ struct SchedulerOptions {
   // them such tasks fail permanently (kFailedPrecondition); plain exports need neither.
   WatermarkStore* watermarks = nullptr;
   const TimeZoneDb* time_zones = nullptr;
+  // Where runs, retries, recoveries and lease expiries are counted (for /metrics); null: nowhere.
+  Telemetry* telemetry = nullptr;
 };
 
 // The delay before attempt `attempt + 1` after `attempt` failed (1-based): base * 2^(attempt-1),
@@ -142,6 +145,7 @@ class Scheduler {
   const Clock& clock_;
   Logger& logger_;
   const SchedulerOptions options_;
+  Telemetry& telemetry_;
 
   std::mutex claim_mu_;  // serialises ClaimNext calls of this process's workers
   mutable std::mutex mu_;

@@ -52,3 +52,19 @@ fi
 # which ctest runs first as the s3rver_deps fixture of every S3 test; those of tests/browser
 # (playwright-core, which drives Debian's chromium and never downloads a browser) by
 # tests/browser/run.sh.
+
+# promtool, for `promtool check metrics` in tests/integration/metrics_scrape_test.cc: only the
+# binary, taken from Debian's prometheus package (installing the package would also set up and
+# start a Prometheus server). Without it that test checks the format with its own parser only.
+if (( want_test )) && ! command -v promtool >/dev/null 2>&1; then
+  sudo_cmd=()
+  (( EUID == 0 )) || sudo_cmd=(sudo)
+  tmp=$(mktemp -d)
+  if (cd "$tmp" && apt-get download prometheus >/dev/null 2>&1 \
+      && dpkg-deb -x prometheus_*.deb extracted); then
+    "${sudo_cmd[@]}" install -m 0755 "$tmp/extracted/usr/bin/promtool" /usr/local/bin/promtool
+  else
+    echo "install-deps: prometheus package not downloadable; metrics are checked without promtool" >&2
+  fi
+  rm -rf "$tmp"
+fi

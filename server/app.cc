@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "api/api_server.h"
+#include "api/metrics.h"
 #include "core/clock.h"
 #include "core/dataset.h"
 #include "core/duration.h"
@@ -122,6 +123,8 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
 
   SystemClock clock;
   SpdLogger logger;
+  // Counts requests and what core reports; outlives everything that reports to it.
+  api::Metrics metrics;
   SchedulerOptions scheduler_options;
   scheduler_options.workers = config.workers;
   scheduler_options.threads_per_export = config.threads_per_export;
@@ -133,10 +136,11 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   scheduler_options.lease = std::chrono::seconds(config.lease_seconds);
   scheduler_options.watermarks = tasks.get();
   scheduler_options.time_zones = &time_zones;
+  scheduler_options.telemetry = &metrics;
   spdlog::info("instance {}; leases of {} s", scheduler_options.instance_id, config.lease_seconds);
   // Declared before the scheduler and the service, which report finished tasks to it.
   ASSIGN_OR_RETURN(std::unique_ptr<Notifications> notifications,
-                   Notifications::Create(config, *tasks, objects, clock, logger));
+                   Notifications::Create(config, *tasks, objects, clock, logger, &metrics));
   scheduler_options.on_terminal = [observer = notifications->observer()](const Task& task) {
     observer(task);
     // glibc keeps what a large export freed in the arenas of the threads that allocated it:
@@ -164,13 +168,13 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   // Templates are checked by the checks of POST /v1/exports, so a schedule stored is one that
   // can fire.
   // Fires the due slots of every schedule; started after the scheduler, stopped before it.
-  ScheduleRunner schedule_runner(*schedule_store, time_zones, clock, logger,
-                                 FireThrough(service, time_zones), ScheduleRunnerOptions{});
+  const FireFn fire = CountedFiring(FireThrough(service, time_zones), metrics);
+  ScheduleRunner schedule_runner(*schedule_store, time_zones, clock, logger, fire,
+                                 ScheduleRunnerOptions{});
   ScheduleService schedules(
       *schedule_store, time_zones, clock,
       [&service](const CreateExportArgs& args) { return service.Check(args); },
-      ScheduleHooks{[&schedule_runner] { schedule_runner.Wake(); },
-                    FireThrough(service, time_zones)});
+      ScheduleHooks{[&schedule_runner] { schedule_runner.Wake(); }, fire});
 
   api::ApiDependencies deps;
   WatermarkService watermarks(*tasks, datasets, clock);
@@ -188,7 +192,11 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   };
   deps.sha256_hex = [](std::string_view data) { return Sha256Hex(data); };
   deps.running_exports = [&scheduler] { return scheduler.running(); };
-  deps.rows_exported = [&scheduler] { return scheduler.rows_exported(); };
+  deps.metrics = &metrics;
+  deps.stats = tasks.get();
+  deps.notifications_queued = [n = notifications.get()] {
+    return static_cast<int64_t>(n->queued());
+  };
   std::unique_ptr<BucketReadiness> bucket_readiness;
   if (config.storage_type == "s3") {
     bucket_readiness = std::make_unique<BucketReadiness>(config.s3, store_clock);

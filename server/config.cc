@@ -163,6 +163,7 @@ const std::set<std::string>& KnownKeys() {
                                              "public_url",
                                              "demo_rows",
                                              "log_level",
+                                             "log_format",
                                              "http_threads",
                                              "storage",
                                              "datasets",
@@ -306,6 +307,7 @@ Result<Config> ParseConfig(const std::string& json_text, const std::string& base
   RETURN_IF_ERROR(Read(root, "public_url", config.public_url, ""));
   RETURN_IF_ERROR(Read(root, "demo_rows", config.demo_rows, ""));
   RETURN_IF_ERROR(Read(root, "log_level", config.log_level, ""));
+  RETURN_IF_ERROR(Read(root, "log_format", config.log_format, ""));
   RETURN_IF_ERROR(Read(root, "http_threads", config.http_threads, ""));
   RETURN_IF_ERROR(Read(root, "rate_limit_per_second", config.rate_limit_per_second, ""));
   RETURN_IF_ERROR(Read(root, "rate_limit_burst", config.rate_limit_burst, ""));
@@ -417,6 +419,7 @@ Status ApplyEnvironment(Config& config, const EnvLookup& env) {
   text("EXPORTD_DATA_DIR", config.data_dir);
   text("EXPORTD_PUBLIC_URL", config.public_url);
   text("EXPORTD_LOG_LEVEL", config.log_level);
+  text("EXPORTD_LOG_FORMAT", config.log_format);
   text("EXPORTD_TLS_CERT", config.tls_cert);
   text("EXPORTD_TLS_KEY", config.tls_key);
   RETURN_IF_ERROR(integer("EXPORTD_WORKERS", config.workers));
@@ -565,6 +568,9 @@ Status Validate(const Config& config) {
   static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error", "off"};
   if (!levels.count(config.log_level)) {
     return ConfigError("log_level must be one of trace, debug, info, warn, error, off");
+  }
+  if (config.log_format != "text" && config.log_format != "json") {
+    return ConfigError("log_format must be text or json");
   }
   return Status::Ok();
 }

@@ -57,6 +57,8 @@ struct Config {
   std::string tls_key;
   int64_t demo_rows = 100000;
   std::string log_level = "info";
+  // "text" (one line: time, level, message) or "json" (one object per line; server/logging.h).
+  std::string log_format = "text";
   // cpp-httplib keeps a keep-alive connection on one pool thread for its life: fewer threads
   // than busy clients queue whole connections (p99 in the hundreds of ms at 64 clients with 8).
   int http_threads = 64;

@@ -8,8 +8,12 @@
 
 namespace exportd {
 
-// Logs to stderr with timestamps. Level names as in Config::log_level.
-void SetUpLogging(const std::string& level);
+// Logs to stderr. Level names as in Config::log_level. `format` "text": one line per entry,
+// "<time> <level> <message>"; "json": one JSON object per line with "time" (RFC 3339 UTC, ms),
+// "level", "message", "thread", and, when known, "task_id" (the task being run or asked about;
+// else one named by a message that starts "task <id>") and "request_id" (the X-Request-Id of
+// the request being answered), from core/log_context.h.
+void SetUpLogging(const std::string& level, const std::string& format = "text");
 
 class SpdLogger final : public Logger {
  public:

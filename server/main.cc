@@ -33,6 +33,7 @@ struct CommonFlags {
   int workers = 0;
   int threads_per_export = 0;
   std::string log_level;
+  std::string log_format;
   std::string tls_cert;
   std::string tls_key;
   bool accept_empty_store = false;
@@ -43,6 +44,7 @@ void AddCommonFlags(CLI::App& app, CommonFlags& flags) {
       ->check(CLI::ExistingFile);
   app.add_option("--data-dir", flags.data_dir, "Data directory (env EXPORTD_DATA_DIR)");
   app.add_option("--log-level", flags.log_level, "trace|debug|info|warn|error|off");
+  app.add_option("--log-format", flags.log_format, "text|json");
 }
 
 // File, then environment, then flags.
@@ -57,6 +59,7 @@ exportd::Result<exportd::Config> BuildConfig(const CommonFlags& flags) {
   if (flags.workers > 0) config.workers = flags.workers;
   if (flags.threads_per_export > 0) config.threads_per_export = flags.threads_per_export;
   if (!flags.log_level.empty()) config.log_level = flags.log_level;
+  if (!flags.log_format.empty()) config.log_format = flags.log_format;
   if (!flags.tls_cert.empty()) config.tls_cert = flags.tls_cert;
   if (!flags.tls_key.empty()) config.tls_key = flags.tls_key;
   config.accept_empty_store = flags.accept_empty_store;
@@ -158,7 +161,7 @@ int main(int argc, char** argv) {
 
   exportd::Result<exportd::Config> config = BuildConfig(flags);
   if (!config.ok()) return Fail(config.status());
-  exportd::SetUpLogging(config->log_level);
+  exportd::SetUpLogging(config->log_level, config->log_format);
 
   if (verify->parsed()) {
     return exportd::VerifyCommand(*config, verify_task_id, verify_source, std::cout, std::cerr);

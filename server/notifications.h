@@ -40,7 +40,8 @@ class Notifications {
   // kInvalidArgument / kFailedPrecondition for a bad smtp section or a missing password.
   static Result<std::unique_ptr<Notifications>> Create(const Config& config, TaskStore& tasks,
                                                        ObjectStore& objects, const Clock& clock,
-                                                       Logger& logger);
+                                                       Logger& logger,
+                                                       Telemetry* telemetry = nullptr);
 
   // For SchedulerOptions::on_terminal and ServiceOptions::on_terminal.
   std::function<void(const Task&)> observer();
@@ -49,6 +50,8 @@ class Notifications {
   const OutboundPolicy& webhook_policy() const { return *webhook_policy_; }
   Status Start() { return dispatcher_->Start(); }
   void Stop() { dispatcher_->Stop(); }
+  // Deliveries queued or in flight now.
+  size_t queued() const { return dispatcher_->queued(); }
 
  private:
   Notifications() = default;

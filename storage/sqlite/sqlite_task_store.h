@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "core/store_stats.h"
 #include "core/task_store.h"
 #include "core/watermark_store.h"
 #include "storage/sqlite/committed_read_cache.h"
@@ -21,7 +22,7 @@ namespace exportd {
 // Thread-safe: one connection, serialised by a mutex; every write is one BEGIN IMMEDIATE
 // transaction, so several stores (or processes) on the same file also serialise correctly.
 // Tasks come back with their times truncated to milliseconds (the stored precision).
-class SqliteTaskStore final : public TaskStore, public WatermarkStore {
+class SqliteTaskStore final : public TaskStore, public WatermarkStore, public StoreStats {
  public:
   // Opens or creates the database at `path` and applies pending migrations. kFailedPrecondition
   // if the file's schema is newer than this binary; kUnavailable if it cannot be opened.
@@ -99,6 +100,10 @@ class SqliteTaskStore final : public TaskStore, public WatermarkStore {
                                  const EventOrigin& origin) override;
   Status DeleteWatermark(const std::string& dataset, const std::string& partition, TimePoint now,
                          const EventOrigin& origin) override;
+
+  // StoreStats (sqlite_store_stats.cc).
+  Result<PendingSummary> SummarizePending(TimePoint now) override;
+  Result<std::map<std::string, TimePoint>> OldestWatermarks() override;
 
   // Runs SQLite's PRAGMA quick_check over the whole file (the structure of every table and
   // index page; its time grows with the file, about a second per few hundred MB). OK when sound;

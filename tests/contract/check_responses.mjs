@@ -874,7 +874,7 @@ async function scenario(rawSpec, binary) {
   if (mres && mres.status === 200) {
     const missing = ['exportd_tasks', 'exportd_http_requests_total', 'exportd_rows_exported_total'].filter((m) => !mres.text.includes(m));
     check(missing.length === 0, 'metrics should include the names of the contract', [`missing: ${missing.join(', ')}`]);
-    const bad = mres.text.split('\n').filter((l) => l && !l.startsWith('#') && !/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? [-+0-9.eEInfa]+( [0-9]+)?$/.test(l));
+    const bad = mres.text.split('\n').filter((l) => l && !l.startsWith('#') && !/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? [-+0-9.eEInfa]+( [0-9]+)?$/.test(l));
     check(bad.length === 0, 'metrics must be Prometheus text format', bad.slice(0, 5).map((l) => `bad line: ${fmt(l)}`));
   }
 }

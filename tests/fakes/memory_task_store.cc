@@ -482,6 +482,30 @@ Result<std::vector<Watermark>> MemoryTaskStore::ListWatermarks(const std::string
   return out;
 }
 
+Result<PendingSummary> MemoryTaskStore::SummarizePending(TimePoint now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  PendingSummary summary;
+  for (const auto& [id, entry] : tasks_) {
+    const Task& t = entry.task;
+    if (t.state != TaskState::kPending) continue;
+    summary.ready += !t.not_before || *t.not_before <= now;
+    if (!summary.oldest_created_at || t.created_at < *summary.oldest_created_at) {
+      summary.oldest_created_at = t.created_at;
+    }
+  }
+  return summary;
+}
+
+Result<std::map<std::string, TimePoint>> MemoryTaskStore::OldestWatermarks() {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::map<std::string, TimePoint> oldest;
+  for (const auto& [key, w] : watermarks_) {
+    auto [it, inserted] = oldest.emplace(key.first, w.watermark);
+    if (!inserted && w.watermark < it->second) it->second = w.watermark;
+  }
+  return oldest;
+}
+
 Result<Watermark> MemoryTaskStore::PutWatermark(const std::string& dataset,
                                                 const std::string& partition, TimePoint watermark,
                                                 TimePoint now, const EventOrigin& origin) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/schedule.h"
+#include "core/store_stats.h"
 #include "core/task_store.h"
 #include "core/watermark_store.h"
 
@@ -21,7 +22,7 @@ namespace exportd::fakes {
 
 // Thread-safe: one mutex around everything; each method is atomic, and nothing is durable.
 // Unlike the SQLite store it keeps times at full precision.
-class MemoryTaskStore final : public TaskStore, public WatermarkStore {
+class MemoryTaskStore final : public TaskStore, public WatermarkStore, public StoreStats {
  public:
   MemoryTaskStore() = default;
   MemoryTaskStore(const MemoryTaskStore&) = delete;
@@ -69,6 +70,10 @@ class MemoryTaskStore final : public TaskStore, public WatermarkStore {
                                  const EventOrigin& origin) override;
   Status DeleteWatermark(const std::string& dataset, const std::string& partition, TimePoint now,
                          const EventOrigin& origin) override;
+
+  // StoreStats
+  Result<PendingSummary> SummarizePending(TimePoint now) override;
+  Result<std::map<std::string, TimePoint>> OldestWatermarks() override;
 
   // FileRetention
   Result<std::vector<std::string>> ListExpiredFiles(TimePoint now, int limit) override;

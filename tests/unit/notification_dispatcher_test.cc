@@ -64,6 +64,23 @@ bool WaitUntil(const std::function<bool()>& done, milliseconds timeout = millise
   return done();
 }
 
+// The outcomes the dispatcher reports for /metrics, "channel outcome" in order.
+class OutcomeTelemetry final : public Telemetry {
+ public:
+  void NotificationAttempted(std::string_view channel, std::string_view outcome) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    outcomes_.push_back(std::string(channel) + " " + std::string(outcome));
+  }
+  std::vector<std::string> outcomes() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return outcomes_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::string> outcomes_;  // guarded by mu_
+};
+
 class DispatcherTest : public ::testing::Test {
  protected:
   void SetUp() override { store_ = std::make_unique<fakes::MemoryTaskStore>(); }
@@ -138,7 +155,10 @@ TEST_F(DispatcherTest, DeliversOnceAndRecordsIt) {
 TEST_F(DispatcherTest, RetriesWithDoublingDelaysUntilAccepted) {
   ScriptedNotifier webhook(
       {Unavailable("HTTP 500"), Status(StatusCode::kDeadlineExceeded, "timeout")});
-  NotificationDispatcher dispatcher(*store_, *store_, clock_, logger_, Options());
+  OutcomeTelemetry telemetry;
+  DispatcherOptions options = Options();
+  options.telemetry = &telemetry;
+  NotificationDispatcher dispatcher(*store_, *store_, clock_, logger_, options);
   dispatcher.SetNotifier(kWebhookChannel, webhook);
   ASSERT_TRUE(dispatcher.Start().ok());
   dispatcher.OnTerminal(FinishedTask("t1", Webhook()));
@@ -160,12 +180,17 @@ TEST_F(DispatcherTest, RetriesWithDoublingDelaysUntilAccepted) {
             std::string::npos)
       << events[0].detail;
   EXPECT_NE(events[2].detail.find("attempt=3/5 outcome=delivered"), std::string::npos);
+  EXPECT_EQ(telemetry.outcomes(),
+            (std::vector<std::string>{"webhook retry", "webhook retry", "webhook delivered"}));
 }
 
 TEST_F(DispatcherTest, GivesUpAfterTheLastAttempt) {
   std::deque<Status> failures(10, Unavailable("connection refused"));
   ScriptedNotifier webhook(failures);
-  NotificationDispatcher dispatcher(*store_, *store_, clock_, logger_, Options());
+  OutcomeTelemetry telemetry;
+  DispatcherOptions options = Options();
+  options.telemetry = &telemetry;
+  NotificationDispatcher dispatcher(*store_, *store_, clock_, logger_, options);
   dispatcher.SetNotifier(kWebhookChannel, webhook);
   ASSERT_TRUE(dispatcher.Start().ok());
   dispatcher.OnTerminal(FinishedTask("t1", Webhook()));
@@ -188,6 +213,9 @@ TEST_F(DispatcherTest, GivesUpAfterTheLastAttempt) {
   ASSERT_EQ(events.size(), 5u);
   EXPECT_NE(events[4].detail.find("attempt=5/5 outcome=failed"), std::string::npos);
   EXPECT_EQ(dispatcher.queued(), 0u);
+  EXPECT_EQ(telemetry.outcomes(),
+            (std::vector<std::string>{"webhook retry", "webhook retry", "webhook retry",
+                                      "webhook retry", "webhook failed"}));
 }
 
 TEST_F(DispatcherTest, ChannelWithoutNotifierFailsEveryAttempt) {

@@ -88,3 +88,35 @@ TEST_F(ScheduleFiringTest, ManualRunSlotsAreNeverWholeSeconds) {
 
 }  // namespace
 }  // namespace exportd
+
+namespace exportd {
+namespace {
+
+// Counts "dataset outcome" of each firing reported for /metrics.
+class FiringTelemetry final : public Telemetry {
+ public:
+  void ScheduleFired(std::string_view dataset, std::string_view outcome) override {
+    fired.push_back(std::string(dataset) + " " + std::string(outcome));
+  }
+  std::vector<std::string> fired;
+};
+
+TEST(CountedFiringTest, CountsEachFiringByItsOutcomeAndPassesItsResultOn) {
+  std::vector<Result<Task>> script = {Task{}, Status(StatusCode::kAlreadyExists, "slot taken"),
+                                      Status(StatusCode::kResourceExhausted, "quota")};
+  size_t calls = 0;
+  FireFn fire = [&](const Schedule&, TimePoint, const EventOrigin&) -> Result<Task> {
+    return script[calls++];
+  };
+  FiringTelemetry telemetry;
+  FireFn counted = CountedFiring(fire, telemetry);
+  EXPECT_TRUE(counted(Hourly(), TimePoint{}, {}).ok());
+  EXPECT_EQ(counted(Hourly(), TimePoint{}, {}).status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(counted(Hourly(), TimePoint{}, {}).status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(calls, 3u);
+  EXPECT_EQ(telemetry.fired, (std::vector<std::string>{"samples created", "samples already_fired",
+                                                       "samples error"}));
+}
+
+}  // namespace
+}  // namespace exportd

@@ -203,6 +203,42 @@ bool WaitFor(Condition condition, milliseconds timeout = milliseconds(3000)) {
   return true;
 }
 
+// What the scheduler reports for /metrics (core/telemetry.h), one line per call, in order.
+class RecordingTelemetry final : public Telemetry {
+ public:
+  void ExportRunEnded(std::string_view dataset, std::string_view outcome, double seconds) override {
+    EXPECT_GE(seconds, 0);
+    Add("run " + std::string(dataset) + " " + std::string(outcome));
+  }
+  void ExportSucceeded(std::string_view dataset, int64_t rows, int64_t bytes) override {
+    Add("exported " + std::string(dataset) + " " + std::to_string(rows) + " rows " +
+        std::to_string(bytes) + " bytes");
+  }
+  void RetryScheduled(std::string_view code) override { Add("retry " + std::string(code)); }
+  void LeasesExpired(int64_t count) override { Add("lease_expired " + std::to_string(count)); }
+  void TasksRecovered(std::string_view reason, int64_t count) override {
+    Add("recovered " + std::string(reason) + " " + std::to_string(count));
+  }
+
+  std::vector<std::string> lines() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return lines_;
+  }
+  // Waits until `n` lines were reported (they follow the transition the test sees).
+  std::vector<std::string> WaitForLines(size_t n) const {
+    WaitFor([&] { return lines().size() >= n; });
+    return lines();
+  }
+
+ private:
+  void Add(std::string line) {
+    std::lock_guard<std::mutex> lock(mu_);
+    lines_.push_back(std::move(line));
+  }
+  mutable std::mutex mu_;
+  std::vector<std::string> lines_;  // guarded by mu_
+};
+
 // The "retry in N ms" of a retry event's detail, or -1.
 int64_t RetryDelayOf(const TaskEvent& event) {
   std::smatch m;
@@ -483,7 +519,10 @@ TEST_F(SchedulerTest, TransientFailureIsRetriedThenSucceeds) {
   first->FailAtRow(5, Unavailable("database is locked"));  // after part-00001 is committed
   ScriptedSource* source = AddDataset("samples", {first, Rows(10)});
   const std::string id = CreateTask("samples", 3);
-  std::unique_ptr<Scheduler> scheduler = MakeScheduler(FastOptions());
+  RecordingTelemetry telemetry;
+  SchedulerOptions options = FastOptions();
+  options.telemetry = &telemetry;
+  std::unique_ptr<Scheduler> scheduler = MakeScheduler(options);
   ASSERT_TRUE(scheduler->Start().ok());
 
   ASSERT_TRUE(WaitForState(id, TaskState::kSucceeded));
@@ -491,6 +530,12 @@ TEST_F(SchedulerTest, TransientFailureIsRetriedThenSucceeds) {
   Task task = GetTask(id);
   EXPECT_EQ(task.attempts, 2);
   ExpectExactFiles(id, 10, 3);
+  int64_t bytes = 0;
+  for (const FileInfo& f : task.files) bytes += f.bytes;
+  EXPECT_EQ(
+      telemetry.WaitForLines(4),
+      (std::vector<std::string>{"run samples retry", "retry unavailable", "run samples succeeded",
+                                "exported samples 10 rows " + std::to_string(bytes) + " bytes"}));
   EXPECT_EQ(EventTypes(id),
             (std::vector<std::string>{"created", "start", "retry", "start", "succeed"}));
   // The retry resumed after part-00001 (rows 1-3) instead of writing it again.
@@ -770,6 +815,8 @@ TEST_F(SchedulerTest, DrainLetsTheExportReachItsNextCheckpoint) {
   const std::string id = CreateTask("samples", 300);
   SchedulerOptions options = FastOptions();
   options.max_rows_per_second = 400;  // a file every 0.75 s
+  RecordingTelemetry telemetry;
+  options.telemetry = &telemetry;
   std::unique_ptr<Scheduler> scheduler = MakeScheduler(options);
   ASSERT_TRUE(scheduler->Start().ok());
   // Inside file 1: 256 rows reported, none committed yet.
@@ -795,6 +842,9 @@ TEST_F(SchedulerTest, DrainLetsTheExportReachItsNextCheckpoint) {
   // The drained run gave its attempt back (issue 16, item 13).
   EXPECT_EQ(drained.attempts, 0);
   EXPECT_EQ(drained.recoveries, 1);
+  EXPECT_EQ(telemetry.lines(),
+            (std::vector<std::string>{"run samples interrupted", "recovered shutdown 1"}))
+      << "reported before Stop() returned";
 
   // A new scheduler (as after a restart) resumes it.
   std::unique_ptr<Scheduler> next = MakeScheduler(FastOptions());
@@ -906,8 +956,13 @@ TEST_F(SchedulerTest, StartRecoversTasksLeftProcessing) {
   ASSERT_EQ((*claimed)->id, id);
   ASSERT_EQ(GetTask(id).state, TaskState::kProcessing);
 
-  std::unique_ptr<Scheduler> scheduler = MakeScheduler(FastOptions());
+  RecordingTelemetry telemetry;
+  SchedulerOptions options = FastOptions();
+  options.telemetry = &telemetry;
+  std::unique_ptr<Scheduler> scheduler = MakeScheduler(options);
   ASSERT_TRUE(scheduler->Start().ok());
+  EXPECT_EQ(telemetry.lines(), (std::vector<std::string>{"recovered restart 1"}))
+      << "counted by Start()";
   ASSERT_TRUE(WaitForState(id, TaskState::kSucceeded));
   EXPECT_EQ(EventTypes(id),
             (std::vector<std::string>{"created", "start", "recover", "start", "succeed"}));
@@ -995,6 +1050,8 @@ TEST_F(SchedulerTest, StartLeavesTasksLeasedToOtherInstancesUntilTheirLeaseExpir
 
   SchedulerOptions options = FastOptions();
   options.instance_id = "inst_me";
+  RecordingTelemetry telemetry;
+  options.telemetry = &telemetry;
   Scheduler scheduler(*store_, catalog_, *objects_, clock, logger_, options);
   ASSERT_TRUE(scheduler.Start().ok());
   // Whether a worker has looked cannot be observed; give it time to look and leave it alone.
@@ -1007,6 +1064,9 @@ TEST_F(SchedulerTest, StartLeavesTasksLeasedToOtherInstancesUntilTheirLeaseExpir
   EXPECT_EQ(EventTypes(id),
             (std::vector<std::string>{"created", "start", "lease_expired", "start", "succeed"}));
   ExpectExactFiles(id, 7, 5);
+  const std::vector<std::string> reported = telemetry.WaitForLines(3);
+  ASSERT_FALSE(reported.empty());
+  EXPECT_EQ(reported.front(), "lease_expired 1");
 }
 
 TEST_F(SchedulerTest, SecondStartIsRefusedAndLeavesRunningExportsAlone) {
