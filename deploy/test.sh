@@ -47,6 +47,6 @@ else
   CC=clang CXX=clang++ cmake -S "$root" -B "$root/build/fuzz" -G Ninja -DEXPORTD_FUZZ=ON \
     -DCMAKE_BUILD_TYPE=Debug -DEXPORTD_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
   cmake --build "$root/build/fuzz" -j"$jobs" --target fuzz_targets
-  FUZZ_BUILD="$root/build/fuzz" "$root/tests/fuzz/run.sh" 15
+  FUZZ_BUILD="$root/build/fuzz" FUZZ_JOBS=$jobs "$root/tests/fuzz/run.sh" 10
 fi
 echo "== all tests passed"
