@@ -53,6 +53,8 @@ constexpr std::string_view kSelectRecoverable =
 constexpr std::string_view kSelectExpired =
     "SELECT id FROM tasks WHERE state = 'Processing' AND lease_expires_at <= $1"
     " ORDER BY lease_expires_at FOR UPDATE SKIP LOCKED";
+constexpr std::string_view kAnyExpired =
+    "SELECT 1 FROM tasks WHERE state = 'Processing' AND lease_expires_at <= $1 LIMIT 1";
 constexpr std::string_view kSelectPurgeable =
     "SELECT id FROM tasks WHERE purge_at IS NOT NULL AND purge_at <= $1"
     " ORDER BY purge_at LIMIT $2";
@@ -628,6 +630,14 @@ Result<Task> PgTaskStore::CommitFile(const std::string& id, const LeaseKey& key,
 
 Result<std::vector<std::string>> PgTaskStore::ExpireLeases(TimePoint now) {
   using Ids = std::vector<std::string>;
+  // Every worker asks before each claim: the common answer (nothing expired) costs one read
+  // outside a transaction. The rows are selected again, locked, inside it.
+  ASSIGN_OR_RETURN(bool any, OnConnection<bool>(*pool_, [&](PgConnection& c) -> Result<bool> {
+                     ASSIGN_OR_RETURN(PgResult r,
+                                      c.Exec(kAnyExpired, PgParams().Int(ToUnixMillis(now))));
+                     return r.rows() > 0;
+                   }));
+  if (!any) return Ids();
   return InTransaction<Ids>(*pool_, [&](PgConnection& c) -> Result<Ids> {
     ASSIGN_OR_RETURN(PgResult r, c.Exec(kSelectExpired, PgParams().Int(ToUnixMillis(now))));
     Ids ids = IdsOf(r);

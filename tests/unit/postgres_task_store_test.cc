@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <set>
 #include <string>
@@ -18,6 +19,7 @@
 #include "storage/postgres/pg_migrations.h"
 #include "storage/postgres/pg_schedule_store.h"
 #include "storage/postgres/pg_task_store.h"
+#include "storage/postgres/pg_wake_listener.h"
 #include "tests/postgres/postgres_test_db.h"
 #include "tests/unit/task_store_contract.h"
 
@@ -326,6 +328,63 @@ TEST(PostgresScheduleStoreTest, RoundTripsAndRecordsTheLastRunOfAFiredTask) {
   Schedule ghost = s;
   ghost.id = "sch_9";
   EXPECT_EQ(schedules.Update(ghost).code(), StatusCode::kNotFound);
+}
+
+// Counts the wake-ups of a PgWakeListener; waits for them with a deadline.
+class WakeCounter {
+ public:
+  void Wake() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++wakes_;
+    cv_.notify_all();
+  }
+  // Whether at least `n` wake-ups came within `timeout`.
+  bool WaitFor(int n, milliseconds timeout) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return wakes_ >= n; });
+  }
+  int wakes() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return wakes_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int wakes_ = 0;
+};
+
+// Another instance's task that becomes Pending wakes the listener at once; a listener whose
+// connection was killed listens again and wakes once for what it may have missed.
+TEST(PostgresWakeListenerTest, APendingTaskElsewhereWakesTheListener) {
+  std::string schema;
+  const std::string url = FreshSchemaUrl(&schema);
+  std::unique_ptr<PgTaskStore> other = OpenPgTaskStore(OpenTestPool(url));
+  ASSERT_NE(other, nullptr);
+  WakeCounter counter;
+  PgWakeListener listener(url, [&] { counter.Wake(); });
+  ASSERT_TRUE(counter.WaitFor(1, milliseconds(5000)));  // listening: one wake-up for the gap
+  ASSERT_TRUE(listener.listening());
+
+  ASSERT_TRUE(other->Create(NewTask("01A"), {}).ok());
+  EXPECT_TRUE(counter.WaitFor(2, milliseconds(2000)));
+  // Put back in the queue (here: its lease expired) is Pending again.
+  ASSERT_TRUE(other->ClaimNext(kT0, kOwner, kLease).ok());
+  const int before = counter.wakes();
+  ASSERT_TRUE(other->ExpireLeases(kT0 + kLease).ok());
+  EXPECT_TRUE(counter.WaitFor(before + 1, milliseconds(2000)));
+
+  std::unique_ptr<PgConnection> admin = Raw(TestPostgresUrl());
+  ASSERT_NE(admin, nullptr);
+  EXPECT_EQ(Int(*admin,
+                "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE application_name = '" +
+                    schema + "' AND query LIKE 'LISTEN%'"),
+            1);
+  const int after_kill = counter.wakes();
+  EXPECT_TRUE(counter.WaitFor(after_kill + 1, milliseconds(6000)));  // listening again
+  ASSERT_TRUE(other->Create(NewTask("01B"), {}).ok());
+  EXPECT_TRUE(counter.WaitFor(after_kill + 2, milliseconds(2000)));
 }
 
 }  // namespace
