@@ -430,8 +430,54 @@ Result<std::unique_ptr<PgTaskStore>> PgTaskStore::Open(std::shared_ptr<PgPool> p
   return std::unique_ptr<PgTaskStore>(new PgTaskStore(std::move(pool)));
 }
 
+struct PgTaskStore::PendingCreate {
+  const Task& task;
+  const EventOrigin& origin;
+  Status result;
+  bool done = false;  // guarded by group_mu_
+};
+
 Status PgTaskStore::Create(const Task& task, const EventOrigin& origin) {
-  return pool_->Transact([&](PgConnection& c) { return CreateIn(c, task, origin); });
+  PendingCreate me{task, origin, Status::Ok()};
+  std::unique_lock<std::mutex> lock(group_mu_);
+  create_queue_.push_back(&me);
+  group_done_.wait(lock, [&] { return me.done || !create_leader_; });
+  if (me.done) return me.result;
+  // No commit under way and this call still queued: lead the group of everything queued.
+  create_leader_ = true;
+  std::vector<PendingCreate*> group;
+  group.swap(create_queue_);
+  lock.unlock();
+  CommitCreates(group);
+  lock.lock();
+  for (PendingCreate* p : group) p->done = true;
+  create_leader_ = false;
+  group_done_.notify_all();
+  return me.result;
+}
+
+void PgTaskStore::CommitCreates(const std::vector<PendingCreate*>& group) {
+  if (group.size() == 1) {
+    PendingCreate* p = group.front();
+    p->result = pool_->Transact([&](PgConnection& c) { return CreateIn(c, p->task, p->origin); });
+    return;
+  }
+  const Status committed = pool_->Transact([&](PgConnection& c) -> Status {
+    for (PendingCreate* p : group) {
+      // A failing task must leave nothing behind in the shared transaction.
+      p->result = c.ExecScript("SAVEPOINT create_task");
+      if (!p->result.ok()) return p->result;
+      p->result = CreateIn(c, p->task, p->origin);
+      if (!p->result.ok()) RETURN_IF_ERROR(c.ExecScript("ROLLBACK TO SAVEPOINT create_task"));
+      RETURN_IF_ERROR(c.ExecScript("RELEASE SAVEPOINT create_task"));
+    }
+    return Status::Ok();
+  });
+  if (committed.ok()) return;
+  // Nothing of the group was committed: the tasks that had gone in fail with the commit.
+  for (PendingCreate* p : group) {
+    if (p->result.ok()) p->result = committed;
+  }
 }
 
 Status PgTaskStore::CreateTakingKey(const Task& task, const std::string& previous_id,

@@ -2,8 +2,10 @@
 #ifndef EXPORTD_STORAGE_POSTGRES_PG_TASK_STORE_H_
 #define EXPORTD_STORAGE_POSTGRES_PG_TASK_STORE_H_
 
+#include <condition_variable>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -95,7 +97,18 @@ class PgTaskStore final : public TaskStore, public WatermarkStore {
   Result<Task> ApplyRequest(const std::string& id, TimePoint now, const EventOrigin& origin,
                             RequestRule rule);
 
+  // Group commit of Create: each caller queues its task; whoever finds no commit under way
+  // becomes the leader and creates every queued task in one transaction (one WAL flush), while
+  // tasks arriving meanwhile queue for the next group. Each task still succeeds or fails on its
+  // own (a savepoint each).
+  struct PendingCreate;
+  void CommitCreates(const std::vector<PendingCreate*>& group);
+
   std::shared_ptr<PgPool> pool_;
+  std::mutex group_mu_;
+  std::condition_variable group_done_;
+  std::vector<PendingCreate*> create_queue_;  // guarded by group_mu_
+  bool create_leader_ = false;                // guarded by group_mu_
 };
 
 }  // namespace exportd

@@ -160,6 +160,48 @@ TEST(PostgresTaskStoreTest, ConcurrentClaimersTakeEachTaskOnceInOrder) {
   EXPECT_EQ((*counts)[TaskState::kProcessing], kTasks);
 }
 
+// Many callers creating at once (the group commit puts them in shared transactions): each
+// task is stored with its event or refused on its own, a duplicate refused without harming the
+// others of its group.
+TEST(PostgresTaskStoreTest, ConcurrentCreatesSucceedOrFailEachOnItsOwn) {
+  std::unique_ptr<PgTaskStore> store = OpenPgTaskStore(OpenTestPool(FreshSchemaUrl()));
+  ASSERT_NE(store, nullptr);
+  constexpr int kThreads = 16;
+  constexpr int kEach = 25;
+  std::atomic<int> created{0};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        // Threads 0 and 1 create the same ids: one of each pair is refused.
+        const int owner = t == 1 ? 0 : t;
+        const std::string id = "C" + std::to_string(owner * 1000 + i);
+        Status s = store->Create(NewTask(id), {});
+        if (s.ok()) {
+          ++created;
+        } else if (s.code() == StatusCode::kAlreadyExists) {
+          ++refused;
+        } else {
+          ADD_FAILURE() << id << ": " << s.ToString();
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(created.load(), (kThreads - 1) * kEach);
+  EXPECT_EQ(refused.load(), kEach);
+  Result<std::map<TaskState, int64_t>> counts = store->CountByState();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ((*counts)[TaskState::kPending], (kThreads - 1) * kEach);
+  EventQuery created_events;
+  created_events.types = {"created"};
+  created_events.limit = 1000;
+  Result<EventPage> page = store->ListEvents(created_events);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->items.size(), static_cast<size_t>((kThreads - 1) * kEach));
+}
+
 // Two instances on one database: a restart of one leaves the other's task alone; once that
 // lease has expired, either instance puts the task back, and its old owner learns it lost it.
 TEST(PostgresTaskStoreTest, InstancesShareOneQueueAndRescueDeadLeases) {
