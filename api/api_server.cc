@@ -97,6 +97,7 @@ std::vector<Route> RouteTable() {
       {"DELETE", watermarks + "/" + kId, nullptr, HandleDeleteWatermark, Role::kAdmin},
       // Read-only by design: events are append-only, so no other method exists here (405).
       {"GET", "/v1/audit", nullptr, HandleListAudit, Role::kAdmin},
+      {"GET", "/v1/instances", nullptr, HandleListInstances, Role::kAdmin},
       {"GET", "/healthz", HandleHealthz, nullptr},
       {"GET", "/readyz", HandleReadyz, nullptr},
       {"GET", "/metrics", HandleMetrics, nullptr},

@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -17,6 +18,7 @@
 #include "core/schedule_service.h"
 #include "core/scheduler.h"
 #include "core/time_format.h"
+#include "core/wakeable_thread.h"
 #include "server/bucket_readiness.h"
 #include "server/data_dir.h"
 #include "server/data_dir_checks.h"
@@ -46,6 +48,12 @@ namespace fs = std::filesystem;
 
 // A finished export that wrote at least this much gives its freed memory back (malloc_trim).
 constexpr int64_t kTrimAfterBytes = int64_t{16} << 20;
+
+std::string HostName() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "unknown";
+  return name;
+}
 
 bool IsLoopbackHost(const std::string& host) {
   return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
@@ -148,6 +156,24 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   scheduler_options.watermarks = stores.watermarks;
   scheduler_options.time_zones = &time_zones;
   spdlog::info("instance {}; leases of {} s", scheduler_options.instance_id, config.lease_seconds);
+  // GET /v1/instances: this instance, alive while its heartbeat moves (every third of a lease).
+  InstanceInfo self{.id = scheduler_options.instance_id,
+                    .host = HostName(),
+                    .started_at = clock.Now(),
+                    .heartbeat_at = clock.Now(),
+                    .running = {}};
+  RETURN_IF_ERROR(stores.instances->Announce(self).WithContext("record this instance"));
+  WakeableThread instance_heartbeat;  // stopped before the stores go
+  instance_heartbeat.Start([&stores, &clock, &self, lease = scheduler_options.lease] {
+    Status beat = stores.instances->Beat(self.id, clock.Now());
+    // A row forgotten meanwhile (or a store that lost it) is recorded again.
+    if (beat.code() == StatusCode::kNotFound) {
+      self.heartbeat_at = clock.Now();
+      beat = stores.instances->Announce(self);
+    }
+    if (!beat.ok()) spdlog::warn("instance heartbeat: {}", beat.ToString());
+    return std::chrono::duration_cast<std::chrono::milliseconds>(lease / 3);
+  });
   // Declared before the scheduler and the service, which report finished tasks to it.
   ASSIGN_OR_RETURN(std::unique_ptr<Notifications> notifications,
                    Notifications::Create(config, *tasks, objects, clock, logger));
@@ -191,6 +217,7 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   deps.service = &service;
   deps.watermarks = &watermarks;
   deps.schedules = &schedules;
+  deps.instances = stores.instances;
   deps.keys = keys;
   deps.tasks = tasks;
   deps.objects = &objects;

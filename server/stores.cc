@@ -18,6 +18,7 @@ struct SqliteStores {
   std::unique_ptr<SqliteTaskStore> tasks;
   std::unique_ptr<SqliteKeyStore> keys;
   std::unique_ptr<SqliteScheduleStore> schedules;
+  std::unique_ptr<LocalInstanceRegistry> instances;
 };
 
 struct PgStores {
@@ -57,6 +58,7 @@ Result<Stores> OpenStores(const Config& config) {
     stores.watermarks = pg->tasks.get();
     stores.keys = pg->keys.get();
     stores.schedules = pg->schedules.get();
+    stores.instances = pg->tasks.get();
     stores.owner = pg;
     return stores;
   }
@@ -67,7 +69,9 @@ Result<Stores> OpenStores(const Config& config) {
   stores.tasks = lite->tasks.get();
   stores.watermarks = lite->tasks.get();
   stores.keys = lite->keys.get();
+  lite->instances = std::make_unique<LocalInstanceRegistry>(*lite->tasks);
   stores.schedules = lite->schedules.get();
+  stores.instances = lite->instances.get();
   stores.sqlite = lite->tasks.get();
   stores.owner = lite;
   return stores;

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "core/instance_registry.h"
 #include "core/key_store.h"
 #include "core/schedule_store.h"
 #include "core/status.h"
@@ -22,6 +23,7 @@ struct Stores {
   WatermarkStore* watermarks = nullptr;
   ApiKeyStore* keys = nullptr;
   ScheduleStore* schedules = nullptr;
+  InstanceRegistry* instances = nullptr;
   SqliteTaskStore* sqlite = nullptr;  // the SQLite task store; null on PostgreSQL
 };
 

@@ -907,4 +907,63 @@ Status PgTaskStore::DeleteWatermark(const std::string& dataset, const std::strin
   });
 }
 
+Status PgTaskStore::Announce(const InstanceInfo& self) {
+  static constexpr std::string_view kUpsert =
+      "INSERT INTO instances (id, host, started_at, heartbeat_at) VALUES ($1, $2, $3, $4)"
+      " ON CONFLICT (id) DO UPDATE SET host = excluded.host, started_at = excluded.started_at,"
+      " heartbeat_at = excluded.heartbeat_at";
+  static constexpr std::string_view kForget = "DELETE FROM instances WHERE heartbeat_at < $1";
+  constexpr int64_t kWeekMillis = int64_t{7} * 24 * 3600 * 1000;
+  return pool_->Transact([&](PgConnection& c) -> Status {
+    RETURN_IF_ERROR(
+        c.Exec(kForget, PgParams().Int(ToUnixMillis(self.heartbeat_at) - kWeekMillis)).status());
+    return c
+        .Exec(kUpsert, PgParams()
+                           .Text(self.id)
+                           .Text(self.host)
+                           .Int(ToUnixMillis(self.started_at))
+                           .Int(ToUnixMillis(self.heartbeat_at)))
+        .status();
+  });
+}
+
+Status PgTaskStore::Beat(const std::string& id, TimePoint now) {
+  static constexpr std::string_view kBeat = "UPDATE instances SET heartbeat_at = $2 WHERE id = $1";
+  return pool_->Run([&](PgConnection& c) -> Status {
+    ASSIGN_OR_RETURN(PgResult r, c.Exec(kBeat, PgParams().Text(id).Int(ToUnixMillis(now))));
+    if (r.affected() == 0) return NotFound("instance " + id + " not announced");
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<InstanceInfo>> PgTaskStore::ListInstances(TimePoint since) {
+  // Task ids are ULIDs: a comma cannot occur in one.
+  static constexpr std::string_view kList =
+      "SELECT i.id, i.host, i.started_at, i.heartbeat_at,"
+      " COALESCE((SELECT string_agg(t.id, ',' ORDER BY t.id) FROM tasks t"
+      "  WHERE t.state = 'Processing' AND t.lease_owner = i.id), '')"
+      " FROM instances i WHERE i.heartbeat_at >= $1 ORDER BY i.id";
+  using Infos = std::vector<InstanceInfo>;
+  return OnConnection<Infos>(*pool_, [&](PgConnection& c) -> Result<Infos> {
+    ASSIGN_OR_RETURN(PgResult r, c.Exec(kList, PgParams().Int(ToUnixMillis(since))));
+    Infos out;
+    for (int i = 0; i < r.rows(); ++i) {
+      InstanceInfo info;
+      info.id = r.Text(i, 0);
+      info.host = r.Text(i, 1);
+      info.started_at = FromUnixMillis(r.Int(i, 2));
+      info.heartbeat_at = FromUnixMillis(r.Int(i, 3));
+      const std::string running = r.Text(i, 4);
+      for (size_t at = 0; at < running.size();) {
+        size_t comma = running.find(',', at);
+        if (comma == std::string::npos) comma = running.size();
+        info.running.push_back(running.substr(at, comma - at));
+        at = comma + 1;
+      }
+      out.push_back(std::move(info));
+    }
+    return out;
+  });
+}
+
 }  // namespace exportd

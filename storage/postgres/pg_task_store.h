@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/instance_registry.h"
 #include "core/status.h"
 #include "core/task_store.h"
 #include "core/watermark_store.h"
@@ -23,7 +24,7 @@ namespace exportd {
 // from this or another instance, queue on the row lock). ClaimNext walks the Pending tasks in
 // creation order with FOR UPDATE SKIP LOCKED, so concurrent claimers never wait for each other
 // nor take one task twice. Tasks come back with their times truncated to milliseconds.
-class PgTaskStore final : public TaskStore, public WatermarkStore {
+class PgTaskStore final : public TaskStore, public WatermarkStore, public InstanceRegistry {
  public:
   // Uses `pool` (shared with the key and schedule stores) and migrates the schema.
   // kFailedPrecondition if the schema is newer than this binary; kUnavailable if the server
@@ -87,6 +88,12 @@ class PgTaskStore final : public TaskStore, public WatermarkStore {
                                  const EventOrigin& origin) override;
   Status DeleteWatermark(const std::string& dataset, const std::string& partition, TimePoint now,
                          const EventOrigin& origin) override;
+
+  // InstanceRegistry (the instances table of migration 003). Announce also forgets the
+  // instances whose heartbeat stopped more than a week before self.heartbeat_at.
+  Status Announce(const InstanceInfo& self) override;
+  Status Beat(const std::string& id, TimePoint now) override;
+  Result<std::vector<InstanceInfo>> ListInstances(TimePoint since) override;
 
  private:
   explicit PgTaskStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}

@@ -64,6 +64,40 @@ TEST_F(PostgresStoreTest, AnExportSucceedsWithEveryRecordInPostgres) {
   EXPECT_NE(second_instance, first_instance);
 }
 
+// GET /v1/instances (admin): this instance, its host, its heartbeat, the task it is running.
+TEST_F(PostgresStoreTest, InstancesListsThisInstanceWithTheTaskItRuns) {
+  // 2,000 rows at 400 rows/s: Processing for about 5 s, long enough to be seen running.
+  ASSERT_TRUE(
+      StartWithItems(2000, {{"max_rows_per_second", 400}}, {{"EXPORTD_TASK_STORE_URL", url_}}));
+  const std::string id = CreateExport(*api_, {{"dataset", "items"}, {"format", "csv"}});
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(WaitForProcessingRows(*api_, id, 1, seconds(20)));
+  const std::string instance = EventsOfType(GetEvents(*api_, id), "start").at(0).value("actor", "");
+
+  HttpResponse res = api_->Get("/v1/instances");
+  ASSERT_EQ(res.status, 200) << res.body;
+  Json list = Json::parse(res.body);
+  ASSERT_EQ(list["items"].size(), 1u) << res.body;
+  const Json& self = list["items"][0];
+  EXPECT_EQ(self.value("id", ""), instance) << res.body;
+  EXPECT_FALSE(self.value("host", "").empty()) << res.body;
+  const auto started = ParseRfc3339Millis(self.value("started_at", ""));
+  const auto beat = ParseRfc3339Millis(self.value("heartbeat_at", ""));
+  ASSERT_TRUE(started && beat) << res.body;
+  EXPECT_GE(*beat, *started);
+  EXPECT_EQ(self["running"], Json::array({id})) << res.body;
+
+  // Admins only.
+  HttpClient reader(server_->host(), server_->port(), CreateKey("dashboards", "reader"));
+  EXPECT_EQ(reader.Get("/v1/instances").status, 403);
+  ASSERT_EQ(api_->PostJson("/v1/exports/" + id + "/cancel", Json::object()).status, 202);
+  Json done = WaitForTerminal(*api_, id, kExportTimeout);
+  EXPECT_EQ(done.value("status", ""), "Cancelled") << done.dump();
+  res = api_->Get("/v1/instances");
+  ASSERT_EQ(res.status, 200);
+  EXPECT_EQ(Json::parse(res.body)["items"][0]["running"], Json::array()) << res.body;
+}
+
 TEST_F(PostgresStoreTest, AnUnreachableDatabaseStopsTheStartWithAClearError) {
   ExportdProcess::Options options;
   options.env = {{"EXPORTD_TASK_STORE_URL",

@@ -372,6 +372,44 @@ TEST(PostgresScheduleStoreTest, RoundTripsAndRecordsTheLastRunOfAFiredTask) {
   EXPECT_EQ(schedules.Update(ghost).code(), StatusCode::kNotFound);
 }
 
+// Instances record themselves and beat; each lists with the Processing tasks leased to it.
+TEST(PostgresInstancesTest, AnnounceBeatAndListWithRunningTasks) {
+  std::unique_ptr<PgTaskStore> store = OpenPgTaskStore(OpenTestPool(FreshSchemaUrl()));
+  ASSERT_NE(store, nullptr);
+  InstanceInfo a{"inst_a", "host-a", kT0, kT0, {}};
+  InstanceInfo b{"inst_b", "host-b", kT0 + seconds(1), kT0 + seconds(1), {}};
+  ASSERT_TRUE(store->Announce(a).ok());
+  ASSERT_TRUE(store->Announce(b).ok());
+  EXPECT_EQ(store->Beat("inst_zz", kT0).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(store->Beat("inst_a", kT0 + seconds(30)).ok());
+  for (const char* id : {"01A", "01B", "01C"}) ASSERT_TRUE(store->Create(NewTask(id), {}).ok());
+  ASSERT_TRUE(store->ClaimNext(kT0, "inst_a", kLease).ok());
+  ASSERT_TRUE(store->ClaimNext(kT0, "inst_b", kLease).ok());
+  ASSERT_TRUE(store->ClaimNext(kT0, "inst_a", kLease).ok());
+
+  Result<std::vector<InstanceInfo>> all = store->ListInstances(kT0);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].id, "inst_a");
+  EXPECT_EQ((*all)[0].host, "host-a");
+  EXPECT_EQ((*all)[0].started_at, kT0);
+  EXPECT_EQ((*all)[0].heartbeat_at, kT0 + seconds(30));
+  EXPECT_EQ((*all)[0].running, (std::vector<std::string>{"01A", "01C"}));
+  EXPECT_EQ((*all)[1].running, std::vector<std::string>{"01B"});
+  // Only those whose heartbeat is recent enough.
+  Result<std::vector<InstanceInfo>> recent = store->ListInstances(kT0 + seconds(2));
+  ASSERT_TRUE(recent.ok());
+  ASSERT_EQ(recent->size(), 1u);
+  EXPECT_EQ((*recent)[0].id, "inst_a");
+  // A restart of inst_b under the same id replaces its record.
+  b.started_at = b.heartbeat_at = kT0 + seconds(60);
+  ASSERT_TRUE(store->Announce(b).ok());
+  recent = store->ListInstances(kT0 + seconds(45));
+  ASSERT_TRUE(recent.ok());
+  ASSERT_EQ(recent->size(), 1u);
+  EXPECT_EQ((*recent)[0].started_at, kT0 + seconds(60));
+}
+
 // Counts the wake-ups of a PgWakeListener; waits for them with a deadline.
 class WakeCounter {
  public:
