@@ -51,12 +51,26 @@ Status PgKeyStore::Insert(const ApiKey& key) {
 }
 
 Result<std::optional<ApiKey>> PgKeyStore::FindActiveByDigest(const std::string& sha256) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = kept_.find(sha256);
+    if (it != kept_.end() && std::chrono::steady_clock::now() < it->second.until) {
+      return std::optional<ApiKey>(it->second.key);
+    }
+  }
+  // Digests that match no key are not kept: they are refused requests, and anyone can send many.
+  const auto until = std::chrono::steady_clock::now() + kKeptFor;
   std::optional<ApiKey> found;
   RETURN_IF_ERROR(pool_->Run([&](PgConnection& c) -> Status {
     ASSIGN_OR_RETURN(PgResult r, c.Exec(kSelectActiveByDigest, PgParams().Text(sha256)));
     if (r.rows() > 0) found = ReadKey(r, 0);
     return Status::Ok();
   }));
+  if (found) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (kept_.size() >= kMaxKept) kept_.clear();
+    kept_[sha256] = Kept{*found, until};
+  }
   return found;
 }
 
@@ -72,6 +86,10 @@ Result<std::vector<ApiKey>> PgKeyStore::List() {
 }
 
 Status PgKeyStore::Revoke(const std::string& id, TimePoint now) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    kept_.clear();
+  }
   return pool_->Run([&](PgConnection& c) -> Status {
     ASSIGN_OR_RETURN(PgResult r, c.Exec(kRevoke, PgParams().Text(id).Int(ToUnixMillis(now))));
     if (r.affected() == 0) return NotFound("api key " + id + " not found");

@@ -2,9 +2,12 @@
 #ifndef EXPORTD_STORAGE_POSTGRES_PG_KEY_STORE_H_
 #define EXPORTD_STORAGE_POSTGRES_PG_KEY_STORE_H_
 
+#include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/key_store.h"
@@ -13,8 +16,10 @@
 
 namespace exportd {
 
-// Thread-safe (one pooled connection per call). Times are kept to the millisecond. Every lookup
-// reads the table, so a revocation by any instance counts at once everywhere.
+// Thread-safe (one pooled connection per call). Times are kept to the millisecond. The active
+// keys found are kept for at most a second, so that authenticating a request rarely costs a
+// round trip: a revocation through this store counts at once, one by another instance (or
+// `exportd keys revoke`) within a second.
 class PgKeyStore final : public ApiKeyStore {
  public:
   // REQUIRES: the schema is migrated (PgTaskStore::Open on the same database).
@@ -29,7 +34,16 @@ class PgKeyStore final : public ApiKeyStore {
   Result<int64_t> CountActive() override;
 
  private:
+  static constexpr auto kKeptFor = std::chrono::seconds(1);
+  static constexpr size_t kMaxKept = 1024;
+  struct Kept {
+    ApiKey key;
+    std::chrono::steady_clock::time_point until;
+  };
+
   std::shared_ptr<PgPool> pool_;
+  std::mutex mu_;
+  std::unordered_map<std::string, Kept> kept_;  // by digest; guarded by mu_
 };
 
 }  // namespace exportd

@@ -308,6 +308,30 @@ TEST(PostgresKeyStoreTest, InsertFindRevokeAndCount) {
   EXPECT_EQ((*all)[1].role, Role::kReader);
 }
 
+// Another instance's revocation counts within a second (the keys found are kept that long).
+TEST(PostgresKeyStoreTest, ARevocationByAnotherInstanceCountsWithinASecond) {
+  const std::string url = FreshSchemaUrl();
+  std::shared_ptr<PgPool> pool = OpenTestPool(url);
+  ASSERT_NE(OpenPgTaskStore(pool), nullptr);
+  PgKeyStore here(pool);
+  PgKeyStore elsewhere(OpenTestPool(url));
+  const std::string digest = Sha256Hex("secret-9");
+  ASSERT_TRUE(here.Insert({"k9", "ci", digest, Role::kExporter, kT0, std::nullopt}).ok());
+  Result<std::optional<ApiKey>> found = here.FindActiveByDigest(digest);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  ASSERT_TRUE(elsewhere.Revoke("k9", kT0 + seconds(1)).ok());
+  const auto revoked = std::chrono::steady_clock::now();
+  bool gone = false;
+  while (!gone && std::chrono::steady_clock::now() - revoked < seconds(3)) {
+    found = here.FindActiveByDigest(digest);
+    ASSERT_TRUE(found.ok());
+    gone = !found->has_value();
+    if (!gone) std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_TRUE(gone);
+  EXPECT_LT(std::chrono::steady_clock::now() - revoked, milliseconds(1500));
+}
+
 TEST(PostgresScheduleStoreTest, RoundTripsAndRecordsTheLastRunOfAFiredTask) {
   std::shared_ptr<PgPool> pool = OpenTestPool(FreshSchemaUrl());
   std::unique_ptr<PgTaskStore> tasks = OpenPgTaskStore(pool);
