@@ -59,6 +59,7 @@ class PgPool {
   Status Run(const std::function<Status(PgConnection&)>& body);
 
   const std::string& url() const { return url_; }
+  int size() const { return size_; }
 
  private:
   PgPool(std::string url, int size) : url_(std::move(url)), size_(size) {}

@@ -434,24 +434,28 @@ struct PgTaskStore::PendingCreate {
   const Task& task;
   const EventOrigin& origin;
   Status result;
-  bool done = false;  // guarded by group_mu_
+  bool queued = true;  // guarded by group_mu_: not yet taken into a group
+  bool done = false;   // guarded by group_mu_
 };
 
 Status PgTaskStore::Create(const Task& task, const EventOrigin& origin) {
   PendingCreate me{task, origin, Status::Ok()};
   std::unique_lock<std::mutex> lock(group_mu_);
   create_queue_.push_back(&me);
-  group_done_.wait(lock, [&] { return me.done || !create_leader_; });
+  // A call taken into another leader's group waits for that group, whatever slots free up.
+  group_done_.wait(lock,
+                   [&] { return me.done || (me.queued && create_leaders_ < max_create_groups_); });
   if (me.done) return me.result;
-  // No commit under way and this call still queued: lead the group of everything queued.
-  create_leader_ = true;
+  // A commit slot free and this call still queued: lead the group of everything queued.
+  ++create_leaders_;
   std::vector<PendingCreate*> group;
   group.swap(create_queue_);
+  for (PendingCreate* p : group) p->queued = false;
   lock.unlock();
   CommitCreates(group);
   lock.lock();
   for (PendingCreate* p : group) p->done = true;
-  create_leader_ = false;
+  --create_leaders_;
   group_done_.notify_all();
   return me.result;
 }

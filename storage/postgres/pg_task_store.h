@@ -2,6 +2,7 @@
 #ifndef EXPORTD_STORAGE_POSTGRES_PG_TASK_STORE_H_
 #define EXPORTD_STORAGE_POSTGRES_PG_TASK_STORE_H_
 
+#include <algorithm>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -96,7 +97,8 @@ class PgTaskStore final : public TaskStore, public WatermarkStore, public Instan
   Result<std::vector<InstanceInfo>> ListInstances(TimePoint since) override;
 
  private:
-  explicit PgTaskStore(std::shared_ptr<PgPool> pool) : pool_(std::move(pool)) {}
+  explicit PgTaskStore(std::shared_ptr<PgPool> pool)
+      : pool_(std::move(pool)), max_create_groups_(std::max(1, pool_->size() / 2)) {}
 
   // Loads `id` FOR UPDATE, applies `rule` and saves what it returns with its event.
   using RequestRule = Result<std::optional<Transitioned>> (*)(const Task&, TimePoint,
@@ -104,10 +106,11 @@ class PgTaskStore final : public TaskStore, public WatermarkStore, public Instan
   Result<Task> ApplyRequest(const std::string& id, TimePoint now, const EventOrigin& origin,
                             RequestRule rule);
 
-  // Group commit of Create: each caller queues its task; whoever finds no commit under way
-  // becomes the leader and creates every queued task in one transaction (one WAL flush), while
-  // tasks arriving meanwhile queue for the next group. Each task still succeeds or fails on its
-  // own (a savepoint each).
+  // Group commit of Create: each caller queues its task; whoever finds fewer than
+  // max_create_groups_ commits under way becomes a leader and creates every queued task in one
+  // transaction (one WAL flush), while tasks arriving meanwhile queue for the next group. Each
+  // task still succeeds or fails on its own (a savepoint each). Unlike SQLite's single writer,
+  // PostgreSQL runs several such groups at once, on connections of their own.
   struct PendingCreate;
   void CommitCreates(const std::vector<PendingCreate*>& group);
 
@@ -115,7 +118,8 @@ class PgTaskStore final : public TaskStore, public WatermarkStore, public Instan
   std::mutex group_mu_;
   std::condition_variable group_done_;
   std::vector<PendingCreate*> create_queue_;  // guarded by group_mu_
-  bool create_leader_ = false;                // guarded by group_mu_
+  int create_leaders_ = 0;                    // guarded by group_mu_
+  int max_create_groups_ = 1;                 // half the pool, at least 1
 };
 
 }  // namespace exportd
