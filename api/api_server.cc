@@ -111,6 +111,7 @@ std::vector<Route> RouteTable() {
        HandleDeleteWatermark, Role::kAdmin},
       // Read-only by design: events are append-only, so no other method exists here (405).
       {"GET", "/v1/audit", "/v1/audit", nullptr, HandleListAudit, Role::kAdmin},
+      {"GET", "/v1/instances", "/v1/instances", nullptr, HandleListInstances, Role::kAdmin},
       {"GET", "/healthz", "/healthz", HandleHealthz, nullptr},
       {"GET", "/readyz", "/readyz", HandleReadyz, nullptr},
       {"GET", "/metrics", "/metrics", HandleMetrics, nullptr},

@@ -11,6 +11,7 @@
 #include "api/jwt_verifier.h"
 #include "core/clock.h"
 #include "core/export_service.h"
+#include "core/instance_registry.h"
 #include "core/key_store.h"
 #include "core/object_store.h"
 #include "core/schedule_service.h"
@@ -60,7 +61,8 @@ using Sha256HexFn = std::function<std::string(std::string_view)>;
 struct ApiDependencies {
   ExportService* service = nullptr;
   WatermarkService* watermarks = nullptr;
-  ScheduleService* schedules = nullptr;  // /v1/schedules; null: those routes answer 500
+  ScheduleService* schedules = nullptr;   // /v1/schedules; null: those routes answer 500
+  InstanceRegistry* instances = nullptr;  // /v1/instances; null: that route answers 500
   ApiKeyStore* keys = nullptr;
   TaskStore* tasks = nullptr;  // for readiness checks
   ObjectStore* objects = nullptr;

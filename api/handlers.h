@@ -89,6 +89,9 @@ void HandleRunSchedule(HandlerContext& ctx, const Principal& who, const httplib:
 // /v1/audit (admin): events across all tasks.
 void HandleListAudit(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
                      httplib::Response& res);
+// /v1/instances (admin): the instances sharing the task store.
+void HandleListInstances(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                         httplib::Response& res);
 // /v1/exports/{id}/files/{name}: the signature is the credential.
 void HandleDownload(HandlerContext& ctx, const httplib::Request& req, httplib::Response& res);
 // Unauthenticated service routes.

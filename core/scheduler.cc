@@ -290,6 +290,10 @@ void Scheduler::WorkerLoop() {
         wake_at = clock_.Now() + Millis(1000);
       }
     }
+    if (options_.idle_poll) {
+      const TimePoint poll_at = clock_.Now() + *options_.idle_poll;
+      if (!wake_at || *wake_at > poll_at) wake_at = poll_at;
+    }
     std::unique_lock<std::mutex> lock(mu_);
     auto woken = [&] { return stopping_ || wake_seq_ != seen; };
     if (wake_at) {

@@ -28,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -75,6 +76,11 @@ struct SchedulerOptions {
   const TimeZoneDb* time_zones = nullptr;
   // Where runs, retries, recoveries and lease expiries are counted (for /metrics); null: nowhere.
   Telemetry* telemetry = nullptr;
+  // An idle worker looks at the store again at least this often, even when nothing it knows of
+  // is due: for a store shared by several instances, where another instance may create a task or
+  // an instance may die without a word to this one. nullopt: only when woken or when something
+  // it knows of is due (one instance alone on its store).
+  std::optional<Millis> idle_poll;
 };
 
 // The delay before attempt `attempt + 1` after `attempt` failed (1-based): base * 2^(attempt-1),

@@ -12,7 +12,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libsqlite3-dev sqlite3
   libcurl4-openssl-dev libssl-dev zlib1g-dev libsimdjson-dev libcli11-dev libcpp-jwt-dev
-  libpugixml-dev libhowardhinnant-date-dev tzdata
+  libpugixml-dev libhowardhinnant-date-dev tzdata libpq-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 if (( want_test )); then
@@ -21,6 +21,9 @@ if (( want_test )); then
   packages+=(clang-format ccache)
   # The notification tests' SMTP server (run with /usr/bin/python3 -m aiosmtpd).
   packages+=(python3-aiosmtpd)
+  # The PostgreSQL task store's tests start a throwaway cluster of their own
+  # (tests/postgres/cluster.sh); Debian 12's server is PostgreSQL 15.
+  packages+=(postgresql)
   # The fuzz targets (tests/fuzz): clang with libFuzzer and the sanitizer runtimes.
   packages+=(clang libclang-rt-14-dev)
   # The dashboard's browser tests (tests/browser): headless Chromium, driven by playwright-core.

@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include "core/schedule_service.h"
 #include "core/scheduler.h"
 #include "core/time_format.h"
+#include "core/wakeable_thread.h"
 #include "server/bucket_readiness.h"
 #include "server/data_dir.h"
 #include "server/data_dir_checks.h"
@@ -27,13 +29,13 @@
 #include "server/notifications.h"
 #include "server/object_store_factory.h"
 #include "server/signal_watcher.h"
+#include "server/stores.h"
 #include "server/token_verification.h"
 #include "storage/base/digest.h"
 #include "storage/base/instance_id.h"
 #include "storage/fs/url_signer.h"
+#include "storage/postgres/pg_wake_listener.h"
 #include "storage/sqlite/principal_migration.h"
-#include "storage/sqlite/sqlite_key_store.h"
-#include "storage/sqlite/sqlite_schedule_store.h"
 #include "storage/sqlite/sqlite_task_store.h"
 #include "storage/tz/date_time_zone_db.h"
 #ifdef EXPORTD_WITH_FAULT_INJECTION
@@ -48,6 +50,12 @@ namespace fs = std::filesystem;
 // A finished export that wrote at least this much gives its freed memory back (malloc_trim).
 constexpr int64_t kTrimAfterBytes = int64_t{16} << 20;
 
+std::string HostName() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "unknown";
+  return name;
+}
+
 bool IsLoopbackHost(const std::string& host) {
   return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
 }
@@ -59,9 +67,12 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
     spdlog::warn("configuration key '{}' is not used by this version", key);
   }
   RETURN_IF_ERROR(PrepareDataDir(config));
+  const bool on_sqlite = config.task_store.type != "postgres";
   // A lost task store or master key must not be replaced by a fresh one without a word.
-  RETURN_IF_ERROR(CheckStoreAgainstFiles(config, StoreFileIsEmpty(TaskDbPath(config))));
-  if (config.oauth) {
+  if (on_sqlite) {
+    RETURN_IF_ERROR(CheckStoreAgainstFiles(config, StoreFileIsEmpty(TaskDbPath(config))));
+  }
+  if (config.oauth && on_sqlite) {
     // Tasks tokens created before principals had namespaces (migration 008) join this issuer's.
     ASSIGN_OR_RETURN(int64_t claimed,
                      ClaimTokenPrincipals(TaskDbPath(config), config.oauth->issuer));
@@ -72,8 +83,9 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
           claimed, config.oauth->issuer);
     }
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<SqliteTaskStore> tasks,
-                   SqliteTaskStore::Open(TaskDbPath(config)));
+  ASSIGN_OR_RETURN(Stores stores, OpenStores(config));
+  spdlog::info("task store: {}", DescribeTaskStore(config));
+  TaskStore* const tasks = stores.tasks;
   if (Result<bool> no_task = StoreHoldsNoTask(*tasks); no_task.ok()) {
     RETURN_IF_ERROR(CheckStoreAgainstFiles(config, *no_task));
   } else {
@@ -82,12 +94,12 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   }
   RETURN_IF_ERROR(CheckMasterKeyAgainstFiles(config));
   // A damaged store still serves what it can, but /readyz reports it (CheckWritable) and the
-  // janitor, whose deletions cannot be undone, does not run on it.
-  const Status integrity = tasks->QuickCheck();
+  // janitor, whose deletions cannot be undone, does not run on it. PostgreSQL checks its own
+  // pages (data checksums, amcheck) and is not scanned at each start.
+  const Status integrity = stores.sqlite ? stores.sqlite->QuickCheck() : Status::Ok();
   if (!integrity.ok()) spdlog::error("{}", integrity.ToString());
-  ASSIGN_OR_RETURN(std::unique_ptr<SqliteKeyStore> keys, SqliteKeyStore::Open(TaskDbPath(config)));
-  ASSIGN_OR_RETURN(std::unique_ptr<SqliteScheduleStore> schedule_store,
-                   SqliteScheduleStore::Open(TaskDbPath(config)));
+  ApiKeyStore* const keys = stores.keys;
+  ScheduleStore* const schedule_store = stores.schedules;
   RETURN_IF_ERROR(EnsureBootstrapKey(*keys));
   ASSIGN_OR_RETURN(std::string secret, UrlSigner::LoadOrCreateSecret(
                                            (fs::path(config.data_dir) / "url_secret").string()));
@@ -131,13 +143,41 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   scheduler_options.retry_base_delay = Millis(config.retry_base_delay_ms);
   scheduler_options.retry_max_delay = Millis(config.retry_max_delay_ms);
   scheduler_options.max_rows_per_second = config.max_rows_per_second;
-  ASSIGN_OR_RETURN(scheduler_options.instance_id,
-                   LoadOrCreateInstanceId((fs::path(config.data_dir) / "instance_id").string()));
+  if (!config.instance_id.empty()) {
+    scheduler_options.instance_id = config.instance_id;
+  } else if (on_sqlite) {
+    ASSIGN_OR_RETURN(scheduler_options.instance_id,
+                     LoadOrCreateInstanceId((fs::path(config.data_dir) / "instance_id").string()));
+  } else {
+    // Instances share the database, not a data dir: each start is a new instance.
+    scheduler_options.instance_id = NewInstanceId();
+  }
   scheduler_options.lease = std::chrono::seconds(config.lease_seconds);
-  scheduler_options.watermarks = tasks.get();
+  // Other instances share a PostgreSQL store: an idle one looks for their tasks, and for dead
+  // instances' expired leases, at least this often.
+  if (!on_sqlite) scheduler_options.idle_poll = Millis(2000);
+  scheduler_options.watermarks = stores.watermarks;
   scheduler_options.time_zones = &time_zones;
   scheduler_options.telemetry = &metrics;
   spdlog::info("instance {}; leases of {} s", scheduler_options.instance_id, config.lease_seconds);
+  // GET /v1/instances: this instance, alive while its heartbeat moves (every third of a lease).
+  InstanceInfo self{.id = scheduler_options.instance_id,
+                    .host = HostName(),
+                    .started_at = clock.Now(),
+                    .heartbeat_at = clock.Now(),
+                    .running = {}};
+  RETURN_IF_ERROR(stores.instances->Announce(self).WithContext("record this instance"));
+  WakeableThread instance_heartbeat;  // stopped before the stores go
+  instance_heartbeat.Start([&stores, &clock, &self, lease = scheduler_options.lease] {
+    Status beat = stores.instances->Beat(self.id, clock.Now());
+    // A row forgotten meanwhile (or a store that lost it) is recorded again.
+    if (beat.code() == StatusCode::kNotFound) {
+      self.heartbeat_at = clock.Now();
+      beat = stores.instances->Announce(self);
+    }
+    if (!beat.ok()) spdlog::warn("instance heartbeat: {}", beat.ToString());
+    return std::chrono::duration_cast<std::chrono::milliseconds>(lease / 3);
+  });
   // Declared before the scheduler and the service, which report finished tasks to it.
   ASSIGN_OR_RETURN(std::unique_ptr<Notifications> notifications,
                    Notifications::Create(config, *tasks, objects, clock, logger, &metrics));
@@ -177,12 +217,13 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
       ScheduleHooks{[&schedule_runner] { schedule_runner.Wake(); }, fire});
 
   api::ApiDependencies deps;
-  WatermarkService watermarks(*tasks, datasets, clock);
+  WatermarkService watermarks(*stores.watermarks, datasets, clock);
   deps.service = &service;
   deps.watermarks = &watermarks;
   deps.schedules = &schedules;
-  deps.keys = keys.get();
-  deps.tasks = tasks.get();
+  deps.instances = stores.instances;
+  deps.keys = keys;
+  deps.tasks = tasks;
   deps.objects = &objects;
   deps.clock = &clock;
   deps.verify_link = [signer](const std::string& id, const std::string& name,
@@ -193,7 +234,7 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   deps.sha256_hex = [](std::string_view data) { return Sha256Hex(data); };
   deps.running_exports = [&scheduler] { return scheduler.running(); };
   deps.metrics = &metrics;
-  deps.stats = tasks.get();
+  deps.stats = stores.stats;
   deps.notifications_queued = [n = notifications.get()] {
     return static_cast<int64_t>(n->queued());
   };
@@ -241,6 +282,13 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   }
   RETURN_IF_ERROR(notifications->Start());
   RETURN_IF_ERROR(scheduler.Start());
+  // On PostgreSQL, a task that another instance created or put back wakes the idle workers at
+  // once (the idle poll stays as the safety net). Stopped before the scheduler.
+  std::unique_ptr<PgWakeListener> wakeups;
+  if (!on_sqlite) {
+    wakeups =
+        std::make_unique<PgWakeListener>(config.task_store.url, [&scheduler] { scheduler.Wake(); });
+  }
   schedule_runner.Start();
   RetentionJanitorOptions janitor_options;
   janitor_options.interval = std::chrono::seconds(config.janitor_interval_seconds);
@@ -267,6 +315,7 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   // No new tasks from schedules while the workers drain; a slot due meanwhile fires at the
   // next start (catch_up).
   schedule_runner.Stop();
+  wakeups.reset();
   spdlog::info("stopping workers (drain up to {} s)", config.drain_timeout_seconds);
   scheduler.Stop(std::chrono::seconds(config.drain_timeout_seconds));
   // Deliveries still queued stay pending in the store; the next start sends them.

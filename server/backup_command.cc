@@ -8,6 +8,11 @@
 namespace exportd {
 
 Status BackupCommand(const Config& config, const std::string& to) {
+  if (config.task_store.type == "postgres") {
+    return FailedPrecondition(
+        "exportd backup copies the SQLite task store; this configuration keeps tasks in "
+        "PostgreSQL: back it up with pg_dump (docs/postgresql.md)");
+  }
   const std::string from = TaskDbPath(config);
   ASSIGN_OR_RETURN(const BackupInfo info, BackupStoreDatabase(from, to));
   std::cerr << "backed up " << from << " to " << to << " (" << info.tasks << " tasks, "

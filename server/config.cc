@@ -187,7 +187,9 @@ const std::set<std::string>& KnownKeys() {
                                              "header_timeout_seconds",
                                              "max_connections_per_client",
                                              "escape_formulas",
-                                             "trust_forwarded_for"};
+                                             "trust_forwarded_for",
+                                             "task_store",
+                                             "instance_id"};
   return keys;
 }
 
@@ -344,6 +346,17 @@ Result<Config> ParseConfig(const std::string& json_text, const std::string& base
       RETURN_IF_ERROR(ParseS3StorageConfig(*storage, config.s3, config.ignored_keys));
     }
   }
+  if (auto t = root.find("task_store"); t != root.end() && !t->is_null()) {
+    if (!t->is_object()) return ConfigError("task_store must be an object");
+    static const std::set<std::string> known = {"type", "url", "pool_size"};
+    for (const auto& [key, value] : t->items()) {
+      if (!known.count(key)) return ConfigError("task_store." + key + " is not a known key");
+    }
+    RETURN_IF_ERROR(Read(*t, "type", config.task_store.type, "task_store."));
+    RETURN_IF_ERROR(Read(*t, "url", config.task_store.url, "task_store."));
+    RETURN_IF_ERROR(Read(*t, "pool_size", config.task_store.pool_size, "task_store."));
+  }
+  RETURN_IF_ERROR(Read(root, "instance_id", config.instance_id, ""));
   if (auto e = root.find("encryption"); e != root.end() && !e->is_null()) {
     RETURN_IF_ERROR(ParseEncryptionConfig(*e, base_dir, config.encryption, config.ignored_keys));
   }
@@ -417,6 +430,12 @@ Status ApplyEnvironment(Config& config, const EnvLookup& env) {
   };
   text("EXPORTD_LISTEN", config.listen);
   text("EXPORTD_DATA_DIR", config.data_dir);
+  // A PostgreSQL URL selects the PostgreSQL store (keeping a configured pool_size).
+  if (auto v = env("EXPORTD_TASK_STORE_URL"); v && !v->empty()) {
+    config.task_store.type = "postgres";
+    config.task_store.url = *v;
+  }
+  text("EXPORTD_INSTANCE_ID", config.instance_id);
   text("EXPORTD_PUBLIC_URL", config.public_url);
   text("EXPORTD_LOG_LEVEL", config.log_level);
   text("EXPORTD_LOG_FORMAT", config.log_format);
@@ -534,6 +553,25 @@ Status Validate(const Config& config) {
   }
   if (config.janitor_interval_seconds < 1 || config.janitor_interval_seconds > 86400) {
     return ConfigError("janitor_interval_seconds must be 1..86400");
+  }
+  if (config.task_store.type == "postgres") {
+    if (config.task_store.url.empty()) {
+      return ConfigError("task_store.url is required for a postgres task store");
+    }
+    if (config.task_store.pool_size < 1 || config.task_store.pool_size > 256) {
+      return ConfigError("task_store.pool_size must be 1..256");
+    }
+  } else if (config.task_store.type != "sqlite") {
+    return ConfigError("task_store.type '" + config.task_store.type +
+                       "' is not supported (sqlite or postgres)");
+  }
+  if (!config.instance_id.empty()) {
+    if (config.instance_id.size() > 64 ||
+        config.instance_id.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
+                                             "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+            std::string::npos) {
+      return ConfigError("instance_id must be 1..64 of A-Z a-z 0-9 _ . -");
+    }
   }
   if (config.storage_type == "s3") {
     RETURN_IF_ERROR(ValidateS3StorageConfig(config.s3));

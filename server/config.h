@@ -40,9 +40,23 @@ struct OAuthConfig {
   int64_t jwks_cache_seconds = 300;
 };
 
+// "task_store": where tasks, keys and schedules live. SQLite (DATA_DIR/exportd.db, one machine)
+// or a PostgreSQL database that several instances may share (storage/postgres).
+struct TaskStoreConfig {
+  std::string type = "sqlite";  // "sqlite" or "postgres"
+  std::string url;              // postgres: a libpq URL or connection string
+  int pool_size = 8;            // postgres: connections per instance
+};
+
 struct Config {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "./data";
+  TaskStoreConfig task_store;
+  // The owner named in the leases of the tasks this instance runs. Empty: with SQLite, the one
+  // kept in DATA_DIR/instance_id (stable across restarts); with PostgreSQL, a new one at each
+  // start (instances sharing a database must not share an id, and a restarted instance's old
+  // leases expire like those of any dead instance).
+  std::string instance_id;
   int workers = 3;
   // Threads that decode and format the rows of each running export (core/parallel_rows.h).
   int threads_per_export = 2;

@@ -13,8 +13,8 @@
 #include "core/clock.h"
 #include "core/time_format.h"
 #include "server/data_dir.h"
+#include "server/stores.h"
 #include "storage/base/digest.h"
-#include "storage/sqlite/sqlite_key_store.h"
 
 namespace exportd {
 namespace {
@@ -63,7 +63,7 @@ Status EnsureBootstrapKey(ApiKeyStore& keys) {
 
 Status CreateKeyCommand(const Config& config, const std::string& name, Role role) {
   RETURN_IF_ERROR(PrepareDataDir(config));
-  ASSIGN_OR_RETURN(std::unique_ptr<SqliteKeyStore> keys, SqliteKeyStore::Open(TaskDbPath(config)));
+  ASSIGN_OR_RETURN(std::shared_ptr<ApiKeyStore> keys, OpenKeyStore(config));
   std::string secret = NewKeySecret();
   ApiKey key;
   RETURN_IF_ERROR(InsertKey(*keys, name, secret, role, &key));
@@ -74,7 +74,7 @@ Status CreateKeyCommand(const Config& config, const std::string& name, Role role
 }
 
 Status ListKeysCommand(const Config& config) {
-  ASSIGN_OR_RETURN(std::unique_ptr<SqliteKeyStore> keys, SqliteKeyStore::Open(TaskDbPath(config)));
+  ASSIGN_OR_RETURN(std::shared_ptr<ApiKeyStore> keys, OpenKeyStore(config));
   ASSIGN_OR_RETURN(std::vector<ApiKey> list, keys->List());
   for (const ApiKey& k : list) {
     std::cout << k.id << "\t" << k.name << "\t" << RoleName(k.role) << "\t"
@@ -86,7 +86,7 @@ Status ListKeysCommand(const Config& config) {
 }
 
 Status RevokeKeyCommand(const Config& config, const std::string& id) {
-  ASSIGN_OR_RETURN(std::unique_ptr<SqliteKeyStore> keys, SqliteKeyStore::Open(TaskDbPath(config)));
+  ASSIGN_OR_RETURN(std::shared_ptr<ApiKeyStore> keys, OpenKeyStore(config));
   RETURN_IF_ERROR(keys->Revoke(id, SystemClock().Now()));
   std::cerr << "revoked key " << id << "\n";
   return Status::Ok();

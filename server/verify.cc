@@ -13,9 +13,9 @@
 #include "server/data_dir.h"
 #include "server/datasets.h"
 #include "server/object_store_factory.h"
+#include "server/stores.h"
 #include "server/verifier_tools.h"
 #include "storage/fs/url_signer.h"
-#include "storage/sqlite/sqlite_task_store.h"
 #include "storage/tz/date_time_zone_db.h"
 
 namespace exportd {
@@ -74,11 +74,13 @@ int VerifyCommand(const Config& config, const std::string& task_id, bool with_so
     err << "exportd verify: " << message << "\n";
     return code;
   };
-  const std::string db_path = TaskDbPath(config);
-  if (!std::filesystem::exists(db_path)) return fail(2, "no task store at " + db_path);
-  Result<std::unique_ptr<SqliteTaskStore>> tasks = SqliteTaskStore::Open(db_path);
-  if (!tasks.ok()) return fail(1, tasks.status().ToString());
-  Result<Task> task = (*tasks)->Get(task_id);
+  if (config.task_store.type != "postgres") {
+    const std::string db_path = TaskDbPath(config);
+    if (!std::filesystem::exists(db_path)) return fail(2, "no task store at " + db_path);
+  }
+  Result<Stores> stores = OpenStores(config);
+  if (!stores.ok()) return fail(1, stores.status().ToString());
+  Result<Task> task = stores->tasks->Get(task_id);
   if (!task.ok()) {
     if (task.status().code() == StatusCode::kNotFound) return fail(2, "unknown task " + task_id);
     return fail(1, task.status().ToString());

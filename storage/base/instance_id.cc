@@ -31,11 +31,12 @@ Result<std::string> ReadId(const std::string& path) {
 
 }  // namespace
 
+std::string NewInstanceId() { return std::string(kPrefix) + ToHex(RandomBytes(kRandomBytes)); }
+
 Result<std::string> LoadOrCreateInstanceId(const std::string& path) {
   Result<std::string> existing = ReadId(path);
   if (existing.ok() || existing.status().code() != StatusCode::kNotFound) return existing;
-  Status created = CreateFileOnce(
-      path, std::string(kPrefix) + ToHex(RandomBytes(kRandomBytes)) + "\n", "instance id");
+  Status created = CreateFileOnce(path, NewInstanceId() + "\n", "instance id");
   // kAlreadyExists: another process created it first; use theirs.
   if (!created.ok() && created.code() != StatusCode::kAlreadyExists) return created;
   return ReadId(path);

@@ -15,6 +15,10 @@ namespace exportd {
 // kFailedPrecondition if the file holds something that is not an instance id.
 Result<std::string> LoadOrCreateInstanceId(const std::string& path);
 
+// A new random instance id ("inst_" + 16 hex digits), for an instance whose identity is not kept
+// in a data dir (several instances on one PostgreSQL store).
+std::string NewInstanceId();
+
 }  // namespace exportd
 
 #endif  // EXPORTD_STORAGE_BASE_INSTANCE_ID_H_

@@ -791,6 +791,7 @@ async function scenario(rawSpec, binary) {
     await exchange("another principal's task", 'GET', '/v1/exports/{id}', `/v1/exports/${blocker.id}`, { token: userKey }, [404]);
     await exchange("cancel another principal's task", 'POST', '/v1/exports/{id}/cancel', `/v1/exports/${blocker.id}/cancel`, { token: userKey }, [404]);
     await exchange('audit as a non-admin', 'GET', '/v1/audit', '/v1/audit', { token: userKey }, [403]);
+    await exchange('instances as a non-admin', 'GET', '/v1/instances', '/v1/instances', { token: userKey }, [403]);
     const ul = await exchange('list as another principal', 'GET', '/v1/exports', '/v1/exports', { token: userKey }, [200]);
     const ull = ul && json(ul);
     if (ull && Array.isArray(ull.items)) check(ull.items.length === 0, "a principal must not see another principal's tasks in the list", [`+ server: ${ull.items.length} items`]);
@@ -1030,6 +1031,10 @@ async function checkSucceeded(task, body, expectedRows) {
       const types = evs.items.map((e) => e.type);
       check(types.includes('files_deleted') && types.includes('download'), 'events record the downloads and the deletion', [`+ server: ${fmt(types)}`]);
     }
+    // The instances sharing the store (admin): this one alone on SQLite.
+    const inst = await exchange('instances', 'GET', '/v1/instances', '/v1/instances', {}, [200]);
+    const instl = inst && json(inst);
+    if (instl && Array.isArray(instl.items)) check(instl.items.length === 1, 'one instance on a SQLite store', [`+ server: ${fmt(instl.items)}`]);
     // The audit trail across tasks (admin): the same events, newest first, filterable.
     const au = await exchange('audit: downloads of the task', 'GET', '/v1/audit', `/v1/audit?type=download,files_deleted&task=${task.id}&limit=2`, {}, [200]);
     const aul = au && json(au);

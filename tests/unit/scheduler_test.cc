@@ -1108,5 +1108,18 @@ TEST_F(SchedulerTest, IdleWorkersWakeOnWake) {
   ExpectExactFiles(id, 3, 10);
 }
 
+// A store shared by several instances: a task another instance created (no Wake here) is found
+// by the idle poll.
+TEST_F(SchedulerTest, AnIdlePollFindsTasksNoOneWokeItFor) {
+  AddDataset("samples", {Rows(3)});
+  SchedulerOptions options = FastOptions();
+  options.idle_poll = Millis(100);
+  std::unique_ptr<Scheduler> scheduler = MakeScheduler(options);
+  ASSERT_TRUE(scheduler->Start().ok());
+  const std::string id = CreateTask("samples", 10);
+  ASSERT_TRUE(WaitForState(id, TaskState::kSucceeded, milliseconds(3000)));
+  ExpectExactFiles(id, 3, 10);
+}
+
 }  // namespace
 }  // namespace exportd
