@@ -175,8 +175,9 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(lease / 3);
   });
   // Declared before the scheduler and the service, which report finished tasks to it.
-  ASSIGN_OR_RETURN(std::unique_ptr<Notifications> notifications,
-                   Notifications::Create(config, *tasks, objects, clock, logger));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<Notifications> notifications,
+      Notifications::Create(config, *tasks, objects, clock, logger, scheduler_options.instance_id));
   scheduler_options.on_terminal = [observer = notifications->observer()](const Task& task) {
     observer(task);
     // glibc keeps what a large export freed in the arenas of the threads that allocated it:

@@ -46,7 +46,8 @@ Result<std::string> LoadWebhookSecret(const Config& config) {
 
 Result<std::unique_ptr<Notifications>> Notifications::Create(const Config& config, TaskStore& tasks,
                                                              ObjectStore& objects,
-                                                             const Clock& clock, Logger& logger) {
+                                                             const Clock& clock, Logger& logger,
+                                                             const std::string& instance_id) {
   std::unique_ptr<Notifications> n(new Notifications());
   TaskJsonRenderer render = MakeTaskJsonRenderer(
       objects, clock, DirectS3Downloads(config) ? std::optional(kMaxDirectLinkTtl) : std::nullopt);
@@ -89,6 +90,7 @@ Result<std::unique_ptr<Notifications>> Notifications::Create(const Config& confi
   DispatcherOptions options;
   options.retry_base = Millis(config.notification_retry_base_ms);
   options.attempts = config.notification_attempts;
+  options.owner = instance_id;
   n->dispatcher_ = std::make_unique<NotificationDispatcher>(tasks, tasks, clock, logger, options);
   n->dispatcher_->SetNotifier(kWebhookChannel, *n->webhook_);
   if (n->smtp_) n->dispatcher_->SetNotifier(kEmailChannel, *n->smtp_);
