@@ -32,7 +32,7 @@ void NotificationDispatcher::SetNotifier(std::string_view channel, Notifier& not
   notifiers_[std::string(channel)] = &notifier;
 }
 
-Status NotificationDispatcher::Start() {
+Status NotificationDispatcher::RequeuePending() {
   std::string after;
   size_t requeued = 0;
   for (;;) {
@@ -40,9 +40,10 @@ Status NotificationDispatcher::Start() {
     for (const Task& task : page) {
       for (const HookDelivery& d : task.notifications) {
         if (d.status != DeliveryStatus::kPending) continue;
-        Enqueue(task.id, d.hook, DeliveryLane(d.channel, d.target),
-                std::chrono::steady_clock::now());
-        ++requeued;
+        if (Enqueue(task.id, d.hook, DeliveryLane(d.channel, d.target),
+                    std::chrono::steady_clock::now())) {
+          ++requeued;
+        }
       }
     }
     if (page.size() < static_cast<size_t>(kPendingPage)) break;
@@ -52,11 +53,30 @@ Status NotificationDispatcher::Start() {
     logger_.Info("notifications: re-queued " + std::to_string(requeued) +
                  " pending deliveries of finished tasks");
   }
+  return Status::Ok();
+}
+
+Status NotificationDispatcher::Start() {
+  RETURN_IF_ERROR(RequeuePending());
   std::lock_guard<std::mutex> lock(mu_);
   if (started_ || stopping_) return Status::Ok();
   started_ = true;
   MaybeAddWorkerLocked();
+  rescanner_ = std::thread([this] { RescanLoop(); });
   return Status::Ok();
+}
+
+void NotificationDispatcher::RescanLoop() {
+  std::unique_lock<std::mutex> lock(mu_);
+  for (;;) {
+    const auto next = std::chrono::steady_clock::now() + std::max(Millis(1), options_.rescan);
+    while (!stopping_ && std::chrono::steady_clock::now() < next) cv_.wait_until(lock, next);
+    if (stopping_) return;
+    lock.unlock();
+    Status scanned = RequeuePending();
+    if (!scanned.ok()) logger_.Error("notifications: rescan: " + scanned.ToString());
+    lock.lock();
+  }
 }
 
 void NotificationDispatcher::OnTerminal(const Task& task) {
@@ -74,6 +94,7 @@ void NotificationDispatcher::Stop() {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
     threads.swap(threads_);
+    if (rescanner_.joinable()) threads.push_back(std::move(rescanner_));
   }
   cv_.notify_all();
   for (std::thread& t : threads) t.join();
@@ -84,16 +105,17 @@ size_t NotificationDispatcher::queued() const {
   return known_.size();
 }
 
-void NotificationDispatcher::Enqueue(const std::string& task_id, int hook, std::string lane,
+bool NotificationDispatcher::Enqueue(const std::string& task_id, int hook, std::string lane,
                                      SteadyTime due) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     Key key{task_id, hook};
-    if (!known_.insert(key).second) return;  // already queued or in flight
+    if (!known_.insert(key).second) return false;  // already queued or in flight
     queue_.emplace(due, Item{std::move(key), std::move(lane)});
     MaybeAddWorkerLocked();
   }
   cv_.notify_all();
+  return true;
 }
 
 void NotificationDispatcher::MaybeAddWorkerLocked() {
@@ -178,7 +200,20 @@ void NotificationDispatcher::Attempt(const Item& item) {
     if (d.hook == hook) found = &d;
   }
   if (found == nullptr || found->status != DeliveryStatus::kPending) return finish();
-  const HookDelivery delivery = *found;
+  // Attempted only under this dispatcher's claim; the claim returns the delivery as it is now.
+  const TimePoint now = clock_.Now();
+  Result<std::optional<HookDelivery>> claim =
+      outbox_.ClaimNotification(task_id, hook, options_.owner, now, now + options_.claim_ttl);
+  if (!claim.ok()) {
+    if (claim.status().code() == StatusCode::kNotFound) return finish();
+    logger_.Error("notification " + DeliveryId(task_id, hook) +
+                  ": cannot claim it: " + claim.status().ToString());
+    return retry_at(options_.retry_base);
+  }
+  // Delivered meanwhile (finished below), or another instance holds it: looked at again once
+  // that claim may have expired.
+  if (!*claim) return retry_at(options_.claim_ttl);
+  const HookDelivery delivery = **claim;
 
   Status outcome;
   auto notifier = notifiers_.find(delivery.channel);

@@ -15,9 +15,17 @@
 // healthy receiver's delivery starts at once while up to workers - 1 others hang.
 //
 // Durability: the store records pending deliveries together with the terminal transition, and
-// Start() re-queues every pending delivery it finds, so hooks survive a crash or restart (a
-// delivery interrupted mid-attempt may then be delivered twice; receivers de-duplicate by
-// delivery id). Retry waits use the steady clock; timestamps come from `clock`.
+// Start() re-queues every pending delivery it finds, so hooks survive a crash or restart.
+//
+// Several instances: each attempt is made under a claim in the store
+// (NotificationOutbox::ClaimNotification) held by `owner` for `claim_ttl`, so dispatchers of
+// several instances sharing one store never attempt one delivery at once, and one that another
+// instance has delivered is not sent again. The owner keeps its claim across its retries. A
+// delivery whose claim is held elsewhere is looked at again after `claim_ttl`; every `rescan`
+// the dispatcher also re-reads the pending deliveries, so those of an instance that died are
+// taken over once its claims expire. Only a delivery whose owner died mid-attempt (or stalled
+// past claim_ttl) may be sent twice; receivers de-duplicate by delivery id. Retry waits use the
+// steady clock; timestamps and claims use `clock`.
 #ifndef EXPORTD_CORE_NOTIFICATION_DISPATCHER_H_
 #define EXPORTD_CORE_NOTIFICATION_DISPATCHER_H_
 
@@ -50,6 +58,9 @@ struct DispatcherOptions {
   int per_lane = 2;  // deliveries in flight at once to one receiver (lane)
   // Where each attempt's outcome is counted (for /metrics); null: nowhere.
   Telemetry* telemetry = nullptr;
+  std::string owner = "local";  // the claimant's id in the store (the instance id)
+  Millis claim_ttl{60'000};     // longer than any one attempt may take (a notifier's timeout)
+  Millis rescan{30'000};        // how often the pending deliveries are re-read
 };
 
 // The lane of a delivery: a webhook's origin ("http://host:port"), or the channel for others.
@@ -70,7 +81,7 @@ class NotificationDispatcher {
   void SetNotifier(std::string_view channel, Notifier& notifier);
 
   // Re-queues the pending deliveries of every terminal task in the store, then starts the
-  // workers. Errors only if the store cannot be read.
+  // workers and the periodic rescan. Errors only if the store cannot be read.
   Status Start();
   // Queues the pending deliveries of `task` (as returned by the terminal transition). Never
   // blocks on delivery; may be called before Start() (the workers pick them up once started).
@@ -90,7 +101,8 @@ class NotificationDispatcher {
     std::string lane;
   };
 
-  void Enqueue(const std::string& task_id, int hook, std::string lane, SteadyTime due);
+  // False if the delivery is already queued or in flight.
+  bool Enqueue(const std::string& task_id, int hook, std::string lane, SteadyTime due);
   // Starts one more worker if every worker is busy and there is room. REQUIRES: mu_ held.
   void MaybeAddWorkerLocked();
   void WorkerLoop();
@@ -100,6 +112,9 @@ class NotificationDispatcher {
   std::multimap<SteadyTime, Item>::iterator NextRunnableLocked(SteadyTime now,
                                                                std::optional<SteadyTime>* next_due);
   void Attempt(const Item& item);
+  // Queues every pending delivery in the store that is not queued or in flight here.
+  Status RequeuePending();
+  void RescanLoop();
 
   TaskRecords& tasks_;
   NotificationOutbox& outbox_;
@@ -117,6 +132,7 @@ class NotificationDispatcher {
   bool started_ = false;                   // guarded by mu_
   bool stopping_ = false;                  // guarded by mu_
   std::vector<std::thread> threads_;       // guarded by mu_
+  std::thread rescanner_;                  // guarded by mu_
 };
 
 }  // namespace exportd

@@ -180,7 +180,8 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   });
   // Declared before the scheduler and the service, which report finished tasks to it.
   ASSIGN_OR_RETURN(std::unique_ptr<Notifications> notifications,
-                   Notifications::Create(config, *tasks, objects, clock, logger, &metrics));
+                   Notifications::Create(config, *tasks, objects, clock, logger,
+                                         scheduler_options.instance_id, &metrics));
   scheduler_options.on_terminal = [observer = notifications->observer()](const Task& task) {
     observer(task);
     // glibc keeps what a large export freed in the arenas of the threads that allocated it:

@@ -47,6 +47,7 @@ Result<std::string> LoadWebhookSecret(const Config& config) {
 Result<std::unique_ptr<Notifications>> Notifications::Create(const Config& config, TaskStore& tasks,
                                                              ObjectStore& objects,
                                                              const Clock& clock, Logger& logger,
+                                                             const std::string& instance_id,
                                                              Telemetry* telemetry) {
   std::unique_ptr<Notifications> n(new Notifications());
   TaskJsonRenderer render = MakeTaskJsonRenderer(
@@ -91,6 +92,7 @@ Result<std::unique_ptr<Notifications>> Notifications::Create(const Config& confi
   options.retry_base = Millis(config.notification_retry_base_ms);
   options.attempts = config.notification_attempts;
   options.telemetry = telemetry;
+  options.owner = instance_id;
   n->dispatcher_ = std::make_unique<NotificationDispatcher>(tasks, tasks, clock, logger, options);
   n->dispatcher_->SetNotifier(kWebhookChannel, *n->webhook_);
   if (n->smtp_) n->dispatcher_->SetNotifier(kEmailChannel, *n->smtp_);

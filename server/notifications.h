@@ -38,9 +38,11 @@ Result<std::string> LoadWebhookSecret(const Config& config);
 class Notifications {
  public:
   // kInvalidArgument / kFailedPrecondition for a bad smtp section or a missing password.
+  // `instance_id` claims deliveries in the store (instances sharing it deliver each hook once).
   static Result<std::unique_ptr<Notifications>> Create(const Config& config, TaskStore& tasks,
                                                        ObjectStore& objects, const Clock& clock,
                                                        Logger& logger,
+                                                       const std::string& instance_id,
                                                        Telemetry* telemetry = nullptr);
 
   // For SchedulerOptions::on_terminal and ServiceOptions::on_terminal.

@@ -76,6 +76,16 @@ constexpr std::string_view kUpdateNotification =
 constexpr std::string_view kSelectNotifications =
     "SELECT hook, channel, target, status, attempts, last_attempt_at, last_error, delivered_at"
     " FROM notifications WHERE task_id = $1 ORDER BY hook";
+// One row update: under concurrent instances PostgreSQL re-checks the condition on the row it
+// waited for, so exactly one claimant sees a row come back.
+constexpr std::string_view kClaimNotification =
+    "UPDATE notifications SET claimed_by = $3, claim_expires_at = $5"
+    " WHERE task_id = $1 AND hook = $2 AND status = 'pending'"
+    " AND (claimed_by IS NULL OR claimed_by = $3 OR claim_expires_at <= $4)"
+    " RETURNING hook, channel, target, status, attempts, last_attempt_at, last_error,"
+    " delivered_at";
+constexpr std::string_view kNotificationExists =
+    "SELECT 1 FROM notifications WHERE task_id = $1 AND hook = $2";
 constexpr std::string_view kSelectPendingNotifications =
     "SELECT DISTINCT task_id FROM notifications WHERE status = 'pending' AND task_id > $1"
     " ORDER BY task_id LIMIT $2";
@@ -203,23 +213,29 @@ std::vector<std::string> IdsOf(const PgResult& r) {
   return ids;
 }
 
+// The delivery in row `i` of a result whose columns are those of kSelectNotifications.
+Result<HookDelivery> ReadDelivery(const PgResult& r, int i, const std::string& task_id) {
+  HookDelivery d;
+  d.hook = static_cast<int>(r.Int(i, 0));
+  d.channel = r.Text(i, 1);
+  d.target = r.Text(i, 2);
+  std::optional<DeliveryStatus> status = ParseDeliveryStatus(r.Text(i, 3));
+  if (!status) return DataLoss("task " + task_id + ": unknown notification status");
+  d.status = *status;
+  d.attempts = static_cast<int>(r.Int(i, 4));
+  if (auto t = r.OptInt(i, 5)) d.last_attempt_at = FromUnixMillis(*t);
+  d.last_error = r.OptText(i, 6);
+  if (auto t = r.OptInt(i, 7)) d.delivered_at = FromUnixMillis(*t);
+  return d;
+}
+
 Status FillNotifications(PgConnection& c, Task& task) {
   task.notifications.clear();
   // Only terminal tasks with hooks have rows: the others cost no query.
   if (!IsTerminal(task.state) || !HasHooks(task.notify)) return Status::Ok();
   ASSIGN_OR_RETURN(PgResult r, c.Exec(kSelectNotifications, PgParams().Text(task.id)));
   for (int i = 0; i < r.rows(); ++i) {
-    HookDelivery d;
-    d.hook = static_cast<int>(r.Int(i, 0));
-    d.channel = r.Text(i, 1);
-    d.target = r.Text(i, 2);
-    std::optional<DeliveryStatus> status = ParseDeliveryStatus(r.Text(i, 3));
-    if (!status) return DataLoss("task " + task.id + ": unknown notification status");
-    d.status = *status;
-    d.attempts = static_cast<int>(r.Int(i, 4));
-    if (auto t = r.OptInt(i, 5)) d.last_attempt_at = FromUnixMillis(*t);
-    d.last_error = r.OptText(i, 6);
-    if (auto t = r.OptInt(i, 7)) d.delivered_at = FromUnixMillis(*t);
+    ASSIGN_OR_RETURN(HookDelivery d, ReadDelivery(r, i, task.id));
     task.notifications.push_back(std::move(d));
   }
   return Status::Ok();
@@ -759,6 +775,28 @@ Status PgTaskStore::RecordNotificationAttempt(const std::string& task_id,
     TaskEvent stored = event;
     stored.task_id = task_id;
     return InsertEvent(c, stored);
+  });
+}
+
+Result<std::optional<HookDelivery>> PgTaskStore::ClaimNotification(const std::string& task_id,
+                                                                   int hook,
+                                                                   const std::string& owner,
+                                                                   TimePoint now, TimePoint until) {
+  using Claim = std::optional<HookDelivery>;
+  return OnConnection<Claim>(*pool_, [&](PgConnection& c) -> Result<Claim> {
+    PgParams p;
+    p.Text(task_id).Int(hook).Text(owner).Int(ToUnixMillis(now)).Int(ToUnixMillis(until));
+    ASSIGN_OR_RETURN(PgResult r, c.Exec(kClaimNotification, p));
+    if (r.rows() == 1) {
+      ASSIGN_OR_RETURN(HookDelivery claimed, ReadDelivery(r, 0, task_id));
+      return Claim(std::move(claimed));
+    }
+    ASSIGN_OR_RETURN(PgResult exists,
+                     c.Exec(kNotificationExists, PgParams().Text(task_id).Int(hook)));
+    if (exists.rows() == 0) {
+      return NotFound("task " + task_id + " has no hook " + std::to_string(hook));
+    }
+    return Claim();
   });
 }
 

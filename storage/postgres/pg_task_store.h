@@ -78,6 +78,9 @@ class PgTaskStore final : public TaskStore,
 
   Status RecordNotificationAttempt(const std::string& task_id, const HookDelivery& delivery,
                                    const TaskEvent& event) override;
+  Result<std::optional<HookDelivery>> ClaimNotification(const std::string& task_id, int hook,
+                                                        const std::string& owner, TimePoint now,
+                                                        TimePoint until) override;
   Result<std::vector<Task>> PendingNotifications(int limit, const std::string& after_id) override;
 
   Status AppendEvent(const TaskEvent& event) override;

@@ -75,6 +75,14 @@ constexpr std::string_view kUpdateNotification =
 constexpr std::string_view kSelectNotifications =
     "SELECT hook, channel, target, status, attempts, last_attempt_at, last_error, delivered_at"
     " FROM notifications WHERE task_id = ?1 ORDER BY hook";
+constexpr std::string_view kClaimNotification =
+    "UPDATE notifications SET claimed_by = ?3, claim_expires_at = ?5"
+    " WHERE task_id = ?1 AND hook = ?2 AND status = 'pending'"
+    " AND (claimed_by IS NULL OR claimed_by = ?3 OR claim_expires_at <= ?4)"
+    " RETURNING hook, channel, target, status, attempts, last_attempt_at, last_error,"
+    " delivered_at";
+constexpr std::string_view kNotificationExists =
+    "SELECT 1 FROM notifications WHERE task_id = ?1 AND hook = ?2";
 // Served by the partial index notifications_pending (migration 004).
 constexpr std::string_view kSelectPendingNotifications =
     "SELECT DISTINCT task_id FROM notifications WHERE status = 'pending' AND task_id > ?1"
@@ -170,6 +178,27 @@ Result<Task> SqliteTaskStore::LoadLocked(const std::string& id) {
   return std::move(*task);
 }
 
+namespace {
+
+// The delivery in the current row of a statement whose columns are those of
+// kSelectNotifications.
+Result<HookDelivery> ReadDelivery(Statement& stmt, const std::string& task_id) {
+  HookDelivery d;
+  d.hook = static_cast<int>(stmt.ColumnInt(0));
+  d.channel = stmt.ColumnText(1);
+  d.target = stmt.ColumnText(2);
+  std::optional<DeliveryStatus> status = ParseDeliveryStatus(stmt.ColumnText(3));
+  if (!status) return DataLoss("task " + task_id + ": unknown notification status");
+  d.status = *status;
+  d.attempts = static_cast<int>(stmt.ColumnInt(4));
+  if (auto t = stmt.ColumnOptInt(5)) d.last_attempt_at = FromUnixMillis(*t);
+  d.last_error = stmt.ColumnOptText(6);
+  if (auto t = stmt.ColumnOptInt(7)) d.delivered_at = FromUnixMillis(*t);
+  return d;
+}
+
+}  // namespace
+
 Status SqliteTaskStore::FillNotificationsLocked(Task& task) {
   task.notifications.clear();
   // Only terminal tasks with hooks have rows: the others cost no query.
@@ -179,17 +208,7 @@ Status SqliteTaskStore::FillNotificationsLocked(Task& task) {
   for (;;) {
     ASSIGN_OR_RETURN(bool row, stmt->Step());
     if (!row) break;
-    HookDelivery d;
-    d.hook = static_cast<int>(stmt->ColumnInt(0));
-    d.channel = stmt->ColumnText(1);
-    d.target = stmt->ColumnText(2);
-    std::optional<DeliveryStatus> status = ParseDeliveryStatus(stmt->ColumnText(3));
-    if (!status) return DataLoss("task " + task.id + ": unknown notification status");
-    d.status = *status;
-    d.attempts = static_cast<int>(stmt->ColumnInt(4));
-    if (auto t = stmt->ColumnOptInt(5)) d.last_attempt_at = FromUnixMillis(*t);
-    d.last_error = stmt->ColumnOptText(6);
-    if (auto t = stmt->ColumnOptInt(7)) d.delivered_at = FromUnixMillis(*t);
+    ASSIGN_OR_RETURN(HookDelivery d, ReadDelivery(*stmt, task.id));
     task.notifications.push_back(std::move(d));
   }
   return Status::Ok();
@@ -675,6 +694,39 @@ Status SqliteTaskStore::RecordNotificationAttempt(const std::string& task_id,
   stored.task_id = task_id;
   RETURN_IF_ERROR(InsertEventLocked(stored));
   return tx.Commit();
+}
+
+Result<std::optional<HookDelivery>> SqliteTaskStore::ClaimNotification(const std::string& task_id,
+                                                                       int hook,
+                                                                       const std::string& owner,
+                                                                       TimePoint now,
+                                                                       TimePoint until) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Transaction tx(db_);
+  RETURN_IF_ERROR(tx.status());
+  std::optional<HookDelivery> claimed;
+  {
+    ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kClaimNotification));
+    stmt->Bind(1, AsText(task_id))
+        .Bind(2, int64_t{hook})
+        .Bind(3, AsText(owner))
+        .Bind(4, ToUnixMillis(now))
+        .Bind(5, ToUnixMillis(until));
+    ASSIGN_OR_RETURN(bool row, stmt->Step());
+    if (row) {
+      ASSIGN_OR_RETURN(claimed, ReadDelivery(*stmt, task_id));
+      ASSIGN_OR_RETURN(bool more, stmt->Step());
+      (void)more;  // (task_id, hook) is the key: one row at most
+    }
+  }
+  if (!claimed) {
+    ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kNotificationExists));
+    stmt->Bind(1, AsText(task_id)).Bind(2, int64_t{hook});
+    ASSIGN_OR_RETURN(bool exists, stmt->Step());
+    if (!exists) return NotFound("task " + task_id + " has no hook " + std::to_string(hook));
+  }
+  RETURN_IF_ERROR(tx.Commit());
+  return claimed;
 }
 
 Result<std::vector<Task>> SqliteTaskStore::PendingNotifications(int limit,

@@ -77,6 +77,9 @@ class SqliteTaskStore final : public TaskStore, public WatermarkStore, public St
   // event.task_id is taken from `task_id`.
   Status RecordNotificationAttempt(const std::string& task_id, const HookDelivery& delivery,
                                    const TaskEvent& event) override;
+  Result<std::optional<HookDelivery>> ClaimNotification(const std::string& task_id, int hook,
+                                                        const std::string& owner, TimePoint now,
+                                                        TimePoint until) override;
   Result<std::vector<Task>> PendingNotifications(int limit, const std::string& after_id) override;
 
   // event.seq is ignored (the store assigns it); kNotFound if event.task_id is unknown.

@@ -85,6 +85,11 @@ class ForwardingTaskStore : public TaskStore {
                                    const TaskEvent& event) override {
     return inner_.RecordNotificationAttempt(task_id, delivery, event);
   }
+  Result<std::optional<HookDelivery>> ClaimNotification(const std::string& task_id, int hook,
+                                                        const std::string& owner, TimePoint now,
+                                                        TimePoint until) override {
+    return inner_.ClaimNotification(task_id, hook, owner, now, until);
+  }
   Result<std::vector<Task>> PendingNotifications(int limit, const std::string& after_id) override {
     return inner_.PendingNotifications(limit, after_id);
   }

@@ -407,6 +407,30 @@ Status MemoryTaskStore::RecordNotificationAttempt(const std::string& task_id,
   return Status::Ok();
 }
 
+Result<std::optional<HookDelivery>> MemoryTaskStore::ClaimNotification(const std::string& task_id,
+                                                                       int hook,
+                                                                       const std::string& owner,
+                                                                       TimePoint now,
+                                                                       TimePoint until) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = tasks_.find(task_id);
+  const HookDelivery* stored = nullptr;
+  if (it != tasks_.end()) {
+    for (const HookDelivery& d : it->second.task.notifications) {
+      if (d.hook == hook) stored = &d;
+    }
+  }
+  if (stored == nullptr)
+    return NotFound("task " + task_id + " has no hook " + std::to_string(hook));
+  if (stored->status != DeliveryStatus::kPending) return std::optional<HookDelivery>();
+  auto claim = claims_.find({task_id, hook});
+  if (claim != claims_.end() && claim->second.first != owner && claim->second.second > now) {
+    return std::optional<HookDelivery>();
+  }
+  claims_[{task_id, hook}] = {owner, until};
+  return std::optional<HookDelivery>(*stored);
+}
+
 Result<std::vector<Task>> MemoryTaskStore::PendingNotifications(int limit,
                                                                 const std::string& after_id) {
   if (limit < 1) return InvalidArgument("limit must be at least 1");

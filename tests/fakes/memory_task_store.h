@@ -82,6 +82,9 @@ class MemoryTaskStore final : public TaskStore, public WatermarkStore, public St
   // NotificationOutbox
   Status RecordNotificationAttempt(const std::string& task_id, const HookDelivery& delivery,
                                    const TaskEvent& event) override;
+  Result<std::optional<HookDelivery>> ClaimNotification(const std::string& task_id, int hook,
+                                                        const std::string& owner, TimePoint now,
+                                                        TimePoint until) override;
   Result<std::vector<Task>> PendingNotifications(int limit, const std::string& after_id) override;
 
   // AuditLog
@@ -120,6 +123,8 @@ class MemoryTaskStore final : public TaskStore, public WatermarkStore, public St
   std::mutex mu_;
   std::map<std::string, Entry> tasks_;  // guarded by mu_; by id
   std::vector<TaskEvent> events_;       // guarded by mu_; by seq
+  // guarded by mu_; (task id, hook) -> (owner, claimed until) of notification claims
+  std::map<std::pair<std::string, int>, std::pair<std::string, TimePoint>> claims_;
   // guarded by mu_; by (dataset, partition)
   std::map<std::pair<std::string, std::string>, Watermark> watermarks_;
   int64_t next_task_seq_ = 1;  // guarded by mu_

@@ -6,12 +6,18 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "core/logger.h"
 #include "core/notification.h"
+#include "core/notification_dispatcher.h"
 #include "core/watermark_store.h"
+#include "tests/fakes/fake_clock.h"
 
 namespace exportd {
 
@@ -870,6 +876,184 @@ TEST_P(TaskStoreContractTest, PendingScanPagesById) {
   ASSERT_TRUE(rest.ok());
   ASSERT_EQ(rest->size(), 1u);
   EXPECT_EQ((*rest)[0].id, "t3");
+}
+
+TEST_P(TaskStoreContractTest, NotificationClaimIsExclusiveUntilItExpires) {
+  ASSERT_TRUE(store_->Create(NotifyingTask("t1", WebhookAndTwoEmails()), {}).ok());
+  ASSERT_TRUE(store_->Transition("t1", Args(Trigger::kCancel, kT0)).ok());
+  const TimePoint until = kT0 + seconds(60);
+
+  Result<std::optional<HookDelivery>> a = store_->ClaimNotification("t1", 0, "inst_a", kT0, until);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_TRUE(a->has_value());
+  EXPECT_EQ((*a)->channel, "webhook");
+  EXPECT_EQ((*a)->status, DeliveryStatus::kPending);
+  // Another owner is refused while the claim lives; its owner may claim it again (a retry).
+  Result<std::optional<HookDelivery>> b =
+      store_->ClaimNotification("t1", 0, "inst_b", kT0 + seconds(59), until);
+  ASSERT_TRUE(b.ok());
+  EXPECT_FALSE(b->has_value());
+  Result<std::optional<HookDelivery>> again =
+      store_->ClaimNotification("t1", 0, "inst_a", kT0 + seconds(1), until + seconds(1));
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->has_value());
+  // Other hooks of the task are claimed separately.
+  Result<std::optional<HookDelivery>> other =
+      store_->ClaimNotification("t1", 1, "inst_b", kT0, until);
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(other->has_value());
+
+  // A failed attempt keeps the claim: the owner retries, the other owner still waits.
+  HookDelivery failed = ApplyAttempt(**a, kT0 + seconds(2), Unavailable("HTTP 500"), 5);
+  TaskEvent event;
+  event.at = kT0 + seconds(2);
+  event.type = "notification";
+  event.detail = AttemptEventDetail(failed, 5);
+  ASSERT_TRUE(store_->RecordNotificationAttempt("t1", failed, event).ok());
+  b = store_->ClaimNotification("t1", 0, "inst_b", kT0 + seconds(3), until);
+  ASSERT_TRUE(b.ok());
+  EXPECT_FALSE(b->has_value());
+
+  // Once the claim expired (its owner died), another owner takes it, with the stored state.
+  b = store_->ClaimNotification("t1", 0, "inst_b", until + seconds(1), until + seconds(61));
+  ASSERT_TRUE(b.ok());
+  ASSERT_TRUE(b->has_value());
+  EXPECT_EQ((*b)->attempts, 1);
+  a = store_->ClaimNotification("t1", 0, "inst_a", until + seconds(2), until + seconds(62));
+  ASSERT_TRUE(a.ok());
+  EXPECT_FALSE(a->has_value());
+
+  // A delivered hook is claimed by no one, even its owner or after any time.
+  HookDelivery ok = ApplyAttempt(**b, until + seconds(3), Status::Ok(), 5);
+  event.detail = AttemptEventDetail(ok, 5);
+  ASSERT_TRUE(store_->RecordNotificationAttempt("t1", ok, event).ok());
+  for (const char* owner : {"inst_a", "inst_b", "inst_c"}) {
+    Result<std::optional<HookDelivery>> late =
+        store_->ClaimNotification("t1", 0, owner, until + seconds(999), until + seconds(1059));
+    ASSERT_TRUE(late.ok());
+    EXPECT_FALSE(late->has_value()) << owner;
+  }
+
+  // No such hook, no such task: kNotFound.
+  EXPECT_EQ(store_->ClaimNotification("t1", 7, "inst_a", kT0, until).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(store_->ClaimNotification("nope", 0, "inst_a", kT0, until).status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST_P(TaskStoreContractTest, ConcurrentNotificationClaimsHaveOneWinner) {
+  constexpr int kTasks = 10;
+  for (int i = 0; i < kTasks; ++i) {
+    const std::string id = "t" + std::to_string(10 + i);
+    ASSERT_TRUE(store_->Create(NotifyingTask(id, WebhookAndTwoEmails()), {}).ok());
+    ASSERT_TRUE(store_->Transition(id, Args(Trigger::kCancel, kT0)).ok());
+  }
+  constexpr int kClaimants = 6;
+  std::mutex mu;
+  std::map<std::pair<std::string, int>, std::vector<int>> winners;
+  std::vector<std::string> errors;
+  std::vector<std::thread> threads;
+  for (int c = 0; c < kClaimants; ++c) {
+    threads.emplace_back([&, c] {
+      for (int i = 0; i < kTasks; ++i) {
+        const std::string id = "t" + std::to_string(10 + i);
+        for (int hook = 0; hook < 3; ++hook) {
+          Result<std::optional<HookDelivery>> r = store_->ClaimNotification(
+              id, hook, "inst_" + std::to_string(c), kT0, kT0 + seconds(60));
+          std::lock_guard<std::mutex> lock(mu);
+          if (!r.ok()) {
+            errors.push_back(r.status().ToString());
+          } else if (r->has_value()) {
+            winners[{id, hook}].push_back(c);
+          }
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  ASSERT_EQ(winners.size(), static_cast<size_t>(kTasks * 3));
+  for (const auto& [key, who] : winners) {
+    EXPECT_EQ(who.size(), 1u) << key.first << " hook " << key.second;
+  }
+}
+
+namespace {
+
+// Counts the deliveries of each hook over every dispatcher that shares it.
+class CountingNotifier final : public Notifier {
+ public:
+  explicit CountingNotifier(std::map<std::pair<std::string, int>, int>& counts, std::mutex& mu)
+      : counts_(counts), mu_(mu) {}
+  Status Deliver(const Task& task, const HookDelivery& d) override {
+    std::this_thread::yield();  // lets the other dispatcher run while this one delivers
+    std::lock_guard<std::mutex> lock(mu_);
+    ++counts_[{task.id, d.hook}];
+    return Status::Ok();
+  }
+
+ private:
+  std::map<std::pair<std::string, int>, int>& counts_;
+  std::mutex& mu_;
+};
+
+}  // namespace
+
+TEST_P(TaskStoreContractTest, TwoDispatchersOnOneStoreDeliverEachHookOnce) {
+  constexpr int kTasks = 12;
+  std::vector<Task> finished;
+  for (int i = 0; i < kTasks; ++i) {
+    const std::string id = "t" + std::to_string(10 + i);
+    ASSERT_TRUE(store_->Create(NotifyingTask(id, WebhookAndTwoEmails()), {}).ok());
+    Result<Task> done = store_->Transition(id, Args(Trigger::kCancel, kT0));
+    ASSERT_TRUE(done.ok());
+    finished.push_back(*done);
+  }
+  std::mutex mu;
+  std::map<std::pair<std::string, int>, int> counts;
+  CountingNotifier notifier_a(counts, mu), notifier_b(counts, mu);
+  fakes::FakeClock clock(kT0 + seconds(1));
+  NullLogger logger;
+  DispatcherOptions options;
+  options.retry_base = Millis(20);
+  options.owner = "inst_a";
+  NotificationDispatcher a(*store_, *store_, clock, logger, options);
+  options.owner = "inst_b";
+  NotificationDispatcher b(*store_, *store_, clock, logger, options);
+  a.SetNotifier(kWebhookChannel, notifier_a);
+  a.SetNotifier(kEmailChannel, notifier_a);
+  b.SetNotifier(kWebhookChannel, notifier_b);
+  b.SetNotifier(kEmailChannel, notifier_b);
+  // Both find every delivery pending at start, and both are told of every finished task, as
+  // instances are when one finishes a task while the other starts.
+  ASSERT_TRUE(a.Start().ok());
+  ASSERT_TRUE(b.Start().ok());
+  for (const Task& t : finished) {
+    a.OnTerminal(t);
+    b.OnTerminal(t);
+  }
+  auto all_delivered = [&] {
+    Result<std::vector<Task>> owed = store_->PendingNotifications(100, "");
+    return owed.ok() && owed->empty();
+  };
+  const auto deadline = std::chrono::steady_clock::now() + seconds(20);
+  while (!all_delivered() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  ASSERT_TRUE(all_delivered());
+  a.Stop();
+  b.Stop();
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(counts.size(), static_cast<size_t>(kTasks * 3));
+  for (const auto& [key, n] : counts) EXPECT_EQ(n, 1) << key.first << " hook " << key.second;
+  for (const Task& t : finished) {
+    Result<Task> read = store_->Get(t.id);
+    ASSERT_TRUE(read.ok());
+    for (const HookDelivery& d : read->notifications) {
+      EXPECT_EQ(d.status, DeliveryStatus::kDelivered);
+      EXPECT_EQ(d.attempts, 1);
+    }
+  }
 }
 
 TEST_P(TaskStoreContractTest, ListExpiredFilesFindsFinishedTasksWithFilesPastTheirExpiry) {
