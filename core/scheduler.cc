@@ -308,6 +308,31 @@ void Scheduler::RunTask(const Task& task) {
   std::optional<ExportOutcome> outcome;
   Control control(*this, task, run);
   const DatasetCatalog::Entry* entry = datasets_.Find(task.request.dataset);
+  if (task.kind == TaskKind::kImport) {
+    std::optional<ImportOutcome> imported;
+    std::vector<ImportErrorDetail> details;
+    if (entry == nullptr) {
+      status = FailedPrecondition("dataset '" + task.request.dataset + "' is no longer configured");
+    } else if (options_.imports == nullptr) {
+      status = FailedPrecondition("this exportd does not run imports");
+    } else if (stop_flag_.load()) {
+      status = Aborted("exportd is shutting down");
+    } else {
+      Result<ImportOutcome> result =
+          options_.imports->Run(task, *entry->dataset, control, &details);
+      if (result.ok()) {
+        imported = *result;
+      } else {
+        status = result.status();
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      runs_.erase(task.id);
+    }
+    Finish(task, status, nullptr, control, imported ? &*imported : nullptr, std::move(details));
+    return;
+  }
   if (entry == nullptr) {
     status = FailedPrecondition("dataset '" + task.request.dataset + "' is no longer configured");
   } else if (stop_flag_.load()) {
@@ -388,7 +413,8 @@ std::string ResumeNote(const std::optional<Checkpoint>& checkpoint) {
 }  // namespace
 
 void Scheduler::Finish(const Task& task, const Status& status, const ExportOutcome* outcome,
-                       const Control& control) {
+                       const Control& control, const ImportOutcome* import,
+                       std::vector<ImportErrorDetail> details) {
   if (control.lease_lost()) {
     // Someone else owns the task now (or will once it expires): no transition, no deletion.
     logger_.Warn("task " + task.id + ": attempt " + std::to_string(task.attempts) +
@@ -405,6 +431,13 @@ void Scheduler::Finish(const Task& task, const Status& status, const ExportOutco
     args.trigger = Trigger::kCancel;
     args.detail = "cancelled while Processing";
     remove_files = true;
+  } else if (status.ok() && import != nullptr) {
+    args.trigger = Trigger::kSucceed;
+    args.import_counts = import->counts;
+    args.import_bytes = import->bytes;
+    args.detail = std::to_string(import->counts.rows_inserted) + " rows inserted, " +
+                  std::to_string(import->counts.rows_skipped) + " skipped, " +
+                  std::to_string(import->counts.rows_replaced) + " replaced";
   } else if (status.ok() && outcome != nullptr) {
     args.trigger = Trigger::kSucceed;
     args.files = outcome->files;
@@ -425,6 +458,7 @@ void Scheduler::Finish(const Task& task, const Status& status, const ExportOutco
   } else {
     bool transient = IsTransient(status.code());
     TaskError error{std::string(StatusCodeName(status.code())), status.message(), transient};
+    error.details = std::move(details);
     args.error = error;
     if (transient && task.attempts < task.max_attempts) {
       args.trigger = Trigger::kRetry;
@@ -459,7 +493,12 @@ void Scheduler::Finish(const Task& task, const Status& status, const ExportOutco
   }
   logger_.Info("task " + task.id + ": Processing -> " + std::string(TaskStateName(saved->state)) +
                (args.detail.empty() ? "" : " (" + args.detail + ")"));
-  if (saved->state == TaskState::kSucceeded) {
+  if (IsTerminal(saved->state) && task.kind == TaskKind::kImport && options_.imports != nullptr) {
+    Status removed = options_.imports->RemoveUpload(task.id);
+    if (!removed.ok())
+      logger_.Warn("task " + task.id + ": removing the upload: " + removed.ToString());
+  }
+  if (saved->state == TaskState::kSucceeded && task.kind == TaskKind::kExport) {
     rows_exported_ += saved->progress.rows;
     // One line an operator can compare night by night to spot data loss.
     if (saved->metrics) {

@@ -11,6 +11,8 @@
 #include "core/dataset.h"
 #include "core/duration.h"
 #include "core/export_service.h"
+#include "core/imports/import_runner.h"
+#include "core/imports/import_service.h"
 #include "core/retention_janitor.h"
 #include "core/schedule_firing.h"
 #include "core/schedule_runner.h"
@@ -27,10 +29,13 @@
 #include "server/object_store_factory.h"
 #include "server/signal_watcher.h"
 #include "server/token_verification.h"
+#include "server/verifier_tools.h"
 #include "storage/base/digest.h"
 #include "storage/base/instance_id.h"
+#include "storage/fs/local_object_store.h"
 #include "storage/fs/url_signer.h"
 #include "storage/sqlite/principal_migration.h"
+#include "storage/sqlite/sqlite_import_sink.h"
 #include "storage/sqlite/sqlite_key_store.h"
 #include "storage/sqlite/sqlite_schedule_store.h"
 #include "storage/sqlite/sqlite_task_store.h"
@@ -145,6 +150,14 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
     // exports) skip the few milliseconds it takes.
     if (task.progress.bytes >= kTrimAfterBytes) malloc_trim(0);
   };
+  // Imports: uploads wait in DATA_DIR/imports/uploads, rows are staged in
+  // DATA_DIR/imports/staging until published (storage/sqlite/sqlite_import_sink.h).
+  LocalObjectStore import_uploads((fs::path(config.data_dir) / "imports" / "uploads").string(),
+                                  signer, "");
+  SqliteImportSink import_sink((fs::path(config.data_dir) / "imports" / "staging").string());
+  ImportRunner import_runner(*tasks, objects, import_uploads, import_sink,
+                             LibraryVerifierTools().new_gunzip, ImportRunner::Options{});
+  scheduler_options.imports = &import_runner;
   Scheduler scheduler(*tasks, datasets, objects, clock, logger, scheduler_options);
   ServiceOptions service_options;
   service_options.max_attempts = config.max_attempts;
@@ -172,7 +185,12 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
       ScheduleHooks{[&schedule_runner] { schedule_runner.Wake(); },
                     FireThrough(service, time_zones)});
 
+  ImportService imports(*tasks, service, import_uploads, scheduler, clock, logger,
+                        ImportServiceOptions{config.max_attempts},
+                        [](std::string_view data) { return Sha256Hex(data); });
+
   api::ApiDependencies deps;
+  deps.imports = &imports;
   WatermarkService watermarks(*tasks, datasets, clock);
   deps.service = &service;
   deps.watermarks = &watermarks;
@@ -211,6 +229,7 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   api_options.max_connections_per_client = static_cast<int>(config.max_connections_per_client);
   api_options.max_body_bytes = static_cast<size_t>(config.max_body_bytes);
   api_options.max_export_body_bytes = static_cast<size_t>(config.max_export_body_bytes);
+  api_options.max_import_upload_bytes = static_cast<uint64_t>(config.max_import_upload_bytes);
   api_options.trust_forwarded_for = config.trust_forwarded_for;
   api_options.download_url_ttl = std::chrono::seconds(config.download_url_ttl_seconds);
   api_options.openapi_yaml = openapi_yaml;
