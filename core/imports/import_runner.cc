@@ -170,6 +170,11 @@ Result<ImportOutcome> ImportRunner::Run(const Task& task, const Dataset& dataset
   } guard{*target, published_now};
 
   const std::vector<Field>& fields = dataset.fields();
+  const Field* key_field = dataset.FindField(dataset.spec().key);
+  if (key_field == nullptr) {
+    return FailedPrecondition("dataset '" + dataset.name() + "' has no field for its key");
+  }
+  const auto key_index = static_cast<size_t>(key_field - fields.data());
   Faults faults{details};
   std::vector<ImportValue> row(fields.size());
   Record record;
@@ -244,7 +249,7 @@ Result<ImportOutcome> ImportRunner::Run(const Task& task, const Dataset& dataset
         if (faults.full()) break;
         continue;
       }
-      std::fill(row.begin(), row.end(), ImportValue{});
+      for (ImportValue& v : row) v.type = ImportValue::Type::kNull;
       bool good = true;
       for (size_t c = 0; c < map.size(); ++c) {
         const Field& field = fields[map[c]];
@@ -258,9 +263,7 @@ Result<ImportOutcome> ImportRunner::Run(const Task& task, const Dataset& dataset
         }
         row[map[c]] = std::move(value).value();
       }
-      if (good &&
-          row[static_cast<size_t>(dataset.FindField(dataset.spec().key) - fields.data())].type ==
-              ImportValue::Type::kNull) {
+      if (good && row[key_index].type == ImportValue::Type::kNull) {
         faults.Add(in.name, line, 0, "the key '" + dataset.spec().key + "' is empty");
         good = false;
       }
