@@ -185,7 +185,12 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
       ScheduleHooks{[&schedule_runner] { schedule_runner.Wake(); },
                     FireThrough(service, time_zones)});
 
-  ImportService imports(*tasks, service, import_uploads, scheduler, clock, logger,
+  ServiceOptions import_service_options = service_options;
+  import_service_options.kind = TaskKind::kImport;
+  ExportService import_tasks(*tasks, datasets, objects, scheduler, clock, logger, time_zones,
+                             import_service_options,
+                             [](std::string_view data) { return Sha256Hex(data); });
+  ImportService imports(*tasks, service, import_tasks, import_uploads, scheduler, clock, logger,
                         ImportServiceOptions{config.max_attempts},
                         [](std::string_view data) { return Sha256Hex(data); });
 

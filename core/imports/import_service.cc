@@ -11,11 +11,13 @@ Status NotAnImport(const std::string& id) { return NotFound("no import " + id); 
 
 }  // namespace
 
-ImportService::ImportService(TaskStore& tasks, ExportService& exports, ObjectStore& staging,
-                             Scheduler& scheduler, const Clock& clock, Logger& logger,
-                             ImportServiceOptions options, ExportService::Sha256HexFn sha256_hex)
+ImportService::ImportService(TaskStore& tasks, ExportService& exports, ExportService& imports,
+                             ObjectStore& staging, Scheduler& scheduler, const Clock& clock,
+                             Logger& logger, ImportServiceOptions options,
+                             ExportService::Sha256HexFn sha256_hex)
     : tasks_(tasks),
       exports_(exports),
+      imports_(imports),
       staging_(staging),
       scheduler_(scheduler),
       clock_(clock),
@@ -126,7 +128,7 @@ Result<Task> ImportService::Create(const Principal& who, CreateImportArgs args) 
 }
 
 Result<Task> ImportService::Get(const Principal& who, const std::string& id) {
-  Result<Task> task = exports_.Get(who, id);
+  Result<Task> task = imports_.Get(who, id);
   if (!task.ok()) {
     if (task.status().code() == StatusCode::kNotFound) return NotAnImport(id);
     return task.status();
@@ -136,20 +138,17 @@ Result<Task> ImportService::Get(const Principal& who, const std::string& id) {
 }
 
 Result<TaskPage> ImportService::List(const Principal& who, TaskListQuery query) {
-  query.kind = TaskKind::kImport;
-  return exports_.List(who, std::move(query));
+  return imports_.List(who, std::move(query));
 }
 
 Result<Task> ImportService::Cancel(const Principal& who, const std::string& id) {
-  RETURN_IF_ERROR(Get(who, id).status());
-  ASSIGN_OR_RETURN(Task task, exports_.Cancel(who, id));
+  ASSIGN_OR_RETURN(Task task, imports_.Cancel(who, id));
   if (IsTerminal(task.state)) DropUpload(id);
   return task;
 }
 
 Result<std::vector<TaskEvent>> ImportService::Events(const Principal& who, const std::string& id) {
-  RETURN_IF_ERROR(Get(who, id).status());
-  return exports_.Events(who, id);
+  return imports_.Events(who, id);
 }
 
 }  // namespace exportd

@@ -34,8 +34,10 @@ struct ImportServiceOptions {
 // Thread-safe. The referenced objects must outlive the service.
 class ImportService {
  public:
-  ImportService(TaskStore& tasks, ExportService& exports, ObjectStore& staging,
-                Scheduler& scheduler, const Clock& clock, Logger& logger,
+  // `exports` answers for exports (from_export is looked up there); `imports` is an
+  // ExportService whose options.kind is kImport: it reads, lists and cancels the imports.
+  ImportService(TaskStore& tasks, ExportService& exports, ExportService& imports,
+                ObjectStore& staging, Scheduler& scheduler, const Clock& clock, Logger& logger,
                 ImportServiceOptions options, ExportService::Sha256HexFn sha256_hex);
 
   // The checks of Create that need no upload: the dataset exists and is importable
@@ -60,6 +62,7 @@ class ImportService {
  private:
   TaskStore& tasks_;
   ExportService& exports_;
+  ExportService& imports_;
   ObjectStore& staging_;
   Scheduler& scheduler_;
   const Clock& clock_;

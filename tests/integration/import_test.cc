@@ -367,15 +367,29 @@ TEST_F(ImportTest, RefusedRequests) {
   EXPECT_EQ(res.status, 422) << res.Describe();
   res = Upload("dataset=target&on_conflict=merge", Csv({}), "text/csv");
   EXPECT_EQ(res.status, 422) << res.Describe();
-  // An export is not an import.
+  // An export is not an import, nor an import an export.
   Json e = Export("items", "csv");
   res = api_->Get("/v1/imports/" + e.value("id", ""));
   EXPECT_EQ(res.status, 404) << res.Describe();
+  res = api_->Send("POST", "/v1/imports/" + e.value("id", "") + "/cancel", "", "");
+  EXPECT_EQ(res.status, 404) << res.Describe();
+  const std::string import_id =
+      UploadOk("dataset=target", Csv({"1,a,1,1.5,2024-01-01T00:00:00Z,n"}));
+  for (const char* suffix : {"", "/events"}) {
+    res = api_->Get("/v1/exports/" + import_id + suffix);
+    EXPECT_EQ(res.status, 404) << res.Describe();
+  }
+  for (const char* action : {"/pause", "/resume", "/cancel"}) {
+    res = api_->Send("POST", "/v1/exports/" + import_id + action, "", "");
+    EXPECT_EQ(res.status, 404) << res.Describe();
+  }
+  EXPECT_EQ(api_->Delete("/v1/exports/" + import_id).status, 404);
+  EXPECT_EQ(WaitImport(import_id, {"Succeeded", "Failed"}).value("status", ""), "Succeeded");
   // A JSON export cannot be imported.
   Json j = Export("items", "json");
   res = api_->PostJson("/v1/imports", {{"dataset", "target"}, {"from_export", j.value("id", "")}});
   EXPECT_EQ(res.status, 422) << res.Describe();
-  EXPECT_EQ(CountRows("target"), 0);
+  EXPECT_EQ(CountRows("target"), 1);
 }
 
 TEST_F(ImportTest, UploadOverItsLimitIs413) {
