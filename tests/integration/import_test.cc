@@ -211,6 +211,64 @@ TEST_F(ImportTest, DemoDatasetRoundTripGivesIdenticalFiles) {
   }
 }
 
+// The wide case: 2,897 document fields, flattened by the export and rebuilt into the document
+// by the import; every format gives byte-identical files.
+TEST_F(ImportTest, WideDocumentRoundTripGivesIdenticalFiles) {
+  constexpr int kFields = 2897;
+  const std::string fields_file = source_dir_.path() + "/wide_fields.txt";
+  {
+    std::ofstream out(fields_file);
+    for (int i = 1; i <= kFields; ++i) out << "f" << i << "\n";
+  }
+  auto create = [&](const std::string& path, int rows) {
+    CreateItemsDb(path, 0);
+    ExecSql(path, "CREATE TABLE wide (id INTEGER PRIMARY KEY, label TEXT, doc TEXT)");
+    if (rows == 0) return;
+    // About a third of the fields set per row: reals, integers, text and a few JSON literals.
+    ExecSql(path,
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2897),"
+            " r(id) AS (SELECT 1 UNION ALL SELECT id + 1 FROM r WHERE id < " +
+                std::to_string(rows) +
+                ") INSERT INTO wide SELECT id, 'row ' || id, (SELECT json_group_object('f' || i,"
+                " CASE i % 4 WHEN 0 THEN ((id * 7919 + i * 104729) % 100003) / 1000.0"
+                " WHEN 1 THEN (id * i) % 977 WHEN 2 THEN 'v,' || (i % 13)"
+                " ELSE json(CASE WHEN i % 8 = 3 THEN 'true' ELSE '1.5e-07' END) END)"
+                " FROM n WHERE (i + id) % 3 = 0) FROM r");
+  };
+  const std::string source = source_dir_.path() + "/wide.sqlite";
+  create(source, 60);
+  auto dataset = [&](const std::string& name, const std::string& path) {
+    return Json{{"name", name},
+                {"source", {{"type", "sqlite"}, {"path", path}, {"table", "wide"}}},
+                {"key", "id"},
+                {"document", {{"column", "doc"}, {"fields_file", fields_file}}}};
+  };
+  Json datasets = Json::array({dataset("wide", source)});
+  const std::vector<std::string> formats = {"csv", "tsv", "ndjson"};
+  for (const std::string& format : formats) {
+    create(CopyPath("wide_" + format), 0);
+    Json d = dataset("wide_" + format, CopyPath("wide_" + format));
+    d["importable"] = true;
+    datasets.push_back(d);
+  }
+  ExportdProcess::Options options;
+  options.config = {{"datasets", datasets}};
+  ASSERT_TRUE(StartServer(std::move(options)));
+  for (const std::string& format : formats) {
+    SCOPED_TRACE(format);
+    Json original = Export("wide", format);
+    Json imported = WaitImport(ImportFromExport("wide_" + format, original.value("id", "")),
+                               {"Succeeded", "Failed", "Cancelled"});
+    ASSERT_EQ(imported.value("status", ""), "Succeeded") << imported.dump();
+    EXPECT_EQ(imported["rows_inserted"], 60) << imported.dump();
+    Json again = Export("wide_" + format, format);
+    ASSERT_EQ(original["files"].size(), 1u);
+    ASSERT_EQ(again["files"].size(), 1u);
+    EXPECT_GT(original["files"][0].value("bytes", 0), 60 * kFields / 3);
+    EXPECT_EQ(original["files"][0].value("sha256", ""), again["files"][0].value("sha256", ""));
+  }
+}
+
 TEST_F(ImportTest, UploadPlainAndGzip) {
   ASSERT_TRUE(StartWithCopies(120, {"plain", "zipped", "nd"}));
   Json csv = Export("items", "csv");
