@@ -34,6 +34,9 @@ enum class Access { kPublic, kApiKey };
 using PublicHandler = void (*)(HandlerContext&, const httplib::Request&, httplib::Response&);
 using AuthedHandler = void (*)(HandlerContext&, const Principal&, const httplib::Request&,
                                httplib::Response&);
+// A handler that reads its request body itself (POST /v1/imports: an upload is streamed).
+using StreamHandler = void (*)(HandlerContext&, const Principal&, const httplib::Request&,
+                               httplib::Response&, const httplib::ContentReader&);
 
 struct Route {
   std::string method;
@@ -46,6 +49,7 @@ struct Route {
   // Bodies up to ApiOptions::max_export_body_bytes rather than max_body_bytes: a create-export
   // body may carry up to 100,000 record_ids.
   bool large_body = false;
+  StreamHandler stream_handler = nullptr;  // instead of authed_handler; reads the body itself
 };
 
 constexpr const char* kId = "([^/]+)";
@@ -75,7 +79,17 @@ std::vector<Route> RouteTable() {
   // Any segment but "preview", so that the other methods on /v1/schedules/preview are 405 there
   // rather than taken for a schedule id.
   const std::string one_schedule = schedules + "/((?!preview$)[^/]+)";
+  const std::string imports = "/v1/imports";
+  const std::string one_import = imports + "/" + kId;
   return {
+      {"POST", imports, "/v1/imports", nullptr, nullptr, Role::kExporter, false,
+       HandleCreateImport},
+      {"GET", imports, "/v1/imports", nullptr, HandleListImports, Role::kReader},
+      {"GET", one_import, "/v1/imports/{id}", nullptr, HandleGetImport, Role::kReader},
+      {"POST", one_import + "/cancel", "/v1/imports/{id}/cancel", nullptr, HandleCancelImport,
+       Role::kExporter},
+      {"GET", one_import + "/events", "/v1/imports/{id}/events", nullptr, HandleListImportEvents,
+       Role::kReader},
       {"POST", exports, "/v1/exports", nullptr, HandleCreateExport, Role::kExporter,
        /*large_body=*/true},
       {"GET", exports, "/v1/exports", nullptr, HandleListExports, Role::kReader},
@@ -134,7 +148,9 @@ thread_local const char* t_route = "";
 // lines: /v1/exports/{id}...).
 void EnterRoute(const char* path_template, const httplib::Request& req) {
   t_route = path_template;
-  if (std::string_view(path_template).rfind("/v1/exports/{id}", 0) == 0 && req.matches.size() > 1) {
+  const std::string_view route(path_template);
+  if ((route.rfind("/v1/exports/{id}", 0) == 0 || route.rfind("/v1/imports/{id}", 0) == 0) &&
+      req.matches.size() > 1) {
     ThreadLogContext().task_id = req.matches[1].str();
   }
 }
@@ -245,6 +261,41 @@ void KeepRepeatedParams(const httplib::Request& req) {
   const_cast<httplib::Params&>(req.params) = std::move(params);
 }
 
+// Authenticates the caller, applies the rate limit and checks its role: the principal, or
+// nullopt after answering the request.
+std::optional<Principal> Admit(HandlerContext& ctx, const httplib::Request& req,
+                               httplib::Response& res, Role needs) {
+  HandlerContext* c = &ctx;
+  Result<Caller> caller = Authenticate(*c, req);
+  if (!caller.ok()) {
+    SendStatus(req, res, caller.status());
+    return std::nullopt;
+  }
+  if (!caller->principal.admin) {
+    if (std::optional<std::chrono::milliseconds> wait = c->limiter->Take(caller->principal.id)) {
+      const int64_t seconds = std::max<int64_t>(1, (wait->count() + 999) / 1000);
+      res.set_header("Retry-After", std::to_string(seconds));
+      SendStatus(
+          req, res,
+          Status(StatusCode::kResourceExhausted,
+                 "rate limit: at most " + FormatRate(c->options.rate_limit_per_second) +
+                     " requests per second (bursts of " + FormatRate(c->options.rate_limit_burst) +
+                     ") per principal; retry after " + std::to_string(seconds) + " s"));
+      return std::nullopt;
+    }
+  }
+  if (!RoleAllows(caller->role, needs)) {
+    const Status refused(StatusCode::kPermissionDenied,
+                         "this API key has the role '" + std::string(RoleName(caller->role)) +
+                             "'; " + req.method + " here needs '" + std::string(RoleName(needs)) +
+                             "' or more");
+    RecordRoleRefusal(*c, caller->principal, req, refused.message());
+    SendStatus(req, res, refused);
+    return std::nullopt;
+  }
+  return caller->principal;
+}
+
 }  // namespace
 
 struct ApiServer::Impl {
@@ -287,41 +338,25 @@ void ApiServer::Impl::Register() {
     template_by_pattern[route.pattern] = route.path_template;
     const char* path_template = route.path_template;
     httplib::Server::Handler handler;
+    if (route.stream_handler != nullptr) {
+      StreamHandler h = route.stream_handler;
+      const Role needs = route.needs;
+      server->Post(route.pattern,
+                   [c, h, needs, path_template](const httplib::Request& req, httplib::Response& res,
+                                                const httplib::ContentReader& read) {
+                     EnterRoute(path_template, req);
+                     std::optional<Principal> who = Admit(*c, req, res, needs);
+                     if (who) h(*c, *who, req, res, read);
+                   });
+      continue;
+    }
     if (route.authed_handler != nullptr) {
       AuthedHandler h = route.authed_handler;
       const Role needs = route.needs;
       handler = [c, h, needs, path_template](const httplib::Request& req, httplib::Response& res) {
         EnterRoute(path_template, req);
-        Result<Caller> caller = Authenticate(*c, req);
-        if (!caller.ok()) {
-          SendStatus(req, res, caller.status());
-          return;
-        }
-        if (!caller->principal.admin) {
-          if (std::optional<std::chrono::milliseconds> wait =
-                  c->limiter->Take(caller->principal.id)) {
-            const int64_t seconds = std::max<int64_t>(1, (wait->count() + 999) / 1000);
-            res.set_header("Retry-After", std::to_string(seconds));
-            SendStatus(
-                req, res,
-                Status(StatusCode::kResourceExhausted,
-                       "rate limit: at most " + FormatRate(c->options.rate_limit_per_second) +
-                           " requests per second (bursts of " +
-                           FormatRate(c->options.rate_limit_burst) +
-                           ") per principal; retry after " + std::to_string(seconds) + " s"));
-            return;
-          }
-        }
-        if (!RoleAllows(caller->role, needs)) {
-          const Status refused(StatusCode::kPermissionDenied,
-                               "this API key has the role '" + std::string(RoleName(caller->role)) +
-                                   "'; " + req.method + " here needs '" +
-                                   std::string(RoleName(needs)) + "' or more");
-          RecordRoleRefusal(*c, caller->principal, req, refused.message());
-          SendStatus(req, res, refused);
-          return;
-        }
-        h(*c, caller->principal, req, res);
+        std::optional<Principal> who = Admit(*c, req, res, needs);
+        if (who) h(*c, *who, req, res);
       };
     } else {
       PublicHandler h = route.public_handler;
@@ -377,7 +412,8 @@ void ApiServer::Impl::Register() {
   server->Patch(".*", no_route);
   server->Delete(".*", no_route);
 
-  server->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+  const size_t body_cap = std::max(ctx.options.max_body_bytes, ctx.options.max_export_body_bytes);
+  server->set_pre_routing_handler([body_cap](const httplib::Request& req, httplib::Response& res) {
     t_request_start = Clock_::now();
     t_route = "";
     std::string given = req.get_header_value("X-Request-Id");
@@ -397,6 +433,15 @@ void ApiServer::Impl::Register() {
       return httplib::Server::HandlerResponse::Handled;
     }
     KeepRepeatedParams(req);
+    // cpp-httplib's cap lets an import's upload through; every other request keeps the
+    // smaller caps, checked here before any body is read.
+    if (!(req.method == "POST" && req.path == "/v1/imports") && req.has_header("Content-Length") &&
+        std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10) > body_cap) {
+      SendProblem(
+          req, res, 413,
+          "the request body is larger than the limit of " + std::to_string(body_cap) + " bytes");
+      return httplib::Server::HandlerResponse::Handled;
+    }
     return httplib::Server::HandlerResponse::Unhandled;
   });
   // Called for every response with status >= 400; fills in a problem body where a handler (or
@@ -450,7 +495,9 @@ ApiServer::ApiServer(ApiDependencies deps, ApiOptions options)
   impl_->server->set_tcp_nodelay(true);
   // cpp-httplib's own cap must let the largest route's body through; WithBody applies each
   // route's limit.
-  impl_->server->set_payload_max_length(std::max(o.max_body_bytes, o.max_export_body_bytes));
+  // An import's upload is streamed by its handler, which applies its own limit.
+  impl_->server->set_payload_max_length(std::max<uint64_t>(
+      std::max(o.max_body_bytes, o.max_export_body_bytes), o.max_import_upload_bytes));
   impl_->server->set_read_timeout(o.read_timeout);
   impl_->server->set_write_timeout(o.write_timeout);
   impl_->server->set_keep_alive_timeout(5);

@@ -11,6 +11,7 @@
 #include "api/jwt_verifier.h"
 #include "core/clock.h"
 #include "core/export_service.h"
+#include "core/imports/import_service.h"
 #include "core/instance_registry.h"
 #include "core/key_store.h"
 #include "core/object_store.h"
@@ -32,6 +33,8 @@ struct ApiOptions {
   // POST /v1/exports only (lists of up to 100,000 record_ids); every other route takes
   // max_body_bytes.
   size_t max_export_body_bytes = 4 << 20;
+  // POST /v1/imports with the file as its body (streamed to the staging area).
+  uint64_t max_import_upload_bytes = uint64_t{4} << 30;
   std::chrono::seconds download_url_ttl{86400};
   std::chrono::seconds read_timeout{30};
   std::chrono::seconds write_timeout{60};
@@ -60,6 +63,7 @@ using Sha256HexFn = std::function<std::string(std::string_view)>;
 
 struct ApiDependencies {
   ExportService* service = nullptr;
+  ImportService* imports = nullptr;  // /v1/imports; null: those routes answer 500
   WatermarkService* watermarks = nullptr;
   ScheduleService* schedules = nullptr;   // /v1/schedules; null: those routes answer 500
   InstanceRegistry* instances = nullptr;  // /v1/instances; null: that route answers 500

@@ -111,6 +111,7 @@ void HandleCreateExport(HandlerContext& ctx, const Principal& who, const httplib
 void HandleListExports(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
                        httplib::Response& res) {
   TaskListQuery query;
+  query.kind = TaskKind::kExport;  // imports are listed under /v1/imports
   for (const auto& [name, value] : req.params) {
     if (req.params.count(name) > 1) {
       SendStatus(req, res, Malformed("query parameter '" + name + "' is repeated"));

@@ -13,6 +13,7 @@
 #include "api/rate_limiter.h"
 #include "api/task_body_cache.h"
 #include "core/export_service.h"
+#include "core/imports/import_service.h"
 #include "core/role.h"
 
 namespace exportd::api {
@@ -71,6 +72,18 @@ void HandleListEvents(HandlerContext& ctx, const Principal& who, const httplib::
                       httplib::Response& res);
 void HandleListDatasets(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
                         httplib::Response& res);
+// /v1/imports... The create handler reads its body itself: a JSON request, or the file to
+// import, streamed to the import staging area.
+void HandleCreateImport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                        httplib::Response& res, const httplib::ContentReader& read);
+void HandleListImports(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                       httplib::Response& res);
+void HandleGetImport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                     httplib::Response& res);
+void HandleCancelImport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                        httplib::Response& res);
+void HandleListImportEvents(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
+                            httplib::Response& res);
 // /v1/schedules...
 void HandleCreateSchedule(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
                           httplib::Response& res);

@@ -137,6 +137,36 @@ json TaskToJson(const Task& task, const TaskViewContext& ctx) {
   };
 }
 
+json ImportTaskToJson(const Task& task, const TaskViewContext& ctx) {
+  json out = TaskToJson(task, ctx);
+  const std::string self = "/v1/imports/" + task.id;
+  out["links"] = {{"self", self}, {"cancel", self + "/cancel"}, {"events", self + "/events"}};
+  json request = {{"dataset", task.request.dataset},
+                  {"format", std::string(FormatName(task.request.format))}};
+  if (task.import) {
+    const ImportSpec& spec = *task.import;
+    request["on_conflict"] = std::string(OnConflictName(spec.on_conflict));
+    request["from_export"] = spec.from_export ? json(*spec.from_export) : json(nullptr);
+    request["from_prefix"] = spec.from_prefix ? json(*spec.from_prefix) : json(nullptr);
+    request["upload"] = spec.upload;
+    request["content_encoding"] = spec.gzip ? json("gzip") : json(nullptr);
+  }
+  out["request"] = std::move(request);
+  if (task.error) {
+    json details = json::array();
+    for (const ImportErrorDetail& d : task.error->details) {
+      details.push_back(
+          {{"file", d.file}, {"line", d.line}, {"column", d.column}, {"message", d.message}});
+    }
+    out["error"]["details"] = std::move(details);
+  }
+  const std::optional<ImportCounts>& counts = task.import_counts;
+  out["rows_inserted"] = counts ? json(counts->rows_inserted) : json(nullptr);
+  out["rows_skipped"] = counts ? json(counts->rows_skipped) : json(nullptr);
+  out["rows_replaced"] = counts ? json(counts->rows_replaced) : json(nullptr);
+  return out;
+}
+
 json EventToJson(const TaskEvent& event) {
   auto text_or_null = [](const std::string& s) { return s.empty() ? json(nullptr) : json(s); };
   return json{
@@ -174,6 +204,7 @@ json DatasetToJson(const Dataset& dataset) {
       // form: a client can see why rows it expected are not exported.
       {"row_filter", json::parse(CanonicalFilterJson(spec.row_filter))},
       {"metrics", json{{"count_distinct", spec.count_distinct}}},
+      {"importable", spec.importable},
   };
 }
 

@@ -32,6 +32,11 @@ struct TaskViewContext {
 TimePoint LinkExpiry(const Task& task, const TaskViewContext& ctx);
 
 nlohmann::json TaskToJson(const Task& task, const TaskViewContext& ctx);
+// An import task: TaskToJson's members, with the import's own request (dataset, format,
+// on_conflict and its source), rows_inserted, rows_skipped and rows_replaced (null until it
+// Succeeds), error.details (the faults of a failed import, [] otherwise) and links under
+// /v1/imports.
+nlohmann::json ImportTaskToJson(const Task& task, const TaskViewContext& ctx);
 nlohmann::json EventToJson(const TaskEvent& event);
 nlohmann::json DatasetToJson(const Dataset& dataset);
 // "45% (36000/80000 rows)" for the X-Progress header.

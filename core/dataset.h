@@ -60,6 +60,9 @@ struct DatasetSpec {
   // Fields (of this dataset) whose distinct values each export counts per partition
   // (metrics.count_distinct in the configuration; the task's metrics.distinct).
   std::vector<std::string> count_distinct;
+  // Whether POST /v1/imports may load rows into the dataset's table ("importable" in the
+  // configuration; core/imports/).
+  bool importable = false;
 };
 
 class Dataset {

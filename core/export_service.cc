@@ -159,10 +159,15 @@ Result<Task> ExportService::GetOwned(const Principal& who, const std::string& id
                                      std::string_view action) {
   Result<Task> task = tasks_.Get(id);
   if (!task.ok()) {
-    if (task.status().code() == StatusCode::kNotFound) return NotFound("no export " + id);
+    if (task.status().code() == StatusCode::kNotFound) {
+      return NotFound("no " + std::string(TaskKindName(options_.kind)) + " " + id);
+    }
     return task.status();
   }
   RETURN_IF_ERROR(CheckOwner(who, id, task->principal, action));
+  if (task->kind != options_.kind) {
+    return NotFound("no " + std::string(TaskKindName(options_.kind)) + " " + id);
+  }
   return task;
 }
 
@@ -200,6 +205,7 @@ Result<Task> ExportService::Get(const Principal& who, const std::string& id) {
 
 Result<TaskPage> ExportService::List(const Principal& who, TaskListQuery query) {
   if (!who.admin) query.principal = who.id;
+  query.kind = options_.kind;
   return tasks_.List(query);
 }
 

@@ -34,6 +34,10 @@ struct FileAccess {
 };
 
 struct ServiceOptions {
+  // The kind of task this service answers for: a task of another kind is kNotFound to every
+  // method (an import's id under /v1/exports, an export's under /v1/imports), and List lists
+  // this kind only. Imports have a service of their own (core/imports/import_service.h).
+  TaskKind kind = TaskKind::kExport;
   int max_attempts = 3;
   // Per non-admin principal: at most this many tasks Pending or Processing at once; a Create
   // beyond it is kResourceExhausted. 0: no quota (the server's configured default is 10).

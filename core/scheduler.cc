@@ -320,6 +320,31 @@ void Scheduler::RunTask(const Task& task) {
   std::optional<ExportOutcome> outcome;
   Control control(*this, task, run);
   const DatasetCatalog::Entry* entry = datasets_.Find(task.request.dataset);
+  if (task.kind == TaskKind::kImport) {
+    std::optional<ImportOutcome> imported;
+    std::vector<ImportErrorDetail> details;
+    if (entry == nullptr) {
+      status = FailedPrecondition("dataset '" + task.request.dataset + "' is no longer configured");
+    } else if (options_.imports == nullptr) {
+      status = FailedPrecondition("this exportd does not run imports");
+    } else if (stop_flag_.load()) {
+      status = Aborted("exportd is shutting down");
+    } else {
+      Result<ImportOutcome> result =
+          options_.imports->Run(task, *entry->dataset, control, &details);
+      if (result.ok()) {
+        imported = *result;
+      } else {
+        status = result.status();
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      runs_.erase(task.id);
+    }
+    Finish(task, status, nullptr, control, imported ? &*imported : nullptr, std::move(details));
+    return;
+  }
   if (entry == nullptr) {
     status = FailedPrecondition("dataset '" + task.request.dataset + "' is no longer configured");
   } else if (stop_flag_.load()) {
@@ -420,7 +445,8 @@ std::string ResumeNote(const std::optional<Checkpoint>& checkpoint) {
 }  // namespace
 
 void Scheduler::Finish(const Task& task, const Status& status, const ExportOutcome* outcome,
-                       const Control& control) {
+                       const Control& control, const ImportOutcome* import,
+                       std::vector<ImportErrorDetail> details) {
   auto run_seconds = [&](TimePoint end) {
     return std::chrono::duration<double>(end - control.started()).count();
   };
@@ -441,6 +467,13 @@ void Scheduler::Finish(const Task& task, const Status& status, const ExportOutco
     args.trigger = Trigger::kCancel;
     args.detail = "cancelled while Processing";
     remove_files = true;
+  } else if (status.ok() && import != nullptr) {
+    args.trigger = Trigger::kSucceed;
+    args.import_counts = import->counts;
+    args.import_bytes = import->bytes;
+    args.detail = std::to_string(import->counts.rows_inserted) + " rows inserted, " +
+                  std::to_string(import->counts.rows_skipped) + " skipped, " +
+                  std::to_string(import->counts.rows_replaced) + " replaced";
   } else if (status.ok() && outcome != nullptr) {
     args.trigger = Trigger::kSucceed;
     args.files = outcome->files;
@@ -461,6 +494,7 @@ void Scheduler::Finish(const Task& task, const Status& status, const ExportOutco
   } else {
     bool transient = IsTransient(status.code());
     TaskError error{std::string(StatusCodeName(status.code())), status.message(), transient};
+    error.details = std::move(details);
     args.error = error;
     if (transient && task.attempts < task.max_attempts) {
       args.trigger = Trigger::kRetry;
@@ -498,7 +532,12 @@ void Scheduler::Finish(const Task& task, const Status& status, const ExportOutco
   telemetry_.ExportRunEnded(task.request.dataset, RunOutcome(args.trigger), run_seconds(args.now));
   if (args.trigger == Trigger::kRetry) telemetry_.RetryScheduled(args.error->code);
   if (args.trigger == Trigger::kRecover) telemetry_.TasksRecovered("shutdown", 1);
-  if (saved->state == TaskState::kSucceeded) {
+  if (IsTerminal(saved->state) && task.kind == TaskKind::kImport && options_.imports != nullptr) {
+    Status removed = options_.imports->RemoveUpload(task.id);
+    if (!removed.ok())
+      logger_.Warn("task " + task.id + ": removing the upload: " + removed.ToString());
+  }
+  if (saved->state == TaskState::kSucceeded && task.kind == TaskKind::kExport) {
     int64_t bytes = 0;
     for (const FileInfo& f : saved->files) bytes += f.bytes;
     telemetry_.ExportSucceeded(task.request.dataset, saved->progress.rows, bytes);

@@ -37,6 +37,7 @@
 #include "core/clock.h"
 #include "core/dataset.h"
 #include "core/export_runner.h"
+#include "core/imports/import_runner.h"
 #include "core/logger.h"
 #include "core/object_store.h"
 #include "core/task.h"
@@ -81,6 +82,9 @@ struct SchedulerOptions {
   // an instance may die without a word to this one. nullopt: only when woken or when something
   // it knows of is due (one instance alone on its store).
   std::optional<Millis> idle_poll;
+  // Runs the import tasks (TaskKind::kImport), which share the queue and the workers with the
+  // exports. Without it an import fails permanently (kFailedPrecondition).
+  ImportRunner* imports = nullptr;
 };
 
 // The delay before attempt `attempt + 1` after `attempt` failed (1-based): base * 2^(attempt-1),
@@ -139,8 +143,10 @@ class Scheduler {
   bool Flag(const std::string& task_id, std::atomic<bool> Run::*flag);
   void WorkerLoop();
   void RunTask(const Task& task);
+  // `import` is set for an import that succeeded; `details` are a failed import's faults.
   void Finish(const Task& task, const Status& status, const ExportOutcome* outcome,
-              const Control& control);
+              const Control& control, const ImportOutcome* import = nullptr,
+              std::vector<ImportErrorDetail> details = {});
   // Whether a running export must stop now because the drain is over.
   bool DrainOver() const;
   Millis NextRetryDelay(int attempt);

@@ -32,6 +32,33 @@ std::optional<TaskState> ParseTaskState(std::string_view name) {
   return std::nullopt;
 }
 
+std::string_view TaskKindName(TaskKind k) { return k == TaskKind::kImport ? "import" : "export"; }
+
+std::optional<TaskKind> ParseTaskKind(std::string_view name) {
+  if (name == "export") return TaskKind::kExport;
+  if (name == "import") return TaskKind::kImport;
+  return std::nullopt;
+}
+
+std::string_view OnConflictName(OnConflict c) {
+  switch (c) {
+    case OnConflict::kError:
+      return "error";
+    case OnConflict::kSkip:
+      return "skip";
+    case OnConflict::kReplace:
+      return "replace";
+  }
+  return "?";
+}
+
+std::optional<OnConflict> ParseOnConflict(std::string_view name) {
+  for (OnConflict c : {OnConflict::kError, OnConflict::kSkip, OnConflict::kReplace}) {
+    if (OnConflictName(c) == name) return c;
+  }
+  return std::nullopt;
+}
+
 bool IsTerminal(TaskState s) {
   return s == TaskState::kSucceeded || s == TaskState::kFailed || s == TaskState::kCancelled;
 }
@@ -208,6 +235,14 @@ Result<Transitioned> ApplyTransition(const Task& task, const TransitionArgs& arg
       for (const FileInfo& f : t.files) {
         t.progress.rows += f.rows;
         t.progress.bytes += f.bytes;
+      }
+      if (t.kind == TaskKind::kImport) {
+        // An import has no files: its counters are the rows it took and the bytes it read.
+        t.import_counts = args.import_counts.value_or(ImportCounts{});
+        t.progress.rows = t.import_counts->rows_inserted + t.import_counts->rows_skipped +
+                          t.import_counts->rows_replaced;
+        t.progress.rows_total = t.progress.rows;
+        t.progress.bytes = args.import_bytes.value_or(0);
       }
       break;
     case Trigger::kFail:

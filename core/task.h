@@ -59,10 +59,24 @@ std::string_view TriggerName(Trigger t);
 // The transition table: the state `trigger` leads to from `from`, or nullopt if illegal.
 std::optional<TaskState> NextState(TaskState from, Trigger trigger);
 
+// Where an import found a row it could not take (error.details of a failed import).
+struct ImportErrorDetail {
+  std::string file;    // the input file's name ("upload" for an uploaded body)
+  int64_t line = 0;    // 1-based line of the file (for CSV, the line the record starts on)
+  int64_t column = 0;  // 1-based column (field) of the record; 0 when no one column is at fault
+  std::string message;
+
+  friend bool operator==(const ImportErrorDetail&, const ImportErrorDetail&) = default;
+};
+
+// At most this many details are kept with a failed import.
+inline constexpr size_t kMaxImportErrorDetails = 20;
+
 struct TaskError {
   std::string code;  // e.g. "source_unavailable", "invalid_argument"
   std::string message;
   bool retryable = false;
+  std::vector<ImportErrorDetail> details;  // imports only: the first rows at fault
 
   friend bool operator==(const TaskError&, const TaskError&) = default;
 };
@@ -176,6 +190,41 @@ struct LeaseKey {
   friend bool operator==(const LeaseKey&, const LeaseKey&) = default;
 };
 
+// What a task does: an export (the default, and every task stored before imports existed) or an
+// import (core/import.h). Both share the store, the queue, the workers and the lifecycle.
+enum class TaskKind { kExport, kImport };
+std::string_view TaskKindName(TaskKind k);  // "export", "import"
+std::optional<TaskKind> ParseTaskKind(std::string_view name);
+
+// What to do with an imported row whose key the table holds already.
+enum class OnConflict { kError, kSkip, kReplace };
+std::string_view OnConflictName(OnConflict c);  // "error", "skip", "replace"
+std::optional<OnConflict> ParseOnConflict(std::string_view name);
+
+// An import's own request; the dataset and the format are in Task::request (dataset, format).
+struct ImportSpec {
+  OnConflict on_conflict = OnConflict::kError;
+  // Exactly one source: the files of a Succeeded export, objects of the object store under a
+  // prefix, or a body uploaded with the request (kept in the import staging area as "upload").
+  std::optional<std::string> from_export;
+  std::optional<std::string> from_prefix;
+  bool upload = false;
+  // The upload came gzip-compressed (Content-Encoding: gzip); it is decoded as it is received
+  // and staged plain.
+  bool gzip = false;
+
+  friend bool operator==(const ImportSpec&, const ImportSpec&) = default;
+};
+
+// What a Succeeded import did to the table.
+struct ImportCounts {
+  int64_t rows_inserted = 0;
+  int64_t rows_skipped = 0;   // on_conflict skip: rows whose key existed
+  int64_t rows_replaced = 0;  // on_conflict replace: rows that replaced one with their key
+
+  friend bool operator==(const ImportCounts&, const ImportCounts&) = default;
+};
+
 // Retention of a task's files when neither the request nor the deployment says otherwise, and
 // of tasks stored before retention existed.
 inline constexpr std::chrono::seconds kDefaultRetention{7 * 24 * 3600};
@@ -183,6 +232,11 @@ inline constexpr std::chrono::seconds kDefaultRetention{7 * 24 * 3600};
 struct Task {
   std::string id;         // ULID: unique, URL-safe, time-ordered
   std::string principal;  // owner (API key id)
+  TaskKind kind = TaskKind::kExport;
+  // Imports: the import's own request (request.dataset and request.format name the target and
+  // the input format), and, once Succeeded, what it did. nullopt for exports.
+  std::optional<ImportSpec> import;
+  std::optional<ImportCounts> import_counts;
   TaskState state = TaskState::kPending;
   ExportRequest request;
   std::string query_hash;  // sha256 hex of the canonical request
@@ -284,14 +338,16 @@ inline constexpr std::string_view kHousekeepingActor = "exportd";
 struct TransitionArgs {
   Trigger trigger = Trigger::kStart;
   TimePoint now{};
-  std::optional<TaskError> error;       // kFail, kRetry
-  std::vector<FileInfo> files;          // kSucceed
-  std::optional<FileInfo> manifest;     // kSucceed
-  std::optional<TaskMetrics> metrics;   // kSucceed
-  std::optional<TimePoint> not_before;  // kRetry
-  std::optional<Lease> lease;           // kStart: the claim's lease
-  std::string detail;                   // free text for the event row
-  EventOrigin origin;                   // who and from where, for the event row
+  std::optional<TaskError> error;             // kFail, kRetry
+  std::vector<FileInfo> files;                // kSucceed
+  std::optional<FileInfo> manifest;           // kSucceed
+  std::optional<TaskMetrics> metrics;         // kSucceed
+  std::optional<ImportCounts> import_counts;  // kSucceed of an import
+  std::optional<int64_t> import_bytes;        // kSucceed of an import: input bytes read
+  std::optional<TimePoint> not_before;        // kRetry
+  std::optional<Lease> lease;                 // kStart: the claim's lease
+  std::string detail;                         // free text for the event row
+  EventOrigin origin;                         // who and from where, for the event row
   // When set, the transition applies only if the stored task is in this state (kFailedPrecondition
   // otherwise): lets a caller act on what it last saw without a read-modify-write race.
   std::optional<TaskState> expect_state;

@@ -18,6 +18,7 @@ namespace exportd {
 
 struct TaskListQuery {
   std::optional<std::string> principal;  // nullopt: every principal (admin)
+  std::optional<TaskKind> kind;          // nullopt: exports and imports
   std::optional<TaskState> state;
   std::optional<std::string> dataset;
   std::optional<std::string> query_hash;

@@ -13,6 +13,8 @@
 #include "core/dataset.h"
 #include "core/duration.h"
 #include "core/export_service.h"
+#include "core/imports/import_runner.h"
+#include "core/imports/import_service.h"
 #include "core/retention_janitor.h"
 #include "core/schedule_firing.h"
 #include "core/schedule_runner.h"
@@ -31,11 +33,14 @@
 #include "server/signal_watcher.h"
 #include "server/stores.h"
 #include "server/token_verification.h"
+#include "server/verifier_tools.h"
 #include "storage/base/digest.h"
 #include "storage/base/instance_id.h"
+#include "storage/fs/local_object_store.h"
 #include "storage/fs/url_signer.h"
 #include "storage/postgres/pg_wake_listener.h"
 #include "storage/sqlite/principal_migration.h"
+#include "storage/sqlite/sqlite_import_sink.h"
 #include "storage/sqlite/sqlite_task_store.h"
 #include "storage/tz/date_time_zone_db.h"
 #ifdef EXPORTD_WITH_FAULT_INJECTION
@@ -190,6 +195,14 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
     // exports) skip the few milliseconds it takes.
     if (task.progress.bytes >= kTrimAfterBytes) malloc_trim(0);
   };
+  // Imports: uploads wait in DATA_DIR/imports/uploads, rows are staged in
+  // DATA_DIR/imports/staging until published (storage/sqlite/sqlite_import_sink.h).
+  LocalObjectStore import_uploads((fs::path(config.data_dir) / "imports" / "uploads").string(),
+                                  signer, "");
+  SqliteImportSink import_sink((fs::path(config.data_dir) / "imports" / "staging").string());
+  ImportRunner import_runner(*tasks, objects, import_uploads, import_sink,
+                             LibraryVerifierTools().new_gunzip, ImportRunner::Options{});
+  scheduler_options.imports = &import_runner;
   Scheduler scheduler(*tasks, datasets, objects, clock, logger, scheduler_options);
   ServiceOptions service_options;
   service_options.max_attempts = config.max_attempts;
@@ -217,7 +230,17 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
       [&service](const CreateExportArgs& args) { return service.Check(args); },
       ScheduleHooks{[&schedule_runner] { schedule_runner.Wake(); }, fire});
 
+  ServiceOptions import_service_options = service_options;
+  import_service_options.kind = TaskKind::kImport;
+  ExportService import_tasks(*tasks, datasets, objects, scheduler, clock, logger, time_zones,
+                             import_service_options,
+                             [](std::string_view data) { return Sha256Hex(data); });
+  ImportService imports(*tasks, service, import_tasks, import_uploads, scheduler, clock, logger,
+                        ImportServiceOptions{config.max_attempts},
+                        [](std::string_view data) { return Sha256Hex(data); });
+
   api::ApiDependencies deps;
+  deps.imports = &imports;
   WatermarkService watermarks(*stores.watermarks, datasets, clock);
   deps.service = &service;
   deps.watermarks = &watermarks;
@@ -261,6 +284,7 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   api_options.max_connections_per_client = static_cast<int>(config.max_connections_per_client);
   api_options.max_body_bytes = static_cast<size_t>(config.max_body_bytes);
   api_options.max_export_body_bytes = static_cast<size_t>(config.max_export_body_bytes);
+  api_options.max_import_upload_bytes = static_cast<uint64_t>(config.max_import_upload_bytes);
   api_options.trust_forwarded_for = config.trust_forwarded_for;
   api_options.download_url_ttl = std::chrono::seconds(config.download_url_ttl_seconds);
   api_options.openapi_yaml = openapi_yaml;

@@ -66,6 +66,7 @@ Status ParseDatasetRules(const json& d, const std::string& where, DatasetSpec& s
   RETURN_IF_ERROR(Read(d, "time_zone", time_zone, where));
   if (!time_zone.empty()) spec.time_zone = time_zone;
   RETURN_IF_ERROR(Read(d, "settle_seconds", spec.settle_seconds, where));
+  RETURN_IF_ERROR(Read(d, "importable", spec.importable, where));
   if (spec.settle_seconds < 0) {
     return ConfigError(where + "settle_seconds must be 0 or more, not " +
                        std::to_string(spec.settle_seconds));
@@ -183,6 +184,7 @@ const std::set<std::string>& KnownKeys() {
                                              "write_timeout_seconds",
                                              "max_body_bytes",
                                              "max_export_body_bytes",
+                                             "max_import_upload_bytes",
                                              "max_active_tasks",
                                              "header_timeout_seconds",
                                              "max_connections_per_client",
@@ -320,6 +322,7 @@ Result<Config> ParseConfig(const std::string& json_text, const std::string& base
   RETURN_IF_ERROR(Read(root, "max_connections_per_client", config.max_connections_per_client, ""));
   RETURN_IF_ERROR(Read(root, "max_body_bytes", config.max_body_bytes, ""));
   RETURN_IF_ERROR(Read(root, "max_export_body_bytes", config.max_export_body_bytes, ""));
+  RETURN_IF_ERROR(Read(root, "max_import_upload_bytes", config.max_import_upload_bytes, ""));
   RETURN_IF_ERROR(Read(root, "trust_forwarded_for", config.trust_forwarded_for, ""));
   RETURN_IF_ERROR(Read(root, "lease_seconds", config.lease_seconds, ""));
   RETURN_IF_ERROR(Read(root, "drain_timeout_seconds", config.drain_timeout_seconds, ""));
@@ -533,6 +536,10 @@ Status Validate(const Config& config) {
   }
   if (config.max_export_body_bytes < 1024 || config.max_export_body_bytes > (int64_t{64} << 20)) {
     return ConfigError("max_export_body_bytes must be 1024..67108864");
+  }
+  if (config.max_import_upload_bytes < 1024 ||
+      config.max_import_upload_bytes > (int64_t{1} << 40)) {
+    return ConfigError("max_import_upload_bytes must be 1024..1099511627776");
   }
   if (config.http_threads < 1 || config.http_threads > 1024) {
     return ConfigError("http_threads must be 1..1024");

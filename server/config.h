@@ -95,6 +95,9 @@ struct Config {
   int64_t max_body_bytes = 1 << 20;
   // The body limit of POST /v1/exports (record_ids lists); other routes take max_body_bytes.
   int64_t max_export_body_bytes = 4 << 20;
+  // The largest file POST /v1/imports takes as its body (streamed to the import staging area
+  // under DATA_DIR/imports, never held in memory).
+  int64_t max_import_upload_bytes = int64_t{4} << 30;
   // Behind a reverse proxy: the audit trail's client address is the last X-Forwarded-For entry.
   // Off by default: without a proxy that sets it, any client could claim any address.
   bool trust_forwarded_for = false;

@@ -15,7 +15,8 @@ namespace {
 
 constexpr std::string_view kInsertTask =
     "INSERT INTO tasks (id, principal, state, dataset, query_hash, idempotency_key,"
-    " created_at, updated_at, not_before, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+    " created_at, updated_at, not_before, body, kind)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 constexpr std::string_view kUpdateTask =
     "UPDATE tasks SET state = $2, dataset = $3, query_hash = $4, updated_at = $5,"
     " not_before = $6, body = $7, lease_owner = $8, lease_expires_at = $9,"
@@ -370,7 +371,8 @@ Status CreateIn(PgConnection& c, const Task& task, const EventOrigin& origin) {
       .Int(ToUnixMillis(task.created_at))
       .Int(ToUnixMillis(task.updated_at))
       .OptInt(OptMillis(task.not_before))
-      .Text(EncodeTask(task));
+      .Text(EncodeTask(task))
+      .Text(TaskKindName(task.kind));
   RETURN_IF_ERROR(c.Exec(kInsertTask, p).status().WithContext("create task " + task.id));
   RETURN_IF_ERROR(RecordScheduleRun(c, task));
   return InsertEvent(c, created.event);
@@ -538,7 +540,7 @@ Result<std::optional<Task>> PgTaskStore::FindByIdempotencyKey(const std::string&
 
 Result<TaskPage> PgTaskStore::List(const TaskListQuery& query) {
   if (query.limit < 1) return InvalidArgument("limit must be at least 1", "/limit");
-  // One statement per combination of filters (at most 32), each prepared once per connection.
+  // One statement per combination of filters (at most 64), each prepared once per connection.
   std::string sql = "SELECT body, revision FROM tasks";
   PgParams params;
   int n = 0;
@@ -550,6 +552,7 @@ Result<TaskPage> PgTaskStore::List(const TaskListQuery& query) {
   if (query.principal) add("principal = ", *query.principal);
   if (query.state) add("state = ", StateName(*query.state));
   if (query.dataset) add("dataset = ", *query.dataset);
+  if (query.kind) add("kind = ", std::string(TaskKindName(*query.kind)));
   if (query.query_hash) add("query_hash = ", *query.query_hash);
   if (query.before_id) add("id < ", *query.before_id);
   // One row more than asked tells whether another page exists.

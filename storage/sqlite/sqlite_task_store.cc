@@ -16,9 +16,9 @@ namespace {
 
 constexpr std::string_view kInsertTask =
     "INSERT INTO tasks (id, seq, principal, state, dataset, query_hash, idempotency_key,"
-    " created_at, updated_at, not_before, body)"
+    " created_at, updated_at, not_before, body, kind)"
     " VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM tasks), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-    " ?10)";
+    " ?10, ?11)";
 constexpr std::string_view kUpdateTask =
     "UPDATE tasks SET state = ?2, dataset = ?3, query_hash = ?4, updated_at = ?5,"
     " not_before = ?6, body = ?7, lease_owner = ?8, lease_expires_at = ?9,"
@@ -343,7 +343,8 @@ Status SqliteTaskStore::CreateLocked(const Task& task, const EventOrigin& origin
         .Bind(7, ToUnixMillis(task.created_at))
         .Bind(8, ToUnixMillis(task.updated_at))
         .Bind(9, OptMillis(task.not_before))
-        .Bind(10, AsText(EncodeTask(task)));
+        .Bind(10, AsText(EncodeTask(task)))
+        .Bind(11, TaskKindName(task.kind));
     RETURN_IF_ERROR(stmt->Run().WithContext("create task " + task.id));
   }
   RETURN_IF_ERROR(RecordScheduleRun(statements_, task));
@@ -445,7 +446,7 @@ Result<std::optional<Task>> SqliteTaskStore::FindByIdempotencyKey(const std::str
 
 Result<TaskPage> SqliteTaskStore::List(const TaskListQuery& query) {
   if (query.limit < 1) return InvalidArgument("limit must be at least 1", "/limit");
-  // One statement per combination of filters (at most 32), each cached like the fixed ones.
+  // One statement per combination of filters (at most 64), each cached like the fixed ones.
   std::string sql = "SELECT body, revision FROM tasks";
   std::vector<std::string> args;
   auto add = [&](const char* column, const char* op, std::string value) {
@@ -456,6 +457,7 @@ Result<TaskPage> SqliteTaskStore::List(const TaskListQuery& query) {
     sql.append("?").append(std::to_string(args.size()));
   };
   if (query.principal) add("principal", " = ", *query.principal);
+  if (query.kind) add("kind", " = ", std::string(TaskKindName(*query.kind)));
   if (query.state) add("state", " = ", std::string(TaskStateName(*query.state)));
   if (query.dataset) add("dataset", " = ", *query.dataset);
   if (query.query_hash) add("query_hash", " = ", *query.query_hash);

@@ -26,8 +26,9 @@ using nlohmann::json;
 // files[] "contains_formulas" and "csv_contains_formulas" (unknown); the recurring-export keys
 // request "incremental" (false), "export_type" ("instant"), "time_zone", "record_ids" (none),
 // "split_by" (none), files[] "partition", checkpoint "series" (none), and "window", "metrics",
-// "schedule_id", "schedule_slot" (none). A window's partitions are "runs" (earlier: "partitions",
-// one object each; both are read).
+// "schedule_id", "schedule_slot" (none); the import keys "kind" ("export"), "import",
+// "import_counts" (none) and error "details" (none). A window's partitions are "runs" (earlier:
+// "partitions", one object each; both are read).
 constexpr int kCodecVersion = 3;
 
 // Thrown inside this file only, for shapes that parse as JSON but are not a stored task;
@@ -405,8 +406,38 @@ Task DecodeTaskJson(const json& j) {
   t.progress.bytes = Int(Field(progress, "bytes"));
   const json& error = Field(j, "error");
   if (!error.is_null()) {
-    t.error = TaskError{String(Field(error, "code")), String(Field(error, "message")),
-                        Bool(Field(error, "retryable"))};
+    t.error = TaskError{String(Field(error, "code")),
+                        String(Field(error, "message")),
+                        Bool(Field(error, "retryable")),
+                        {}};
+    if (const json* details = OptionalField(error, "details")) {
+      for (const json& d : *details) {
+        t.error->details.push_back(ImportErrorDetail{String(Field(d, "file")),
+                                                     Int(Field(d, "line")), Int(Field(d, "column")),
+                                                     String(Field(d, "message"))});
+      }
+    }
+  }
+  if (const json* kind = OptionalField(j, "kind")) {
+    std::optional<TaskKind> parsed_kind = ParseTaskKind(String(*kind));
+    if (!parsed_kind) throw CodecError{"unknown kind"};
+    t.kind = *parsed_kind;
+  }
+  if (const json* import = OptionalField(j, "import")) {
+    ImportSpec spec;
+    std::optional<OnConflict> on_conflict = ParseOnConflict(String(Field(*import, "on_conflict")));
+    if (!on_conflict) throw CodecError{"unknown on_conflict"};
+    spec.on_conflict = *on_conflict;
+    spec.from_export = OptStr(Field(*import, "from_export"));
+    spec.from_prefix = OptStr(Field(*import, "from_prefix"));
+    spec.upload = Bool(Field(*import, "upload"));
+    spec.gzip = Bool(Field(*import, "gzip"));
+    t.import = std::move(spec);
+  }
+  if (const json* counts = OptionalField(j, "import_counts")) {
+    t.import_counts =
+        ImportCounts{Int(Field(*counts, "rows_inserted")), Int(Field(*counts, "rows_skipped")),
+                     Int(Field(*counts, "rows_replaced"))};
   }
   t.cancel_requested = Bool(Field(j, "cancel_requested"));
   // Absent in tasks stored before pause existed.
@@ -466,6 +497,14 @@ std::string EncodeTask(const Task& t) {
   if (t.error) {
     error = json{
         {"code", t.error->code}, {"message", t.error->message}, {"retryable", t.error->retryable}};
+    if (!t.error->details.empty()) {
+      json details = json::array();
+      for (const ImportErrorDetail& d : t.error->details) {
+        details.push_back(
+            {{"file", d.file}, {"line", d.line}, {"column", d.column}, {"message", d.message}});
+      }
+      error["details"] = std::move(details);
+    }
   }
   json progress = {
       {"rows", t.progress.rows},
@@ -507,6 +546,19 @@ std::string EncodeTask(const Task& t) {
   if (t.metrics) j["metrics"] = EncodeMetrics(*t.metrics);
   if (t.schedule_id) j["schedule_id"] = *t.schedule_id;
   if (t.schedule_slot) j["schedule_slot"] = MillisJson(*t.schedule_slot);
+  if (t.kind != TaskKind::kExport) j["kind"] = TaskKindName(t.kind);
+  if (t.import) {
+    j["import"] = {{"on_conflict", OnConflictName(t.import->on_conflict)},
+                   {"from_export", OptString(t.import->from_export)},
+                   {"from_prefix", OptString(t.import->from_prefix)},
+                   {"upload", t.import->upload},
+                   {"gzip", t.import->gzip}};
+  }
+  if (t.import_counts) {
+    j["import_counts"] = {{"rows_inserted", t.import_counts->rows_inserted},
+                          {"rows_skipped", t.import_counts->rows_skipped},
+                          {"rows_replaced", t.import_counts->rows_replaced}};
+  }
   // Invalid UTF-8 in a string is replaced rather than thrown: the record must always be storable.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }

@@ -781,6 +781,26 @@ async function scenario(rawSpec, binary) {
   await exchange('events of unknown task', 'GET', '/v1/exports/{id}/events', `/v1/exports/${ghost}/events`, {}, [404]);
   await exchange('delete unknown task', 'DELETE', '/v1/exports/{id}', `/v1/exports/${ghost}`, {}, [404]);
 
+  // --- imports (the demo dataset is not importable) -------------------------------------------
+  {
+    const il = await exchange('list imports', 'GET', '/v1/imports', '/v1/imports', {}, [200]);
+    const items = il && json(il);
+    if (items && Array.isArray(items.items)) {
+      check(items.items.length === 0, 'GET /v1/imports lists no export', [fmt(items.items.map((t) => t.id))]);
+    }
+    await exchange('import into a dataset that is not importable', 'POST', '/v1/imports', '/v1/imports',
+      { body: { dataset: ds.name, from_export: ghost } }, [422]);
+    await exchange('upload into a dataset that is not importable', 'POST', '/v1/imports',
+      `/v1/imports?dataset=${encodeURIComponent(ds.name)}`, { body: 'id\r\n1\r\n', headers: { 'Content-Type': 'text/csv' } }, [422]);
+    await exchange('import of an unsupported media type', 'POST', '/v1/imports', '/v1/imports',
+      { body: '<rows/>', headers: { 'Content-Type': 'application/xml' } }, [415]);
+    await exchange('import without a source', 'POST', '/v1/imports', '/v1/imports', { body: {} }, [422]);
+    await exchange('list imports limit=0', 'GET', '/v1/imports', '/v1/imports?limit=0', {}, [400, 422]);
+    await exchange('unknown import', 'GET', '/v1/imports/{id}', `/v1/imports/${ghost}`, {}, [404]);
+    await exchange('cancel unknown import', 'POST', '/v1/imports/{id}/cancel', `/v1/imports/${ghost}/cancel`, {}, [404]);
+    await exchange('events of unknown import', 'GET', '/v1/imports/{id}/events', `/v1/imports/${ghost}/events`, {}, [404]);
+  }
+
   // --- another principal -----------------------------------------------------------------------
   const keyRun = spawnSync(binary, ['keys', 'create', '--name', 'contract-user'], { env: server.env, encoding: 'utf8', timeout: 20000 });
   const userKey = keyRun.status === 0 ? keyRun.stdout.trim() : '';

@@ -412,6 +412,36 @@ TEST_P(TaskStoreContractTest, CreateTakingKeyRefusesATakenSlot) {
   EXPECT_EQ(MustGet("01A"), holder);
 }
 
+// Exports and imports share the table: each listing sees its own kind only, and the kind is
+// kept by every store (a task read back is of the kind it was created with).
+TEST_P(TaskStoreContractTest, ListFiltersByKind) {
+  for (int i = 0; i < 6; ++i) {
+    char id[8];
+    std::snprintf(id, sizeof(id), "K%03d", i);
+    Task task = NewTask(id);
+    task.kind = i % 3 == 0 ? TaskKind::kImport : TaskKind::kExport;
+    ASSERT_TRUE(store_->Create(task, {}).ok());
+  }
+  auto ids = [&](std::optional<TaskKind> kind) {
+    TaskListQuery query;
+    query.kind = kind;
+    Result<TaskPage> page = store_->List(query);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    std::vector<std::string> out;
+    if (page.ok()) {
+      for (const Task& t : page->items) out.push_back(t.id);
+    }
+    return out;
+  };
+  using Ids = std::vector<std::string>;
+  EXPECT_EQ(ids(TaskKind::kImport), (Ids{"K003", "K000"}));
+  EXPECT_EQ(ids(TaskKind::kExport), (Ids{"K005", "K004", "K002", "K001"}));
+  EXPECT_EQ(ids(std::nullopt).size(), 6u);
+  Result<Task> got = store_->Get("K003");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->kind, TaskKind::kImport);
+}
+
 TEST_P(TaskStoreContractTest, ListFiltersAndPaginates) {
   // 30 tasks: principals alternate, datasets every third, hashes every fifth; a few started.
   std::vector<Task> all;

@@ -1,0 +1,449 @@
+#include "core/imports/record_parser.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/formats/json_writer.h"
+
+namespace exportd {
+namespace {
+
+constexpr size_t kBufferBytes = 1 << 20;
+
+// The stream through a buffer, one byte at a time.
+class Buffered {
+ public:
+  explicit Buffered(ByteStream& in) : in_(in), buf_(kBufferBytes) {}
+
+  // The next byte without taking it; -1 at the end.
+  Result<int> Peek() {
+    if (pos_ == end_) RETURN_IF_ERROR(Fill());
+    if (pos_ == end_) return -1;
+    return static_cast<unsigned char>(buf_[pos_]);
+  }
+  Result<int> Get() {
+    ASSIGN_OR_RETURN(int c, Peek());
+    if (c >= 0) ++pos_, ++consumed_;
+    return c;
+  }
+  // Appends bytes up to (not including) the first of `stops` or the end; returns that byte
+  // (not taken) or -1.
+  Result<int> TakeUntil(const char* stops, std::string& out) {
+    for (;;) {
+      if (pos_ == end_) RETURN_IF_ERROR(Fill());
+      if (pos_ == end_) return -1;
+      const char* begin = buf_.data() + pos_;
+      const char* stop = begin;
+      const char* limit = buf_.data() + end_;
+      // A table of the stop bytes: a strchr per byte was the reader's largest cost.
+      bool is_stop[256] = {};
+      for (const char* c = stops; *c != '\0'; ++c) is_stop[static_cast<unsigned char>(*c)] = true;
+      while (stop != limit && !is_stop[static_cast<unsigned char>(*stop)]) ++stop;
+      out.append(begin, stop);
+      consumed_ += stop - begin;
+      pos_ += static_cast<size_t>(stop - begin);
+      if (stop != limit) return static_cast<unsigned char>(*stop);
+    }
+  }
+  int64_t consumed() const { return consumed_; }
+
+ private:
+  Status Fill() {
+    if (eof_) return Status::Ok();
+    ASSIGN_OR_RETURN(size_t n, in_.Read(buf_.data(), buf_.size()));
+    pos_ = 0;
+    end_ = n;
+    if (n == 0) eof_ = true;
+    return Status::Ok();
+  }
+
+  ByteStream& in_;
+  std::vector<char> buf_;
+  size_t pos_ = 0;
+  size_t end_ = 0;
+  bool eof_ = false;
+  int64_t consumed_ = 0;
+};
+
+class ParserBase : public RecordParser {
+ public:
+  explicit ParserBase(ByteStream& in) : in_(in) {}
+  int64_t line() const override { return record_line_; }
+  int64_t error_column() const override { return error_column_; }
+  int64_t bytes() const override { return in_.consumed(); }
+
+ protected:
+  Status Fault(std::string message, int64_t column) {
+    error_column_ = column;
+    return InvalidArgument(std::move(message));
+  }
+  // Takes a line end (LF or CRLF) if one is next; true if it did.
+  Result<bool> TakeLineEnd() {
+    ASSIGN_OR_RETURN(int c, in_.Peek());
+    if (c == '\r') {
+      (void)in_.Get();
+      ASSIGN_OR_RETURN(int lf, in_.Peek());
+      if (lf == '\n') (void)in_.Get();
+      ++next_line_;
+      return true;
+    }
+    if (c == '\n') {
+      (void)in_.Get();
+      ++next_line_;
+      return true;
+    }
+    return false;
+  }
+  // Skips blank lines; false at the end of the stream.
+  Result<bool> StartRecord() {
+    for (;;) {
+      ASSIGN_OR_RETURN(int c, in_.Peek());
+      if (c < 0) return false;
+      ASSIGN_OR_RETURN(bool blank, TakeLineEnd());
+      if (!blank) break;
+    }
+    record_line_ = next_line_;
+    error_column_ = 0;
+    return true;
+  }
+
+  Buffered in_;
+  int64_t next_line_ = 1;
+  int64_t record_line_ = 0;
+  int64_t error_column_ = 0;
+};
+
+class CsvParser final : public ParserBase {
+ public:
+  using ParserBase::ParserBase;
+
+  Result<bool> Next(Record& record) override {
+    record.names.clear();
+    record.values.clear();
+    ASSIGN_OR_RETURN(bool more, StartRecord());
+    if (!more) return false;
+    for (;;) {
+      RecordValue& v = record.values.emplace_back();
+      const auto column = static_cast<int64_t>(record.values.size());
+      ASSIGN_OR_RETURN(int c, in_.Peek());
+      if (c == '"') {
+        (void)in_.Get();
+        v.kind = CellKind::kText;
+        for (;;) {
+          ASSIGN_OR_RETURN(int stop, in_.TakeUntil("\"\n", v.text));
+          if (stop < 0) return Fault("a quoted field is not closed", column);
+          (void)in_.Get();
+          if (stop == '\n') {
+            v.text.push_back('\n');
+            ++next_line_;
+            continue;
+          }
+          ASSIGN_OR_RETURN(int after, in_.Peek());
+          if (after != '"') break;
+          (void)in_.Get();
+          v.text.push_back('"');
+        }
+        ASSIGN_OR_RETURN(int after, in_.Peek());
+        if (after >= 0 && after != ',' && after != '\r' && after != '\n') {
+          return Fault("unexpected character after a closing quote", column);
+        }
+      } else {
+        ASSIGN_OR_RETURN(int stop, in_.TakeUntil(",\r\n\"", v.text));
+        if (stop == '"') return Fault("a quote inside an unquoted field", column);
+        v.kind = v.text.empty() ? CellKind::kNull : CellKind::kText;
+      }
+      ASSIGN_OR_RETURN(int sep, in_.Peek());
+      if (sep == ',') {
+        (void)in_.Get();
+        continue;
+      }
+      if (sep >= 0) RETURN_IF_ERROR(TakeLineEnd().status());
+      return true;
+    }
+  }
+};
+
+class TsvParser final : public ParserBase {
+ public:
+  using ParserBase::ParserBase;
+
+  Result<bool> Next(Record& record) override {
+    record.names.clear();
+    record.values.clear();
+    ASSIGN_OR_RETURN(bool more, StartRecord());
+    if (!more) return false;
+    for (;;) {
+      RecordValue& v = record.values.emplace_back();
+      const auto column = static_cast<int64_t>(record.values.size());
+      raw_.clear();
+      ASSIGN_OR_RETURN(int stop, in_.TakeUntil("\t\r\n", raw_));
+      for (size_t i = 0; i < raw_.size(); ++i) {
+        if (raw_[i] != '\\') {
+          v.text.push_back(raw_[i]);
+          continue;
+        }
+        const char e = i + 1 < raw_.size() ? raw_[++i] : '\0';
+        switch (e) {
+          case 't':
+            v.text.push_back('\t');
+            break;
+          case 'n':
+            v.text.push_back('\n');
+            break;
+          case 'r':
+            v.text.push_back('\r');
+            break;
+          case '\\':
+            v.text.push_back('\\');
+            break;
+          default:
+            return Fault("an unknown escape after a backslash (TSV knows \\t \\n \\r \\\\)",
+                         column);
+        }
+      }
+      v.kind = raw_.empty() ? CellKind::kNull : CellKind::kText;
+      if (stop == '\t') {
+        (void)in_.Get();
+        continue;
+      }
+      if (stop >= 0) RETURN_IF_ERROR(TakeLineEnd().status());
+      return true;
+    }
+  }
+
+ private:
+  std::string raw_;
+};
+
+// A flat JSON object per line; nested objects and arrays are kept as their text (kJson).
+class NdjsonParser final : public ParserBase {
+ public:
+  using ParserBase::ParserBase;
+
+  Result<bool> Next(Record& record) override {
+    record.names.clear();
+    record.values.clear();
+    ASSIGN_OR_RETURN(bool more, StartRecord());
+    if (!more) return false;
+    line_text_.clear();
+    ASSIGN_OR_RETURN(int stop, in_.TakeUntil("\n", line_text_));
+    if (stop >= 0) RETURN_IF_ERROR(TakeLineEnd().status());
+    if (!line_text_.empty() && line_text_.back() == '\r') line_text_.pop_back();
+    p_ = 0;
+    RETURN_IF_ERROR(ParseObject(record));
+    return true;
+  }
+
+ private:
+  void Ws() {
+    while (p_ < line_text_.size() &&
+           (line_text_[p_] == ' ' || line_text_[p_] == '\t' || line_text_[p_] == '\r')) {
+      ++p_;
+    }
+  }
+  bool Eat(char c) {
+    Ws();
+    if (p_ < line_text_.size() && line_text_[p_] == c) {
+      ++p_;
+      return true;
+    }
+    return false;
+  }
+  Status Bad(const std::string& what, int64_t column) {
+    return Fault("not a JSON object line: " + what + " at byte " + std::to_string(p_ + 1), column);
+  }
+
+  Status ParseObject(Record& record) {
+    if (!Eat('{')) return Bad("expected '{'", 0);
+    if (!Eat('}')) {
+      for (;;) {
+        const auto column = static_cast<int64_t>(record.values.size()) + 1;
+        Ws();
+        std::string& name = record.names.emplace_back();
+        if (p_ >= line_text_.size() || line_text_[p_] != '"') return Bad("expected a name", column);
+        RETURN_IF_ERROR(ParseString(name, column));
+        if (!Eat(':')) return Bad("expected ':'", column);
+        RETURN_IF_ERROR(ParseValue(record.values.emplace_back(), column));
+        if (Eat(',')) continue;
+        if (Eat('}')) break;
+        return Bad("expected ',' or '}'", column);
+      }
+    }
+    Ws();
+    if (p_ != line_text_.size()) return Bad("text after the object", 0);
+    return Status::Ok();
+  }
+
+  static void AppendUtf8(uint32_t cp, std::string& out) {
+    if (cp < 0x80) {
+      out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+
+  bool Hex4(uint32_t& out) {
+    if (p_ + 4 > line_text_.size()) return false;
+    out = 0;
+    for (int i = 0; i < 4; ++i) {
+      const char c = line_text_[p_++];
+      out <<= 4;
+      if (c >= '0' && c <= '9') {
+        out |= static_cast<uint32_t>(c - '0');
+      } else if (c >= 'a' && c <= 'f') {
+        out |= static_cast<uint32_t>(c - 'a' + 10);
+      } else if (c >= 'A' && c <= 'F') {
+        out |= static_cast<uint32_t>(c - 'A' + 10);
+      } else {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // REQUIRES: line_text_[p_] == '"'.
+  Status ParseString(std::string& out, int64_t column) {
+    ++p_;
+    for (;;) {
+      if (p_ >= line_text_.size()) return Bad("a string is not closed", column);
+      const char c = line_text_[p_++];
+      if (c == '"') return Status::Ok();
+      if (static_cast<unsigned char>(c) < 0x20)
+        return Bad("a control character in a string", column);
+      if (c != '\\') {
+        out.push_back(c);
+        continue;
+      }
+      if (p_ >= line_text_.size()) return Bad("a string is not closed", column);
+      const char e = line_text_[p_++];
+      switch (e) {
+        case '"':
+        case '\\':
+        case '/':
+          out.push_back(e);
+          break;
+        case 'b':
+          out.push_back('\b');
+          break;
+        case 'f':
+          out.push_back('\f');
+          break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 'r':
+          out.push_back('\r');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
+        case 'u': {
+          uint32_t cp = 0;
+          if (!Hex4(cp)) return Bad("a bad \\u escape", column);
+          if (cp >= 0xD800 && cp < 0xDC00) {
+            uint32_t low = 0;
+            if (p_ + 2 > line_text_.size() || line_text_[p_] != '\\' || line_text_[p_ + 1] != 'u') {
+              return Bad("a lone surrogate", column);
+            }
+            p_ += 2;
+            if (!Hex4(low) || low < 0xDC00 || low > 0xDFFF) return Bad("a lone surrogate", column);
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+          } else if (cp >= 0xDC00 && cp < 0xE000) {
+            return Bad("a lone surrogate", column);
+          }
+          AppendUtf8(cp, out);
+          break;
+        }
+        default:
+          return Bad("an unknown escape", column);
+      }
+    }
+  }
+
+  Status ParseValue(RecordValue& v, int64_t column) {
+    Ws();
+    if (p_ >= line_text_.size()) return Bad("expected a value", column);
+    const char c = line_text_[p_];
+    if (c == '"') {
+      v.kind = CellKind::kText;
+      return ParseString(v.text, column);
+    }
+    if (c == '{' || c == '[') {
+      // Kept as text: the brackets are matched, strings passed over.
+      const size_t begin = p_;
+      int depth = 0;
+      bool in_string = false;
+      for (; p_ < line_text_.size(); ++p_) {
+        const char d = line_text_[p_];
+        if (in_string) {
+          if (d == '\\') {
+            ++p_;
+          } else if (d == '"') {
+            in_string = false;
+          }
+        } else if (d == '"') {
+          in_string = true;
+        } else if (d == '{' || d == '[') {
+          ++depth;
+        } else if (d == '}' || d == ']') {
+          if (--depth == 0) {
+            ++p_;
+            break;
+          }
+        }
+      }
+      if (depth != 0) return Bad("an object or array is not closed", column);
+      v.kind = CellKind::kJson;
+      v.text.assign(line_text_, begin, p_ - begin);
+      return Status::Ok();
+    }
+    for (const auto& [word, kind] : {std::pair<std::string_view, CellKind>{"true", CellKind::kBool},
+                                     {"false", CellKind::kBool},
+                                     {"null", CellKind::kNull}}) {
+      if (std::string_view(line_text_).substr(p_, word.size()) == word) {
+        p_ += word.size();
+        v.kind = kind;
+        if (kind == CellKind::kBool) v.text = word;
+        return Status::Ok();
+      }
+    }
+    const size_t begin = p_;
+    while (p_ < line_text_.size() && std::strchr("+-0123456789.eE", line_text_[p_]) != nullptr &&
+           line_text_[p_] != '\0') {
+      ++p_;
+    }
+    std::string_view token(line_text_.data() + begin, p_ - begin);
+    if (!IsValidJsonNumber(token)) return Bad("expected a value", column);
+    v.kind = CellKind::kNumber;
+    v.text = token;
+    return Status::Ok();
+  }
+
+  std::string line_text_;
+  size_t p_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<RecordParser> RecordParser::Create(Format format, ByteStream& in) {
+  switch (format) {
+    case Format::kTsv:
+      return std::make_unique<TsvParser>(in);
+    case Format::kNdjson:
+      return std::make_unique<NdjsonParser>(in);
+    default:
+      return std::make_unique<CsvParser>(in);
+  }
+}
+
+}  // namespace exportd
