@@ -16,7 +16,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 if (( want_test )); then
-  packages+=(python3 openssl)
+  packages+=(python3 openssl jq)
   # The formatting check, and a compiler cache for repeated runs of the suite.
   packages+=(clang-format ccache)
   # The notification tests' SMTP server (run with /usr/bin/python3 -m aiosmtpd).
