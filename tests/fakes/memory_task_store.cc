@@ -30,6 +30,7 @@ bool Matches(const EventQuery& q, const TaskEvent& e) {
 
 bool Matches(const TaskListQuery& q, const Task& t) {
   if (q.principal && t.principal != *q.principal) return false;
+  if (q.kind && t.kind != *q.kind) return false;
   if (q.state && t.state != *q.state) return false;
   if (q.dataset && t.request.dataset != *q.dataset) return false;
   if (q.query_hash && t.query_hash != *q.query_hash) return false;
