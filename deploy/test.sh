@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Installs what is missing, checks the formatting, builds everything with warnings as errors
 # under AddressSanitizer + UndefinedBehaviorSanitizer and runs the whole test suite there: unit,
-# integration (the real binary over HTTP) and the OpenAPI contract checks; then builds the
-# Release binary with warnings as errors; then a short run of each libFuzzer target (clang,
-# build/fuzz).
-#   deploy/test.sh            everything
+# integration (the real binary over HTTP), the OpenAPI contract checks, the dashboard in
+# Chromium, PostgreSQL and several instances; then builds the Release binaries with warnings as
+# errors.
+#   deploy/test.sh            that (what CI runs)
+#   deploy/test.sh --fuzz     that, then a short run of each libFuzzer target (clang, build/fuzz):
+#                             a second instrumented build of the libraries, left out of CI for
+#                             its time (docs/testing.md)
 #   deploy/test.sh --quick    a plain Debug build's suite only (no sanitizer or fuzz build)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 quick=0
+fuzz=0
 [[ "${1:-}" == "--quick" ]] && quick=1
+[[ "${1:-}" == "--fuzz" ]] && fuzz=1
 jobs=$(nproc)
 
 "$root/deploy/install-deps.sh" --test
@@ -43,6 +48,8 @@ else
   cmake -S "$root" -B "$root/build/release-werror" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DEXPORTD_WERROR=ON -DEXPORTD_BUILD_TESTS=OFF -DEXPORTD_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
   cmake --build "$root/build/release-werror" --target exportd exportctl -j"$jobs"
+fi
+if (( fuzz )); then
   echo "== libFuzzer targets (clang, ASan/UBSan): a short smoke run of each"
   CC=clang CXX=clang++ cmake -S "$root" -B "$root/build/fuzz" -G Ninja -DEXPORTD_FUZZ=ON \
     -DCMAKE_BUILD_TYPE=Debug -DEXPORTD_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
