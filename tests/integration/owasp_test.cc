@@ -116,12 +116,15 @@ std::vector<SpecOperation> ParseSpecOperations(const std::string& yaml) {
 // A documented path with its variables filled: {id} with the task or, on schedule routes, the
 // schedule; {name} with the dataset on dataset routes, else a file name; {partition} likewise.
 std::string Fill(const std::string& tmpl, const std::string& task_id,
-                 const std::string& schedule_id) {
+                 const std::string& schedule_id, const std::string& import_id = "") {
   const bool schedule = tmpl.rfind("/v1/schedules", 0) == 0;
+  const bool import = tmpl.rfind("/v1/imports", 0) == 0;
   const bool dataset = tmpl.rfind("/v1/datasets", 0) == 0;
   std::string out = tmpl;
   for (const auto& [var, value] :
-       {std::pair<std::string, std::string>{"{id}", schedule ? schedule_id : task_id},
+       {std::pair<std::string, std::string>{"{id}", schedule                       ? schedule_id
+                                                    : import && !import_id.empty() ? import_id
+                                                                                   : task_id},
         {"{name}", dataset ? "items" : "part-00001.csv"},
         {"{partition}", "north"},
         {"{file}", "app.js"}}) {
@@ -133,8 +136,13 @@ std::string Fill(const std::string& tmpl, const std::string& task_id,
 
 // A body that the operation accepts from a caller allowed to make it, so that a refusal is
 // about the caller; empty for operations without a body.
-std::string BodyFor(const std::string& method, const std::string& tmpl) {
+// `own_export`: a Succeeded export of the caller's, for an import from it.
+std::string BodyFor(const std::string& method, const std::string& tmpl,
+                    const std::string& own_export = "") {
   if (method == "POST" && tmpl == "/v1/exports") return Json{{"dataset", "items"}}.dump();
+  if (method == "POST" && tmpl == "/v1/imports") {
+    return Json{{"dataset", "items"}, {"from_export", own_export}, {"on_conflict", "skip"}}.dump();
+  }
   if (method == "POST" && tmpl == "/v1/schedules") {
     return Json{{"name", "probe"}, {"cron", "0 3 * * *"}, {"request", {{"dataset", "items"}}}}
         .dump();
@@ -188,7 +196,10 @@ class OwaspTest : public ExportdTest {
 // from the served openapi.yaml: a route documented tomorrow is probed tomorrow, and a route
 // documented as public (security: []) must be one of the exempt ones of the contract.
 TEST_F(OwaspTest, API1_API2_API5_EveryDocumentedRouteRefusesTheWrongCaller) {
-  ASSERT_TRUE(StartWithItems(20));
+  // items importable, so that the import routes are probed with real imports.
+  Json items = ItemsDatasetConfig("items", source_path());
+  items["importable"] = true;
+  ASSERT_TRUE(StartWithItems(20, Json{{"datasets", Json::array({items})}}));
   const std::string alice_key = CreateKey("alice", "exporter");
   const std::string bob_key = CreateKey("bob", "exporter");
   const std::string reader_key = CreateKey("reader", "reader");
@@ -214,6 +225,15 @@ TEST_F(OwaspTest, API1_API2_API5_EveryDocumentedRouteRefusesTheWrongCaller) {
   ASSERT_EQ(a_schedule.status, 201) << a_schedule.Describe();
   const std::string s = a_schedule.json.value("id", "");
   ASSERT_EQ(a_done.value("status", ""), "Succeeded") << a_done.dump();
+  // Alice imports her export back (every row is there already: all skipped); Bob has an export
+  // of his own to import from.
+  const HttpResponse a_import = alice.PostJson(
+      "/v1/imports", Json{{"dataset", "items"}, {"from_export", a}, {"on_conflict", "skip"}});
+  ASSERT_EQ(a_import.status, 202) << a_import.Describe();
+  const std::string imp = a_import.json.value("id", "");
+  const std::string b = CreateExport(bob, {{"dataset", "items"}});
+  ASSERT_FALSE(b.empty());
+  ASSERT_EQ(WaitForTerminal(bob, b, seconds(30)).value("status", ""), "Succeeded");
   const std::string a_hash = a_done.value("query_hash", "");
   const std::string a_sha = a_done["files"][0].value("sha256", "");
   ASSERT_FALSE(a_hash.empty() || a_sha.empty());
@@ -250,10 +270,10 @@ TEST_F(OwaspTest, API1_API2_API5_EveryDocumentedRouteRefusesTheWrongCaller) {
                                         "/v1/exports/{id}/files/{name}"};
 
   for (const SpecOperation& op : ops) {
-    const std::string path = Fill(op.path, a, s);
+    const std::string path = Fill(op.path, a, s, imp);
     const bool has_id = op.path.find("{id}") != std::string::npos;
     SCOPED_TRACE(op.method + " " + op.path + " -> " + path);
-    const std::string body = BodyFor(op.method, op.path);
+    const std::string body = BodyFor(op.method, op.path, b);
     const std::string type = body.empty() ? "" : "application/json";
     auto as = [&](const HttpClient& who, const HeaderList& headers = {}, bool auth = true,
                   const std::string& p = "") {
