@@ -141,7 +141,7 @@ PgConnection::~PgConnection() { PQfinish(conn_); }
 Result<PgResult> PgConnection::Exec(std::string_view sql, const PgParams& params) {
   auto it = prepared_.find(std::string(sql));
   if (it == prepared_.end()) {
-    std::string name = "s" + std::to_string(prepared_.size() + 1);
+    std::string name = std::string("s").append(std::to_string(prepared_.size() + 1));
     PGresult* result = PQprepare(conn_, name.c_str(), std::string(sql).c_str(), 0, nullptr);
     if (result == nullptr || PQresultStatus(result) != PGRES_COMMAND_OK) {
       Status error = PgError("", conn_, result);

@@ -852,7 +852,7 @@ Result<EventPage> PgTaskStore::ListEvents(const EventQuery& query) {
   PgParams params;
   int n = 0;
   bool first = true;
-  auto param = [&]() { return "$" + std::to_string(++n); };
+  auto param = [&]() { return std::string("$").append(std::to_string(++n)); };
   auto where = [&](const std::string& condition) {
     sql += first ? " WHERE " : " AND ";
     sql += condition;
