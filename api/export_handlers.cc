@@ -108,6 +108,23 @@ void HandleCreateExport(HandlerContext& ctx, const Principal& who, const httplib
   SendTask(ctx, res, created->replayed ? 200 : 202, created->task);
 }
 
+Status ApplyPageParam(const std::string& name, const std::string& value, TaskListQuery& query) {
+  if (name == "limit") {
+    int limit = 0;
+    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), limit);
+    if (ec != std::errc() || ptr != value.data() + value.size()) {
+      return Malformed("limit must be an integer");
+    }
+    if (limit < 1 || limit > 200)
+      return InvalidArgument("limit must be between 1 and 200", "/limit");
+    query.limit = limit;
+    return Status::Ok();
+  }
+  if (!ValidTaskId(value)) return Malformed("cursor is not one this server returned");
+  query.before_id = value;
+  return Status::Ok();
+}
+
 void HandleListExports(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
                        httplib::Response& res) {
   TaskListQuery query;
@@ -138,24 +155,11 @@ void HandleListExports(HandlerContext& ctx, const Principal& who, const httplib:
         return;
       }
       query.query_hash = value;
-    } else if (name == "limit") {
-      int limit = 0;
-      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), limit);
-      if (ec != std::errc() || ptr != value.data() + value.size()) {
-        SendStatus(req, res, Malformed("limit must be an integer"));
+    } else if (name == "limit" || name == "cursor") {
+      if (Status s = ApplyPageParam(name, value, query); !s.ok()) {
+        SendStatus(req, res, s);
         return;
       }
-      if (limit < 1 || limit > 200) {
-        SendStatus(req, res, InvalidArgument("limit must be between 1 and 200", "/limit"));
-        return;
-      }
-      query.limit = limit;
-    } else if (name == "cursor") {
-      if (!ValidTaskId(value)) {
-        SendStatus(req, res, Malformed("cursor is not one this server returned"));
-        return;
-      }
-      query.before_id = value;
     } else {
       SendStatus(req, res, InvalidArgument("unknown query parameter '" + name + "'"));
       return;

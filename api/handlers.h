@@ -54,6 +54,10 @@ void RecordRoleRefusal(HandlerContext& ctx, const Principal& who, const httplib:
 void SendTask(HandlerContext& ctx, httplib::Response& res, int http_status, const Task& task);
 
 // /v1/exports...
+// Applies a paging parameter of a task listing: "limit" (1..200) or "cursor" (a task id this
+// server returned). REQUIRES: name is one of them. Shared by the exports' and imports' lists.
+Status ApplyPageParam(const std::string& name, const std::string& value, TaskListQuery& query);
+
 void HandleCreateExport(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
                         httplib::Response& res);
 void HandleListExports(HandlerContext& ctx, const Principal& who, const httplib::Request& req,

@@ -272,24 +272,11 @@ void HandleListImports(HandlerContext& ctx, const Principal& who, const httplib:
       }
     } else if (name == "dataset") {
       query.dataset = value;
-    } else if (name == "limit") {
-      int limit = 0;
-      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), limit);
-      if (ec != std::errc() || ptr != value.data() + value.size()) {
-        SendStatus(req, res, Malformed("limit must be an integer"));
+    } else if (name == "limit" || name == "cursor") {
+      if (Status s = ApplyPageParam(name, value, query); !s.ok()) {
+        SendStatus(req, res, s);
         return;
       }
-      if (limit < 1 || limit > 200) {
-        SendStatus(req, res, InvalidArgument("limit must be between 1 and 200", "/limit"));
-        return;
-      }
-      query.limit = limit;
-    } else if (name == "cursor") {
-      if (!ValidTaskId(value)) {
-        SendStatus(req, res, Malformed("cursor is not one this server returned"));
-        return;
-      }
-      query.before_id = value;
     } else {
       SendStatus(req, res, InvalidArgument("unknown query parameter '" + name + "'"));
       return;
