@@ -2,11 +2,14 @@
 # Installs what exportd needs from Debian packages (and, with --test, what its test suite
 # needs). Idempotent and quiet when everything is already there.
 #   deploy/install-deps.sh          build and run dependencies
-#   deploy/install-deps.sh --test   also what the tests use (Node.js and npm, Chromium)
+#   deploy/install-deps.sh --test   also what the tests use (Node.js and npm, Chromium, PostgreSQL)
+#   deploy/install-deps.sh --fuzz   that, and clang for the libFuzzer targets (deploy/test.sh --fuzz)
 set -euo pipefail
 
 want_test=0
+want_fuzz=0
 [[ "${1:-}" == "--test" ]] && want_test=1
+[[ "${1:-}" == "--fuzz" ]] && want_test=1 && want_fuzz=1
 
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl
@@ -24,8 +27,6 @@ if (( want_test )); then
   # The PostgreSQL task store's tests start a throwaway cluster of their own
   # (tests/postgres/cluster.sh); Debian 12's server is PostgreSQL 15.
   packages+=(postgresql)
-  # The fuzz targets (tests/fuzz): clang with libFuzzer and the sanitizer runtimes.
-  packages+=(clang libclang-rt-14-dev)
   # The dashboard's browser tests (tests/browser): headless Chromium, driven by playwright-core.
   # fonts-liberation is only a recommendation of chromium (not installed here): the screenshots
   # need a font.
@@ -33,6 +34,9 @@ if (( want_test )); then
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi
+
+# The fuzz targets (tests/fuzz): clang with libFuzzer and the sanitizer runtimes.
+(( want_fuzz )) && packages+=(clang libclang-rt-14-dev)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -17,7 +17,7 @@ fuzz=0
 [[ "${1:-}" == "--fuzz" ]] && fuzz=1
 jobs=$(nproc)
 
-"$root/deploy/install-deps.sh" --test
+if (( fuzz )); then "$root/deploy/install-deps.sh" --fuzz; else "$root/deploy/install-deps.sh" --test; fi
 
 # ccache (installed above) keeps a second run on the same machine from compiling unchanged files.
 launcher=()
