@@ -317,11 +317,14 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   RETURN_IF_ERROR(notifications->Start());
   RETURN_IF_ERROR(scheduler.Start());
   // On PostgreSQL, a task that another instance created or put back wakes the idle workers at
-  // once (the idle poll stays as the safety net). Stopped before the scheduler.
+  // once (the idle poll stays as the safety net), and a cancel accepted by another instance
+  // stops the task here at once if it runs here (the heartbeat stays as the safety net).
+  // Stopped before the scheduler.
   std::unique_ptr<PgWakeListener> wakeups;
   if (!on_sqlite) {
-    wakeups =
-        std::make_unique<PgWakeListener>(config.task_store.url, [&scheduler] { scheduler.Wake(); });
+    wakeups = std::make_unique<PgWakeListener>(
+        config.task_store.url, [&scheduler] { scheduler.Wake(); },
+        [&scheduler](const std::string& id) { scheduler.Cancel(id); });
   }
   schedule_runner.Start();
   RetentionJanitorOptions janitor_options;

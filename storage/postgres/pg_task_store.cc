@@ -45,6 +45,9 @@ constexpr std::string_view kLockClaims =
     "SELECT pg_advisory_xact_lock(hashtext('exportd claims ' || current_schema()))";
 constexpr std::string_view kCountProcessing =
     "SELECT COUNT(*) FROM tasks WHERE state = 'Processing'";
+// On the wake-up channel of migration 002; PgWakeListener hands the task id to its on_cancel.
+constexpr std::string_view kNotifyCancel =
+    "SELECT pg_notify('exportd_tasks_' || current_schema(), 'cancel ' || $1)";
 constexpr std::string_view kSelectEarlierActive =
     "SELECT body, revision FROM tasks WHERE dataset = $1"
     " AND state IN ('Pending', 'Processing', 'Paused') AND seq < $2";
@@ -595,7 +598,17 @@ Result<Task> PgTaskStore::Transition(const std::string& id, const TransitionArgs
 
 Result<Task> PgTaskStore::RequestCancel(const std::string& id, TimePoint now,
                                         const EventOrigin& origin) {
-  return ApplyRequest(id, now, origin, &ApplyCancelRequest);
+  return InTransaction<Task>(*pool_, [&](PgConnection& c) -> Result<Task> {
+    ASSIGN_OR_RETURN(Task task, Load(c, id, /*for_update=*/true));
+    ASSIGN_OR_RETURN(std::optional<Transitioned> next, ApplyCancelRequest(task, now, origin));
+    ASSIGN_OR_RETURN(Task saved, SaveChange(c, std::move(task), next));
+    // Sent at COMMIT: the instance running the task stops it at once instead of at its next
+    // heartbeat (which would learn of the request too, should this notification be lost).
+    if (next && saved.state == TaskState::kProcessing && saved.cancel_requested) {
+      RETURN_IF_ERROR(c.Exec(kNotifyCancel, PgParams().Text(id)).status());
+    }
+    return saved;
+  });
 }
 
 Result<Task> PgTaskStore::RequestPause(const std::string& id, TimePoint now,

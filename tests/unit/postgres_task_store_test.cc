@@ -627,5 +627,41 @@ TEST(PostgresWakeListenerTest, APendingTaskElsewhereWakesTheListener) {
   EXPECT_TRUE(counter.WaitFor(after_kill + 2, milliseconds(2000)));
 }
 
+// A cancel accepted by one instance reaches the listener of every other at once, with the
+// task's id, and is no wake-up; a repeated request (already flagged) sends nothing more.
+TEST(PostgresWakeListenerTest, ACancelElsewhereReachesTheListenerWithItsTask) {
+  const std::string url = FreshSchemaUrl();
+  std::unique_ptr<PgTaskStore> other = OpenPgTaskStore(OpenTestPool(url));
+  ASSERT_NE(other, nullptr);
+  ASSERT_TRUE(other->Create(NewTask("01A"), {}).ok());
+  ASSERT_TRUE(other->Create(NewTask("01B"), {}).ok());
+  ASSERT_TRUE(other->ClaimNext(kT0, kOwner, kLease).ok());
+  ASSERT_TRUE(other->ClaimNext(kT0, kOwner, kLease).ok());
+  WakeCounter wakes;
+  WakeCounter cancels;
+  std::mutex mu;
+  std::vector<std::string> cancelled;
+  PgWakeListener listener(
+      url, [&] { wakes.Wake(); },
+      [&](const std::string& id) {
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          cancelled.push_back(id);
+        }
+        cancels.Wake();
+      });
+  ASSERT_TRUE(wakes.WaitFor(1, milliseconds(5000)));  // listening
+  const int wakes_before = wakes.wakes();
+
+  ASSERT_TRUE(other->RequestCancel("01B", kT0, {"alice", ""}).ok());
+  ASSERT_TRUE(cancels.WaitFor(1, milliseconds(2000)));
+  ASSERT_TRUE(other->RequestCancel("01B", kT0, {"alice", ""}).ok());  // already requested
+  ASSERT_TRUE(other->RequestCancel("01A", kT0, {"alice", ""}).ok());
+  ASSERT_TRUE(cancels.WaitFor(2, milliseconds(2000)));
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(cancelled, (std::vector<std::string>{"01B", "01A"}));
+  EXPECT_EQ(wakes.wakes(), wakes_before);
+}
+
 }  // namespace
 }  // namespace exportd
