@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Three exportd instances on one PostgreSQL task store and one S3 bucket, one of them killed
-# mid-export (and started again), under a cluster-wide cap of 2 running tasks. ctest runs it (test
+# mid-export (and started again as a new instance), under a cluster-wide cap of 2 running tasks. ctest runs it (test
 # multi_instance, fixtures postgres and s3rver); a user can run it by hand:
 #   tests/multi/run.sh [EXPORTD_BINARY]        (default: build/debug/server/exportd)
 # It uses the cluster named by EXPORTD_TEST_POSTGRES_URL (a schema of its own in it), or else
@@ -20,6 +20,7 @@
 #     their creation has exactly one task (the first slot comes within a minute: the wait for it
 #     overlaps the exports).
 # Every wait has a deadline; nothing sleeps for a fixed time to let something happen.
+# KEEP_MULTI_DIR=1 keeps the working directory (logs, configs, deliveries) for a look afterwards.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 bin="$(realpath "${1:-$root/build/debug/server/exportd}")"
