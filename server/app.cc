@@ -144,6 +144,11 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   api::Metrics metrics;
   SchedulerOptions scheduler_options;
   scheduler_options.workers = config.workers;
+  // On SQLite this instance is the cluster: the cap is a smaller worker pool. On PostgreSQL the
+  // store's claim enforces it across instances (OpenStores).
+  if (on_sqlite && config.max_running_cluster > 0 && config.max_running_cluster < config.workers) {
+    scheduler_options.workers = config.max_running_cluster;
+  }
   scheduler_options.threads_per_export = config.threads_per_export;
   scheduler_options.retry_base_delay = Millis(config.retry_base_delay_ms);
   scheduler_options.retry_max_delay = Millis(config.retry_max_delay_ms);
@@ -165,6 +170,10 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   scheduler_options.time_zones = &time_zones;
   scheduler_options.telemetry = &metrics;
   spdlog::info("instance {}; leases of {} s", scheduler_options.instance_id, config.lease_seconds);
+  if (config.max_running_cluster > 0) {
+    spdlog::info("at most {} tasks Processing at once across the instances of this store",
+                 config.max_running_cluster);
+  }
   // GET /v1/instances: this instance, alive while its heartbeat moves (every third of a lease).
   InstanceInfo self{.id = scheduler_options.instance_id,
                     .host = HostName(),
@@ -308,11 +317,14 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   RETURN_IF_ERROR(notifications->Start());
   RETURN_IF_ERROR(scheduler.Start());
   // On PostgreSQL, a task that another instance created or put back wakes the idle workers at
-  // once (the idle poll stays as the safety net). Stopped before the scheduler.
+  // once (the idle poll stays as the safety net), and a cancel accepted by another instance
+  // stops the task here at once if it runs here (the heartbeat stays as the safety net).
+  // Stopped before the scheduler.
   std::unique_ptr<PgWakeListener> wakeups;
   if (!on_sqlite) {
-    wakeups =
-        std::make_unique<PgWakeListener>(config.task_store.url, [&scheduler] { scheduler.Wake(); });
+    wakeups = std::make_unique<PgWakeListener>(
+        config.task_store.url, [&scheduler] { scheduler.Wake(); },
+        [&scheduler](const std::string& id) { scheduler.Cancel(id); });
   }
   schedule_runner.Start();
   RetentionJanitorOptions janitor_options;
@@ -331,7 +343,7 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
     SignalWatcher watcher(server);
     spdlog::info("listening on {}://{}:{} with {} workers; data in {}",
                  config.tls_cert.empty() ? "http" : "https", api_options.host, server.port(),
-                 config.workers, config.data_dir);
+                 scheduler_options.workers, config.data_dir);
     server.Serve();  // returns once the watcher has stopped it
   }
   // The listener is closed: running exports go on to their next checkpoint (bounded), then

@@ -155,6 +155,7 @@ const std::set<std::string>& KnownKeys() {
                                              "listen",
                                              "data_dir",
                                              "workers",
+                                             "max_running_cluster",
                                              "max_attempts",
                                              "threads_per_export",
                                              "download_url_ttl_seconds",
@@ -302,6 +303,7 @@ Result<Config> ParseConfig(const std::string& json_text, const std::string& base
   RETURN_IF_ERROR(Read(root, "listen", config.listen, ""));
   RETURN_IF_ERROR(Read(root, "data_dir", config.data_dir, ""));
   RETURN_IF_ERROR(Read(root, "workers", config.workers, ""));
+  RETURN_IF_ERROR(Read(root, "max_running_cluster", config.max_running_cluster, ""));
   RETURN_IF_ERROR(Read(root, "threads_per_export", config.threads_per_export, ""));
   RETURN_IF_ERROR(Read(root, "max_attempts", config.max_attempts, ""));
   RETURN_IF_ERROR(Read(root, "download_url_ttl_seconds", config.download_url_ttl_seconds, ""));
@@ -445,6 +447,7 @@ Status ApplyEnvironment(Config& config, const EnvLookup& env) {
   text("EXPORTD_TLS_CERT", config.tls_cert);
   text("EXPORTD_TLS_KEY", config.tls_key);
   RETURN_IF_ERROR(integer("EXPORTD_WORKERS", config.workers));
+  RETURN_IF_ERROR(integer("EXPORTD_MAX_RUNNING_CLUSTER", config.max_running_cluster));
   RETURN_IF_ERROR(integer("EXPORTD_THREADS_PER_EXPORT", config.threads_per_export));
   RETURN_IF_ERROR(integer("EXPORTD_MAX_ATTEMPTS", config.max_attempts));
   RETURN_IF_ERROR(integer("EXPORTD_DOWNLOAD_URL_TTL_SECONDS", config.download_url_ttl_seconds));
@@ -500,6 +503,9 @@ Status Validate(const Config& config) {
     return ConfigError("tls_cert and tls_key go together: give both or neither");
   }
   if (config.workers < 1 || config.workers > 256) return ConfigError("workers must be 1..256");
+  if (config.max_running_cluster < 0 || config.max_running_cluster > 100000) {
+    return ConfigError("max_running_cluster must be 0..100000 (0: no cap)");
+  }
   if (config.threads_per_export < 1 || config.threads_per_export > 64) {
     return ConfigError("threads_per_export must be 1..64");
   }

@@ -58,6 +58,10 @@ struct Config {
   // leases expire like those of any dead instance).
   std::string instance_id;
   int workers = 3;
+  // Tasks Processing at once across every instance sharing the task store (0: no cap beyond
+  // each instance's workers). Enforced by the claim itself on PostgreSQL; on SQLite (one
+  // instance) it lowers workers to it.
+  int max_running_cluster = 0;
   // Threads that decode and format the rows of each running export (core/parallel_rows.h).
   int threads_per_export = 2;
   int max_attempts = 3;

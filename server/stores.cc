@@ -51,7 +51,9 @@ Result<Stores> OpenStores(const Config& config) {
   if (config.task_store.type == "postgres") {
     auto pg = std::make_shared<PgStores>();
     ASSIGN_OR_RETURN(pg->pool, OpenPool(config));
-    ASSIGN_OR_RETURN(pg->tasks, PgTaskStore::Open(pg->pool));
+    PgTaskStoreOptions options;
+    if (config.max_running_cluster > 0) options.max_running = config.max_running_cluster;
+    ASSIGN_OR_RETURN(pg->tasks, PgTaskStore::Open(pg->pool, options));
     pg->keys = std::make_unique<PgKeyStore>(pg->pool);
     pg->schedules = std::make_unique<PgScheduleStore>(pg->pool);
     stores.tasks = pg->tasks.get();

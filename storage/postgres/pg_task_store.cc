@@ -37,6 +37,17 @@ constexpr std::string_view kSelectNextReady =
     "SELECT body, revision, seq FROM tasks WHERE state = 'Pending'"
     " AND (not_before IS NULL OR not_before <= $1) AND seq > $2"
     " ORDER BY seq LIMIT 1 FOR UPDATE SKIP LOCKED";
+// max_running_cluster: whoever holds this lock is the only one moving tasks to Processing (only
+// a claim does), so the count it reads next stays true until its commit, which releases the
+// lock after making the claim visible. The count is served by the partial index
+// tasks_processing_lease.
+constexpr std::string_view kLockClaims =
+    "SELECT pg_advisory_xact_lock(hashtext('exportd claims ' || current_schema()))";
+constexpr std::string_view kCountProcessing =
+    "SELECT COUNT(*) FROM tasks WHERE state = 'Processing'";
+// On the wake-up channel of migration 002; PgWakeListener hands the task id to its on_cancel.
+constexpr std::string_view kNotifyCancel =
+    "SELECT pg_notify('exportd_tasks_' || current_schema(), 'cancel ' || $1)";
 constexpr std::string_view kSelectEarlierActive =
     "SELECT body, revision FROM tasks WHERE dataset = $1"
     " AND state IN ('Pending', 'Processing', 'Paused') AND seq < $2";
@@ -440,12 +451,16 @@ Result<Task> SaveChange(PgConnection& c, Task task, const std::optional<Transiti
 
 }  // namespace
 
-Result<std::unique_ptr<PgTaskStore>> PgTaskStore::Open(std::shared_ptr<PgPool> pool) {
+Result<std::unique_ptr<PgTaskStore>> PgTaskStore::Open(std::shared_ptr<PgPool> pool,
+                                                       PgTaskStoreOptions options) {
+  if (options.max_running && *options.max_running < 1) {
+    return InvalidArgument("max_running must be at least 1");
+  }
   {
     ASSIGN_OR_RETURN(PgPool::Lease conn, pool->Acquire());
     RETURN_IF_ERROR(ApplyPgMigrations(*conn, PgEmbeddedMigrations()));
   }
-  return std::unique_ptr<PgTaskStore>(new PgTaskStore(std::move(pool)));
+  return std::unique_ptr<PgTaskStore>(new PgTaskStore(std::move(pool), options));
 }
 
 struct PgTaskStore::PendingCreate {
@@ -583,7 +598,17 @@ Result<Task> PgTaskStore::Transition(const std::string& id, const TransitionArgs
 
 Result<Task> PgTaskStore::RequestCancel(const std::string& id, TimePoint now,
                                         const EventOrigin& origin) {
-  return ApplyRequest(id, now, origin, &ApplyCancelRequest);
+  return InTransaction<Task>(*pool_, [&](PgConnection& c) -> Result<Task> {
+    ASSIGN_OR_RETURN(Task task, Load(c, id, /*for_update=*/true));
+    ASSIGN_OR_RETURN(std::optional<Transitioned> next, ApplyCancelRequest(task, now, origin));
+    ASSIGN_OR_RETURN(Task saved, SaveChange(c, std::move(task), next));
+    // Sent at COMMIT: the instance running the task stops it at once instead of at its next
+    // heartbeat (which would learn of the request too, should this notification be lost).
+    if (next && saved.state == TaskState::kProcessing && saved.cancel_requested) {
+      RETURN_IF_ERROR(c.Exec(kNotifyCancel, PgParams().Text(id)).status());
+    }
+    return saved;
+  });
 }
 
 Result<Task> PgTaskStore::RequestPause(const std::string& id, TimePoint now,
@@ -638,6 +663,11 @@ Result<std::optional<Task>> PgTaskStore::ClaimNext(TimePoint now, const std::str
                                                    Millis lease) {
   return InTransaction<std::optional<Task>>(
       *pool_, [&](PgConnection& c) -> Result<std::optional<Task>> {
+        if (options_.max_running) {
+          RETURN_IF_ERROR(c.Exec(kLockClaims).status().WithContext("claim lock"));
+          ASSIGN_OR_RETURN(PgResult running, c.Exec(kCountProcessing));
+          if (running.Int(0, 0) >= *options_.max_running) return std::optional<Task>();
+        }
         // Ready tasks in FIFO order, skipping those another claimer holds; almost always the
         // first one is taken. An incremental export that must wait for an earlier one of an
         // overlapping scope is passed over, in its place. Its earlier ones are visible whatever

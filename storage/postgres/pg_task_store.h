@@ -20,6 +20,13 @@
 
 namespace exportd {
 
+struct PgTaskStoreOptions {
+  // At most this many tasks Processing at once in the whole database, whichever instances run
+  // them (config max_running_cluster); nullopt: no cap beyond each instance's workers. Every
+  // instance sharing the database should be given the same value.
+  std::optional<int> max_running;
+};
+
 // Thread-safe: each call takes a connection of the pool for one transaction. Every change loads
 // the task's row with SELECT ... FOR UPDATE, applies the rule of core/task_rules.h and writes it
 // back with its event in the same transaction (READ COMMITTED: concurrent changes of one task,
@@ -34,7 +41,8 @@ class PgTaskStore final : public TaskStore,
   // Uses `pool` (shared with the key and schedule stores) and migrates the schema.
   // kFailedPrecondition if the schema is newer than this binary; kUnavailable if the server
   // cannot be reached.
-  static Result<std::unique_ptr<PgTaskStore>> Open(std::shared_ptr<PgPool> pool);
+  static Result<std::unique_ptr<PgTaskStore>> Open(std::shared_ptr<PgPool> pool,
+                                                   PgTaskStoreOptions options = {});
 
   PgTaskStore(const PgTaskStore&) = delete;
   PgTaskStore& operator=(const PgTaskStore&) = delete;
@@ -58,6 +66,10 @@ class PgTaskStore final : public TaskStore,
   Result<std::map<TaskState, int64_t>> CountByState() override;
   Result<int64_t> CountActive(const std::string& principal) override;
 
+  // With options.max_running, claims only while fewer tasks are Processing in the whole
+  // database: the count and the claim run under one transaction advisory lock (per schema)
+  // that every capped claimer takes, so claimers of several instances cannot both see room
+  // for one more.
   Result<std::optional<Task>> ClaimNext(TimePoint now, const std::string& owner,
                                         Millis lease) override;
   Result<std::optional<TimePoint>> NextWakeup(TimePoint now) override;
@@ -108,8 +120,10 @@ class PgTaskStore final : public TaskStore,
   Result<std::vector<InstanceInfo>> ListInstances(TimePoint since) override;
 
  private:
-  explicit PgTaskStore(std::shared_ptr<PgPool> pool)
-      : pool_(std::move(pool)), max_create_groups_(std::max(1, pool_->size() / 2)) {}
+  PgTaskStore(std::shared_ptr<PgPool> pool, PgTaskStoreOptions options)
+      : pool_(std::move(pool)),
+        options_(options),
+        max_create_groups_(std::max(1, pool_->size() / 2)) {}
 
   // Loads `id` FOR UPDATE, applies `rule` and saves what it returns with its event.
   using RequestRule = Result<std::optional<Transitioned>> (*)(const Task&, TimePoint,
@@ -126,6 +140,7 @@ class PgTaskStore final : public TaskStore,
   void CommitCreates(const std::vector<PendingCreate*>& group);
 
   std::shared_ptr<PgPool> pool_;
+  const PgTaskStoreOptions options_;
   std::mutex group_mu_;
   std::condition_variable group_done_;
   std::vector<PendingCreate*> create_queue_;  // guarded by group_mu_

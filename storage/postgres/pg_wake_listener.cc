@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <string_view>
 
 #include "storage/postgres/pg_connection.h"
 
@@ -13,11 +14,17 @@ namespace {
 // How often the thread looks at stop_ while waiting, and waits between reconnections.
 constexpr int kPollMillis = 200;
 constexpr auto kReconnectDelay = std::chrono::seconds(2);
+// The payload of a cancel request (PgTaskStore::RequestCancel) before the task id.
+constexpr std::string_view kCancelPrefix = "cancel ";
 
 }  // namespace
 
-PgWakeListener::PgWakeListener(std::string url, std::function<void()> on_wake)
-    : url_(std::move(url)), on_wake_(std::move(on_wake)), thread_([this] { Loop(); }) {}
+PgWakeListener::PgWakeListener(std::string url, std::function<void()> on_wake,
+                               std::function<void(const std::string& task_id)> on_cancel)
+    : url_(std::move(url)),
+      on_wake_(std::move(on_wake)),
+      on_cancel_(std::move(on_cancel)),
+      thread_([this] { Loop(); }) {}
 
 PgWakeListener::~PgWakeListener() {
   stop_ = true;
@@ -49,7 +56,12 @@ void PgWakeListener::Loop() {
       if (PQconsumeInput(conn->get()) == 0) break;  // lost
       bool woken = false;
       while (PGnotify* n = PQnotifies(conn->get())) {
-        woken = true;
+        const std::string_view payload = n->extra != nullptr ? n->extra : "";
+        if (payload.starts_with(kCancelPrefix)) {
+          if (on_cancel_) on_cancel_(std::string(payload.substr(kCancelPrefix.size())));
+        } else {
+          woken = true;
+        }
         PQfreemem(n);
       }
       if (woken) on_wake_();

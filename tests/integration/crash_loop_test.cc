@@ -7,6 +7,9 @@
 //
 // The kill moments come from a seeded generator; the seed is printed, and EXPORTD_CRASH_SEED
 // repeats a run (EXPORTD_CRASH_KILLS changes the number of kills, default 6).
+//
+// PostgresCrashLoopTest runs the same loop with the task store on PostgreSQL (the ctest fixture
+// "postgres", a schema of its own), with fewer tasks and kills to keep its time short.
 #include <algorithm>
 #include <ctime>
 #include <filesystem>
@@ -14,6 +17,7 @@
 #include <thread>
 
 #include "tests/integration/itest_support.h"
+#include "tests/postgres/postgres_test_db.h"
 
 namespace exportd::itest {
 namespace {
@@ -52,18 +56,29 @@ bool HasVerify(const ExportdProcess& server) {
   return (help.out + help.err).find("verify") != std::string::npos;
 }
 
-class CrashLoopTest : public ExportdTest {};
+class CrashLoopTest : public ExportdTest {
+ protected:
+  // Starts exportd with `config` and `env` added, creates the first `max_cases` of a dozen
+  // exports, kills exportd `default_kills` times (EXPORTD_CRASH_KILLS) and checks every task.
+  void RunCrashLoop(const Json& config, const std::map<std::string, std::string>& env,
+                    size_t max_cases, int default_kills);
+};
 
-TEST_F(CrashLoopTest, KilledAgainAndAgainEveryTaskSucceedsExactly) {
+class PostgresCrashLoopTest : public CrashLoopTest {};
+
+void CrashLoopTest::RunCrashLoop(const Json& config, const std::map<std::string, std::string>& env,
+                                 size_t max_cases, int default_kills) {
   const uint64_t seed = EnvNumber("EXPORTD_CRASH_SEED", std::random_device{}());
-  const int kills = static_cast<int>(EnvNumber("EXPORTD_CRASH_KILLS", 6));
+  const int kills = static_cast<int>(EnvNumber("EXPORTD_CRASH_KILLS", default_kills));
   SCOPED_TRACE("crash seed " + std::to_string(seed) +
                " (EXPORTD_CRASH_SEED=" + std::to_string(seed) + " repeats the kill moments)");
   std::cout << "crash loop: seed " << seed << ", " << kills << " kills" << std::endl;
   std::mt19937_64 rng(seed);
   const auto t0 = Clock::now();
 
-  ASSERT_TRUE(StartWithItems(kRows, {{"workers", 3}, {"max_rows_per_second", kRowsPerSecond}}));
+  Json full_config = {{"workers", 3}, {"max_rows_per_second", kRowsPerSecond}};
+  for (auto it = config.begin(); it != config.end(); ++it) full_config[it.key()] = it.value();
+  ASSERT_TRUE(StartWithItems(kRows, full_config, env));
   std::cout << "crash loop: source of " << kRows << " rows ready and exportd up in "
             << std::chrono::duration<double>(Clock::now() - t0).count() << " s" << std::endl;
 
@@ -98,6 +113,7 @@ TEST_F(CrashLoopTest, KilledAgainAndAgainEveryTaskSucceedsExactly) {
       ExpectedItems({}, "id > 3000"));
   add({{"format", "ndjson"}, {"fields", some_fields}}, ExpectedItems(some_fields));
   add({{"format", "csv"}, {"max_rows_per_file", 999}}, ExpectedItems());
+  if (cases.size() > max_cases) cases.resize(max_cases);
   for (auto& c : cases) {
     c.id = CreateExport(*api_, c.body);
     ASSERT_FALSE(c.id.empty()) << c.body.dump();
@@ -170,6 +186,19 @@ TEST_F(CrashLoopTest, KilledAgainAndAgainEveryTaskSucceedsExactly) {
             << " recover events; kills done at " << secs(killed_at - t0) << " s, all succeeded at "
             << secs(finished_at - t0) << " s, checked at " << secs(Clock::now() - t0) << " s"
             << std::endl;
+}
+
+TEST_F(CrashLoopTest, KilledAgainAndAgainEveryTaskSucceedsExactly) {
+  RunCrashLoop(Json::object(), {}, 100, 6);
+}
+
+// The same on PostgreSQL: each restart is the same instance (instance_id), so it takes back its
+// Processing tasks at once, as a restart on SQLite does; what a kill must not lose is now in the
+// server's tables. Six tasks (csv, tsv, json, ndjson, gzip csv, gzip ndjson), four kills.
+TEST_F(PostgresCrashLoopTest, KilledAgainAndAgainEveryTaskSucceedsExactly) {
+  const std::string url = FreshSchemaUrl();
+  ASSERT_FALSE(url.empty());
+  RunCrashLoop({{"instance_id", "crash-loop"}}, {{"EXPORTD_TASK_STORE_URL", url}}, 6, 4);
 }
 
 // Incremental exports of overlapping scopes, killed again and again: every record of every

@@ -1,6 +1,8 @@
 // exportd on PostgreSQL (task_store via EXPORTD_TASK_STORE_URL): the real binary against the
 // throwaway cluster of the ctest fixture "postgres", in a schema of the test's own.
 #include <filesystem>
+#include <iostream>
+#include <map>
 
 #include "tests/integration/itest_support.h"
 #include "tests/postgres/postgres_test_db.h"
@@ -96,6 +98,90 @@ TEST_F(PostgresStoreTest, InstancesListsThisInstanceWithTheTaskItRuns) {
   res = api_->Get("/v1/instances");
   ASSERT_EQ(res.status, 200);
   EXPECT_EQ(Json::parse(res.body)["items"][0]["running"], Json::array()) << res.body;
+}
+
+// The id an exportd on PostgreSQL logged at start ("instance inst_...; leases of ..."), "" if none.
+std::string InstanceIdOf(const ExportdProcess& server) {
+  const std::string log = server.stderr_log() + server.stdout_log();
+  const size_t at = log.find("instance inst_");
+  if (at == std::string::npos) return "";
+  const size_t start = at + std::string("instance ").size();
+  return log.substr(start, log.find_first_of("; \n", start) - start);
+}
+
+int64_t AtMillis(const Json& event) {
+  return ParseRfc3339Millis(event.value("at", "")).value_or(-1);
+}
+
+// Two instances with one worker each, both busy: a cancel accepted by A stops the export B runs.
+// The task is Cancelled, B's worker is free for the next task (which B starts, A being busy),
+// and the cancelled export wrote nothing more: no file left in B's data dir, no checkpoint after
+// the one that may have been in flight when the request came.
+TEST_F(PostgresStoreTest, ACancelThroughOneInstanceStopsTheExportAnotherRuns) {
+  // 3,000 rows at 300 rows/s in files of 100: about 10 s each, a file every third of a second.
+  const Json config = {{"workers", 1}, {"max_rows_per_second", 300}};
+  const std::map<std::string, std::string> env = {{"EXPORTD_TASK_STORE_URL", url_}};
+  ASSERT_TRUE(StartWithItems(3000, config, env));
+  ExportdProcess::Options options;
+  options.config = config;
+  options.config["datasets"] = Json::array({ItemsDatasetConfig("items", source_path())});
+  options.env = env;
+  ExportdProcess b(std::move(options));
+  std::string error;
+  ASSERT_TRUE(b.Start(&error)) << error;
+  const std::string a_id = InstanceIdOf(*server_);
+  const std::string b_id = InstanceIdOf(b);
+  ASSERT_TRUE(a_id.starts_with("inst_") && b_id.starts_with("inst_")) << a_id << " " << b_id;
+
+  const Json body = {{"dataset", "items"}, {"format", "csv"}, {"max_rows_per_file", 100}};
+  const std::string first = CreateExport(*api_, body);
+  const std::string second = CreateExport(*api_, body);
+  ASSERT_FALSE(first.empty() || second.empty());
+  ASSERT_TRUE(WaitForProcessingRows(*api_, first, 1, seconds(20)));
+  ASSERT_TRUE(WaitForProcessingRows(*api_, second, 1, seconds(20)));
+  auto runner = [&](const std::string& id) {
+    std::vector<Json> starts = EventsOfType(GetEvents(*api_, id), "start");
+    return starts.empty() ? std::string() : starts.back().value("actor", "");
+  };
+  const std::string on_b = runner(first) == b_id ? first : second;
+  ASSERT_EQ(runner(on_b), b_id) << "each instance runs one of the two";
+  const std::string next = CreateExport(*api_, body);  // waits: both workers are busy
+  ASSERT_FALSE(next.empty());
+
+  const auto asked = Clock::now();
+  HttpResponse res = api_->PostJson("/v1/exports/" + on_b + "/cancel", Json::object());
+  ASSERT_EQ(res.status, 202) << res.body;
+  Json task = WaitForStatus(*api_, on_b, {"Cancelled"}, seconds(10));
+  const auto seen = Clock::now();
+  ASSERT_EQ(task.value("status", ""), "Cancelled") << task.dump();
+  // B's only worker is free again: it starts the waiting task (A's is still busy).
+  ASSERT_TRUE(WaitFor([&] { return runner(next) == b_id; }, seconds(10)))
+      << "the next task did not start on " << b_id << ": " << GetEvents(*api_, next).dump();
+
+  const Json events = GetEvents(*api_, on_b);
+  const std::vector<Json> requested = EventsOfType(events, "cancel_requested");
+  const std::vector<Json> cancelled = EventsOfType(events, "cancel");
+  ASSERT_EQ(requested.size(), 1u) << events.dump();
+  ASSERT_EQ(cancelled.size(), 1u) << events.dump();
+  EXPECT_EQ(cancelled[0].value("actor", ""), b_id) << "stopped by the instance that ran it";
+  int after_request = 0;
+  for (const Json& e : EventsOfType(events, "checkpoint")) {
+    if (AtMillis(e) > AtMillis(requested[0])) ++after_request;
+  }
+  EXPECT_LE(after_request, 1) << "files kept coming after the cancel: " << events.dump();
+  std::vector<std::string> left;
+  std::error_code ec;
+  for (const auto& f :
+       std::filesystem::recursive_directory_iterator(b.data_dir() + "/exports/" + on_b, ec)) {
+    if (f.is_regular_file()) left.push_back(f.path().filename().string());
+  }
+  EXPECT_TRUE(left.empty()) << left.size() << " files left, e.g. " << left.front();
+  EXPECT_TRUE(GetTask(*api_, on_b)["files"].empty());
+  std::cout << "cancel through another instance: Cancelled "
+            << AtMillis(cancelled[0]) - AtMillis(requested[0])
+            << " ms after the request (store events), seen by the client after "
+            << std::chrono::duration_cast<milliseconds>(seen - asked).count() << " ms; "
+            << after_request << " checkpoint(s) after the request" << std::endl;
 }
 
 TEST_F(PostgresStoreTest, AnUnreachableDatabaseStopsTheStartWithAClearError) {

@@ -165,5 +165,31 @@ TEST_F(SchedulerTest, WorkersFromEnvironmentOverrideTheConfig) {
   EXPECT_EQ(tb.value("status", ""), "Succeeded") << tb.dump();
 }
 
+// On SQLite this instance is the whole cluster: max_running_cluster 2 with 3 workers runs two at
+// once, and the third task starts only once one of the first two has finished.
+TEST_F(SchedulerTest, MaxRunningClusterCapsTheOneInstanceOnSqlite) {
+  ASSERT_TRUE(StartWithItems(
+      300, {{"workers", 3}, {"max_running_cluster", 2}, {"max_rows_per_second", 300}}));
+  std::vector<Json> tasks;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    ids.push_back(CreateExport(*api_, {{"dataset", "items"}}));
+    ASSERT_FALSE(ids.back().empty());
+  }
+  for (const std::string& id : ids) {
+    tasks.push_back(WaitForTerminal(*api_, id, seconds(30)));
+    ASSERT_EQ(tasks.back().value("status", ""), "Succeeded") << tasks.back().dump();
+  }
+  // By the server's own timestamps (see WorkersFromEnvironmentOverrideTheConfig).
+  EXPECT_LT(Millis(tasks[1]["started_at"]), Millis(tasks[0]["finished_at"]))
+      << "the first two ran one after the other: " << tasks[0].dump() << " " << tasks[1].dump();
+  EXPECT_GE(Millis(tasks[2]["started_at"]),
+            std::min(Millis(tasks[0]["finished_at"]), Millis(tasks[1]["finished_at"])))
+      << "three Processing under max_running_cluster 2: " << tasks[2].dump();
+  EXPECT_NE((server_->stderr_log() + server_->stdout_log()).find("with 2 workers"),
+            std::string::npos)
+      << server_->LogTail();
+}
+
 }  // namespace
 }  // namespace exportd::itest

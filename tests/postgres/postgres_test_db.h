@@ -55,9 +55,10 @@ inline std::shared_ptr<PgPool> OpenTestPool(const std::string& url, int size = 4
   return pool.ok() ? std::shared_ptr<PgPool>(std::move(pool).value()) : nullptr;
 }
 
-inline std::unique_ptr<PgTaskStore> OpenPgTaskStore(std::shared_ptr<PgPool> pool) {
+inline std::unique_ptr<PgTaskStore> OpenPgTaskStore(std::shared_ptr<PgPool> pool,
+                                                    PgTaskStoreOptions options = {}) {
   if (!pool) return nullptr;
-  Result<std::unique_ptr<PgTaskStore>> store = PgTaskStore::Open(std::move(pool));
+  Result<std::unique_ptr<PgTaskStore>> store = PgTaskStore::Open(std::move(pool), options);
   EXPECT_TRUE(store.ok()) << store.status().ToString();
   return store.ok() ? std::move(store).value() : nullptr;
 }

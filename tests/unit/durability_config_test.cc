@@ -1,4 +1,5 @@
-// The configuration keys of leases and graceful drain, and the instance id file.
+// The configuration keys of leases, graceful drain and the cluster-wide cap on running tasks,
+// and the instance id file.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -46,6 +47,34 @@ TEST(DurabilityConfigTest, LeaseAndDrainDefaultsFileAndEnvironment) {
   config->drain_timeout_seconds = -1;
   EXPECT_EQ(Validate(*config).code(), StatusCode::kInvalidArgument);
   EXPECT_FALSE(ParseConfig(R"({"lease_seconds": "long"})", "").ok());
+}
+
+TEST(DurabilityConfigTest, MaxRunningClusterFromFileAndEnvironment) {
+  Result<Config> defaults = ParseConfig("{}", "");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->max_running_cluster, 0);  // no cap
+
+  Result<Config> config = ParseConfig(R"({"max_running_cluster": 2})", "");
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  EXPECT_EQ(config->max_running_cluster, 2);
+  EXPECT_TRUE(config->ignored_keys.empty());
+  EXPECT_TRUE(Validate(*config).ok());
+
+  ASSERT_TRUE(ApplyEnvironment(*config, [](const std::string& name) -> std::optional<std::string> {
+                if (name == "EXPORTD_MAX_RUNNING_CLUSTER") return "7";
+                return std::nullopt;
+              }).ok());
+  EXPECT_EQ(config->max_running_cluster, 7);
+
+  config->max_running_cluster = -1;
+  Status refused = Validate(*config);
+  EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.message().find("max_running_cluster"), std::string::npos) << refused.ToString();
+  EXPECT_FALSE(ParseConfig(R"({"max_running_cluster": "two"})", "").ok());
+  EXPECT_FALSE(ApplyEnvironment(*config, [](const std::string& name) -> std::optional<std::string> {
+                 if (name == "EXPORTD_MAX_RUNNING_CLUSTER") return "many";
+                 return std::nullopt;
+               }).ok());
 }
 
 TEST(InstanceIdTest, CreatedOnceAndStableAfterwards) {

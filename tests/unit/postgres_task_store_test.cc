@@ -160,6 +160,142 @@ TEST(PostgresTaskStoreTest, ConcurrentClaimersTakeEachTaskOnceInOrder) {
   EXPECT_EQ((*counts)[TaskState::kProcessing], kTasks);
 }
 
+// max_running_cluster: four instances (a store each, capped at 3) that claim at the same
+// instant get three tasks between them, not four; then, claiming and finishing 60 tasks as fast
+// as they can, they never hold more than 3 at once (counted by the claimers and by a watcher
+// polling the table), and every task is claimed exactly once.
+TEST(PostgresTaskStoreTest, TheClusterCapHoldsAcrossRacingClaimers) {
+  const std::string url = FreshSchemaUrl();
+  std::unique_ptr<PgTaskStore> setup = OpenPgTaskStore(OpenTestPool(url));
+  ASSERT_NE(setup, nullptr);
+  constexpr int kCap = 3;
+  constexpr int kClaimers = 4;
+  constexpr int kTasks = 60;
+  for (int i = 0; i < kTasks; ++i) {
+    char id[8];
+    std::snprintf(id, sizeof id, "T%03d", i);
+    ASSERT_TRUE(setup->Create(NewTask(id), {}).ok());
+  }
+  std::vector<std::unique_ptr<PgTaskStore>> stores;
+  for (int i = 0; i < kClaimers; ++i) {
+    stores.push_back(OpenPgTaskStore(OpenTestPool(url, 2), {.max_running = kCap}));
+    ASSERT_NE(stores.back(), nullptr);
+  }
+
+  std::mutex mu;
+  std::condition_variable cv;
+  int ready = 0;       // guarded by mu: claimers at the start line
+  int first_done = 0;  // guarded by mu: claimers past their first claim
+  std::atomic<int> first_claims{0};
+  std::atomic<int> holding{0};
+  std::atomic<int> most_held{0};
+  std::atomic<int> finished{0};
+  std::atomic<bool> stop_watch{false};
+  std::vector<std::vector<std::string>> claimed(kClaimers);
+  auto finish = [&](PgTaskStore& store, const std::string& id) {
+    holding.fetch_sub(1);  // before the store lets go: holding never exceeds the stored count
+    Result<Task> done = store.Transition(id, Args(Trigger::kSucceed, kT0));
+    EXPECT_TRUE(done.ok()) << id << ": " << done.status().ToString();
+    finished.fetch_add(1);
+  };
+  auto hold = [&](int i, const Task& task) {
+    claimed[i].push_back(task.id);
+    const int now_held = holding.fetch_add(1) + 1;
+    int most = most_held.load();
+    while (now_held > most && !most_held.compare_exchange_weak(most, now_held)) {
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kClaimers; ++i) {
+    threads.emplace_back([&, i] {
+      PgTaskStore& store = *stores[i];
+      const std::string owner = "inst_" + std::to_string(i);
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        ++ready;
+        cv.notify_all();
+        cv.wait(lock, [&] { return ready == kClaimers; });
+      }
+      // All four at once, each keeping what it got until all four have tried.
+      Result<std::optional<Task>> first = store.ClaimNext(kT0, owner, kLease);
+      EXPECT_TRUE(first.ok()) << first.status().ToString();
+      if (first.ok() && first->has_value()) {
+        first_claims.fetch_add(1);
+        hold(i, **first);
+      }
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        ++first_done;
+        cv.notify_all();
+        cv.wait(lock, [&] { return first_done == kClaimers; });
+      }
+      if (first.ok() && first->has_value()) finish(store, (*first)->id);
+      // Then claim, hold briefly and finish until every task is done.
+      while (finished.load() < kTasks) {
+        Result<std::optional<Task>> task = store.ClaimNext(kT0, owner, kLease);
+        if (!task.ok()) {
+          ADD_FAILURE() << task.status().ToString();
+          return;
+        }
+        if (!task->has_value()) continue;  // the cap is reached, or the queue is empty
+        hold(i, **task);
+        std::this_thread::sleep_for(milliseconds(2));  // overlap with the other claimers
+        finish(store, (*task)->id);
+      }
+    });
+  }
+  std::unique_ptr<PgConnection> raw = Raw(url);
+  ASSERT_NE(raw, nullptr);
+  int64_t most_stored = 0;
+  int polls = 0;
+  std::thread watcher([&] {
+    while (!stop_watch.load()) {
+      most_stored =
+          std::max(most_stored, Int(*raw, "SELECT COUNT(*) FROM tasks WHERE state = 'Processing'"));
+      ++polls;
+    }
+  });
+  for (std::thread& t : threads) t.join();
+  stop_watch = true;
+  watcher.join();
+
+  EXPECT_EQ(first_claims.load(), kCap) << "four claimers at once took more (or less) than the cap";
+  EXPECT_LE(most_held.load(), kCap);
+  EXPECT_LE(most_stored, kCap) << "over " << polls << " polls";
+  std::vector<std::string> all;
+  for (const auto& c : claimed) all.insert(all.end(), c.begin(), c.end());
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(std::adjacent_find(all.begin(), all.end()), all.end()) << "a task claimed twice";
+  EXPECT_EQ(all.size(), static_cast<size_t>(kTasks));
+  Result<std::map<TaskState, int64_t>> counts = setup->CountByState();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ((*counts)[TaskState::kSucceeded], kTasks);
+}
+
+// The cap counts the tasks of every instance: one that runs nothing claims nothing while the
+// others hold the cap, and claims again, in FIFO order, once one of theirs ends.
+TEST(PostgresTaskStoreTest, TheClusterCapCountsTasksOfEveryInstance) {
+  const std::string url = FreshSchemaUrl();
+  std::unique_ptr<PgTaskStore> capped = OpenPgTaskStore(OpenTestPool(url), {.max_running = 2});
+  std::unique_ptr<PgTaskStore> other = OpenPgTaskStore(OpenTestPool(url), {.max_running = 2});
+  ASSERT_TRUE(capped && other);
+  for (const char* id : {"01A", "01B", "01C"}) ASSERT_TRUE(capped->Create(NewTask(id), {}).ok());
+  Result<std::optional<Task>> a = other->ClaimNext(kT0, "inst_b", kLease);
+  Result<std::optional<Task>> b = other->ClaimNext(kT0, "inst_b", kLease);
+  ASSERT_TRUE(a.ok() && a->has_value() && b.ok() && b->has_value());
+  // Two Processing elsewhere: this instance gets nothing, though it runs nothing itself.
+  Result<std::optional<Task>> none = capped->ClaimNext(kT0, "inst_a", kLease);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_FALSE(none->has_value());
+  // One of them ends: room for one more, taken in FIFO order.
+  ASSERT_TRUE(other->Transition("01A", Args(Trigger::kSucceed, kT0)).ok());
+  Result<std::optional<Task>> next = capped->ClaimNext(kT0, "inst_a", kLease);
+  ASSERT_TRUE(next.ok() && next->has_value());
+  EXPECT_EQ((*next)->id, "01C");
+  EXPECT_EQ(PgTaskStore::Open(OpenTestPool(url), {.max_running = 0}).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 // Many callers creating at once (the group commit puts them in shared transactions): each
 // task is stored with its event or refused on its own, a duplicate refused without harming the
 // others of its group.
@@ -489,6 +625,42 @@ TEST(PostgresWakeListenerTest, APendingTaskElsewhereWakesTheListener) {
   EXPECT_TRUE(counter.WaitFor(after_kill + 1, milliseconds(6000)));  // listening again
   ASSERT_TRUE(other->Create(NewTask("01B"), {}).ok());
   EXPECT_TRUE(counter.WaitFor(after_kill + 2, milliseconds(2000)));
+}
+
+// A cancel accepted by one instance reaches the listener of every other at once, with the
+// task's id, and is no wake-up; a repeated request (already flagged) sends nothing more.
+TEST(PostgresWakeListenerTest, ACancelElsewhereReachesTheListenerWithItsTask) {
+  const std::string url = FreshSchemaUrl();
+  std::unique_ptr<PgTaskStore> other = OpenPgTaskStore(OpenTestPool(url));
+  ASSERT_NE(other, nullptr);
+  ASSERT_TRUE(other->Create(NewTask("01A"), {}).ok());
+  ASSERT_TRUE(other->Create(NewTask("01B"), {}).ok());
+  ASSERT_TRUE(other->ClaimNext(kT0, kOwner, kLease).ok());
+  ASSERT_TRUE(other->ClaimNext(kT0, kOwner, kLease).ok());
+  WakeCounter wakes;
+  WakeCounter cancels;
+  std::mutex mu;
+  std::vector<std::string> cancelled;
+  PgWakeListener listener(
+      url, [&] { wakes.Wake(); },
+      [&](const std::string& id) {
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          cancelled.push_back(id);
+        }
+        cancels.Wake();
+      });
+  ASSERT_TRUE(wakes.WaitFor(1, milliseconds(5000)));  // listening
+  const int wakes_before = wakes.wakes();
+
+  ASSERT_TRUE(other->RequestCancel("01B", kT0, {"alice", ""}).ok());
+  ASSERT_TRUE(cancels.WaitFor(1, milliseconds(2000)));
+  ASSERT_TRUE(other->RequestCancel("01B", kT0, {"alice", ""}).ok());  // already requested
+  ASSERT_TRUE(other->RequestCancel("01A", kT0, {"alice", ""}).ok());
+  ASSERT_TRUE(cancels.WaitFor(2, milliseconds(2000)));
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(cancelled, (std::vector<std::string>{"01B", "01A"}));
+  EXPECT_EQ(wakes.wakes(), wakes_before);
 }
 
 }  // namespace
