@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "api/api_server.h"
 #include "api/metrics.h"
@@ -34,6 +35,7 @@
 #include "server/stores.h"
 #include "server/token_verification.h"
 #include "server/verifier_tools.h"
+#include "storage/base/data_dir_lock.h"
 #include "storage/base/digest.h"
 #include "storage/base/instance_id.h"
 #include "storage/fs/local_object_store.h"
@@ -73,6 +75,13 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   }
   RETURN_IF_ERROR(PrepareDataDir(config));
   const bool on_sqlite = config.task_store.type != "postgres";
+  // On SQLite the data dir is the instance (its store, its instance_id): a second server on it
+  // is refused, not allowed to take the first one's leases for its own.
+  std::optional<DataDirLock> data_dir_lock;
+  if (on_sqlite) {
+    ASSIGN_OR_RETURN(DataDirLock lock, DataDirLock::Acquire(config.data_dir));
+    data_dir_lock.emplace(std::move(lock));
+  }
   // A lost task store or master key must not be replaced by a fresh one without a word.
   if (on_sqlite) {
     RETURN_IF_ERROR(CheckStoreAgainstFiles(config, StoreFileIsEmpty(TaskDbPath(config))));

@@ -190,5 +190,25 @@ TEST_F(DataDirTest, ADamagedStoreIsReportedByReadyzAndABackupRestoresIt) {
   EXPECT_EQ(api_->Get("/v1/exports/" + later).status, 404);
 }
 
+TEST_F(DataDirTest, ASecondServerOnTheSameDataDirIsRefusedUntilTheFirstIsGone) {
+  ASSERT_TRUE(StartWithItems(50));
+  Json config = Json::parse(ReadFileOrEmpty(server_->config_path()));
+  config.erase("listen");
+  config.erase("data_dir");
+  ExportdProcess second({.config = config, .env = {{"EXPORTD_DATA_DIR", server_->data_dir()}}});
+
+  // Refused at start, saying who holds the data dir; the first server is untouched.
+  std::string error;
+  EXPECT_FALSE(second.Start(&error)) << "a second server started on the same data dir";
+  const std::string err = second.stderr_log();
+  EXPECT_NE(err.find("is in use by another exportd (pid "), std::string::npos) << err;
+  EXPECT_NE(err.find("PostgreSQL"), std::string::npos) << err;
+  EXPECT_FALSE(SucceededExport().empty());
+
+  // The lock goes with the process, however it ends: after a kill -9 the next server starts.
+  server_->Kill();
+  EXPECT_TRUE(second.Start(&error)) << error;
+}
+
 }  // namespace
 }  // namespace exportd::itest
