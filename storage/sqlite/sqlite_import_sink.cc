@@ -405,8 +405,12 @@ Result<std::unique_ptr<ImportTarget>> BeginDirect(const Dataset& dataset,
   std::string cols;
   std::string params;
   for (size_t c = 0; c < columns.size(); ++c) {
-    cols += (c == 0 ? "" : ", ") + QuoteIdentifier(columns[c].name);
-    params += (c == 0 ? "?" : ", ?") + std::to_string(c + 1);
+    if (c > 0) {
+      cols.append(", ");
+      params.append(", ");
+    }
+    cols.append(QuoteIdentifier(columns[c].name));
+    params.append("?").append(std::to_string(c + 1));
   }
   ASSIGN_OR_RETURN(Statement insert, db.Prepare("INSERT INTO main." + table + " (" + cols +
                                                 ") VALUES (" + params + ")"));
