@@ -190,7 +190,10 @@ Result<std::string> ImportService::AuthorizePrefix(const Principal& who, std::st
     }
     return prefix;
   }
-  if (!source.ok() && source.status().code() != StatusCode::kNotFound) return source.status();
+  if (!source.ok() && (source.status().code() == StatusCode::kUnavailable ||
+                       source.status().code() == StatusCode::kInternal)) {
+    return source.status();  // the task store could not say
+  }
   if (!who.admin) return InvalidArgument(others, "/from_prefix");
   return prefix;
 }
