@@ -327,9 +327,10 @@ TEST_F(ImportTest, FromPrefixIsCheckedAndAuthorisedAtPost) {
     return client.PostJson("/v1/imports", body);
   };
   // Prefixes that could leave the store, and one with nothing of the format under it.
-  for (const std::string bad : {std::string(""), std::string("/"), std::string("../") + admin_id,
-                                admin_id + "/../" + admin_id + "/", std::string("/etc/"),
-                                admin_id + "//", std::string("."), std::string("exports/../../")}) {
+  for (const std::string& bad :
+       {std::string(""), std::string("/"), std::string("../") + admin_id,
+        admin_id + "/../" + admin_id + "/", std::string("/etc/"), admin_id + "//", std::string("."),
+        std::string("exports/../../")}) {
     auto res = post(*api_, "target", bad);
     EXPECT_EQ(res.status, 422) << bad << ": " << res.Describe();
     EXPECT_TRUE(IsProblem(res));
