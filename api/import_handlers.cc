@@ -68,6 +68,12 @@ Result<CreateImportArgs> ParseImportJson(const std::string& body) {
       RETURN_IF_ERROR(text(s));
       args.format = ParseFormat(s);
       if (!args.format) return InvalidArgument("format must be csv, tsv or ndjson", "/format");
+    } else if (key == "compression") {
+      RETURN_IF_ERROR(text(s));
+      args.compression = ParseCompression(s);
+      if (!args.compression) {
+        return InvalidArgument("compression must be none or gzip", "/compression");
+      }
     } else if (key == "on_conflict") {
       RETURN_IF_ERROR(text(s));
       std::optional<OnConflict> c = ParseOnConflict(s);

@@ -142,7 +142,8 @@ json ImportTaskToJson(const Task& task, const TaskViewContext& ctx) {
   const std::string self = "/v1/imports/" + task.id;
   out["links"] = {{"self", self}, {"cancel", self + "/cancel"}, {"events", self + "/events"}};
   json request = {{"dataset", task.request.dataset},
-                  {"format", std::string(FormatName(task.request.format))}};
+                  {"format", std::string(FormatName(task.request.format))},
+                  {"compression", std::string(CompressionName(task.request.compression))}};
   if (task.import) {
     const ImportSpec& spec = *task.import;
     request["on_conflict"] = std::string(OnConflictName(spec.on_conflict));

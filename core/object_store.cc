@@ -42,4 +42,22 @@ Status ValidateObjectName(std::string_view name) {
   return Status::Ok();
 }
 
+Status ValidateListPrefix(std::string_view prefix) {
+  const auto allowed = [](char c) {
+    return IsAlnum(c) || c == '.' || c == '_' || c == '-' || c == '~' || c == '/';
+  };
+  const size_t slash = prefix.find('/');
+  const std::string_view task = prefix.substr(0, slash);
+  if (prefix.empty() || prefix.size() > 300 || task.empty() || task.size() > 64 ||
+      !std::all_of(task.begin(), task.end(), IsAlnum) ||
+      !std::all_of(prefix.begin(), prefix.end(), allowed) ||
+      prefix.find("..") != std::string_view::npos || prefix.find("//") != std::string_view::npos ||
+      std::count(prefix.begin(), prefix.end(), '/') > 2) {
+    return InvalidArgument(
+        "a prefix must be 1 to 300 of [A-Za-z0-9._~/-], begin with a task directory (letters "
+        "and digits), and have no \"..\", no \"//\" and at most two '/'");
+  }
+  return Status::Ok();
+}
+
 }  // namespace exportd

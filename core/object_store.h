@@ -25,6 +25,24 @@ Status ValidateTaskId(std::string_view task_id);
 // one sub-directory of it, and every S3 key one under <prefix><task_id>/; nothing can climb out.
 Status ValidateObjectName(std::string_view name);
 
+// kInvalidArgument unless `prefix` can start an object's path "<task_id>/<name>" without leaving
+// the store: 1..300 characters of [A-Za-z0-9._~/-], the part before the first '/' (the task
+// directory) letters and digits only, no "..", no "//", at most two '/'. List() requires it.
+Status ValidateListPrefix(std::string_view prefix);
+
+// One committed object, as List() names it. Its path is task_id + "/" + name.
+struct ListedObject {
+  std::string task_id;
+  std::string name;   // as ValidateObjectName accepts it
+  int64_t bytes = 0;  // as stored (after compression, and encryption if any)
+};
+
+// One page of a listing.
+struct ObjectPage {
+  std::vector<ListedObject> objects;
+  std::string next_page_token;  // empty: this was the last page
+};
+
 struct ObjectInfo {
   int64_t bytes = 0;   // as stored (after compression)
   std::string sha256;  // lowercase hex of the stored bytes; empty when !ObjectOptions::digest
@@ -96,6 +114,20 @@ class ObjectStore {
     (void)task_id;
     (void)keep;
     return Status::Ok();
+  }
+  // One page of the committed objects whose path "<task_id>/<name>" starts with `prefix`
+  // (REQUIRES: ValidateListPrefix(prefix) is OK), in ascending byte order of that path: at most
+  // `max_objects` (1..1000) of them, after those of the page whose next_page_token is
+  // `page_token` (empty: from the first). Memory is bounded by `max_objects`, whatever the store
+  // holds. A page may hold fewer objects than asked, even none, and still not be the last.
+  // Partial objects and names no writer could have made are never listed. The default is
+  // kFailedPrecondition (a store that cannot list); stores override it and wrappers forward it.
+  virtual Result<ObjectPage> List(std::string_view prefix, std::string_view page_token,
+                                  size_t max_objects) {
+    (void)prefix;
+    (void)page_token;
+    (void)max_objects;
+    return FailedPrecondition("this object store cannot list objects");
   }
   // A URL a client can fetch the object from until `expires_at`.
   virtual Result<std::string> DownloadUrl(std::string_view task_id, std::string_view name,

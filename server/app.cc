@@ -218,6 +218,13 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   LocalObjectStore import_uploads((fs::path(config.data_dir) / "imports" / "uploads").string(),
                                   signer, "");
   SqliteImportSink import_sink((fs::path(config.data_dir) / "imports" / "staging").string());
+  for (const DatasetCatalog::Entry* entry : datasets.List()) {
+    if (!entry->dataset->spec().importable) continue;
+    if (Status s = import_sink.Recover(*entry->dataset); !s.ok()) {
+      spdlog::warn("dataset {}: recovering an interrupted import: {}", entry->dataset->name(),
+                   s.ToString());
+    }
+  }
   ImportRunner import_runner(*tasks, objects, import_uploads, import_sink,
                              LibraryVerifierTools().new_gunzip, ImportRunner::Options{});
   scheduler_options.imports = &import_runner;
@@ -253,8 +260,8 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   ExportService import_tasks(*tasks, datasets, objects, scheduler, clock, logger, time_zones,
                              import_service_options,
                              [](std::string_view data) { return Sha256Hex(data); });
-  ImportService imports(*tasks, service, import_tasks, import_uploads, scheduler, clock, logger,
-                        ImportServiceOptions{config.max_attempts},
+  ImportService imports(*tasks, service, import_tasks, objects, import_uploads, scheduler, clock,
+                        logger, ImportServiceOptions{config.max_attempts},
                         [](std::string_view data) { return Sha256Hex(data); });
 
   api::ApiDependencies deps;

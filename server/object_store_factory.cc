@@ -47,6 +47,10 @@ class ProxiedDownloadsStore final : public ObjectStore {
   Status DeleteExcept(std::string_view task_id, const std::vector<std::string>& keep) override {
     return inner_->DeleteExcept(task_id, keep);
   }
+  Result<ObjectPage> List(std::string_view prefix, std::string_view page_token,
+                          size_t max_objects) override {
+    return inner_->List(prefix, page_token, max_objects);
+  }
   Result<std::string> DownloadUrl(std::string_view task_id, std::string_view name,
                                   TimePoint expires_at) override {
     return links_(task_id, name, expires_at);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/imports/import_objects.h"
 #include "core/imports/import_values.h"
 #include "core/imports/record_parser.h"
 
@@ -126,8 +127,28 @@ Result<std::vector<ImportInput>> ImportRunner::Inputs(const Task& task) {
     }
     return inputs;
   }
-  return FailedPrecondition(
-      "from_prefix is not supported by this exportd: the object store cannot list objects");
+  if (!spec.from_prefix) return FailedPrecondition("import " + task.id + " names no input");
+  const bool gzip = task.request.compression == Compression::kGzip;
+  bool more = false;
+  ASSIGN_OR_RETURN(std::vector<ListedObject> objects,
+                   ListImportObjects(exports_, *spec.from_prefix, task.request.format, gzip,
+                                     kMaxImportObjects, &more));
+  if (more) {
+    return FailedPrecondition("more than " + std::to_string(kMaxImportObjects) +
+                              " objects under the prefix '" + *spec.from_prefix +
+                              "': import narrower prefixes one by one");
+  }
+  if (objects.empty()) {
+    return FailedPrecondition("no object under the prefix '" + *spec.from_prefix + "' is a " +
+                              std::string(FormatName(task.request.format)) + (gzip ? ".gz" : "") +
+                              " file any more");
+  }
+  for (ListedObject& o : objects) {
+    std::string path = o.task_id + "/" + o.name;
+    inputs.push_back(
+        {std::move(path), &exports_, std::move(o.task_id), std::move(o.name), gzip, std::nullopt});
+  }
+  return inputs;
 }
 
 Status ImportRunner::RemoveUpload(const std::string& task_id) {

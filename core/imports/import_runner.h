@@ -24,7 +24,9 @@ inline constexpr std::string_view kUploadObjectName = "upload";
 
 // One file an import reads.
 struct ImportInput {
-  std::string name;  // as error details name it: an export's file name, or "upload"
+  // As error details name it: an export's file name, "upload", or an object's path
+  // "<task_id>/<name>" (from_prefix).
+  std::string name;
   ObjectStore* store = nullptr;
   std::string task_id;  // the object's task directory in `store`
   std::string object;
@@ -49,7 +51,9 @@ class ImportRunner {
 
   // The files `task` reads: the data files of its from_export task (kFailedPrecondition unless
   // that task is a Succeeded CSV, TSV or NDJSON export of the same dataset whose files are
-  // still there), or its upload. from_prefix: kFailedPrecondition (no object listing here).
+  // still there), its upload, or the objects of the export store under its from_prefix that
+  // core/imports/import_objects.h's rule picks, in path order (kFailedPrecondition when there
+  // is none, or more than kMaxImportObjects).
   Result<std::vector<ImportInput>> Inputs(const Task& task);
 
   // Runs the import: each input's rows are checked (MapHeader, ConvertValue) and staged, in

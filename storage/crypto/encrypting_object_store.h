@@ -54,6 +54,12 @@ class EncryptingObjectStore final : public ObjectStore {
                                              std::string_view name) override;
   Status DeleteAll(std::string_view task_id) override;
   Status DeleteExcept(std::string_view task_id, const std::vector<std::string>& keep) override;
+  // The inner store's listing: the sizes are those of the stored (encrypted) objects. Open()
+  // decrypts what it lists, so imports can read encrypted exports.
+  Result<ObjectPage> List(std::string_view prefix, std::string_view page_token,
+                          size_t max_objects) override {
+    return inner_->List(prefix, page_token, max_objects);
+  }
   Result<std::string> DownloadUrl(std::string_view task_id, std::string_view name,
                                   TimePoint expires_at) override;
 

@@ -106,8 +106,8 @@ class FaultInjectingSource final : public Source {
   const std::shared_ptr<FaultState> state_;
 };
 
-// Thread-safe, like the ObjectStore it wraps. Open, DeleteAll, DeleteExcept and DownloadUrl pass
-// through.
+// Thread-safe, like the ObjectStore it wraps. Open, DeleteAll, DeleteExcept, List and
+// DownloadUrl pass through.
 class FaultInjectingObjectStore final : public ObjectStore {
  public:
   // `inner` must outlive this store and every writer it creates.
@@ -119,6 +119,10 @@ class FaultInjectingObjectStore final : public ObjectStore {
                                              std::string_view name) override;
   Status DeleteAll(std::string_view task_id) override;
   Status DeleteExcept(std::string_view task_id, const std::vector<std::string>& keep) override;
+  Result<ObjectPage> List(std::string_view prefix, std::string_view page_token,
+                          size_t max_objects) override {
+    return inner_.List(prefix, page_token, max_objects);
+  }
   Result<std::string> DownloadUrl(std::string_view task_id, std::string_view name,
                                   TimePoint expires_at) override;
 

@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <system_error>
 
+#include "core/partition_name.h"
 #include "core/time_format.h"
 #include "storage/base/digest.h"
 #include "storage/base/object_writer_pipeline.h"
@@ -237,6 +239,116 @@ Status LocalObjectStore::DeleteExcept(std::string_view task_id,
     if (ec) return PosixError("remove " + path.string(), ec.value());
   }
   return Status::Ok();
+}
+
+namespace {
+
+// The smallest paths seen so far (at most `limit`) that start with `prefix` and come after
+// `after`, with their sizes.
+class PageCollector {
+ public:
+  PageCollector(std::string_view prefix, std::string_view after, size_t limit)
+      : prefix_(prefix), after_(after), limit_(limit) {}
+
+  // Whether some path starting with `path_prefix` could still be kept.
+  bool Wants(std::string_view path_prefix) const {
+    const size_t n = std::min(path_prefix.size(), prefix_.size());
+    return path_prefix.substr(0, n) == prefix_.substr(0, n);
+  }
+  void Offer(std::string path, int64_t bytes) {
+    if (path.compare(0, prefix_.size(), prefix_) != 0) return;
+    if (!after_.empty() && path <= after_) return;
+    if (kept_.size() == limit_) {
+      auto last = std::prev(kept_.end());
+      if (path >= last->first) {
+        more_ = true;
+        return;
+      }
+      kept_.erase(last);
+      more_ = true;
+    }
+    kept_.emplace(std::move(path), bytes);
+  }
+  ObjectPage Page() const {
+    ObjectPage page;
+    for (const auto& [path, bytes] : kept_) {
+      const size_t slash = path.find('/');
+      page.objects.push_back({path.substr(0, slash), path.substr(slash + 1), bytes});
+    }
+    if (more_ && !kept_.empty()) page.next_page_token = std::prev(kept_.end())->first;
+    return page;
+  }
+
+ private:
+  const std::string prefix_;
+  const std::string after_;
+  const size_t limit_;
+  std::map<std::string, int64_t> kept_;
+  bool more_ = false;
+};
+
+// The regular files of `dir` (object paths `path_prefix` + file name), and with
+// `partitions`, those of its partition sub-directories. Hidden entries (temporary files) and
+// names no writer makes are skipped.
+Status CollectDir(const std::string& dir, const std::string& path_prefix, bool partitions,
+                  PageCollector& out) {
+  std::error_code ec;
+  std::filesystem::directory_iterator it(dir, ec);
+  if (ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory) {
+    return Status::Ok();
+  }
+  if (ec) return PosixError("list " + dir, ec.value());
+  for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const std::string file = it->path().filename().string();
+    const std::string path = path_prefix + file;
+    if (!out.Wants(path)) continue;
+    std::error_code stat_ec;
+    const std::filesystem::file_status st = it->symlink_status(stat_ec);
+    if (stat_ec) continue;  // removed meanwhile
+    if (std::filesystem::is_regular_file(st)) {
+      const std::string name = path.substr(path.find('/') + 1);
+      if (!ValidateObjectName(name).ok()) continue;
+      const uintmax_t size = std::filesystem::file_size(it->path(), stat_ec);
+      if (stat_ec) continue;
+      out.Offer(path, static_cast<int64_t>(size));
+    } else if (partitions && std::filesystem::is_directory(st) && IsPartitionDirName(file)) {
+      if (!out.Wants(path + "/")) continue;
+      RETURN_IF_ERROR(CollectDir(it->path().string(), path + "/", false, out));
+    }
+  }
+  if (ec) return PosixError("list " + dir, ec.value());
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ObjectPage> LocalObjectStore::List(std::string_view prefix, std::string_view page_token,
+                                          size_t max_objects) {
+  RETURN_IF_ERROR(ValidateListPrefix(prefix));
+  if (max_objects == 0 || max_objects > 1000) {
+    return InvalidArgument("a page holds 1 to 1000 objects");
+  }
+  PageCollector out(prefix, page_token, max_objects);
+  const size_t slash = prefix.find('/');
+  if (slash != std::string_view::npos) {
+    // One task directory.
+    const std::string task(prefix.substr(0, slash));
+    RETURN_IF_ERROR(CollectDir(JoinPath(root_, task), task + "/", true, out));
+    return out.Page();
+  }
+  std::error_code ec;
+  std::filesystem::directory_iterator it(root_, ec);
+  if (ec == std::errc::no_such_file_or_directory) return ObjectPage{};
+  if (ec) return PosixError("list " + root_, ec.value());
+  for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const std::string task = it->path().filename().string();
+    if (!ValidateTaskId(task).ok() || !out.Wants(task)) continue;
+    std::error_code dir_ec;
+    if (!it->is_directory(dir_ec) || it->is_symlink(dir_ec)) continue;
+    RETURN_IF_ERROR(CollectDir(it->path().string(), task + "/", true, out));
+  }
+  if (ec) return PosixError("list " + root_, ec.value());
+  return out.Page();
 }
 
 Result<std::string> LocalObjectStore::DownloadUrl(std::string_view task_id, std::string_view name,

@@ -35,6 +35,11 @@ class LocalObjectStore final : public ObjectStore {
   Status DeleteAll(std::string_view task_id) override;
   // Also removes temporary files left by a crash.
   Status DeleteExcept(std::string_view task_id, const std::vector<std::string>& keep) override;
+  // Walks the task directories the prefix can reach (and their partition sub-directories),
+  // keeping the `max_objects` smallest paths after the page token: memory O(max_objects), time
+  // O(entries walked) per page. The page token is the path of the page's last object.
+  Result<ObjectPage> List(std::string_view prefix, std::string_view page_token,
+                          size_t max_objects) override;
   // base_url + "/v1/exports/<task_id>/files/<name>?expires=<unix seconds>&signature=<hex>"
   Result<std::string> DownloadUrl(std::string_view task_id, std::string_view name,
                                   TimePoint expires_at) override;

@@ -170,6 +170,31 @@ Result<std::unique_ptr<ObjectReader>> S3ObjectStore::Open(std::string_view task_
       std::make_unique<S3ObjectReader>(client_, std::move(key), head.size));
 }
 
+Result<ObjectPage> S3ObjectStore::List(std::string_view prefix, std::string_view page_token,
+                                       size_t max_objects) {
+  RETURN_IF_ERROR(ValidateListPrefix(prefix));
+  if (max_objects == 0 || max_objects > 1000) {
+    return InvalidArgument("a page holds 1 to 1000 objects");
+  }
+  ASSIGN_OR_RETURN(S3ListPage listed,
+                   client_.ListObjectsV2(prefix_ + std::string(prefix), std::string(page_token),
+                                         static_cast<int>(max_objects)));
+  ObjectPage page;
+  for (size_t i = 0; i < listed.keys.size(); ++i) {
+    const std::string& key = listed.keys[i];
+    if (key.compare(0, prefix_.size(), prefix_) != 0) continue;
+    const std::string_view path = std::string_view(key).substr(prefix_.size());
+    const size_t slash = path.find('/');
+    if (slash == std::string_view::npos) continue;
+    const std::string_view task_id = path.substr(0, slash);
+    const std::string_view name = path.substr(slash + 1);
+    if (!ValidateTaskId(task_id).ok() || !ValidateObjectName(name).ok()) continue;
+    page.objects.push_back({std::string(task_id), std::string(name), listed.sizes[i]});
+  }
+  page.next_page_token = std::move(listed.next_continuation_token);
+  return page;
+}
+
 Result<std::vector<std::string>> S3ObjectStore::ListTask(std::string_view task_id) const {
   RETURN_IF_ERROR(ValidateTaskId(task_id));
   const std::string prefix = Key(task_id, "");

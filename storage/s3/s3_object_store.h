@@ -48,6 +48,12 @@ class S3ObjectStore final : public ObjectStore {
                                              std::string_view name) override;
   Status DeleteAll(std::string_view task_id) override;
   Status DeleteExcept(std::string_view task_id, const std::vector<std::string>& keep) override;
+  // One ListObjectsV2 call under <prefix> + `prefix` (max-keys `max_objects`); the page token
+  // is S3's continuation token. Keys that are not "<task_id>/<name>" of valid names are left
+  // out, so a page may be short (or empty) and still have a next token. S3 lists keys in UTF-8
+  // binary order, which is the byte order of the paths.
+  Result<ObjectPage> List(std::string_view prefix, std::string_view page_token,
+                          size_t max_objects) override;
   // A pre-signed S3 GET URL valid until `expires_at` (S3 caps the lifetime at 7 days; a later
   // expiry gives a URL valid for 7 days from now). S3 serves it as an attachment named `name`.
   Result<std::string> DownloadUrl(std::string_view task_id, std::string_view name,

@@ -60,7 +60,9 @@ Result<S3ListPage> ParseListObjectsV2(std::string_view body) {
   S3ListPage page;
   for (const pugi::xml_node contents : result.children("Contents")) {
     const pugi::xml_node key = contents.child("Key");
-    if (key) page.keys.push_back(Text(key));
+    if (!key) continue;
+    page.keys.push_back(Text(key));
+    page.sizes.push_back(contents.child("Size").text().as_llong(0));
   }
   if (Text(result.child("IsTruncated")) == "true") {
     page.next_continuation_token = Text(result.child("NextContinuationToken"));

@@ -6,6 +6,7 @@
 #ifndef EXPORTD_STORAGE_S3_S3_XML_H_
 #define EXPORTD_STORAGE_S3_S3_XML_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,7 @@ Result<std::string> ParseUploadId(std::string_view body);
 
 struct S3ListPage {
   std::vector<std::string> keys;
+  std::vector<int64_t> sizes;           // sizes[i] is keys[i]'s <Size> (0 when absent)
   std::string next_continuation_token;  // empty: this was the last page
 };
 // <ListBucketResult>: the <Key> of each <Contents>, and <NextContinuationToken> when

@@ -63,6 +63,68 @@ void AppendDocumentValue(const ImportValue& v, std::string& out) {
   }
 }
 
+// Binds one row's values to `stmt` from parameter `first` on, one per TargetColumn. Texts are
+// bound without a copy: REQUIRES `row` (and `doc`) unchanged until the statement has run.
+void BindRow(Statement& stmt, int first, const Dataset& dataset,
+             const std::vector<TargetColumn>& columns, std::span<const ImportValue> row,
+             std::string& doc) {
+  sqlite3_stmt* raw = stmt.get();
+  const std::vector<Field>& fields = dataset.fields();
+  for (size_t c = 0; c < columns.size(); ++c) {
+    const int index = static_cast<int>(c) + first;
+    const TargetColumn& col = columns[c];
+    if (col.field < 0) {
+      doc.clear();
+      bool any = false;
+      for (size_t f = 0; f < fields.size(); ++f) {
+        if (!fields[f].from_document || row[f].type == ImportValue::Type::kNull) continue;
+        doc.append(any ? ", " : "{");
+        any = true;
+        doc.push_back('"');
+        AppendJsonEscaped(fields[f].name, doc);
+        doc.append("\": ");
+        AppendDocumentValue(row[f], doc);
+      }
+      if (any) {
+        doc.push_back('}');
+        sqlite3_bind_text64(raw, index, doc.data(), doc.size(), SQLITE_STATIC, SQLITE_UTF8);
+      } else {
+        sqlite3_bind_null(raw, index);
+      }
+      continue;
+    }
+    const ImportValue& v = row[static_cast<size_t>(col.field)];
+    switch (v.type) {
+      case ImportValue::Type::kNull:
+        sqlite3_bind_null(raw, index);
+        break;
+      case ImportValue::Type::kInteger:
+      case ImportValue::Type::kBool:
+        sqlite3_bind_int64(raw, index, v.integer);
+        break;
+      case ImportValue::Type::kReal:
+        sqlite3_bind_double(raw, index, v.real);
+        break;
+      case ImportValue::Type::kText:
+        if (col.unix_time) {
+          const std::optional<TimePoint> t = ParseRfc3339(v.text);
+          sqlite3_bind_int64(raw, index,
+                             std::chrono::duration_cast<std::chrono::seconds>(
+                                 t.value_or(TimePoint{}).time_since_epoch())
+                                 .count());
+        } else {
+          sqlite3_bind_text64(raw, index, v.text.data(), v.text.size(), SQLITE_STATIC, SQLITE_UTF8);
+        }
+        break;
+    }
+  }
+}
+
+Status DuplicateKey(const Dataset& dataset) {
+  return Status(StatusCode::kAlreadyExists,
+                "the key '" + dataset.spec().key + "' is the same as that of an earlier row");
+}
+
 class SqliteImportTarget final : public ImportTarget {
  public:
   SqliteImportTarget(const Dataset& dataset, std::string task_id, std::string staging_path,
@@ -86,60 +148,11 @@ class SqliteImportTarget final : public ImportTarget {
       in_tx_ = true;
     }
     insert_.Reset();
-    insert_.Bind(1, int64_t{origin.file}).Bind(2, origin.line);
-    const std::vector<Field>& fields = dataset_.fields();
-    for (size_t c = 0; c < columns_.size(); ++c) {
-      const int index = static_cast<int>(c) + 3;
-      const TargetColumn& col = columns_[c];
-      if (col.field < 0) {
-        doc_.clear();
-        bool any = false;
-        for (size_t f = 0; f < fields.size(); ++f) {
-          if (!fields[f].from_document || row[f].type == ImportValue::Type::kNull) continue;
-          doc_.append(any ? ", " : "{");
-          any = true;
-          doc_.push_back('"');
-          AppendJsonEscaped(fields[f].name, doc_);
-          doc_.append("\": ");
-          AppendDocumentValue(row[f], doc_);
-        }
-        if (any) {
-          doc_.push_back('}');
-          insert_.Bind(index, std::string_view(doc_));
-        } else {
-          insert_.BindNull(index);
-        }
-        continue;
-      }
-      const ImportValue& v = row[static_cast<size_t>(col.field)];
-      switch (v.type) {
-        case ImportValue::Type::kNull:
-          insert_.BindNull(index);
-          break;
-        case ImportValue::Type::kInteger:
-        case ImportValue::Type::kBool:
-          insert_.Bind(index, v.integer);
-          break;
-        case ImportValue::Type::kReal:
-          insert_.Bind(index, v.real);
-          break;
-        case ImportValue::Type::kText:
-          if (col.unix_time) {
-            const std::optional<TimePoint> t = ParseRfc3339(v.text);
-            insert_.Bind(index, int64_t{std::chrono::duration_cast<std::chrono::seconds>(
-                                            t.value_or(TimePoint{}).time_since_epoch())
-                                            .count()});
-          } else {
-            insert_.Bind(index, std::string_view(v.text));
-          }
-          break;
-      }
-    }
+    sqlite3_bind_int64(insert_.get(), 1, origin.file);
+    sqlite3_bind_int64(insert_.get(), 2, origin.line);
+    BindRow(insert_, 3, dataset_, columns_, row, doc_);
     RETURN_IF_ERROR(insert_.Run());
-    if (sqlite3_changes(staging_.get()) == 0) {
-      return Status(StatusCode::kAlreadyExists,
-                    "the key '" + dataset_.spec().key + "' is the same as that of an earlier row");
-    }
+    if (sqlite3_changes(staging_.get()) == 0) return DuplicateKey(dataset_);
     return Status::Ok();
   }
 
@@ -253,6 +266,158 @@ class SqliteImportTarget final : public ImportTarget {
   std::string doc_;
 };
 
+// Writes straight into the dataset's table inside one transaction of the dataset's file, opened
+// by Begin (BEGIN IMMEDIATE) and committed by Publish together with the _exportd_imports record.
+// Only for a table that was empty when the transaction began, whose key the table itself keeps
+// unique: nothing can conflict (no one else writes while the transaction holds the file's write
+// lock), and a duplicate inside the import is the table's constraint error. A crash before the
+// commit leaves the file's journal (or WAL) to roll back: nothing is visible.
+class DirectImportTarget final : public ImportTarget {
+ public:
+  DirectImportTarget(const Dataset& dataset, std::string task_id, Database db, Statement insert,
+                     std::vector<TargetColumn> columns)
+      : dataset_(dataset),
+        task_id_(std::move(task_id)),
+        db_(std::move(db)),
+        insert_(std::move(insert)),
+        columns_(std::move(columns)) {}
+
+  ~DirectImportTarget() override { (void)Discard(); }
+
+  Status Stage(std::span<const ImportValue> row, const RowOrigin& origin) override {
+    (void)origin;
+    BindRow(insert_, 1, dataset_, columns_, row, doc_);
+    const int rc = sqlite3_step(insert_.get());
+    const int extended = sqlite3_extended_errcode(db_.get());
+    sqlite3_reset(insert_.get());
+    if (rc == SQLITE_DONE) {
+      ++inserted_;
+      return Status::Ok();
+    }
+    if (extended == SQLITE_CONSTRAINT_PRIMARYKEY || extended == SQLITE_CONSTRAINT_UNIQUE ||
+        extended == SQLITE_CONSTRAINT_ROWID) {
+      return DuplicateKey(dataset_);
+    }
+    return Status(
+        rc == SQLITE_BUSY || rc == SQLITE_LOCKED || rc == SQLITE_IOERR
+            ? StatusCode::kUnavailable
+            : StatusCode::kFailedPrecondition,
+        "insert into '" + dataset_.spec().source.table + "': " + sqlite3_errmsg(db_.get()));
+  }
+
+  Status Flush() override { return Status::Ok(); }
+
+  Result<ImportCounts> Publish(OnConflict on_conflict, size_t max_conflicts,
+                               std::vector<Conflict>* conflicts) override {
+    (void)on_conflict;
+    (void)max_conflicts;
+    (void)conflicts;
+    if (!open_) return FailedPrecondition("the import's transaction has ended");
+    ImportCounts counts;
+    counts.rows_inserted = inserted_;
+    RETURN_IF_ERROR(db_.Exec(kCreatePublished));
+    {
+      ASSIGN_OR_RETURN(Statement record, db_.Prepare(kInsertPublished));
+      record.Bind(1, std::string_view(task_id_))
+          .Bind(2, counts.rows_inserted)
+          .Bind(3, counts.rows_skipped)
+          .Bind(4, counts.rows_replaced)
+          .Bind(5, ToUnixMillis(std::chrono::system_clock::now()));
+      RETURN_IF_ERROR(record.Run());
+    }
+    insert_ = Statement();
+    RETURN_IF_ERROR(db_.Exec("COMMIT"));
+    open_ = false;
+    db_ = Database();
+    return counts;
+  }
+
+  Status Discard() override {
+    insert_ = Statement();
+    if (open_) {
+      open_ = false;
+      (void)db_.Exec("ROLLBACK");
+    }
+    db_ = Database();
+    return Status::Ok();
+  }
+
+ private:
+  const Dataset& dataset_;
+  const std::string task_id_;
+  Database db_;
+  Statement insert_;
+  std::vector<TargetColumn> columns_;
+  bool open_ = true;
+  int64_t inserted_ = 0;
+  std::string doc_;
+};
+
+// Whether the table keeps `key` unique by itself: it is the table's only PRIMARY KEY column, or
+// the one column of a UNIQUE index that is not partial.
+Result<bool> KeyIsUnique(Database& db, const std::string& table, const std::string& key) {
+  {
+    ASSIGN_OR_RETURN(Statement pk,
+                     db.Prepare("SELECT name FROM pragma_table_info(?1) WHERE pk > 0"));
+    pk.Bind(1, std::string_view(table));
+    std::vector<std::string> names;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, pk.Step());
+      if (!row) break;
+      names.push_back(pk.ColumnText(0));
+    }
+    if (names.size() == 1 && names[0] == key) return true;
+  }
+  ASSIGN_OR_RETURN(Statement indexes,
+                   db.Prepare("SELECT il.name FROM pragma_index_list(?1) il WHERE il.\"unique\" = 1"
+                              " AND il.partial = 0 AND (SELECT count(*) FROM"
+                              " pragma_index_info(il.name)) = 1 AND (SELECT name FROM"
+                              " pragma_index_info(il.name)) = ?2"));
+  indexes.Bind(1, std::string_view(table)).Bind(2, std::string_view(key));
+  ASSIGN_OR_RETURN(bool found, indexes.Step());
+  return found;
+}
+
+// A DirectImportTarget when the table is empty, keeps the key unique and its file's write lock
+// is free; else nullptr (the rows are staged).
+Result<std::unique_ptr<ImportTarget>> BeginDirect(const Dataset& dataset,
+                                                  const std::string& task_id,
+                                                  const std::vector<TargetColumn>& columns,
+                                                  int busy_timeout_ms) {
+  const DatasetSpec& spec = dataset.spec();
+  // No wait for the write lock: a file another writer holds is staged instead.
+  ASSIGN_OR_RETURN(Database db, Database::Open(spec.source.path, SQLITE_OPEN_READWRITE, 0));
+  if (!db.Exec("BEGIN IMMEDIATE").ok()) return std::unique_ptr<ImportTarget>();
+  const std::string table = QuoteIdentifier(spec.source.table);
+  bool empty = false;
+  {
+    ASSIGN_OR_RETURN(Statement any, db.Prepare("SELECT 1 FROM main." + table + " LIMIT 1"));
+    ASSIGN_OR_RETURN(bool row, any.Step());
+    empty = !row;
+  }
+  ASSIGN_OR_RETURN(bool unique, KeyIsUnique(db, spec.source.table, spec.key));
+  if (!empty || !unique) {
+    (void)db.Exec("ROLLBACK");
+    return std::unique_ptr<ImportTarget>();
+  }
+  sqlite3_busy_timeout(db.get(), busy_timeout_ms);
+  RETURN_IF_ERROR(db.Exec("PRAGMA cache_size = -16384"));
+  std::string cols;
+  std::string params;
+  for (size_t c = 0; c < columns.size(); ++c) {
+    if (c > 0) {
+      cols.append(", ");
+      params.append(", ");
+    }
+    cols.append(QuoteIdentifier(columns[c].name));
+    params.append("?").append(std::to_string(c + 1));
+  }
+  ASSIGN_OR_RETURN(Statement insert, db.Prepare("INSERT INTO main." + table + " (" + cols +
+                                                ") VALUES (" + params + ")"));
+  return std::unique_ptr<ImportTarget>(std::make_unique<DirectImportTarget>(
+      dataset, task_id, std::move(db), std::move(insert), columns));
+}
+
 }  // namespace
 
 SqliteImportSink::SqliteImportSink(std::string staging_dir, int busy_timeout_ms)
@@ -260,7 +425,9 @@ SqliteImportSink::SqliteImportSink(std::string staging_dir, int busy_timeout_ms)
 
 Result<std::optional<ImportCounts>> SqliteImportSink::Published(const Dataset& dataset,
                                                                 const std::string& task_id) {
-  ASSIGN_OR_RETURN(Database db, Database::Open(dataset.spec().source.path, SQLITE_OPEN_READONLY,
+  // Read-write: a direct import cut short by a crash leaves a hot journal, which only a
+  // connection that may write rolls back.
+  ASSIGN_OR_RETURN(Database db, Database::Open(dataset.spec().source.path, SQLITE_OPEN_READWRITE,
                                                busy_timeout_ms_));
   {
     ASSIGN_OR_RETURN(Statement has, db.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table'"
@@ -274,6 +441,14 @@ Result<std::optional<ImportCounts>> SqliteImportSink::Published(const Dataset& d
   if (!row) return std::optional<ImportCounts>();
   return std::optional<ImportCounts>(
       ImportCounts{select.ColumnInt(0), select.ColumnInt(1), select.ColumnInt(2)});
+}
+
+Status SqliteImportSink::Recover(const Dataset& dataset) {
+  if (dataset.spec().source.type != "sqlite") return Status::Ok();
+  ASSIGN_OR_RETURN(Database db, Database::Open(dataset.spec().source.path, SQLITE_OPEN_READWRITE,
+                                               busy_timeout_ms_));
+  ASSIGN_OR_RETURN(Statement read, db.Prepare("SELECT count(*) FROM sqlite_master"));
+  return read.Step().status();
 }
 
 Result<std::unique_ptr<ImportTarget>> SqliteImportSink::Begin(const Dataset& dataset,
@@ -316,6 +491,10 @@ Result<std::unique_ptr<ImportTarget>> SqliteImportSink::Begin(const Dataset& dat
                        fields[f].type == FieldType::kTimestamp && IntegerAffinity(it->second)});
   }
   if (spec.document) columns.push_back({spec.document->column, -1, false});
+
+  ASSIGN_OR_RETURN(std::unique_ptr<ImportTarget> direct,
+                   BeginDirect(dataset, task_id, columns, busy_timeout_ms_));
+  if (direct) return direct;
 
   std::error_code ec;
   std::filesystem::create_directories(staging_dir_, ec);

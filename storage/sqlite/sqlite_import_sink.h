@@ -31,6 +31,11 @@ class SqliteImportSink final : public ImportSink {
   Result<std::unique_ptr<ImportTarget>> Begin(const Dataset& dataset,
                                               const std::string& task_id) override;
 
+  // Rolls back what a direct import cut short by a crash left in the dataset's file (a hot
+  // rollback journal, which read-only connections such as an export's cannot roll back: they
+  // fail until a writer opens the file). Called at start-up for each importable dataset.
+  Status Recover(const Dataset& dataset);
+
  private:
   std::string staging_dir_;
   int busy_timeout_ms_;

@@ -54,6 +54,26 @@ class MemoryObjectStore final : public ObjectStore {
     return Status::Ok();
   }
 
+  // The page token is the last path of the page.
+  Result<ObjectPage> List(std::string_view prefix, std::string_view page_token,
+                          size_t max_objects) override {
+    RETURN_IF_ERROR(ValidateListPrefix(prefix));
+    std::lock_guard lock(mu_);
+    ObjectPage page;
+    auto it = page_token.empty() ? objects_.lower_bound(std::string(prefix))
+                                 : objects_.upper_bound(std::string(page_token));
+    for (; it != objects_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+      if (page.objects.size() == max_objects) {
+        page.next_page_token = page.objects.back().task_id + "/" + page.objects.back().name;
+        break;
+      }
+      const size_t slash = it->first.find('/');
+      page.objects.push_back({it->first.substr(0, slash), it->first.substr(slash + 1),
+                              static_cast<int64_t>(it->second.size())});
+    }
+    return page;
+  }
+
   Result<std::string> DownloadUrl(std::string_view task_id, std::string_view name,
                                   TimePoint expires_at) override {
     (void)expires_at;

@@ -209,8 +209,10 @@ nlohmann::json ItemsDatasetConfig(const std::string& name, const std::string& pa
   };
 }
 
-std::vector<Row> QuerySql(const std::string& path, const std::string& sql) {
-  Db db(path);
+namespace {
+
+std::vector<Row> Query(const std::string& path, const std::string& sql, int flags) {
+  Db db(path, flags);
   Stmt stmt(db.get(), sql);
   std::vector<Row> rows;
   for (;;) {
@@ -241,6 +243,16 @@ std::vector<Row> QuerySql(const std::string& path, const std::string& sql) {
     rows.push_back(std::move(row));
   }
   return rows;
+}
+
+}  // namespace
+
+std::vector<Row> QuerySql(const std::string& path, const std::string& sql) {
+  return Query(path, sql, SQLITE_OPEN_READONLY);
+}
+
+std::vector<Row> QuerySqlWritable(const std::string& path, const std::string& sql) {
+  return Query(path, sql, SQLITE_OPEN_READWRITE);
 }
 
 std::vector<Row> QueryItems(const std::string& path, const std::vector<std::string>& fields,

@@ -51,6 +51,9 @@ std::vector<Row> QueryItems(const std::string& path, const std::vector<std::stri
 
 // Runs any SELECT and returns every row. Throws on error.
 std::vector<Row> QuerySql(const std::string& path, const std::string& sql);
+// The same through a connection that may write: it rolls back a transaction a crash left (a
+// hot journal), which a read-only connection cannot read past.
+std::vector<Row> QuerySqlWritable(const std::string& path, const std::string& sql);
 
 // Runs statements that return no rows (e.g. DDL) on `path`. Throws on error.
 void ExecSql(const std::string& path, const std::string& sql);

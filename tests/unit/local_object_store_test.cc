@@ -265,6 +265,74 @@ TEST_F(LocalObjectStoreTest, PartitionSubDirectoriesPublishReadAndDelete) {
   EXPECT_FALSE(fs::exists(root_ / "task1"));
 }
 
+// Every path List gives for `prefix`, page by page of `page` objects.
+std::vector<std::string> ListAll(ObjectStore& store, std::string_view prefix, size_t page,
+                                 int* pages = nullptr) {
+  std::vector<std::string> out;
+  std::string token;
+  int n = 0;
+  do {
+    Result<ObjectPage> p = store.List(prefix, token, page);
+    EXPECT_TRUE(p.ok()) << p.status().ToString();
+    if (!p.ok()) break;
+    EXPECT_LE(p->objects.size(), page);
+    for (const ListedObject& o : p->objects) out.push_back(o.task_id + "/" + o.name);
+    token = p->next_page_token;
+    ++n;
+  } while (!token.empty() && n < 100);
+  if (pages != nullptr) *pages = n;
+  return out;
+}
+
+TEST_F(LocalObjectStoreTest, ListPagesThroughCommittedObjectsInPathOrder) {
+  for (const auto& [task, name] :
+       std::vector<std::pair<std::string, std::string>>{{"task1", "part-00002.csv"},
+                                                        {"task1", "part-00001.csv"},
+                                                        {"task1", "manifest.json"},
+                                                        {"task1", "b/part-00001.csv"},
+                                                        {"task1", "a/part-00001.csv"},
+                                                        {"task12", "part-00001.csv"},
+                                                        {"task2", "part-00001.csv"}}) {
+    auto writer = MustCreate(task, name);
+    ASSERT_NE(writer, nullptr);
+    ASSERT_TRUE(writer->Write("x,y\r\n").ok());
+    ASSERT_TRUE(writer->Commit().ok());
+  }
+  // Never listed: an uncommitted writer, a crash's temporary file, a name no writer makes, and
+  // a file beside the root.
+  auto open_writer = MustCreate("task1", "part-00003.csv");
+  std::ofstream(root_ / "task1" / ".part-00004.csv.tmp-0123456789abcdef") << "partial";
+  std::ofstream(root_ / "task1" / "has space.csv") << "odd";
+  std::ofstream(base_ / "secret.csv") << "outside";
+
+  const std::vector<std::string> task1 = {"task1/a/part-00001.csv", "task1/b/part-00001.csv",
+                                          "task1/manifest.json", "task1/part-00001.csv",
+                                          "task1/part-00002.csv"};
+  int pages = 0;
+  EXPECT_EQ(ListAll(*store_, "task1/", 2, &pages), task1);
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(ListAll(*store_, "task1/", 1000), task1);
+  std::vector<std::string> both = task1;
+  both.push_back("task12/part-00001.csv");
+  EXPECT_EQ(ListAll(*store_, "task1", 3), both);
+  EXPECT_EQ(ListAll(*store_, "task1/part-", 1),
+            (std::vector<std::string>{"task1/part-00001.csv", "task1/part-00002.csv"}));
+  EXPECT_EQ(ListAll(*store_, "task1/a/", 10), (std::vector<std::string>{"task1/a/part-00001.csv"}));
+  EXPECT_TRUE(ListAll(*store_, "task3/", 10).empty());
+  Result<ObjectPage> page = store_->List("task2/", "", 10);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->objects.size(), 1u);
+  EXPECT_EQ(page->objects[0].bytes, 5);
+  EXPECT_TRUE(page->next_page_token.empty());
+
+  // Prefixes that could leave the store, or name no task directory, are refused.
+  for (const char* bad : {"", "/", "../", "..", "task1/../task2/", "task1/..", "/etc/", "task1//a",
+                          "task1/a/b/c", ".hidden", "task 1/", "task1\\x"}) {
+    EXPECT_EQ(store_->List(bad, "", 10).status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_EQ(store_->List("task1/", "", 0).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(LocalObjectStoreTest, RejectsBadNamesAndIds) {
   const std::string nul_name("a\0b", 3);
   const std::vector<std::string> bad_names = {

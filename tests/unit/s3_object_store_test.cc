@@ -245,6 +245,54 @@ TEST_F(S3ObjectStoreTest, DeleteExceptAndDeleteAllTouchOnlyTheirTask) {
   EXPECT_EQ(*other, "other task");
 }
 
+TEST_F(S3ObjectStoreTest, ListPagesWithContinuationTokensInKeyOrder) {
+  S3ObjectStore store(Options(), clock_);
+  for (const char* name : {"part-00002.csv", "part-00001.csv", "manifest.json", "a/part-00001.csv",
+                           "b/part-00001.csv"}) {
+    ASSERT_TRUE(Put(store, "list1", name, "x,y\r\n").ok()) << name;
+  }
+  ASSERT_TRUE(Put(store, "list12", "part-00001.csv", "abc").ok());
+  ASSERT_TRUE(Put(store, "list2", "part-00001.csv", "abc").ok());
+  // Keys that no writer of the store makes are not listed.
+  ASSERT_TRUE(store.client().PutObject("unit/list1/has space.csv", "odd", "text/csv").ok());
+  ASSERT_TRUE(store.client().PutObject("unit/list1.csv", "odd", "text/csv").ok());
+  // An upload left pending is invisible.
+  auto pending = store.Create("list1", "part-00003.csv", {.content_type = "text/csv"});
+  ASSERT_TRUE(pending.ok());
+  ASSERT_TRUE((*pending)->Write(std::string(kS3MinPartSize + 10, 'x')).ok());
+
+  auto list_all = [&](std::string_view prefix, size_t page_size, int* pages) {
+    std::vector<std::string> out;
+    std::string token;
+    *pages = 0;
+    do {
+      Result<ObjectPage> page = store.List(prefix, token, page_size);
+      EXPECT_TRUE(page.ok()) << page.status().ToString();
+      if (!page.ok()) break;
+      EXPECT_LE(page->objects.size(), page_size);
+      for (const ListedObject& o : page->objects) {
+        out.push_back(o.task_id + "/" + o.name + ":" + std::to_string(o.bytes));
+      }
+      token = page->next_page_token;
+      ++*pages;
+    } while (!token.empty() && *pages < 100);
+    return out;
+  };
+  int pages = 0;
+  const std::vector<std::string> list1 = {"list1/a/part-00001.csv:5", "list1/b/part-00001.csv:5",
+                                          "list1/manifest.json:5", "list1/part-00001.csv:5",
+                                          "list1/part-00002.csv:5"};
+  EXPECT_EQ(list_all("list1/", 2, &pages), list1);
+  EXPECT_GE(pages, 3) << "six keys (one left out) in pages of two";
+  std::vector<std::string> both = list1;
+  both.push_back("list12/part-00001.csv:3");
+  EXPECT_EQ(list_all("list1", 1000, &pages), both);
+  EXPECT_EQ(pages, 1);
+  EXPECT_TRUE(list_all("list3/", 10, &pages).empty());
+  EXPECT_EQ(store.List("../x", "", 10).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store.List("", "", 10).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(S3ObjectStoreTest, PresignedUrlServesTheBytesUntilItExpires) {
   S3ObjectStore store(Options(), clock_);
   const std::string data = "presigned,bytes\r\n";
