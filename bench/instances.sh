@@ -6,11 +6,11 @@
 #   one:   1 instance,  workers 3, wrk -t2 -c64 against it;
 #   three: 3 instances, workers 1 each, one wrk -t1 -c22 against each, all three at once.
 # Measured in each set-up:
-#   creates: durable POST /v1/exports for --seconds (a filter that finds no row); creates/s =
-#            tasks in the store after the run / seconds (one GET /metrics: the store is shared);
 #   exports: 6 CSV exports of the narrow bench dataset (1,000,000 rows each) created at once
 #            (round-robin over the instances): rows/s = 6,000,000 / (last finished_at - first
-#            created_at), by the tasks' own times (one host, one clock).
+#            created_at), by the tasks' own times (one host, one clock);
+#   creates: then durable POST /v1/exports for --seconds (a filter that finds no row); creates/s =
+#            tasks in the store after the run / seconds (one GET /metrics: the store is shared).
 # Each instance writes its files to its own data dir (local storage): the set-up measures the
 # shared queue, not a shared bucket.
 #   bench/instances.sh [--binary PATH] [--rounds N] [--seconds N]  (default build-p, 3, 10)
@@ -65,7 +65,7 @@ cat "$data/narrow.sqlite" >/dev/null  # into the page cache, for every run alike
 
 key="bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
 auth="Authorization: Bearer $key"
-no_rows='{"dataset": "samples", "format": "csv", "filter": {"id": {"lt": 0}}}'
+no_rows='{"dataset": "narrow", "format": "csv", "filter": {"id": {"lt": 0}}}'
 
 # start_instances N WORKERS DB: N instances on database DB, each with WORKERS workers.
 start_instances() {
@@ -100,27 +100,6 @@ run_setup() {  # SETUP ROUND
   local setup=$1 r=$2 n workers conns before after i total ids=() st wrk_pids=()
   if [[ $setup == one ]]; then n=1 workers=3 conns=64; else n=3 workers=1 conns=22; fi
   start_instances "$n" "$workers" "${setup}_$r"
-  # Creates, against every instance at once.
-  before=$(tasks_in_store)
-  for i in $(seq 0 $((n - 1))); do
-    WRK_BODY=$no_rows wrk -t$((3 - n > 0 ? 2 : 1)) -c"$conns" -d"${seconds}s" \
-      -s "$root/bench/wrk_post.lua" -H "$auth" "${bases[$i]}/v1/exports" >"$work/wrk-$i.txt" &
-    wrk_pids+=($!)
-  done
-  wait "${wrk_pids[@]}"
-  after=$(tasks_in_store)
-  total=0
-  for i in $(seq 0 $((n - 1))); do
-    total=$(awk -v t="$total" '/Requests\/sec/ { printf "%.0f", t + $2 }' "$work/wrk-$i.txt")
-  done
-  res["$setup creates $r"]="$(((after - before) / seconds)) $total"
-  # Let the queue of small tasks drain before the exports are timed.
-  for _ in $(seq 1200); do
-    st=$(curl -sf -H "$auth" "${bases[0]}/metrics" |
-         awk '/^exportd_tasks\{/ && /"(Pending|Processing)"/ { n += $2 } END { print n + 0 }')
-    ((st == 0)) && break
-    sleep 0.1
-  done
   # Six narrow exports created at once, round-robin over the instances.
   for i in $(seq 0 5); do
     ids+=("$(curl -sf -H "$auth" -H 'Content-Type: application/json' \
@@ -136,6 +115,21 @@ run_setup() {  # SETUP ROUND
   res["$setup exports $r"]=$(for id in "${ids[@]}"; do curl -sf -H "$auth" "${bases[0]}/v1/exports/$id"; done |
     jq -rs "$ms"' (map(.finished_at | ms) | max) - (map(.created_at | ms) | min) | . as $t
             | "\($t) \(6000000 * 1000 / $t | floor)"')
+  # Creates, against every instance at once (after the exports: the small tasks they queue
+  # are left to the instances' workers when they stop).
+  before=$(tasks_in_store)
+  for i in $(seq 0 $((n - 1))); do
+    WRK_BODY=$no_rows wrk -t$((3 - n > 0 ? 2 : 1)) -c"$conns" -d"${seconds}s" \
+      -s "$root/bench/wrk_post.lua" -H "$auth" "${bases[$i]}/v1/exports" >"$work/wrk-$i.txt" &
+    wrk_pids+=($!)
+  done
+  wait "${wrk_pids[@]}"
+  after=$(tasks_in_store)
+  total=0
+  for i in $(seq 0 $((n - 1))); do
+    total=$(awk -v t="$total" '/Requests\/sec/ { printf "%.0f", t + $2 }' "$work/wrk-$i.txt")
+  done
+  res["$setup creates $r"]="$(((after - before) / seconds)) $total"
   stop_all
   echo "   $setup round $r: creates/s (durable, requests) ${res["$setup creates $r"]};" \
        "6 exports in ms, rows/s ${res["$setup exports $r"]}" >&2
