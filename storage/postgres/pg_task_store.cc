@@ -1,5 +1,6 @@
 #include "storage/postgres/pg_task_store.h"
 
+#include <unordered_set>
 #include <utility>
 
 #include "core/export_window.h"
@@ -389,6 +390,111 @@ Status CreateIn(PgConnection& c, const Task& task, const EventOrigin& origin) {
   return InsertEvent(c, created.event);
 }
 
+// Creates many tasks, each with its "created" event, in one statement: the group commit's
+// common case in one round trip instead of five per task. A task that collides with a stored one
+// (its id, or its principal's idempotency key) or with an earlier task of the same batch is left
+// out (ON CONFLICT DO NOTHING, which waits for a concurrent insert of the same key to commit or
+// roll back) and the statement returns the ids it inserted. The rows go in in the order given,
+// so their seq (the FIFO order) follows the order of the calls.
+constexpr std::string_view kInsertTaskBatch =
+    "WITH t AS (INSERT INTO tasks (id, principal, state, dataset, query_hash, idempotency_key,"
+    " created_at, updated_at, not_before, body, kind)"
+    " SELECT id, principal, state, dataset, query_hash, idempotency_key, created_at,"
+    " updated_at, not_before, body, kind FROM unnest($1::text[], $2::text[], $3::text[],"
+    " $4::text[], $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::bigint[], $10::text[],"
+    " $11::text[]) WITH ORDINALITY AS i(id, principal, state, dataset, query_hash,"
+    " idempotency_key, created_at, updated_at, not_before, body, kind, n) ORDER BY n"
+    " ON CONFLICT DO NOTHING RETURNING id),"
+    " e AS (INSERT INTO task_events (task_id, at, type, from_state, to_state, detail, actor,"
+    " remote, file, bytes, outcome)"
+    " SELECT task_id, at, type, from_state, to_state, detail, actor, remote, file, bytes,"
+    " outcome FROM unnest($12::text[], $13::bigint[], $14::text[], $15::text[], $16::text[],"
+    " $17::text[], $18::text[], $19::text[], $20::text[], $21::bigint[], $22::text[])"
+    " WITH ORDINALITY AS v(task_id, at, type, from_state, to_state, detail, actor, remote, file,"
+    " bytes, outcome, n) WHERE task_id IN (SELECT id FROM t) ORDER BY n)"
+    " SELECT id FROM t";
+
+// A PostgreSQL array literal ({"a","b",NULL}) built one element at a time, for a text[] or
+// bigint[] parameter.
+class ArrayLiteral {
+ public:
+  void Text(std::string_view value) {
+    Next();
+    out_ += '"';
+    for (char ch : value) {
+      if (ch == '"' || ch == '\\') out_ += '\\';
+      out_ += ch;
+    }
+    out_ += '"';
+  }
+  void OptText(const std::optional<std::string>& value) {
+    if (value) {
+      Text(*value);
+    } else {
+      Null();
+    }
+  }
+  void Int(int64_t value) {
+    Next();
+    out_ += std::to_string(value);
+  }
+  void OptInt(const std::optional<int64_t>& value) {
+    if (value) {
+      Int(*value);
+    } else {
+      Null();
+    }
+  }
+  void Null() {
+    Next();
+    out_ += "NULL";
+  }
+  std::string Done() { return std::move(out_) + '}'; }
+
+ private:
+  void Next() {
+    if (out_.size() > 1) out_ += ',';
+  }
+  std::string out_ = "{";
+};
+
+// The tasks given (with their "created" events) in one kInsertTaskBatch; returns the ids it
+// inserted. REQUIRES: a transaction is open; no task has a schedule slot (RecordScheduleRun).
+Result<std::vector<std::string>> InsertTaskBatch(
+    PgConnection& c, const std::vector<std::pair<const Task*, const TaskEvent*>>& batch) {
+  constexpr int kColumns = 22;
+  std::vector<ArrayLiteral> cols(kColumns);
+  for (const auto& [task, event] : batch) {
+    cols[0].Text(task->id);
+    cols[1].Text(task->principal);
+    cols[2].Text(TaskStateName(task->state));
+    cols[3].Text(task->request.dataset);
+    cols[4].Text(task->query_hash);
+    cols[5].OptText(task->idempotency_key);
+    cols[6].Int(ToUnixMillis(task->created_at));
+    cols[7].Int(ToUnixMillis(task->updated_at));
+    cols[8].OptInt(OptMillis(task->not_before));
+    cols[9].Text(EncodeTask(*task));
+    cols[10].Text(TaskKindName(task->kind));
+    // The columns of InsertEvent, with the same NULLs.
+    cols[11].OptText(NullIfEmpty(event->task_id));
+    cols[12].Int(ToUnixMillis(event->at));
+    cols[13].Text(event->type);
+    cols[14].OptText(OptStateName(event->from));
+    cols[15].OptText(OptStateName(event->to));
+    cols[16].Text(event->detail);
+    cols[17].OptText(NullIfEmpty(event->actor));
+    cols[18].OptText(NullIfEmpty(event->remote));
+    cols[19].OptText(NullIfEmpty(event->file));
+    cols[20].OptInt(event->bytes);
+    cols[21].OptText(NullIfEmpty(event->outcome));
+  }
+  PgParams p;
+  for (ArrayLiteral& col : cols) p.Text(col.Done());
+  ASSIGN_OR_RETURN(PgResult r, c.Exec(kInsertTaskBatch, p));
+  return IdsOf(r);
+}
+
 Result<std::vector<Watermark>> SelectWatermarks(PgConnection& c, const std::string& dataset) {
   ASSIGN_OR_RETURN(PgResult r, c.Exec(kSelectWatermarks, PgParams().Text(dataset)));
   std::vector<Watermark> out;
@@ -467,54 +573,117 @@ struct PgTaskStore::PendingCreate {
   const Task& task;
   const EventOrigin& origin;
   Status result;
-  bool queued = true;  // guarded by group_mu_: not yet taken into a group
-  bool done = false;   // guarded by group_mu_
+  std::condition_variable wake;       // done, or handed a group to lead
+  std::vector<PendingCreate*> group;  // guarded by group_mu_: set when picked to lead
+  bool done = false;                  // guarded by group_mu_
 };
 
 Status PgTaskStore::Create(const Task& task, const EventOrigin& origin) {
-  PendingCreate me{task, origin, Status::Ok()};
+  PendingCreate me{task, origin, Status::Ok(), {}, {}, false};
   std::unique_lock<std::mutex> lock(group_mu_);
-  create_queue_.push_back(&me);
-  // A call taken into another leader's group waits for that group, whatever slots free up.
-  group_done_.wait(lock,
-                   [&] { return me.done || (me.queued && create_leaders_ < max_create_groups_); });
-  if (me.done) return me.result;
-  // A commit slot free and this call still queued: lead the group of everything queued.
-  ++create_leaders_;
+  if (create_leaders_ < max_create_groups_) {
+    // A commit slot is free (so nothing waits in the queue): lead a group of this call.
+    ++create_leaders_;
+    me.group.swap(create_queue_);
+    me.group.push_back(&me);
+  } else {
+    // Each waiter has a condition variable of its own and is woken once: when its group has
+    // committed, or when it is handed the queue to lead (64 HTTP threads woken at every
+    // commit cost more CPU than the creates themselves).
+    create_queue_.push_back(&me);
+    me.wake.wait(lock, [&] { return me.done || !me.group.empty(); });
+    if (me.done) return me.result;
+  }
   std::vector<PendingCreate*> group;
-  group.swap(create_queue_);
-  for (PendingCreate* p : group) p->queued = false;
+  group.swap(me.group);
   lock.unlock();
   CommitCreates(group);
   lock.lock();
-  for (PendingCreate* p : group) p->done = true;
-  --create_leaders_;
-  group_done_.notify_all();
+  for (PendingCreate* p : group) {
+    p->done = true;
+    if (p != &me) p->wake.notify_one();
+  }
+  // The slot passes to the calls that queued meanwhile, as one group led by the oldest.
+  if (create_queue_.empty()) {
+    --create_leaders_;
+  } else {
+    PendingCreate* next = create_queue_.front();
+    next->group.swap(create_queue_);
+    next->wake.notify_one();
+  }
   return me.result;
 }
 
 void PgTaskStore::CommitCreates(const std::vector<PendingCreate*>& group) {
-  if (group.size() == 1) {
-    PendingCreate* p = group.front();
-    p->result = pool_->Transact([&](PgConnection& c) { return CreateIn(c, p->task, p->origin); });
-    return;
-  }
-  const Status committed = pool_->Transact([&](PgConnection& c) -> Status {
+  // First the whole group in one statement; the tasks it left out (a key already taken, a
+  // schedule's slot to record) one by one after it, each under a savepoint so that one failing
+  // leaves nothing behind in the shared transaction.
+  bool batch_failed = false;
+  Status committed = pool_->Transact([&](PgConnection& c) -> Status {
+    // Transact runs this once more on a new connection if the first was lost: start afresh.
+    std::vector<PendingCreate*> batched;
+    std::vector<PendingCreate*> one_by_one;
+    std::vector<Transitioned> created;
+    created.reserve(group.size());
     for (PendingCreate* p : group) {
-      // A failing task must leave nothing behind in the shared transaction.
-      p->result = c.ExecScript("SAVEPOINT create_task");
-      if (!p->result.ok()) return p->result;
-      p->result = CreateIn(c, p->task, p->origin);
-      if (!p->result.ok()) RETURN_IF_ERROR(c.ExecScript("ROLLBACK TO SAVEPOINT create_task"));
-      RETURN_IF_ERROR(c.ExecScript("RELEASE SAVEPOINT create_task"));
+      p->result = Status::Ok();
+      if (p->task.schedule_id && p->task.schedule_slot) {
+        one_by_one.push_back(p);
+        continue;
+      }
+      Result<Transitioned> made = ApplyCreate(p->task, p->origin);
+      if (!made.ok()) {
+        p->result = made.status();
+        continue;
+      }
+      created.push_back(std::move(made).value());
+      batched.push_back(p);
     }
-    return Status::Ok();
+    if (!batched.empty()) {
+      std::vector<std::pair<const Task*, const TaskEvent*>> rows;
+      rows.reserve(batched.size());
+      for (size_t i = 0; i < batched.size(); ++i) {
+        rows.emplace_back(&batched[i]->task, &created[i].event);
+      }
+      Result<std::vector<std::string>> inserted = InsertTaskBatch(c, rows);
+      if (!inserted.ok()) {
+        batch_failed = c.ok();  // not a lost connection: retried one by one below
+        return inserted.status();
+      }
+      std::unordered_set<std::string> in(inserted->begin(), inserted->end());
+      for (PendingCreate* p : batched) {
+        if (in.count(p->task.id) == 0) one_by_one.push_back(p);
+      }
+    }
+    return CreateOneByOne(c, one_by_one);
   });
+  if (batch_failed) {
+    // The statement failed as a whole (nothing of it stays): let each task meet its own error.
+    committed = pool_->Transact([&](PgConnection& c) -> Status {
+      std::vector<PendingCreate*> all;
+      for (PendingCreate* p : group) {
+        p->result = Status::Ok();
+        all.push_back(p);
+      }
+      return CreateOneByOne(c, all);
+    });
+  }
   if (committed.ok()) return;
   // Nothing of the group was committed: the tasks that had gone in fail with the commit.
   for (PendingCreate* p : group) {
     if (p->result.ok()) p->result = committed;
   }
+}
+
+Status PgTaskStore::CreateOneByOne(PgConnection& c, const std::vector<PendingCreate*>& tasks) {
+  for (PendingCreate* p : tasks) {
+    p->result = c.ExecScript("SAVEPOINT create_task");
+    if (!p->result.ok()) return p->result;
+    p->result = CreateIn(c, p->task, p->origin);
+    if (!p->result.ok()) RETURN_IF_ERROR(c.ExecScript("ROLLBACK TO SAVEPOINT create_task"));
+    RETURN_IF_ERROR(c.ExecScript("RELEASE SAVEPOINT create_task"));
+  }
+  return Status::Ok();
 }
 
 Status PgTaskStore::CreateTakingKey(const Task& task, const std::string& previous_id,

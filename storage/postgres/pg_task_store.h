@@ -131,20 +131,26 @@ class PgTaskStore final : public TaskStore,
   Result<Task> ApplyRequest(const std::string& id, TimePoint now, const EventOrigin& origin,
                             RequestRule rule);
 
-  // Group commit of Create: each caller queues its task; whoever finds fewer than
-  // max_create_groups_ commits under way becomes a leader and creates every queued task in one
-  // transaction (one WAL flush), while tasks arriving meanwhile queue for the next group. Each
-  // task still succeeds or fails on its own (a savepoint each). Unlike SQLite's single writer,
-  // PostgreSQL runs several such groups at once, on connections of their own.
+  // Group commit of Create: a call that finds fewer than max_create_groups_ commits under way
+  // leads a group of itself; the others queue. When a group has committed, its leader wakes
+  // each of its members (once each) and hands everything queued meanwhile, as the next group,
+  // to the oldest queued call, so a slot is never idle while calls wait. A group goes in with
+  // one transaction (one WAL flush) and one INSERT of all its tasks and their events (one round
+  // trip); the tasks that statement could not take (a collision, a schedule's slot) follow one
+  // by one, each under a savepoint, so each task still succeeds or fails on its own. Unlike
+  // SQLite's single writer, PostgreSQL runs several such groups at once, on connections of
+  // their own.
   struct PendingCreate;
   void CommitCreates(const std::vector<PendingCreate*>& group);
+  // CreateIn for each task under a savepoint of its own, setting each one's result.
+  // REQUIRES: a transaction is open.
+  static Status CreateOneByOne(PgConnection& c, const std::vector<PendingCreate*>& tasks);
 
   std::shared_ptr<PgPool> pool_;
   const PgTaskStoreOptions options_;
   std::mutex group_mu_;
-  std::condition_variable group_done_;
-  std::vector<PendingCreate*> create_queue_;  // guarded by group_mu_
-  int create_leaders_ = 0;                    // guarded by group_mu_
+  std::vector<PendingCreate*> create_queue_;  // guarded by group_mu_: waiting for a slot
+  int create_leaders_ = 0;                    // guarded by group_mu_: groups committing
   int max_create_groups_ = 1;                 // half the pool, at least 1
 };
 

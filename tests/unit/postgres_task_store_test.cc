@@ -338,6 +338,69 @@ TEST(PostgresTaskStoreTest, ConcurrentCreatesSucceedOrFailEachOnItsOwn) {
   EXPECT_EQ(page->items.size(), static_cast<size_t>((kThreads - 1) * kEach));
 }
 
+// A group's tasks go in as array parameters of one statement: texts that mean something in an
+// array literal (quotes, backslashes, braces, commas, the word NULL) come back unchanged, an
+// absent value stays NULL, and concurrent creates with one principal's idempotency key leave
+// exactly one task holding it, the others refused on their own.
+TEST(PostgresTaskStoreTest, GroupInsertKeepsEveryTextAndEachKeyOnce) {
+  const std::string url = FreshSchemaUrl();
+  std::unique_ptr<PgTaskStore> store = OpenPgTaskStore(OpenTestPool(url));
+  ASSERT_NE(store, nullptr);
+  const std::string odd = "a \"quoted\", \\back\\slash {brace} NULL \xc3\xa9";
+  Task t = NewTask("ODD1", "p \"1\" {x}", odd, "NULL");
+  t.tag = odd;
+  t.idempotency_key = "NULL";
+  ASSERT_TRUE(store->Create(t, EventOrigin{odd, ""}).ok());
+  Result<Task> got = store->Get("ODD1");
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->principal, t.principal);
+  EXPECT_EQ(got->request.dataset, odd);
+  EXPECT_EQ(got->tag, t.tag);
+  EXPECT_EQ(got->query_hash, "NULL");
+  Result<std::optional<Task>> by_key = store->FindByIdempotencyKey(t.principal, "NULL");
+  ASSERT_TRUE(by_key.ok());
+  ASSERT_TRUE(by_key->has_value());
+  EXPECT_EQ((*by_key)->id, "ODD1");
+  Result<std::vector<TaskEvent>> events = store->Events("ODD1");
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].actor, odd);
+  std::unique_ptr<PgConnection> raw = Raw(url);
+  ASSERT_NE(raw, nullptr);
+  EXPECT_EQ(Int(*raw,
+                "SELECT count(*) FROM task_events WHERE task_id = 'ODD1' AND remote IS NULL"
+                " AND file IS NULL AND bytes IS NULL"),
+            1);
+  EXPECT_EQ(Int(*raw, "SELECT count(*) FROM tasks WHERE id = 'ODD1' AND not_before IS NULL"), 1);
+
+  constexpr int kThreads = 12;
+  std::atomic<int> created{0};
+  std::atomic<int> refused{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      Task k = NewTask("KEY" + std::to_string(i), "bob");
+      k.idempotency_key = "same key";
+      Status s = store->Create(k, {});
+      if (s.ok()) {
+        ++created;
+      } else if (s.code() == StatusCode::kAlreadyExists) {
+        ++refused;
+      } else {
+        ADD_FAILURE() << s.ToString();
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  EXPECT_EQ(created.load(), 1);
+  EXPECT_EQ(refused.load(), kThreads - 1);
+  EXPECT_EQ(Int(*raw, "SELECT count(*) FROM tasks WHERE principal = 'bob'"), 1);
+  EXPECT_EQ(Int(*raw,
+                "SELECT count(*) FROM task_events e JOIN tasks t ON t.id = e.task_id"
+                " WHERE t.principal = 'bob'"),
+            1);
+}
+
 // Two instances on one database: a restart of one leaves the other's task alone; once that
 // lease has expired, either instance puts the task back, and its old owner learns it lost it.
 TEST(PostgresTaskStoreTest, InstancesShareOneQueueAndRescueDeadLeases) {
