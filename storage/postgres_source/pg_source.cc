@@ -179,7 +179,8 @@ class PgRecordReader final : public RecordReader {
   using ResultPtr = std::unique_ptr<PGresult, Clear>;
 
   static constexpr int kFirstFetch = 1000;
-  static constexpr size_t kBatchBytes = 4 << 20;
+  static constexpr size_t kBatchBytes = 2 << 20;
+  static constexpr size_t kMaxBatchRows = 10000;
   static constexpr int kConsumeEvery = 1024;  // rows between reads of the socket
 
   static std::string_view Value(const PGresult* r, int row, int col) {
@@ -240,7 +241,8 @@ class PgRecordReader final : public RecordReader {
           bytes += static_cast<size_t>(PQgetlength(batch_.get(), r, c));
       }
       const size_t per_row = std::max<size_t>(1, bytes / std::max(rows_, 1));
-      next_fetch_rows_ = static_cast<int>(std::clamp<size_t>(kBatchBytes / per_row, 100, 50000));
+      next_fetch_rows_ =
+          static_cast<int>(std::clamp<size_t>(kBatchBytes / per_row, 100, kMaxBatchRows));
     }
     last_batch_ = rows_ < fetch_rows_;
     if (!last_batch_ && !SendFetch()) return false;

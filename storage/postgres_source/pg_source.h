@@ -33,10 +33,10 @@ Result<Dataset> ResolvePgDataset(const DatasetSpec& spec);
 // and bytea_output hex, which the cell conversions rely on.
 //
 // A Read() declares a cursor over the compiled SELECT (its values are parameters) in a read-only
-// transaction and FETCHes it in batches of about 4 MB, asking for the next batch before it
-// decodes the current one; rows are never all held. ReadShared() opens `count` connections in
-// one snapshot: the first exports it (pg_export_snapshot() in a REPEATABLE READ transaction),
-// the others import it (SET TRANSACTION SNAPSHOT), and each reads the same cursor.
+// transaction and FETCHes it in batches of about 2 MB (at most 10,000 rows), asking for the next
+// batch before it decodes the current one; rows are never all held. ReadShared() opens `count`
+// connections in one snapshot: the first exports it (pg_export_snapshot() in a REPEATABLE READ
+// transaction), the others import it (SET TRANSACTION SNAPSHOT), and each reads the same cursor.
 //
 // Cells (valid until the next Next()), the SQLite source's text for the same data:
 //   integer types          kNumber, the digits

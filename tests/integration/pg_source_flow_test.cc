@@ -118,7 +118,7 @@ TEST_F(PgSourceFlowTest, SameRowsExportByteIdenticalFilesFromSqliteAndPostgres) 
        {"filter", {{"region", {{"in", {"north", "east"}}}}, {"qty", {{"gte", -10}}}}},
        {"since", "2024-01-03T00:00:00Z"},
        {"until", "2024-01-20T00:00:00Z"}},
-      {{"format", "ndjson"}, {"filter", {{"beta", {{"prefix", "a"}}}}}},
+      {{"format", "ndjson"}, {"filter", {{"beta", {{"prefix", "c"}}}}}},
       {{"format", "csv"}, {"partitions", {"west"}}, {"compression", "gzip"}},
   };
   for (const Json& request : requests) {
@@ -148,18 +148,37 @@ TEST_F(PgSourceFlowTest, ServerStoppedMidExportIsRetriedAndResumesFromItsLastFil
     ~Cleanup() { Cluster("stop", dir); }
   } cleanup{cluster};
   const std::string base = "postgresql:///postgres?host=" + cluster + "/sock&user=postgres";
-  CreateItemsDb(source_path(), 2000);
-  CopyItemsToPostgres(source_path(), base);
+  // More rows than a reader fetches ahead (batches of at most 10,000 rows), so that the outage
+  // reaches it mid-read.
+  constexpr int kRows = 30000;
+  {
+    auto conn = PgConnection::Open(base);
+    ASSERT_TRUE(conn.ok()) << conn.status().ToString();
+    ASSERT_TRUE(
+        (*conn)
+            ->ExecScript("CREATE TABLE items (id bigint PRIMARY KEY, name text, qty bigint, "
+                         "price double precision, observed_at timestamptz NOT NULL, "
+                         "region text NOT NULL, doc json); "
+                         "INSERT INTO items SELECT g, 'name ' || g, g % 97, g * 0.25, "
+                         "timestamptz '2024-01-01' + g * interval '1 minute', "
+                         "(ARRAY['north', 'south', 'east', 'west'])[g % 4 + 1], "
+                         "json_build_object('alpha', g * 0.5, 'gamma', g) "
+                         "FROM generate_series(1, " +
+                         std::to_string(kRows) + ") AS g")
+            .ok());
+  }
 
   ExportdProcess::Options options;
   options.config = {{"datasets", Json::array({PgItemsDataset("pg", base, "items")})},
                     {"workers", 1},
+                    // One reader, which the rate limit holds back (shared readers read ahead).
+                    {"threads_per_export", 1},
                     {"max_attempts", 5},
-                    {"max_rows_per_second", 500}};
+                    {"max_rows_per_second", 10000}};
   ASSERT_TRUE(StartServer(std::move(options)));
-  const std::string id = CreateExport(*api_, {{"dataset", "pg"}, {"max_rows_per_file", 100}});
+  const std::string id = CreateExport(*api_, {{"dataset", "pg"}, {"max_rows_per_file", 1000}});
   ASSERT_FALSE(id.empty());
-  ASSERT_TRUE(WaitForProcessingRows(*api_, id, 400, seconds(20)));
+  ASSERT_TRUE(WaitForProcessingRows(*api_, id, 4000, seconds(20)));
 
   std::map<std::string, ino_t> before;
   for (const std::string& name : CheckpointedFiles(GetEvents(*api_, id))) {
@@ -183,8 +202,8 @@ TEST_F(PgSourceFlowTest, ServerStoppedMidExportIsRetriedAndResumesFromItsLastFil
   Json task = WaitForTerminal(*api_, id, seconds(60));
   ASSERT_EQ(task.value("status", ""), "Succeeded") << task.dump();
   EXPECT_GE(task.value("attempts", 0), 2) << task.dump();
-  std::vector<int64_t> expected(2000);
-  for (int i = 0; i < 2000; ++i) expected[static_cast<size_t>(i)] = i + 1;
+  std::vector<int64_t> expected(kRows);
+  for (int i = 0; i < kRows; ++i) expected[static_cast<size_t>(i)] = i + 1;
   EXPECT_EQ(ExportedIds(*api_, task), expected);
   // The files committed before the outage were kept, not written again.
   for (const auto& [name, inode] : before) {
