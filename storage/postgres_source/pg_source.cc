@@ -178,7 +178,8 @@ class PgRecordReader final : public RecordReader {
   };
   using ResultPtr = std::unique_ptr<PGresult, Clear>;
 
-  static constexpr int kFirstFetch = 1000;
+  // Small: a row may be a wide document of tens of kilobytes; the next batches are sized by it.
+  static constexpr int kFirstFetch = 100;
   static constexpr size_t kBatchBytes = 2 << 20;
   static constexpr size_t kMaxBatchRows = 10000;
   static constexpr int kConsumeEvery = 1024;  // rows between reads of the socket
