@@ -15,7 +15,7 @@ root="$(cd "$here/.." && pwd)"
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 gen=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 rounds=${3:-5}
-work=${4:-$(mktemp -d /tmp/exportd-pg-bench.XXXXXX)}
+work=${4:-$(mktemp -d -t exportd-pg-bench.XXXXXX)}
 mkdir -p "$work"
 work=$(cd "$work" && pwd)
 chmod 755 "$work"  # the server runs as the postgres user and must enter it

@@ -141,7 +141,8 @@ TEST_F(PgSourceFlowTest, SameRowsExportByteIdenticalFilesFromSqliteAndPostgres) 
 
 TEST_F(PgSourceFlowTest, ServerStoppedMidExportIsRetriedAndResumesFromItsLastFile) {
   // A cluster of this test's own: stopping the fixture's would disturb the tests running beside.
-  const std::string cluster = "/tmp/exportd-itest-pg-" + std::to_string(::getpid());
+  const std::string cluster =
+      (fs::temp_directory_path() / ("exportd-itest-pg-" + std::to_string(::getpid()))).string();
   ASSERT_TRUE(Cluster("start", cluster));
   struct Cleanup {
     std::string dir;
