@@ -84,6 +84,9 @@ struct ApiDependencies {
   // Readiness of the object store (the S3 bucket), called by every /readyz, so it caches its
   // answer itself (see core/cached_check.h); empty: nothing to check (local storage).
   std::function<Status()> check_object_store;
+  // Readiness of the datasets' sources that can go away (PostgreSQL), cached like
+  // check_object_store; empty: nothing to check.
+  std::function<Status()> check_sources;
 };
 
 // Thread-safe: Serve() runs the listener; Stop() may be called from any thread (e.g. a signal

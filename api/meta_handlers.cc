@@ -25,6 +25,14 @@ void HandleReadyz(HandlerContext& ctx, const httplib::Request& req, httplib::Res
       return;
     }
   }
+  if (ctx.deps.check_sources) {
+    Status sources = ctx.deps.check_sources();
+    if (!sources.ok()) {
+      SendProblem(req, res, 503, "source is not usable: " + sources.message());
+      res.set_header("Retry-After", "5");
+      return;
+    }
+  }
   SendJson(res, 200, R"({"status":"ready"})");
 }
 

@@ -32,9 +32,10 @@ struct DocumentSpec {
 };
 
 struct SourceSpec {
-  std::string type = "sqlite";
-  std::string path;  // absolute after configuration is loaded
-  std::string table;
+  std::string type = "sqlite";  // "sqlite" or "postgres"
+  std::string path;             // sqlite: the file, absolute after configuration is loaded
+  std::string url;              // postgres: the libpq connection URL
+  std::string table;            // postgres: "schema.table" or "table" (search_path)
   int busy_timeout_ms = 5000;
 };
 

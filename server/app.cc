@@ -32,6 +32,7 @@
 #include "server/notifications.h"
 #include "server/object_store_factory.h"
 #include "server/signal_watcher.h"
+#include "server/source_readiness.h"
 #include "server/stores.h"
 #include "server/token_verification.h"
 #include "server/verifier_tools.h"
@@ -132,6 +133,8 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   // Knows UTC only until the adapter over the system's time zone database is wired here.
   const DateTimeZoneDb time_zones;
   ASSIGN_OR_RETURN(DatasetCatalog datasets, LoadDatasets(config, time_zones));
+  // Before any fault-injecting wrapper: it probes the PostgreSQL sources themselves.
+  SourceReadiness source_readiness(datasets, store_clock);
   // Test configuration only: sources and store that fail on purpose.
   std::unique_ptr<ObjectStore> faulty_objects;
 #ifdef EXPORTD_WITH_FAULT_INJECTION
@@ -291,6 +294,9 @@ Status RunServer(const Config& config, const std::string& openapi_yaml) {
   if (config.storage_type == "s3") {
     bucket_readiness = std::make_unique<BucketReadiness>(config.s3, store_clock);
     deps.check_object_store = [r = bucket_readiness.get()] { return r->Check(); };
+  }
+  if (!source_readiness.empty()) {
+    deps.check_sources = [r = &source_readiness] { return r->Check(); };
   }
   TokenVerification tokens;
   if (config.oauth) {

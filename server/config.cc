@@ -118,15 +118,27 @@ Result<DatasetSpec> ParseDataset(const json& d, size_t index, const std::string&
   RETURN_IF_ERROR(Read(*source, "type", spec.source.type, where + "source."));
   RETURN_IF_ERROR(Read(*source, "path", spec.source.path, where + "source."));
   RETURN_IF_ERROR(Read(*source, "table", spec.source.table, where + "source."));
+  RETURN_IF_ERROR(Read(*source, "url", spec.source.url, where + "source."));
   RETURN_IF_ERROR(Read(*source, "busy_timeout_ms", spec.source.busy_timeout_ms, where + "source."));
-  if (spec.source.type != "sqlite") {
+  if (spec.source.type == "postgres") {
+    if (spec.source.url.empty() || spec.source.table.empty()) {
+      return ConfigError(where + "source.url and source.table are required for a postgres source");
+    }
+    if (!spec.source.path.empty()) {
+      return ConfigError(where + "source.path is for sqlite sources; a postgres source has a url");
+    }
+  } else if (spec.source.type == "sqlite") {
+    if (spec.source.path.empty() || spec.source.table.empty()) {
+      return ConfigError(where + "source.path and source.table are required");
+    }
+    if (!spec.source.url.empty()) {
+      return ConfigError(where + "source.url is for postgres sources; a sqlite source has a path");
+    }
+    spec.source.path = Resolve(base_dir, spec.source.path);
+  } else {
     return ConfigError(where + "source.type '" + spec.source.type +
-                       "' is not supported (this build reads sqlite sources)");
+                       "' is not supported (sqlite or postgres)");
   }
-  if (spec.source.path.empty() || spec.source.table.empty()) {
-    return ConfigError(where + "source.path and source.table are required");
-  }
-  spec.source.path = Resolve(base_dir, spec.source.path);
   auto doc = d.find("document");
   if (doc != d.end() && !doc->is_null()) {
     if (!doc->is_object()) return ConfigError(where + "document must be an object");
@@ -143,6 +155,9 @@ Result<DatasetSpec> ParseDataset(const json& d, size_t index, const std::string&
     spec.document = std::move(document);
   }
   RETURN_IF_ERROR(ParseDatasetRules(d, where, spec));
+  if (spec.importable && spec.source.type != "sqlite") {
+    return ConfigError(where + "importable is supported for sqlite sources only");
+  }
   return spec;
 }
 

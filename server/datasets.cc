@@ -13,6 +13,8 @@
 
 #include "core/request_prepare.h"
 #include "server/demo_dataset.h"
+#include "storage/postgres/pg_connection.h"
+#include "storage/postgres_source/pg_source.h"
 #include "storage/sqlite/sqlite_dataset.h"
 #include "storage/sqlite/sqlite_source.h"
 
@@ -76,14 +78,16 @@ Result<DatasetCatalog> LoadDatasets(const Config& config, const TimeZoneDb& time
   }
   DatasetCatalog catalog;
   for (const DatasetSpec& spec : specs) {
-    Result<Dataset> dataset = ResolveSqliteDataset(spec);
+    const bool postgres = spec.source.type == "postgres";
+    Result<Dataset> dataset = postgres ? ResolvePgDataset(spec) : ResolveSqliteDataset(spec);
     if (dataset.ok()) dataset = CheckDatasetRules(std::move(dataset).value(), time_zones);
     if (!dataset.ok()) return dataset.status().WithContext("dataset '" + spec.name + "'");
     auto shared = std::make_shared<const Dataset>(std::move(dataset).value());
-    ASSIGN_OR_RETURN(std::shared_ptr<Source> source, OpenSqliteSource(shared));
+    ASSIGN_OR_RETURN(std::shared_ptr<Source> source,
+                     postgres ? OpenPgSource(shared) : OpenSqliteSource(shared));
     RETURN_IF_ERROR(catalog.Add({shared, std::move(source)}));
     spdlog::info("dataset '{}': {} fields from {} ({})", spec.name, shared->fields().size(),
-                 spec.source.path, spec.source.table);
+                 postgres ? RedactPgUrl(spec.source.url) : spec.source.path, spec.source.table);
   }
   return catalog;
 }

@@ -1,8 +1,7 @@
 #include "server/stores.h"
 
-#include <regex>
-
 #include "server/data_dir.h"
+#include "storage/postgres/pg_connection.h"
 #include "storage/postgres/pg_key_store.h"
 #include "storage/postgres/pg_pool.h"
 #include "storage/postgres/pg_schedule_store.h"
@@ -39,11 +38,7 @@ Result<std::shared_ptr<PgPool>> OpenPool(const Config& config) {
 
 std::string DescribeTaskStore(const Config& config) {
   if (config.task_store.type != "postgres") return "SQLite " + TaskDbPath(config);
-  // user:password@ -> user@; password=... -> password=***
-  std::string url =
-      std::regex_replace(config.task_store.url, std::regex(R"(://([^:/@]*):[^@]*@)"), "://$1:***@");
-  url = std::regex_replace(url, std::regex(R"(password=[^&\s]*)"), "password=***");
-  return "PostgreSQL " + url;
+  return "PostgreSQL " + RedactPgUrl(config.task_store.url);
 }
 
 Result<Stores> OpenStores(const Config& config) {

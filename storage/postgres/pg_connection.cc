@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cstring>
+#include <regex>
+#include <string>
 
 namespace exportd {
 namespace {
@@ -94,6 +96,11 @@ std::vector<const char*> PgParams::Pointers() const {
   return out;
 }
 
+std::string RedactPgUrl(const std::string& url) {
+  std::string out = std::regex_replace(url, std::regex(R"(://([^:/@]*):[^@]*@)"), "://$1:***@");
+  return std::regex_replace(out, std::regex(R"(password=[^&\s]*)"), "password=***");
+}
+
 Status PgError(std::string_view context, PGconn* conn, const PGresult* result) {
   const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   std::string message = Trimmed(result ? PQresultErrorMessage(result) : nullptr);
@@ -107,7 +114,8 @@ Status PgError(std::string_view context, PGconn* conn, const PGresult* result) {
   return Status(code, std::string(context).append(context.empty() ? "" : ": ").append(text));
 }
 
-Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& url) {
+Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& url,
+                                                         int connect_timeout_seconds) {
   // A URL libpq cannot parse is the configuration's fault, not the server's.
   char* parse_error = nullptr;
   PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &parse_error);
@@ -120,7 +128,9 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Open(const std::string& url)
   // Keywords and values, so that a URL and a key=value string both work (expand_dbname). The
   // defaults come first: what the URL says (application_name=..., connect_timeout=...) wins.
   const char* keywords[] = {"application_name", "connect_timeout", "dbname", nullptr};
-  const char* values[] = {"exportd", "10", url.c_str(), nullptr};
+  const std::string timeout =
+      connect_timeout_seconds > 0 ? std::to_string(connect_timeout_seconds) : "10";
+  const char* values[] = {"exportd", timeout.c_str(), url.c_str(), nullptr};
   PGconn* conn = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (conn == nullptr) return Unavailable("PostgreSQL: out of memory");
   if (PQstatus(conn) != CONNECTION_OK) {

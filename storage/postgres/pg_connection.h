@@ -65,13 +65,20 @@ class PgParams {
 // data kInvalidArgument; anything else kInternal. `context` prefixes the message.
 Status PgError(std::string_view context, PGconn* conn, const PGresult* result);
 
+// `url` with its password hidden, for logs and messages: user:password@ -> user:***@,
+// password=... -> password=***.
+std::string RedactPgUrl(const std::string& url);
+
 // One libpq connection. Not thread-safe: one user at a time (PgPool hands it out).
 class PgConnection {
  public:
   // Connects with a libpq connection string or URL ("postgresql://user@host:5432/db",
   // "host=... dbname=..."); passwords may also come from PGPASSWORD or PGPASSFILE.
   // kUnavailable if the server cannot be reached; kInvalidArgument for a malformed URL.
-  static Result<std::unique_ptr<PgConnection>> Open(const std::string& url);
+  // `connect_timeout_seconds` > 0 replaces the default of 10 s (a connect_timeout in the URL
+  // still wins).
+  static Result<std::unique_ptr<PgConnection>> Open(const std::string& url,
+                                                    int connect_timeout_seconds = 0);
 
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;

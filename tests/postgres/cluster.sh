@@ -4,6 +4,8 @@
 #   tests/postgres/cluster.sh start DIR   initdb in DIR/data, listen on the socket in DIR/sock
 #   tests/postgres/cluster.sh stop DIR    stop it and remove DIR
 #   tests/postgres/cluster.sh url DIR     print the libpq URL of the cluster
+#   tests/postgres/cluster.sh down DIR    stop the server (fast shutdown), keep its data
+#   tests/postgres/cluster.sh up DIR      start a server stopped by down again
 # The server listens on a Unix socket in DIR/sock only (no TCP port), so it can collide with
 # no other server on the machine, Debian's own cluster included. Authentication is "trust"
 # for the postgres user. Running as root (CI), the server runs as the postgres user: DIR and
@@ -11,8 +13,8 @@
 # fixture fails, and with it every test that needs it.
 set -euo pipefail
 
-cmd=${1:?usage: cluster.sh start|stop|url DIR}
-base=${2:?usage: cluster.sh start|stop|url DIR}
+cmd=${1:?usage: cluster.sh start|stop|url|down|up DIR}
+base=${2:?usage: cluster.sh start|stop|url|down|up DIR}
 
 url() { echo "postgresql:///postgres?host=${base}/sock&user=postgres"; }
 
@@ -29,9 +31,20 @@ stop() {
   rm -rf "$base"
 }
 
+serve() {
+  # pg_ctl -w waits until the server accepts connections (or fails after -t seconds).
+  if ! as_server "$pgbin/pg_ctl" -D "$base/data" -l "$base/server.log" -w -t 30 \
+       -o "-c listen_addresses='' -k $base/sock -c max_connections=200" start >/dev/null; then
+    cat "$base/server.log" >&2
+    exit 1
+  fi
+}
+
 case "$cmd" in
   url) url ;;
   stop) stop ;;
+  down) as_server "$pgbin/pg_ctl" -D "$base/data" -m fast -w -t 30 stop >/dev/null ;;
+  up) serve ;;
   start)
     if [[ -z "$pgbin" || ! -x "$pgbin/initdb" ]]; then
       echo "cluster.sh: the PostgreSQL server is not installed" \
@@ -45,13 +58,8 @@ case "$cmd" in
     # keeps fsync and synchronous_commit on, as in production).
     as_server "$pgbin/initdb" -D "$base/data" -U postgres --auth=trust -E UTF8 --no-sync \
       --locale=C.UTF-8 >"$base/initdb.log" 2>&1 || { cat "$base/initdb.log" >&2; exit 1; }
-    # pg_ctl -w waits until the server accepts connections (or fails after -t seconds).
-    if ! as_server "$pgbin/pg_ctl" -D "$base/data" -l "$base/server.log" -w -t 30 \
-         -o "-c listen_addresses='' -k $base/sock -c max_connections=200" start >/dev/null; then
-      cat "$base/server.log" >&2
-      exit 1
-    fi
+    serve
     "$pgbin/psql" "$(url)" -qAtc "SELECT 'PostgreSQL ' || current_setting('server_version')"
     ;;
-  *) echo "usage: cluster.sh start|stop|url DIR" >&2; exit 2 ;;
+  *) echo "usage: cluster.sh start|stop|url|down|up DIR" >&2; exit 2 ;;
 esac

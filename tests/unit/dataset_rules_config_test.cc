@@ -93,5 +93,40 @@ TEST_F(DatasetRulesConfigTest, BadValuesFailWithAMessageNamingTheKey) {
   }
 }
 
+// The source object: sqlite (path) or postgres (url), each refusing the other's key.
+TEST(DatasetSourceConfigTest, SourceTypesAndTheirKeys) {
+  auto error_of = [](const std::string& source, const std::string& extra = "") {
+    Result<Config> config = ParseConfig(
+        R"({"datasets": [{"name": "d", "key": "id", "source": )" + source + extra + "}]}", "");
+    return config.ok() ? std::string() : config.status().message();
+  };
+  Result<Config> pg = ParseConfig(
+      R"({"datasets": [{"name": "d", "key": "id", "source": {"type": "postgres",
+          "url": "postgresql://u@db/lab", "table": "public.items"}}]})",
+      "");
+  ASSERT_TRUE(pg.ok()) << pg.status().ToString();
+  EXPECT_EQ(pg->datasets.at(0).source.type, "postgres");
+  EXPECT_EQ(pg->datasets.at(0).source.url, "postgresql://u@db/lab");
+  EXPECT_EQ(pg->datasets.at(0).source.table, "public.items");
+  EXPECT_NE(error_of(R"({"type": "postgres", "table": "t"})")
+                .find("source.url and source.table are required for a postgres source"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"type": "postgres", "url": "postgresql:///x", "path": "a.db",
+                        "table": "t"})")
+                .find("source.path is for sqlite sources"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"type": "sqlite", "path": "a.db", "url": "postgresql:///x",
+                        "table": "t"})")
+                .find("source.url is for postgres sources"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"type": "mysql", "table": "t"})")
+                .find("source.type 'mysql' is not supported (sqlite or postgres)"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"type": "postgres", "url": "postgresql:///x", "table": "t"})",
+                     R"(, "importable": true)")
+                .find("importable is supported for sqlite sources only"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace exportd
