@@ -48,6 +48,23 @@ class Buffered {
   }
   // Takes the byte that Peek() just returned. REQUIRES: Peek() returned a byte (not -1).
   void Skip() { ++pos_, ++consumed_; }
+  // The fast paths of the two below, without a Result (whose Status every call would build and
+  // destroy): kNotBuffered when the answer needs a read, and then nothing is taken.
+  static constexpr int kNotBuffered = -2;
+  int PeekBuffered() const {
+    return pos_ != end_ ? static_cast<unsigned char>(buf_[pos_]) : kNotBuffered;
+  }
+  int TakeUntilBuffered(const StopSet& stops, std::string& out) {
+    const char* begin = buf_.data() + pos_;
+    const char* limit = buf_.data() + end_;
+    const char* stop = begin;
+    while (stop != limit && !stops.Has(*stop)) ++stop;
+    if (stop == limit) return kNotBuffered;
+    out.append(begin, stop);
+    consumed_ += stop - begin;
+    pos_ += static_cast<size_t>(stop - begin);
+    return static_cast<unsigned char>(*stop);
+  }
   // Appends bytes up to (not including) the first of `stops` or the end; returns that byte
   // (not taken) or -1.
   Result<int> TakeUntil(const StopSet& stops, std::string& out) {
@@ -157,7 +174,10 @@ class CsvParser final : public ParserBase {
     for (;;) {
       RecordValue& v = NextValue(record, n);
       const auto column = static_cast<int64_t>(n);
-      ASSIGN_OR_RETURN(int c, in_.Peek());
+      int c = in_.PeekBuffered();
+      if (c == Buffered::kNotBuffered) {
+        ASSIGN_OR_RETURN(c, in_.Peek());
+      }
       if (c == '"') {
         in_.Skip();
         v.kind = CellKind::kText;
@@ -180,11 +200,17 @@ class CsvParser final : public ParserBase {
           return Fault("unexpected character after a closing quote", column);
         }
       } else {
-        ASSIGN_OR_RETURN(int stop, in_.TakeUntil(kCsvUnquoted, v.text));
+        int stop = in_.TakeUntilBuffered(kCsvUnquoted, v.text);
+        if (stop == Buffered::kNotBuffered) {
+          ASSIGN_OR_RETURN(stop, in_.TakeUntil(kCsvUnquoted, v.text));
+        }
         if (stop == '"') return Fault("a quote inside an unquoted field", column);
         v.kind = v.text.empty() ? CellKind::kNull : CellKind::kText;
       }
-      ASSIGN_OR_RETURN(int sep, in_.Peek());
+      int sep = in_.PeekBuffered();
+      if (sep == Buffered::kNotBuffered) {
+        ASSIGN_OR_RETURN(sep, in_.Peek());
+      }
       if (sep == ',') {
         in_.Skip();
         continue;
@@ -211,7 +237,10 @@ class TsvParser final : public ParserBase {
     for (;;) {
       RecordValue& v = NextValue(record, n);
       const auto column = static_cast<int64_t>(n);
-      ASSIGN_OR_RETURN(int stop, in_.TakeUntil(kTsvField, v.text));
+      int stop = in_.TakeUntilBuffered(kTsvField, v.text);
+      if (stop == Buffered::kNotBuffered) {
+        ASSIGN_OR_RETURN(stop, in_.TakeUntil(kTsvField, v.text));
+      }
       v.kind = v.text.empty() ? CellKind::kNull : CellKind::kText;
       if (v.text.find('\\') != std::string::npos) {
         raw_.swap(v.text);
