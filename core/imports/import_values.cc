@@ -42,6 +42,16 @@ void Number(std::string_view text, ImportValue& out) {
   (void)std::from_chars(text.data(), text.data() + text.size(), out.real);
 }
 
+// A number's or boolean's text as the file wrote it, which only a document field writes (a
+// column takes the integer or the double): not copied for the others.
+void KeepToken(const Field& field, std::string_view text, ImportValue& out) {
+  if (field.from_document) {
+    out.text.assign(text);
+  } else {
+    out.text.clear();
+  }
+}
+
 void Text(std::string_view text, ImportValue& out) {
   out.type = ImportValue::Type::kText;
   out.text.assign(text);
@@ -98,7 +108,7 @@ Status ConvertValue(const Field& field, const RecordValue& value, ImportValue& o
       if ((value.kind == CellKind::kText || value.kind == CellKind::kNumber) &&
           ParseInteger(text, out.integer)) {
         out.type = ImportValue::Type::kInteger;
-        out.text.assign(text);
+        KeepToken(field, text, out);
         return Status::Ok();
       }
       return InvalidArgument("expected an integer, got '" + text + "'");
@@ -106,7 +116,7 @@ Status ConvertValue(const Field& field, const RecordValue& value, ImportValue& o
       if ((value.kind == CellKind::kText || value.kind == CellKind::kNumber) &&
           ParseReal(text, out.real)) {
         out.type = ImportValue::Type::kReal;
-        out.text.assign(text);
+        KeepToken(field, text, out);
         return Status::Ok();
       }
       return InvalidArgument("expected a number, got '" + text + "'");
@@ -114,7 +124,7 @@ Status ConvertValue(const Field& field, const RecordValue& value, ImportValue& o
       if (text == "true" || text == "false") {
         out.type = ImportValue::Type::kBool;
         out.integer = text == "true" ? 1 : 0;
-        out.text.assign(text);
+        KeepToken(field, text, out);
         return Status::Ok();
       }
       return InvalidArgument("expected true or false, got '" + text + "'");
