@@ -274,15 +274,16 @@ Result<ImportOutcome> ImportRunner::Run(const Task& task, const Dataset& dataset
       bool good = true;
       for (size_t c = 0; c < map.size(); ++c) {
         const Field& field = fields[map[c]];
-        Result<ImportValue> value = ConvertValue(field, record.values[c]);
-        if (!value.ok()) {
+        // Into the row's own value: its text keeps its storage from one row to the next.
+        const Status converted = ConvertValue(field, record.values[c], row[map[c]]);
+        if (!converted.ok()) {
+          row[map[c]].type = ImportValue::Type::kNull;
           faults.Add(in.name, line, static_cast<int64_t>(c) + 1,
-                     "field '" + field.name + "': " + value.status().message());
+                     "field '" + field.name + "': " + converted.message());
           good = false;
           if (faults.full()) break;
           continue;
         }
-        row[map[c]] = std::move(value).value();
       }
       if (good && row[key_index].type == ImportValue::Type::kNull) {
         faults.Add(in.name, line, 0, "the key '" + dataset.spec().key + "' is empty");

@@ -23,7 +23,9 @@ struct ImportValue {
   int64_t integer = 0;  // kInteger; kBool: 0 or 1
   double real = 0;      // kReal
   // kText: the text. kInteger and kReal: the number as the file wrote it (a document keeps
-  // this token, so a document value reads back as written). kBool: "true" or "false".
+  // this token, so a document value reads back as written). kBool: "true" or "false". A field
+  // of type integer, real or boolean that is a table column (not Field::from_document) leaves
+  // it empty: its column takes `integer` or `real`.
   std::string text;
 };
 

@@ -30,23 +30,31 @@ bool ParseReal(std::string_view text, double& out) {
   return ec == std::errc() && ptr == text.data() + text.size();
 }
 
-ImportValue Number(const std::string& text) {
-  ImportValue v;
-  v.text = text;
-  if (ParseInteger(text, v.integer)) {
-    v.type = ImportValue::Type::kInteger;
-  } else {
-    v.type = ImportValue::Type::kReal;
-    (void)ParseReal(text, v.real);
+// `text`, a valid JSON number, as an integer if it is one in int64 range, else as a real.
+void Number(std::string_view text, ImportValue& out) {
+  out.text.assign(text);
+  if (ParseInteger(text, out.integer)) {
+    out.type = ImportValue::Type::kInteger;
+    return;
   }
-  return v;
+  out.type = ImportValue::Type::kReal;
+  out.real = 0;
+  (void)std::from_chars(text.data(), text.data() + text.size(), out.real);
 }
 
-ImportValue Text(const std::string& text) {
-  ImportValue v;
-  v.type = ImportValue::Type::kText;
-  v.text = text;
-  return v;
+// A number's or boolean's text as the file wrote it, which only a document field writes (a
+// column takes the integer or the double): not copied for the others.
+void KeepToken(const Field& field, std::string_view text, ImportValue& out) {
+  if (field.from_document) {
+    out.text.assign(text);
+  } else {
+    out.text.clear();
+  }
+}
+
+void Text(std::string_view text, ImportValue& out) {
+  out.type = ImportValue::Type::kText;
+  out.text.assign(text);
 }
 
 }  // namespace
@@ -78,7 +86,17 @@ Result<std::vector<size_t>> MapHeader(const Dataset& dataset, const std::vector<
 }
 
 Result<ImportValue> ConvertValue(const Field& field, const RecordValue& value) {
-  if (value.kind == CellKind::kNull) return ImportValue{};
+  ImportValue out;
+  RETURN_IF_ERROR(ConvertValue(field, value, out));
+  return out;
+}
+
+Status ConvertValue(const Field& field, const RecordValue& value, ImportValue& out) {
+  if (value.kind == CellKind::kNull) {
+    out.type = ImportValue::Type::kNull;
+    out.text.clear();
+    return Status::Ok();
+  }
   if (value.kind == CellKind::kJson && field.type != FieldType::kText &&
       field.type != FieldType::kAny) {
     return InvalidArgument("expected a " + std::string(FieldTypeName(field.type)) +
@@ -86,59 +104,61 @@ Result<ImportValue> ConvertValue(const Field& field, const RecordValue& value) {
   }
   const std::string& text = value.text;
   switch (field.type) {
-    case FieldType::kInteger: {
-      ImportValue v;
-      v.type = ImportValue::Type::kInteger;
-      v.text = text;
+    case FieldType::kInteger:
       if ((value.kind == CellKind::kText || value.kind == CellKind::kNumber) &&
-          ParseInteger(text, v.integer)) {
-        return v;
+          ParseInteger(text, out.integer)) {
+        out.type = ImportValue::Type::kInteger;
+        KeepToken(field, text, out);
+        return Status::Ok();
       }
       return InvalidArgument("expected an integer, got '" + text + "'");
-    }
-    case FieldType::kReal: {
-      ImportValue v;
-      v.type = ImportValue::Type::kReal;
-      v.text = text;
+    case FieldType::kReal:
       if ((value.kind == CellKind::kText || value.kind == CellKind::kNumber) &&
-          ParseReal(text, v.real)) {
-        return v;
+          ParseReal(text, out.real)) {
+        out.type = ImportValue::Type::kReal;
+        KeepToken(field, text, out);
+        return Status::Ok();
       }
       return InvalidArgument("expected a number, got '" + text + "'");
-    }
-    case FieldType::kBoolean: {
-      ImportValue v;
-      v.type = ImportValue::Type::kBool;
-      v.text = text;
+    case FieldType::kBoolean:
       if (text == "true" || text == "false") {
-        v.integer = text == "true" ? 1 : 0;
-        return v;
+        out.type = ImportValue::Type::kBool;
+        out.integer = text == "true" ? 1 : 0;
+        KeepToken(field, text, out);
+        return Status::Ok();
       }
       return InvalidArgument("expected true or false, got '" + text + "'");
-    }
     case FieldType::kTimestamp:
-      if (value.kind == CellKind::kText && ParseRfc3339(text)) return Text(text);
+      if (value.kind == CellKind::kText && ParseRfc3339(text)) {
+        Text(text, out);
+        return Status::Ok();
+      }
       return InvalidArgument("expected an RFC 3339 timestamp, got '" + text + "'");
     case FieldType::kText:
-      return Text(text);
+      Text(text, out);
+      return Status::Ok();
     case FieldType::kAny:
       break;
   }
   switch (value.kind) {
     case CellKind::kNumber:
-      return Number(text);
-    case CellKind::kBool: {
-      ImportValue v;
-      v.type = ImportValue::Type::kBool;
-      v.integer = text == "true" ? 1 : 0;
-      v.text = text;
-      return v;
-    }
+      Number(text, out);
+      break;
+    case CellKind::kBool:
+      out.type = ImportValue::Type::kBool;
+      out.integer = text == "true" ? 1 : 0;
+      out.text.assign(text);
+      break;
     default:
       // CSV and TSV have no types: a cell that is a JSON number is a number.
-      if (value.kind == CellKind::kText && IsValidJsonNumber(text)) return Number(text);
-      return Text(text);
+      if (value.kind == CellKind::kText && IsValidJsonNumber(text)) {
+        Number(text, out);
+      } else {
+        Text(text, out);
+      }
+      break;
   }
+  return Status::Ok();
 }
 
 }  // namespace exportd

@@ -25,6 +25,9 @@ Result<std::vector<size_t>> MapHeader(const Dataset& dataset, const std::vector<
 // NDJSON number or boolean is taken as its text); any (and document fields): a JSON number is a
 // number, true/false a boolean (NDJSON), anything else text. NULL is NULL for every type.
 Result<ImportValue> ConvertValue(const Field& field, const RecordValue& value);
+// The same into `out`, reusing its storage (an import converts every value of every row).
+// On an error `out` is left unspecified.
+Status ConvertValue(const Field& field, const RecordValue& value, ImportValue& out);
 
 }  // namespace exportd
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string_view>
 
 #include "core/formats/json_writer.h"
 
@@ -10,6 +11,24 @@ namespace {
 
 constexpr size_t kBufferBytes = 1 << 20;
 
+// A set of stop bytes as a table, built once per set: building it at every field was the
+// reader's largest cost, a strchr per byte before that.
+class StopSet {
+ public:
+  constexpr explicit StopSet(std::string_view bytes) {
+    for (const char c : bytes) table_[static_cast<unsigned char>(c)] = true;
+  }
+  constexpr bool Has(char c) const { return table_[static_cast<unsigned char>(c)]; }
+
+ private:
+  bool table_[256] = {};
+};
+
+constexpr StopSet kCsvQuoted("\"\n");
+constexpr StopSet kCsvUnquoted(",\r\n\"");
+constexpr StopSet kTsvField("\t\r\n");
+constexpr StopSet kLineEnd("\n");
+
 // The stream through a buffer, one byte at a time.
 class Buffered {
  public:
@@ -17,7 +36,8 @@ class Buffered {
 
   // The next byte without taking it; -1 at the end.
   Result<int> Peek() {
-    if (pos_ == end_) RETURN_IF_ERROR(Fill());
+    if (pos_ != end_) return static_cast<unsigned char>(buf_[pos_]);
+    RETURN_IF_ERROR(Fill());
     if (pos_ == end_) return -1;
     return static_cast<unsigned char>(buf_[pos_]);
   }
@@ -26,19 +46,35 @@ class Buffered {
     if (c >= 0) ++pos_, ++consumed_;
     return c;
   }
+  // Takes the byte that Peek() just returned. REQUIRES: Peek() returned a byte (not -1).
+  void Skip() { ++pos_, ++consumed_; }
+  // The fast paths of the two below, without a Result (whose Status every call would build and
+  // destroy): kNotBuffered when the answer needs a read, and then nothing is taken.
+  static constexpr int kNotBuffered = -2;
+  int PeekBuffered() const {
+    return pos_ != end_ ? static_cast<unsigned char>(buf_[pos_]) : kNotBuffered;
+  }
+  int TakeUntilBuffered(const StopSet& stops, std::string& out) {
+    const char* begin = buf_.data() + pos_;
+    const char* limit = buf_.data() + end_;
+    const char* stop = begin;
+    while (stop != limit && !stops.Has(*stop)) ++stop;
+    if (stop == limit) return kNotBuffered;
+    out.append(begin, stop);
+    consumed_ += stop - begin;
+    pos_ += static_cast<size_t>(stop - begin);
+    return static_cast<unsigned char>(*stop);
+  }
   // Appends bytes up to (not including) the first of `stops` or the end; returns that byte
   // (not taken) or -1.
-  Result<int> TakeUntil(const char* stops, std::string& out) {
+  Result<int> TakeUntil(const StopSet& stops, std::string& out) {
     for (;;) {
       if (pos_ == end_) RETURN_IF_ERROR(Fill());
       if (pos_ == end_) return -1;
       const char* begin = buf_.data() + pos_;
       const char* stop = begin;
       const char* limit = buf_.data() + end_;
-      // A table of the stop bytes: a strchr per byte was the reader's largest cost.
-      bool is_stop[256] = {};
-      for (const char* c = stops; *c != '\0'; ++c) is_stop[static_cast<unsigned char>(*c)] = true;
-      while (stop != limit && !is_stop[static_cast<unsigned char>(*stop)]) ++stop;
+      while (stop != limit && !stops.Has(*stop)) ++stop;
       out.append(begin, stop);
       consumed_ += stop - begin;
       pos_ += static_cast<size_t>(stop - begin);
@@ -81,14 +117,14 @@ class ParserBase : public RecordParser {
   Result<bool> TakeLineEnd() {
     ASSIGN_OR_RETURN(int c, in_.Peek());
     if (c == '\r') {
-      (void)in_.Get();
+      in_.Skip();
       ASSIGN_OR_RETURN(int lf, in_.Peek());
-      if (lf == '\n') (void)in_.Get();
+      if (lf == '\n') in_.Skip();
       ++next_line_;
       return true;
     }
     if (c == '\n') {
-      (void)in_.Get();
+      in_.Skip();
       ++next_line_;
       return true;
     }
@@ -107,6 +143,16 @@ class ParserBase : public RecordParser {
     return true;
   }
 
+  // The value after the `n` taken so far, reusing the storage a record before left in `record`
+  // (a record's strings are kept from one record to the next rather than allocated anew).
+  static RecordValue& NextValue(Record& record, size_t& n) {
+    if (n == record.values.size()) record.values.emplace_back();
+    RecordValue& v = record.values[n++];
+    v.kind = CellKind::kNull;
+    v.text.clear();
+    return v;
+  }
+
   Buffered in_;
   int64_t next_line_ = 1;
   int64_t record_line_ = 0;
@@ -119,20 +165,26 @@ class CsvParser final : public ParserBase {
 
   Result<bool> Next(Record& record) override {
     record.names.clear();
-    record.values.clear();
     ASSIGN_OR_RETURN(bool more, StartRecord());
-    if (!more) return false;
+    if (!more) {
+      record.values.clear();
+      return false;
+    }
+    size_t n = 0;
     for (;;) {
-      RecordValue& v = record.values.emplace_back();
-      const auto column = static_cast<int64_t>(record.values.size());
-      ASSIGN_OR_RETURN(int c, in_.Peek());
+      RecordValue& v = NextValue(record, n);
+      const auto column = static_cast<int64_t>(n);
+      int c = in_.PeekBuffered();
+      if (c == Buffered::kNotBuffered) {
+        ASSIGN_OR_RETURN(c, in_.Peek());
+      }
       if (c == '"') {
-        (void)in_.Get();
+        in_.Skip();
         v.kind = CellKind::kText;
         for (;;) {
-          ASSIGN_OR_RETURN(int stop, in_.TakeUntil("\"\n", v.text));
+          ASSIGN_OR_RETURN(int stop, in_.TakeUntil(kCsvQuoted, v.text));
           if (stop < 0) return Fault("a quoted field is not closed", column);
-          (void)in_.Get();
+          in_.Skip();
           if (stop == '\n') {
             v.text.push_back('\n');
             ++next_line_;
@@ -140,7 +192,7 @@ class CsvParser final : public ParserBase {
           }
           ASSIGN_OR_RETURN(int after, in_.Peek());
           if (after != '"') break;
-          (void)in_.Get();
+          in_.Skip();
           v.text.push_back('"');
         }
         ASSIGN_OR_RETURN(int after, in_.Peek());
@@ -148,15 +200,22 @@ class CsvParser final : public ParserBase {
           return Fault("unexpected character after a closing quote", column);
         }
       } else {
-        ASSIGN_OR_RETURN(int stop, in_.TakeUntil(",\r\n\"", v.text));
+        int stop = in_.TakeUntilBuffered(kCsvUnquoted, v.text);
+        if (stop == Buffered::kNotBuffered) {
+          ASSIGN_OR_RETURN(stop, in_.TakeUntil(kCsvUnquoted, v.text));
+        }
         if (stop == '"') return Fault("a quote inside an unquoted field", column);
         v.kind = v.text.empty() ? CellKind::kNull : CellKind::kText;
       }
-      ASSIGN_OR_RETURN(int sep, in_.Peek());
+      int sep = in_.PeekBuffered();
+      if (sep == Buffered::kNotBuffered) {
+        ASSIGN_OR_RETURN(sep, in_.Peek());
+      }
       if (sep == ',') {
-        (void)in_.Get();
+        in_.Skip();
         continue;
       }
+      record.values.resize(n);
       if (sep >= 0) RETURN_IF_ERROR(TakeLineEnd().status());
       return true;
     }
@@ -169,43 +228,53 @@ class TsvParser final : public ParserBase {
 
   Result<bool> Next(Record& record) override {
     record.names.clear();
-    record.values.clear();
     ASSIGN_OR_RETURN(bool more, StartRecord());
-    if (!more) return false;
+    if (!more) {
+      record.values.clear();
+      return false;
+    }
+    size_t n = 0;
     for (;;) {
-      RecordValue& v = record.values.emplace_back();
-      const auto column = static_cast<int64_t>(record.values.size());
-      raw_.clear();
-      ASSIGN_OR_RETURN(int stop, in_.TakeUntil("\t\r\n", raw_));
-      for (size_t i = 0; i < raw_.size(); ++i) {
-        if (raw_[i] != '\\') {
-          v.text.push_back(raw_[i]);
-          continue;
-        }
-        const char e = i + 1 < raw_.size() ? raw_[++i] : '\0';
-        switch (e) {
-          case 't':
-            v.text.push_back('\t');
-            break;
-          case 'n':
-            v.text.push_back('\n');
-            break;
-          case 'r':
-            v.text.push_back('\r');
-            break;
-          case '\\':
-            v.text.push_back('\\');
-            break;
-          default:
-            return Fault("an unknown escape after a backslash (TSV knows \\t \\n \\r \\\\)",
-                         column);
+      RecordValue& v = NextValue(record, n);
+      const auto column = static_cast<int64_t>(n);
+      int stop = in_.TakeUntilBuffered(kTsvField, v.text);
+      if (stop == Buffered::kNotBuffered) {
+        ASSIGN_OR_RETURN(stop, in_.TakeUntil(kTsvField, v.text));
+      }
+      v.kind = v.text.empty() ? CellKind::kNull : CellKind::kText;
+      if (v.text.find('\\') != std::string::npos) {
+        raw_.swap(v.text);
+        v.text.clear();
+        for (size_t i = 0; i < raw_.size(); ++i) {
+          if (raw_[i] != '\\') {
+            v.text.push_back(raw_[i]);
+            continue;
+          }
+          const char e = i + 1 < raw_.size() ? raw_[++i] : '\0';
+          switch (e) {
+            case 't':
+              v.text.push_back('\t');
+              break;
+            case 'n':
+              v.text.push_back('\n');
+              break;
+            case 'r':
+              v.text.push_back('\r');
+              break;
+            case '\\':
+              v.text.push_back('\\');
+              break;
+            default:
+              return Fault("an unknown escape after a backslash (TSV knows \\t \\n \\r \\\\)",
+                           column);
+          }
         }
       }
-      v.kind = raw_.empty() ? CellKind::kNull : CellKind::kText;
       if (stop == '\t') {
-        (void)in_.Get();
+        in_.Skip();
         continue;
       }
+      record.values.resize(n);
       if (stop >= 0) RETURN_IF_ERROR(TakeLineEnd().status());
       return true;
     }
@@ -221,16 +290,22 @@ class NdjsonParser final : public ParserBase {
   using ParserBase::ParserBase;
 
   Result<bool> Next(Record& record) override {
-    record.names.clear();
-    record.values.clear();
     ASSIGN_OR_RETURN(bool more, StartRecord());
-    if (!more) return false;
+    if (!more) {
+      record.names.clear();
+      record.values.clear();
+      return false;
+    }
     line_text_.clear();
-    ASSIGN_OR_RETURN(int stop, in_.TakeUntil("\n", line_text_));
+    ASSIGN_OR_RETURN(int stop, in_.TakeUntil(kLineEnd, line_text_));
     if (stop >= 0) RETURN_IF_ERROR(TakeLineEnd().status());
     if (!line_text_.empty() && line_text_.back() == '\r') line_text_.pop_back();
     p_ = 0;
-    RETURN_IF_ERROR(ParseObject(record));
+    size_t n = 0;
+    const Status parsed = ParseObject(record, n);
+    record.names.resize(n);
+    record.values.resize(n);
+    RETURN_IF_ERROR(parsed);
     return true;
   }
 
@@ -253,17 +328,21 @@ class NdjsonParser final : public ParserBase {
     return Fault("not a JSON object line: " + what + " at byte " + std::to_string(p_ + 1), column);
   }
 
-  Status ParseObject(Record& record) {
+  // Parses the object into the first `n` names and values of `record`.
+  Status ParseObject(Record& record, size_t& n) {
     if (!Eat('{')) return Bad("expected '{'", 0);
     if (!Eat('}')) {
       for (;;) {
-        const auto column = static_cast<int64_t>(record.values.size()) + 1;
+        const auto column = static_cast<int64_t>(n) + 1;
         Ws();
-        std::string& name = record.names.emplace_back();
+        if (n == record.names.size()) record.names.emplace_back();
+        std::string& name = record.names[n];
+        name.clear();
+        RecordValue& value = NextValue(record, n);
         if (p_ >= line_text_.size() || line_text_[p_] != '"') return Bad("expected a name", column);
         RETURN_IF_ERROR(ParseString(name, column));
         if (!Eat(':')) return Bad("expected ':'", column);
-        RETURN_IF_ERROR(ParseValue(record.values.emplace_back(), column));
+        RETURN_IF_ERROR(ParseValue(value, column));
         if (Eat(',')) continue;
         if (Eat('}')) break;
         return Bad("expected ',' or '}'", column);

@@ -40,8 +40,8 @@ Parsed ParseAll(Format format, const std::string& text, size_t chunk = 1 << 20) 
   StringStream in(text, chunk);
   std::unique_ptr<RecordParser> parser = RecordParser::Create(format, in);
   Parsed out;
+  Record r;  // one record for the whole file, as an import reads it
   for (;;) {
-    Record r;
     Result<bool> next = parser->Next(r);
     if (!next.ok()) {
       out.error = next.status();
@@ -96,6 +96,42 @@ TEST(CsvParserTest, MalformedRecordsAreLocated) {
   EXPECT_EQ(p.error_column, 2);
   p = ParseAll(Format::kCsv, "a,b\r\n1,x\"y\r\n");
   EXPECT_EQ(p.error.code(), StatusCode::kInvalidArgument);
+}
+
+// One Record is reused from row to row: values of a shorter, longer or differently quoted row
+// must not keep anything of the row before.
+TEST(CsvParserTest, ReusedRecordKeepsNothingOfTheRowBefore) {
+  const std::string csv =
+      "a,b,c\r\n"
+      "\"long quoted text, more than fifteen bytes\",x,y\r\n"
+      "1\r\n"
+      ",\"\"\r\n"
+      "plain,\"q\"\"\",3,4\r\n";
+  for (size_t chunk : {size_t{1}, size_t{7}, size_t{1} << 20}) {
+    SCOPED_TRACE(chunk);
+    Parsed p = ParseAll(Format::kCsv, csv, chunk);
+    ASSERT_TRUE(p.error.ok()) << p.error.ToString();
+    ASSERT_EQ(p.records.size(), 5u);
+    EXPECT_EQ(Texts(p.records[1]),
+              (std::vector<std::string>{"long quoted text, more than fifteen bytes", "x", "y"}));
+    EXPECT_EQ(Texts(p.records[2]), (std::vector<std::string>{"1"}));
+    EXPECT_EQ(Texts(p.records[3]), (std::vector<std::string>{"<null>", ""}));
+    EXPECT_EQ(p.records[3].values[1].kind, CellKind::kText);
+    EXPECT_EQ(Texts(p.records[4]), (std::vector<std::string>{"plain", "q\"", "3", "4"}));
+  }
+  Parsed t = ParseAll(Format::kTsv, "a\tb\nx\\ty\tz\n\t\nw\n", 3);
+  ASSERT_TRUE(t.error.ok()) << t.error.ToString();
+  ASSERT_EQ(t.records.size(), 4u);
+  EXPECT_EQ(Texts(t.records[1]), (std::vector<std::string>{"x\ty", "z"}));
+  EXPECT_EQ(Texts(t.records[2]), (std::vector<std::string>{"<null>", "<null>"}));
+  EXPECT_EQ(Texts(t.records[3]), (std::vector<std::string>{"w"}));
+  Parsed n = ParseAll(Format::kNdjson, "{\"a\": \"xyz\", \"b\": 2}\n{\"c\": null}\n{}\n", 4);
+  ASSERT_TRUE(n.error.ok()) << n.error.ToString();
+  ASSERT_EQ(n.records.size(), 3u);
+  EXPECT_EQ(n.records[1].names, (std::vector<std::string>{"c"}));
+  EXPECT_EQ(Texts(n.records[1]), (std::vector<std::string>{"<null>"}));
+  EXPECT_TRUE(n.records[2].names.empty());
+  EXPECT_TRUE(n.records[2].values.empty());
 }
 
 TEST(TsvParserTest, EscapesAndNulls) {
@@ -203,6 +239,32 @@ TEST(ImportValuesTest, ValuesAreCheckedByType) {
     EXPECT_EQ(ok(i, {CellKind::kNull, ""}).value().type, ImportValue::Type::kNull);
   }
   EXPECT_FALSE(ok(0, {CellKind::kJson, "{}"}).ok());
+}
+
+// The import converts into the same ImportValue row after row: each conversion sets what its
+// type needs, whatever the value held before.
+TEST(ImportValuesTest, ConvertingIntoAUsedValueKeepsNothingOfIt) {
+  Dataset d = TestDataset();
+  const auto& f = d.fields();
+  ImportValue v;
+  ASSERT_TRUE(ConvertValue(f[2], Text("a text longer than fifteen bytes"), v).ok());
+  EXPECT_EQ(v.type, ImportValue::Type::kText);
+  ASSERT_TRUE(ConvertValue(f[5], Text("42"), v).ok());
+  EXPECT_EQ(v.type, ImportValue::Type::kInteger);
+  EXPECT_EQ(v.integer, 42);
+  EXPECT_EQ(v.text, "42");
+  ASSERT_TRUE(ConvertValue(f[5], Text("1e999"), v).ok());
+  EXPECT_EQ(v.type, ImportValue::Type::kReal);
+  EXPECT_EQ(v.text, "1e999");
+  ASSERT_TRUE(ConvertValue(f[5], Text("-2.5"), v).ok());
+  EXPECT_EQ(v.real, -2.5);
+  ASSERT_TRUE(ConvertValue(f[2], {CellKind::kNull, ""}, v).ok());
+  EXPECT_EQ(v.type, ImportValue::Type::kNull);
+  EXPECT_EQ(v.text, "");
+  ASSERT_TRUE(ConvertValue(f[4], Text("true"), v).ok());
+  EXPECT_EQ(v.type, ImportValue::Type::kBool);
+  EXPECT_EQ(v.integer, 1);
+  EXPECT_FALSE(ConvertValue(f[0], Text("x"), v).ok());
 }
 
 }  // namespace
