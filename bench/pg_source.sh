@@ -25,7 +25,7 @@ source "$here/lib_exportd.sh"
 cluster="$work/pg"
 cleanup() {
   stop_exportd 2>/dev/null || true
-  bash "$root/tests/postgres/cluster.sh" stop "$cluster"
+  bash "$root/tests/postgres/cluster.sh" stop "$cluster" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
