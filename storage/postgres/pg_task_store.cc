@@ -625,9 +625,14 @@ void PgTaskStore::CommitCreates(const std::vector<PendingCreate*>& group) {
     std::vector<PendingCreate*> one_by_one;
     std::vector<Transitioned> created;
     created.reserve(group.size());
+    // The statement names its inserted tasks by id, so an id may appear in it once: a second
+    // call with the same id goes one by one after it (and is refused there, as it would be in
+    // a group of its own).
+    std::unordered_set<std::string> batched_ids;
     for (PendingCreate* p : group) {
       p->result = Status::Ok();
-      if (p->task.schedule_id && p->task.schedule_slot) {
+      if ((p->task.schedule_id && p->task.schedule_slot) ||
+          !batched_ids.insert(p->task.id).second) {
         one_by_one.push_back(p);
         continue;
       }
