@@ -34,6 +34,19 @@ void RemoveStaging(const std::string& path) {
   }
 }
 
+// Records, inside the caller's transaction on the dataset's file, that task `task_id` published
+// `counts`: what a rerun of the task finds (kSelectPublished) instead of publishing again. The
+// statement is finalised on return, before the caller commits.
+Status RecordPublished(Database& db, const std::string& task_id, const ImportCounts& counts) {
+  ASSIGN_OR_RETURN(Statement record, db.Prepare(kInsertPublished));
+  record.Bind(1, std::string_view(task_id))
+      .Bind(2, counts.rows_inserted)
+      .Bind(3, counts.rows_skipped)
+      .Bind(4, counts.rows_replaced)
+      .Bind(5, ToUnixMillis(std::chrono::system_clock::now()));
+  return record.Run();
+}
+
 // One column of the dataset's table that an import writes.
 struct TargetColumn {
   std::string name;
@@ -227,15 +240,7 @@ class SqliteImportTarget final : public ImportTarget {
       } else {
         counts.rows_inserted = written;
       }
-      {
-        ASSIGN_OR_RETURN(Statement record, db.Prepare(kInsertPublished));
-        record.Bind(1, std::string_view(task_id_))
-            .Bind(2, counts.rows_inserted)
-            .Bind(3, counts.rows_skipped)
-            .Bind(4, counts.rows_replaced)
-            .Bind(5, ToUnixMillis(std::chrono::system_clock::now()));
-        RETURN_IF_ERROR(record.Run());
-      }
+      RETURN_IF_ERROR(RecordPublished(db, task_id_, counts));
       RETURN_IF_ERROR(tx.Commit());
     }
     (void)db.Exec("DETACH DATABASE staging");
@@ -316,15 +321,7 @@ class DirectImportTarget final : public ImportTarget {
     ImportCounts counts;
     counts.rows_inserted = inserted_;
     RETURN_IF_ERROR(db_.Exec(kCreatePublished));
-    {
-      ASSIGN_OR_RETURN(Statement record, db_.Prepare(kInsertPublished));
-      record.Bind(1, std::string_view(task_id_))
-          .Bind(2, counts.rows_inserted)
-          .Bind(3, counts.rows_skipped)
-          .Bind(4, counts.rows_replaced)
-          .Bind(5, ToUnixMillis(std::chrono::system_clock::now()));
-      RETURN_IF_ERROR(record.Run());
-    }
+    RETURN_IF_ERROR(RecordPublished(db_, task_id_, counts));
     insert_ = Statement();
     RETURN_IF_ERROR(db_.Exec("COMMIT"));
     open_ = false;
