@@ -17,6 +17,10 @@ size_t Utf8SequenceLength(std::string_view s, size_t i);
 // True if all of `s` is well-formed UTF-8.
 bool IsValidUtf8(std::string_view s);
 
+// Appends code point `cp` to `out` as UTF-8 (1 to 4 bytes).
+// REQUIRES: cp <= 0x10FFFF.
+void AppendUtf8(uint32_t cp, std::string& out);
+
 // One JSON pointer reference token (RFC 6901): '~' -> "~0", '/' -> "~1".
 std::string JsonPointerToken(std::string_view s);
 

@@ -7,6 +7,7 @@
 #include <utility>
 #include <variant>
 
+#include "core/text.h"
 #include "core/time_format.h"
 
 namespace exportd {
@@ -121,23 +122,7 @@ std::string Utf8Successor(std::string_view prefix) {
   if (points.empty()) return "";
   points.back() = points.back() == 0xD7FF ? 0xE000 : points.back() + 1;
   std::string out;
-  for (const uint32_t cp : points) {
-    if (cp < 0x80) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else if (cp < 0x10000) {
-      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    } else {
-      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-    }
-  }
+  for (const uint32_t cp : points) AppendUtf8(cp, out);
   return out;
 }
 
