@@ -135,8 +135,9 @@ class Source {
   virtual Result<std::unique_ptr<RecordReader>> Read(const SourceQuery& query) = 0;
   // Up to `count` readers that yield the same rows in the same order (one snapshot), for threads
   // that each decode a share of the rows and Skip() the others. At least one on success; fewer
-  // than asked when the source cannot promise one snapshot to several connections (the default
-  // gives Read(query) alone). Each reader is used by one thread.
+  // than asked when the source cannot promise one snapshot to several connections, or when more
+  // readers would not be faster (the default gives Read(query) alone). Each reader is used by
+  // one thread.
   virtual Result<std::vector<std::unique_ptr<RecordReader>>> ReadShared(const SourceQuery& query,
                                                                         int count) {
     (void)count;

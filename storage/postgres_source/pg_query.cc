@@ -16,21 +16,27 @@ namespace {
 // Appends SQL text and parameters in step, so that parameter numbers always follow the text.
 class SqlWriter {
  public:
+  explicit SqlWriter(PgParamStyle style = PgParamStyle::kBound) : style_(style) {}
   SqlWriter& operator<<(std::string_view text) {
     sql_ += text;
     return *this;
   }
-  // "$n::cast" (no cast when `cast` is empty).
+  // "$n::cast", or "current_setting('exportd.pn')::cast" (no cast when `cast` is empty).
   SqlWriter& Param(std::string value, std::string_view cast) {
     params_.push_back(std::move(value));
-    sql_ += '$';
-    sql_ += std::to_string(params_.size());
+    const std::string n = std::to_string(params_.size());
+    if (style_ == PgParamStyle::kBound) {
+      sql_.append("$").append(n);
+    } else {
+      sql_.append("current_setting('").append(PgParamSettingName(params_.size())).append("')");
+    }
     if (!cast.empty()) sql_.append("::").append(cast);
     return *this;
   }
   PgCompiledSql Finish() && { return {std::move(sql_), std::move(params_)}; }
 
  private:
+  const PgParamStyle style_;
   std::string sql_;
   std::vector<std::string> params_;
 };
@@ -572,6 +578,8 @@ class QueryCompiler {
 
 }  // namespace
 
+std::string PgParamSettingName(size_t n) { return "exportd.p" + std::to_string(n); }
+
 const PgColumn* PgTableInfo::Find(std::string_view name) const {
   for (const PgColumn& c : columns) {
     if (c.name == name) return &c;
@@ -605,12 +613,12 @@ Result<PgCompiledSql> PgCompileCount(const Dataset& dataset, const SourceQuery& 
 }
 
 Result<PgCompiledSelect> PgCompileSelect(const Dataset& dataset, const SourceQuery& query,
-                                         const PgTableInfo& table) {
+                                         const PgTableInfo& table, PgParamStyle style) {
   if (query.fields.empty()) return InvalidArgument("a query selects at least one field");
   const DatasetSpec& spec = dataset.spec();
   QueryCompiler compiler(dataset, table);
   PgCompiledSelect out;
-  SqlWriter w;
+  SqlWriter w(style);
   w << "SELECT ";
   std::map<std::string, int, std::less<>> column_of;
   int next_column = 0;

@@ -6,7 +6,10 @@
 //  - every value is a parameter, sent as text and cast in the SQL text to the type it is compared
 //    as ($1::bigint, $2::text, ...); the SQL text holds only fixed keywords and identifiers of
 //    the dataset, double-quoted (QuotePgIdentifier); a field unknown to the dataset is
-//    kInvalidArgument;
+//    kInvalidArgument. A select compiled with PgParamStyle::kSetting reads parameter n from the
+//    transaction's setting PgParamSettingName(n) instead of $n (for COPY, which takes no bind
+//    parameters): the caller sets them with set_config(name, value, true) in the same
+//    transaction, so values still never enter the SQL text;
 //  - a value is compared as the column's type when it fits it (integers and floats with numeric
 //    columns, booleans with boolean columns, any value as text with text columns); otherwise the
 //    column's text output is compared with the value's text (SQLite compares a stored TEXT the
@@ -70,6 +73,15 @@ struct PgCompiledSelect {
   int document_column = -1;  // -1 if not selected
 };
 
+// How the SQL text refers to parameter n.
+enum class PgParamStyle : uint8_t {
+  kBound,    // $n, bound by PQexecParams
+  kSetting,  // current_setting('exportd.pn'), set by set_config in the same transaction
+};
+
+// The setting that holds parameter n (1-based) under PgParamStyle::kSetting: "exportd.pn".
+std::string PgParamSettingName(size_t n);
+
 // "a" -> "\"a\"" ('"' doubled).
 std::string QuotePgIdentifier(std::string_view name);
 // "schema.table" -> "\"schema\".\"table\"" (split at the first '.'), "table" -> "\"table\"".
@@ -79,7 +91,8 @@ Result<PgCompiledSql> PgCompileCount(const Dataset& dataset, const SourceQuery& 
                                      const PgTableInfo& table);
 // SELECT fields..., key[, document] FROM table WHERE ... ORDER BY key.
 Result<PgCompiledSelect> PgCompileSelect(const Dataset& dataset, const SourceQuery& query,
-                                         const PgTableInfo& table);
+                                         const PgTableInfo& table,
+                                         PgParamStyle style = PgParamStyle::kBound);
 // SELECT DISTINCT partition::text ... WHERE partition IS NOT NULL (no order).
 Result<PgCompiledSql> PgCompilePartitions(const Dataset& dataset, const PgTableInfo& table);
 // partition as text ('' for NULL or none), COUNT(*), COUNT(DISTINCT field)... GROUP BY 1.

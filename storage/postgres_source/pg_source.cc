@@ -11,6 +11,7 @@
 
 #include "core/time_format.h"
 #include "storage/postgres/pg_connection.h"
+#include "storage/postgres_source/pg_copy_stream.h"
 #include "storage/sqlite/document_flattener.h"
 
 namespace exportd {
@@ -122,17 +123,18 @@ SlotKind SlotKindOf(PgKind kind, bool unix_time) {
   }
 }
 
-constexpr const char* kCursor = "exportd_rows";
+Status CopyError(PGconn* conn, const PGresult* result) { return SourceError("", conn, result); }
 
-// Reads a declared cursor in batches. The next FETCH is sent as soon as a batch has arrived, so
-// the server produces it while this one is decoded.
-class PgRecordReader final : public RecordReader {
+// Reads the rows of a COPY (SELECT ...) TO STDOUT in text format, which a PgCopyStream takes off
+// the connection while this reader decodes them.
+class PgCopyReader final : public RecordReader {
  public:
-  PgRecordReader(std::unique_ptr<PgConnection> conn, std::string dataset_name,
-                 std::vector<SlotKind> kinds, std::vector<int> columns, int key_column,
-                 bool integer_key, int document_column,
-                 std::vector<DocumentFlattener::Target> targets)
+  PgCopyReader(std::unique_ptr<PgConnection> conn, std::string dataset_name,
+               std::vector<SlotKind> kinds, std::vector<int> columns, int result_columns,
+               int key_column, bool integer_key, int document_column,
+               std::vector<DocumentFlattener::Target> targets)
       : conn_(std::move(conn)),
+        stream_(conn_->get(), &CopyError),
         dataset_name_(std::move(dataset_name)),
         kinds_(std::move(kinds)),
         columns_(std::move(columns)),
@@ -141,7 +143,9 @@ class PgRecordReader final : public RecordReader {
         document_column_(document_column),
         flattener_(std::move(targets)),
         cells_(kinds_.size()),
-        scratch_(kinds_.size()) {
+        scratch_(kinds_.size()),
+        fields_(static_cast<size_t>(result_columns)),
+        unescaped_(static_cast<size_t>(result_columns)) {
     for (size_t i = 0; i < kinds_.size(); ++i) {
       if (kinds_[i] != SlotKind::kDocument) plain_slots_.push_back(static_cast<uint32_t>(i));
     }
@@ -165,107 +169,46 @@ class PgRecordReader final : public RecordReader {
   }
 
   FilterValue key() const override {
-    const PGresult* r = batch_.get();
-    if (PQgetisnull(r, row_, key_column_)) return std::monostate{};
-    return KeyFromText(Value(r, row_, key_column_), integer_key_);
+    const std::optional<std::string_view>& key = fields_[static_cast<size_t>(key_column_)];
+    if (!key) return std::monostate{};
+    return KeyFromText(*key, integer_key_);
   }
 
   Status status() const override { return status_; }
 
  private:
-  struct Clear {
-    void operator()(PGresult* r) const { PQclear(r); }
-  };
-  using ResultPtr = std::unique_ptr<PGresult, Clear>;
-
-  // Small: a row may be a wide document of tens of kilobytes; the next batches are sized by it.
-  static constexpr int kFirstFetch = 100;
-  static constexpr size_t kBatchBytes = 2 << 20;
-  static constexpr size_t kMaxBatchRows = 10000;
-  static constexpr int kConsumeEvery = 1024;  // rows between reads of the socket
-
-  static std::string_view Value(const PGresult* r, int row, int col) {
-    return std::string_view(PQgetvalue(r, row, col), static_cast<size_t>(PQgetlength(r, row, col)));
-  }
-
   bool Advance() {
     if (done_) return false;
-    if (++row_ < rows_) {
-      if (pending_ && row_ % kConsumeEvery == 0) PQconsumeInput(conn_->get());
-      return true;
-    }
-    if (last_batch_) {
-      Stop(Status::Ok());
+    const std::optional<std::string_view> line = stream_.Next();
+    if (!line) {
+      Status s = stream_.status();
+      Stop(s.ok() ? std::move(s) : s.WithContext("read dataset '" + dataset_name_ + "'"));
       return false;
     }
-    if (!pending_ && !SendFetch()) return false;
-    if (!ReceiveBatch()) return false;
-    if (rows_ == 0) {
-      Stop(Status::Ok());
+    if (!SplitCopyTextRow(*line, fields_, unescaped_)) {
+      Stop(Internal("read dataset '" + dataset_name_ + "': a row of " +
+                    std::to_string(fields_.size()) + " columns came back with another number"));
       return false;
     }
-    row_ = 0;
     return true;
   }
 
-  bool SendFetch() {
-    fetch_rows_ = next_fetch_rows_;
-    const std::string sql =
-        "FETCH FORWARD " + std::to_string(fetch_rows_) + " FROM " + std::string(kCursor);
-    if (PQsendQuery(conn_->get(), sql.c_str()) != 1) {
-      Stop(SourceError("read dataset '" + dataset_name_ + "'", conn_->get(), nullptr));
-      return false;
-    }
-    pending_ = true;
-    return true;
-  }
-
-  // Waits for the FETCH sent, makes it the current batch and sends the next one (unless this one
-  // came back short, which means the end).
-  bool ReceiveBatch() {
-    pending_ = false;
-    ResultPtr result(PQgetResult(conn_->get()));
-    for (PGresult* extra; (extra = PQgetResult(conn_->get())) != nullptr;) PQclear(extra);
-    if (!result || PQresultStatus(result.get()) != PGRES_TUPLES_OK) {
-      Stop(SourceError("read dataset '" + dataset_name_ + "'", conn_->get(), result.get()));
-      return false;
-    }
-    batch_ = std::move(result);
-    rows_ = PQntuples(batch_.get());
-    row_ = -1;
-    if (first_batch_) {
-      first_batch_ = false;
-      size_t bytes = 1;
-      const int fields = PQnfields(batch_.get());
-      for (int r = 0; r < rows_; ++r) {
-        for (int c = 0; c < fields; ++c)
-          bytes += static_cast<size_t>(PQgetlength(batch_.get(), r, c));
-      }
-      const size_t per_row = std::max<size_t>(1, bytes / std::max(rows_, 1));
-      next_fetch_rows_ =
-          static_cast<int>(std::clamp<size_t>(kBatchBytes / per_row, 100, kMaxBatchRows));
-    }
-    last_batch_ = rows_ < fetch_rows_;
-    if (!last_batch_ && !SendFetch()) return false;
-    return true;
-  }
-
+  // The connection is this thread's again once the stream has ended well.
   void Stop(Status s) {
     status_ = std::move(s);
     done_ = true;
-    if (status_.ok() && !pending_) (void)conn_->ExecScript("COMMIT");
+    if (status_.ok()) (void)conn_->ExecScript("COMMIT");
   }
 
   Status FillRow() {
-    const PGresult* r = batch_.get();
     for (const uint32_t i : plain_slots_) {
-      const int col = columns_[i];
+      const std::optional<std::string_view>& field = fields_[static_cast<size_t>(columns_[i])];
       Cell& cell = cells_[i];
-      if (PQgetisnull(r, row_, col)) {
+      if (!field) {
         cell = Cell{};
         continue;
       }
-      const std::string_view text = Value(r, row_, col);
+      const std::string_view text = *field;
       switch (kinds_[i]) {
         case SlotKind::kNumberText:
           cell = {CellKind::kNumber, text};
@@ -303,8 +246,8 @@ class PgRecordReader final : public RecordReader {
       }
     }
     if (document_column_ >= 0) {
-      std::string_view doc;
-      if (!PQgetisnull(r, row_, document_column_)) doc = Value(r, row_, document_column_);
+      const std::string_view doc =
+          fields_[static_cast<size_t>(document_column_)].value_or(std::string_view());
       Status s = flattener_.Flatten(doc, cells_);
       if (!s.ok()) {
         return s.WithContext("dataset '" + dataset_name_ + "', row key " + DescribeKey(key()));
@@ -321,6 +264,7 @@ class PgRecordReader final : public RecordReader {
   }
 
   const std::unique_ptr<PgConnection> conn_;
+  PgCopyStream stream_;  // after conn_: stopped before the connection closes
   const std::string dataset_name_;
   const std::vector<SlotKind> kinds_;
   const std::vector<int> columns_;  // result column per slot (unused for document slots)
@@ -335,14 +279,8 @@ class PgRecordReader final : public RecordReader {
   bool sparse_ = false;
   std::vector<uint32_t> non_null_;
 
-  ResultPtr batch_;
-  int rows_ = 0;                       // rows in batch_
-  int row_ = -1;                       // the current row of batch_
-  int fetch_rows_ = kFirstFetch;       // rows asked by the FETCH in flight (or the last one)
-  int next_fetch_rows_ = kFirstFetch;  // rows the next FETCH asks for
-  bool first_batch_ = true;
-  bool pending_ = false;     // a FETCH has been sent and its answer not read
-  bool last_batch_ = false;  // batch_ came back short: no FETCH after it
+  std::vector<std::optional<std::string_view>> fields_;  // its columns; nullopt for NULL
+  std::vector<std::string> unescaped_;                   // per column: text with escapes
   Status status_;
   bool done_ = false;
 };
@@ -559,7 +497,7 @@ Result<std::unique_ptr<RecordReader>> PgSource::Read(const SourceQuery& query) {
   const std::string where = "read dataset '" + dataset_->spec().name + "'";
   auto conn = OpenSession(dataset_->spec().source.url);
   if (!conn.ok()) return conn.status().WithContext(where);
-  // One cursor is one snapshot; READ ONLY lets the server skip what a writer would need.
+  // One transaction is one snapshot; READ ONLY lets the server skip what a writer would need.
   if (Status s = (*conn)->ExecScript("BEGIN READ ONLY"); !s.ok()) return s.WithContext(where);
   return MakeReader(std::move(conn).value(), query);
 }
@@ -569,7 +507,11 @@ Result<std::vector<std::unique_ptr<RecordReader>>> PgSource::ReadShared(const So
   const DatasetSpec& spec = dataset_->spec();
   const std::string where = "read dataset '" + spec.name + "'";
   std::vector<std::unique_ptr<RecordReader>> readers;
-  if (count <= 1 || !table_.Find(spec.key)->not_null) {
+  const bool documents = std::any_of(query.fields.begin(), query.fields.end(), [&](const auto& f) {
+    const Field* field = dataset_->FindField(f);
+    return field != nullptr && field->from_document;
+  });
+  if (count <= 1 || !documents || !table_.Find(spec.key)->not_null) {
     ASSIGN_OR_RETURN(std::unique_ptr<RecordReader> reader, Read(query));
     readers.push_back(std::move(reader));
     return readers;
@@ -612,7 +554,8 @@ Result<std::unique_ptr<RecordReader>> PgSource::MakeReader(std::unique_ptr<PgCon
                                                            const SourceQuery& query) {
   const DatasetSpec& spec = dataset_->spec();
   const std::string where = "read dataset '" + spec.name + "'";
-  ASSIGN_OR_RETURN(PgCompiledSelect select, PgCompileSelect(*dataset_, query, table_));
+  ASSIGN_OR_RETURN(PgCompiledSelect select,
+                   PgCompileSelect(*dataset_, query, table_, PgParamStyle::kSetting));
   std::vector<SlotKind> kinds;
   std::vector<DocumentFlattener::Target> targets;
   for (size_t i = 0; i < query.fields.size(); ++i) {
@@ -632,13 +575,27 @@ Result<std::unique_ptr<RecordReader>> PgSource::MakeReader(std::unique_ptr<PgCon
         spec.time_field && field->name == *spec.time_field && column->kind() == PgKind::kInteger;
     kinds.push_back(SlotKindOf(column->kind(), unix_time));
   }
-  auto declared =
-      Query(*conn, "DECLARE " + std::string(kCursor) + " NO SCROLL CURSOR FOR " + select.query.sql,
-            select.query.params);
-  if (!declared.ok()) return declared.status().WithContext(where);
+  // COPY takes no bind parameters: the values go into settings of this transaction, which the
+  // compiled SELECT reads (PgParamStyle::kSetting), so no value is ever part of the SQL text.
+  if (!select.query.params.empty()) {
+    std::string set = "SELECT ";
+    for (size_t n = 1; n <= select.query.params.size(); ++n) {
+      if (n > 1) set += ", ";
+      set += "set_config('" + PgParamSettingName(n) + "', $" + std::to_string(n) + ", true)";
+    }
+    auto done = Query(*conn, set, select.query.params);
+    if (!done.ok()) return done.status().WithContext(where);
+  }
+  const std::string copy = "COPY (" + select.query.sql + ") TO STDOUT";
+  PGresult* started = PQexec(conn->get(), copy.c_str());
+  const bool copying = started != nullptr && PQresultStatus(started) == PGRES_COPY_OUT;
+  const int result_columns = copying ? PQnfields(started) : 0;
+  const Status error = copying ? Status::Ok() : SourceError(where, conn->get(), started);
+  PQclear(started);
+  if (!error.ok()) return error;
   const bool integer_key = table_.Find(spec.key)->kind() == PgKind::kInteger;
-  return std::unique_ptr<RecordReader>(new PgRecordReader(
-      std::move(conn), spec.name, std::move(kinds), std::move(select.field_columns),
+  return std::unique_ptr<RecordReader>(new PgCopyReader(
+      std::move(conn), spec.name, std::move(kinds), std::move(select.field_columns), result_columns,
       select.key_column, integer_key, select.document_column, std::move(targets)));
 }
 

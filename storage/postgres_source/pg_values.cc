@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <system_error>
 
 #include "core/time_format.h"
@@ -13,6 +14,13 @@ namespace exportd {
 namespace {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
 
 // A finite decimal as sign, significant digits (no leading or trailing zeros) and the position
 // of the decimal point relative to them: value = 0.digits * 10^exponent. Zero has no digits.
@@ -120,6 +128,15 @@ PgKind PgKindOfType(uint32_t type_oid) {
 }
 
 Cell FloatCell(std::string_view text, std::string& scratch) {
+  // PostgreSQL writes the same shortest digits (extra_float_digits > 0), in fixed notation when
+  // the decimal exponent is in [-4, 15). Such a text with a fraction and no zeros before its
+  // first significant digit is also std::to_chars' choice (the scientific form is longer), so
+  // it is already the text to write: no conversion for most values.
+  const std::string_view digits = text.starts_with('-') ? text.substr(1) : text;
+  if (text.find('.') != std::string_view::npos && !digits.starts_with("0.0") &&
+      text.find_first_of("eEnN") == std::string_view::npos) {
+    return {CellKind::kNumber, text};
+  }
   double value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (ec != std::errc() || end != text.data() + text.size()) {
@@ -185,20 +202,105 @@ bool AppendBase64FromByteaHex(std::string_view text, std::string& out) {
   if (!text.starts_with("\\x") || text.size() % 2 != 0) return false;
   std::string bytes;
   bytes.reserve(text.size() / 2 - 1);
-  const auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
   for (size_t i = 2; i < text.size(); i += 2) {
-    const int high = nibble(text[i]);
-    const int low = nibble(text[i + 1]);
+    const int high = HexDigit(text[i]);
+    const int low = HexDigit(text[i + 1]);
     if (high < 0 || low < 0) return false;
     bytes.push_back(static_cast<char>(high * 16 + low));
   }
   AppendBase64(bytes, out);
   return true;
+}
+
+namespace {
+
+// COPY's text escapes, as the server's COPY FROM reads them (copyfromparse.c).
+void DecodeCopyEscapes(std::string_view field, std::string& out) {
+  out.reserve(field.size());
+  for (size_t i = 0; i < field.size(); ++i) {
+    const char c = field[i];
+    if (c != '\\' || i + 1 == field.size()) {
+      out.push_back(c);
+      continue;
+    }
+    const char e = field[++i];
+    switch (e) {
+      case 'b':
+        out.push_back('\b');
+        break;
+      case 'f':
+        out.push_back('\f');
+        break;
+      case 'n':
+        out.push_back('\n');
+        break;
+      case 'r':
+        out.push_back('\r');
+        break;
+      case 't':
+        out.push_back('\t');
+        break;
+      case 'v':
+        out.push_back('\v');
+        break;
+      case 'x':
+        if (i + 1 < field.size() && HexDigit(field[i + 1]) >= 0) {
+          int value = HexDigit(field[++i]);
+          if (i + 1 < field.size() && HexDigit(field[i + 1]) >= 0)
+            value = value * 16 + HexDigit(field[++i]);
+          out.push_back(static_cast<char>(value));
+        } else {
+          out.push_back('x');
+        }
+        break;
+      default:
+        if (e >= '0' && e <= '7') {
+          int value = e - '0';
+          for (int k = 0;
+               k < 2 && i + 1 < field.size() && field[i + 1] >= '0' && field[i + 1] <= '7'; ++k) {
+            value = value * 8 + (field[++i] - '0');
+          }
+          out.push_back(static_cast<char>(value));
+        } else {
+          out.push_back(e);
+        }
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+bool SplitCopyTextRow(std::string_view row, std::vector<std::optional<std::string_view>>& fields,
+                      std::vector<std::string>& scratch) {
+  if (!row.empty() && row.back() == '\n') row.remove_suffix(1);
+  // Most rows have no escape at all: one search of the row spares one per field.
+  const bool escaped = std::memchr(row.data(), '\\', row.size()) != nullptr;
+  const size_t want = fields.size();
+  const char* p = row.data();
+  const char* const end = p + row.size();
+  size_t n = 0;
+  for (;;) {
+    if (n == want) return false;
+    const char* q = p;
+    while (q != end && *q != '\t') ++q;  // fields are short: a loop beats a call per field
+    const std::string_view field(p, static_cast<size_t>(q - p));
+    if (!escaped) {
+      fields[n] = field;
+    } else if (field == "\\N") {
+      fields[n] = std::nullopt;
+    } else if (std::memchr(field.data(), '\\', field.size()) == nullptr) {
+      fields[n] = field;
+    } else {
+      scratch[n].clear();
+      DecodeCopyEscapes(field, scratch[n]);
+      fields[n] = std::string_view(scratch[n]);
+    }
+    ++n;
+    if (q == end) break;
+    p = q + 1;
+  }
+  return n == want;
 }
 
 std::string PgInstantText(TimePoint t) {

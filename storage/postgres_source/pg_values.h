@@ -6,8 +6,10 @@
 #define EXPORTD_STORAGE_POSTGRES_SOURCE_PG_VALUES_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/source.h"
 
@@ -54,6 +56,16 @@ void AppendRfc3339FromPg(std::string_view text, std::string& out);
 // bytea in hex output ("\x0aff") -> standard base64 with padding, as the SQLite source writes a
 // BLOB. False (out unspecified) for text that is not hex output.
 bool AppendBase64FromByteaHex(std::string_view text, std::string& out);
+
+// One row of COPY ... TO STDOUT in text format split into its fields: fields are separated by
+// tabs and the row ends with a newline (optional here); a field of exactly \N is NULL
+// (nullopt); backslash escapes (\b \f \n \r \t \v \\, \ooo octal, \xhh hex, and a
+// backslash before any other character, which stands for that character) are decoded into
+// scratch[i], which fields[i] then points into; other fields point into `row`. Each field is
+// the type's text output, as a text-format query result would hold it. False if the row does
+// not hold exactly fields.size() fields. REQUIRES: scratch.size() == fields.size().
+bool SplitCopyTextRow(std::string_view row, std::vector<std::optional<std::string_view>>& fields,
+                      std::vector<std::string>& scratch);
 
 // An instant as PostgreSQL reads it for a timestamptz parameter: "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ".
 std::string PgInstantText(TimePoint t);

@@ -149,8 +149,8 @@ TEST_F(PgSourceFlowTest, ServerStoppedMidExportIsRetriedAndResumesFromItsLastFil
     ~Cleanup() { Cluster("stop", dir); }
   } cleanup{cluster};
   const std::string base = "postgresql:///postgres?host=" + cluster + "/sock&user=postgres";
-  // More rows than a reader fetches ahead (batches of at most 10,000 rows), so that the outage
-  // reaches it mid-read.
+  // About 30 MB, more than a reader takes ahead of the rows it has written (8 MB, see
+  // PgCopyStream), so that the outage reaches it mid-read.
   constexpr int kRows = 30000;
   {
     auto conn = PgConnection::Open(base);
@@ -160,7 +160,8 @@ TEST_F(PgSourceFlowTest, ServerStoppedMidExportIsRetriedAndResumesFromItsLastFil
             ->ExecScript("CREATE TABLE items (id bigint PRIMARY KEY, name text, qty bigint, "
                          "price double precision, observed_at timestamptz NOT NULL, "
                          "region text NOT NULL, doc json); "
-                         "INSERT INTO items SELECT g, 'name ' || g, g % 97, g * 0.25, "
+                         "INSERT INTO items SELECT g, 'name ' || g || repeat('.', 1000), "
+                         "g % 97, g * 0.25, "
                          "timestamptz '2024-01-01' + g * interval '1 minute', "
                          "(ARRAY['north', 'south', 'east', 'west'])[g % 4 + 1], "
                          "json_build_object('alpha', g * 0.5, 'gamma', g) "

@@ -7,13 +7,17 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <optional>
+#include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/time_format.h"
 #include "storage/postgres/pg_connection.h"
+#include "storage/postgres_source/pg_copy_stream.h"
 #include "storage/postgres_source/pg_values.h"
 #include "storage/sqlite/sqlite_dataset.h"
 #include "storage/sqlite/sqlite_db.h"
@@ -87,6 +91,26 @@ TEST(PgValuesTest, ByteaHexBecomesBase64) {
   EXPECT_FALSE(AppendBase64FromByteaHex("\\x0g", out));
 }
 
+TEST(PgValuesTest, CopyTextRowsSplitIntoFieldsAndUnescape) {
+  std::vector<std::optional<std::string_view>> fields(4);
+  std::vector<std::string> scratch(4);
+  ASSERT_TRUE(SplitCopyTextRow("12\t\\N\tplain\t\n", fields, scratch));
+  EXPECT_EQ(fields[0], "12");
+  EXPECT_EQ(fields[1], std::nullopt);
+  EXPECT_EQ(fields[2], "plain");
+  EXPECT_EQ(fields[3], "");  // the empty text, not NULL
+
+  ASSERT_TRUE(
+      SplitCopyTextRow("a\\tb\\\\c\tx\\ny\\rz\t\\\\N\t\\101\\x41\\0\\q\\b\\f\\v", fields, scratch));
+  EXPECT_EQ(fields[0], "a\tb\\c");
+  EXPECT_EQ(fields[1], "x\ny\rz");
+  EXPECT_EQ(fields[2], "\\N");  // an escaped backslash before N: the text, not NULL
+  EXPECT_EQ(fields[3], std::string_view("AA\0q\b\f\v", 7));
+
+  EXPECT_FALSE(SplitCopyTextRow("1\t2\t3\n", fields, scratch));
+  EXPECT_FALSE(SplitCopyTextRow("1\t2\t3\t4\t5\n", fields, scratch));
+}
+
 TEST(PgQueryTest, IdentifiersAreQuotedAndValuesAreParameters) {
   EXPECT_EQ(QuotePgIdentifier("a\"b"), "\"a\"\"b\"");
   EXPECT_EQ(QuotePgRelation("s.t"), "\"s\".\"t\"");
@@ -106,6 +130,16 @@ TEST(PgQueryTest, IdentifiersAreQuotedAndValuesAreParameters) {
             "SELECT \"name\", \"id\" FROM \"t\" WHERE \"name\" = $1::text AND \"name\" COLLATE "
             "\"C\" > $2::text AND \"id\" > $3::bigint ORDER BY \"id\"");
   EXPECT_EQ(sql->query.params, (std::vector<std::string>{"x'); DROP TABLE t; --", "a", "7"}));
+  // For COPY: the same parameters, read from the transaction's settings.
+  auto copy = PgCompileSelect(dataset, q, table, PgParamStyle::kSetting);
+  ASSERT_TRUE(copy.ok()) << copy.status().ToString();
+  EXPECT_EQ(
+      copy->query.sql,
+      "SELECT \"name\", \"id\" FROM \"t\" WHERE \"name\" = "
+      "current_setting('exportd.p1')::text AND \"name\" COLLATE \"C\" > "
+      "current_setting('exportd.p2')::text AND \"id\" > current_setting('exportd.p3')::bigint "
+      "ORDER BY \"id\"");
+  EXPECT_EQ(copy->query.params, sql->query.params);
   q.filter = {{"nope", FilterOp::kEq, {int64_t{1}}}};
   EXPECT_EQ(PgCompileSelect(dataset, q, table).status().code(), StatusCode::kInvalidArgument);
 }
@@ -169,7 +203,9 @@ const std::vector<Item>& Items() {
        R"({"a": 1e-05, "b": "x\ny", "c": {"k": [1]}, "zeta": 9})"},
       {2, std::nullopt, std::numeric_limits<int64_t>::min(), 1e20, "3.00", false, "",
        "2024-01-02T00:00:00.5Z", "2024-02-29", "south", R"({"a": 2, "b": null})"},
-      {3, "tab\there", 0, -2.5e-300, "0.00001", std::nullopt, std::nullopt,
+      // COPY's text format escapes these: a tab, a backslash, a newline, a carriage return, and
+      // a literal backslash-N that is not NULL.
+      {3, "tab\there \\ new\nline\r\\N", 0, -2.5e-300, "0.00001", std::nullopt, std::nullopt,
        "2024-01-03T12:30:00.123456Z", std::nullopt, std::nullopt, std::nullopt},
       {4, "\xc3\xbf prefix", 7, std::numeric_limits<double>::infinity(), "-0.5", true, "abc",
        "2024-01-04T00:00:00Z", "1999-12-31", "north", R"({"a": 0.5, "b": "text", "c": [1,2]})"},
@@ -322,6 +358,64 @@ TEST_F(PgSourceTest, ResolvesFieldTypesLikeTheSqliteSource) {
                                              "day:any", "region:text", "a:any", "b:any", "c:any"}));
 }
 
+// FloatCell keeps most of the server's float8 text as it is: checked against std::to_chars for
+// doubles of every shape, as this server writes them.
+TEST_F(PgSourceTest, FloatTextIsTheShortestTextOfTheDoubleForEveryShape) {
+  std::mt19937_64 random(7);
+  std::vector<double> values = {0.0,
+                                -0.0,
+                                1.0,
+                                0.5,
+                                0.1,
+                                0.0001,
+                                0.00012,
+                                0.001,
+                                1e-05,
+                                1e15,
+                                1e16,
+                                123456789012345.6,
+                                1e14 + 0.5,
+                                100.0,
+                                1e6,
+                                1234567.0,
+                                -3.25,
+                                5e-324,
+                                std::numeric_limits<double>::max()};
+  for (int i = 0; i < 4000; ++i) {
+    uint64_t bits = random();
+    double d;
+    std::memcpy(&d, &bits, sizeof d);
+    if (std::isfinite(d)) values.push_back(d);
+    values.push_back(std::uniform_real_distribution<double>(-1000, 1000)(random));
+    const int64_t k = static_cast<int64_t>(random() % 2000000) - 1000000;
+    values.push_back(static_cast<double>(k) / std::pow(10.0, static_cast<int>(random() % 12)));
+    values.push_back(static_cast<double>(k) * std::pow(10.0, static_cast<int>(random() % 20)));
+  }
+  std::string array = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) array += ",";
+    char buf[32];
+    array.append(buf, std::to_chars(buf, buf + sizeof buf, values[i]).ptr);
+  }
+  array += "}";
+  ASSERT_TRUE(pg_->ExecScript("SET extra_float_digits = 1").ok());
+  auto rows = pg_->Exec(
+      "SELECT v::text FROM unnest($1::float8[]) WITH ORDINALITY AS t(v, n) "
+      "ORDER BY n",
+      PgParams().Text(array));
+  ASSERT_TRUE(rows.ok()) << rows.status().ToString();
+  ASSERT_EQ(rows->rows(), static_cast<int>(values.size()));
+  for (size_t i = 0; i < values.size(); ++i) {
+    char buf[32];
+    const std::string expected(buf, std::to_chars(buf, buf + sizeof buf, values[i]).ptr);
+    const std::string server = rows->Text(static_cast<int>(i), 0);
+    std::string scratch;
+    const Cell cell = FloatCell(server, scratch);
+    ASSERT_EQ(cell.kind, CellKind::kNumber) << server;
+    ASSERT_EQ(cell.text, expected) << "the server wrote " << server;
+  }
+}
+
 TEST_F(PgSourceTest, EveryTypeReadsAsTheSqliteSourceReadsTheSameData) {
   ReadResult pg = ReadAll(*source_, AllFields());
   ASSERT_TRUE(pg.status.ok()) << pg.status.ToString();
@@ -436,11 +530,21 @@ TEST_F(PgSourceTest, SharedReadersReadOneSnapshot) {
   ReadResult now = ReadAll(*source_, AllFields());
   EXPECT_EQ(now.keys.front(), FilterValue(int64_t{2}));
   EXPECT_EQ(now.keys.back(), FilterValue(int64_t{7}));
+
+  // Without a document field there is nothing worth a second pass of the server over the rows.
+  SourceQuery plain;
+  plain.fields = {"id", "name", "price"};
+  auto one = source_->ReadShared(plain, 2);
+  ASSERT_TRUE(one.ok()) << one.status().ToString();
+  EXPECT_EQ(one->size(), 1u);
 }
 
 TEST_F(PgSourceTest, LosingTheServerMidReadIsTransient) {
-  ASSERT_TRUE(pg_->ExecScript("INSERT INTO items (id, name) SELECT g, 'row ' || g FROM "
-                              "generate_series(100, 20100) AS g")
+  // About 40 MB: more than the reader takes ahead (PgCopyStream::kMaxAhead) and the socket
+  // buffers hold, so it cannot have every row in hand when its connection is killed.
+  static_assert(PgCopyStream::kMaxAhead < (20 << 20));  // the rows below: 40 MB
+  ASSERT_TRUE(pg_->ExecScript("INSERT INTO items (id, name) SELECT g, 'row ' || g || "
+                              "repeat('x', 2000) FROM generate_series(100, 20100) AS g")
                   .ok());
   SourceQuery q;
   q.fields = {"id", "name"};
@@ -459,6 +563,34 @@ TEST_F(PgSourceTest, LosingTheServerMidReadIsTransient) {
   while ((*reader)->Next()) ++rows;
   EXPECT_LT(rows, 20007);
   EXPECT_EQ((*reader)->status().code(), StatusCode::kUnavailable) << (*reader)->status().ToString();
+}
+
+// An export cancelled mid-read drops its reader while the server is still sending: the reader
+// lets go at once (its thread stops) and its connection closes.
+TEST_F(PgSourceTest, DroppingAReaderMidCopyStopsItAndClosesItsConnection) {
+  ASSERT_TRUE(pg_->ExecScript("INSERT INTO items (id, name) SELECT g, repeat('x', 2000) FROM "
+                              "generate_series(100, 20100) AS g")
+                  .ok());
+  const auto backends = [&] {
+    auto n = pg_->Exec(
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND pid <> "
+        "pg_backend_pid()",
+        PgParams().Text(schema_));
+    return n.ok() ? n->Int(0, 0) : -1;
+  };
+  const int64_t before = backends();
+  SourceQuery q;
+  q.fields = {"id", "name"};
+  auto reader = source_->Read(q);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  ASSERT_TRUE((*reader)->Next());
+  EXPECT_EQ(backends(), before + 1);
+  reader->reset();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (backends() != before && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(backends(), before);
 }
 
 TEST_F(PgSourceTest, ConfigurationErrorsAreClear) {
