@@ -14,17 +14,6 @@ using nlohmann::json;
 
 constexpr size_t kMaxIdempotencyKey = 255;
 
-TaskViewContext ViewContext(const HandlerContext& ctx, TimePoint now) {
-  return {ctx.deps.objects, now, ctx.options.download_url_ttl};
-}
-
-TaskViewContext ViewContext(const HandlerContext& ctx) {
-  return ViewContext(ctx, ctx.deps.clock->Now());
-}
-
-// Task ids are ULIDs; anything else cannot name a task (and never reaches the store).
-bool ValidTaskId(const std::string& id) { return IsUlid(id); }
-
 std::string TaskBody(const TaskViewContext& view, const Task& task) {
   return TaskToJson(task, view).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

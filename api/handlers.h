@@ -7,11 +7,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "api/api_server.h"
 #include "api/metrics.h"
 #include "api/rate_limiter.h"
 #include "api/task_body_cache.h"
+#include "api/task_json.h"
 #include "core/export_service.h"
 #include "core/imports/import_service.h"
 #include "core/role.h"
@@ -26,6 +28,17 @@ struct HandlerContext {
   // Bodies of finished tasks for GET /v1/exports/{id}; never null once the server is built.
   std::unique_ptr<TaskBodyCache> task_bodies;
 };
+
+// A JSON document as a response body: compact, invalid UTF-8 replaced rather than thrown.
+std::string DumpJson(const nlohmann::json& document);
+
+// How tasks are rendered at `now` (download links from ctx's object store, with its TTL);
+// without `now`, at the clock's time.
+TaskViewContext ViewContext(const HandlerContext& ctx, TimePoint now);
+TaskViewContext ViewContext(const HandlerContext& ctx);
+
+// Task ids are ULIDs; anything else cannot name a task (and never reaches the store).
+bool ValidTaskId(const std::string& id);
 
 // Who is calling and with which role.
 struct Caller {

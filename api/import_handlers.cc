@@ -28,10 +28,6 @@ std::optional<Format> UploadFormat(const std::string& media) {
   return std::nullopt;
 }
 
-TaskViewContext ViewContext(const HandlerContext& ctx) {
-  return {ctx.deps.objects, ctx.deps.clock->Now(), ctx.options.download_url_ttl};
-}
-
 void SendImport(HandlerContext& ctx, httplib::Response& res, int http_status, const Task& task) {
   const TaskViewContext view = ViewContext(ctx);
   if (!IsTerminal(task.state)) {
@@ -116,8 +112,6 @@ Result<CreateImportArgs> ParseUploadQuery(const httplib::Request& req) {
   if (args.dataset.empty()) return InvalidArgument("dataset is required", "/dataset");
   return args;
 }
-
-bool ValidTaskId(const std::string& id) { return IsUlid(id); }
 
 }  // namespace
 

@@ -8,10 +8,6 @@ namespace {
 
 using nlohmann::json;
 
-std::string Dump(const json& body) {
-  return body.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 // The service, or an error already sent (a server built without schedules).
 ScheduleService* Schedules(HandlerContext& ctx, const httplib::Request& req,
                            httplib::Response& res) {
@@ -35,7 +31,7 @@ bool CheckJsonBody(const httplib::Request& req, httplib::Response& res) {
 }
 
 void SendSchedule(httplib::Response& res, int http_status, const ScheduleView& view) {
-  SendJson(res, http_status, Dump(ScheduleToJson(view)));
+  SendJson(res, http_status, DumpJson(ScheduleToJson(view)));
 }
 
 }  // namespace
@@ -74,7 +70,7 @@ void HandleListSchedules(HandlerContext& ctx, const Principal& who, const httpli
   }
   json items = json::array();
   for (const ScheduleView& view : *views) items.push_back(ScheduleToJson(view));
-  SendJson(res, 200, Dump(json{{"items", std::move(items)}}));
+  SendJson(res, 200, DumpJson(json{{"items", std::move(items)}}));
 }
 
 void HandleGetSchedule(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
@@ -139,7 +135,7 @@ void HandlePreviewSchedule(HandlerContext& ctx, const Principal& /*who*/,
     SendStatus(req, res, runs.status());
     return;
   }
-  SendJson(res, 200, Dump(PreviewToJson(*runs)));
+  SendJson(res, 200, DumpJson(PreviewToJson(*runs)));
 }
 
 void HandleRunSchedule(HandlerContext& ctx, const Principal& who, const httplib::Request& req,

@@ -17,10 +17,6 @@ json WatermarkToJson(const Watermark& w) {
               {"updated_at", FormatRfc3339(w.updated_at)}};
 }
 
-std::string Dump(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
 // {"watermark": "<RFC 3339>"}: the instant, or the error to answer.
 Result<TimePoint> ParseWatermarkBody(const std::string& body) {
   json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
@@ -51,7 +47,7 @@ void HandleListWatermarks(HandlerContext& ctx, const Principal& who, const httpl
   }
   json items = json::array();
   for (const Watermark& w : *list) items.push_back(WatermarkToJson(w));
-  SendJson(res, 200, Dump(json{{"items", std::move(items)}}));
+  SendJson(res, 200, DumpJson(json{{"items", std::move(items)}}));
 }
 
 void HandlePutWatermark(HandlerContext& ctx, const Principal& who, const httplib::Request& req,
@@ -70,7 +66,7 @@ void HandlePutWatermark(HandlerContext& ctx, const Principal& who, const httplib
     SendStatus(req, res, saved.status());
     return;
   }
-  SendJson(res, 200, Dump(WatermarkToJson(*saved)));
+  SendJson(res, 200, DumpJson(WatermarkToJson(*saved)));
 }
 
 void HandleDeleteWatermark(HandlerContext& ctx, const Principal& who, const httplib::Request& req,

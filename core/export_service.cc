@@ -7,11 +7,6 @@
 #include "core/ulid.h"
 
 namespace exportd {
-namespace {
-
-EventOrigin OriginOf(const Principal& who) { return EventOrigin{who.id, who.remote}; }
-
-}  // namespace
 
 ExportService::ExportService(TaskStore& tasks, const DatasetCatalog& datasets, ObjectStore& objects,
                              Scheduler& scheduler, const Clock& clock, Logger& logger,

@@ -4,13 +4,10 @@
 #include <set>
 
 #include "core/local_calendar.h"
+#include "core/time_zone.h"
 
 namespace exportd {
-namespace {
-
-SysSeconds FloorSeconds(TimePoint t) { return std::chrono::floor<std::chrono::seconds>(t); }
-
-}  // namespace
+namespace {}  // namespace
 
 TimePoint DefaultUntil(ExportType type, TimePoint now, std::chrono::seconds settle,
                        const TimeZone& zone) {

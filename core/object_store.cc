@@ -3,26 +3,21 @@
 #include <algorithm>
 
 #include "core/partition_name.h"
+#include "core/text.h"
 
 namespace exportd {
-namespace {
-
-bool IsAlnum(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Status ValidateTaskId(std::string_view task_id) {
   if (task_id.empty() || task_id.size() > 64 ||
-      !std::all_of(task_id.begin(), task_id.end(), IsAlnum)) {
+      !std::all_of(task_id.begin(), task_id.end(), IsAsciiAlnum)) {
     return InvalidArgument("task id must be 1 to 64 letters or digits");
   }
   return Status::Ok();
 }
 
 Status ValidateObjectName(std::string_view name) {
-  const auto allowed = [](char c) { return IsAlnum(c) || c == '.' || c == '_' || c == '-'; };
+  const auto allowed = [](char c) { return IsAsciiAlnum(c) || c == '.' || c == '_' || c == '-'; };
   const size_t slash = name.find('/');
   const std::string_view dir =
       slash == std::string_view::npos ? std::string_view() : name.substr(0, slash);
@@ -32,7 +27,7 @@ Status ValidateObjectName(std::string_view name) {
         "object name directory must be 1 to 100 of [A-Za-z0-9._~-], not starting with '.' or "
         "'-', not ending with '.', without \"..\"");
   }
-  if (file.empty() || file.size() > 128 || !IsAlnum(file.front()) ||
+  if (file.empty() || file.size() > 128 || !IsAsciiAlnum(file.front()) ||
       !std::all_of(file.begin(), file.end(), allowed) ||
       file.find("..") != std::string_view::npos) {
     return InvalidArgument(
@@ -44,12 +39,12 @@ Status ValidateObjectName(std::string_view name) {
 
 Status ValidateListPrefix(std::string_view prefix) {
   const auto allowed = [](char c) {
-    return IsAlnum(c) || c == '.' || c == '_' || c == '-' || c == '~' || c == '/';
+    return IsAsciiAlnum(c) || c == '.' || c == '_' || c == '-' || c == '~' || c == '/';
   };
   const size_t slash = prefix.find('/');
   const std::string_view task = prefix.substr(0, slash);
   if (prefix.empty() || prefix.size() > 300 || task.empty() || task.size() > 64 ||
-      !std::all_of(task.begin(), task.end(), IsAlnum) ||
+      !std::all_of(task.begin(), task.end(), IsAsciiAlnum) ||
       !std::all_of(prefix.begin(), prefix.end(), allowed) ||
       prefix.find("..") != std::string_view::npos || prefix.find("//") != std::string_view::npos ||
       std::count(prefix.begin(), prefix.end(), '/') > 2) {

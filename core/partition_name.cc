@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include "core/text.h"
+
 namespace exportd {
 namespace {
 
@@ -11,14 +13,10 @@ constexpr std::string_view kShortenedMark = "~~";
 constexpr size_t kHashDigits = 16;
 constexpr char kHexDigits[] = "0123456789ABCDEF";
 
-bool IsAlnum(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
 // Whether byte `i` of `value` stands for itself in the encoding.
 bool Kept(std::string_view value, size_t i) {
   const char c = value[i];
-  if (IsAlnum(c) || c == '_') return true;
+  if (IsAsciiAlnum(c) || c == '_') return true;
   if (c == '-') return i > 0;
   if (c == '.') return i > 0 && i + 1 < value.size() && value[i - 1] != '.';
   return false;
@@ -112,7 +110,7 @@ bool IsPartitionDirName(std::string_view dir) {
   if (dir.front() == '.' || dir.front() == '-' || dir.back() == '.') return false;
   if (dir.find("..") != std::string_view::npos) return false;
   for (const char c : dir) {
-    if (!IsAlnum(c) && c != '.' && c != '_' && c != '-' && c != '~') return false;
+    if (!IsAsciiAlnum(c) && c != '.' && c != '_' && c != '-' && c != '~') return false;
   }
   return true;
 }

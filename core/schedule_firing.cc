@@ -7,13 +7,10 @@
 #include "core/schedule_service.h"
 #include "core/schedule_slots.h"
 #include "core/time_format.h"
+#include "core/time_zone.h"
 
 namespace exportd {
-namespace {
-
-SysSeconds FloorSeconds(TimePoint t) { return std::chrono::floor<std::chrono::seconds>(t); }
-
-}  // namespace
+namespace {}  // namespace
 
 TimePoint ManualRunSlot(TimePoint now) {
   const TimePoint slot = std::chrono::floor<Millis>(now);

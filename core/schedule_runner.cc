@@ -8,11 +8,10 @@
 
 #include "core/schedule_slots.h"
 #include "core/time_format.h"
+#include "core/time_zone.h"
 
 namespace exportd {
 namespace {
-
-SysSeconds FloorSeconds(TimePoint t) { return std::chrono::floor<std::chrono::seconds>(t); }
 
 std::string SlotText(TimePoint slot) { return FormatRfc3339(slot); }
 

@@ -3,11 +3,10 @@
 #include <utility>
 
 #include "core/cron.h"
+#include "core/time_zone.h"
 
 namespace exportd {
 namespace {
-
-SysSeconds FloorSeconds(TimePoint t) { return std::chrono::floor<std::chrono::seconds>(t); }
 
 // The template's error, with its pointer moved under "/request".
 Status UnderRequest(const Status& status) {

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cmath>
 
+#include "core/principal.h"
+
 namespace exportd {
 
 std::string_view TaskStateName(TaskState s) {
@@ -327,5 +329,7 @@ ProgressView ViewProgress(const Task& task, TimePoint now) {
   }
   return view;
 }
+
+EventOrigin OriginOf(const Principal& who) { return EventOrigin{who.id, who.remote}; }
 
 }  // namespace exportd

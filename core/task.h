@@ -330,6 +330,9 @@ struct EventOrigin {
   std::string actor;
   std::string remote;  // empty when no request caused the event
 };
+struct Principal;
+// The origin of an event a principal's request causes: its id and client address.
+EventOrigin OriginOf(const Principal& who);
 // The actor of events that exportd causes on its own behalf rather than for a principal or as
 // one instance's worker: the retention janitor, lease expiry, notification attempts.
 inline constexpr std::string_view kHousekeepingActor = "exportd";

@@ -9,6 +9,12 @@
 
 namespace exportd {
 
+// ASCII classes, whatever the C locale says.
+constexpr bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
+constexpr bool IsAsciiAlnum(char c) {
+  return IsAsciiDigit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
 // Length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629: no overlongs, no
 // surrogates, nothing above U+10FFFF), or 0 if the bytes there are not one. ASCII is 1.
 // REQUIRES: i < s.size().

@@ -11,7 +11,7 @@ using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-std::string Format(TimePoint t, bool with_millis) {
+std::string FormatUtc(TimePoint t, bool with_millis) {
   auto ms_total = duration_cast<milliseconds>(t.time_since_epoch()).count();
   int64_t secs = ms_total / 1000;
   int64_t ms = ms_total % 1000;
@@ -51,8 +51,8 @@ bool ReadDigits(std::string_view s, size_t pos, size_t n, int& out) {
 
 }  // namespace
 
-std::string FormatRfc3339(TimePoint t) { return Format(t, true); }
-std::string FormatRfc3339Seconds(TimePoint t) { return Format(t, false); }
+std::string FormatRfc3339(TimePoint t) { return FormatUtc(t, true); }
+std::string FormatRfc3339Seconds(TimePoint t) { return FormatUtc(t, false); }
 
 std::optional<TimePoint> ParseRfc3339(std::string_view s) {
   int y, mo, d, h, mi, sec;

@@ -15,6 +15,11 @@ namespace exportd {
 
 using SysSeconds = std::chrono::sys_seconds;
 
+// The whole second an instant falls in (towards the past).
+inline SysSeconds FloorSeconds(std::chrono::system_clock::time_point t) {
+  return std::chrono::floor<std::chrono::seconds>(t);
+}
+
 // The zone every TimeZoneDb knows, and the default where neither a request nor a dataset names
 // one.
 inline constexpr std::string_view kUtcZoneName = "UTC";

@@ -9,8 +9,6 @@ Status RequireAdmin(const Principal& who, std::string_view action) {
                 std::string(action) + " a watermark needs an admin key");
 }
 
-EventOrigin OriginOf(const Principal& who) { return EventOrigin{who.id, who.remote}; }
-
 }  // namespace
 
 Result<const Dataset*> WatermarkService::FindDataset(const std::string& name) const {

@@ -20,8 +20,9 @@ packages=(
 )
 if (( want_test )); then
   packages+=(python3 openssl jq)
-  # The formatting check, and a compiler cache for repeated runs of the suite.
-  packages+=(clang-format ccache)
+  # The formatting check, a compiler cache for repeated runs of the suite, and a faster linker
+  # for its test executables (deploy/test.sh uses lld when it is there).
+  packages+=(clang-format ccache lld)
   # The notification tests' SMTP server (run with /usr/bin/python3 -m aiosmtpd).
   packages+=(python3-aiosmtpd)
   # The PostgreSQL task store's tests start a throwaway cluster of their own

@@ -11,7 +11,7 @@ namespace exportd {
 namespace {
 
 template <typename T>
-Status Read(const nlohmann::json& obj, const char* key, T& out) {
+Status ReadEncryptionKey(const nlohmann::json& obj, const char* key, T& out) {
   return ReadConfigKey(obj, key, out, "encryption.");
 }
 
@@ -24,12 +24,12 @@ Status ParseEncryptionConfig(const nlohmann::json& block, const std::string& bas
                                               "allow_plaintext"};
   if (block.contains("enabled") && !block["enabled"].is_null()) {
     bool enabled = true;
-    RETURN_IF_ERROR(Read(block, "enabled", enabled));
+    RETURN_IF_ERROR(ReadEncryptionKey(block, "enabled", enabled));
     out.enabled = enabled;
   }
-  RETURN_IF_ERROR(Read(block, "key_file", out.key_file));
-  RETURN_IF_ERROR(Read(block, "active_key_id", out.active_key_id));
-  RETURN_IF_ERROR(Read(block, "allow_plaintext", out.allow_plaintext));
+  RETURN_IF_ERROR(ReadEncryptionKey(block, "key_file", out.key_file));
+  RETURN_IF_ERROR(ReadEncryptionKey(block, "active_key_id", out.active_key_id));
+  RETURN_IF_ERROR(ReadEncryptionKey(block, "allow_plaintext", out.allow_plaintext));
   if (!out.key_file.empty() && !base_dir.empty() &&
       !std::filesystem::path(out.key_file).is_absolute()) {
     out.key_file = (std::filesystem::path(base_dir) / out.key_file).lexically_normal().string();

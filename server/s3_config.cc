@@ -9,7 +9,7 @@ namespace exportd {
 namespace {
 
 template <typename T>
-Status Read(const nlohmann::json& obj, const char* key, T& out) {
+Status ReadStorageKey(const nlohmann::json& obj, const char* key, T& out) {
   return ReadConfigKey(obj, key, out, "storage.");
 }
 
@@ -28,22 +28,22 @@ Status ParseS3StorageConfig(const nlohmann::json& storage, S3StorageConfig& out,
                                               "session_token",  "server_side_encryption",
                                               "sse_kms_key_id", "part_size_bytes",
                                               "downloads"};
-  RETURN_IF_ERROR(Read(storage, "endpoint", out.endpoint));
-  RETURN_IF_ERROR(Read(storage, "region", out.region));
-  RETURN_IF_ERROR(Read(storage, "bucket", out.bucket));
-  RETURN_IF_ERROR(Read(storage, "prefix", out.prefix));
+  RETURN_IF_ERROR(ReadStorageKey(storage, "endpoint", out.endpoint));
+  RETURN_IF_ERROR(ReadStorageKey(storage, "region", out.region));
+  RETURN_IF_ERROR(ReadStorageKey(storage, "bucket", out.bucket));
+  RETURN_IF_ERROR(ReadStorageKey(storage, "prefix", out.prefix));
   bool path_style = false;
   if (storage.contains("path_style") && !storage["path_style"].is_null()) {
-    RETURN_IF_ERROR(Read(storage, "path_style", path_style));
+    RETURN_IF_ERROR(ReadStorageKey(storage, "path_style", path_style));
     out.path_style = path_style;
   }
-  RETURN_IF_ERROR(Read(storage, "access_key_id", out.access_key_id));
-  RETURN_IF_ERROR(Read(storage, "secret_access_key", out.secret_access_key));
-  RETURN_IF_ERROR(Read(storage, "session_token", out.session_token));
-  RETURN_IF_ERROR(Read(storage, "server_side_encryption", out.server_side_encryption));
-  RETURN_IF_ERROR(Read(storage, "sse_kms_key_id", out.sse_kms_key_id));
-  RETURN_IF_ERROR(Read(storage, "part_size_bytes", out.part_size_bytes));
-  RETURN_IF_ERROR(Read(storage, "downloads", out.downloads));
+  RETURN_IF_ERROR(ReadStorageKey(storage, "access_key_id", out.access_key_id));
+  RETURN_IF_ERROR(ReadStorageKey(storage, "secret_access_key", out.secret_access_key));
+  RETURN_IF_ERROR(ReadStorageKey(storage, "session_token", out.session_token));
+  RETURN_IF_ERROR(ReadStorageKey(storage, "server_side_encryption", out.server_side_encryption));
+  RETURN_IF_ERROR(ReadStorageKey(storage, "sse_kms_key_id", out.sse_kms_key_id));
+  RETURN_IF_ERROR(ReadStorageKey(storage, "part_size_bytes", out.part_size_bytes));
+  RETURN_IF_ERROR(ReadStorageKey(storage, "downloads", out.downloads));
   if (!out.access_key_id.empty() || !out.secret_access_key.empty()) {
     out.credentials_source = "configuration";
   }

@@ -2,15 +2,15 @@
 
 #include <cstddef>
 
+#include "core/text.h"
+
 namespace exportd {
 namespace {
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 // Advances `i` past a run of digits; returns how many there were.
 size_t SkipDigits(std::string_view s, size_t& i) {
   const size_t start = i;
-  while (i < s.size() && IsDigit(s[i])) ++i;
+  while (i < s.size() && IsAsciiDigit(s[i])) ++i;
   return i - start;
 }
 

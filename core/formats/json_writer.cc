@@ -1,9 +1,9 @@
 #include "core/formats/json_writer.h"
 
+#include "core/text.h"
+
 namespace exportd {
 namespace {
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 void AppendJsonString(std::string_view text, std::string& out) {
   out.push_back('"');
@@ -21,20 +21,20 @@ bool IsValidJsonNumber(std::string_view text) {
   if (text[i] == '0') {
     ++i;
   } else if (text[i] >= '1' && text[i] <= '9') {
-    while (i < n && IsDigit(text[i])) ++i;
+    while (i < n && IsAsciiDigit(text[i])) ++i;
   } else {
     return false;
   }
   if (i < n && text[i] == '.') {
     ++i;
-    if (i >= n || !IsDigit(text[i])) return false;
-    while (i < n && IsDigit(text[i])) ++i;
+    if (i >= n || !IsAsciiDigit(text[i])) return false;
+    while (i < n && IsAsciiDigit(text[i])) ++i;
   }
   if (i < n && (text[i] == 'e' || text[i] == 'E')) {
     ++i;
     if (i < n && (text[i] == '+' || text[i] == '-')) ++i;
-    if (i >= n || !IsDigit(text[i])) return false;
-    while (i < n && IsDigit(text[i])) ++i;
+    if (i >= n || !IsAsciiDigit(text[i])) return false;
+    while (i < n && IsAsciiDigit(text[i])) ++i;
   }
   return i == n;
 }

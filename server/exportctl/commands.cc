@@ -14,8 +14,6 @@ using Json = nlohmann::json;
 
 std::string TaskPath(const std::string& id) { return "/v1/exports/" + PathSegment(id); }
 
-void PrintJson(const Json& j) { std::printf("%s\n", j.dump(2).c_str()); }
-
 // OK for a Succeeded task; kAborted naming the outcome for Failed or Cancelled.
 Status Outcome(const Json& task) {
   const std::string status = task.value("status", "");

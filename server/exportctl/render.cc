@@ -66,6 +66,8 @@ std::string Text(const Json& object, const char* name) {
   return v.dump();
 }
 
+void PrintJson(const Json& document) { std::printf("%s\n", document.dump(2).c_str()); }
+
 void PrintTask(std::FILE* out, const Json& task) {
   std::vector<std::vector<std::string>> rows;
   Field(rows, "id", Text(task, "id"));

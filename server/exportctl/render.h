@@ -18,6 +18,8 @@ std::string Text(const nlohmann::json& object, const char* name);
 // True when `name` is the boolean true.
 bool Flag(const nlohmann::json& object, const char* name);
 
+// The document as indented JSON on stdout (--json).
+void PrintJson(const nlohmann::json& document);
 void PrintTask(std::FILE* out, const nlohmann::json& task);
 void PrintTaskList(std::FILE* out, const nlohmann::json& page);
 void PrintDatasets(std::FILE* out, const nlohmann::json& page);

@@ -15,8 +15,6 @@ std::string WatermarksPath(const std::string& dataset) {
   return "/v1/datasets/" + PathSegment(dataset) + "/watermarks";
 }
 
-void PrintJson(const Json& j) { std::printf("%s\n", j.dump(2).c_str()); }
-
 // --json: the server's JSON; else `print`.
 template <typename Print>
 void Show(const Context& ctx, const Json& j, Print print) {

@@ -8,8 +8,16 @@
 #include <cstring>
 
 #include "storage/base/digest.h"
+#include "storage/crypto/wipe_secret.h"
 
 namespace exportd {
+
+// Outside the anonymous namespace: the members of the Impl structs below hold it.
+struct CipherCtxFree {
+  void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
+};
+using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
+
 namespace {
 
 constexpr uint8_t kVersion = 1;
@@ -18,11 +26,6 @@ constexpr size_t kDataKeySize = 32;
 // magic | version | key id length | chunk size
 constexpr size_t kFixedHeaderSize = kEnvelopeMagic.size() + 1 + 1 + 4;
 constexpr size_t kWrappedKeySize = kDataKeySize + kEnvelopeTagSize;
-
-struct CipherCtxFree {
-  void operator()(EVP_CIPHER_CTX* ctx) const { EVP_CIPHER_CTX_free(ctx); }
-};
-using CipherCtx = std::unique_ptr<EVP_CIPHER_CTX, CipherCtxFree>;
 
 // The one translation of OpenSSL's error queue into Status.
 Status OpenSslError(std::string_view context) {
@@ -140,10 +143,6 @@ Result<bool> GcmOpen(EVP_CIPHER_CTX* ctx, std::string_view key, std::string_view
   return true;
 }
 
-void Wipe(std::string& s) {
-  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
-}
-
 // Reads exactly `n` bytes at `offset` unless the object ends first; returns what was read.
 Result<std::string_view> ReadStored(ObjectReader& reader, int64_t offset, size_t n,
                                     std::string& buf) {
@@ -170,7 +169,7 @@ int64_t EnvelopeStoredSize(int64_t plain_size, size_t header_size, size_t chunk_
 // ---- EnvelopeEncryptor ----------------------------------------------------------------------
 
 struct EnvelopeEncryptor::Impl {
-  ~Impl() { Wipe(data_key); }
+  ~Impl() { WipeSecret(data_key); }
 
   CipherCtx ctx;
   Sink sink;
@@ -267,8 +266,8 @@ Status EnvelopeEncryptor::Seal(std::string_view plain, bool final) {
 
 struct EnvelopeReader::Impl {
   ~Impl() {
-    Wipe(data_key);
-    Wipe(plain);
+    WipeSecret(data_key);
+    WipeSecret(plain);
   }
 
   // Decrypts and authenticates chunk `i` into `plain`.
@@ -290,7 +289,7 @@ struct EnvelopeReader::Impl {
         GcmOpen(ctx.get(), data_key, ChunkNonce(static_cast<uint64_t>(i)),
                 ChunkAad(header, static_cast<uint64_t>(i), final), sealed, plain.data()));
     if (!authentic) {
-      Wipe(plain);
+      WipeSecret(plain);
       return DataLoss("encrypted file " + label + ": chunk " + std::to_string(i + 1) + " of " +
                       std::to_string(chunks) +
                       " failed authentication (the file was tampered with or is corrupt)");

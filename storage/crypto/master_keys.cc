@@ -1,6 +1,5 @@
 #include "storage/crypto/master_keys.h"
 
-#include <openssl/crypto.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -10,20 +9,17 @@
 #include "storage/base/base64.h"
 #include "storage/base/digest.h"
 #include "storage/base/small_file.h"
+#include "storage/crypto/wipe_secret.h"
 
 namespace exportd {
 namespace {
 
 constexpr size_t kMaxKeyFileBytes = 1 << 20;
 
-// Wipes a string's bytes before it is freed (key material, file text holding keys).
-void Wipe(std::string& s) {
-  if (!s.empty()) OPENSSL_cleanse(s.data(), s.size());
-}
-
+// A string wiped before it is freed (file text holding keys).
 struct WipedString {
   std::string text;
-  ~WipedString() { Wipe(text); }
+  ~WipedString() { WipeSecret(text); }
 };
 
 bool IsSeparator(char c) { return c == '\n' || c == '\r' || c == ',' || c == ' ' || c == '\t'; }
@@ -58,7 +54,7 @@ Status ValidateMasterKeyId(std::string_view id) {
 }
 
 MasterKeyRing::~MasterKeyRing() {
-  for (auto& [id, key] : keys_) Wipe(key);
+  for (auto& [id, key] : keys_) WipeSecret(key);
 }
 
 Result<MasterKeyRing> MasterKeyRing::Parse(std::string_view text, std::string_view active_id,
@@ -97,13 +93,13 @@ Result<MasterKeyRing> MasterKeyRing::Parse(std::string_view text, std::string_vi
       std::string key = std::move(*decoded);
       if (key.size() != kMasterKeyBytes) {
         const size_t size = key.size();
-        Wipe(key);
+        WipeSecret(key);
         return InvalidArgument(where + ": the key of '" + std::string(id) + "' is " +
                                std::to_string(size) + " bytes; AES-256 needs 32 (e.g. " +
                                "openssl rand -base64 32)");
       }
       if (ring.keys_.count(id) != 0) {
-        Wipe(key);
+        WipeSecret(key);
         return InvalidArgument(where + ": master key id '" + std::string(id) + "' is listed twice");
       }
       ring.keys_.emplace(std::string(id), std::move(key));

@@ -11,7 +11,7 @@ constexpr std::string_view kInsertKey =
 constexpr std::string_view kSelectActiveByDigest =
     "SELECT id, name, sha256, role, created_at, revoked_at FROM api_keys"
     " WHERE sha256 = $1 AND revoked_at IS NULL";
-constexpr std::string_view kSelectAll =
+constexpr std::string_view kSelectAllKeys =
     "SELECT id, name, sha256, role, created_at, revoked_at FROM api_keys"
     " ORDER BY created_at, id";
 constexpr std::string_view kRevoke =
@@ -77,7 +77,7 @@ Result<std::optional<ApiKey>> PgKeyStore::FindActiveByDigest(const std::string& 
 Result<std::vector<ApiKey>> PgKeyStore::List() {
   std::vector<ApiKey> keys;
   RETURN_IF_ERROR(pool_->Run([&](PgConnection& c) -> Status {
-    ASSIGN_OR_RETURN(PgResult r, c.Exec(kSelectAll));
+    ASSIGN_OR_RETURN(PgResult r, c.Exec(kSelectAllKeys));
     keys.clear();
     for (int i = 0; i < r.rows(); ++i) keys.push_back(ReadKey(r, i));
     return Status::Ok();

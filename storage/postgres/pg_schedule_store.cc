@@ -15,7 +15,7 @@ constexpr std::string_view kSelectOne =
 constexpr std::string_view kSelectByPrincipal =
     "SELECT id, principal, body, created_at, updated_at, last_slot, last_task_id, last_run_at"
     " FROM schedules WHERE principal = $1 ORDER BY id";
-constexpr std::string_view kSelectAll =
+constexpr std::string_view kSelectAllSchedules =
     "SELECT id, principal, body, created_at, updated_at, last_slot, last_task_id, last_run_at"
     " FROM schedules ORDER BY id";
 constexpr std::string_view kUpdate =
@@ -71,7 +71,8 @@ Result<std::vector<Schedule>> PgScheduleStore::List(const std::optional<std::str
   RETURN_IF_ERROR(pool_->Run([&](PgConnection& c) -> Status {
     PgParams params;
     if (principal) params.Text(*principal);
-    ASSIGN_OR_RETURN(PgResult r, c.Exec(principal ? kSelectByPrincipal : kSelectAll, params));
+    ASSIGN_OR_RETURN(PgResult r,
+                     c.Exec(principal ? kSelectByPrincipal : kSelectAllSchedules, params));
     schedules.clear();
     for (int i = 0; i < r.rows(); ++i) {
       ASSIGN_OR_RETURN(Schedule s, ReadSchedule(r, i));

@@ -7,13 +7,12 @@
 #include <cstring>
 #include <system_error>
 
+#include "core/text.h"
 #include "core/time_format.h"
 #include "storage/base/base64.h"
 
 namespace exportd {
 namespace {
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 int HexDigit(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -46,7 +45,7 @@ bool ParseDecimal(std::string_view s, Decimal& out) {
   bool any_digit = false;
   for (; i < s.size(); ++i) {
     const char c = s[i];
-    if (IsDigit(c)) {
+    if (IsAsciiDigit(c)) {
       any_digit = true;
       if (out.digits.empty() && c == '0') {
         if (seen_point) --point;  // a zero right after the point (or after leading zeros)

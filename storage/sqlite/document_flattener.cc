@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include "core/formats/json_writer.h"
+#include "core/text.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -37,8 +38,6 @@ size_t KeyHash(std::string_view key) {
   h ^= h >> 29;
   return static_cast<size_t>(h);
 }
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 // Bytes a JSON string may hold as they are: not a quote, not a backslash, not a control
 // character (so also not the zero bytes of the padding).
@@ -82,7 +81,7 @@ const char* SkipDigits(const char* p) {
     if (mask != 0) return p + std::countr_zero(mask);
   }
 #else
-  while (IsDigit(*p)) ++p;
+  while (IsAsciiDigit(*p)) ++p;
   return p;
 #endif
 }
@@ -141,13 +140,13 @@ bool IsPlainDecimal(std::string_view t) {
   if (*p == '0') {
     ++p;
   } else {
-    if (!IsDigit(*p)) return false;
-    while (++p != end && IsDigit(*p)) {
+    if (!IsAsciiDigit(*p)) return false;
+    while (++p != end && IsAsciiDigit(*p)) {
     }
   }
   if (p == end) return true;
-  if (*p != '.' || ++p == end || !IsDigit(*p)) return false;
-  while (++p != end && IsDigit(*p)) {
+  if (*p != '.' || ++p == end || !IsAsciiDigit(*p)) return false;
+  while (++p != end && IsAsciiDigit(*p)) {
   }
   return p == end;
 }
@@ -415,26 +414,26 @@ bool DocumentFlattener::FlattenSimple(const char* p, const char* end, std::span<
                 std::string_view(out_begin, static_cast<size_t>(unescaped - out_begin))};
       }
       ++p;
-    } else if (c == '-' || IsDigit(c)) {
+    } else if (c == '-' || IsAsciiDigit(c)) {
       // RFC 8259's number grammar in one pass; whatever follows must be a delimiter (checked
       // below), so "01" or "1.2.3" go to simdjson and its verdict.
       const char* token = p;
       if (*p == '-') ++p;
       if (*p == '0') {
         ++p;
-      } else if (IsDigit(*p)) {
+      } else if (IsAsciiDigit(*p)) {
         p = SkipDigits(p + 1);
       } else {
         return give_up();
       }
       if (*p == '.') {
-        if (!IsDigit(*++p)) return give_up();
+        if (!IsAsciiDigit(*++p)) return give_up();
         p = SkipDigits(p + 1);
       }
       if (*p == 'e' || *p == 'E') {
         ++p;
         if (*p == '+' || *p == '-') ++p;
-        if (!IsDigit(*p)) return give_up();
+        if (!IsAsciiDigit(*p)) return give_up();
         p = SkipDigits(p + 1);
       }
       if (p > end) return give_up();

@@ -14,7 +14,7 @@ constexpr std::string_view kInsertKey =
 constexpr std::string_view kSelectActiveByDigest =
     "SELECT id, name, sha256, role, created_at, revoked_at FROM api_keys"
     " WHERE sha256 = ?1 AND revoked_at IS NULL";
-constexpr std::string_view kSelectAll =
+constexpr std::string_view kSelectAllKeys =
     "SELECT id, name, sha256, role, created_at, revoked_at FROM api_keys"
     " ORDER BY created_at, id";
 constexpr std::string_view kRevoke =
@@ -75,7 +75,7 @@ Result<std::optional<ApiKey>> SqliteKeyStore::FindActiveByDigest(const std::stri
 
 Result<std::vector<ApiKey>> SqliteKeyStore::List() {
   std::lock_guard<std::mutex> lock(mu_);
-  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectAll));
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements_.Get(kSelectAllKeys));
   std::vector<ApiKey> keys;
   for (;;) {
     ASSIGN_OR_RETURN(bool row, stmt->Step());

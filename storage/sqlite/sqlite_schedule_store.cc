@@ -18,7 +18,7 @@ constexpr std::string_view kSelectOne =
 constexpr std::string_view kSelectByPrincipal =
     "SELECT id, principal, body, created_at, updated_at, last_slot, last_task_id, last_run_at"
     " FROM schedules WHERE principal = ?1 ORDER BY id";
-constexpr std::string_view kSelectAll =
+constexpr std::string_view kSelectAllSchedules =
     "SELECT id, principal, body, created_at, updated_at, last_slot, last_task_id, last_run_at"
     " FROM schedules ORDER BY id";
 constexpr std::string_view kUpdate =
@@ -75,7 +75,7 @@ Result<std::vector<Schedule>> SqliteScheduleStore::List(
     const std::optional<std::string>& principal) {
   std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(CachedStatement stmt,
-                   statements_.Get(principal ? kSelectByPrincipal : kSelectAll));
+                   statements_.Get(principal ? kSelectByPrincipal : kSelectAllSchedules));
   if (principal) stmt->Bind(1, AsText(*principal));
   std::vector<Schedule> schedules;
   for (;;) {

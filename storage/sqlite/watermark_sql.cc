@@ -7,7 +7,7 @@
 namespace exportd {
 namespace {
 
-constexpr std::string_view kSelectAll =
+constexpr std::string_view kSelectAllWatermarks =
     "SELECT dataset, partition, watermark, task_id, updated_at FROM watermarks"
     " WHERE dataset = ?1 ORDER BY partition";
 constexpr std::string_view kSelectOne =
@@ -21,7 +21,7 @@ constexpr std::string_view kUpsert =
 constexpr std::string_view kDelete =
     "DELETE FROM watermarks WHERE dataset = ?1 AND partition = ?2 RETURNING 1";
 
-// Decodes the current row of kSelectAll / kSelectOne.
+// Decodes the current row of kSelectAllWatermarks / kSelectOne.
 Watermark ReadWatermark(Statement& stmt) {
   Watermark w;
   w.dataset = stmt.ColumnText(0);
@@ -36,7 +36,7 @@ Watermark ReadWatermark(Statement& stmt) {
 
 Result<std::vector<Watermark>> SelectWatermarks(StatementCache& statements,
                                                 const std::string& dataset) {
-  ASSIGN_OR_RETURN(CachedStatement stmt, statements.Get(kSelectAll));
+  ASSIGN_OR_RETURN(CachedStatement stmt, statements.Get(kSelectAllWatermarks));
   stmt->Bind(1, AsText(dataset));
   std::vector<Watermark> out;
   for (;;) {
