@@ -24,9 +24,8 @@ class SqlWriter {
   // "$n::cast", or "current_setting('exportd.pn')::cast" (no cast when `cast` is empty).
   SqlWriter& Param(std::string value, std::string_view cast) {
     params_.push_back(std::move(value));
-    const std::string n = std::to_string(params_.size());
     if (style_ == PgParamStyle::kBound) {
-      sql_.append("$").append(n);
+      sql_.append("$").append(std::to_string(params_.size()));
     } else {
       sql_.append("current_setting('").append(PgParamSettingName(params_.size())).append("')");
     }
